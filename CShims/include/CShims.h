@@ -1,0 +1,117 @@
+// CShims: the C layer under swiftrun's Linux primitives.
+//
+// Two things live here:
+//   1. The container child (child.c): everything between clone3 and execve.
+//      A Swift process always has threads, so after clone the child may only
+//      run async-signal-safe C: raw syscalls, no malloc, no Swift.
+//   2. static inline wrappers for what Swift's Glibc module does not import:
+//      variadic syscall(2), function-like macros, and missing constants.
+//
+// Every symbol carries the SR_/sr_ prefix so a reader always knows where
+// Swift ends and C begins.
+#ifndef SWIFTRUN_CSHIMS_H
+#define SWIFTRUN_CSHIMS_H
+
+#include <stdint.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+// The child's setup steps, in the order child.c performs them.
+// The child reports a failed step to the parent as (step, errno); see
+// docs/ARCHITECTURE.md. Keep the numbering stable: it is on the wire.
+typedef enum {
+    SR_STEP_PDEATHSIG = 1,     // prctl(PR_SET_PDEATHSIG, SIGKILL)
+    SR_STEP_WAIT_PARENT,       // read the parent's go byte (EOF: parent died)
+    SR_STEP_SETSID,            // new session: no TIOCSTI into the caller's tty
+    SR_STEP_DUMPABLE,          // prctl(PR_SET_DUMPABLE, 0) until execve
+    SR_STEP_MOUNT_PRIVATE,     // mount("", "/", MS_REC|MS_PRIVATE)
+    SR_STEP_MOUNT_OVERLAY,     // overlay of the image layers on rootfs
+    SR_STEP_OPEN_ROOTFS,       // O_PATH fd of the merged rootfs
+    SR_STEP_MOUNT_PROC,        // proc on /proc
+    SR_STEP_MOUNT_DEV,         // tmpfs on /dev
+    SR_STEP_MKNOD,             // null zero full random urandom tty
+    SR_STEP_DEV_SYMLINKS,      // fd stdin stdout stderr ptmx
+    SR_STEP_MOUNT_DEVPTS,      // devpts (newinstance) on /dev/pts
+    SR_STEP_MOUNT_SHM,         // tmpfs on /dev/shm
+    SR_STEP_MOUNT_MQUEUE,      // mqueue on /dev/mqueue
+    SR_STEP_MOUNT_SYS,         // sysfs, read-only, on /sys
+    SR_STEP_PIVOT_ROOT,        // pivot_root(".", ".")
+    SR_STEP_UMOUNT_OLD_ROOT,   // umount2(".", MNT_DETACH)
+    SR_STEP_HOSTNAME,          // sethostname
+    SR_STEP_LOOPBACK,          // bring lo up in the new netns
+    SR_STEP_CHDIR,             // mkdir -p + chdir to the working dir
+    SR_STEP_GETCWD,            // getcwd must succeed (CVE-2024-21626)
+    SR_STEP_SIGNALS,           // default dispositions, empty mask
+    SR_STEP_CLOSE_FDS,         // close_range(3, ~0, CLOSE_RANGE_CLOEXEC)
+    SR_STEP_EXEC,              // execve, searching $PATH like execvp
+    SR_STEP_COUNT
+} sr_step;
+
+// One record on the report pipe. 8 bytes, so each write is atomic.
+typedef struct {
+    int32_t step;
+    int32_t err;
+} sr_report;
+
+// The flat, pre-computed description the child works from. Swift fills it
+// (Sources/SwiftrunCore/Linux/ChildSpec.swift) before clone3; the child only
+// reads it. Every string is NUL-terminated, every array NULL-terminated.
+typedef struct {
+    uint64_t clone_flags;        // SR_CLONE_NEW* for each namespace in the spec
+    const char *rootfs;          // host path of the (empty) merged dir
+    const char *overlay_options; // "lowerdir=...,upperdir=...,workdir=..."
+    const char *hostname;
+    const char *cwd;             // absolute, inside the container
+    const char *path;            // $PATH used to find argv[0]
+    char *const *argv;
+    char *const *envp;
+    int sync_fd;                 // child reads one byte: the parent's go
+    int sync_write_fd;           // the parent's end; the child closes its copy
+    int report_fd;               // child writes sr_report on failure; CLOEXEC
+} sr_child_spec;
+
+// The namespace flags of clone(2), which Swift's Glibc does not import.
+enum {
+    SR_CLONE_NEWNS = 0x00020000,
+    SR_CLONE_NEWCGROUP = 0x02000000,
+    SR_CLONE_NEWUTS = 0x04000000,
+    SR_CLONE_NEWIPC = 0x08000000,
+    SR_CLONE_NEWUSER = 0x10000000,
+    SR_CLONE_NEWPID = 0x20000000,
+    SR_CLONE_NEWNET = 0x40000000,
+};
+
+// clone3 with the namespace flags, then run the child sequence.
+// Returns the child's pid to the parent, or -errno. Never returns in the child.
+pid_t sr_spawn_container(const sr_child_spec *spec);
+
+// The name of a step, for error messages ("pivot_root", "mount /proc").
+const char *sr_step_name(int32_t step);
+
+// Function-like macros from <sys/wait.h> that Swift cannot import.
+static inline int sr_wifexited(int status) { return WIFEXITED(status); }
+static inline int sr_wexitstatus(int status) { return WEXITSTATUS(status); }
+static inline int sr_wifsignaled(int status) { return WIFSIGNALED(status); }
+static inline int sr_wtermsig(int status) { return WTERMSIG(status); }
+
+// Declarations Swift's Glibc module hides behind _GNU_SOURCE or leaves out
+// (wrappers.c). O_PATH's value is checked against <fcntl.h> there.
+enum { SR_O_PATH = 010000000 };
+int sr_pipe_cloexec(int fds[2]);
+int sr_fsetxattr(int fd, const char *name, const void *value, size_t size);
+int sr_syncfs(int fd);
+
+// pidfd_open(2): wait for a process that is not our child (poll for POLLIN).
+#include <sys/syscall.h>
+#include <unistd.h>
+static inline int sr_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+static inline int sr_pidfd_send_signal(int pidfd, int sig) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+// makedev(3) is a macro in glibc.
+#include <sys/sysmacros.h>
+static inline dev_t sr_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
+
+#endif

@@ -1,0 +1,18 @@
+// Out-of-line wrappers for calls that need _GNU_SOURCE or headers Swift's
+// Glibc module does not import. Each is a single call; errno passes through.
+#define _GNU_SOURCE
+#include "CShims.h"
+
+#include <fcntl.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+_Static_assert(SR_O_PATH == O_PATH, "SR_O_PATH must match <fcntl.h>");
+
+int sr_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int sr_fsetxattr(int fd, const char *name, const void *value, size_t size) {
+    return fsetxattr(fd, name, value, size, 0);
+}
+
+int sr_syncfs(int fd) { return syncfs(fd); }

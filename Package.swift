@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swiftrun",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "swiftrun", targets: ["swiftrun"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // Everything between clone and execve: raw syscalls, no malloc, no Swift.
+        .target(name: "CShims", path: "CShims"),
+        // System libraries, linked statically so start-up pays no dynamic-loader cost for them.
+        .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp"),
+        .systemLibrary(name: "CCap", path: "Sources/CCap"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(
+            name: "SwiftrunCore",
+            dependencies: [
+                "CShims", "CSeccomp", "CCap", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "swiftrun",
+            dependencies: [
+                "SwiftrunCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SwiftrunTests", dependencies: ["SwiftrunCore"]),
+    ]
+)

@@ -1,0 +1,81 @@
+import Glibc
+
+/// A pull-based byte stream. Sources stack: a file, a tee that hashes and
+/// copies what passes, a decompressor, another hash. Each read returns the
+/// number of bytes written into `buffer`, and 0 at the end of the stream.
+protocol ByteSource: AnyObject {
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int
+}
+
+/// Reads a file descriptor, optionally hashing the bytes and copying them to
+/// a second descriptor as they pass (the blob as stored in the image store).
+final class FileSource: ByteSource {
+    private let fd: Int32
+    private let path: String
+    private let copyFD: Int32?
+    private(set) var hasher = DigestHasher()
+
+    init(fd: Int32, path: String, copyTo copyFD: Int32? = nil) {
+        self.fd = fd
+        self.path = path
+        self.copyFD = copyFD
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int {
+        let n = try Syscall.check("read \(path)") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+        hasher.update(bytes)
+        if let copyFD { try FileSystem.writeAll(copyFD, bytes, path: "blob copy of \(path)") }
+        return n
+    }
+}
+
+/// Hashes what it passes through: the uncompressed layer's diffID.
+final class HashingSource: ByteSource {
+    private let inner: any ByteSource
+    private(set) var hasher = DigestHasher()
+
+    init(_ inner: any ByteSource) { self.inner = inner }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int {
+        let n = try inner.read(into: buffer)
+        hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        return n
+    }
+}
+
+/// Serves bytes already read (to sniff a compression magic) before the rest.
+final class PrefixedSource: ByteSource {
+    private var prefix: [UInt8]
+    private let inner: any ByteSource
+
+    init(prefix: [UInt8], _ inner: any ByteSource) {
+        self.prefix = prefix
+        self.inner = inner
+    }
+
+    /// Reads up to `count` bytes from `inner` to look at, and keeps them.
+    static func sniffing(_ count: Int, from inner: any ByteSource) throws(SwiftrunError) -> PrefixedSource {
+        let head = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
+        defer { head.deallocate() }
+        var filled = 0
+        while filled < count {
+            let n = try inner.read(into: UnsafeMutableRawBufferPointer(rebasing: head[filled...]))
+            if n == 0 { break }
+            filled += n
+        }
+        return PrefixedSource(prefix: Array(head[0..<filled]), inner)
+    }
+
+    var head: [UInt8] { prefix }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int {
+        guard prefix.isEmpty else {
+            let n = min(prefix.count, buffer.count)
+            prefix.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            prefix.removeFirst(n)
+            return n
+        }
+        return try inner.read(into: buffer)
+    }
+}

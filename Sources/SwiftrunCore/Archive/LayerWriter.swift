@@ -1,0 +1,177 @@
+import CShims
+import Glibc
+
+/// Writes tar entries into a layer directory, and nowhere else.
+///
+/// Layers are untrusted input (../SECURITY.md, "Layers and archives"). Every
+/// path is split into components; ".." is refused, and a leading "/" is
+/// dropped as tar(1) does. Each component is opened relative to the one
+/// before it with O_NOFOLLOW, so an entry can never be written through a
+/// symlink that an earlier entry planted: that is refused too. Hardlink
+/// targets are resolved the same way, so they stay inside the layer.
+final class LayerWriter {
+    private let rootFD: Int32
+    private let archive: String
+    /// The directory of the previous entry: tar lists a directory's files
+    /// together, so this saves re-walking the path for most entries.
+    private var cachedParent: (components: ArraySlice<String>, fd: Int32)?
+    /// Directory mtimes are applied last: creating entries inside a
+    /// directory changes its mtime.
+    private var directoryTimes: [(components: [String], mtime: Int64)] = []
+
+    init(directory: String, archive: String) throws(SwiftrunError) {
+        rootFD = try Syscall.check("open \(directory)") { open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        self.archive = archive
+    }
+
+    deinit {
+        dropCache()
+        close(rootFD)
+    }
+
+    func write(_ entry: TarEntry, from reader: TarReader) throws(SwiftrunError) {
+        let components = try safeComponents(entry.path)
+        guard let name = components.last else {
+            // "./": the layer root itself.
+            try Syscall.check("chown layer root") { fchown(rootFD, uid_t(entry.uid), gid_t(entry.gid)) }
+            try Syscall.check("chmod layer root") { fchmod(rootFD, mode_t(entry.mode & 0o7777)) }
+            return
+        }
+        if entry.kind != .regular { dropCache() }
+        let parent = try parentDirectory(components.dropLast(), entry: entry)
+        try clearPlace(for: entry, name: name, in: parent)
+
+        let context = "\(archive): entry \(entry.path)"
+        switch entry.kind {
+        case .directory:
+            try Syscall.attempt("\(context): mkdir", allowing: [EEXIST]) { mkdirat(parent, name, 0o700) }
+            try setOwnerAndMode(entry, name: name, in: parent, context: context)
+            directoryTimes.append((components, entry.mtime))
+        case .regular:
+            try writeFile(entry, name: name, in: parent, from: reader, context: context)
+        case .symbolicLink:
+            try Syscall.check("\(context): symlink") { symlinkat(entry.linkTarget, parent, name) }
+            try Syscall.check("\(context): chown") { fchownat(parent, name, uid_t(entry.uid), gid_t(entry.gid), AT_SYMLINK_NOFOLLOW) }
+            try setTime(entry.mtime, name: name, in: parent, context: context)
+        case .hardLink:
+            let target = try safeComponents(entry.linkTarget)
+            guard let targetName = target.last else {
+                throw .badArchive(archive, reason: "entry \(entry.path): hardlink to the layer root")
+            }
+            let targetParent = try openDirectory(target.dropLast(), create: false, entry: entry)
+            defer { close(targetParent) }
+            // linkat without AT_SYMLINK_FOLLOW links a symlink itself, never its target.
+            try Syscall.check("\(context): link to \(entry.linkTarget)") { linkat(targetParent, targetName, parent, name, 0) }
+        case .characterDevice, .blockDevice, .fifo:
+            let type: mode_t = entry.kind == .characterDevice ? S_IFCHR : entry.kind == .blockDevice ? S_IFBLK : S_IFIFO
+            let device = sr_makedev(entry.deviceMajor, entry.deviceMinor)
+            try Syscall.check("\(context): mknod") { mknodat(parent, name, type | 0o600, device) }
+            try setOwnerAndMode(entry, name: name, in: parent, context: context)
+            try setTime(entry.mtime, name: name, in: parent, context: context)
+        }
+    }
+
+    /// Applies directory mtimes, deepest first.
+    func finish() throws(SwiftrunError) {
+        dropCache()
+        for (components, mtime) in directoryTimes.sorted(by: { $0.components.count > $1.components.count }) {
+            let parent = try openDirectory(components.dropLast(), create: false, entry: nil)
+            defer { close(parent) }
+            try setTime(mtime, name: components.last!, in: parent, context: "\(archive): \(components.joined(separator: "/"))")
+        }
+    }
+
+    // MARK: - Paths
+
+    private func safeComponents(_ path: String) throws(SwiftrunError) -> [String] {
+        var components: [String] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) where part != "." {
+            guard part != ".." else {
+                throw .badArchive(archive, reason: "entry \(path): path leaves the layer (\"..\")")
+            }
+            components.append(String(part))
+        }
+        return components
+    }
+
+    private func parentDirectory(_ components: ArraySlice<String>, entry: TarEntry) throws(SwiftrunError) -> Int32 {
+        if let cachedParent, cachedParent.components == components { return cachedParent.fd }
+        dropCache()
+        let fd = try openDirectory(components, create: true, entry: entry)
+        cachedParent = (components, fd)
+        return fd
+    }
+
+    private func dropCache() {
+        if let cachedParent { close(cachedParent.fd) }
+        cachedParent = nil
+    }
+
+    /// Walks `components` from the layer root, one O_NOFOLLOW openat at a
+    /// time. A symlink on the way is refused rather than followed.
+    private func openDirectory(_ components: ArraySlice<String>, create: Bool, entry: TarEntry?) throws(SwiftrunError) -> Int32 {
+        var fd = try Syscall.check("dup layer root") { dup(rootFD) }
+        for (depth, component) in components.enumerated() {
+            let flags = Int32(SR_O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
+            var next = openat(fd, component, flags)
+            if next < 0 && errno == ENOENT && create {
+                if mkdirat(fd, component, 0o755) < 0 && errno != EEXIST {
+                    let error = errno
+                    close(fd)
+                    throw .system("\(archive): mkdir \(component)", errno: error)
+                }
+                next = openat(fd, component, flags)
+            }
+            let error = errno
+            close(fd)
+            guard next >= 0 else {
+                let path = components.prefix(depth + 1).joined(separator: "/")
+                let what = entry.map { "entry \($0.path)" } ?? path
+                if error == ENOTDIR || error == ELOOP {
+                    throw .badArchive(archive, reason: "\(what): \(path) is a symlink or not a directory; refusing to write through it")
+                }
+                throw .badArchive(archive, reason: "\(what): \(path): \(SwiftrunError.strerror(error))")
+            }
+            fd = next
+        }
+        return fd
+    }
+
+    /// A later entry replaces an earlier one of the same name, as tar(1)
+    /// does; a directory stays when the new entry is a directory too.
+    private func clearPlace(for entry: TarEntry, name: String, in parent: Int32) throws(SwiftrunError) {
+        var info = stat()
+        guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return }
+        let isDirectory = info.st_mode & S_IFMT == S_IFDIR
+        if isDirectory && entry.kind == .directory { return }
+        try FileSystem.removeEntry(name, in: parent, path: "\(archive): \(entry.path)")
+    }
+
+    // MARK: - Metadata
+
+    private func writeFile(_ entry: TarEntry, name: String, in parent: Int32, from reader: TarReader, context: String) throws(SwiftrunError) {
+        let fd = try Syscall.check("\(context): create") { openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+        defer { close(fd) }
+        try reader.readContent { (bytes) throws(SwiftrunError) in try FileSystem.writeAll(fd, bytes, path: context) }
+        // chown first: it clears setuid and setgid bits that chmod then sets.
+        try Syscall.check("\(context): chown") { fchown(fd, uid_t(entry.uid), gid_t(entry.gid)) }
+        try Syscall.check("\(context): chmod") { fchmod(fd, mode_t(entry.mode & 0o7777)) }
+        for xattr in entry.xattrs {
+            try Syscall.check("\(context): setxattr \(xattr.name)") {
+                xattr.value.withUnsafeBytes { sr_fsetxattr(fd, xattr.name, $0.baseAddress, $0.count) }
+            }
+        }
+        var times = [timespec(tv_sec: Int(entry.mtime), tv_nsec: 0), timespec(tv_sec: Int(entry.mtime), tv_nsec: 0)]
+        try Syscall.check("\(context): set mtime") { futimens(fd, &times) }
+    }
+
+    private func setOwnerAndMode(_ entry: TarEntry, name: String, in parent: Int32, context: String) throws(SwiftrunError) {
+        try Syscall.check("\(context): chown") { fchownat(parent, name, uid_t(entry.uid), gid_t(entry.gid), AT_SYMLINK_NOFOLLOW) }
+        try Syscall.check("\(context): chmod") { fchmodat(parent, name, mode_t(entry.mode & 0o7777), 0) }
+    }
+
+    private func setTime(_ mtime: Int64, name: String, in parent: Int32, context: String) throws(SwiftrunError) {
+        var times = [timespec(tv_sec: Int(mtime), tv_nsec: 0), timespec(tv_sec: Int(mtime), tv_nsec: 0)]
+        try Syscall.check("\(context): set mtime") { utimensat(parent, name, &times, AT_SYMLINK_NOFOLLOW) }
+    }
+}

@@ -1,0 +1,287 @@
+/// One member of a tar archive, with pax and GNU extensions already applied.
+struct TarEntry {
+    enum Kind: Equatable {
+        case regular, hardLink, symbolicLink, characterDevice, blockDevice, directory, fifo
+    }
+
+    var path: String
+    var kind: Kind
+    var linkTarget: String
+    var mode: UInt32
+    var uid: Int
+    var gid: Int
+    var size: Int64
+    var mtime: Int64
+    var deviceMajor: UInt32
+    var deviceMinor: UInt32
+    var xattrs: [(name: String, value: [UInt8])]
+}
+
+/// Reads a tar stream (ustar, GNU long names, pax) entry by entry.
+/// The caller reads each regular file's content with `readContent` before
+/// asking for the next entry; whatever it leaves unread is skipped.
+final class TarReader {
+    private static let blockSize = 512
+    private let source: any ByteSource
+    private let name: String
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+    private var bufferStart = 0
+    private var bufferEnd = 0
+    private var offset: Int64 = 0
+    /// Content bytes of the current entry not yet read, and its padding.
+    private var remaining: Int64 = 0
+    private var padding = 0
+
+    init(_ source: any ByteSource, name: String) {
+        self.source = source
+        self.name = name
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// The next entry, or nil at the end-of-archive marker.
+    func next() throws(SwiftrunError) -> TarEntry? {
+        try skipRest()
+        var pax: [String: [UInt8]] = [:]
+        var longName: String?
+        var longLink: String?
+        while true {
+            let headerOffset = offset
+            guard let header = try readBlock() else {
+                if headerOffset == 0 { throw .badArchive(name, reason: "empty file, not a tar archive") }
+                throw .badArchive(name, reason: "tar archive ends without its end-of-archive marker (truncated file)")
+            }
+            if header.allSatisfy({ $0 == 0 }) { return nil }
+            try verifyChecksum(header, at: headerOffset)
+            let typeflag = header[156]
+            let size = try number(header, 124, 12, field: "size", at: headerOffset)
+            switch typeflag {
+            case UInt8(ascii: "x"):
+                pax.merge(try parsePax(try readExtension(size)), uniquingKeysWith: { $1 })
+                continue
+            case UInt8(ascii: "g"):
+                _ = try readExtension(size)  // global pax headers carry nothing swiftrun uses
+                continue
+            case UInt8(ascii: "L"):
+                longName = Self.cString(try readExtension(size)[...])
+                continue
+            case UInt8(ascii: "K"):
+                longLink = Self.cString(try readExtension(size)[...])
+                continue
+            default:
+                break
+            }
+            var entry = try makeEntry(header, typeflag: typeflag, size: size, at: headerOffset)
+            if let longName { entry.path = longName }
+            if let longLink { entry.linkTarget = longLink }
+            try apply(pax, to: &entry, at: headerOffset)
+            remaining = entry.kind == .regular ? entry.size : 0
+            padding = Int((Self.blockSize - Int(entry.size % Int64(Self.blockSize))) % Self.blockSize)
+            if entry.kind != .regular && entry.size > 0 {
+                // Hardlinks and others may carry data we do not use: skip it.
+                remaining = entry.size
+            }
+            return entry
+        }
+    }
+
+    /// Streams the current entry's content to `body`, in chunks.
+    func readContent(_ body: (UnsafeRawBufferPointer) throws(SwiftrunError) -> Void) throws(SwiftrunError) {
+        while remaining > 0 {
+            if bufferStart == bufferEnd { try fill(minimum: 1) }
+            let n = min(Int(remaining), bufferEnd - bufferStart)
+            try body(UnsafeRawBufferPointer(rebasing: buffer[bufferStart..<(bufferStart + n)]))
+            consume(n)
+            remaining -= Int64(n)
+        }
+    }
+
+    /// Reads to the end of the underlying stream, so digests cover every
+    /// byte (tar writers pad archives to a record size past the marker).
+    func drain() throws(SwiftrunError) {
+        bufferStart = bufferEnd
+        while try source.read(into: buffer) > 0 {}
+    }
+
+    // MARK: - Blocks
+
+    private func skipRest() throws(SwiftrunError) {
+        try readContent { _ in }
+        while padding > 0 {
+            if bufferStart == bufferEnd { try fill(minimum: 1) }
+            guard bufferEnd > bufferStart else {
+                throw .badArchive(name, reason: "tar archive ends inside an entry's padding (truncated file)")
+            }
+            let n = min(padding, bufferEnd - bufferStart)
+            consume(n)
+            padding -= n
+        }
+    }
+
+    private func readBlock() throws(SwiftrunError) -> ArraySlice<UInt8>? {
+        if bufferEnd - bufferStart < Self.blockSize {
+            try fill(minimum: Self.blockSize)
+            if bufferEnd - bufferStart < Self.blockSize { return nil }
+        }
+        let block = Array(buffer[bufferStart..<(bufferStart + Self.blockSize)])[...]
+        consume(Self.blockSize)
+        return block
+    }
+
+    private func readExtension(_ size: Int64) throws(SwiftrunError) -> [UInt8] {
+        guard size < 1 << 20 else { throw .badArchive(name, reason: "extended header of \(size) bytes is too large") }
+        var bytes: [UInt8] = []
+        remaining = size
+        try readContent { bytes.append(contentsOf: $0) }
+        padding = Int((Self.blockSize - Int(size % Int64(Self.blockSize))) % Self.blockSize)
+        try skipRest()
+        return bytes
+    }
+
+    private func consume(_ n: Int) {
+        bufferStart += n
+        offset += Int64(n)
+    }
+
+    /// Ensures at least `minimum` unread bytes are buffered, unless the stream ends.
+    private func fill(minimum: Int) throws(SwiftrunError) {
+        if bufferStart > 0 {
+            buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + bufferStart, byteCount: bufferEnd - bufferStart)
+            bufferEnd -= bufferStart
+            bufferStart = 0
+        }
+        while bufferEnd < minimum {
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[bufferEnd...]))
+            if n == 0 {
+                if minimum == 1 && remaining > 0 {
+                    throw .badArchive(name, reason: "tar archive ends inside a file's content (truncated file)")
+                }
+                return
+            }
+            bufferEnd += n
+        }
+    }
+
+    // MARK: - Header fields
+
+    private func verifyChecksum(_ header: ArraySlice<UInt8>, at headerOffset: Int64) throws(SwiftrunError) {
+        let stored = try number(header, 148, 8, field: "checksum", at: headerOffset)
+        var sum: Int64 = 0
+        for (i, byte) in header.enumerated() {
+            sum += (148..<156).contains(i) ? 32 : Int64(byte)
+        }
+        guard stored == sum else {
+            let what = headerOffset == 0 ? "not a tar archive" : "corrupt tar archive"
+            throw .badArchive(name, reason: "\(what) (bad header checksum at byte \(headerOffset))")
+        }
+    }
+
+    private func makeEntry(_ h: ArraySlice<UInt8>, typeflag: UInt8, size: Int64, at headerAt: Int64) throws(SwiftrunError) -> TarEntry {
+        let base = h.startIndex
+        var path = Self.cString(h[base..<(base + 100)])
+        // ustar (not GNU's "ustar  ") keeps a path prefix in bytes 345..<500.
+        if Array(h[(base + 257)..<(base + 263)]) == Array("ustar\0".utf8) {
+            let prefix = Self.cString(h[(base + 345)..<(base + 500)])
+            if !prefix.isEmpty { path = prefix + "/" + path }
+        }
+        let kind: TarEntry.Kind
+        switch typeflag {
+        case UInt8(ascii: "0"), 0, UInt8(ascii: "7"): kind = path.hasSuffix("/") ? .directory : .regular
+        case UInt8(ascii: "1"): kind = .hardLink
+        case UInt8(ascii: "2"): kind = .symbolicLink
+        case UInt8(ascii: "3"): kind = .characterDevice
+        case UInt8(ascii: "4"): kind = .blockDevice
+        case UInt8(ascii: "5"): kind = .directory
+        case UInt8(ascii: "6"): kind = .fifo
+        default:
+            throw .badArchive(name, reason: "entry \(path): unsupported tar entry type '\(Character(Unicode.Scalar(typeflag)))'")
+        }
+        return TarEntry(
+            path: path, kind: kind,
+            linkTarget: Self.cString(h[(base + 157)..<(base + 257)]),
+            mode: UInt32(truncatingIfNeeded: try number(h, 100, 8, field: "mode", at: headerAt)),
+            uid: Int(try number(h, 108, 8, field: "uid", at: headerAt)),
+            gid: Int(try number(h, 116, 8, field: "gid", at: headerAt)),
+            size: size,
+            mtime: try number(h, 136, 12, field: "mtime", at: headerAt),
+            deviceMajor: UInt32(truncatingIfNeeded: try number(h, 329, 8, field: "devmajor", at: headerAt)),
+            deviceMinor: UInt32(truncatingIfNeeded: try number(h, 337, 8, field: "devminor", at: headerAt)),
+            xattrs: [])
+    }
+
+    /// A numeric field: octal text, or GNU base-256 when the top bit is set.
+    private func number(_ h: ArraySlice<UInt8>, _ start: Int, _ length: Int, field: String, at headerAt: Int64) throws(SwiftrunError) -> Int64 {
+        let bytes = h[(h.startIndex + start)..<(h.startIndex + start + length)]
+        if let first = bytes.first, first & 0x80 != 0 {
+            var value = Int64(first & 0x3f)
+            for byte in bytes.dropFirst() {
+                guard value < Int64.max >> 8 else { break }
+                value = value << 8 | Int64(byte)
+            }
+            return value
+        }
+        var value: Int64 = 0
+        var seenDigit = false
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "7"):
+                guard value < Int64.max >> 3 else { throw badField(field, headerAt) }
+                value = value << 3 | Int64(byte - UInt8(ascii: "0"))
+                seenDigit = true
+            case 0, UInt8(ascii: " "):
+                if seenDigit { return value }
+            default:
+                throw badField(field, headerAt)
+            }
+        }
+        return value
+    }
+
+    private func badField(_ field: String, _ headerAt: Int64) -> SwiftrunError {
+        .badArchive(name, reason: "\(headerAt == 0 ? "not a tar archive" : "corrupt tar archive") (bad \(field) field at byte \(headerAt))")
+    }
+
+    /// pax records: "<length> <key>=<value>\n" (POSIX pax, "pax Header Block").
+    private func parsePax(_ data: [UInt8]) throws(SwiftrunError) -> [String: [UInt8]] {
+        var records: [String: [UInt8]] = [:]
+        var i = 0
+        while i < data.count {
+            guard let space = data[i...].firstIndex(of: UInt8(ascii: " ")),
+                  let length = Int(String(decoding: data[i..<space], as: UTF8.self)),
+                  length > 0, i + length <= data.count,
+                  let equals = data[space..<(i + length)].firstIndex(of: UInt8(ascii: "="))
+            else { throw .badArchive(name, reason: "corrupt pax extended header") }
+            let key = String(decoding: data[(space + 1)..<equals], as: UTF8.self)
+            records[key] = Array(data[(equals + 1)..<(i + length - 1)])
+            i += length
+        }
+        return records
+    }
+
+    private func apply(_ pax: [String: [UInt8]], to entry: inout TarEntry, at headerAt: Int64) throws(SwiftrunError) {
+        for (key, value) in pax {
+            let text = String(decoding: value, as: UTF8.self)
+            switch key {
+            case "path": entry.path = text
+            case "linkpath": entry.linkTarget = text
+            case "size": entry.size = try paxNumber(text, key, headerAt)
+            case "uid": entry.uid = Int(try paxNumber(text, key, headerAt))
+            case "gid": entry.gid = Int(try paxNumber(text, key, headerAt))
+            case "mtime": entry.mtime = try paxNumber(String(text.prefix { $0 != "." }), key, headerAt)
+            default:
+                if key.hasPrefix("SCHILY.xattr.") {
+                    entry.xattrs.append((String(key.dropFirst("SCHILY.xattr.".count)), value))
+                }
+            }
+        }
+    }
+
+    private func paxNumber(_ text: String, _ key: String, _ headerAt: Int64) throws(SwiftrunError) -> Int64 {
+        guard let value = Int64(text), value >= 0 else { throw badField("pax \(key)", headerAt) }
+        return value
+    }
+
+    private static func cString(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,71 @@
+import Glibc
+
+/// `swiftrun run`, from an image name to the container's exit code.
+///
+///  1. resolve the image and its layer dirs    (Store/ImageStore.swift)
+///  2. image + flags -> OCI-shaped spec         (Container/RuntimeSpec.swift)
+///  3. record the container on disk            (Container/ContainerStore.swift)
+///  4. spec -> flat C struct, clone3, child    (Linux/ChildSpec.swift, CShims/child.c)
+///  5. forward signals, wait, clean up         (Linux/ContainerProcess.swift)
+public struct ContainerRunner {
+    let layout: StoreLayout
+    let images: ImageStore
+    let containers: ContainerStore
+
+    public init(layout: StoreLayout) {
+        self.layout = layout
+        images = ImageStore(layout: layout)
+        containers = ContainerStore(layout: layout)
+    }
+
+    /// Runs the container to completion and returns Docker's exit code.
+    public func run(_ options: RunOptions) throws(SwiftrunError) -> Int32 {
+        if let name = options.name { try ContainerName.validate(name) }
+        try layout.prepare()
+        let image = try images.image(options.image)
+        let id = ContainerID.generate()
+        let dirs = containers.directories(id)
+        let spec = try RuntimeSpec(image: image.configuration, options: options, id: id, rootfs: dirs.rootfs)
+
+        var state = ContainerState(
+            id: id, name: options.name ?? ContainerName.random(), image: options.image, imageID: image.id,
+            command: spec.process.args, created: JSON.timestamp(), autoRemove: options.autoRemove,
+            status: .running, monitor: try ProcessIdentity.current())
+        try createWithName(&state, spec: spec, chosen: options.name != nil)
+
+        let child = ChildSpec(spec: spec, overlayOptions: overlayOptions(image: image, dirs: dirs))
+        let status: ExitStatus
+        do {
+            let process = try ContainerProcess.start(child) { (pid) throws(SwiftrunError) in
+                state.pid = pid
+                try containers.save(state)
+            }
+            status = try process.wait()
+        } catch {
+            try? containers.finish(state, exitCode: error.runExitCode)
+            throw error
+        }
+        try containers.finish(state, exitCode: status.code)
+        return status.code
+    }
+
+    /// A generated name may collide with an existing one: pick another.
+    private func createWithName(_ state: inout ContainerState, spec: RuntimeSpec, chosen: Bool) throws(SwiftrunError) {
+        while true {
+            do {
+                try containers.create(state, spec: spec)
+                return
+            } catch .nameInUse(let name) where !chosen {
+                state.name = ContainerName.random() + "_" + String(UInt16.random(in: 0...UInt16.max))
+                _ = name
+            }
+        }
+    }
+
+    /// overlayfs(5): lowerdir lists the top layer first, so the image's
+    /// layers (stored lowest first) are reversed.
+    private func overlayOptions(image: Image, dirs: ContainerStore.Directories) -> String {
+        let lower = images.layerDirectories(of: image).reversed().joined(separator: ":")
+        return "lowerdir=\(lower),upperdir=\(dirs.upper),workdir=\(dirs.work)"
+    }
+}

@@ -1,0 +1,175 @@
+import CShims
+import Glibc
+
+/// Containers on disk: their dirs, names and state, and the recovery that
+/// finishes the cleanup of containers whose swiftrun died.
+///
+/// Ordering makes this crash-safe. A container is announced in running/
+/// (with its monitor's identity) before anything else of it exists, and that
+/// marker is the last thing removed. So whatever instant swiftrun dies at,
+/// the next swiftrun command finds the marker and completes the work.
+public struct ContainerStore: Sendable {
+    let layout: StoreLayout
+
+    public init(layout: StoreLayout) { self.layout = layout }
+
+    func statePath(_ id: String) -> String { layout.container(id) + "/state.json" }
+    func markerPath(_ id: String) -> String { layout.running + "/" + id }
+    func namePath(_ name: String) -> String { layout.names + "/" + name }
+
+    /// The dirs overlayfs needs, all inside the container's dir.
+    struct Directories {
+        let base: String
+        var upper: String { base + "/upper" }
+        var work: String { base + "/work" }
+        var rootfs: String { base + "/rootfs" }
+    }
+
+    func directories(_ id: String) -> Directories { Directories(base: layout.container(id)) }
+
+    /// Records a new container: marker, name, dirs, spec and state.
+    func create(_ state: ContainerState, spec: RuntimeSpec) throws(SwiftrunError) {
+        try FileSystem.writeAtomically(try JSON.encode(state.monitor), to: markerPath(state.id), durable: false)
+        do {
+            try reserveName(state.name, for: state.id)
+            let dirs = directories(state.id)
+            for dir in [dirs.base, dirs.upper, dirs.work, dirs.rootfs] {
+                try Syscall.check("mkdir \(dir)") { mkdir(dir, 0o700) }
+            }
+            try FileSystem.writeAtomically(try JSON.encode(spec), to: dirs.base + "/config.json", durable: false)
+            try save(state)
+        } catch {
+            try? remove(state)
+            throw error
+        }
+    }
+
+    func save(_ state: ContainerState) throws(SwiftrunError) {
+        try FileSystem.writeAtomically(try JSON.encode(state), to: statePath(state.id), durable: false)
+    }
+
+    /// The container has ended: remove it (--rm) or record its exit code.
+    func finish(_ state: ContainerState, exitCode: Int32) throws(SwiftrunError) {
+        if state.autoRemove {
+            try remove(state)
+            return
+        }
+        var exited = state
+        exited.status = .exited
+        exited.exitCode = exitCode
+        exited.finished = JSON.timestamp()
+        try save(exited)
+        unlink(markerPath(state.id))
+    }
+
+    /// Removes every trace, in the reverse order of `create`.
+    func remove(_ state: ContainerState) throws(SwiftrunError) {
+        try FileSystem.removeTree(layout.container(state.id))
+        if (try? FileSystem.readFile(namePath(state.name))) == Array(state.id.utf8) {
+            unlink(namePath(state.name))
+        }
+        unlink(markerPath(state.id))
+    }
+
+    /// names/<name> holds the owner's id; O_EXCL makes the claim atomic
+    /// across concurrent runs. A claim whose container dir is gone is stale
+    /// (its creator died) and is taken over.
+    private func reserveName(_ name: String, for id: String) throws(SwiftrunError) {
+        let path = namePath(name)
+        while true {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd >= 0 {
+                defer { close(fd) }
+                try FileSystem.writeAll(fd, Array(id.utf8), path: path)
+                return
+            }
+            guard errno == EEXIST else { throw .system("create \(path)", errno: errno) }
+            let owner = String(decoding: (try? FileSystem.readFile(path)) ?? [], as: UTF8.self)
+            if ContainerID.isValid(owner) && FileSystem.exists(layout.container(owner)) || FileSystem.exists(markerPath(owner)) {
+                throw .nameInUse(name)
+            }
+            unlink(path)
+        }
+    }
+
+    // MARK: - Reading
+
+    func state(_ id: String) throws(SwiftrunError) -> ContainerState {
+        try JSON.decode(ContainerState.self, from: try FileSystem.readFile(statePath(id)), path: statePath(id))
+    }
+
+    public func all() throws(SwiftrunError) -> [ContainerState] {
+        try FileSystem.listDirectory(layout.containers).compactMap { id in
+            try? state(id)
+        }.sorted { $0.created > $1.created }
+    }
+
+    /// By full id, name, or unique id prefix, as Docker resolves them.
+    public func find(_ key: String) throws(SwiftrunError) -> ContainerState {
+        if ContainerID.isValid(key), let found = try? state(key) { return found }
+        if let owner = try? FileSystem.readFile(namePath(key)), let found = try? state(String(decoding: owner, as: UTF8.self)) {
+            return found
+        }
+        let matches = try FileSystem.listDirectory(layout.containers).filter { $0.hasPrefix(key) }
+        guard !key.isEmpty, matches.count == 1 else {
+            if matches.count > 1 { throw .invalidArgument("container id prefix \"\(key)\" is ambiguous") }
+            throw .containerNotFound(key)
+        }
+        return try state(matches[0])
+    }
+
+    // MARK: - Recovery
+
+    /// Finishes what a dead swiftrun left: for each marker whose monitor is
+    /// gone, remove the container (--rm, or never fully created) or mark it
+    /// exited. Cheap when nothing is pending: one readdir of running/.
+    public func recover() throws(SwiftrunError) {
+        let pending = try FileSystem.listDirectory(layout.running).filter(ContainerID.isValid)
+        guard !pending.isEmpty else { return }
+        try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
+            for id in pending {
+                guard let marker = try? FileSystem.readFile(markerPath(id)),
+                      let monitor = try? JSON.decode(ProcessIdentity.self, from: marker, path: markerPath(id)),
+                      !monitor.isAlive
+                else { continue }
+                try finishAbandoned(id)
+            }
+        }
+    }
+
+    private func finishAbandoned(_ id: String) throws(SwiftrunError) {
+        guard let state = try? state(id) else {
+            // Died while creating: nothing of it was ever visible as a container.
+            try FileSystem.removeTree(layout.container(id))
+            unlink(markerPath(id))
+            return
+        }
+        // The container was killed with its monitor (PDEATHSIG = SIGKILL).
+        try finish(state, exitCode: 128 + SIGKILL)
+    }
+}
+
+extension ContainerStore {
+    /// `swiftrun rm`. A running container is refused unless `force`, which
+    /// kills its swiftrun; PDEATHSIG then takes the container down with it.
+    public func remove(_ key: String, force: Bool) throws(SwiftrunError) {
+        try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
+            let state = try find(key)
+            if state.status == .running && state.monitor.isAlive {
+                guard force else { throw .containerRunning(key) }
+                try killAndWait(state.monitor)
+            }
+            try remove(state)
+        }
+    }
+
+    private func killAndWait(_ monitor: ProcessIdentity) throws(SwiftrunError) {
+        let pidfd = try Syscall.check("pidfd_open \(monitor.pid)") { sr_pidfd_open(monitor.pid) }
+        defer { close(pidfd) }
+        // The pidfd pins this exact process: a recycled pid cannot be hit.
+        guard monitor.isAlive else { return }
+        try Syscall.check("kill \(monitor.pid)") { sr_pidfd_send_signal(pidfd, SIGKILL) }
+        var poller = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+        try Syscall.check("poll pidfd") { poll(&poller, 1, -1) }
+    }
+}

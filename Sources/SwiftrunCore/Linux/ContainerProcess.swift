@@ -1,0 +1,81 @@
+import CShims
+import Glibc
+
+/// A container's pid 1, from clone3 to its exit.
+///
+/// Two O_CLOEXEC pipes connect parent and child:
+///  - sync: the parent writes one byte once it has recorded the child's
+///    pid; the child waits for it (and sees EOF if the parent died);
+///  - report: the child writes (step, errno) if a step fails. execve closes
+///    it, so EOF without a record means the container's program is running.
+struct ContainerProcess {
+    let pid: pid_t
+
+    /// Clones the child and waits until it has exec'd the container's
+    /// program or failed. `started` runs after clone3, before the child may
+    /// proceed: the moment to record the pid.
+    static func start(_ child: ChildSpec, started: (pid_t) throws(SwiftrunError) -> Void) throws(SwiftrunError) -> ContainerProcess {
+        let sync = try makePipe()
+        let report: (read: Int32, write: Int32)
+        do { report = try makePipe() } catch {
+            close(sync.read); close(sync.write)
+            throw error
+        }
+        child.setPipes(syncRead: sync.read, syncWrite: sync.write, reportWrite: report.write)
+        SignalForwarder.block()
+        let pid = withUnsafePointer(to: child.raw) { sr_spawn_container($0) }
+        close(sync.read)
+        close(report.write)
+        defer { close(report.read) }
+        guard pid > 0 else {
+            close(sync.write)
+            throw .system("clone3", errno: -pid)
+        }
+        do {
+            try started(pid)
+        } catch {
+            close(sync.write)  // EOF: the child gives up before doing anything
+            _ = try? reap(pid)
+            throw error
+        }
+        var go: UInt8 = 1
+        _ = write(sync.write, &go, 1)
+        close(sync.write)
+
+        if let failure = try readReport(report.read) {
+            _ = try reap(pid)
+            if failure.step == SR_STEP_EXEC.rawValue {
+                throw .cannotExecute(String(cString: child.raw.argv[0]!), errno: failure.err)
+            }
+            throw .childStep(String(cString: sr_step_name(failure.step)), errno: failure.err)
+        }
+        return ContainerProcess(pid: pid)
+    }
+
+    /// Waits for pid 1 to exit, forwarding signals meanwhile.
+    func wait() throws(SwiftrunError) -> ExitStatus {
+        ExitStatus(waitStatus: try SignalForwarder.forward(to: pid))
+    }
+
+    private static func makePipe() throws(SwiftrunError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        try Syscall.check("pipe2") { sr_pipe_cloexec(&fds) }
+        return (fds[0], fds[1])
+    }
+
+    /// nil when the pipe closes with no record (the child exec'd).
+    private static func readReport(_ fd: Int32) throws(SwiftrunError) -> sr_report? {
+        var record = sr_report()
+        let size = MemoryLayout<sr_report>.size
+        let n = try Syscall.check("read report pipe") { read(fd, &record, size) }
+        if n == 0 { return nil }
+        guard n == size else { throw .system("read report pipe (short record)", errno: EIO) }
+        return record
+    }
+
+    private static func reap(_ pid: pid_t) throws(SwiftrunError) -> Int32 {
+        var status: Int32 = 0
+        try Syscall.check("waitpid") { waitpid(pid, &status, 0) }
+        return status
+    }
+}

@@ -1,0 +1,125 @@
+import CShims
+import Glibc
+
+/// Path-based file operations for swiftrun's own store, each wrapped once.
+/// Paths inside a container or layer never come through here: those are
+/// resolved relative to a root fd (see Archive/LayerWriter.swift).
+public enum FileSystem {
+    public static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    /// mkdir that accepts an existing directory.
+    static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(SwiftrunError) {
+        try Syscall.attempt("mkdir \(path)", allowing: [EEXIST]) { mkdir(path, mode) }
+    }
+
+    /// mkdir -p.
+    static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SwiftrunError) {
+        var prefix = ""
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += "/" + component
+            try makeDirectory(prefix, mode: mode)
+        }
+    }
+
+    public static func readFile(_ path: String) throws(SwiftrunError) -> [UInt8] {
+        let fd = try Syscall.check("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = try Syscall.check("read \(path)") { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
+            if n == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// Writes all of `bytes` to `fd`.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(SwiftrunError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = try Syscall.check("write \(path)") { write(fd, bytes.baseAddress! + offset, bytes.count - offset) }
+            offset += n
+        }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(SwiftrunError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = try Syscall.check("write \(path)") { bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) } }
+            offset += n
+        }
+    }
+
+    /// Replaces `path` with `bytes` so that readers see the old or the new
+    /// content, never a mix: write a temp file, optionally fsync, rename.
+    /// `durable` is for the image store, which must survive a crash; a
+    /// container's state is rebuilt by recovery and skips the fsync.
+    static func writeAtomically(_ bytes: [UInt8], to path: String, durable: Bool) throws(SwiftrunError) {
+        let temp = "\(path).tmp-\(getpid())"
+        let fd = try Syscall.check("create \(temp)") { open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+        do {
+            try writeAll(fd, bytes, path: temp)
+            if durable { try Syscall.check("fsync \(temp)") { fsync(fd) } }
+            close(fd)
+            try Syscall.check("rename \(temp)") { rename(temp, path) }
+        } catch {
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+    }
+
+    /// Names in a directory, without "." and "..". A missing directory is empty.
+    static func listDirectory(_ path: String) throws(SwiftrunError) -> [String] {
+        guard let dir = opendir(path) else {
+            if errno == ENOENT { return [] }
+            throw .system("opendir \(path)", errno: errno)
+        }
+        defer { closedir(dir) }
+        return entries(of: dir)
+    }
+
+    private static func entries(of dir: OpaquePointer) -> [String] {
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// rm -rf that never follows a symlink: every step is relative to the
+    /// fd of the directory being emptied (unlinkat, openat O_NOFOLLOW), so a
+    /// symlink a container planted in its upper dir is removed, not followed.
+    public static func removeTree(_ path: String) throws(SwiftrunError) {
+        let slash = path.lastIndex(of: "/")
+        let parent = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard let parentFD = try Syscall.attempt("open \(parent)", allowing: [ENOENT], { open(parent, Int32(SR_O_PATH) | O_DIRECTORY | O_CLOEXEC) }) else { return }
+        defer { close(parentFD) }
+        try removeEntry(name, in: parentFD, path: path)
+    }
+
+    static func removeEntry(_ name: String, in dirFD: Int32, path: String) throws(SwiftrunError) {
+        guard unlinkat(dirFD, name, 0) != 0 else { return }
+        switch errno {
+        case ENOENT: return
+        case EISDIR: break
+        default: throw .system("unlink \(path)", errno: errno)
+        }
+        let fd = try Syscall.check("open \(path)") { openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        guard let dir = fdopendir(fd) else {
+            close(fd)
+            throw .system("fdopendir \(path)", errno: errno)
+        }
+        defer { closedir(dir) }
+        for entry in entries(of: dir) {
+            try removeEntry(entry, in: fd, path: path + "/" + entry)
+        }
+        try Syscall.attempt("rmdir \(path)", allowing: [ENOENT]) { unlinkat(dirFD, name, AT_REMOVEDIR) }
+    }
+}

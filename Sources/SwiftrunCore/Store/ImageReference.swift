@@ -1,0 +1,45 @@
+/// NAME[:TAG] as the user types it; the tag defaults to "latest".
+public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
+    public let name: String
+    public let tag: String
+
+    public init(parsing text: String) throws(SwiftrunError) {
+        // A colon after the last slash starts the tag; one before it is a
+        // registry port (localhost:5000/app).
+        let lastSlash = text.lastIndex(of: "/")
+        let searchStart = lastSlash.map { text.index(after: $0) } ?? text.startIndex
+        if let colon = text[searchStart...].lastIndex(of: ":") {
+            name = String(text[..<colon])
+            tag = String(text[text.index(after: colon)...])
+        } else {
+            name = text
+            tag = "latest"
+        }
+        guard Self.isValidName(name) else {
+            throw .invalidArgument("invalid image name \"\(text)\": use lowercase letters, digits and . _ - / separators")
+        }
+        guard Self.isValidTag(tag) else {
+            throw .invalidArgument("invalid tag in \"\(text)\": up to 128 of A-Z a-z 0-9 _ . -, not starting with . or -")
+        }
+    }
+
+    public var description: String { name + ":" + tag }
+
+    private static func isValidName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.count <= 255 else { return false }
+        return name.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { part in
+            guard let first = part.first, let last = part.last,
+                  first.isLowercaseAlnum, last.isLowercaseAlnum else { return false }
+            return part.allSatisfy { $0.isLowercaseAlnum || "._-:".contains($0) }
+        }
+    }
+
+    private static func isValidTag(_ tag: String) -> Bool {
+        guard let first = tag.first, tag.count <= 128, first != ".", first != "-" else { return false }
+        return tag.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || "_.-".contains($0) }
+    }
+}
+
+extension Character {
+    var isLowercaseAlnum: Bool { isASCII && (isNumber || (isLetter && isLowercase)) }
+}

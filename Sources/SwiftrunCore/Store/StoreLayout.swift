@@ -1,0 +1,40 @@
+/// Where everything lives under the store root (default /var/lib/swiftrun).
+///
+///     blobs/sha256/<hex>     manifests, configs and layer archives, by digest
+///     layers/<diffID hex>/   each layer unpacked once, shared read-only
+///     images.json            the index: NAME:TAG -> manifest digest
+///     containers/<id>/       state.json, config.json, upper/, work/, rootfs/
+///     names/<name>           the id owning a container name (O_EXCL = unique)
+///     running/<id>           containers whose swiftrun may still be alive
+///     tmp/                   half-written blobs and layers, never visible
+///     lock                   flock for writers of shared state
+public struct StoreLayout: Sendable {
+    public static let defaultRoot = "/var/lib/swiftrun"
+
+    public let root: String
+
+    public init(root: String) {
+        self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+    }
+
+    var lock: String { root + "/lock" }
+    var blobs: String { root + "/blobs/sha256" }
+    var layers: String { root + "/layers" }
+    var imageIndex: String { root + "/images.json" }
+    var containers: String { root + "/containers" }
+    var names: String { root + "/names" }
+    var running: String { root + "/running" }
+    var temp: String { root + "/tmp" }
+
+    func blob(_ digest: Digest) -> String { blobs + "/" + digest.hex }
+    func layer(_ diffID: Digest) -> String { layers + "/" + diffID.hex }
+    func container(_ id: String) -> String { containers + "/" + id }
+
+    /// Creates the directories; cheap when they exist.
+    func prepare() throws(SwiftrunError) {
+        try FileSystem.makeDirectories(root, mode: 0o711)
+        for dir in [root + "/blobs", blobs, layers, containers, names, running, temp] {
+            try FileSystem.makeDirectory(dir, mode: 0o700)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Glibc
+
+/// Every failure swiftrun reports: one line that says which step failed and why.
+/// The CLI prints `swiftrun: <description>` and exits with Docker's code.
+public enum SwiftrunError: Error, CustomStringConvertible, Equatable {
+    /// A system call failed: the call (with its subject) and errno.
+    case system(_ call: String, errno: Int32)
+    /// A step of the container child failed before execve.
+    case childStep(_ step: String, errno: Int32)
+    /// The container's command could not be executed (Docker's 126 and 127).
+    case cannotExecute(_ command: String, errno: Int32)
+    case imageNotFound(String)
+    case containerNotFound(String)
+    case containerRunning(String)
+    case nameInUse(String)
+    case invalidArgument(String)
+    case badArchive(_ file: String, reason: String)
+    case notRoot
+
+    public var description: String {
+        switch self {
+        case let .system(call, errno):
+            return "\(call): \(Self.strerror(errno))"
+        case let .childStep(step, errno):
+            return "\(step): \(Self.strerror(errno))"
+        case let .cannotExecute(command, errno) where errno == ENOENT:
+            return "exec: \"\(command)\": executable file not found in $PATH"
+        case let .cannotExecute(command, errno):
+            return "exec: \"\(command)\": \(Self.strerror(errno))"
+        case let .imageNotFound(name):
+            return "image not found: \(name) (import or load it first; `swiftrun images` lists what is here)"
+        case let .containerNotFound(name):
+            return "no such container: \(name)"
+        case let .containerRunning(name):
+            return "container \(name) is running: stop it first or use rm -f"
+        case let .nameInUse(name):
+            return "the container name \"\(name)\" is already in use; remove that container or pick another name"
+        case let .invalidArgument(message):
+            return message
+        case let .badArchive(file, reason):
+            return "\(file): \(reason)"
+        case .notRoot:
+            return "swiftrun must run as root (it creates namespaces and mounts)"
+        }
+    }
+
+    /// Docker's exit code when this error ends `run`.
+    public var runExitCode: Int32 {
+        switch self {
+        case let .cannotExecute(_, errno): return errno == ENOENT ? 127 : 126
+        default: return 125
+        }
+    }
+
+    static func strerror(_ code: Int32) -> String {
+        String(cString: Glibc.strerror(code))
+    }
+}

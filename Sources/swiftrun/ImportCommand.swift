@@ -1,0 +1,20 @@
+import ArgumentParser
+import SwiftrunCore
+
+struct ImportCommand: StoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Create an image from a rootfs tarball (.tar or .tar.gz).")
+
+    @Argument(help: "The tarball.")
+    var file: String
+
+    @Argument(help: "NAME[:TAG] for the new image.")
+    var reference: String
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let reference = try ImageReference(parsing: reference)
+        let image = try ImageImporter(store: ImageStore(layout: layout)).importTarball(file, as: reference)
+        print(image.id)
+        return 0
+    }
+}

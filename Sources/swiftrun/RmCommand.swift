@@ -1,0 +1,31 @@
+import ArgumentParser
+import SwiftrunCore
+
+struct RmCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove containers.")
+
+    @Flag(name: .shortAndLong, help: "Kill and remove running containers.")
+    var force = false
+
+    @Argument(help: "Container IDs (or unique prefixes) or names.")
+    var containers: [String]
+
+    func validate() throws {
+        if containers.isEmpty { throw ValidationError("rm needs at least one container") }
+    }
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let store = ContainerStore(layout: layout)
+        var failed = false
+        for key in containers {
+            do {
+                try store.remove(key, force: force)
+                print(key)
+            } catch {
+                printError("swiftrun: \(error)")
+                failed = true
+            }
+        }
+        return failed ? 1 : 0
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import SwiftrunCore
+
+/// The root command. The CLI is a thin shell: each subcommand parses its
+/// flags and hands them to SwiftrunCore.
+struct Swiftrun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftrun",
+        abstract: "A small, fast Linux container runtime.",
+        discussion: "Global option (before the command): --root DIR, the store (default \(StoreLayout.defaultRoot), or $SWIFTRUN_ROOT).",
+        subcommands: [RunCommand.self, ImportCommand.self, ImagesCommand.self, PsCommand.self, RmCommand.self, InspectCommand.self]
+    )
+}
+
+/// A subcommand that works on the store. main.swift gives it the store
+/// once it has checked for root and finished any interrupted cleanup.
+protocol StoreCommand: ParsableCommand {
+    /// Returns the process exit code.
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32
+    /// The exit code for an error: Docker's 125/126/127 for `run`, 1 elsewhere.
+    func exitCode(for error: SwiftrunError) -> Int32
+}
+
+extension StoreCommand {
+    func exitCode(for error: SwiftrunError) -> Int32 { 1 }
+}

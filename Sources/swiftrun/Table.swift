@@ -1,0 +1,70 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import SwiftrunCore
+
+/// Docker's plain table output: columns padded to their widest cell, three spaces apart.
+struct Table {
+    private var rows: [[String]]
+
+    init(_ header: [String]) { rows = [header] }
+
+    mutating func add(_ row: [String]) { rows.append(row) }
+
+    func render() -> String {
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max()! }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column] + 3, withPad: " ", startingAt: 0)
+            }.joined() + "\n"
+        }.joined()
+    }
+
+    /// "5 seconds ago", "About a minute ago", "3 hours ago", as Docker words it.
+    static func ago(_ timestamp: String?) -> String {
+        guard let timestamp, let date = try? Date(timestamp, strategy: .iso8601) else { return "unknown" }
+        return duration(Date().timeIntervalSince(date)) + " ago"
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        switch seconds {
+        case ..<1: "Less than a second"
+        case ..<60: "\(Int(seconds)) seconds"
+        case ..<120: "About a minute"
+        case ..<3600: "\(Int(seconds / 60)) minutes"
+        case ..<7200: "About an hour"
+        case ..<172_800: "\(Int(seconds / 3600)) hours"
+        default: "\(Int(seconds / 86400)) days"
+        }
+    }
+
+    /// Decimal units with three significant digits: "4.26MB".
+    static func size(_ bytes: Int64) -> String {
+        var value = Double(bytes)
+        var unit = 0
+        let units = ["B", "kB", "MB", "GB", "TB"]
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        let rounded = value >= 100 ? "\(Int(value.rounded()))" : value >= 10 ? String(Double(Int(value * 10)) / 10) : String(Double(Int(value * 100)) / 100)
+        return rounded + units[unit]
+    }
+
+    static func command(_ args: [String]) -> String {
+        let joined = args.joined(separator: " ")
+        return "\"" + (joined.count > 20 ? String(joined.prefix(19)) + "…" : joined) + "\""
+    }
+
+    static func status(_ container: ContainerState) -> String {
+        switch container.status {
+        case .running:
+            guard let created = try? Date(container.created, strategy: .iso8601) else { return "Up" }
+            return "Up " + duration(Date().timeIntervalSince(created))
+        case .exited:
+            return "Exited (\(container.exitCode ?? -1)) " + ago(container.finished)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Glibc
+import SwiftrunCore
+
+/// Entry point. Every error ends as one line on stderr and Docker's exit
+/// code, never a backtrace: 125 for a bad flag or a failed `run`, 126/127 when
+/// the container's command cannot run, 1 for other commands' failures.
+func printError(_ message: String) {
+    var line = message + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+let command: any ParsableCommand
+let global: GlobalOptions
+do {
+    global = try GlobalOptions.extract(from: &arguments, environment: { getenv($0).map { String(cString: $0) } })
+    command = try Swiftrun.parseAsRoot(arguments)
+} catch let error as SwiftrunError {
+    printError("swiftrun: \(error)")
+    exit(125)
+} catch {
+    if Swiftrun.exitCode(for: error) == .success {
+        print(Swiftrun.fullMessage(for: error))
+        exit(0)
+    }
+    printError("swiftrun: " + Swiftrun.message(for: error).split(separator: "\n").joined(separator: "; "))
+    exit(125)
+}
+
+guard let storeCommand = command as? any StoreCommand else {
+    // The root command alone: show help.
+    print(Swiftrun.helpMessage())
+    exit(0)
+}
+do {
+    guard geteuid() == 0 else { throw SwiftrunError.notRoot }
+    let layout = StoreLayout(root: global.root)
+    try ContainerStore(layout: layout).recover()
+    exit(try storeCommand.run(in: layout))
+} catch let error as SwiftrunError {
+    printError("swiftrun: \(error)")
+    exit(storeCommand.exitCode(for: error))
+}
