@@ -9,7 +9,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Everything between clone and execve: raw syscalls, no malloc, no Swift.
@@ -18,11 +17,13 @@ let package = Package(
         .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp"),
         .systemLibrary(name: "CCap", path: "Sources/CCap"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // OpenSSL's sha256 (SHA-NI where the CPU has it). swift-crypto would
+        // pull in all of Foundation, and with it ICU, costing start-up time.
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         .target(
             name: "SwiftrunCore",
             dependencies: [
-                "CShims", "CSeccomp", "CCap", "CZlib",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CShims", "CSeccomp", "CCap", "CZlib", "COpenSSL",
             ]
         ),
         .executableTarget(

@@ -13,7 +13,7 @@ final class FileSource: ByteSource {
     private let fd: Int32
     private let path: String
     private let copyFD: Int32?
-    private(set) var hasher = DigestHasher()
+    let hasher = DigestHasher()
 
     init(fd: Int32, path: String, copyTo copyFD: Int32? = nil) {
         self.fd = fd
@@ -33,7 +33,7 @@ final class FileSource: ByteSource {
 /// Hashes what it passes through: the uncompressed layer's diffID.
 final class HashingSource: ByteSource {
     private let inner: any ByteSource
-    private(set) var hasher = DigestHasher()
+    let hasher = DigestHasher()
 
     init(_ inner: any ByteSource) { self.inner = inner }
 

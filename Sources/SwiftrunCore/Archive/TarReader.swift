@@ -48,7 +48,7 @@ final class TarReader {
         while true {
             let headerOffset = offset
             guard let header = try readBlock() else {
-                if headerOffset == 0 { throw .badArchive(name, reason: "empty file, not a tar archive") }
+                if headerOffset == 0 { throw .badArchive(name, reason: "not a tar archive (shorter than one 512-byte header)") }
                 throw .badArchive(name, reason: "tar archive ends without its end-of-archive marker (truncated file)")
             }
             if header.allSatisfy({ $0 == 0 }) { return nil }

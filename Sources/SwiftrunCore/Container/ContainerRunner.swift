@@ -32,10 +32,12 @@ public struct ContainerRunner {
             command: spec.process.args, created: JSON.timestamp(), autoRemove: options.autoRemove,
             status: .running, monitor: try ProcessIdentity.current())
         try createWithName(&state, spec: spec, chosen: options.name != nil)
+        let layers = images.layerDirectories(of: image)
 
-        let child = ChildSpec(spec: spec, overlayOptions: overlayOptions(image: image, dirs: dirs))
         let status: ExitStatus
         do {
+            try FileSystem.copyOwnerAndMode(from: layers.last!, to: dirs.upper)
+            let child = ChildSpec(spec: spec, overlayOptions: overlayOptions(layers: layers, dirs: dirs))
             let process = try ContainerProcess.start(child) { (pid) throws(SwiftrunError) in
                 state.pid = pid
                 try containers.save(state)
@@ -64,8 +66,8 @@ public struct ContainerRunner {
 
     /// overlayfs(5): lowerdir lists the top layer first, so the image's
     /// layers (stored lowest first) are reversed.
-    private func overlayOptions(image: Image, dirs: ContainerStore.Directories) -> String {
-        let lower = images.layerDirectories(of: image).reversed().joined(separator: ":")
+    private func overlayOptions(layers: [String], dirs: ContainerStore.Directories) -> String {
+        let lower = layers.reversed().joined(separator: ":")
         return "lowerdir=\(lower),upperdir=\(dirs.upper),workdir=\(dirs.work)"
     }
 }

@@ -23,6 +23,15 @@ public enum FileSystem {
         }
     }
 
+    /// Gives `target` the owner and mode of `source`: the overlay's root
+    /// directory shows the upper dir's attributes, which must be the image's.
+    static func copyOwnerAndMode(from source: String, to target: String) throws(SwiftrunError) {
+        var info = stat()
+        try Syscall.check("stat \(source)") { stat(source, &info) }
+        try Syscall.check("chown \(target)") { chown(target, info.st_uid, info.st_gid) }
+        try Syscall.check("chmod \(target)") { chmod(target, info.st_mode & 0o7777) }
+    }
+
     public static func readFile(_ path: String) throws(SwiftrunError) -> [UInt8] {
         let fd = try Syscall.check("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(fd) }

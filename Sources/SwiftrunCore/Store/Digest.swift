@@ -1,4 +1,4 @@
-import Crypto
+import COpenSSL
 
 /// A sha256 content address, written "sha256:<64 hex>" as in the OCI image spec.
 public struct Digest: Hashable, Codable, Sendable, CustomStringConvertible {
@@ -16,7 +16,7 @@ public struct Digest: Hashable, Codable, Sendable, CustomStringConvertible {
     }
 
     public static func of(_ bytes: [UInt8]) -> Digest {
-        var hasher = DigestHasher()
+        let hasher = DigestHasher()
         bytes.withUnsafeBytes { hasher.update($0) }
         return hasher.finalize()
     }
@@ -40,20 +40,32 @@ public struct Digest: Hashable, Codable, Sendable, CustomStringConvertible {
 }
 
 /// Streaming sha256, fed as bytes pass through (see Archive/ByteSource.swift).
-struct DigestHasher {
-    private var sha = SHA256()
+final class DigestHasher {
+    private let context: OpaquePointer
     private(set) var count: Int64 = 0
 
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        sha.update(bufferPointer: bytes)
+    init() {
+        // Allocation failure here means the process is out of memory.
+        context = EVP_MD_CTX_new()!
+        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        EVP_DigestUpdate(context, bytes.baseAddress, bytes.count)
         count += Int64(bytes.count)
     }
 
+    /// The digest of everything so far. Call once.
     func finalize() -> Digest {
+        var sum = [UInt8](repeating: 0, count: 32)
+        EVP_DigestFinal_ex(context, &sum, nil)
         let hexDigits = Array("0123456789abcdef".utf8)
         var hex = [UInt8]()
         hex.reserveCapacity(64)
-        for byte in sha.finalize() {
+        for byte in sum {
             hex.append(hexDigits[Int(byte >> 4)])
             hex.append(hexDigits[Int(byte & 0xf)])
         }

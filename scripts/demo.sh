@@ -1,0 +1,33 @@
+#!/bin/sh
+# make demo: import the busybox sample and show what a container is.
+set -eu
+bin=$1 sample=$2
+root=${SWIFTRUN_ROOT:-/var/lib/swiftrun}
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "Import the busybox sample as an image"
+"$bin" --root "$root" import "$sample" busybox
+"$bin" --root "$root" images
+
+before=$(mktemp)
+trap 'rm -f "$before"' EXIT
+cat /proc/self/mountinfo > "$before"
+
+say "Run it: swiftrun run --rm busybox sh -c '...'"
+"$bin" --root "$root" run --rm --hostname demo busybox sh -c '
+    echo "inside:  my pid is $$ (pid 1 of a new pid namespace)"
+    echo "inside:  hostname is $(hostname)"
+    echo "inside:  processes I can see:"; ps -o pid,comm
+    echo "inside:  my mount table:"; cat /proc/self/mounts | sed "s/^/         /"'
+echo "exit code: $?"
+
+say "Outside, the host is untouched"
+echo "outside: host pid of this shell is $$, hostname is $(hostname)"
+if cat /proc/self/mountinfo | cmp -s "$before" -; then
+    echo "outside: the host's mount table is exactly as before the run ($(wc -l < "$before") mounts)"
+else
+    echo "outside: the host's mount table CHANGED:"; cat /proc/self/mountinfo | diff "$before" - || true
+    exit 1
+fi
+echo "outside: containers left behind by --rm: $("$bin" --root "$root" ps -a -q | wc -l)"
