@@ -33,6 +33,6 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SwiftrunTests", dependencies: ["SwiftrunCore"]),
+        .testTarget(name: "SwiftrunTests", dependencies: ["SwiftrunCore", "CShims"]),
     ]
 )

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+/// A container is isolated: its own pid 1, hostname and mount table, and
+/// nothing it does reaches the host or the image.
+@Suite struct IsolationTests {
+    @Test func containerProcessIsPidOneAndSeesNoHostProcess() throws {
+        let sandbox = try Sandbox()
+        let result = sandbox.run(["run", "--rm", "busybox", "sh", "-c", "echo $$; ls /proc | grep -E '^[0-9]+$' | sort -n | tr '\\n' ' '"])
+        #expect(result.code == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.first == "1")
+        // Only the shell (1) and its pipeline's children: no host pid such as ours.
+        let pids = lines.last!.split(separator: " ").compactMap { Int32($0) }
+        #expect(!pids.contains(getpid()))
+        #expect(pids.allSatisfy { $0 < 10 }, "host processes visible: \(pids)")
+    }
+
+    @Test func hostnameIsTheContainersOwn() throws {
+        let sandbox = try Sandbox()
+        let hostBefore = ProcessInfo.processInfo.hostName
+        let named = sandbox.run(["run", "--rm", "--hostname", "isolated-box", "busybox", "sh", "-c", "hostname new-name-inside; hostname"])
+        #expect(named.code == 0, "\(named.stderr)")
+        #expect(named.stdout == "new-name-inside\n")
+        #expect(ProcessInfo.processInfo.hostName == hostBefore)
+
+        // The default hostname is the container's short id: 12 hex digits.
+        let unnamed = sandbox.run(["run", "--rm", "busybox", "hostname"])
+        let hostname = unnamed.stdout.trimmingCharacters(in: .newlines)
+        #expect(hostname.count == 12 && hostname.allSatisfy(\.isHexDigit), "hostname: \(hostname)")
+    }
+
+    @Test func hostMountTableIsUnchangedByARun() throws {
+        let sandbox = try Sandbox()
+        let before = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        let result = sandbox.run(["run", "--rm", "busybox", "sh", "-c", "grep -c overlay /proc/self/mountinfo"])
+        let after = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        #expect(result.stdout == "1\n", "the container sees its overlay root")
+        #expect(!after.contains(sandbox.root), "a container mount leaked into the host")
+        #expect(before == after)
+    }
+
+    @Test func writesInsideDoNotChangeTheImageLayer() throws {
+        let sandbox = try Sandbox()
+        let layers = try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/layers")
+        let layer = sandbox.root + "/layers/" + layers[0]
+        let passwdBefore = try Data(contentsOf: URL(fileURLWithPath: layer + "/etc/passwd"))
+
+        let write = sandbox.run(["run", "--rm", "busybox", "sh", "-c", "echo intruder >> /etc/passwd && touch /new-file && rm /bin/ls"])
+        #expect(write.code == 0, "\(write.stderr)")
+
+        #expect(try Data(contentsOf: URL(fileURLWithPath: layer + "/etc/passwd")) == passwdBefore)
+        #expect(!FileManager.default.fileExists(atPath: layer + "/new-file"))
+        #expect(FileManager.default.fileExists(atPath: layer + "/bin/ls"))
+        let fresh = sandbox.run(["run", "--rm", "busybox", "sh", "-c", "grep -c intruder /etc/passwd; ls /new-file"])
+        #expect(fresh.stdout.hasPrefix("0\n"), "a new container saw the old one's write")
+    }
+
+    @Test func standardDevicesAndSpecialMountsArePresent() throws {
+        let sandbox = try Sandbox()
+        let result = sandbox.run(["run", "--rm", "busybox", "sh", "-c",
+                                  "ls /dev | tr '\\n' ' '; echo; echo x > /sys/kernel/test 2>&1 || echo sys-readonly; ip link show lo | grep -c UP"])
+        #expect(result.code == 0, "\(result.stderr)")
+        for device in ["null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "mqueue", "ptmx", "fd"] {
+            #expect(result.stdout.contains(device + " "), "missing /dev/\(device)")
+        }
+        #expect(result.stdout.contains("sys-readonly"))
+        #expect(result.stdout.hasSuffix("1\n"), "lo is not up: \(result.stdout)")
+    }
+
+    @Test func environmentAndWorkingDirectoryFollowTheFlags() throws {
+        let sandbox = try Sandbox()
+        let result = sandbox.run(["run", "--rm", "-e", "GREETING=hello world", "-e", "PATH=/bin", "-w", "/made/for/you",
+                                  "busybox", "sh", "-c", "echo \"$GREETING|$PATH|$(pwd)|$HOME\""])
+        #expect(result.code == 0, "\(result.stderr)")
+        #expect(result.stdout == "hello world|/bin|/made/for/you|/root\n")
+    }
+
+    @Test func commandArgumentsPassThroughUntouched() throws {
+        let sandbox = try Sandbox()
+        let result = sandbox.run(["run", "--rm", "busybox", "ls", "-la", "-d", "/"])
+        #expect(result.code == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("drwxr-xr-x"), "root dir: \(result.stdout)")
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+/// Containers leave nothing behind: --rm removes every trace however the
+/// container ends, and a swiftrun killed mid-run is cleaned up by the next
+/// command.
+@Suite struct LifecycleTests {
+    @Test(arguments: [
+        ["sh", "-c", "echo data > /tmp/file; exit 7"],  // normal exit, with writes
+        ["no-such-command"],  // exec fails (127)
+        ["sh", "-c", "kill -KILL $$"],  // pid 1 cannot kill itself from inside: exits 0
+    ] as [[String]])
+    func rmLeavesTheStoreByteForByteAsBefore(command: [String]) throws {
+        let sandbox = try Sandbox()
+        let before = try sandbox.snapshot()
+        sandbox.run(["run", "--rm", "busybox"] + command)
+        #expect(try sandbox.snapshot() == before)
+    }
+
+    @Test func rmLeavesNothingWhenAStepFailsBeforeExec() throws {
+        let sandbox = try Sandbox()
+        let before = try sandbox.snapshot()
+        let result = sandbox.run(["run", "--rm", "-w", "/etc/passwd/below-a-file", "busybox", "true"])
+        #expect(result.code == 125)
+        #expect(result.stderr == "swiftrun: chdir: Not a directory\n")
+        #expect(try sandbox.snapshot() == before)
+    }
+
+    @Test func twentyParallelRunsAllSucceedAndLeaveNothing() throws {
+        let sandbox = try Sandbox()
+        let before = try sandbox.snapshot()
+        let runs = (0..<20).map { i in sandbox.start(["run", "--rm", "busybox", "sh", "-c", "echo run-\(i)"]) }
+        let results = runs.map { $0.finish() }
+        for (i, result) in results.enumerated() {
+            #expect(result.code == 0, "run \(i): \(result.stderr)")
+            #expect(result.stdout == "run-\(i)\n")
+        }
+        #expect(try sandbox.snapshot() == before)
+    }
+
+    @Test func containerWithoutRmStaysUntilRemoved() throws {
+        let sandbox = try Sandbox()
+        let before = try sandbox.snapshot()
+        #expect(sandbox.run(["run", "--name", "kept", "busybox", "sh", "-c", "exit 5"]).code == 5)
+        let listed = sandbox.run(["ps", "-a"])
+        #expect(listed.stdout.contains("Exited (5)"), "ps -a: \(listed.stdout)")
+        #expect(listed.stdout.contains("kept"))
+        #expect(!sandbox.run(["ps"]).stdout.contains("kept"), "ps without -a lists only running containers")
+        #expect(sandbox.run(["rm", "kept"]).code == 0)
+        #expect(try sandbox.snapshot() == before)
+        let again = sandbox.run(["rm", "kept"])
+        #expect(again.code == 1)
+        #expect(again.stderr == "swiftrun: no such container: kept\n")
+    }
+
+    @Test func killingSwiftrunKillsTheContainerAndTheNextCommandCleansUp() throws {
+        let sandbox = try Sandbox()
+        let before = try sandbox.snapshot()
+        let running = sandbox.start(["run", "--rm", "--name", "orphan", "busybox", "sh", "-c", "sleep 1000 & echo ready; wait"])
+        #expect(running.readLine() == "ready")
+        let pid = try sandbox.containerPID("orphan")
+        running.signal(SIGKILL)
+        _ = running.finish()
+        #expect(waitForExit(of: pid), "the container outlived its swiftrun")
+
+        let listed = sandbox.run(["ps", "-a"])
+        #expect(listed.code == 0)
+        #expect(!listed.stdout.contains("orphan"))
+        #expect(try sandbox.snapshot() == before, "the next command did not finish the cleanup")
+    }
+
+    @Test func killedSwiftrunWithoutRmLeavesAnExitedContainer() throws {
+        let sandbox = try Sandbox()
+        let running = sandbox.start(["run", "--name", "survivor", "busybox", "sh", "-c", "echo ready; exec sleep 1000"])
+        #expect(running.readLine() == "ready")
+        let pid = try sandbox.containerPID("survivor")
+        running.signal(SIGKILL)
+        _ = running.finish()
+        #expect(waitForExit(of: pid))
+        let listed = sandbox.run(["ps", "-a"])
+        #expect(listed.stdout.contains("Exited (137)"), "ps -a: \(listed.stdout)")
+        #expect(sandbox.run(["rm", "survivor"]).code == 0)
+    }
+
+    @Test func rmForceStopsARunningContainer() throws {
+        let sandbox = try Sandbox()
+        let before = try sandbox.snapshot()
+        let running = sandbox.start(["run", "--name", "busy", "busybox", "sh", "-c", "echo ready; exec sleep 1000"])
+        #expect(running.readLine() == "ready")
+        let pid = try sandbox.containerPID("busy")
+        let refused = sandbox.run(["rm", "busy"])
+        #expect(refused.code == 1)
+        #expect(refused.stderr.contains("is running"))
+        #expect(sandbox.run(["rm", "-f", "busy"]).code == 0)
+        #expect(running.finish().code == 137)
+        #expect(waitForExit(of: pid))
+        #expect(try sandbox.snapshot() == before)
+    }
+}

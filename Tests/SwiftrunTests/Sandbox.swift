@@ -1,0 +1,141 @@
+import CShims
+import Foundation
+import Testing
+
+/// The output of one swiftrun invocation.
+struct CommandResult {
+    var code: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// A private store (--root) in a temp dir, with the busybox sample imported,
+/// and the swiftrun binary that `make test` built. Every test makes its own,
+/// so tests run in parallel; deinit removes the dir.
+final class Sandbox {
+    static let binary = ProcessInfo.processInfo.environment["SWIFTRUN_BIN"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/swiftrun").standardized.path
+    static let sample = ProcessInfo.processInfo.environment["SWIFTRUN_SAMPLE"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../rootfs-samples/out/busybox.tar").standardized.path
+
+    let root: String
+
+    init(importBusybox: Bool = true) throws {
+        var template = Array("/tmp/swiftrun-test-XXXXXX".utf8CString)
+        guard let dir = mkdtemp(&template) else { throw POSIXError(.init(rawValue: errno)!) }
+        root = String(cString: dir)
+        if importBusybox {
+            let result = run(["import", Sandbox.sample, "busybox"])
+            try #require(result.code == 0, "import failed: \(result.stderr)")
+        }
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    /// Runs `swiftrun --root ROOT ARGS...` to completion.
+    @discardableResult
+    func run(_ arguments: [String], stdin: String? = nil) -> CommandResult {
+        let process = start(arguments, stdin: stdin)
+        return process.finish()
+    }
+
+    func start(_ arguments: [String], stdin: String? = nil) -> RunningCommand {
+        RunningCommand(arguments: ["--root", root] + arguments, stdin: stdin)
+    }
+
+    /// Every path in the store with its type, mode and content, to prove a
+    /// command left the store byte-for-byte as it found it.
+    func snapshot() throws -> [String: String] {
+        var entries: [String: String] = [:]
+        // Whole contents, not hashValue: Data's hash reads only a prefix.
+        let enumerator = FileManager.default.enumerator(atPath: root)!
+        while let path = enumerator.nextObject() as? String {
+            let full = root + "/" + path
+            var info = stat()
+            try #require(lstat(full, &info) == 0)
+            var description = "mode=\(String(info.st_mode, radix: 8)) uid=\(info.st_uid) size=\(info.st_size)"
+            if info.st_mode & S_IFMT == S_IFREG {
+                description += " content=" + FileManager.default.contents(atPath: full)!.base64EncodedString()
+            } else if info.st_mode & S_IFMT == S_IFLNK {
+                description += " -> " + (try FileManager.default.destinationOfSymbolicLink(atPath: full))
+            }
+            entries[path] = description
+        }
+        return entries
+    }
+
+    /// The container pid 1's host pid, from `inspect`.
+    func containerPID(_ name: String) throws -> pid_t {
+        let result = run(["inspect", name])
+        try #require(result.code == 0, "inspect failed: \(result.stderr)")
+        let documents = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [[String: Any]]
+        let state = documents[0]["State"] as! [String: Any]
+        return pid_t(state["Pid"] as! Int)
+    }
+}
+
+/// A swiftrun process under the test's control: read its output line by
+/// line, signal it, wait for it.
+final class RunningCommand {
+    let process = Process()
+    private let stdoutPipe = Pipe()
+    private let stderrPipe = Pipe()
+    private var buffered = Data()
+
+    init(arguments: [String], stdin: String?) {
+        process.executableURL = URL(fileURLWithPath: Sandbox.binary)
+        process.arguments = arguments
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        let input = Pipe()
+        process.standardInput = input
+        try! process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+    }
+
+    var pid: pid_t { process.processIdentifier }
+
+    /// Blocks until the container prints a whole line: the synchronisation
+    /// point for tests that act while a container runs.
+    func readLine() -> String? {
+        while true {
+            if let newline = buffered.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffered[buffered.startIndex..<newline], as: UTF8.self)
+                buffered.removeSubrange(buffered.startIndex...newline)
+                return line
+            }
+            let chunk = stdoutPipe.fileHandleForReading.availableData
+            if chunk.isEmpty { return nil }
+            buffered.append(chunk)
+        }
+    }
+
+    func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    func finish() -> CommandResult {
+        let out = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
+        let err = stderrPipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let code = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return CommandResult(code: code, stdout: String(decoding: buffered + out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+    }
+}
+
+/// Waits for a process that is not our child to exit, via a pidfd: an
+/// event, not a sleep. Returns false if it is still alive after `timeout`.
+func waitForExit(of pid: pid_t, timeout milliseconds: Int32 = 10_000) -> Bool {
+    let fd = sr_pidfd_open(pid)
+    if fd < 0 { return errno == ESRCH }
+    defer { close(fd) }
+    var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    return poll(&poller, 1, milliseconds) == 1
+}
+
+func processExists(_ pid: pid_t) -> Bool {
+    kill(pid, 0) == 0 || errno != ESRCH
+}
