@@ -60,8 +60,10 @@ import Testing
         #expect(running.readLine() == "ready")
         let pid = try sandbox.containerPID("orphan")
         running.signal(SIGKILL)
-        _ = running.finish()
-        #expect(waitForExit(of: pid), "the container outlived its swiftrun")
+        running.waitForSwiftrun()
+        let died = waitForExit(of: pid)
+        #expect(died, "the container outlived its swiftrun")
+        if !died { kill(pid, SIGKILL) }
 
         let listed = sandbox.run(["ps", "-a"])
         #expect(listed.code == 0)
@@ -75,8 +77,10 @@ import Testing
         #expect(running.readLine() == "ready")
         let pid = try sandbox.containerPID("survivor")
         running.signal(SIGKILL)
-        _ = running.finish()
-        #expect(waitForExit(of: pid))
+        running.waitForSwiftrun()
+        let died = waitForExit(of: pid)
+        #expect(died, "the container outlived its swiftrun")
+        if !died { kill(pid, SIGKILL) }
         let listed = sandbox.run(["ps", "-a"])
         #expect(listed.stdout.contains("Exited (137)"), "ps -a: \(listed.stdout)")
         #expect(sandbox.run(["rm", "survivor"]).code == 0)
@@ -92,8 +96,10 @@ import Testing
         #expect(refused.code == 1)
         #expect(refused.stderr.contains("is running"))
         #expect(sandbox.run(["rm", "-f", "busy"]).code == 0)
-        #expect(running.finish().code == 137)
-        #expect(waitForExit(of: pid))
+        #expect(running.waitForSwiftrun() == 137)
+        let died = waitForExit(of: pid)
+        #expect(died, "the container outlived rm -f")
+        if !died { kill(pid, SIGKILL) }
         #expect(try sandbox.snapshot() == before)
     }
 }

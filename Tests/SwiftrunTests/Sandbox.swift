@@ -117,11 +117,18 @@ final class RunningCommand {
         kill(process.processIdentifier, signal)
     }
 
+    /// Waits for swiftrun itself, without reading its output to EOF: when a
+    /// test kills swiftrun, a surviving container would hold the pipe open.
+    @discardableResult
+    func waitForSwiftrun() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+    }
+
     func finish() -> CommandResult {
         let out = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
         let err = stderrPipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let code = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        let code = waitForSwiftrun()
         return CommandResult(code: code, stdout: String(decoding: buffered + out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
     }
 }

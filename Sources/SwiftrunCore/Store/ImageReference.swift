@@ -25,12 +25,21 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { name + ":" + tag }
 
+    /// Lowercase components separated by "/"; the first may be a registry
+    /// host with a port ("localhost:5000") when more components follow.
     private static func isValidName(_ name: String) -> Bool {
         guard !name.isEmpty, name.count <= 255 else { return false }
-        return name.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { part in
-            guard let first = part.first, let last = part.last,
+        let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+        return parts.enumerated().allSatisfy { index, part in
+            var component = part
+            if index == 0 && parts.count > 1, let colon = part.firstIndex(of: ":") {
+                let port = part[part.index(after: colon)...]
+                guard !port.isEmpty, port.allSatisfy(\.isNumber) else { return false }
+                component = part[..<colon]
+            }
+            guard let first = component.first, let last = component.last,
                   first.isLowercaseAlnum, last.isLowercaseAlnum else { return false }
-            return part.allSatisfy { $0.isLowercaseAlnum || "._-:".contains($0) }
+            return component.allSatisfy { $0.isLowercaseAlnum || "._-".contains($0) }
         }
     }
 

@@ -1,0 +1,106 @@
+import Testing
+@testable import SwiftrunCore
+
+@Suite struct ImageReferenceTests {
+    @Test(arguments: [
+        ("busybox", "busybox", "latest"),
+        ("busybox:1.36", "busybox", "1.36"),
+        ("library/busybox:musl", "library/busybox", "musl"),
+        ("localhost:5000/app", "localhost:5000/app", "latest"),
+        ("localhost:5000/app:v2", "localhost:5000/app", "v2"),
+    ])
+    func parsesNameAndTag(text: String, name: String, tag: String) throws {
+        let reference = try ImageReference(parsing: text)
+        #expect(reference.name == name)
+        #expect(reference.tag == tag)
+    }
+
+    @Test(arguments: ["", "UPPER", "name:", "name:-bad", "../escape", "a//b", "name:tag:extra/x", "-dash"])
+    func rejectsInvalidReferences(text: String) {
+        #expect(throws: SwiftrunError.self) { try ImageReference(parsing: text) }
+    }
+}
+
+@Suite struct RuntimeSpecTests {
+    func image(cmd: [String]? = ["sh"], entrypoint: [String]? = nil, env: [String]? = nil, workdir: String? = nil) -> ImageConfiguration {
+        ImageConfiguration(
+            architecture: "amd64", os: "linux",
+            config: .init(Env: env, Entrypoint: entrypoint, Cmd: cmd, WorkingDir: workdir),
+            rootfs: .init(diff_ids: []))
+    }
+
+    let id = String(repeating: "ab", count: 32)
+
+    @Test func imageCommandIsTheDefaultAndTheFlagsReplaceIt() throws {
+        var options = RunOptions(image: "x")
+        #expect(try RuntimeSpec(image: image(), options: options, id: id, rootfs: "/r").process.args == ["sh"])
+        options.command = ["ls", "-la"]
+        #expect(try RuntimeSpec(image: image(), options: options, id: id, rootfs: "/r").process.args == ["ls", "-la"])
+        let withEntrypoint = image(cmd: ["--help"], entrypoint: ["/bin/tool"])
+        #expect(try RuntimeSpec(image: withEntrypoint, options: options, id: id, rootfs: "/r").process.args == ["/bin/tool", "ls", "-la"])
+    }
+
+    @Test func noCommandAnywhereIsAnError() {
+        #expect(throws: SwiftrunError.self) {
+            try RuntimeSpec(image: image(cmd: nil), options: RunOptions(image: "x"), id: id, rootfs: "/r")
+        }
+    }
+
+    @Test func environmentPrecedenceIsFlagsThenImageThenDefaults() throws {
+        var options = RunOptions(image: "x")
+        options.environment = ["A=flag", "FROM_HOST", "UNSET_ON_HOST"]
+        let spec = try RuntimeSpec(image: image(env: ["A=image", "B=image"]), options: options, id: id, rootfs: "/r",
+                                   hostEnvironment: { $0 == "FROM_HOST" ? "host-value" : nil })
+        #expect(spec.process.env == ["A=flag", "B=image", ContainerDefaults.path, "HOSTNAME=ababababab ab".replacingOccurrences(of: " ", with: ""),
+                                     ContainerDefaults.home, "FROM_HOST=host-value"])
+        #expect(spec.searchPath == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    }
+
+    @Test func workingDirectoryAndHostname() throws {
+        var options = RunOptions(image: "x")
+        #expect(try RuntimeSpec(image: image(workdir: "/srv"), options: options, id: id, rootfs: "/r").process.cwd == "/srv")
+        options.workingDirectory = "/tmp"
+        options.hostname = "box"
+        let spec = try RuntimeSpec(image: image(workdir: "/srv"), options: options, id: id, rootfs: "/r")
+        #expect(spec.process.cwd == "/tmp")
+        #expect(spec.hostname == "box")
+        options.hostname = "bad host"
+        #expect(throws: SwiftrunError.self) { try RuntimeSpec(image: image(), options: options, id: id, rootfs: "/r") }
+        options.hostname = nil
+        options.workingDirectory = "tmp"
+        #expect(throws: SwiftrunError.self) { try RuntimeSpec(image: image(), options: options, id: id, rootfs: "/r") }
+    }
+
+    @Test func everyNamespaceBecomesACloneFlag() {
+        let flags = ChildSpec.cloneFlags(ContainerDefaults.namespaces)
+        #expect(flags == 0x0002_0000 | 0x0200_0000 | 0x0400_0000 | 0x0800_0000 | 0x2000_0000 | 0x4000_0000)
+    }
+}
+
+@Suite struct NameAndIDTests {
+    @Test func idsAre64LowercaseHexAndShowAs12() {
+        let id = ContainerID.generate()
+        #expect(ContainerID.isValid(id))
+        #expect(ContainerID.short(id).count == 12)
+        #expect(ContainerID.generate() != id)
+    }
+
+    @Test(arguments: ["web", "my-app.1", "a_b"])
+    func acceptsDockerNames(name: String) throws {
+        try ContainerName.validate(name)
+    }
+
+    @Test(arguments: ["x", "../up", "a/b", "-lead", ".hidden", "sp ace", ""])
+    func rejectsNamesDockerRejects(name: String) {
+        #expect(throws: SwiftrunError.self) { try ContainerName.validate(name) }
+    }
+
+    @Test func digestsParseOnlyTheirOwnForm() {
+        let hex = String(repeating: "0f", count: 32)
+        #expect(Digest(parsing: "sha256:" + hex)?.hex == hex)
+        #expect(Digest(parsing: hex) == nil)
+        #expect(Digest(parsing: "sha256:" + hex.uppercased()) == nil)
+        #expect(Digest(parsing: "sha256:abc") == nil)
+        #expect(Digest.of(Array("abc".utf8)).hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+}
