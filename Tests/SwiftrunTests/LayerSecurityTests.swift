@@ -33,8 +33,8 @@ import Testing
     /// Imports `entries` into a fresh store whose parent dir also holds a
     /// "victim" dir; returns the error, or nil if the import succeeded.
     func importing(_ entries: String, check: (_ store: String, _ outside: String) throws -> Void = { _, _ in }) throws -> SwiftrunError? {
-        let base = try Sandbox(importBusybox: false).root
-        defer { try? FileManager.default.removeItem(atPath: base) }
+        let sandbox = try Sandbox(importBusybox: false)
+        let base = sandbox.root
         let outside = base + "/victim"
         try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
         let tar = base + "/evil.tar"

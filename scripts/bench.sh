@@ -1,0 +1,73 @@
+#!/bin/sh
+# make bench: start-up latency of `run --rm busybox /bin/true`, side by side
+# in one run with crun, runc, podman (when installed) and the bare namespace
+# floor, all on the same rootfs. Prints medians and the ratio to crun.
+set -eu
+bin=$(realpath "$1") sample=$(realpath "$2")
+runs=${BENCH_RUNS:-50}
+
+work=$(mktemp -d /tmp/swiftrun-bench-XXXXXX)
+cleanup() {
+    # podman leaves its storage mounted; unmount what lies under $work, deepest first.
+    awk -v w="$work" '$5 ~ "^" w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount "$m"; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The same rootfs for everyone: the busybox sample.
+mkdir -p "$work/bundle/rootfs" "$work/store"
+tar -C "$work/bundle/rootfs" -xf "$sample"
+"$bin" --root "$work/store" import "$sample" busybox >/dev/null
+
+# An OCI bundle for crun and runc: their default spec, running /bin/true.
+(cd "$work/bundle" && runc spec)
+python3 - "$work/bundle/config.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+spec = json.load(open(path))
+spec["process"]["terminal"] = False
+spec["process"]["args"] = ["/bin/true"]
+spec["root"]["readonly"] = False
+json.dump(spec, open(path, "w"), indent=2)
+PY
+
+set -- \
+    -n swiftrun "$bin --root $work/store run --rm busybox /bin/true" \
+    -n runc "runc --root $work/runc run -b $work/bundle bench-runc" \
+    -n floor "unshare -m -u -i -n -p -f chroot $work/bundle/rootfs /bin/true"
+
+# crun wants cgroup v2 alone; on a hybrid host, hide the v2 mount in a
+# private mount namespace (the host's hierarchies are never touched).
+if grep -q " /sys/fs/cgroup/unified " /proc/self/mountinfo; then
+    set -- "$@" -n crun "unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified && exec crun --root $work/crun run -b $work/bundle bench-crun'"
+else
+    set -- "$@" -n crun "crun --root $work/crun run -b $work/bundle bench-crun"
+fi
+
+# podman joins when it is installed and can start a container here. On this
+# kind of VM it cannot: its OCI runtime sets RLIMIT_NPROC/NOFILE, which needs
+# CAP_SYS_RESOURCE that the machine lacks. Then it is reported as skipped.
+if command -v podman >/dev/null 2>&1; then
+    podman_root="$work/podman"
+    podman="podman --root $podman_root --runroot $work/podman-run"
+    $podman import "$sample" busybox >/dev/null 2>&1 || true
+    podman_run="$podman run --rm --network none busybox /bin/true"
+    if reason=$($podman_run 2>&1); then
+        set -- "$@" -n podman "$podman_run"
+    else
+        echo "podman: skipped: $(echo "$reason" | tail -n 1)"
+    fi
+fi
+
+hyperfine -N --style basic --warmup 5 --runs "$runs" --export-json "$work/results.json" "$@" >/dev/null
+
+python3 - "$work/results.json" <<'PY'
+import json, sys
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+crun = results["crun"]["median"]
+print(f"{'runtime':<10} {'median':>9} {'mean':>9} {'stddev':>8} {'vs crun':>8}")
+for name in ["swiftrun", "crun", "runc", "podman", "floor"]:
+    if name in results:
+        r = results[name]
+        print(f"{name:<10} {r['median']*1000:8.2f}ms {r['mean']*1000:8.2f}ms {r['stddev']*1000:7.2f}ms {r['median']/crun:7.2f}x")
+PY
