@@ -4,7 +4,8 @@ import SwiftrunCore
 
 struct RunCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run a command in a new container.")
+        commandName: "run", abstract: "Run a command in a new container.",
+        helpNames: [.long])  // -h is --hostname, as in Docker
 
     @Flag(name: .customLong("rm"), help: "Remove the container when it exits.")
     var autoRemove = false

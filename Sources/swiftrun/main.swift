@@ -21,16 +21,16 @@ do {
     exit(125)
 } catch {
     if Swiftrun.exitCode(for: error) == .success {
-        print(Swiftrun.fullMessage(for: error))
-        exit(0)
+        Swiftrun.exit(withError: error)  // --help, help SUBCOMMAND: the right command's help
     }
     printError("swiftrun: " + Swiftrun.message(for: error).split(separator: "\n").joined(separator: "; "))
     exit(125)
 }
 
 guard let storeCommand = command as? any StoreCommand else {
-    // The root command alone: show help.
-    print(Swiftrun.helpMessage())
+    // `swiftrun` alone, `--help` and `help CMD`: ArgumentParser's own commands print help.
+    var helpCommand = command
+    do { try helpCommand.run() } catch { Swiftrun.exit(withError: error) }
     exit(0)
 }
 do {

@@ -1,0 +1,33 @@
+import CCap
+import COpenSSL
+import CSeccomp
+import CZlib
+import Glibc
+
+/// Facts about this host and the libraries swiftrun is linked with, for
+/// `swiftrun info` (Docker's `docker info`).
+public struct HostInfo: Sendable {
+    public static let version = "0.1.0"
+
+    public var kernel: String
+    public var libseccomp: String
+    /// The highest capability number the running kernel knows, plus one.
+    public var capabilityCount: Int
+    public var openssl: String
+    public var zlib: String
+
+    public static func current() -> HostInfo {
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafePointer(to: &name.release) {
+            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+        }
+        let seccomp = seccomp_version().pointee
+        return HostInfo(
+            kernel: release,
+            libseccomp: "\(seccomp.major).\(seccomp.minor).\(seccomp.micro)",
+            capabilityCount: Int(cap_max_bits()),
+            openssl: String(cString: OpenSSL_version(Int32(OPENSSL_VERSION))),
+            zlib: String(cString: zlibVersion()))
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import SwiftrunCore
+
+struct InfoCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Show the runtime, the store and the host.")
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let host = HostInfo.current()
+        let containers = try ContainerStore(layout: layout).all()
+        let running = containers.filter { $0.status == .running }.count
+        print("""
+        Server Version: swiftrun \(HostInfo.version)
+        Containers: \(containers.count)
+         Running: \(running)
+         Stopped: \(containers.count - running)
+        Images: \(try ImageStore(layout: layout).list().count)
+        Storage Driver: overlay
+        Root Dir: \(layout.root)
+        Kernel Version: \(host.kernel)
+        Security Options:
+         seccomp: libseccomp \(host.libseccomp)
+         capabilities: \(host.capabilityCount) known to the kernel (libcap)
+        Libraries: \(host.openssl), zlib \(host.zlib)
+        """)
+        return 0
+    }
+}
