@@ -56,15 +56,7 @@ import Testing
     @Test func killingSwiftrunKillsTheContainerAndTheNextCommandCleansUp() throws {
         let sandbox = try Sandbox()
         let before = try sandbox.snapshot()
-        let running = sandbox.start(["run", "--rm", "--name", "orphan", "busybox", "sh", "-c", "sleep 1000 & echo ready; wait"])
-        #expect(running.readLine() == "ready")
-        let pid = try sandbox.containerPID("orphan")
-        running.signal(SIGKILL)
-        running.waitForSwiftrun()
-        let died = waitForExit(of: pid)
-        #expect(died, "the container outlived its swiftrun")
-        if !died { kill(pid, SIGKILL) }
-
+        try killSwiftrunMidRun(sandbox, ["--rm", "--name", "orphan", "busybox", "sh", "-c", "sleep 1000 & echo ready; wait"])
         let listed = sandbox.run(["ps", "-a"])
         #expect(listed.code == 0)
         #expect(!listed.stdout.contains("orphan"))
@@ -73,17 +65,25 @@ import Testing
 
     @Test func killedSwiftrunWithoutRmLeavesAnExitedContainer() throws {
         let sandbox = try Sandbox()
-        let running = sandbox.start(["run", "--name", "survivor", "busybox", "sh", "-c", "echo ready; exec sleep 1000"])
+        try killSwiftrunMidRun(sandbox, ["--name", "survivor", "busybox", "sh", "-c", "echo ready; exec sleep 1000"])
+        let listed = sandbox.run(["ps", "-a"])
+        #expect(listed.stdout.contains("Exited (137)"), "ps -a: \(listed.stdout)")
+        #expect(sandbox.run(["rm", "survivor"]).code == 0)
+    }
+
+    /// Starts `run ARGS` (a container that prints "ready", named with
+    /// --name), kills swiftrun with SIGKILL, and expects the container's
+    /// pid 1 to die with it.
+    func killSwiftrunMidRun(_ sandbox: Sandbox, _ arguments: [String]) throws {
+        let running = sandbox.start(["run"] + arguments)
         #expect(running.readLine() == "ready")
-        let pid = try sandbox.containerPID("survivor")
+        let name = arguments[arguments.firstIndex(of: "--name")! + 1]
+        let pid = try sandbox.containerPID(name)
         running.signal(SIGKILL)
         running.waitForSwiftrun()
         let died = waitForExit(of: pid)
         #expect(died, "the container outlived its swiftrun")
         if !died { kill(pid, SIGKILL) }
-        let listed = sandbox.run(["ps", "-a"])
-        #expect(listed.stdout.contains("Exited (137)"), "ps -a: \(listed.stdout)")
-        #expect(sandbox.run(["rm", "survivor"]).code == 0)
     }
 
     @Test func rmForceStopsARunningContainer() throws {
