@@ -72,24 +72,33 @@ public struct ContainerStore: Sendable {
     }
 
     /// names/<name> holds the owner's id; O_EXCL makes the claim atomic
-    /// across concurrent runs. A claim whose container dir is gone is stale
-    /// (its creator died) and is taken over.
+    /// across concurrent runs. A claim whose container is gone is stale (its
+    /// creator died before making it) and is taken over, under the store
+    /// lock so that two takers cannot both win.
     private func reserveName(_ name: String, for id: String) throws(SwiftrunError) {
-        let path = namePath(name)
-        while true {
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            if fd >= 0 {
-                defer { close(fd) }
-                try FileSystem.writeAll(fd, Array(id.utf8), path: path)
-                return
-            }
-            guard errno == EEXIST else { throw .system("create \(path)", errno: errno) }
+        if try claim(name, for: id) { return }
+        try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
+            let path = namePath(name)
             let owner = String(decoding: (try? FileSystem.readFile(path)) ?? [], as: UTF8.self)
-            if ContainerID.isValid(owner) && FileSystem.exists(layout.container(owner)) || FileSystem.exists(markerPath(owner)) {
-                throw .nameInUse(name)
-            }
+            let ownerExists = ContainerID.isValid(owner)
+                && (FileSystem.exists(layout.container(owner)) || FileSystem.exists(markerPath(owner)))
+            guard !ownerExists else { throw .nameInUse(name) }
             unlink(path)
+            guard try claim(name, for: id) else { throw .nameInUse(name) }
         }
+    }
+
+    /// Creates names/<name> with O_EXCL; false if it exists.
+    private func claim(_ name: String, for id: String) throws(SwiftrunError) -> Bool {
+        let path = namePath(name)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            if errno == EEXIST { return false }
+            throw .system("create \(path)", errno: errno)
+        }
+        defer { close(fd) }
+        try FileSystem.writeAll(fd, Array(id.utf8), path: path)
+        return true
     }
 
     // MARK: - Reading
