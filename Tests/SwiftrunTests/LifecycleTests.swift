@@ -71,6 +71,16 @@ import Testing
         #expect(sandbox.run(["rm", "survivor"]).code == 0)
     }
 
+    @Test func aNameLeftByACrashedCreateIsTakenOver() throws {
+        let sandbox = try Sandbox()
+        sandbox.run(["ps"])  // creates the store's dirs
+        let stale = String(repeating: "0", count: 64)
+        try Data(stale.utf8).write(to: URL(fileURLWithPath: sandbox.root + "/names/web"))
+        let result = sandbox.run(["run", "--rm", "--name", "web", "busybox", "true"])
+        #expect(result.code == 0, "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/names/web"))
+    }
+
     /// Starts `run ARGS` (a container that prints "ready", named with
     /// --name), kills swiftrun with SIGKILL, and expects the container's
     /// pid 1 to die with it.
