@@ -15,7 +15,7 @@ DEBUG_BIN     = .build/debug/swiftrun
 # Build and run needs; test needs; bench needs.
 BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libssl-dev busybox-static
 TEST_PACKAGES  = python3
-BENCH_PACKAGES = crun runc hyperfine
+BENCH_PACKAGES = crun runc podman hyperfine
 
 .PHONY: all deps test-deps bench-deps build samples demo test bench install clean
 
