@@ -9,12 +9,13 @@
 SWIFT        ?= swift
 RELEASE_FLAGS = -c release --static-swift-stdlib
 SAMPLE        = rootfs-samples/out/busybox.tar
+PROBE_IMAGE   = rootfs-samples/out/probe.tar
 RELEASE_BIN   = .build/release/swiftrun
 DEBUG_BIN     = .build/debug/swiftrun
 
 # Build and run needs; test needs; bench needs.
 BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libssl-dev busybox-static
-TEST_PACKAGES  = python3
+TEST_PACKAGES  = python3 gcc libc6-dev
 BENCH_PACKAGES = crun runc podman hyperfine
 
 .PHONY: all deps test-deps bench-deps build samples demo test bench install clean
@@ -48,14 +49,19 @@ $(SAMPLE): rootfs-samples/busybox.sh
 	@mkdir -p $(dir $@)
 	rootfs-samples/busybox.sh $@
 
+# The escape tests' image: busybox plus a static probe binary.
+$(PROBE_IMAGE): $(SAMPLE) Tests/probe/probe.c Tests/probe/build.sh
+	Tests/probe/build.sh $(SAMPLE) $@
+
 # A first container, shown plainly: inside, pid 1, its own hostname and its
 # own mounts; outside, the host's mount table unchanged.
 demo: build samples
 	@./scripts/demo.sh $(RELEASE_BIN) $(SAMPLE)
 
-test: test-deps samples
+test: test-deps samples $(PROBE_IMAGE)
 	$(SWIFT) build --build-tests
-	SWIFTRUN_BIN=$(CURDIR)/$(DEBUG_BIN) SWIFTRUN_SAMPLE=$(CURDIR)/$(SAMPLE) $(SWIFT) test --skip-build --parallel
+	SWIFTRUN_BIN=$(CURDIR)/$(DEBUG_BIN) SWIFTRUN_SAMPLE=$(CURDIR)/$(SAMPLE) SWIFTRUN_PROBE_IMAGE=$(CURDIR)/$(PROBE_IMAGE) \
+		$(SWIFT) test --skip-build --parallel
 
 bench: bench-deps build samples
 	@./scripts/bench.sh $(RELEASE_BIN) $(SAMPLE)

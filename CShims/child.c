@@ -1,25 +1,29 @@
 // The container child: everything between clone3 and execve.
 //
 // Read run_child() top to bottom: it is the documented step order of
-// docs/ARCHITECTURE.md. After clone3 this process is a copy of a
-// multi-threaded Swift process with only one thread left, so any lock another
-// thread held (malloc's, stdio's, the Swift runtime's) stays held forever.
-// Hence the rules: raw syscalls and thin glibc wrappers only, no malloc, no
-// stdio, no Swift. Buffers live on the stack.
+// docs/ARCHITECTURE.md and ../shared/SECURITY.md. After clone3 this process
+// is a copy of a multi-threaded Swift process with only one thread left, so
+// any lock another thread held (malloc's, stdio's, the Swift runtime's) stays
+// held forever. Hence the rules: raw syscalls and thin glibc wrappers only,
+// no malloc, no stdio, no Swift. Buffers live on the stack.
 //
-// A failed step is written to the report pipe as (step, errno) and the child
-// exits; the parent turns the record into "swiftrun: <step>: <strerror>".
-// The report pipe is O_CLOEXEC, so a successful execve closes it: the parent
-// reading EOF with no record means the container's program is running.
+// A failed step is written to the report pipe as (step, errno, detail) and
+// the child exits; the parent turns the record into "swiftrun: <step>:
+// <strerror>". The report pipe is O_CLOEXEC, so a successful execve closes
+// it: the parent reading EOF with no record means the command is running.
+//
+// The steps live in three files by concern: child_mounts.c (the
+// filesystem), child_identity.c (limits, seccomp, user, capabilities) and
+// child_exec.c (signals, execve, --init).
 #define _GNU_SOURCE
-#include "CShims.h"
+#include "child_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <net/if.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -27,7 +31,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 _Static_assert(SR_CLONE_NEWPID == CLONE_NEWPID && SR_CLONE_NEWNET == CLONE_NEWNET &&
@@ -36,79 +39,10 @@ _Static_assert(SR_CLONE_NEWPID == CLONE_NEWPID && SR_CLONE_NEWNET == CLONE_NEWNE
                    SR_CLONE_NEWUSER == CLONE_NEWUSER,
                "SR_CLONE_* must match <linux/sched.h>");
 
-#define SR_PATH_MAX 4096
-
-static _Noreturn void fail(const sr_child_spec *spec, sr_step step) {
-    sr_report report = {.step = step, .err = errno};
+_Noreturn void sr_fail(const sr_child_spec *spec, sr_step step, int detail) {
+    sr_report report = {.step = step, .err = errno, .detail = detail};
     (void)!write(spec->report_fd, &report, sizeof report);
     _exit(125);
-}
-
-// "/proc/self/fd/N": mount(2) takes paths, so a target we resolved safely as
-// an fd is handed to it through its magic link (as runc does).
-static void fd_path(char buf[32], int fd) {
-    static const char prefix[] = "/proc/self/fd/";
-    char digits[12];
-    int n = 0;
-    memcpy(buf, prefix, sizeof prefix - 1);
-    do {
-        digits[n++] = (char)('0' + fd % 10);
-        fd /= 10;
-    } while (fd > 0);
-    char *p = buf + sizeof prefix - 1;
-    while (n > 0) *p++ = digits[--n];
-    *p = '\0';
-}
-
-// Open NAME under DIRFD as a directory, treating DIRFD as "/": a symlink in
-// the image (say /proc -> /) resolves inside the rootfs and never reaches the
-// host (openat2(2) RESOLVE_IN_ROOT).
-static int open_dir_in_root(int dirfd, const char *name) {
-    struct open_how how = {
-        .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-    };
-    return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof how);
-}
-
-// Mount a filesystem on the directory NAME under DIRFD, creating the
-// directory if the image lacks it. Returns an fd of the new mount's root.
-static int mount_in_root(const sr_child_spec *spec, sr_step step, int dirfd, const char *name,
-                         const char *source, const char *fstype, unsigned long flags,
-                         const char *data) {
-    if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST) fail(spec, step);
-    int target = open_dir_in_root(dirfd, name);
-    if (target < 0) fail(spec, step);
-    char path[32];
-    fd_path(path, target);
-    if (mount(source, path, fstype, flags, data) < 0) fail(spec, step);
-    close(target);
-    int mounted = open_dir_in_root(dirfd, name);
-    if (mounted < 0) fail(spec, step);
-    return mounted;
-}
-
-// The standard device nodes Docker gives every container.
-static void make_device_nodes(const sr_child_spec *spec, int devfd) {
-    static const struct {
-        const char *name;
-        unsigned major, minor;
-    } nodes[] = {
-        {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
-        {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
-    };
-    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
-        dev_t dev = makedev(nodes[i].major, nodes[i].minor);
-        if (mknodat(devfd, nodes[i].name, S_IFCHR | 0666, dev) < 0) fail(spec, SR_STEP_MKNOD);
-    }
-    static const char *const links[][2] = {
-        {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
-        {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
-        {"pts/ptmx", "ptmx"},
-    };
-    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
-        if (symlinkat(links[i][0], devfd, links[i][1]) < 0) fail(spec, SR_STEP_DEV_SYMLINKS);
-    }
 }
 
 static int bring_loopback_up(void) {
@@ -152,64 +86,12 @@ static int make_and_enter_dir(const char *dir) {
     return chdir(dir);
 }
 
-// Signal dispositions set to SIG_IGN survive execve, and so does the mask
-// (the parent blocks the signals it forwards). The container starts clean.
-static int reset_signals(void) {
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (sig == SIGKILL || sig == SIGSTOP) continue;
-        // glibc reserves 32 and 33 for itself and refuses them: not an error.
-        if (sigaction(sig, &dfl, NULL) < 0 && errno != EINVAL) return -1;
-    }
-    sigset_t empty;
-    sigemptyset(&empty);
-    return sigprocmask(SIG_SETMASK, &empty, NULL);
-}
-
-// execvp(3) without its allocations: try each $PATH entry in turn. Like
-// execvp, a permission error is remembered and reported only if no later
-// entry works, so "not found" (127) and "cannot execute" (126) stay distinct.
-static void exec_searching_path(const sr_child_spec *spec) {
-    const char *file = spec->argv[0];
-    if (strchr(file, '/') != NULL) {
-        execve(file, spec->argv, spec->envp);
-        return;
-    }
-    size_t file_len = strlen(file);
-    int saw_eacces = 0;
-    char buf[SR_PATH_MAX];
-    for (const char *dir = spec->path;;) {
-        const char *end = strchrnul(dir, ':');
-        size_t dir_len = (size_t)(end - dir);
-        if (dir_len + 1 + file_len + 1 <= sizeof buf) {
-            char *p = buf;
-            if (dir_len > 0) {
-                memcpy(p, dir, dir_len);
-                p += dir_len;
-                *p++ = '/';
-            }
-            memcpy(p, file, file_len + 1);
-            execve(buf, spec->argv, spec->envp);
-            if (errno == EACCES) {
-                saw_eacces = 1;
-            } else if (errno != ENOENT && errno != ENOTDIR) {
-                return;
-            }
-        }
-        if (*end == '\0') break;
-        dir = end + 1;
-    }
-    errno = saw_eacces ? EACCES : ENOENT;
-}
-
 static _Noreturn void run_child(const sr_child_spec *spec) {
-    // 1-4: tie our life to the parent, then cut ties with its terminal.
-    // PDEATHSIG is set before we look for the go byte: if the parent died in
-    // between, our copy of the write end is the only one left, so after
-    // closing it the read returns EOF and we leave.
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail(spec, SR_STEP_PDEATHSIG);
+    // 1-5: tie our life to the parent, wait for its go, cut ties with its
+    // terminal. PDEATHSIG is set before we look for the go byte: if the
+    // parent died in between, our copy of the write end is the only one
+    // left, so after closing it the read returns EOF and we leave.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) sr_fail(spec, SR_STEP_PDEATHSIG, -1);
     close(spec->sync_write_fd);
     char go;
     ssize_t n;
@@ -218,71 +100,94 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
     } while (n < 0 && errno == EINTR);
     if (n != 1) {
         if (n == 0) errno = EPIPE;
-        fail(spec, SR_STEP_WAIT_PARENT);
+        sr_fail(spec, SR_STEP_WAIT_PARENT, -1);
     }
-    if (setsid() < 0) fail(spec, SR_STEP_SETSID);
+    // The parent has placed us in the container's cgroups by now; a cgroup
+    // namespace made here is rooted there, so the container sees only its own.
+    if (spec->unshare_cgroup && unshare(CLONE_NEWCGROUP) < 0) sr_fail(spec, SR_STEP_UNSHARE_CGROUP, -1);
+    if (setsid() < 0) sr_fail(spec, SR_STEP_SETSID, -1);
     // Non-dumpable until execve, so no process can ptrace us or open our
     // /proc/<pid>/ files while we hold host fds (CVE-2016-9962).
-    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(spec, SR_STEP_DUMPABLE);
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) sr_fail(spec, SR_STEP_DUMPABLE, -1);
 
-    // 5: nothing we mount from here on may propagate back to the host.
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail(spec, SR_STEP_MOUNT_PRIVATE);
+    // 6: nothing we mount from here on may propagate back to the host.
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) sr_fail(spec, SR_STEP_MOUNT_PRIVATE, -1);
 
-    // 6-7: the rootfs is an overlay that exists only in this mount namespace.
+    // 7-8: the rootfs is an overlay that exists only in this mount namespace.
     if (mount("overlay", spec->rootfs, "overlay", 0, spec->overlay_options) < 0)
-        fail(spec, SR_STEP_MOUNT_OVERLAY);
+        sr_fail(spec, SR_STEP_MOUNT_OVERLAY, -1);
     int rootfd = open(spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd < 0) fail(spec, SR_STEP_OPEN_ROOTFS);
+    if (rootfd < 0) sr_fail(spec, SR_STEP_OPEN_ROOTFS, -1);
 
-    // 8-15: the special filesystems. umask 0 so modes are exactly as given.
+    // 9-16: the special filesystems. umask 0 so modes are exactly as given.
     umask(0);
-    int fd = mount_in_root(spec, SR_STEP_MOUNT_PROC, rootfd, "proc", "proc", "proc",
-                           MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    int fd = sr_mount_in_root(spec, SR_STEP_MOUNT_PROC, rootfd, "proc", "proc", "proc",
+                              MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     close(fd);
-    int devfd = mount_in_root(spec, SR_STEP_MOUNT_DEV, rootfd, "dev", "tmpfs", "tmpfs",
-                              MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
-    make_device_nodes(spec, devfd);
-    fd = mount_in_root(spec, SR_STEP_MOUNT_DEVPTS, devfd, "pts", "devpts", "devpts",
-                       MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+    int devfd = sr_mount_in_root(spec, SR_STEP_MOUNT_DEV, rootfd, "dev", "tmpfs", "tmpfs",
+                                 MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+    sr_make_standard_devices(spec, devfd);
+    fd = sr_mount_in_root(spec, SR_STEP_MOUNT_DEVPTS, devfd, "pts", "devpts", "devpts",
+                          MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
     close(fd);
-    fd = mount_in_root(spec, SR_STEP_MOUNT_SHM, devfd, "shm", "shm", "tmpfs",
-                       MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
+    fd = sr_mount_in_root(spec, SR_STEP_MOUNT_SHM, devfd, "shm", "shm", "tmpfs",
+                          MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
     close(fd);
-    fd = mount_in_root(spec, SR_STEP_MOUNT_MQUEUE, devfd, "mqueue", "mqueue", "mqueue",
-                       MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    fd = sr_mount_in_root(spec, SR_STEP_MOUNT_MQUEUE, devfd, "mqueue", "mqueue", "mqueue",
+                          MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     close(fd);
     close(devfd);
-    fd = mount_in_root(spec, SR_STEP_MOUNT_SYS, rootfd, "sys", "sysfs", "sysfs",
-                       MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    fd = sr_mount_in_root(spec, SR_STEP_MOUNT_SYS, rootfd, "sys", "sysfs", "sysfs",
+                          MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     close(fd);
 
-    // 16-17: make the rootfs "/" and drop the host's tree entirely.
+    // 17-20: volumes and --tmpfs, extra devices, then the masked and
+    // read-only paths last, so nothing mounted earlier can uncover them.
+    sr_mount_extra(spec, rootfd);
+    sr_make_devices(spec, rootfd);
+    sr_mask_paths(spec, rootfd);
+    sr_make_paths_readonly(spec, rootfd);
+
+    // 21-23: make the rootfs "/" and drop the host's tree entirely.
     // pivot_root(".", ".") stacks the old root on top of the new one, and the
     // lazy unmount removes it; unlike chroot, nothing of the host stays
     // reachable (pivot_root(2), "pivot_root(".", ".")").
-    if (fchdir(rootfd) < 0) fail(spec, SR_STEP_PIVOT_ROOT);
-    if (syscall(SYS_pivot_root, ".", ".") < 0) fail(spec, SR_STEP_PIVOT_ROOT);
-    if (umount2(".", MNT_DETACH) < 0) fail(spec, SR_STEP_UMOUNT_OLD_ROOT);
+    if (fchdir(rootfd) < 0) sr_fail(spec, SR_STEP_PIVOT_ROOT, -1);
+    if (syscall(SYS_pivot_root, ".", ".") < 0) sr_fail(spec, SR_STEP_PIVOT_ROOT, -1);
+    if (umount2(".", MNT_DETACH) < 0) sr_fail(spec, SR_STEP_UMOUNT_OLD_ROOT, -1);
     close(rootfd);
+    if (spec->readonly_root && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+        sr_fail(spec, SR_STEP_READONLY_ROOT, -1);
 
-    // 18-19: identity and network inside the new namespaces.
-    if (sethostname(spec->hostname, strlen(spec->hostname)) < 0) fail(spec, SR_STEP_HOSTNAME);
-    if (bring_loopback_up() < 0) fail(spec, SR_STEP_LOOPBACK);
-
-    // 20-21: the working directory. A cwd inherited through a leaked fd would
-    // sit outside the root; getcwd(3) fails for such a directory
+    // 24-28: identity and network inside the new namespaces, limits, and
+    // the working directory. A cwd inherited through a leaked fd would sit
+    // outside the root; getcwd(3) fails for such a directory
     // (CVE-2024-21626), so we check it rather than trust chdir.
-    if (make_and_enter_dir(spec->cwd) < 0) fail(spec, SR_STEP_CHDIR);
+    if (sethostname(spec->hostname, strlen(spec->hostname)) < 0) sr_fail(spec, SR_STEP_HOSTNAME, -1);
+    if (bring_loopback_up() < 0) sr_fail(spec, SR_STEP_LOOPBACK, -1);
+    sr_set_rlimits(spec);
+    if (make_and_enter_dir(spec->cwd) < 0) sr_fail(spec, SR_STEP_CHDIR, -1);
     char cwd[SR_PATH_MAX];
-    if (getcwd(cwd, sizeof cwd) == NULL || cwd[0] != '/') fail(spec, SR_STEP_GETCWD);
+    if (getcwd(cwd, sizeof cwd) == NULL || cwd[0] != '/') sr_fail(spec, SR_STEP_GETCWD, -1);
 
-    // 22-24: hand over a clean process: Docker's umask, default signals,
+    // 29-34: the walls on the process itself. Without no_new_privs the
+    // filter goes in now, while CAP_SYS_ADMIN is still held; with it, as
+    // late as possible, after no_new_privs.
+    if (!spec->no_new_privs) sr_load_seccomp(spec);
+    sr_drop_bounding_set(spec);
+    sr_switch_user(spec);
+    sr_set_capabilities(spec);
+    if (spec->no_new_privs) {
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) sr_fail(spec, SR_STEP_NO_NEW_PRIVS, -1);
+        sr_load_seccomp(spec);
+    }
+
+    // 35-37: hand over a clean process: Docker's umask, default signals,
     // no inherited fds above 2 (the report pipe closes on exec), then exec.
     umask(022);
-    if (reset_signals() < 0) fail(spec, SR_STEP_SIGNALS);
-    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail(spec, SR_STEP_CLOSE_FDS);
-    exec_searching_path(spec);
-    fail(spec, SR_STEP_EXEC);
+    if (sr_reset_signals() < 0) sr_fail(spec, SR_STEP_SIGNALS, -1);
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) sr_fail(spec, SR_STEP_CLOSE_FDS, -1);
+    sr_exec(spec);
 }
 
 pid_t sr_spawn_container(const sr_child_spec *spec) {
@@ -300,8 +205,9 @@ pid_t sr_spawn_container(const sr_child_spec *spec) {
 
 const char *sr_step_name(int32_t step) {
     static const char *const names[SR_STEP_COUNT] = {
-        [SR_STEP_WAIT_PARENT] = "wait for parent",
         [SR_STEP_PDEATHSIG] = "prctl PR_SET_PDEATHSIG",
+        [SR_STEP_WAIT_PARENT] = "wait for parent",
+        [SR_STEP_UNSHARE_CGROUP] = "unshare cgroup namespace",
         [SR_STEP_SETSID] = "setsid",
         [SR_STEP_DUMPABLE] = "prctl PR_SET_DUMPABLE",
         [SR_STEP_MOUNT_PRIVATE] = "make / private",
@@ -315,14 +221,28 @@ const char *sr_step_name(int32_t step) {
         [SR_STEP_MOUNT_SHM] = "mount /dev/shm",
         [SR_STEP_MOUNT_MQUEUE] = "mount /dev/mqueue",
         [SR_STEP_MOUNT_SYS] = "mount /sys",
+        [SR_STEP_MOUNT_EXTRA] = "mount",
+        [SR_STEP_DEVICES] = "create device",
+        [SR_STEP_VERIFY_DEVNULL] = "verify /dev/null is the 1:3 device",
+        [SR_STEP_MASK_PATHS] = "mask path",
+        [SR_STEP_READONLY_PATHS] = "make path read-only",
         [SR_STEP_PIVOT_ROOT] = "pivot_root",
         [SR_STEP_UMOUNT_OLD_ROOT] = "unmount old root",
+        [SR_STEP_READONLY_ROOT] = "remount / read-only",
         [SR_STEP_HOSTNAME] = "sethostname",
         [SR_STEP_LOOPBACK] = "bring up lo",
+        [SR_STEP_RLIMITS] = "setrlimit",
         [SR_STEP_CHDIR] = "chdir",
         [SR_STEP_GETCWD] = "getcwd",
+        [SR_STEP_SECCOMP] = "load seccomp filter",
+        [SR_STEP_CAP_BOUNDING] = "drop bounding capability",
+        [SR_STEP_USER] = "switch user",
+        [SR_STEP_CAPS] = "capset",
+        [SR_STEP_AMBIENT] = "clear ambient capabilities",
+        [SR_STEP_NO_NEW_PRIVS] = "prctl PR_SET_NO_NEW_PRIVS",
         [SR_STEP_SIGNALS] = "reset signals",
         [SR_STEP_CLOSE_FDS] = "close_range",
+        [SR_STEP_INIT_FORK] = "fork command under --init",
         [SR_STEP_EXEC] = "exec",
     };
     if (step <= 0 || step >= SR_STEP_COUNT) return "unknown step";

@@ -4,6 +4,7 @@
 #include "CShims.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -16,3 +17,5 @@ int sr_fsetxattr(int fd, const char *name, const void *value, size_t size) {
 }
 
 int sr_syncfs(int fd) { return syncfs(fd); }
+
+int sr_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }

@@ -18,11 +18,12 @@
 #include <sys/wait.h>
 
 // The child's setup steps, in the order child.c performs them.
-// The child reports a failed step to the parent as (step, errno); see
-// docs/ARCHITECTURE.md. Keep the numbering stable: it is on the wire.
+// The child reports a failed step to the parent as (step, errno, detail);
+// see docs/ARCHITECTURE.md. Keep the numbering stable: it is on the wire.
 typedef enum {
     SR_STEP_PDEATHSIG = 1,     // prctl(PR_SET_PDEATHSIG, SIGKILL)
     SR_STEP_WAIT_PARENT,       // read the parent's go byte (EOF: parent died)
+    SR_STEP_UNSHARE_CGROUP,    // new cgroup ns, rooted where the parent placed us
     SR_STEP_SETSID,            // new session: no TIOCSTI into the caller's tty
     SR_STEP_DUMPABLE,          // prctl(PR_SET_DUMPABLE, 0) until execve
     SR_STEP_MOUNT_PRIVATE,     // mount("", "/", MS_REC|MS_PRIVATE)
@@ -36,36 +37,97 @@ typedef enum {
     SR_STEP_MOUNT_SHM,         // tmpfs on /dev/shm
     SR_STEP_MOUNT_MQUEUE,      // mqueue on /dev/mqueue
     SR_STEP_MOUNT_SYS,         // sysfs, read-only, on /sys
+    SR_STEP_MOUNT_EXTRA,       // -v and --tmpfs; detail = index in mounts
+    SR_STEP_DEVICES,           // --device nodes; detail = index in devices
+    SR_STEP_VERIFY_DEVNULL,    // the host's /dev/null must be the 1:3 device
+    SR_STEP_MASK_PATHS,        // /dev/null or empty tmpfs over; detail = index
+    SR_STEP_READONLY_PATHS,    // read-only bind over; detail = index
     SR_STEP_PIVOT_ROOT,        // pivot_root(".", ".")
     SR_STEP_UMOUNT_OLD_ROOT,   // umount2(".", MNT_DETACH)
+    SR_STEP_READONLY_ROOT,     // --read-only: remount / read-only
     SR_STEP_HOSTNAME,          // sethostname
     SR_STEP_LOOPBACK,          // bring lo up in the new netns
+    SR_STEP_RLIMITS,           // setrlimit; detail = index in rlimits
     SR_STEP_CHDIR,             // mkdir -p + chdir to the working dir
     SR_STEP_GETCWD,            // getcwd must succeed (CVE-2024-21626)
+    SR_STEP_SECCOMP,           // load the BPF filter (before caps unless no_new_privs)
+    SR_STEP_CAP_BOUNDING,      // PR_CAPBSET_DROP every cap not kept
+    SR_STEP_USER,              // setgroups, setresgid, setresuid (PR_SET_KEEPCAPS)
+    SR_STEP_CAPS,              // capset: effective, permitted, inheritable
+    SR_STEP_AMBIENT,           // PR_CAP_AMBIENT_CLEAR_ALL
+    SR_STEP_NO_NEW_PRIVS,      // PR_SET_NO_NEW_PRIVS
     SR_STEP_SIGNALS,           // default dispositions, empty mask
     SR_STEP_CLOSE_FDS,         // close_range(3, ~0, CLOSE_RANGE_CLOEXEC)
+    SR_STEP_INIT_FORK,         // --init: fork the command under the reaper
     SR_STEP_EXEC,              // execve, searching $PATH like execvp
     SR_STEP_COUNT
 } sr_step;
 
-// One record on the report pipe. 8 bytes, so each write is atomic.
+// One record on the report pipe. 12 bytes, so each write is atomic.
 typedef struct {
     int32_t step;
     int32_t err;
+    int32_t detail;   // which mount, path or limit failed, or -1
 } sr_report;
+
+// A mount beyond the standard ones: -v (bind) and --tmpfs.
+typedef struct {
+    const char *source;          // bind: the host path; else the fs source
+    const char *target;          // absolute, resolved inside the rootfs
+    const char *fstype;          // NULL for a bind mount
+    unsigned long flags;
+    const char *data;
+    int readonly;                // bind: remount read-only afterwards
+    int target_is_file;          // create an empty file, not a dir, if missing
+} sr_mount;
+
+// A device node to create in the container's /dev (--device, --privileged).
+typedef struct {
+    const char *path;            // absolute, under /dev
+    uint32_t mode;               // S_IFCHR or S_IFBLK | permissions
+    uint32_t major, minor;
+    uint32_t uid, gid;
+} sr_device;
+
+typedef struct {
+    int32_t resource;            // RLIMIT_*
+    uint64_t soft, hard;
+} sr_rlimit;
 
 // The flat, pre-computed description the child works from. Swift fills it
 // (Sources/SwiftrunCore/Linux/ChildSpec.swift) before clone3; the child only
-// reads it. Every string is NUL-terminated, every array NULL-terminated.
+// reads it. Every string is NUL-terminated, every array NULL-terminated or
+// counted.
 typedef struct {
     uint64_t clone_flags;        // SR_CLONE_NEW* for each namespace in the spec
+    int unshare_cgroup;          // unshare the cgroup ns after the parent placed us
     const char *rootfs;          // host path of the (empty) merged dir
     const char *overlay_options; // "lowerdir=...,upperdir=...,workdir=..."
     const char *hostname;
     const char *cwd;             // absolute, inside the container
     const char *path;            // $PATH used to find argv[0]
-    char *const *argv;
-    char *const *envp;
+    const char *const *argv;
+    const char *const *envp;
+
+    const sr_mount *mounts;
+    int mount_count;
+    const sr_device *devices;
+    int device_count;
+    const char *const *masked_paths;
+    const char *const *readonly_paths;
+    int readonly_root;
+
+    const sr_rlimit *rlimits;
+    int rlimit_count;
+    uint32_t uid, gid;
+    const uint32_t *groups;
+    int group_count;
+    uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable;
+    int no_new_privs;
+    const void *seccomp_filter;  // struct sock_filter[], or NULL: unconfined
+    uint16_t seccomp_length;     // instructions in the filter
+    int init;                    // --init: pid 1 is a reaper, the command its child
+
     int sync_fd;                 // child reads one byte: the parent's go
     int sync_write_fd;           // the parent's end; the child closes its copy
     int report_fd;               // child writes sr_report on failure; CLOEXEC
@@ -95,12 +157,18 @@ static inline int sr_wexitstatus(int status) { return WEXITSTATUS(status); }
 static inline int sr_wifsignaled(int status) { return WIFSIGNALED(status); }
 static inline int sr_wtermsig(int status) { return WTERMSIG(status); }
 
+// openat2(2) with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: PATH resolves as
+// if ROOTFD were "/", so no symlink or ".." leads out of it. O_CLOEXEC is
+// added. Used by the child and by the parent alike.
+int sr_open_in_root(int rootfd, const char *path, int flags);
+
 // Declarations Swift's Glibc module hides behind _GNU_SOURCE or leaves out
 // (wrappers.c). O_PATH's value is checked against <fcntl.h> there.
 enum { SR_O_PATH = 010000000 };
 int sr_pipe_cloexec(int fds[2]);
 int sr_fsetxattr(int fd, const char *name, const void *value, size_t size);
 int sr_syncfs(int fd);
+int sr_memfd_create(const char *name);
 
 // pidfd_open(2): wait for a process that is not our child (poll for POLLIN).
 #include <sys/syscall.h>
@@ -113,5 +181,7 @@ static inline int sr_pidfd_send_signal(int pidfd, int sig) {
 // makedev(3) is a macro in glibc.
 #include <sys/sysmacros.h>
 static inline dev_t sr_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
+static inline unsigned int sr_major(dev_t dev) { return major(dev); }
+static inline unsigned int sr_minor(dev_t dev) { return minor(dev); }
 
 #endif

@@ -26,6 +26,39 @@ struct RunCommand: StoreCommand {
     @Option(name: [.customShort("h"), .customLong("hostname")], help: "Container hostname (default: the short id).")
     var hostname: String?
 
+    @Option(name: [.customShort("u"), .customLong("user")], help: "User to run as: NAME|UID[:GROUP|GID], resolved in the image.")
+    var user: String?
+
+    @Option(name: .customLong("cap-add"), help: "Add a Linux capability (or ALL).")
+    var capAdd: [String] = []
+
+    @Option(name: .customLong("cap-drop"), help: "Drop a Linux capability (or ALL).")
+    var capDrop: [String] = []
+
+    @Flag(help: "All capabilities, no seccomp, no masked paths, the host's devices.")
+    var privileged = false
+
+    @Option(name: .customLong("security-opt"), help: "seccomp=unconfined|PROFILE.json, no-new-privileges.")
+    var securityOptions: [String] = []
+
+    @Flag(name: .customLong("read-only"), help: "Mount the container's root filesystem read-only.")
+    var readOnly = false
+
+    @Option(help: "Mount a tmpfs: PATH[:OPTIONS].")
+    var tmpfs: [String] = []
+
+    @Option(name: [.customShort("v"), .customLong("volume")], help: "Bind mount: HOST:CONTAINER[:ro].")
+    var volumes: [String] = []
+
+    @Option(name: .customLong("device"), help: "Add a host device: HOST[:CONTAINER][:rwm].")
+    var devices: [String] = []
+
+    @Option(help: "Resource limit: NAME=SOFT[:HARD] (nofile, nproc, ...).")
+    var ulimit: [String] = []
+
+    @Flag(name: .customLong("init"), help: "Run a reaper as pid 1 that forwards signals and reaps zombies.")
+    var initProcess = false
+
     @Argument(help: "The image: NAME[:TAG] or an image ID.")
     var image: String
 
@@ -43,6 +76,17 @@ struct RunCommand: StoreCommand {
         options.environment = environment
         options.workingDirectory = workingDirectory
         options.hostname = hostname
+        options.user = user
+        options.capAdd = capAdd
+        options.capDrop = capDrop
+        options.privileged = privileged
+        options.securityOptions = securityOptions
+        options.readOnly = readOnly
+        options.tmpfs = tmpfs
+        options.volumes = volumes
+        options.devices = devices
+        options.ulimits = ulimit
+        options.initProcess = initProcess
         return try ContainerRunner(layout: layout).run(options)
     }
 

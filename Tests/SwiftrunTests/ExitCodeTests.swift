@@ -29,7 +29,7 @@ import Testing
         (["run", "--bogus-flag", "busybox", "true"], "swiftrun: Unknown option '--bogus-flag'"),
         (["run", "--rm", "-w", "relative/dir", "busybox", "true"], "swiftrun: the working directory 'relative/dir' is invalid"),
         (["run", "--rm", "--name", "../escape", "busybox", "true"], "swiftrun: invalid container name"),
-        (["run", "--rm", "-w", "/etc/passwd", "busybox", "true"], "swiftrun: chdir: Not a directory"),
+        (["run", "--rm", "-w", "/etc/passwd", "busybox", "true"], "swiftrun: chdir /etc/passwd: Not a directory"),
     ] as [([String], String)])
     func runtimeErrorsExit125WithOneLine(arguments: [String], message: String) throws {
         let sandbox = try Sandbox()

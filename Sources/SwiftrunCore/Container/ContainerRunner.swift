@@ -5,8 +5,10 @@ import Glibc
 ///  1. resolve the image and its layer dirs    (Store/ImageStore.swift)
 ///  2. image + flags -> OCI-shaped spec         (Container/RuntimeSpec.swift)
 ///  3. record the container on disk            (Container/ContainerStore.swift)
-///  4. spec -> flat C struct, clone3, child    (Linux/ChildSpec.swift, CShims/child.c)
-///  5. forward signals, wait, clean up         (Linux/ContainerProcess.swift)
+///  4. seccomp BPF, compiled or from cache      (Security/SeccompPolicy.swift)
+///  5. spec -> flat C struct, device cgroup,
+///     clone3, child                           (Linux/ChildSpec.swift, Linux/DeviceCgroup.swift, CShims/child.c)
+///  6. forward signals, wait, clean up         (Linux/ContainerProcess.swift)
 public struct ContainerRunner {
     let layout: StoreLayout
     let images: ImageStore
@@ -25,7 +27,9 @@ public struct ContainerRunner {
         let image = try images.image(options.image)
         let id = ContainerID.generate()
         let dirs = containers.directories(id)
-        let spec = try RuntimeSpec(image: image.configuration, options: options, id: id, rootfs: dirs.rootfs)
+        let spec = try RuntimeSpec(image: image.configuration, options: options, id: id, rootfs: dirs.rootfs,
+                                   imageFile: { images.readFile($0, in: image) })
+        let seccomp = try spec.seccompPolicy.filter(capabilities: spec.process.capabilities.bounding, layout: layout)
 
         var state = ContainerState(
             id: id, name: options.name ?? ContainerName.random(), image: options.image, imageID: image.id,
@@ -37,8 +41,11 @@ public struct ContainerRunner {
         let status: ExitStatus
         do {
             try FileSystem.copyOwnerAndMode(from: layers.last!, to: dirs.upper)
-            let child = ChildSpec(spec: spec, overlayOptions: overlayOptions(layers: layers, dirs: dirs))
+            let child = try ChildSpec(spec: spec, overlayOptions: overlayOptions(layers: layers, dirs: dirs), seccomp: seccomp)
+            let devices = try DeviceCgroup.create(id: id, rules: spec.linux.resources.devices)
             let process = try ContainerProcess.start(child) { (pid) throws(SwiftrunError) in
+                // While the child waits for its go: it starts inside its cgroup.
+                try devices?.add(pid)
                 state.pid = pid
                 try containers.save(state)
             }

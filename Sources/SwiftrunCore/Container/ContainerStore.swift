@@ -48,8 +48,10 @@ public struct ContainerStore: Sendable {
         try FileSystem.writeAtomically(try JSON.encode(state), to: statePath(state.id), durable: false)
     }
 
-    /// The container has ended: remove it (--rm) or record its exit code.
+    /// The container has ended: remove its cgroup, then remove it (--rm) or
+    /// record its exit code.
     func finish(_ state: ContainerState, exitCode: Int32) throws(SwiftrunError) {
+        DeviceCgroup.remove(id: state.id)
         if state.autoRemove {
             try remove(state)
             return
@@ -149,6 +151,7 @@ public struct ContainerStore: Sendable {
     private func finishAbandoned(_ id: String) throws(SwiftrunError) {
         guard let state = try? state(id) else {
             // Died while creating: nothing of it was ever visible as a container.
+            DeviceCgroup.remove(id: id)
             try FileSystem.removeTree(layout.container(id))
             unlink(markerPath(id))
             return

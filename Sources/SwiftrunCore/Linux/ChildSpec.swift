@@ -2,36 +2,49 @@ import CShims
 import Glibc
 
 /// The flat C description (sr_child_spec) the child works from, built in
-/// Swift before clone3. It owns every C string it points to, so it must
-/// outlive the spawn; the child only reads its own copy of this memory.
+/// Swift before clone3: strings, arrays, masks and the seccomp BPF. It owns
+/// all of that memory, so it must outlive the spawn; the child only reads
+/// its own copy.
 final class ChildSpec {
-    private var storage: [UnsafeMutablePointer<CChar>] = []
-    private let argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
-    private let envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+    private var strings: [UnsafeMutablePointer<CChar>] = []
+    private var buffers: [UnsafeMutableRawPointer] = []
     private(set) var raw = sr_child_spec()
+    private let spec: RuntimeSpec
 
-    init(spec: RuntimeSpec, overlayOptions: String) {
-        argv = .allocate(capacity: spec.process.args.count + 1)
-        envp = .allocate(capacity: spec.process.env.count + 1)
-        for (i, arg) in spec.process.args.enumerated() { argv[i] = own(arg) }
-        argv[spec.process.args.count] = nil
-        for (i, entry) in spec.process.env.enumerated() { envp[i] = own(entry) }
-        envp[spec.process.env.count] = nil
-
-        raw.clone_flags = Self.cloneFlags(spec.linux.namespaces)
-        raw.rootfs = UnsafePointer(own(spec.root.path))
-        raw.overlay_options = UnsafePointer(own(overlayOptions))
-        raw.hostname = UnsafePointer(own(spec.hostname))
-        raw.cwd = UnsafePointer(own(spec.process.cwd))
-        raw.path = UnsafePointer(own(spec.searchPath))
-        raw.argv = UnsafePointer(argv)
-        raw.envp = UnsafePointer(envp)
+    init(spec: RuntimeSpec, overlayOptions: String, seccomp: [UInt8]?) throws(SwiftrunError) {
+        self.spec = spec
+        do {
+            try fill(spec: spec, overlayOptions: overlayOptions, seccomp: seccomp)
+        } catch {
+            release()
+            throw error
+        }
     }
 
-    deinit {
-        storage.forEach { free($0) }
-        argv.deallocate()
-        envp.deallocate()
+    deinit { release() }
+
+    private func release() {
+        strings.forEach { free($0) }
+        buffers.forEach { $0.deallocate() }
+        strings = []
+        buffers = []
+    }
+
+    /// What a failed step was working on, for the error message:
+    /// "mount /data", "mask path /proc/kcore", "setrlimit RLIMIT_NOFILE".
+    func describe(_ report: sr_report) -> String {
+        let name = String(cString: sr_step_name(report.step))
+        let index = Int(report.detail)
+        func pick(_ items: [String]) -> String { items.indices.contains(index) ? " " + items[index] : "" }
+        switch sr_step(UInt32(report.step)) {
+        case SR_STEP_MOUNT_EXTRA: return name + pick(spec.mounts.map { "\($0.type) \($0.destination)" })
+        case SR_STEP_DEVICES: return name + pick(spec.linux.devices.map(\.path))
+        case SR_STEP_MASK_PATHS: return name + pick(spec.linux.maskedPaths)
+        case SR_STEP_READONLY_PATHS: return name + pick(spec.linux.readonlyPaths)
+        case SR_STEP_RLIMITS: return name + pick(spec.process.rlimits.map(\.type))
+        case SR_STEP_CHDIR: return name + " " + spec.process.cwd
+        default: return name
+        }
     }
 
     func setPipes(syncRead: Int32, syncWrite: Int32, reportWrite: Int32) {
@@ -40,10 +53,119 @@ final class ChildSpec {
         raw.report_fd = reportWrite
     }
 
-    private func own(_ string: String) -> UnsafeMutablePointer<CChar> {
+    private func fill(spec: RuntimeSpec, overlayOptions: String, seccomp: [UInt8]?) throws(SwiftrunError) {
+        // The cgroup namespace is made by the child after the parent has put
+        // it in its cgroups (unshare), so it is rooted there, not here.
+        let unshareCgroup = spec.linux.namespaces.contains { $0.type == "cgroup" }
+        raw.clone_flags = Self.cloneFlags(spec.linux.namespaces.filter { $0.type != "cgroup" })
+        raw.unshare_cgroup = unshareCgroup ? 1 : 0
+        raw.rootfs = own(spec.root.path)
+        raw.overlay_options = own(overlayOptions)
+        raw.hostname = own(spec.hostname)
+        raw.cwd = own(spec.process.cwd)
+        raw.path = own(spec.searchPath)
+        raw.argv = UnsafePointer(ownArray(spec.process.args))
+        raw.envp = UnsafePointer(ownArray(spec.process.env))
+
+        let mounts = try spec.mounts.map { (mount) throws(SwiftrunError) in try makeMount(mount) }
+        raw.mounts = UnsafePointer(ownBuffer(mounts))
+        raw.mount_count = Int32(mounts.count)
+        let devices = spec.linux.devices.map { device in
+            sr_device(path: own(device.path), mode: (device.type == "b" ? S_IFBLK : S_IFCHR) | device.fileMode,
+                      major: device.major, minor: device.minor, uid: device.uid, gid: device.gid)
+        }
+        raw.devices = UnsafePointer(ownBuffer(devices))
+        raw.device_count = Int32(devices.count)
+        raw.masked_paths = UnsafePointer(ownArray(spec.linux.maskedPaths))
+        raw.readonly_paths = UnsafePointer(ownArray(spec.linux.readonlyPaths))
+        raw.readonly_root = spec.root.readonly ? 1 : 0
+
+        let limits = try spec.process.rlimits.map { (limit) throws(SwiftrunError) -> sr_rlimit in
+            let name = limit.type.dropFirst("RLIMIT_".count).lowercased()
+            guard let resource = RunOptions.rlimitNumbers[name] else { throw .invalidArgument("unknown rlimit \(limit.type)") }
+            return sr_rlimit(resource: resource, soft: limit.soft, hard: limit.hard)
+        }
+        raw.rlimits = UnsafePointer(ownBuffer(limits))
+        raw.rlimit_count = Int32(limits.count)
+
+        raw.uid = spec.process.user.uid
+        raw.gid = spec.process.user.gid
+        raw.groups = UnsafePointer(ownBuffer(spec.process.user.additionalGids))
+        raw.group_count = Int32(spec.process.user.additionalGids.count)
+        let caps = spec.process.capabilities
+        raw.cap_bounding = try Capabilities.mask(caps.bounding)
+        raw.cap_effective = try Capabilities.mask(caps.effective)
+        raw.cap_permitted = try Capabilities.mask(caps.permitted)
+        raw.cap_inheritable = try Capabilities.mask(caps.inheritable)
+        raw.no_new_privs = spec.process.noNewPrivileges ? 1 : 0
+        if let seccomp {
+            raw.seccomp_filter = UnsafeRawPointer(ownBuffer(seccomp))
+            raw.seccomp_length = UInt16(seccomp.count / 8)  // sizeof(struct sock_filter)
+        }
+        raw.`init` = spec.runsInit ? 1 : 0
+    }
+
+    /// A bind source is checked here, for a clear error; the child binds it
+    /// by path (an fd opened here would belong to this mount namespace, and
+    /// the kernel binds only from the caller's own).
+    private func makeMount(_ mount: RuntimeSpec.Mount) throws(SwiftrunError) -> sr_mount {
+        var flags: UInt = 0
+        var data: [String] = []
+        var readonly = false
+        for option in mount.options {
+            switch option {
+            case "bind", "rbind": flags |= UInt(MS_BIND) | (option == "rbind" ? UInt(MS_REC) : 0)
+            case "ro": readonly = true
+            case "rw": readonly = false
+            case "nosuid": flags |= UInt(MS_NOSUID)
+            case "nodev": flags |= UInt(MS_NODEV)
+            case "noexec": flags |= UInt(MS_NOEXEC)
+            case "suid": flags &= ~UInt(MS_NOSUID)
+            case "dev": flags &= ~UInt(MS_NODEV)
+            case "exec": flags &= ~UInt(MS_NOEXEC)
+            default: data.append(option)
+            }
+        }
+        var result = sr_mount()
+        result.target = own(mount.destination)
+        if mount.type == "bind" {
+            var info = stat()
+            guard stat(mount.source, &info) == 0 else {
+                throw .invalidArgument("-v \(mount.source):\(mount.destination): bind source path \(mount.source): \(SwiftrunError.strerror(errno))")
+            }
+            result.source = own(mount.source)
+            result.target_is_file = info.st_mode & S_IFMT == S_IFDIR ? 0 : 1
+            result.readonly = readonly ? 1 : 0
+        } else {
+            result.source = own(mount.source)
+            result.fstype = own(mount.type)
+            if readonly { flags |= UInt(MS_RDONLY) }
+            if !data.isEmpty { result.data = own(data.joined(separator: ",")) }
+        }
+        result.flags = flags
+        return result
+    }
+
+    private func own(_ string: String) -> UnsafePointer<CChar> {
         let copy = strdup(string)!
-        storage.append(copy)
-        return copy
+        strings.append(copy)
+        return UnsafePointer(copy)
+    }
+
+    /// A NULL-terminated array of owned C strings.
+    private func ownArray(_ items: [String]) -> UnsafeMutablePointer<UnsafePointer<CChar>?> {
+        let array = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: items.count + 1)
+        buffers.append(UnsafeMutableRawPointer(array))
+        for (i, item) in items.enumerated() { array[i] = own(item) }
+        array[items.count] = nil
+        return array
+    }
+
+    private func ownBuffer<T>(_ items: [T]) -> UnsafeMutablePointer<T> {
+        let buffer = UnsafeMutablePointer<T>.allocate(capacity: max(items.count, 1))
+        buffers.append(UnsafeMutableRawPointer(buffer))
+        buffer.initialize(from: items, count: items.count)
+        return buffer
     }
 
     static func cloneFlags(_ namespaces: [RuntimeSpec.Namespace]) -> UInt64 {

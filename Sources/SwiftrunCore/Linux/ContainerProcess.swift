@@ -47,7 +47,7 @@ struct ContainerProcess {
             if failure.step == SR_STEP_EXEC.rawValue {
                 throw .cannotExecute(String(cString: child.raw.argv[0]!), errno: failure.err)
             }
-            throw .childStep(String(cString: sr_step_name(failure.step)), errno: failure.err)
+            throw .childStep(child.describe(failure), errno: failure.err)
         }
         return ContainerProcess(pid: pid)
     }

@@ -35,6 +35,11 @@ public enum FileSystem {
     public static func readFile(_ path: String) throws(SwiftrunError) -> [UInt8] {
         let fd = try Syscall.check("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(fd) }
+        return try readAll(fd, path: path)
+    }
+
+    /// Reads `fd` to its end.
+    static func readAll(_ fd: Int32, path: String) throws(SwiftrunError) -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
@@ -59,6 +64,15 @@ public enum FileSystem {
             let n = try Syscall.check("write \(path)") { bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) } }
             offset += n
         }
+    }
+
+    /// One write of `value` to an existing file, as kernel interfaces
+    /// (cgroup files) want it; the error names the value and the file.
+    static func writeString(_ value: String, to path: String) throws(SwiftrunError) {
+        let fd = try Syscall.check("open \(path)") { open(path, O_WRONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        let bytes = Array(value.utf8)
+        try Syscall.check("write \"\(value)\" to \(path)") { bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
     }
 
     /// Replaces `path` with `bytes` so that readers see the old or the new

@@ -1,3 +1,6 @@
+import CShims
+import Glibc
+
 /// An image as `run` needs it: its config and its layer dirs.
 public struct Image: Sendable {
     public var manifestDigest: Digest
@@ -57,6 +60,22 @@ public struct ImageStore: Sendable {
         let configPath = layout.blob(manifest.config.digest)
         let configuration = try JSON.decode(ImageConfiguration.self, from: try FileSystem.readFile(configPath), path: configPath)
         return Image(manifestDigest: digest, manifest: manifest, configuration: configuration)
+    }
+
+    /// A file of the image as the container will see it: the topmost layer
+    /// that has it wins. Each layer is read with openat2(RESOLVE_IN_ROOT),
+    /// so a symlink in the image cannot point the read at the host.
+    public func readFile(_ path: String, in image: Image) -> [UInt8]? {
+        for layer in layerDirectories(of: image).reversed() {
+            let root = open(layer, Int32(SR_O_PATH) | O_DIRECTORY | O_CLOEXEC)
+            guard root >= 0 else { continue }
+            defer { close(root) }
+            let fd = sr_open_in_root(root, path, O_RDONLY)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            return try? FileSystem.readAll(fd, path: path)
+        }
+        return nil
     }
 
     /// Layer dirs, lowest first.

@@ -7,6 +7,7 @@
 ///     names/<name>           the id owning a container name (O_EXCL = unique)
 ///     running/<id>           containers whose swiftrun may still be alive
 ///     tmp/                   half-written blobs and layers, never visible
+///     seccomp/<key>.bpf      compiled seccomp filters, by profile and capabilities
 ///     lock                   flock for writers of shared state
 public struct StoreLayout: Sendable {
     public static let defaultRoot = "/var/lib/swiftrun"
@@ -25,6 +26,7 @@ public struct StoreLayout: Sendable {
     var names: String { root + "/names" }
     var running: String { root + "/running" }
     var temp: String { root + "/tmp" }
+    var seccompCache: String { root + "/seccomp" }
 
     func blob(_ digest: Digest) -> String { blobs + "/" + digest.hex }
     func layer(_ diffID: Digest) -> String { layers + "/" + diffID.hex }

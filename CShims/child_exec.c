@@ -1,0 +1,107 @@
+// The child's last steps: a clean signal state, then execve of the
+// container's command, directly or under the --init reaper.
+#define _GNU_SOURCE
+#include "child_internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// Signal dispositions set to SIG_IGN survive execve, and so does the mask
+// (the parent blocks the signals it forwards). The container starts clean.
+int sr_reset_signals(void) {
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        // glibc reserves 32 and 33 for itself and refuses them: not an error.
+        if (sigaction(sig, &dfl, NULL) < 0 && errno != EINVAL) return -1;
+    }
+    sigset_t empty;
+    sigemptyset(&empty);
+    return sigprocmask(SIG_SETMASK, &empty, NULL);
+}
+
+// execvp(3) without its allocations: try each $PATH entry in turn. Like
+// execvp, a permission error is remembered and reported only if no later
+// entry works, so "not found" (127) and "cannot execute" (126) stay distinct.
+static void exec_searching_path(const sr_child_spec *spec) {
+    const char *file = spec->argv[0];
+    if (strchr(file, '/') != NULL) {
+        execve(file, (char *const *)spec->argv, (char *const *)spec->envp);
+        return;
+    }
+    size_t file_len = strlen(file);
+    int saw_eacces = 0;
+    char buf[SR_PATH_MAX];
+    for (const char *dir = spec->path;;) {
+        const char *end = strchrnul(dir, ':');
+        size_t dir_len = (size_t)(end - dir);
+        if (dir_len + 1 + file_len + 1 <= sizeof buf) {
+            char *p = buf;
+            if (dir_len > 0) {
+                memcpy(p, dir, dir_len);
+                p += dir_len;
+                *p++ = '/';
+            }
+            memcpy(p, file, file_len + 1);
+            execve(buf, (char *const *)spec->argv, (char *const *)spec->envp);
+            if (errno == EACCES) {
+                saw_eacces = 1;
+            } else if (errno != ENOENT && errno != ENOTDIR) {
+                return;
+            }
+        }
+        if (*end == '\0') break;
+        dir = end + 1;
+    }
+    errno = saw_eacces ? EACCES : ENOENT;
+}
+
+// --init: pid 1 stays this C code, a reaper in the manner of tini. It forks
+// the command, forwards every signal it receives to it, reaps every child
+// the namespace hands it (orphans become pid 1's), and exits as the command
+// did. It never executes anything, so no binary of the host is ever run
+// inside the container, and it stays non-dumpable: its /proc/1/exe cannot be
+// opened without CAP_SYS_PTRACE.
+static _Noreturn void run_init(const sr_child_spec *spec) {
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    // fork(2) without glibc's atfork handlers, which may take locks.
+    pid_t command = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+    if (command < 0) sr_fail(spec, SR_STEP_INIT_FORK, -1);
+    if (command == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        exec_searching_path(spec);
+        sr_fail(spec, SR_STEP_EXEC, -1);
+    }
+    // The report pipe must close when the command execs, not when pid 1 exits.
+    close(spec->report_fd);
+    for (;;) {
+        siginfo_t info;
+        int sig = sigwaitinfo(&all, &info);
+        if (sig < 0) continue;
+        if (sig != SIGCHLD) {
+            kill(command, sig);
+            continue;
+        }
+        int status;
+        pid_t reaped;
+        while ((reaped = waitpid(-1, &status, WNOHANG)) > 0) {
+            if (reaped != command) continue;
+            _exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+        }
+    }
+}
+
+_Noreturn void sr_exec(const sr_child_spec *spec) {
+    if (spec->init) run_init(spec);
+    exec_searching_path(spec);
+    sr_fail(spec, SR_STEP_EXEC, -1);
+}

@@ -1,0 +1,35 @@
+// Helpers shared by the child's source files (child_*.c). Not exported to
+// Swift: everything here runs only in the container child, between clone3
+// and execve, under its rules (no malloc, no stdio, no Swift).
+#ifndef SWIFTRUN_CHILD_INTERNAL_H
+#define SWIFTRUN_CHILD_INTERNAL_H
+
+#include "CShims.h"
+
+#define SR_PATH_MAX 4096
+
+// Report (step, errno, detail) to the parent and exit.
+_Noreturn void sr_fail(const sr_child_spec *spec, sr_step step, int detail);
+
+// child_mounts.c
+void sr_fd_path(char buf[32], int fd);
+int sr_mount_in_root(const sr_child_spec *spec, sr_step step, int dirfd, const char *name,
+                     const char *source, const char *fstype, unsigned long flags, const char *data);
+void sr_make_standard_devices(const sr_child_spec *spec, int devfd);
+void sr_mount_extra(const sr_child_spec *spec, int rootfd);
+void sr_make_devices(const sr_child_spec *spec, int rootfd);
+void sr_mask_paths(const sr_child_spec *spec, int rootfd);
+void sr_make_paths_readonly(const sr_child_spec *spec, int rootfd);
+
+// child_identity.c
+void sr_set_rlimits(const sr_child_spec *spec);
+void sr_load_seccomp(const sr_child_spec *spec);
+void sr_drop_bounding_set(const sr_child_spec *spec);
+void sr_switch_user(const sr_child_spec *spec);
+void sr_set_capabilities(const sr_child_spec *spec);
+
+// child_exec.c
+int sr_reset_signals(void);
+_Noreturn void sr_exec(const sr_child_spec *spec);
+
+#endif

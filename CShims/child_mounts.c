@@ -1,0 +1,222 @@
+// The child's filesystem steps: everything it mounts or creates inside the
+// rootfs. Every target is resolved with openat2(RESOLVE_IN_ROOT) from the
+// rootfs fd, so a symlink in the image (say /proc -> / or a -v target that
+// points at /etc) resolves inside the rootfs and never reaches the host. The
+// resolved fd is handed to mount(2) through its /proc/self/fd magic link,
+// as runc does.
+#define _GNU_SOURCE
+#include "child_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+void sr_fd_path(char buf[32], int fd) {
+    static const char prefix[] = "/proc/self/fd/";
+    char digits[12];
+    int n = 0;
+    memcpy(buf, prefix, sizeof prefix - 1);
+    do {
+        digits[n++] = (char)('0' + fd % 10);
+        fd /= 10;
+    } while (fd > 0);
+    char *p = buf + sizeof prefix - 1;
+    while (n > 0) *p++ = digits[--n];
+    *p = '\0';
+}
+
+int sr_open_in_root(int rootfd, const char *path, int flags) {
+    struct open_how how = {
+        .flags = (uint64_t)(flags | O_CLOEXEC),
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+int sr_mount_in_root(const sr_child_spec *spec, sr_step step, int dirfd, const char *name,
+                     const char *source, const char *fstype, unsigned long flags, const char *data) {
+    if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST) sr_fail(spec, step, -1);
+    int target = sr_open_in_root(dirfd, name, O_PATH | O_DIRECTORY);
+    if (target < 0) sr_fail(spec, step, -1);
+    char path[32];
+    sr_fd_path(path, target);
+    if (mount(source, path, fstype, flags, data) < 0) sr_fail(spec, step, -1);
+    close(target);
+    int mounted = sr_open_in_root(dirfd, name, O_PATH | O_DIRECTORY);
+    if (mounted < 0) sr_fail(spec, step, -1);
+    return mounted;
+}
+
+// The standard device nodes Docker gives every container, and its symlinks.
+void sr_make_standard_devices(const sr_child_spec *spec, int devfd) {
+    static const struct {
+        const char *name;
+        unsigned major, minor;
+    } nodes[] = {
+        {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
+        {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+    };
+    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+        dev_t dev = makedev(nodes[i].major, nodes[i].minor);
+        if (mknodat(devfd, nodes[i].name, S_IFCHR | 0666, dev) < 0) sr_fail(spec, SR_STEP_MKNOD, -1);
+    }
+    static const char *const links[][2] = {
+        {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
+        {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+        {"pts/ptmx", "ptmx"},
+    };
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        if (symlinkat(links[i][0], devfd, links[i][1]) < 0) sr_fail(spec, SR_STEP_DEV_SYMLINKS, -1);
+    }
+}
+
+// Resolves PATH (absolute, in the container) under ROOTFD, creating what is
+// missing like mkdir -p; the last component is an empty file when LAST_IS_FILE.
+// Each prefix is resolved from the root again, so a symlink anywhere on the
+// way is followed inside the rootfs only. Returns an O_PATH fd, or -1.
+static int make_path_in_root(int rootfd, const char *path, int last_is_file) {
+    char buf[SR_PATH_MAX];
+    size_t len = strlen(path);
+    if (len >= sizeof buf || path[0] != '/') {
+        errno = len >= sizeof buf ? ENAMETOOLONG : EINVAL;
+        return -1;
+    }
+    memcpy(buf, path, len + 1);
+    while (len > 1 && buf[len - 1] == '/') buf[--len] = '\0';
+    if (len == 1) return sr_open_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
+
+    for (char *end = buf + 1;; end++) {
+        if (*end != '/' && *end != '\0') continue;
+        int last = *end == '\0';
+        char saved = *end;
+        *end = '\0';
+        int flags = O_PATH | (last && last_is_file ? 0 : O_DIRECTORY);
+        int fd = sr_open_in_root(rootfd, buf, flags);
+        if (fd < 0 && errno == ENOENT) {
+            char *slash = strrchr(buf, '/');
+            *slash = '\0';
+            int parent = sr_open_in_root(rootfd, slash == buf ? "/" : buf, O_PATH | O_DIRECTORY);
+            *slash = '/';
+            if (parent < 0) return -1;
+            int rc = last && last_is_file ? mknodat(parent, slash + 1, S_IFREG | 0644, 0)
+                                          : mkdirat(parent, slash + 1, 0755);
+            int saved_errno = errno;
+            close(parent);
+            if (rc < 0 && saved_errno != EEXIST) {
+                errno = saved_errno;
+                return -1;
+            }
+            fd = sr_open_in_root(rootfd, buf, flags);
+        }
+        *end = saved;
+        if (last || fd < 0) return fd;
+        close(fd);
+        while (end[1] == '/') end++;
+    }
+}
+
+// Mounts on an fd's magic link. With READONLY, it then reopens the target,
+// so the read-only remount applies to the new mount and not to what it
+// covers; KEEP_FLAGS are the per-mount flags the remount must keep.
+static int mount_on(int rootfd, const char *target, int fd, const char *source, const char *fstype,
+                    unsigned long flags, const char *data, int readonly, unsigned long keep_flags) {
+    char path[32];
+    sr_fd_path(path, fd);
+    if (mount(source, path, fstype, flags, data) < 0) return -1;
+    if (!readonly) return 0;
+    int mounted = sr_open_in_root(rootfd, target, O_PATH);
+    if (mounted < 0) return -1;
+    sr_fd_path(path, mounted);
+    int rc = mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep_flags, NULL);
+    int saved = errno;
+    close(mounted);
+    errno = saved;
+    return rc;
+}
+
+void sr_mount_extra(const sr_child_spec *spec, int rootfd) {
+    for (int i = 0; i < spec->mount_count; i++) {
+        const sr_mount *m = &spec->mounts[i];
+        int fd = make_path_in_root(rootfd, m->target, m->target_is_file);
+        if (fd < 0) sr_fail(spec, SR_STEP_MOUNT_EXTRA, i);
+        unsigned long keep = m->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+        if (mount_on(rootfd, m->target, fd, m->source, m->fstype, m->flags, m->data, m->readonly, keep) < 0)
+            sr_fail(spec, SR_STEP_MOUNT_EXTRA, i);
+        close(fd);
+    }
+}
+
+void sr_make_devices(const sr_child_spec *spec, int rootfd) {
+    for (int i = 0; i < spec->device_count; i++) {
+        const sr_device *d = &spec->devices[i];
+        char dir[SR_PATH_MAX];
+        size_t len = strlen(d->path);
+        if (len >= sizeof dir) sr_fail(spec, SR_STEP_DEVICES, i);
+        memcpy(dir, d->path, len + 1);
+        char *slash = strrchr(dir, '/');
+        *slash = '\0';
+        int dirfd = make_path_in_root(rootfd, slash == dir ? "/" : dir, 0);
+        if (dirfd < 0) sr_fail(spec, SR_STEP_DEVICES, i);
+        const char *name = d->path + (slash - dir) + 1;
+        if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT) sr_fail(spec, SR_STEP_DEVICES, i);
+        if (mknodat(dirfd, name, d->mode, makedev(d->major, d->minor)) < 0) sr_fail(spec, SR_STEP_DEVICES, i);
+        if (fchownat(dirfd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) sr_fail(spec, SR_STEP_DEVICES, i);
+        close(dirfd);
+    }
+}
+
+// Masked paths: a file gets the host's /dev/null bound over it, a directory
+// an empty read-only tmpfs. Paths the kernel lacks are skipped. The
+// /dev/null is opened here, before pivot_root, from the host's /dev, and
+// checked to be the real 1:3 device: CVE-2025-31133 swapped a container's
+// /dev/null for a symlink so that the mask bound a host file instead.
+void sr_mask_paths(const sr_child_spec *spec, int rootfd) {
+    if (spec->masked_paths[0] == NULL) return;
+    int null_fd = open("/dev/null", O_PATH | O_CLOEXEC);
+    struct stat null_st;
+    if (null_fd < 0 || fstat(null_fd, &null_st) < 0) sr_fail(spec, SR_STEP_VERIFY_DEVNULL, -1);
+    if (!S_ISCHR(null_st.st_mode) || major(null_st.st_rdev) != 1 || minor(null_st.st_rdev) != 3) {
+        errno = ENODEV;
+        sr_fail(spec, SR_STEP_VERIFY_DEVNULL, -1);
+    }
+    char devnull[32];
+    sr_fd_path(devnull, null_fd);
+    for (int i = 0; spec->masked_paths[i] != NULL; i++) {
+        int fd = sr_open_in_root(rootfd, spec->masked_paths[i], O_PATH);
+        if (fd < 0) {
+            if (errno == ENOENT) continue;
+            sr_fail(spec, SR_STEP_MASK_PATHS, i);
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0) sr_fail(spec, SR_STEP_MASK_PATHS, i);
+        int rc = S_ISDIR(st.st_mode)
+                     ? mount_on(rootfd, spec->masked_paths[i], fd, "tmpfs", "tmpfs", MS_RDONLY, "size=0,mode=755", 0, 0)
+                     : mount_on(rootfd, spec->masked_paths[i], fd, devnull, NULL, MS_BIND, NULL, 0, 0);
+        if (rc < 0) sr_fail(spec, SR_STEP_MASK_PATHS, i);
+        close(fd);
+    }
+    close(null_fd);
+}
+
+void sr_make_paths_readonly(const sr_child_spec *spec, int rootfd) {
+    for (int i = 0; spec->readonly_paths[i] != NULL; i++) {
+        const char *target = spec->readonly_paths[i];
+        int fd = sr_open_in_root(rootfd, target, O_PATH);
+        if (fd < 0) {
+            if (errno == ENOENT) continue;
+            sr_fail(spec, SR_STEP_READONLY_PATHS, i);
+        }
+        char self[32];
+        sr_fd_path(self, fd);
+        // /proc and /sys are nosuid,nodev,noexec: the remount keeps that.
+        if (mount_on(rootfd, target, fd, self, NULL, MS_BIND | MS_REC, NULL, 1, MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0)
+            sr_fail(spec, SR_STEP_READONLY_PATHS, i);
+        close(fd);
+    }
+}

@@ -1,0 +1,125 @@
+import CShims
+import Glibc
+
+/// Docker's flag syntaxes, each turned into its piece of the spec with a
+/// clear error for anything else.
+extension RunOptions {
+    /// -v HOST:CTR[:ro|rw]. Only absolute host paths: named volumes are not
+    /// something swiftrun has.
+    static func parseVolume(_ text: String) throws(SwiftrunError) -> RuntimeSpec.Mount {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 || parts.count == 3 else {
+            throw .invalidArgument("invalid volume \"\(text)\": use -v HOST:CONTAINER[:ro]")
+        }
+        guard parts[0].hasPrefix("/") else {
+            throw .invalidArgument("invalid volume \"\(text)\": the host path must be absolute (named volumes are not supported)")
+        }
+        guard parts[1].hasPrefix("/") else {
+            throw .invalidArgument("invalid volume \"\(text)\": the container path must be absolute")
+        }
+        var options = ["rbind", "rw"]
+        for option in parts.count == 3 ? parts[2].split(separator: ",") : [] {
+            switch option {
+            case "ro": options[1] = "ro"
+            case "rw": options[1] = "rw"
+            default: throw .invalidArgument("invalid volume \"\(text)\": unknown option \"\(option)\" (ro or rw)")
+            }
+        }
+        return RuntimeSpec.Mount(destination: parts[1], type: "bind", source: parts[0], options: options)
+    }
+
+    /// --tmpfs PATH[:OPTIONS], noexec,nosuid,nodev unless the options say otherwise.
+    static func parseTmpfs(_ text: String) throws(SwiftrunError) -> RuntimeSpec.Mount {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let path = parts.first, path.hasPrefix("/") else {
+            throw .invalidArgument("invalid --tmpfs \"\(text)\": the path must be absolute")
+        }
+        let given = parts.count == 2 ? parts[1].split(separator: ",").map(String.init) : []
+        let opposites: [String: String] = ["exec": "noexec", "suid": "nosuid", "dev": "nodev"]
+        let defaults = ["noexec", "nosuid", "nodev"].filter { (flag: String) -> Bool in
+            !given.contains { opposites[$0] == flag }
+        }
+        return RuntimeSpec.Mount(destination: path, type: "tmpfs", source: "tmpfs", options: defaults + given)
+    }
+
+    /// --device HOST[:CTR][:PERMISSIONS]: the node and its device cgroup rule.
+    static func parseDevice(_ text: String) throws(SwiftrunError) -> (RuntimeSpec.Device, RuntimeSpec.DeviceRule) {
+        var parts = text.split(separator: ":").map(String.init)
+        var access = "rwm"
+        if parts.count > 1, let last = parts.last, !last.isEmpty, last.allSatisfy({ "rwm".contains($0) }) {
+            access = last
+            parts.removeLast()
+        }
+        guard parts.count == 1 || parts.count == 2, parts.allSatisfy({ $0.hasPrefix("/") }) else {
+            throw .invalidArgument("invalid --device \"\(text)\": use HOST[:CONTAINER][:rwm] with absolute paths")
+        }
+        var info = stat()
+        guard stat(parts[0], &info) == 0 else {
+            throw .invalidArgument("--device \(parts[0]): \(SwiftrunError.strerror(errno))")
+        }
+        let kind = info.st_mode & S_IFMT
+        guard kind == S_IFCHR || kind == S_IFBLK else {
+            throw .invalidArgument("--device \(parts[0]): not a character or block device")
+        }
+        let type = kind == S_IFCHR ? "c" : "b"
+        let major = sr_major(info.st_rdev), minor = sr_minor(info.st_rdev)
+        let device = RuntimeSpec.Device(path: parts.last!, type: type, major: major, minor: minor,
+                                        fileMode: UInt32(info.st_mode & 0o777), uid: 0, gid: 0)
+        return (device, RuntimeSpec.DeviceRule(allow: true, type: type, major: major, minor: minor, access: access))
+    }
+
+    /// Linux's resource numbers (asm-generic/resource.h), by Docker's names.
+    static let rlimitNumbers: [String: Int32] = [
+        "cpu": 0, "fsize": 1, "data": 2, "stack": 3, "core": 4, "rss": 5, "nproc": 6, "nofile": 7,
+        "memlock": 8, "as": 9, "locks": 10, "sigpending": 11, "msgqueue": 12, "nice": 13,
+        "rtprio": 14, "rttime": 15,
+    ]
+
+    /// --ulimit NAME=SOFT[:HARD]. Never above swiftrun's own hard limit: raising
+    /// one needs CAP_SYS_RESOURCE, which swiftrun does not assume.
+    static func parseUlimit(_ text: String) throws(SwiftrunError) -> RuntimeSpec.Rlimit {
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let resource = rlimitNumbers[parts[0]] else {
+            throw .invalidArgument("invalid --ulimit \"\(text)\": use NAME=SOFT[:HARD] with NAME one of \(rlimitNumbers.keys.sorted().joined(separator: ", "))")
+        }
+        let values = parts[1].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        func value(_ text: String) throws(SwiftrunError) -> UInt64 {
+            if text == "unlimited" || text == "-1" { return UInt64(bitPattern: -1) }
+            guard let number = UInt64(text) else { throw .invalidArgument("invalid --ulimit \"\(parts[0])\": \"\(text)\" is not a number") }
+            return number
+        }
+        guard values.count <= 2 else { throw .invalidArgument("invalid --ulimit \"\(text)\": use NAME=SOFT[:HARD]") }
+        let soft = try value(values[0])
+        let hard = values.count == 2 ? try value(values[1]) : soft
+        guard soft <= hard else {
+            throw .invalidArgument("invalid --ulimit \(parts[0]): soft limit \(soft) is above the hard limit \(hard)")
+        }
+        var own = rlimit()
+        getrlimit(__rlimit_resource_t(UInt32(resource)), &own)
+        guard hard <= UInt64(own.rlim_max) else {
+            throw .invalidArgument("--ulimit \(parts[0]): hard limit \(hard) is above swiftrun's own (\(own.rlim_max)); raising it needs CAP_SYS_RESOURCE")
+        }
+        return RuntimeSpec.Rlimit(type: "RLIMIT_" + parts[0].uppercased(), hard: hard, soft: soft)
+    }
+
+    /// --security-opt: seccomp=unconfined|FILE and no-new-privileges[=true|false].
+    /// Docker's older ":" separator is accepted too.
+    static func parseSecurityOptions(_ options: [String]) throws(SwiftrunError) -> (seccomp: SeccompPolicy, noNewPrivileges: Bool) {
+        var seccomp = SeccompPolicy.defaultProfile
+        var noNewPrivileges = false
+        for option in options {
+            let separator = option.firstIndex { $0 == "=" || $0 == ":" }
+            let key = separator.map { String(option[..<$0]) } ?? option
+            let value = separator.map { String(option[option.index(after: $0)...]) }
+            switch (key, value) {
+            case ("seccomp", "unconfined"?): seccomp = .unconfined
+            case ("seccomp", let path?) where path.hasPrefix("/") || path.hasPrefix("."): seccomp = .file(path)
+            case ("no-new-privileges", nil), ("no-new-privileges", "true"?): noNewPrivileges = true
+            case ("no-new-privileges", "false"?): noNewPrivileges = false
+            default:
+                throw .invalidArgument("unsupported --security-opt \"\(option)\": swiftrun knows seccomp=unconfined|PROFILE.json and no-new-privileges")
+            }
+        }
+        return (seccomp, noNewPrivileges)
+    }
+}

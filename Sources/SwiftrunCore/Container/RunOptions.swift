@@ -1,0 +1,31 @@
+/// What the user asked of `run`, before it meets the image: Docker's
+/// flags, as strings, validated when the spec is built.
+public struct RunOptions: Sendable {
+    public var image: String
+    public var command: [String] = []
+    public var name: String?
+    public var autoRemove = false
+    public var environment: [String] = []
+    public var workingDirectory: String?
+    public var hostname: String?
+    /// -u: "uid[:gid]" or "name[:group]".
+    public var user: String?
+    public var capAdd: [String] = []
+    public var capDrop: [String] = []
+    public var privileged = false
+    /// --security-opt: "seccomp=unconfined|FILE", "no-new-privileges".
+    public var securityOptions: [String] = []
+    public var readOnly = false
+    /// --tmpfs: "PATH[:OPTIONS]".
+    public var tmpfs: [String] = []
+    /// -v: "HOST:CTR[:ro|rw]".
+    public var volumes: [String] = []
+    /// --device: "HOST[:CTR][:rwm]".
+    public var devices: [String] = []
+    /// --ulimit: "NAME=SOFT[:HARD]".
+    public var ulimits: [String] = []
+    /// --init: a reaper as pid 1.
+    public var initProcess = false
+
+    public init(image: String) { self.image = image }
+}

@@ -1,0 +1,56 @@
+import CSeccomp
+import Glibc
+
+/// Which seccomp filter a container gets: Docker's default, a profile file
+/// (`--security-opt seccomp=FILE`), or none (`seccomp=unconfined`,
+/// `--privileged`).
+public enum SeccompPolicy: Equatable, Sendable {
+    case defaultProfile
+    case file(String)
+    case unconfined
+
+    /// What `inspect` shows.
+    var description: String {
+        switch self {
+        case .defaultProfile: "default"
+        case let .file(path): path
+        case .unconfined: "unconfined"
+        }
+    }
+
+    /// The compiled BPF for a container holding `capabilities`, or nil when
+    /// unconfined. Compiling costs milliseconds (parsing the profile and
+    /// libseccomp's work), so the result is cached under the store, keyed by
+    /// everything that shapes it: the profile's bytes, the capabilities, the
+    /// kernel version and libseccomp's version.
+    func filter(capabilities: [String], layout: StoreLayout) throws(SwiftrunError) -> [UInt8]? {
+        let source: String
+        let profileBytes: [UInt8]
+        switch self {
+        case .unconfined: return nil
+        case .defaultProfile:
+            source = "default seccomp profile"
+            profileBytes = Array(DefaultSeccompProfile.json.utf8)
+        case let .file(path):
+            source = path
+            profileBytes = try FileSystem.readFile(path)
+        }
+        let host = HostInfo.current()
+        let key = Digest.of(profileBytes + Array("\0\(capabilities.sorted())\0\(host.kernel)\0\(host.libseccomp)".utf8))
+        let cached = layout.seccompCache + "/" + key.hex + ".bpf"
+        if let bpf = try? FileSystem.readFile(cached), bpf.count % 8 == 0, !bpf.isEmpty {
+            return bpf
+        }
+        let profile = try JSON.decode(SeccompProfile.self, from: profileBytes, path: source)
+        let compiler = SeccompCompiler(capabilities: Set(capabilities), kernel: Self.kernelVersion(host.kernel))
+        let bpf = try compiler.compile(profile, source: source)
+        try FileSystem.makeDirectory(layout.seccompCache, mode: 0o700)
+        try FileSystem.writeAtomically(bpf, to: cached, durable: false)
+        return bpf
+    }
+
+    static func kernelVersion(_ release: String) -> (Int, Int) {
+        let parts = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        return (parts.first ?? 0, parts.count > 1 ? parts[1] : 0)
+    }
+}

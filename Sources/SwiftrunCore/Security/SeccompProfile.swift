@@ -1,0 +1,41 @@
+/// A seccomp profile in Docker's JSON format (the format of moby's
+/// profiles/seccomp/default.json and of `--security-opt seccomp=FILE`).
+struct SeccompProfile: Decodable {
+    var defaultAction: String
+    var defaultErrnoRet: UInt16?
+    var archMap: [ArchMap]?
+    /// The older form: a flat list of architectures.
+    var architectures: [String]?
+    var syscalls: [Rule]?
+
+    struct ArchMap: Decodable {
+        var architecture: String
+        var subArchitectures: [String]?
+    }
+
+    struct Rule: Decodable {
+        var names: [String]?
+        /// The older form: one name per rule.
+        var name: String?
+        var action: String
+        var errnoRet: UInt16?
+        var args: [Argument]?
+        var includes: Condition?
+        var excludes: Condition?
+    }
+
+    struct Argument: Decodable {
+        var index: UInt32
+        var value: UInt64
+        var valueTwo: UInt64?
+        var op: String
+    }
+
+    /// When a rule applies: all of `caps` held, the arch among `arches`,
+    /// and a kernel at least `minKernel` ("4.8").
+    struct Condition: Decodable {
+        var caps: [String]?
+        var arches: [String]?
+        var minKernel: String?
+    }
+}
