@@ -4,6 +4,7 @@
 #include "CShims.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -19,3 +20,17 @@ int sr_fsetxattr(int fd, const char *name, const void *value, size_t size) {
 int sr_syncfs(int fd) { return syncfs(fd); }
 
 int sr_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
+
+int sr_open_pty(int *master, int *slave) {
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) return -1;
+    const char *name = grantpt(m) == 0 && unlockpt(m) == 0 ? ptsname(m) : NULL;
+    int s = name != NULL ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+    if (s < 0) {
+        close(m);
+        return -1;
+    }
+    *master = m;
+    *slave = s;
+    return 0;
+}

@@ -169,6 +169,8 @@ int sr_pipe_cloexec(int fds[2]);
 int sr_fsetxattr(int fd, const char *name, const void *value, size_t size);
 int sr_syncfs(int fd);
 int sr_memfd_create(const char *name);
+// A new pseudo-terminal pair (posix_openpt, grantpt, unlockpt); 0 or -1.
+int sr_open_pty(int *master, int *slave);
 
 // pidfd_open(2): wait for a process that is not our child (poll for POLLIN).
 #include <sys/syscall.h>

@@ -18,7 +18,16 @@ final class Sandbox {
     static let sample = ProcessInfo.processInfo.environment["SWIFTRUN_SAMPLE"]
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../rootfs-samples/out/busybox.tar").standardized.path
 
+    static let probeImage = ProcessInfo.processInfo.environment["SWIFTRUN_PROBE_IMAGE"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../rootfs-samples/out/probe.tar").standardized.path
+
     let root: String
+
+    /// The escape tests' image (Tests/probe/build.sh) as "probe".
+    func importProbe() throws {
+        let result = run(["import", Sandbox.probeImage, "probe"])
+        try #require(result.code == 0, "import of the probe image failed: \(result.stderr)")
+    }
 
     init(importBusybox: Bool = true) throws {
         var template = Array("/tmp/swiftrun-test-XXXXXX".utf8CString)
@@ -39,6 +48,11 @@ final class Sandbox {
     func run(_ arguments: [String], stdin: String? = nil) -> CommandResult {
         let process = start(arguments, stdin: stdin)
         return process.finish()
+    }
+
+    /// Runs with `stdin` as the command's standard input (a terminal, say).
+    func run(_ arguments: [String], stdin: FileHandle) -> CommandResult {
+        RunningCommand(arguments: ["--root", root] + arguments, stdin: stdin).finish()
     }
 
     func start(_ arguments: [String], stdin: String? = nil) -> RunningCommand {
@@ -88,15 +102,23 @@ final class RunningCommand {
     private var buffered = Data()
 
     init(arguments: [String], stdin: String?) {
+        let input = Pipe()
+        launch(arguments, stdin: input)
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+    }
+
+    init(arguments: [String], stdin: FileHandle) {
+        launch(arguments, stdin: stdin)
+    }
+
+    private func launch(_ arguments: [String], stdin: Any) {
         process.executableURL = URL(fileURLWithPath: Sandbox.binary)
         process.arguments = arguments
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
-        let input = Pipe()
-        process.standardInput = input
+        process.standardInput = stdin
         try! process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
     }
 
     var pid: pid_t { process.processIdentifier }

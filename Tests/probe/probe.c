@@ -3,6 +3,7 @@
 // (Tests/probe/build.sh). Output is one line, "ok" or "denied: <errno name>",
 // so the tests read the outcome, not an exit code a shell could mangle.
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/keyctl.h>
@@ -80,10 +81,23 @@ int main(int argc, char **argv) {
         }
         return report(0);
     }
+    if (!strcmp(what, "fds")) {
+        // Every open fd above 2, other than the one this listing uses.
+        DIR *dir = opendir("/proc/self/fd");
+        if (dir == NULL) return report(-1);
+        int count = 0;
+        for (struct dirent *entry; (entry = readdir(dir)) != NULL;) {
+            int fd = atoi(entry->d_name);
+            if (entry->d_name[0] != '.' && fd > 2 && fd != dirfd(dir)) count++;
+        }
+        closedir(dir);
+        printf("fds above 2: %d\n", count);
+        return 0;
+    }
     if (!strcmp(what, "euid")) {
         printf("euid=%d\n", (int)geteuid());
         return 0;
     }
-    fprintf(stderr, "usage: probe mount|module|write PATH TEXT|read PATH|raw-socket|mknod PATH MAJ MIN|add-key|unshare-user|tiocsti|euid\n");
+    fprintf(stderr, "usage: probe mount|module|write PATH TEXT|read PATH|raw-socket|mknod PATH MAJ MIN|add-key|unshare-user|tiocsti|fds|euid\n");
     return 2;
 }
