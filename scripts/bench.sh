@@ -31,8 +31,13 @@ spec["root"]["readonly"] = False
 json.dump(spec, open(path, "w"), indent=2)
 PY
 
+# swiftrun with its default walls (capabilities, the seccomp filter from its
+# cache, masked paths, the device cgroup) and without them (--privileged):
+# the difference is what hardening costs.
+"$bin" --root "$work/store" run --rm busybox /bin/true  # compiles and caches the filter once
 set -- \
     -n swiftrun "$bin --root $work/store run --rm busybox /bin/true" \
+    -n swiftrun-privileged "$bin --root $work/store run --rm --privileged busybox /bin/true" \
     -n runc "runc --root $work/runc run -b $work/bundle bench-runc" \
     -n floor "unshare -m -u -i -n -p -f chroot $work/bundle/rootfs /bin/true"
 
@@ -73,9 +78,11 @@ python3 - "$work/results.json" <<'PY'
 import json, sys
 results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 crun = results["crun"]["median"]
-print(f"{'runtime':<10} {'median':>9} {'mean':>9} {'stddev':>8} {'vs crun':>8}")
-for name in ["swiftrun", "crun", "runc", "podman", "floor"]:
+print(f"{'runtime':<20} {'median':>9} {'mean':>9} {'stddev':>8} {'vs crun':>8}")
+for name in ["swiftrun", "swiftrun-privileged", "crun", "runc", "podman", "floor"]:
     if name in results:
         r = results[name]
-        print(f"{name:<10} {r['median']*1000:8.2f}ms {r['mean']*1000:8.2f}ms {r['stddev']*1000:7.2f}ms {r['median']/crun:7.2f}x")
+        print(f"{name:<20} {r['median']*1000:8.2f}ms {r['mean']*1000:8.2f}ms {r['stddev']*1000:7.2f}ms {r['median']/crun:7.2f}x")
+hardening = (results["swiftrun"]["median"] - results["swiftrun-privileged"]["median"]) * 1000
+print(f"hardening costs {hardening:.2f} ms at the median (default walls vs --privileged)")
 PY

@@ -4,7 +4,7 @@ import Glibc
 ///
 ///  1. resolve the image and its layer dirs    (Store/ImageStore.swift)
 ///  2. image + flags -> OCI-shaped spec         (Container/RuntimeSpec.swift)
-///  3. record the container on disk            (Container/ContainerStore.swift)
+///  3. claim the container's name and dirs     (Container/ContainerStore.swift)
 ///  4. seccomp BPF, compiled or from cache      (Security/SeccompPolicy.swift)
 ///  5. spec -> flat C struct, device cgroup,
 ///     clone3, child                           (Linux/ChildSpec.swift, Linux/DeviceCgroup.swift, CShims/child.c)
@@ -35,7 +35,7 @@ public struct ContainerRunner {
             id: id, name: options.name ?? ContainerName.random(), image: options.image, imageID: image.id,
             command: spec.process.args, created: JSON.timestamp(), autoRemove: options.autoRemove,
             status: .running, monitor: try ProcessIdentity.current())
-        try createWithName(&state, spec: spec, chosen: options.name != nil)
+        try createWithName(&state, chosen: options.name != nil)
         let layers = images.layerDirectories(of: image)
 
         let status: ExitStatus
@@ -43,12 +43,13 @@ public struct ContainerRunner {
             try FileSystem.copyOwnerAndMode(from: layers.last!, to: dirs.upper)
             let child = try ChildSpec(spec: spec, overlayOptions: overlayOptions(layers: layers, dirs: dirs), seccomp: seccomp)
             let devices = try DeviceCgroup.create(id: id, rules: spec.linux.resources.devices)
-            let process = try ContainerProcess.start(child) { (pid) throws(SwiftrunError) in
-                // While the child waits for its go: it starts inside its cgroup.
-                try devices?.add(pid)
-                state.pid = pid
-                try containers.save(state)
-            }
+            let process = try ContainerProcess.start(
+                child,
+                placing: { (pid) throws(SwiftrunError) in try devices?.add(pid) },
+                started: { (pid) throws(SwiftrunError) in
+                    state.pid = pid
+                    try containers.record(state, spec: spec)
+                })
             status = try process.wait()
         } catch {
             try? containers.finish(state, exitCode: error.runExitCode)
@@ -59,10 +60,10 @@ public struct ContainerRunner {
     }
 
     /// A generated name may collide with an existing one: pick another.
-    private func createWithName(_ state: inout ContainerState, spec: RuntimeSpec, chosen: Bool) throws(SwiftrunError) {
+    private func createWithName(_ state: inout ContainerState, chosen: Bool) throws(SwiftrunError) {
         while true {
             do {
-                try containers.create(state, spec: spec)
+                try containers.create(state)
                 return
             } catch .nameInUse(let name) where !chosen {
                 state.name = ContainerName.random() + "_" + String(UInt16.random(in: 0...UInt16.max))

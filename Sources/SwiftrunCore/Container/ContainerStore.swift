@@ -27,8 +27,9 @@ public struct ContainerStore: Sendable {
 
     func directories(_ id: String) -> Directories { Directories(base: layout.container(id)) }
 
-    /// Records a new container: marker, name, dirs, spec and state.
-    func create(_ state: ContainerState, spec: RuntimeSpec) throws(SwiftrunError) {
+    /// Makes a new container's marker, name and dirs: all that must exist
+    /// before the kernel is asked for anything.
+    func create(_ state: ContainerState) throws(SwiftrunError) {
         try FileSystem.writeAtomically(try JSON.encode(state.monitor), to: markerPath(state.id), durable: false)
         do {
             try reserveName(state.name, for: state.id)
@@ -36,12 +37,17 @@ public struct ContainerStore: Sendable {
             for dir in [dirs.base, dirs.upper, dirs.work, dirs.rootfs] {
                 try Syscall.check("mkdir \(dir)") { mkdir(dir, 0o700) }
             }
-            try FileSystem.writeAtomically(try JSON.encode(spec), to: dirs.base + "/config.json", durable: false)
-            try save(state)
         } catch {
             try? remove(state)
             throw error
         }
+    }
+
+    /// Writes the container's spec (config.json) and state, once it has a
+    /// pid. If swiftrun dies before this, recovery removes the container.
+    func record(_ state: ContainerState, spec: RuntimeSpec) throws(SwiftrunError) {
+        try FileSystem.writeAtomically(try JSON.encode(spec), to: layout.container(state.id) + "/config.json", durable: false)
+        try save(state)
     }
 
     func save(_ state: ContainerState) throws(SwiftrunError) {

@@ -12,9 +12,12 @@ struct ContainerProcess {
     let pid: pid_t
 
     /// Clones the child and waits until it has exec'd the container's
-    /// program or failed. `started` runs after clone3, before the child may
-    /// proceed: the moment to record the pid.
-    static func start(_ child: ChildSpec, started: (pid_t) throws(SwiftrunError) -> Void) throws(SwiftrunError) -> ContainerProcess {
+    /// program or failed. `placing` runs after clone3 while the child still
+    /// waits for its go: the moment to put it in its cgroups. `started` runs
+    /// right after the go, while the child sets itself up: work done there
+    /// (recording the container) costs no start-up time.
+    static func start(_ child: ChildSpec, placing: (pid_t) throws(SwiftrunError) -> Void,
+                      started: (pid_t) throws(SwiftrunError) -> Void) throws(SwiftrunError) -> ContainerProcess {
         let sync = try makePipe()
         let report: (read: Int32, write: Int32)
         do { report = try makePipe() } catch {
@@ -32,7 +35,7 @@ struct ContainerProcess {
             throw .system("clone3", errno: -pid)
         }
         do {
-            try started(pid)
+            try placing(pid)
         } catch {
             close(sync.write)  // EOF: the child gives up before doing anything
             _ = try? reap(pid)
@@ -41,6 +44,13 @@ struct ContainerProcess {
         var go: UInt8 = 1
         _ = write(sync.write, &go, 1)
         close(sync.write)
+        do {
+            try started(pid)
+        } catch {
+            kill(pid, SIGKILL)
+            _ = try? reap(pid)
+            throw error
+        }
 
         if let failure = try readReport(report.read) {
             _ = try reap(pid)

@@ -41,27 +41,23 @@ public struct Digest: Hashable, Codable, Sendable, CustomStringConvertible {
 
 /// Streaming sha256, fed as bytes pass through (see Archive/ByteSource.swift).
 final class DigestHasher {
-    private let context: OpaquePointer
+    private var context = SHA256_CTX()
     private(set) var count: Int64 = 0
 
     init() {
-        // Allocation failure here means the process is out of memory.
-        context = EVP_MD_CTX_new()!
-        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+        SHA256_Init(&context)
     }
-
-    deinit { EVP_MD_CTX_free(context) }
 
     func update(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
-        EVP_DigestUpdate(context, bytes.baseAddress, bytes.count)
+        SHA256_Update(&context, bytes.baseAddress, bytes.count)
         count += Int64(bytes.count)
     }
 
     /// The digest of everything so far. Call once.
     func finalize() -> Digest {
         var sum = [UInt8](repeating: 0, count: 32)
-        EVP_DigestFinal_ex(context, &sum, nil)
+        SHA256_Final(&sum, &context)
         let hexDigits = Array("0123456789abcdef".utf8)
         var hex = [UInt8]()
         hex.reserveCapacity(64)
