@@ -5,9 +5,11 @@ extension RuntimeSpec {
     /// the image, the image wins over the defaults.
     ///
     /// `imageFile` reads a file of the image (for /etc/passwd and /etc/group);
-    /// `hostDevices` lists the host's devices, for --privileged.
+    /// `hostDevices` lists the host's devices, for --privileged;
+    /// `deviceCgroup` says whether the host can limit device access.
     init(image: ImageConfiguration, options: RunOptions, id: String, rootfs: String,
          imageFile: (String) -> [UInt8]? = { _ in nil },
+         deviceCgroup: Bool = DeviceCgroup.available,
          hostDevices: () -> [Device] = HostDevices.all,
          hostEnvironment: (String) -> String? = getenvString) throws(SwiftrunError) {
         let config = image.config
@@ -37,7 +39,12 @@ extension RuntimeSpec {
         }
 
         let security = try RunOptions.parseSecurityOptions(options.securityOptions)
-        let capabilities = try Capabilities.resolve(adding: options.capAdd, dropping: options.capDrop, privileged: options.privileged)
+        var capabilities = try Capabilities.resolve(adding: options.capAdd, dropping: options.capDrop, privileged: options.privileged)
+        if !deviceCgroup && !options.privileged {
+            // Without a device cgroup nothing stops a node made with
+            // CAP_MKNOD from opening the host's disks: fail closed.
+            capabilities.removeAll { $0 == "CAP_MKNOD" }
+        }
         var mounts = try options.volumes.map { (text) throws(SwiftrunError) in try RunOptions.parseVolume(text) }
         mounts += try options.tmpfs.map { (text) throws(SwiftrunError) in try RunOptions.parseTmpfs(text) }
         let requested = try options.devices.map { (text) throws(SwiftrunError) in try RunOptions.parseDevice(text) }

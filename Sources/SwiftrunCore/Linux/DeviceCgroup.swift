@@ -6,14 +6,15 @@ import Glibc
 /// This is the cgroup v1 `devices` controller: write "a" to devices.deny,
 /// then each allowed rule to devices.allow. On a host without it (pure
 /// cgroup v2) the same rules need a BPF_CGROUP_DEVICE program, which the
-/// cgroup v2 work provides; until then `available` is false there.
-struct DeviceCgroup {
+/// cgroup v2 work provides; until then `available` is false there, and the
+/// spec withholds CAP_MKNOD instead (RuntimeSpec+Build.swift).
+public struct DeviceCgroup {
     static let hierarchy = "/sys/fs/cgroup/devices"
     static let parent = hierarchy + "/swiftrun"
 
     let path: String
 
-    static var available: Bool { FileSystem.exists(hierarchy + "/devices.allow") }
+    public static var available: Bool { FileSystem.exists(hierarchy + "/devices.allow") }
 
     static func path(for id: String) -> String { parent + "/" + id }
 
