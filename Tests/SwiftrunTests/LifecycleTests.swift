@@ -56,11 +56,13 @@ import Testing
     @Test func killingSwiftrunKillsTheContainerAndTheNextCommandCleansUp() throws {
         let sandbox = try Sandbox()
         let before = try sandbox.snapshot()
-        try killSwiftrunMidRun(sandbox, ["--rm", "--name", "orphan", "busybox", "sh", "-c", "sleep 1000 & echo ready; wait"])
+        let id = try killSwiftrunMidRun(sandbox, ["--rm", "--name", "orphan", "busybox", "sh", "-c", "sleep 1000 & echo ready; wait"])
+        #expect(Sandbox.deviceCgroupExists(id), "nothing has cleaned up yet")
         let listed = sandbox.run(["ps", "-a"])
         #expect(listed.code == 0)
         #expect(!listed.stdout.contains("orphan"))
         #expect(try sandbox.snapshot() == before, "the next command did not finish the cleanup")
+        #expect(!Sandbox.deviceCgroupExists(id), "the device cgroup outlived the cleanup")
     }
 
     @Test func killedSwiftrunWithoutRmLeavesAnExitedContainer() throws {
@@ -84,16 +86,20 @@ import Testing
     /// Starts `run ARGS` (a container that prints "ready", named with
     /// --name), kills swiftrun with SIGKILL, and expects the container's
     /// pid 1 to die with it.
-    func killSwiftrunMidRun(_ sandbox: Sandbox, _ arguments: [String]) throws {
+    @discardableResult
+    func killSwiftrunMidRun(_ sandbox: Sandbox, _ arguments: [String]) throws -> String {
         let running = sandbox.start(["run"] + arguments)
         #expect(running.readLine() == "ready")
         let name = arguments[arguments.firstIndex(of: "--name")! + 1]
         let pid = try sandbox.containerPID(name)
+        let id = try sandbox.containerID(name)
+        #expect(Sandbox.deviceCgroupExists(id))
         running.signal(SIGKILL)
         running.waitForSwiftrun()
         let died = waitForExit(of: pid)
         #expect(died, "the container outlived its swiftrun")
         if !died { kill(pid, SIGKILL) }
+        return id
     }
 
     @Test func rmForceStopsARunningContainer() throws {
@@ -102,6 +108,7 @@ import Testing
         let running = sandbox.start(["run", "--name", "busy", "busybox", "sh", "-c", "echo ready; exec sleep 1000"])
         #expect(running.readLine() == "ready")
         let pid = try sandbox.containerPID("busy")
+        let id = try sandbox.containerID("busy")
         let refused = sandbox.run(["rm", "busy"])
         #expect(refused.code == 1)
         #expect(refused.stderr.contains("is running"))
@@ -110,6 +117,7 @@ import Testing
         let died = waitForExit(of: pid)
         #expect(died, "the container outlived rm -f")
         if !died { kill(pid, SIGKILL) }
+        #expect(!Sandbox.deviceCgroupExists(id))
         #expect(try sandbox.snapshot() == before)
     }
 }

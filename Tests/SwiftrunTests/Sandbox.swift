@@ -39,7 +39,11 @@ final class Sandbox {
         }
     }
 
+    /// Removes every container through swiftrun itself (so cgroups and
+    /// state outside the temp dir go too), then the dir.
     deinit {
+        let ids = run(["ps", "-a", "-q"]).stdout.split(separator: "\n").map(String.init)
+        if !ids.isEmpty { run(["rm", "-f"] + ids) }
         try? FileManager.default.removeItem(atPath: root)
     }
 
@@ -85,11 +89,24 @@ final class Sandbox {
 
     /// The container pid 1's host pid, from `inspect`.
     func containerPID(_ name: String) throws -> pid_t {
+        let state = try inspect(name)["State"] as! [String: Any]
+        return pid_t(state["Pid"] as! Int)
+    }
+
+    func containerID(_ name: String) throws -> String {
+        try inspect(name)["Id"] as! String
+    }
+
+    private func inspect(_ name: String) throws -> [String: Any] {
         let result = run(["inspect", name])
         try #require(result.code == 0, "inspect failed: \(result.stderr)")
         let documents = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [[String: Any]]
-        let state = documents[0]["State"] as! [String: Any]
-        return pid_t(state["Pid"] as! Int)
+        return documents[0]
+    }
+
+    /// The container's device cgroup, which lives outside the store.
+    static func deviceCgroupExists(_ id: String) -> Bool {
+        FileManager.default.fileExists(atPath: "/sys/fs/cgroup/devices/swiftrun/" + id)
     }
 }
 

@@ -72,6 +72,7 @@ public struct ContainerStore: Sendable {
 
     /// Removes every trace, in the reverse order of `create`.
     func remove(_ state: ContainerState) throws(SwiftrunError) {
+        DeviceCgroup.remove(id: state.id)
         try FileSystem.removeTree(layout.container(state.id))
         if (try? FileSystem.readFile(namePath(state.name))) == Array(state.id.utf8) {
             unlink(namePath(state.name))

@@ -22,9 +22,13 @@ public struct DeviceCgroup {
     /// allows everything (--privileged) needs no cgroup: returns nil.
     static func create(id: String, rules: [RuntimeSpec.DeviceRule]) throws(SwiftrunError) -> DeviceCgroup? {
         guard available, rules != [.init(allow: true, type: "a", access: "rwm")] else { return nil }
-        try FileSystem.makeDirectory(parent)
         let cgroup = DeviceCgroup(path: path(for: id))
-        try Syscall.check("mkdir \(cgroup.path)") { mkdir(cgroup.path, 0o755) }
+        // The parent goes when its last container does (remove below), so
+        // another swiftrun may remove it between these two mkdirs: retry.
+        while true {
+            try FileSystem.makeDirectory(parent)
+            if try Syscall.attempt("mkdir \(cgroup.path)", allowing: [ENOENT], { mkdir(cgroup.path, 0o755) }) != nil { break }
+        }
         do {
             for rule in rules {
                 try cgroup.write(rule.allow ? "devices.allow" : "devices.deny", line(rule))
@@ -55,13 +59,16 @@ public struct DeviceCgroup {
     /// Removes the container's cgroup. Its processes are gone by now, but
     /// the kernel may still be tearing the last of them down: rmdir says
     /// EBUSY until then, so it is retried briefly.
+    /// The shared parent is removed too once it is empty, so no swiftrun
+    /// cgroup outlives the last container (EBUSY means others remain).
     static func remove(id: String) {
         let target = path(for: id)
         for _ in 0..<1000 {
-            if rmdir(target) == 0 || errno == ENOENT { return }
+            if rmdir(target) == 0 || errno == ENOENT { break }
             guard errno == EBUSY else { return }
             var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
             nanosleep(&pause, nil)
         }
+        rmdir(parent)
     }
 }
