@@ -14,8 +14,8 @@ RELEASE_BIN   = .build/release/swiftrun
 DEBUG_BIN     = .build/debug/swiftrun
 
 # Build and run needs; test needs; bench needs.
-BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libssl-dev busybox-static
-TEST_PACKAGES  = python3 gcc libc6-dev
+BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev busybox-static
+TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman
 BENCH_PACKAGES = crun runc podman hyperfine
 
 .PHONY: all deps test-deps bench-deps build samples demo test bench install clean

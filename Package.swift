@@ -17,13 +17,14 @@ let package = Package(
         .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp"),
         .systemLibrary(name: "CCap", path: "Sources/CCap"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         // OpenSSL's sha256 (SHA-NI where the CPU has it). swift-crypto would
         // pull in all of Foundation, and with it ICU, costing start-up time.
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         .target(
             name: "SwiftrunCore",
             dependencies: [
-                "CShims", "CSeccomp", "CCap", "CZlib", "COpenSSL",
+                "CShims", "CSeccomp", "CCap", "CZlib", "CZstd", "COpenSSL",
             ]
         ),
         .executableTarget(

@@ -4,6 +4,7 @@
 #include "CShims.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/xattr.h>
@@ -33,4 +34,16 @@ int sr_open_pty(int *master, int *slave) {
     *master = m;
     *slave = s;
     return 0;
+}
+
+int sr_fsetxattr_at(int dirfd, const char *name, const void *value, size_t size) {
+    char path[32];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", dirfd);
+    return setxattr(path, name, value, size, 0);
+}
+
+ssize_t sr_fgetxattr_at(int dirfd, const char *file, const char *name, void *value, size_t size) {
+    char path[4200];
+    snprintf(path, sizeof path, "/proc/self/fd/%d/%s", dirfd, file);
+    return lgetxattr(path, name, value, size);
 }

@@ -167,6 +167,9 @@ int sr_open_in_root(int rootfd, const char *path, int flags);
 enum { SR_O_PATH = 010000000 };
 int sr_pipe_cloexec(int fds[2]);
 int sr_fsetxattr(int fd, const char *name, const void *value, size_t size);
+// setxattr on the directory DIRFD itself (through /proc/self/fd, as O_PATH fds allow).
+int sr_fsetxattr_at(int dirfd, const char *name, const void *value, size_t size);
+ssize_t sr_fgetxattr_at(int dirfd, const char *file, const char *name, void *value, size_t size);
 int sr_syncfs(int fd);
 int sr_memfd_create(const char *name);
 // A new pseudo-terminal pair (posix_openpt, grantpt, unlockpt); 0 or -1.

@@ -19,7 +19,7 @@ struct ImagesCommand: StoreCommand {
         }
         var table = Table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"])
         for image in images {
-            table.add([image.reference.name, image.reference.tag, image.id.short,
+            table.add([image.repository, image.tag, image.id.short,
                        Table.ago(image.created), Table.size(image.size)])
         }
         print(table.render(), terminator: "")

@@ -9,6 +9,15 @@ import Glibc
 /// before it with O_NOFOLLOW, so an entry can never be written through a
 /// symlink that an earlier entry planted: that is refused too. Hardlink
 /// targets are resolved the same way, so they stay inside the layer.
+/// OCI and overlayfs names for deleted files.
+enum Whiteout {
+    static let prefix = ".wh."
+    static let opaque = ".wh..wh..opq"
+    static let overlayXattrPrefix = "trusted.overlay."
+    static let opaqueXattr = "trusted.overlay.opaque"
+    static let opaqueValue = Array("y".utf8)
+}
+
 final class LayerWriter {
     private let rootFD: Int32
     private let archive: String
@@ -19,7 +28,12 @@ final class LayerWriter {
     /// directory changes its mtime.
     private var directoryTimes: [(components: [String], mtime: Int64)] = []
 
-    init(directory: String, archive: String) throws(SwiftrunError) {
+    /// Whether `.wh.` names are whiteouts (a layer) or plain names (an
+    /// archive of blobs being unpacked by `load`).
+    private let whiteouts: Bool
+
+    init(directory: String, archive: String, whiteouts: Bool = true) throws(SwiftrunError) {
+        self.whiteouts = whiteouts
         rootFD = try Syscall.check("open \(directory)") { open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         self.archive = archive
     }
@@ -39,6 +53,10 @@ final class LayerWriter {
         }
         if entry.kind != .regular { dropCache() }
         let parent = try parentDirectory(components.dropLast(), entry: entry)
+        if whiteouts && name.hasPrefix(Whiteout.prefix) {
+            try writeWhiteout(name, entry: entry, in: parent)
+            return
+        }
         try clearPlace(for: entry, name: name, in: parent)
 
         let context = "\(archive): entry \(entry.path)"
@@ -69,6 +87,30 @@ final class LayerWriter {
             try setOwnerAndMode(entry, name: name, in: parent, context: context)
             try setTime(entry.mtime, name: name, in: parent, context: context)
         }
+    }
+
+    /// OCI whiteouts become overlayfs's own markers (image-spec layer.md,
+    /// "Whiteouts"; overlayfs(5)): `.wh.NAME` a 0:0 character device NAME,
+    /// `.wh..wh..opq` the xattr trusted.overlay.opaque=y on its directory.
+    /// Each layer has its own directory, so the opaque marker's place in the
+    /// tar does not matter: it hides only what lower layers hold.
+    private func writeWhiteout(_ name: String, entry: TarEntry, in parent: Int32) throws(SwiftrunError) {
+        let context = "\(archive): entry \(entry.path)"
+        if name == Whiteout.opaque {
+            try Syscall.check("\(context): set opaque") {
+                Whiteout.opaqueValue.withUnsafeBytes { sr_fsetxattr_at(parent, Whiteout.opaqueXattr, $0.baseAddress, $0.count) }
+            }
+            return
+        }
+        let hidden = String(name.dropFirst(Whiteout.prefix.count))
+        guard !hidden.isEmpty, hidden != ".", hidden != "..", !hidden.hasPrefix(Whiteout.prefix) else {
+            throw .badArchive(archive, reason: "entry \(entry.path): whiteout of \"\(hidden)\" is not allowed")
+        }
+        var info = stat()
+        if fstatat(parent, hidden, &info, AT_SYMLINK_NOFOLLOW) == 0 {
+            try FileSystem.removeEntry(hidden, in: parent, path: context)
+        }
+        try Syscall.check("\(context): mknod whiteout") { mknodat(parent, hidden, S_IFCHR, sr_makedev(0, 0)) }
     }
 
     /// Applies directory mtimes, deepest first.
@@ -156,7 +198,9 @@ final class LayerWriter {
         // chown first: it clears setuid and setgid bits that chmod then sets.
         try Syscall.check("\(context): chown") { fchown(fd, uid_t(entry.uid), gid_t(entry.gid)) }
         try Syscall.check("\(context): chmod") { fchmod(fd, mode_t(entry.mode & 0o7777)) }
-        for xattr in entry.xattrs {
+        // overlayfs trusts its trusted.overlay.* xattrs (redirects, metacopy,
+        // opacity): from an image they could point outside the layer.
+        for xattr in entry.xattrs where !xattr.name.hasPrefix(Whiteout.overlayXattrPrefix) {
             try Syscall.check("\(context): setxattr \(xattr.name)") {
                 xattr.value.withUnsafeBytes { sr_fsetxattr(fd, xattr.name, $0.baseAddress, $0.count) }
             }

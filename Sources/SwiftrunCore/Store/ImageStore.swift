@@ -12,7 +12,9 @@ public struct Image: Sendable {
 
 /// One row of `swiftrun images`.
 public struct ImageSummary: Sendable {
-    public var reference: ImageReference
+    /// "<none>" for both when the image has no name.
+    public var repository: String
+    public var tag: String
     public var id: Digest
     public var created: String?
     public var size: Int64
@@ -36,8 +38,20 @@ public struct ImageStore: Sendable {
     func tag(_ reference: ImageReference, manifest: Digest) throws(SwiftrunError) {
         var entries = try index()
         entries[reference.description] = manifest
+        entries[Self.untaggedKey(manifest)] = nil
         try FileSystem.writeAtomically(try JSON.encode(entries), to: layout.imageIndex, durable: true)
     }
+
+    /// An image loaded without a name is kept in the index under its digest,
+    /// shown as <none> as Docker does. The caller holds the store lock.
+    func keepUntagged(manifest: Digest) throws(SwiftrunError) {
+        var entries = try index()
+        guard !entries.values.contains(manifest) else { return }
+        entries[Self.untaggedKey(manifest)] = manifest
+        try FileSystem.writeAtomically(try JSON.encode(entries), to: layout.imageIndex, durable: true)
+    }
+
+    static func untaggedKey(_ manifest: Digest) -> String { "<none>@" + manifest.description }
 
     /// Finds an image by NAME[:TAG], or by a prefix of its ID as Docker does.
     public func image(_ text: String) throws(SwiftrunError) -> Image {
@@ -86,16 +100,21 @@ public struct ImageStore: Sendable {
     public func list() throws(SwiftrunError) -> [ImageSummary] {
         try index().map { (key, digest) throws(SwiftrunError) in
             let image = try load(manifest: digest)
+            let reference = try? ImageReference(parsing: key)
             return ImageSummary(
-                reference: try ImageReference(parsing: key), id: image.id,
+                repository: reference?.name ?? "<none>", tag: reference?.tag ?? "<none>", id: image.id,
                 created: image.configuration.created,
                 size: image.manifest.layers.reduce(0) { $0 + $1.size })
-        }.sorted { $0.reference.description < $1.reference.description }
+        }.sorted { ($0.repository, $0.tag) < ($1.repository, $1.tag) }
     }
 
     /// Stores a JSON document as a blob and describes it.
     func putJSON<T: Encodable>(_ value: T, mediaType: String) throws(SwiftrunError) -> Descriptor {
-        let bytes = try JSON.encode(value)
+        try putBlob(try JSON.encode(value), mediaType: mediaType)
+    }
+
+    /// Stores bytes as a blob under their sha256.
+    func putBlob(_ bytes: [UInt8], mediaType: String) throws(SwiftrunError) -> Descriptor {
         let digest = Digest.of(bytes)
         let path = layout.blob(digest)
         if !FileSystem.exists(path) {

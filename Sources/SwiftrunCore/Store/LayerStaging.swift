@@ -1,0 +1,88 @@
+import CShims
+import Glibc
+
+/// A layer unpacked under tmp/ with its blob, its digests checked, not yet
+/// visible in the store.
+struct StagedLayer {
+    var descriptor: Descriptor
+    var diffID: Digest
+    /// nil where the store already has it.
+    var blobTemp: String?
+    var layerTemp: String?
+}
+
+/// Staging and publishing: how import and load add images so that a
+/// failure, a wrong digest or a crash at any point leaves nothing visible.
+/// Everything is written under tmp/ first; publishing renames it into
+/// place and writes the index last, under the store lock.
+extension ImageStore {
+    /// Reads a layer blob from `fd` once: copied into tmp/ as the blob,
+    /// hashed, decompressed, hashed again, unpacked. `expected` digests,
+    /// when known, must match, or nothing is kept.
+    func stageLayer(fd: Int32, name: String, expectedDigest: Digest?, expectedDiffID: Digest?) throws(SwiftrunError) -> StagedLayer {
+        let token = String(UInt64.random(in: .min ... .max), radix: 16)
+        var staged = StagedLayer(descriptor: .init(mediaType: "", digest: Digest(hex: ""), size: 0), diffID: Digest(hex: ""),
+                                 blobTemp: "\(layout.temp)/\(token).blob", layerTemp: "\(layout.temp)/\(token).layer")
+        do throws(SwiftrunError) {
+            let blobFD = try Syscall.check("create \(staged.blobTemp!)") { open(staged.blobTemp!, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
+            defer { close(blobFD) }
+            try Syscall.check("mkdir \(staged.layerTemp!)") { mkdir(staged.layerTemp!, 0o755) }
+            let file = FileSource(fd: fd, path: name, copyTo: blobFD)
+            let result = try LayerUnpacker.unpack(file, into: staged.layerTemp!, name: name)
+            staged.descriptor = Descriptor(mediaType: result.compression.layerMediaType, digest: file.hasher.finalize(), size: file.hasher.count)
+            staged.diffID = result.diffID
+            if let expectedDigest, expectedDigest != staged.descriptor.digest {
+                throw .badArchive(name, reason: "digest mismatch: expected \(expectedDigest), got \(staged.descriptor.digest)")
+            }
+            if let expectedDiffID, expectedDiffID != staged.diffID {
+                throw .badArchive(name, reason: "uncompressed digest (diffID) mismatch: the config says \(expectedDiffID), the layer is \(staged.diffID)")
+            }
+            try Syscall.check("fsync \(staged.blobTemp!)") { fsync(blobFD) }
+            let layerFD = try Syscall.check("open \(staged.layerTemp!)") { open(staged.layerTemp!, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+            defer { close(layerFD) }
+            try Syscall.check("syncfs \(staged.layerTemp!)") { sr_syncfs(layerFD) }
+        } catch {
+            discard([staged])
+            throw error
+        }
+        return staged
+    }
+
+    /// Under the lock: moves staged blobs and layers into place, stores the
+    /// config and a manifest, and points each tag at it.
+    func publish(layers: [StagedLayer], config: [UInt8], tags: [ImageReference], untaggedName: Bool) throws(SwiftrunError) -> Image {
+        try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) -> Image in
+            for layer in layers {
+                if let blobTemp = layer.blobTemp { try publish(blobTemp, at: layout.blob(layer.descriptor.digest)) }
+                if let layerTemp = layer.layerTemp { try publish(layerTemp, at: layout.layer(layer.diffID)) }
+            }
+            let configDescriptor = try putBlob(config, mediaType: MediaType.config)
+            let manifest = ImageManifest(config: configDescriptor, layers: layers.map(\.descriptor))
+            let manifestDescriptor = try putJSON(manifest, mediaType: MediaType.manifest)
+            for tag in tags {
+                try self.tag(tag, manifest: manifestDescriptor.digest)
+            }
+            if tags.isEmpty && untaggedName {
+                try keepUntagged(manifest: manifestDescriptor.digest)
+            }
+            return try load(manifest: manifestDescriptor.digest)
+        }
+    }
+
+    func discard(_ layers: [StagedLayer]) {
+        for layer in layers {
+            if let blobTemp = layer.blobTemp { unlink(blobTemp) }
+            if let layerTemp = layer.layerTemp { try? FileSystem.removeTree(layerTemp) }
+        }
+    }
+
+    /// Same digest, same content: if it is already in place, the staged copy
+    /// is dropped instead.
+    private func publish(_ temp: String, at path: String) throws(SwiftrunError) {
+        if FileSystem.exists(path) {
+            try FileSystem.removeTree(temp)
+            return
+        }
+        try Syscall.check("rename \(temp)") { rename(temp, path) }
+    }
+}

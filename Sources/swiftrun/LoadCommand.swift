@@ -1,0 +1,26 @@
+import ArgumentParser
+import SwiftrunCore
+
+struct LoadCommand: StoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load", abstract: "Load images from a docker save archive or an OCI image layout (dir or tar; stdin by default).")
+
+    @Option(name: [.customShort("i"), .customLong("input")], help: "Read from this file or directory instead of stdin.")
+    var input: String?
+
+    @Flag(name: .shortAndLong, help: "Print nothing.")
+    var quiet = false
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let loaded = try ImageLoader(store: ImageStore(layout: layout)).load(input)
+        guard !quiet else { return 0 }
+        for image in loaded {
+            if image.names.isEmpty {
+                print("Loaded image ID: \(image.id)")
+            } else {
+                image.names.forEach { print("Loaded image: \($0)") }
+            }
+        }
+        return 0
+    }
+}
