@@ -96,7 +96,7 @@ public struct ImageLoader {
         var found: [Found] = []
         for descriptor in index.manifests {
             let manifest = try ociManifest(descriptor, reader)
-            let refName = descriptor.annotations?[ImageIndex.refName] ?? descriptor.annotations?["io.containerd.image.name"]
+            let refName = descriptor.annotations?["io.containerd.image.name"] ?? descriptor.annotations?[ImageIndex.refName]
             // A bare "latest" names no repository: the image loads untagged.
             let tag = refName.flatMap { $0.contains("/") || $0.contains(":") ? try? ImageReference(parsing: $0) : nil }
             found.append(Found(
