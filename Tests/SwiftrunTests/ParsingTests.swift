@@ -3,16 +3,20 @@ import Testing
 
 @Suite struct ImageReferenceTests {
     @Test(arguments: [
-        ("busybox", "busybox", "latest"),
-        ("busybox:1.36", "busybox", "1.36"),
-        ("library/busybox:musl", "library/busybox", "musl"),
-        ("localhost:5000/app", "localhost:5000/app", "latest"),
-        ("localhost:5000/app:v2", "localhost:5000/app", "v2"),
+        ("busybox", "docker.io/library/busybox", "latest", "busybox"),
+        ("busybox:1.36", "docker.io/library/busybox", "1.36", "busybox"),
+        ("library/busybox:musl", "docker.io/library/busybox", "musl", "busybox"),
+        ("docker.io/library/busybox", "docker.io/library/busybox", "latest", "busybox"),
+        ("user/app", "docker.io/user/app", "latest", "user/app"),
+        ("localhost:5000/app", "localhost:5000/app", "latest", "localhost:5000/app"),
+        ("localhost/app:v2", "localhost/app", "v2", "localhost/app"),
+        ("quay.io/org/app:v2", "quay.io/org/app", "v2", "quay.io/org/app"),
     ])
-    func parsesNameAndTag(text: String, name: String, tag: String) throws {
+    func normalisesAsDockerDoes(text: String, name: String, tag: String, familiar: String) throws {
         let reference = try ImageReference(parsing: text)
         #expect(reference.name == name)
         #expect(reference.tag == tag)
+        #expect(reference.familiarName == familiar)
     }
 
     @Test(arguments: ["", "UPPER", "name:", "name:-bad", "../escape", "a//b", "name:tag:extra/x", "-dash"])

@@ -84,7 +84,7 @@ public struct ImageLoader {
             staged.append(try store.stageLayer(fd: fd, name: "\(reader.name): \(layer.path)", expectedDigest: layer.digest, expectedDiffID: diffID))
         }
         let published = try store.publish(layers: staged, config: configBytes, tags: image.tags, untaggedName: true)
-        return Loaded(names: image.tags.map(\.description), id: published.id)
+        return Loaded(names: image.tags.map(\.familiar), id: published.id)
     }
 
     // MARK: - Formats

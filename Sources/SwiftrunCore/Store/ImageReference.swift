@@ -1,5 +1,11 @@
-/// NAME[:TAG] as the user types it; the tag defaults to "latest".
+/// NAME[:TAG] as the user types it, normalised as Docker does: the tag
+/// defaults to "latest", the registry to docker.io, and a one-part name on
+/// docker.io lives under library/. So "busybox" is
+/// docker.io/library/busybox:latest, and is shown again as "busybox".
 public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
+    public static let defaultRegistry = "docker.io"
+
+    /// The full name: "docker.io/library/busybox".
     public let name: String
     public let tag: String
 
@@ -8,14 +14,16 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         // registry port (localhost:5000/app).
         let lastSlash = text.lastIndex(of: "/")
         let searchStart = lastSlash.map { text.index(after: $0) } ?? text.startIndex
+        let given: String
         if let colon = text[searchStart...].lastIndex(of: ":") {
-            name = String(text[..<colon])
+            given = String(text[..<colon])
             tag = String(text[text.index(after: colon)...])
         } else {
-            name = text
+            given = text
             tag = "latest"
         }
-        guard Self.isValidName(name) else {
+        name = Self.normalize(given)
+        guard Self.isValidName(given) else {
             throw .invalidArgument("invalid image name \"\(text)\": use lowercase letters, digits and . _ - / separators")
         }
         guard Self.isValidTag(tag) else {
@@ -24,6 +32,26 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { name + ":" + tag }
+
+    /// The name as Docker shows it: "busybox", "user/app", "localhost:5000/app".
+    public var familiarName: String {
+        let prefix = Self.defaultRegistry + "/"
+        guard name.hasPrefix(prefix) else { return name }
+        let rest = name.dropFirst(prefix.count)
+        return String(rest.hasPrefix("library/") ? rest.dropFirst("library/".count) : rest)
+    }
+
+    public var familiar: String { familiarName + ":" + tag }
+
+    /// The registry host, when the first part names one ("." or ":" in it, or localhost).
+    public var registry: String { String(name.prefix { $0 != "/" }) }
+
+    private static func normalize(_ name: String) -> String {
+        let first = name.prefix { $0 != "/" }
+        let hasRegistry = name.contains("/") && (first.contains(".") || first.contains(":") || first == "localhost")
+        if hasRegistry { return name }
+        return defaultRegistry + "/" + (name.contains("/") ? name : "library/" + name)
+    }
 
     /// Lowercase components separated by "/"; the first may be a registry
     /// host with a port ("localhost:5000") when more components follow.

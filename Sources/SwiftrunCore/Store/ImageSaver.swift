@@ -71,7 +71,7 @@ public struct ImageSaver {
                 var Layers: [String]
             }
             let entries = images.map { image, tags in
-                Entry(Config: "blobs/sha256/" + image.manifest.config.digest.hex, RepoTags: tags.map(\.description),
+                Entry(Config: "blobs/sha256/" + image.manifest.config.digest.hex, RepoTags: tags.map(\.familiar),
                       Layers: image.manifest.layers.map { "blobs/sha256/" + $0.digest.hex })
             }
             try writer.add(.init(path: "manifest.json", kind: .regular, mode: 0o644), bytes: try JSON.encode(entries))

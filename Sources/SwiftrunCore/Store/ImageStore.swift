@@ -102,7 +102,7 @@ public struct ImageStore: Sendable {
             let image = try load(manifest: digest)
             let reference = try? ImageReference(parsing: key)
             return ImageSummary(
-                repository: reference?.name ?? "<none>", tag: reference?.tag ?? "<none>", id: image.id,
+                repository: reference?.familiarName ?? "<none>", tag: reference?.tag ?? "<none>", id: image.id,
                 created: image.configuration.created,
                 size: image.manifest.layers.reduce(0) { $0 + $1.size })
         }.sorted { ($0.repository, $0.tag) < ($1.repository, $1.tag) }
