@@ -26,6 +26,9 @@ struct RunCommand: StoreCommand {
     @Option(name: [.customShort("h"), .customLong("hostname")], help: "Container hostname (default: the short id).")
     var hostname: String?
 
+    @Option(help: "Replace the image's entrypoint (\"\" clears it).")
+    var entrypoint: String?
+
     @Option(name: [.customShort("u"), .customLong("user")], help: "User to run as: NAME|UID[:GROUP|GID], resolved in the image.")
     var user: String?
 
@@ -77,6 +80,7 @@ struct RunCommand: StoreCommand {
         options.workingDirectory = workingDirectory
         options.hostname = hostname
         options.user = user
+        options.entrypoint = entrypoint
         options.capAdd = capAdd
         options.capDrop = capDrop
         options.privileged = privileged

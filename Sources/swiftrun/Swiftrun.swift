@@ -8,7 +8,11 @@ struct Swiftrun: ParsableCommand {
         commandName: "swiftrun",
         abstract: "A small, fast Linux container runtime.",
         discussion: "Global option (before the command): --root DIR, the store (default \(StoreLayout.defaultRoot), or $SWIFTRUN_ROOT).",
-        subcommands: [RunCommand.self, ImportCommand.self, LoadCommand.self, SaveCommand.self, ImagesCommand.self, PsCommand.self, RmCommand.self, InspectCommand.self, InfoCommand.self]
+        subcommands: [
+            RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self,
+            ImagesCommand.self, ImageCommand.self, RmiCommand.self, TagCommand.self, HistoryCommand.self,
+            ImportCommand.self, LoadCommand.self, SaveCommand.self, InspectCommand.self, InfoCommand.self,
+        ]
     )
 }
 

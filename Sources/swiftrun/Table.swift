@@ -54,8 +54,11 @@ struct Table {
     }
 
     static func command(_ args: [String]) -> String {
-        let joined = args.joined(separator: " ")
-        return "\"" + (joined.count > 20 ? String(joined.prefix(19)) + "…" : joined) + "\""
+        "\"" + truncate(args.joined(separator: " "), 20) + "\""
+    }
+
+    static func truncate(_ text: String, _ width: Int) -> String {
+        text.count > width ? String(text.prefix(width - 1)) + "…" : text
     }
 
     static func status(_ container: ContainerState) -> String {
@@ -67,4 +70,24 @@ struct Table {
             return "Exited (\(container.exitCode ?? -1)) " + ago(container.finished)
         }
     }
+}
+
+/// One JSON object on one line, keys sorted, for `--format json`.
+func JSONLine(_ fields: [String: String]) -> String {
+    func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+    return "{" + fields.keys.sorted().map { quote($0) + ":" + quote(fields[$0]!) }.joined(separator: ",") + "}"
 }

@@ -33,6 +33,7 @@ public struct ContainerRunner {
 
         var state = ContainerState(
             id: id, name: options.name ?? ContainerName.random(), image: options.image, imageID: image.id,
+            imageManifest: image.manifestDigest,
             command: spec.process.args, created: JSON.timestamp(), autoRemove: options.autoRemove,
             status: .running, monitor: try ProcessIdentity.current())
         try createWithName(&state, chosen: options.name != nil)

@@ -9,6 +9,9 @@ public struct ContainerState: Codable, Sendable {
     /// The image as the user named it, and the ID it resolved to.
     public var image: String
     public var imageID: Digest
+    /// The manifest the container's layers come from: rmi keeps them while
+    /// a container uses them, and commit builds on them.
+    public var imageManifest: Digest?
     public var command: [String]
     public var created: String
     public var autoRemove: Bool

@@ -3,6 +3,9 @@
 public struct RunOptions: Sendable {
     public var image: String
     public var command: [String] = []
+    /// --entrypoint: replaces the image's Entrypoint, and then its Cmd is
+    /// not used either (Docker's rule); "" clears it.
+    public var entrypoint: String?
     public var name: String?
     public var autoRemove = false
     public var environment: [String] = []

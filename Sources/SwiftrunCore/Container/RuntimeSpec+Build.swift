@@ -13,8 +13,9 @@ extension RuntimeSpec {
          hostDevices: () -> [Device] = HostDevices.all,
          hostEnvironment: (String) -> String? = getenvString) throws(SwiftrunError) {
         let config = image.config
-        let entrypoint = config?.Entrypoint ?? []
-        let args = entrypoint + (options.command.isEmpty ? config?.Cmd ?? [] : options.command)
+        let entrypoint = options.entrypoint.map { $0.isEmpty ? [] : [$0] } ?? config?.Entrypoint ?? []
+        let imageCmd = options.entrypoint == nil ? config?.Cmd ?? [] : []
+        let args = entrypoint + (options.command.isEmpty ? imageCmd : options.command)
         guard !args.isEmpty else {
             throw .invalidArgument("no command specified: the image has no Cmd or Entrypoint, so give one after the image name")
         }

@@ -1,0 +1,78 @@
+import Glibc
+
+extension ImageStore {
+    /// What `rmi` did, in Docker's words.
+    public enum Removal: Sendable, CustomStringConvertible {
+        case untagged(String)
+        case deleted(Digest)
+
+        public var description: String {
+            switch self {
+            case let .untagged(name): "Untagged: \(name)"
+            case let .deleted(id): "Deleted: \(id)"
+            }
+        }
+    }
+
+    /// `rmi`: a name untags; an ID (or the last name) removes the image.
+    /// An image a container uses stays unless `force`, and even then its
+    /// layers stay until that container is gone: only what nothing
+    /// references is deleted from disk.
+    public func remove(_ text: String, force: Bool, containers: [ContainerState]) throws(SwiftrunError) -> [Removal] {
+        try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) -> [Removal] in
+            let image = try self.image(text)
+            var entries = try index()
+            let names = entries.filter { $0.value == image.manifestDigest }.map(\.key).sorted()
+            let byName = (try? ImageReference(parsing: text)).map { names.contains($0.description) } ?? false
+            var removals: [Removal] = []
+            if byName && names.count > 1 {
+                let reference = try ImageReference(parsing: text)
+                entries[reference.description] = nil
+                try writeIndex(entries)
+                return [.untagged(reference.familiar)]
+            }
+            if !byName && names.count > 1 && !force {
+                throw .invalidArgument("image \(image.id.short) has \(names.count) names: remove them one by one, or use rmi -f")
+            }
+            let users = containers.filter { $0.imageManifest == image.manifestDigest || $0.imageID == image.id }
+            if !users.isEmpty && !force {
+                throw .invalidArgument("image \(text) is used by container \(ContainerID.short(users[0].id)) (\(users[0].name)): remove the container first, or use rmi -f")
+            }
+            for name in names {
+                entries[name] = nil
+                if let reference = try? ImageReference(parsing: name) { removals.append(.untagged(reference.familiar)) }
+            }
+            try writeIndex(entries)
+            removals.append(.deleted(image.id))
+            try collectGarbage(keeping: containers.compactMap(\.imageManifest))
+            return removals
+        }
+    }
+
+    /// Deletes every blob and layer dir that no named image and no
+    /// container references. The caller holds the store lock.
+    func collectGarbage(keeping extraManifests: [Digest]) throws(SwiftrunError) {
+        var blobs = Set<String>()
+        var layers = Set<String>()
+        for manifest in Set(try index().values).union(extraManifests) {
+            guard let image = try? load(manifest: manifest) else { continue }
+            blobs.insert(manifest.hex)
+            blobs.insert(image.manifest.config.digest.hex)
+            image.manifest.layers.forEach { blobs.insert($0.digest.hex) }
+            image.configuration.rootfs.diff_ids.forEach { layers.insert($0.hex) }
+        }
+        for name in try FileSystem.listDirectory(layout.blobs) where !blobs.contains(name) {
+            try FileSystem.removeTree(layout.blobs + "/" + name)
+        }
+        for name in try FileSystem.listDirectory(layout.layers) where !layers.contains(name) {
+            try FileSystem.removeTree(layout.layers + "/" + name)
+        }
+    }
+
+    /// `tag SOURCE TARGET`.
+    public func tag(_ source: String, as target: ImageReference) throws(SwiftrunError) {
+        try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
+            try tag(target, manifest: try image(source).manifestDigest)
+        }
+    }
+}

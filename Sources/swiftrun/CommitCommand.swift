@@ -1,0 +1,22 @@
+import ArgumentParser
+import SwiftrunCore
+
+struct CommitCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "commit", abstract: "Create a new image from a container's changes.")
+
+    @Option(name: [.customShort("m"), .customLong("message")], help: "A comment for the new layer's history.")
+    var message: String?
+
+    @Argument(help: "The container: name or ID.")
+    var container: String
+
+    @Argument(help: "NAME[:TAG] for the new image.")
+    var reference: String?
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let target = try reference.map { (text) throws(SwiftrunError) in try ImageReference(parsing: text) }
+        let image = try ContainerCommitter(layout: layout).commit(container, as: target, message: message)
+        print(image.id)
+        return 0
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import SwiftrunCore
+
+struct RmiCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "rmi", abstract: "Remove images.")
+
+    @Flag(name: .shortAndLong, help: "Remove even if containers use the image or it has several names.")
+    var force = false
+
+    @Argument(help: "Images: NAME[:TAG] or IDs.")
+    var images: [String]
+
+    func validate() throws {
+        if images.isEmpty { throw ValidationError("rmi needs at least one image") }
+    }
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let store = ImageStore(layout: layout)
+        let containers = try ContainerStore(layout: layout).all()
+        var failed = false
+        var deleted = Set<String>()
+        // `rmi -f $(swiftrun images -aq)` names an image once per tag:
+        // each is removed once, and later mentions of it are done already.
+        for name in images where !deleted.contains(where: { $0.hasPrefix(name) }) {
+            do {
+                for removal in try store.remove(name, force: force, containers: containers) {
+                    print(removal)
+                    if case let .deleted(id) = removal { deleted.insert(id.hex) }
+                }
+            } catch {
+                printError("swiftrun: \(error)")
+                failed = true
+            }
+        }
+        return failed ? 1 : 0
+    }
+}
+
+struct TagCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "tag", abstract: "Give an image another name.")
+
+    @Argument(help: "The image: NAME[:TAG] or ID.")
+    var source: String
+
+    @Argument(help: "The new NAME[:TAG].")
+    var target: String
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        try ImageStore(layout: layout).tag(source, as: try ImageReference(parsing: target))
+        return 0
+    }
+}
+
+struct HistoryCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "Show how an image was made, newest step first.")
+
+    @Flag(name: .shortAndLong, help: "Only show image IDs.")
+    var quiet = false
+
+    @Argument(help: "The image: NAME[:TAG] or ID.")
+    var image: String
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let found = try ImageStore(layout: layout).image(image)
+        let history = found.configuration.history ?? []
+        if quiet {
+            print(found.id.short)
+            return 0
+        }
+        var table = Table(["IMAGE", "CREATED", "CREATED BY", "COMMENT"])
+        for (i, step) in history.enumerated().reversed() {
+            table.add([i == history.count - 1 ? found.id.short : "<missing>", Table.ago(step.created),
+                       Table.truncate(step.created_by ?? "", 45), step.comment ?? ""])
+        }
+        print(table.render(), terminator: "")
+        return 0
+    }
+}
