@@ -188,3 +188,23 @@ func waitForExit(of pid: pid_t, timeout milliseconds: Int32 = 10_000) -> Bool {
 func processExists(_ pid: pid_t) -> Bool {
     kill(pid, 0) == 0 || errno != ESRCH
 }
+
+/// Runs another tool (umoci, skopeo, podman, python3) to completion; its
+/// failure fails the test with what it printed.
+@discardableResult
+func tool(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    try #require(process.terminationStatus == 0, "\(arguments.joined(separator: " ")) failed: \(text)")
+    return text
+}

@@ -1,0 +1,180 @@
+import Foundation
+import Testing
+
+/// Images made by other tools (umoci, skopeo, Python's tarfile) load and
+/// run as they should, and what swiftrun saves loads in them.
+@Suite struct ImageFormatTests {
+    let sandbox: Sandbox
+    let work: String
+
+    init() throws {
+        sandbox = try Sandbox()
+        // Inside the sandbox, so it goes with it; swiftrun ignores it.
+        work = sandbox.root + "/test-work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+    }
+
+    /// An OCI layout made by umoci: the busybox rootfs, then a layer that
+    /// deletes /bin/ls, adds a hardlinked pair, a setuid file owned by
+    /// 1000:1000, and (through a layer tar from Python's tarfile, added with
+    /// `umoci raw add-layer`) makes /etc opaque with a new /etc/only.
+    func umociLayout() throws -> String {
+        let layout = work + "/layout"
+        let bundle = work + "/bundle"
+        try tool(["umoci", "init", "--layout", layout])
+        try tool(["umoci", "new", "--image", layout + ":img"])
+        try tool(["umoci", "unpack", "--image", layout + ":img", bundle])
+        try tool(["tar", "-C", bundle + "/rootfs", "-xf", Sandbox.sample])
+        try tool(["umoci", "repack", "--image", layout + ":img", bundle])
+        try tool(["umoci", "config", "--image", layout + ":img", "--config.entrypoint", "/bin/echo", "--config.cmd", "from-config"])
+        try FileManager.default.removeItem(atPath: bundle)
+        try tool(["umoci", "unpack", "--image", layout + ":img", bundle])
+        let root = bundle + "/rootfs"
+        try FileManager.default.removeItem(atPath: root + "/bin/ls")
+        try Data("shared\n".utf8).write(to: URL(fileURLWithPath: root + "/linked-a"))
+        try FileManager.default.linkItem(atPath: root + "/linked-a", toPath: root + "/linked-b")
+        try Data("tool\n".utf8).write(to: URL(fileURLWithPath: root + "/owned"))
+        #expect(chown(root + "/owned", 1000, 1000) == 0 && chmod(root + "/owned", 0o4755) == 0)
+        try tool(["umoci", "repack", "--image", layout + ":img", bundle])
+        try tool(["python3", "-c", """
+            import io, tarfile, sys
+            t = tarfile.open(sys.argv[1], "w")
+            for name, data in [("etc/.wh..wh..opq", b""), ("etc/only", b"opaque\\n")]:
+                i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o644; t.addfile(i, io.BytesIO(data))
+            t.close()
+            """, work + "/opaque.tar"])
+        try tool(["umoci", "raw", "add-layer", "--image", layout + ":img", work + "/opaque.tar"])
+        try FileManager.default.removeItem(atPath: bundle)
+        return layout
+    }
+
+    /// The files a container of `image` sees, as the checks below need them.
+    func inspectFiles(_ image: String) -> String {
+        sandbox.run(["run", "--rm", "--entrypoint", "sh", image, "-c", """
+            ls /bin/ls 2>&1; ls /etc; stat -c '%i' /linked-a /linked-b | uniq | wc -l; stat -c '%a %u:%g' /owned
+            """]).stdout
+    }
+
+    func expectUmociContent(_ files: String) {
+        #expect(files.contains("No such file"), "/bin/ls was deleted: \(files)")
+        #expect(files.contains("only\n"), "the opaque layer's own file is there")
+        #expect(!files.contains("passwd"), "/etc is opaque: the lower /etc/passwd is hidden")
+        #expect(files.contains("\n1\n"), "hardlinks share one inode")
+        #expect(files.hasSuffix("4755 1000:1000\n"), "setuid mode and owner kept: \(files)")
+    }
+
+    @Test func anOCILayoutFromUmociRunsWithItsWhiteoutsOpaqueDirsAndConfig() throws {
+        let layout = try umociLayout()
+        let loaded = sandbox.run(["load", "-i", layout])
+        #expect(loaded.code == 0, "\(loaded.stderr)")
+        let id = try #require(loaded.stdout.split(separator: " ").last.map { String($0.dropLast()) })
+        sandbox.run(["tag", id, "umoci/made:v1"])
+        expectUmociContent(inspectFiles("umoci/made:v1"))
+        #expect(sandbox.run(["run", "--rm", "umoci/made:v1"]).stdout == "from-config\n", "Entrypoint + Cmd from the config")
+        #expect(sandbox.run(["run", "--rm", "umoci/made:v1", "given"]).stdout == "given\n", "arguments replace Cmd")
+    }
+
+    @Test func skopeoArchivesLoadFromFilesAndStdin() throws {
+        let layout = try umociLayout()
+        let archive = work + "/docker.tar"
+        try tool(["skopeo", "copy", "-q", "oci:\(layout):img", "docker-archive:\(archive):skopeo/made:v2"])
+        let loaded = sandbox.run(["load", "-i", archive])
+        #expect(loaded.stdout == "Loaded image: skopeo/made:v2\n", "\(loaded.stderr)")
+        expectUmociContent(inspectFiles("skopeo/made:v2"))
+
+        let ociArchive = work + "/oci.tar"
+        try tool(["skopeo", "copy", "-q", "oci:\(layout):img", "oci-archive:\(ociArchive):other/name:v3"])
+        let fromStdin = sandbox.run(["load"], stdin: FileHandle(forReadingAtPath: ociArchive)!)
+        #expect(fromStdin.code == 0, "\(fromStdin.stderr)")
+        expectUmociContent(inspectFiles(String(fromStdin.stdout.split(separator: " ").last!.dropLast())))
+    }
+
+    @Test(arguments: ["docker-archive", "oci-archive"])
+    func whatSwiftrunSavesOtherToolsRead(format: String) throws {
+        let archive = work + "/saved.tar"
+        #expect(sandbox.run(["save", "--format", format, "-o", archive, "busybox"]).code == 0)
+        let inspected = try tool(["skopeo", "inspect", format == "docker-archive" ? "docker-archive:\(archive)" : "oci-archive:\(archive):latest"])
+        let image = sandbox.run(["inspect", "busybox"]).stdout
+        let layer = try #require(image.firstMatch(of: #/"layers":\[\{"digest":"(sha256:[0-9a-f]{64})"/#)?.output.1)
+        #expect(inspected.contains(String(layer)), "skopeo sees the store's own layer digest")
+        if format == "oci-archive" {
+            let unpacked = work + "/oci"
+            try FileManager.default.createDirectory(atPath: unpacked, withIntermediateDirectories: true)
+            try tool(["tar", "-C", unpacked, "-xf", archive])
+            try tool(["umoci", "unpack", "--image", unpacked + ":latest", work + "/bundle"])
+            #expect(FileManager.default.fileExists(atPath: work + "/bundle/rootfs/bin/busybox"))
+        }
+        // And back: a fresh store loads it to the same image ID.
+        let other = try Sandbox(importBusybox: false)
+        #expect(other.run(["load", "-i", archive]).code == 0)
+        #expect(other.run(["images", "-q"]).stdout == sandbox.run(["images", "-q"]).stdout)
+    }
+
+    @Test func aWrongDigestStoresNothing() throws {
+        let layout = try umociLayout()
+        // Corrupt the largest blob (a layer) in place, keeping its name.
+        let blobs = layout + "/blobs/sha256"
+        let largest = try FileManager.default.contentsOfDirectory(atPath: blobs)
+            .max { (try? FileManager.default.attributesOfItem(atPath: blobs + "/" + $0)[.size] as? Int ?? 0) ?? 0 < (try? FileManager.default.attributesOfItem(atPath: blobs + "/" + $1)[.size] as? Int ?? 0) ?? 0 }!
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: blobs + "/" + largest))
+        try handle.seek(toOffset: 100)
+        handle.write(Data("corrupted".utf8))
+        try handle.close()
+        let before = try sandbox.snapshot()
+        let result = sandbox.run(["load", "-i", layout])
+        #expect(result.code != 0)
+        #expect(result.stderr.contains("mismatch") || result.stderr.contains("corrupt"), "\(result.stderr)")
+        #expect(try sandbox.snapshot() == before)
+    }
+
+    @Test func commitMakesANewImageAndLeavesTheOldOneAlone() throws {
+        #expect(sandbox.run(["run", "--name", "changed", "busybox", "sh", "-c", "echo added > /added; rm /bin/vi; mkdir -p /etc/new"]).code == 0)
+        #expect(sandbox.run(["commit", "-m", "my change", "changed", "changed:v1"]).code == 0)
+        let committed = sandbox.run(["run", "--rm", "changed:v1", "sh", "-c", "cat /added; ls /bin/vi 2>&1; ls -d /etc/new"]).stdout
+        #expect(committed.hasPrefix("added\n"))
+        #expect(committed.contains("No such file"))
+        #expect(committed.hasSuffix("/etc/new\n"))
+        let original = sandbox.run(["run", "--rm", "busybox", "sh", "-c", "ls /added 2>&1; ls /bin/vi"]).stdout
+        #expect(original.contains("No such file") && original.hasSuffix("/bin/vi\n"), "the base image is untouched")
+        #expect(sandbox.run(["history", "changed:v1"]).stdout.contains("my change"))
+    }
+
+    @Test func rmiFreesLayersNoImageOrContainerUses() throws {
+        #expect(sandbox.run(["tag", "busybox", "second:name"]).code == 0)
+        #expect(sandbox.run(["run", "--name", "user", "busybox", "true"]).code == 0)
+        #expect(sandbox.run(["rmi", "second:name"]).stdout == "Untagged: second:name\n", "one of two names: only untagged")
+        let refused = sandbox.run(["rmi", "busybox"])
+        #expect(refused.code == 1)
+        #expect(refused.stderr.contains("used by container"))
+        // The cheat sheet's form: every ID, forced.
+        let ids = sandbox.run(["images", "-aq"]).stdout.split(separator: "\n").map(String.init)
+        #expect(sandbox.run(["rmi", "-f"] + ids).code == 0)
+        #expect(sandbox.run(["images", "-q"]).stdout == "")
+        #expect(try !FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/layers").isEmpty, "the container still needs its layer")
+        #expect(sandbox.run(["rm", "user"]).code == 0)
+        #expect(sandbox.run(["import", Sandbox.sample, "again"]).code == 0)
+        #expect(sandbox.run(["rmi", "again"]).code == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/layers").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/blobs/sha256").isEmpty)
+    }
+
+    @Test func theCheatSheetsSpellingsWork() {
+        #expect(sandbox.run(["images", "ls", "-a"]).stdout.contains("busybox"))
+        #expect(sandbox.run(["image", "ls"]).stdout.contains("busybox"))
+        let rm = sandbox.run(["rm", "busybox"])
+        #expect(rm.code == 1)
+        #expect(rm.stderr.contains("is an image: remove it with `swiftrun rmi busybox`"))
+    }
+
+    @Test func parallelLoadsAndRemovesKeepTheStoreWhole() throws {
+        let archive = work + "/busybox.tar"
+        #expect(sandbox.run(["save", "-o", archive, "busybox"]).code == 0)
+        let stores = (0..<6).map { i in
+            i % 2 == 0 ? sandbox.start(["load", "-i", archive]) : sandbox.start(["rmi", "-f", "busybox"])
+        }
+        for command in stores { _ = command.finish() }
+        #expect(sandbox.run(["load", "-i", archive]).code == 0)
+        #expect(sandbox.run(["run", "--rm", "busybox", "true"]).code == 0, "the image and its layer are whole")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/tmp").isEmpty)
+    }
+}
