@@ -110,6 +110,26 @@ import Testing
         #expect(other.run(["images", "-q"]).stdout == sandbox.run(["images", "-q"]).stdout)
     }
 
+    /// podman with its storage in the sandbox (vfs: no mounts to leave behind).
+    func podman(_ arguments: [String]) throws -> String {
+        try tool(["podman", "--root", work + "/podman", "--runroot", work + "/podman-run", "--storage-driver", "vfs",
+                  "--cgroup-manager", "cgroupfs", "--events-backend", "file"] + arguments)
+    }
+
+    @Test func podmanLoadsWhatSwiftrunSavesAndTheReverse() throws {
+        let ours = work + "/ours.tar"
+        #expect(sandbox.run(["save", "-o", ours, "busybox"]).code == 0)
+        #expect(try podman(["load", "-q", "-i", ours]).contains("busybox"))
+        #expect(try podman(["images", "--format", "{{.Repository}}:{{.Tag}}"]).contains("busybox:latest"))
+
+        try podman(["import", Sandbox.sample, "localhost/from-podman:v1"])
+        let theirs = work + "/theirs.tar"
+        try podman(["save", "-q", "-o", theirs, "localhost/from-podman:v1"])
+        let loaded = sandbox.run(["load", "-i", theirs])
+        #expect(loaded.stdout == "Loaded image: localhost/from-podman:v1\n", "\(loaded.stderr)")
+        #expect(sandbox.run(["run", "--rm", "localhost/from-podman:v1", "echo", "ran"]).stdout == "ran\n")
+    }
+
     @Test func aWrongDigestStoresNothing() throws {
         let layout = try umociLayout()
         // Corrupt the largest blob (a layer) in place, keeping its name.

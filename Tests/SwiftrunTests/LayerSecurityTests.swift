@@ -1,3 +1,4 @@
+import CShims
 import Foundation
 import Testing
 @testable import SwiftrunCore
@@ -115,5 +116,93 @@ import Testing
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: bin + "/alias") == "tool")
         }
         #expect(error == nil)
+    }
+}
+
+/// Hostile multi-layer images, built as OCI layouts by Python (tarfile,
+/// hashlib, json), loaded and run: the host must stay as it was.
+@Suite struct HostileImageTests {
+    /// Writes an OCI layout whose layers are given as Python tarfile code.
+    func layout(_ path: String, layers: [String]) throws {
+        let script = """
+        import hashlib, io, json, os, sys, tarfile
+        root = sys.argv[1]
+        os.makedirs(root + "/blobs/sha256", exist_ok=True)
+        def blob(data):
+            digest = hashlib.sha256(data).hexdigest()
+            open(root + "/blobs/sha256/" + digest, "wb").write(data)
+            return "sha256:" + digest, len(data)
+        def entry(t, name, data=b"x", kind=tarfile.REGTYPE, link=""):
+            i = tarfile.TarInfo(name); i.type = kind; i.linkname = link; i.mode = 0o755
+            i.size = len(data) if kind == tarfile.REGTYPE else 0
+            t.addfile(i, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+        layers = []
+        for code in sys.argv[2:]:
+            out = io.BytesIO(); t = tarfile.open(fileobj=out, mode="w"); exec(code); t.close()
+            layers.append(out.getvalue())
+        descriptors = [dict(zip(("digest", "size"), blob(l)), mediaType="application/vnd.oci.image.layer.v1.tar") for l in layers]
+        config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/sh"]},
+            "rootfs": {"type": "layers", "diff_ids": [d["digest"] for d in descriptors]}}).encode()
+        cdigest, csize = blob(config)
+        manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cdigest, "size": csize},
+            "layers": descriptors}).encode()
+        mdigest, msize = blob(manifest)
+        open(root + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+        open(root + "/index.json", "w").write(json.dumps({"schemaVersion": 2, "manifests": [{"mediaType":
+            "application/vnd.oci.image.manifest.v1+json", "digest": mdigest, "size": msize,
+            "annotations": {"io.containerd.image.name": "hostile/image:latest"}}]}))
+        """
+        try tool(["python3", "-c", script, path] + layers)
+    }
+
+    @Test func aSymlinkFromALowerLayerIsNotWrittenThrough() throws {
+        let sandbox = try Sandbox()
+        let victim = "/tmp/swiftrun-victim-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: victim, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: victim) }
+        let path = sandbox.root + "/test-layout"
+        try layout(path, layers: [
+            #"entry(t, "escape", kind=tarfile.SYMTYPE, link="\#(victim)")"#,
+            #"entry(t, "escape/planted", b"pwned")"#,
+        ])
+        let loaded = sandbox.run(["load", "-i", path])
+        #expect(loaded.code == 0, "\(loaded.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: victim).isEmpty, "a layer wrote through a lower layer's symlink")
+    }
+
+    @Test func aWhiteoutOfDotDotIsRefused() throws {
+        let sandbox = try Sandbox()
+        let path = sandbox.root + "/test-layout"
+        try layout(path, layers: [#"entry(t, "dir/.wh...", b"")"#])
+        let result = sandbox.run(["load", "-i", path])
+        #expect(result.code != 0)
+        #expect(result.stderr.contains("whiteout of \"..\" is not allowed"), "\(result.stderr)")
+    }
+
+    @Test func entriesUnderAWhiteoutInTheSameLayerAreRefused() throws {
+        let sandbox = try Sandbox()
+        let path = sandbox.root + "/test-layout"
+        try layout(path, layers: [#"entry(t, ".wh.gone", b""); entry(t, "gone/child")"#])
+        let result = sandbox.run(["load", "-i", path])
+        #expect(result.code != 0)
+        #expect(result.stderr.contains("refusing to write through it"), "\(result.stderr)")
+    }
+
+    @Test func overlayXattrsFromALayerAreDroppedOthersKept() throws {
+        let sandbox = try Sandbox()
+        let path = sandbox.root + "/test-layout"
+        try layout(path, layers: [#"""
+            i = tarfile.TarInfo("marked"); i.mode = 0o644; i.size = 1
+            i.pax_headers = {"SCHILY.xattr.trusted.overlay.redirect": "/etc", "SCHILY.xattr.user.kept": "yes"}
+            t.addfile(i, io.BytesIO(b"x"))
+            """#])
+        #expect(sandbox.run(["load", "-i", path]).code == 0)
+        let layer = try #require(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/layers").first)
+        let dir = open(sandbox.root + "/layers/" + layer, O_RDONLY | O_DIRECTORY)
+        defer { close(dir) }
+        var value = [UInt8](repeating: 0, count: 64)
+        #expect(sr_fgetxattr_at(dir, "marked", "trusted.overlay.redirect", &value, 64) < 0, "overlayfs would follow this redirect")
+        #expect(sr_fgetxattr_at(dir, "marked", "user.kept", &value, 64) == 3, "other xattrs are kept")
     }
 }
