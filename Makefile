@@ -16,7 +16,7 @@ DEBUG_BIN     = .build/debug/swiftrun
 # Build and run needs; test needs; bench needs.
 BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev busybox-static
 TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman
-BENCH_PACKAGES = crun runc podman hyperfine
+BENCH_PACKAGES = crun runc podman umoci hyperfine
 
 .PHONY: all deps test-deps bench-deps build samples demo test bench install clean
 
@@ -65,6 +65,7 @@ test: test-deps samples $(PROBE_IMAGE)
 
 bench: bench-deps build samples
 	@./scripts/bench.sh $(RELEASE_BIN) $(SAMPLE)
+	@./scripts/bench-unpack.sh $(RELEASE_BIN)
 
 install: build
 	install -m 755 $(RELEASE_BIN) /usr/local/bin/swiftrun

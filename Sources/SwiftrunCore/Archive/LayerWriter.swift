@@ -64,6 +64,11 @@ final class LayerWriter {
         case .directory:
             try Syscall.attempt("\(context): mkdir", allowing: [EEXIST]) { mkdirat(parent, name, 0o700) }
             try setOwnerAndMode(entry, name: name, in: parent, context: context)
+            if !entry.xattrs.isEmpty {
+                let fd = try Syscall.check("\(context): open") { openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+                defer { close(fd) }
+                try setXattrs(entry, fd: fd, context: context)
+            }
             directoryTimes.append((components, entry.mtime))
         case .regular:
             try writeFile(entry, name: name, in: parent, from: reader, context: context)
@@ -198,15 +203,20 @@ final class LayerWriter {
         // chown first: it clears setuid and setgid bits that chmod then sets.
         try Syscall.check("\(context): chown") { fchown(fd, uid_t(entry.uid), gid_t(entry.gid)) }
         try Syscall.check("\(context): chmod") { fchmod(fd, mode_t(entry.mode & 0o7777)) }
-        // overlayfs trusts its trusted.overlay.* xattrs (redirects, metacopy,
-        // opacity): from an image they could point outside the layer.
+        try setXattrs(entry, fd: fd, context: context)
+        var times = [timespec(tv_sec: Int(entry.mtime), tv_nsec: 0), timespec(tv_sec: Int(entry.mtime), tv_nsec: 0)]
+        try Syscall.check("\(context): set mtime") { futimens(fd, &times) }
+    }
+
+    /// overlayfs trusts its trusted.overlay.* xattrs (redirects, metacopy,
+    /// opacity): from an image they could point outside the layer, so they
+    /// are dropped. Others (security.capability, user.*) are kept.
+    private func setXattrs(_ entry: TarEntry, fd: Int32, context: String) throws(SwiftrunError) {
         for xattr in entry.xattrs where !xattr.name.hasPrefix(Whiteout.overlayXattrPrefix) {
             try Syscall.check("\(context): setxattr \(xattr.name)") {
                 xattr.value.withUnsafeBytes { sr_fsetxattr(fd, xattr.name, $0.baseAddress, $0.count) }
             }
         }
-        var times = [timespec(tv_sec: Int(entry.mtime), tv_nsec: 0), timespec(tv_sec: Int(entry.mtime), tv_nsec: 0)]
-        try Syscall.check("\(context): set mtime") { futimens(fd, &times) }
     }
 
     private func setOwnerAndMode(_ entry: TarEntry, name: String, in parent: Int32, context: String) throws(SwiftrunError) {
