@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -46,4 +48,9 @@ ssize_t sr_fgetxattr_at(int dirfd, const char *file, const char *name, void *val
     char path[4200];
     snprintf(path, sizeof path, "/proc/self/fd/%d/%s", dirfd, file);
     return lgetxattr(path, name, value, size);
+}
+
+int sr_is_cgroup2(const char *path) {
+    struct statfs info;
+    return statfs(path, &info) == 0 && info.f_type == CGROUP2_SUPER_MAGIC;
 }

@@ -133,6 +133,19 @@ typedef struct {
     int report_fd;               // child writes sr_report on failure; CLOEXEC
 } sr_child_spec;
 
+// A device cgroup rule for the cgroup v2 BPF filter (device_filter.c).
+typedef struct {
+    int32_t allow;
+    uint32_t type;               // 0: any; 1: block; 2: char (BPF_DEVCG_DEV_*)
+    int64_t major, minor;        // -1: any
+    uint32_t access;             // BPF_DEVCG_ACC_*: 1 mknod, 2 read, 4 write
+} sr_device_rule;
+
+// Loads the filter for RULES; returns the program fd, or -1 with errno (the
+// verifier's log in LOG). Then attaches it to the cgroup dir CGROUP_FD.
+int sr_device_filter_load(const sr_device_rule *rules, int count, char *log, int log_size);
+int sr_device_filter_attach(int program_fd, int cgroup_fd);
+
 // The namespace flags of clone(2), which Swift's Glibc does not import.
 enum {
     SR_CLONE_NEWNS = 0x00020000,
@@ -172,6 +185,8 @@ int sr_fsetxattr_at(int dirfd, const char *name, const void *value, size_t size)
 ssize_t sr_fgetxattr_at(int dirfd, const char *file, const char *name, void *value, size_t size);
 int sr_syncfs(int fd);
 int sr_memfd_create(const char *name);
+// 1 if PATH is the root of a cgroup2 mount (statfs, CGROUP2_SUPER_MAGIC).
+int sr_is_cgroup2(const char *path);
 // A new pseudo-terminal pair (posix_openpt, grantpt, unlockpt); 0 or -1.
 int sr_open_pty(int *master, int *slave);
 

@@ -20,7 +20,7 @@ struct InfoCommand: StoreCommand {
         Security Options:
          seccomp: libseccomp \(host.libseccomp)
          capabilities: \(host.capabilityCount) known to the kernel (libcap)
-         device cgroup: \(DeviceCgroup.available ? "cgroup v1 devices controller" : "none on this host: CAP_MKNOD is withheld")
+         device cgroup: \(DeviceCgroup.detected?.description ?? "none on this host: CAP_MKNOD is withheld")
         Libraries: \(host.openssl), zlib \(host.zlib)
         """)
         return 0

@@ -1,6 +1,7 @@
 import CShims
 import Foundation
 import Testing
+@testable import SwiftrunCore
 
 /// The output of one swiftrun invocation.
 struct CommandResult {
@@ -106,7 +107,8 @@ final class Sandbox {
 
     /// The container's device cgroup, which lives outside the store.
     static func deviceCgroupExists(_ id: String) -> Bool {
-        FileManager.default.fileExists(atPath: "/sys/fs/cgroup/devices/swiftrun/" + id)
+        guard let backend = DeviceCgroup.detected else { return false }
+        return FileManager.default.fileExists(atPath: backend.parent + "/" + id)
     }
 }
 
