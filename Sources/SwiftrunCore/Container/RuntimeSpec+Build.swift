@@ -42,8 +42,9 @@ extension RuntimeSpec {
         let security = try RunOptions.parseSecurityOptions(options.securityOptions)
         var capabilities = try Capabilities.resolve(adding: options.capAdd, dropping: options.capDrop, privileged: options.privileged)
         if !deviceCgroup && !options.privileged {
-            // Without a device cgroup nothing stops a node made with
-            // CAP_MKNOD from opening the host's disks: fail closed.
+            // Without a device cgroup (neither cgroup v2 nor v1 devices)
+            // nothing stops a node made with CAP_MKNOD from opening the
+            // host's disks: fail closed.
             capabilities.removeAll { $0 == "CAP_MKNOD" }
         }
         var mounts = try options.volumes.map { (text) throws(SwiftrunError) in try RunOptions.parseVolume(text) }
