@@ -80,10 +80,15 @@ public enum FileSystem {
     /// `durable` is for the image store, which must survive a crash; a
     /// container's state is rebuilt by recovery and skips the fsync.
     static func writeAtomically(_ bytes: [UInt8], to path: String, durable: Bool) throws(SwiftrunError) {
+        try writeAtomically(to: path, durable: durable) { (fd, temp) throws(SwiftrunError) in try writeAll(fd, bytes, path: temp) }
+    }
+
+    /// The same, with the content written by `body` to the temp file's fd.
+    static func writeAtomically(to path: String, durable: Bool, _ body: (Int32, String) throws(SwiftrunError) -> Void) throws(SwiftrunError) {
         let temp = "\(path).tmp-\(getpid())"
         let fd = try Syscall.check("create \(temp)") { open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
         do {
-            try writeAll(fd, bytes, path: temp)
+            try body(fd, temp)
             if durable { try Syscall.check("fsync \(temp)") { fsync(fd) } }
             close(fd)
             try Syscall.check("rename \(temp)") { rename(temp, path) }

@@ -16,16 +16,8 @@ public struct ImageSaver {
     /// Saves to `path` under a temp name, renamed when complete: a failed
     /// save leaves no half archive.
     public func save(_ names: [String], format: Format, toFile path: String) throws(SwiftrunError) {
-        let temp = path + ".tmp-\(getpid())"
-        let fd = try Syscall.check("create \(temp)") { open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
-        do {
+        try FileSystem.writeAtomically(to: path, durable: false) { (fd, _) throws(SwiftrunError) in
             try save(names, format: format, to: fd, path: path)
-            close(fd)
-            try Syscall.check("rename \(temp)") { rename(temp, path) }
-        } catch {
-            close(fd)
-            unlink(temp)
-            throw error
         }
     }
 
