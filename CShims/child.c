@@ -39,12 +39,6 @@ _Static_assert(SR_CLONE_NEWPID == CLONE_NEWPID && SR_CLONE_NEWNET == CLONE_NEWNE
                    SR_CLONE_NEWUSER == CLONE_NEWUSER,
                "SR_CLONE_* must match <linux/sched.h>");
 
-_Noreturn void sr_fail(const sr_child_spec *spec, sr_step step, int detail) {
-    sr_report report = {.step = step, .err = errno, .detail = detail};
-    (void)!write(spec->report_fd, &report, sizeof report);
-    _exit(125);
-}
-
 static int bring_loopback_up(void) {
     int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (sock < 0) return -1;
@@ -86,12 +80,42 @@ static int make_and_enter_dir(const char *dir) {
     return chdir(dir);
 }
 
+// --explain: the namespaces, root and hostname as the container sees them,
+// read from its own /proc after pivot_root, so the parent can set them
+// beside the host's.
+static void narrate_identity(const sr_child_spec *spec) {
+    static const char *const names[] = {"pid", "mnt", "uts", "ipc", "net", "cgroup"};
+    sr_text t = {.length = 0};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char path[32] = "/proc/self/ns/";
+        memcpy(path + 14, names[i], strlen(names[i]) + 1);
+        char link[64];
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        link[n > 0 ? n : 0] = '\0';
+        sr_text_add(&t, link);
+        sr_text_add(&t, " ");
+    }
+    struct stat root;
+    if (stat("/", &root) == 0) {
+        sr_text_add(&t, "root=");
+        sr_text_number(&t, (long long)root.st_dev);
+        sr_text_add(&t, ":");
+        sr_text_number(&t, (long long)root.st_ino);
+    }
+    char host[65] = "";
+    gethostname(host, sizeof host - 1);
+    sr_text_add(&t, " hostname=");
+    sr_text_add(&t, host);
+    sr_narrate(spec, SR_STEP_IDENTITY, -1, &t);
+}
+
 static _Noreturn void run_child(const sr_child_spec *spec) {
     // 1-5: tie our life to the parent, wait for its go, cut ties with its
     // terminal. PDEATHSIG is set before we look for the go byte: if the
     // parent died in between, our copy of the write end is the only one
     // left, so after closing it the read returns EOF and we leave.
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) sr_fail(spec, SR_STEP_PDEATHSIG, -1);
+    sr_narrate_call(spec, SR_STEP_PDEATHSIG, "prctl(PR_SET_PDEATHSIG, SIGKILL)");
     close(spec->sync_write_fd);
     char go;
     ssize_t n;
@@ -102,20 +126,36 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
         if (n == 0) errno = EPIPE;
         sr_fail(spec, SR_STEP_WAIT_PARENT, -1);
     }
+    sr_narrate_call(spec, SR_STEP_WAIT_PARENT, "read(sync_fd) = 1: the parent says go");
     // The parent has placed us in the container's cgroups by now; a cgroup
     // namespace made here is rooted there, so the container sees only its own.
-    if (spec->unshare_cgroup && unshare(CLONE_NEWCGROUP) < 0) sr_fail(spec, SR_STEP_UNSHARE_CGROUP, -1);
+    if (spec->unshare_cgroup) {
+        if (unshare(CLONE_NEWCGROUP) < 0) sr_fail(spec, SR_STEP_UNSHARE_CGROUP, -1);
+        sr_narrate_call(spec, SR_STEP_UNSHARE_CGROUP, "unshare(CLONE_NEWCGROUP)");
+    }
     if (setsid() < 0) sr_fail(spec, SR_STEP_SETSID, -1);
+    sr_narrate_call(spec, SR_STEP_SETSID, "setsid()");
     // Non-dumpable until execve, so no process can ptrace us or open our
     // /proc/<pid>/ files while we hold host fds (CVE-2016-9962).
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) sr_fail(spec, SR_STEP_DUMPABLE, -1);
+    sr_narrate_call(spec, SR_STEP_DUMPABLE, "prctl(PR_SET_DUMPABLE, 0)");
 
     // 6: nothing we mount from here on may propagate back to the host.
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) sr_fail(spec, SR_STEP_MOUNT_PRIVATE, -1);
+    sr_narrate_call(spec, SR_STEP_MOUNT_PRIVATE, "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)");
 
     // 7-8: the rootfs is an overlay that exists only in this mount namespace.
     if (mount("overlay", spec->rootfs, "overlay", 0, spec->overlay_options) < 0)
         sr_fail(spec, SR_STEP_MOUNT_OVERLAY, -1);
+    if (spec->narrate) {
+        sr_text t = {.length = 0};
+        sr_text_add(&t, "mount(\"overlay\", ");
+        sr_text_quoted(&t, spec->rootfs);
+        sr_text_add(&t, ", \"overlay\", 0, ");
+        sr_text_quoted(&t, spec->overlay_options);
+        sr_text_add(&t, ")");
+        sr_narrate(spec, SR_STEP_MOUNT_OVERLAY, -1, &t);
+    }
     int rootfd = open(spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) sr_fail(spec, SR_STEP_OPEN_ROOTFS, -1);
 
@@ -154,21 +194,47 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
     // reachable (pivot_root(2), "pivot_root(".", ".")").
     if (fchdir(rootfd) < 0) sr_fail(spec, SR_STEP_PIVOT_ROOT, -1);
     if (syscall(SYS_pivot_root, ".", ".") < 0) sr_fail(spec, SR_STEP_PIVOT_ROOT, -1);
+    sr_narrate_call(spec, SR_STEP_PIVOT_ROOT, "fchdir(rootfs); pivot_root(\".\", \".\")");
     if (umount2(".", MNT_DETACH) < 0) sr_fail(spec, SR_STEP_UMOUNT_OLD_ROOT, -1);
+    sr_narrate_call(spec, SR_STEP_UMOUNT_OLD_ROOT, "umount2(\".\", MNT_DETACH)");
     close(rootfd);
-    if (spec->readonly_root && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
-        sr_fail(spec, SR_STEP_READONLY_ROOT, -1);
+    if (spec->readonly_root) {
+        if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) sr_fail(spec, SR_STEP_READONLY_ROOT, -1);
+        sr_narrate_call(spec, SR_STEP_READONLY_ROOT, "mount(NULL, \"/\", NULL, MS_BIND|MS_REMOUNT|MS_RDONLY, NULL)");
+    }
 
     // 24-28: identity and network inside the new namespaces, limits, and
     // the working directory. A cwd inherited through a leaked fd would sit
     // outside the root; getcwd(3) fails for such a directory
     // (CVE-2024-21626), so we check it rather than trust chdir.
     if (sethostname(spec->hostname, strlen(spec->hostname)) < 0) sr_fail(spec, SR_STEP_HOSTNAME, -1);
+    if (spec->narrate) {
+        sr_text t = {.length = 0};
+        sr_text_add(&t, "sethostname(");
+        sr_text_quoted(&t, spec->hostname);
+        sr_text_add(&t, ")");
+        sr_narrate(spec, SR_STEP_HOSTNAME, -1, &t);
+    }
     if (bring_loopback_up() < 0) sr_fail(spec, SR_STEP_LOOPBACK, -1);
+    sr_narrate_call(spec, SR_STEP_LOOPBACK, "ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP)");
     sr_set_rlimits(spec);
     if (make_and_enter_dir(spec->cwd) < 0) sr_fail(spec, SR_STEP_CHDIR, -1);
+    if (spec->narrate) {
+        sr_text t = {.length = 0};
+        sr_text_add(&t, "chdir(");
+        sr_text_quoted(&t, spec->cwd);
+        sr_text_add(&t, ")");
+        sr_narrate(spec, SR_STEP_CHDIR, -1, &t);
+    }
     char cwd[SR_PATH_MAX];
     if (getcwd(cwd, sizeof cwd) == NULL || cwd[0] != '/') sr_fail(spec, SR_STEP_GETCWD, -1);
+    if (spec->narrate) {
+        sr_text t = {.length = 0};
+        sr_text_add(&t, "getcwd() = ");
+        sr_text_quoted(&t, cwd);
+        sr_narrate(spec, SR_STEP_GETCWD, -1, &t);
+        narrate_identity(spec);
+    }
 
     // 29-34: the walls on the process itself. Without no_new_privs the
     // filter goes in now, while CAP_SYS_ADMIN is still held; with it, as
@@ -179,6 +245,7 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
     sr_set_capabilities(spec);
     if (spec->no_new_privs) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) sr_fail(spec, SR_STEP_NO_NEW_PRIVS, -1);
+        sr_narrate_call(spec, SR_STEP_NO_NEW_PRIVS, "prctl(PR_SET_NO_NEW_PRIVS, 1)");
         sr_load_seccomp(spec);
     }
 
@@ -186,7 +253,9 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
     // no inherited fds above 2 (the report pipe closes on exec), then exec.
     umask(022);
     if (sr_reset_signals() < 0) sr_fail(spec, SR_STEP_SIGNALS, -1);
+    sr_narrate_call(spec, SR_STEP_SIGNALS, "sigaction(1..64, SIG_DFL); sigprocmask(SIG_SETMASK, {})");
     if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) sr_fail(spec, SR_STEP_CLOSE_FDS, -1);
+    sr_narrate_call(spec, SR_STEP_CLOSE_FDS, "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)");
     sr_exec(spec);
 }
 
@@ -201,50 +270,4 @@ pid_t sr_spawn_container(const sr_child_spec *spec) {
     if (pid < 0) return -errno;
     if (pid == 0) run_child(spec);
     return (pid_t)pid;
-}
-
-const char *sr_step_name(int32_t step) {
-    static const char *const names[SR_STEP_COUNT] = {
-        [SR_STEP_PDEATHSIG] = "prctl PR_SET_PDEATHSIG",
-        [SR_STEP_WAIT_PARENT] = "wait for parent",
-        [SR_STEP_UNSHARE_CGROUP] = "unshare cgroup namespace",
-        [SR_STEP_SETSID] = "setsid",
-        [SR_STEP_DUMPABLE] = "prctl PR_SET_DUMPABLE",
-        [SR_STEP_MOUNT_PRIVATE] = "make / private",
-        [SR_STEP_MOUNT_OVERLAY] = "mount overlay rootfs",
-        [SR_STEP_OPEN_ROOTFS] = "open rootfs",
-        [SR_STEP_MOUNT_PROC] = "mount /proc",
-        [SR_STEP_MOUNT_DEV] = "mount /dev",
-        [SR_STEP_MKNOD] = "mknod /dev",
-        [SR_STEP_DEV_SYMLINKS] = "symlink /dev",
-        [SR_STEP_MOUNT_DEVPTS] = "mount /dev/pts",
-        [SR_STEP_MOUNT_SHM] = "mount /dev/shm",
-        [SR_STEP_MOUNT_MQUEUE] = "mount /dev/mqueue",
-        [SR_STEP_MOUNT_SYS] = "mount /sys",
-        [SR_STEP_MOUNT_EXTRA] = "mount",
-        [SR_STEP_DEVICES] = "create device",
-        [SR_STEP_VERIFY_DEVNULL] = "verify /dev/null is the 1:3 device",
-        [SR_STEP_MASK_PATHS] = "mask path",
-        [SR_STEP_READONLY_PATHS] = "make path read-only",
-        [SR_STEP_PIVOT_ROOT] = "pivot_root",
-        [SR_STEP_UMOUNT_OLD_ROOT] = "unmount old root",
-        [SR_STEP_READONLY_ROOT] = "remount / read-only",
-        [SR_STEP_HOSTNAME] = "sethostname",
-        [SR_STEP_LOOPBACK] = "bring up lo",
-        [SR_STEP_RLIMITS] = "setrlimit",
-        [SR_STEP_CHDIR] = "chdir",
-        [SR_STEP_GETCWD] = "getcwd",
-        [SR_STEP_SECCOMP] = "load seccomp filter",
-        [SR_STEP_CAP_BOUNDING] = "drop bounding capability",
-        [SR_STEP_USER] = "switch user",
-        [SR_STEP_CAPS] = "capset",
-        [SR_STEP_AMBIENT] = "clear ambient capabilities",
-        [SR_STEP_NO_NEW_PRIVS] = "prctl PR_SET_NO_NEW_PRIVS",
-        [SR_STEP_SIGNALS] = "reset signals",
-        [SR_STEP_CLOSE_FDS] = "close_range",
-        [SR_STEP_INIT_FORK] = "fork command under --init",
-        [SR_STEP_EXEC] = "exec",
-    };
-    if (step <= 0 || step >= SR_STEP_COUNT) return "unknown step";
-    return names[step];
 }

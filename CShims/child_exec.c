@@ -61,6 +61,25 @@ static void exec_searching_path(const sr_child_spec *spec) {
     errno = saw_eacces ? EACCES : ENOENT;
 }
 
+// The last record before execve, which closes the report pipe.
+static void narrate_exec(const sr_child_spec *spec) {
+    if (!spec->narrate) return;
+    sr_text t = {.length = 0};
+    sr_text_add(&t, "execve(");
+    sr_text_quoted(&t, spec->argv[0]);
+    sr_text_add(&t, ", [");
+    for (int i = 0; spec->argv[i] != NULL; i++) {
+        sr_text_add(&t, i > 0 ? ", " : "");
+        sr_text_quoted(&t, spec->argv[i]);
+    }
+    sr_text_add(&t, "])");
+    if (strchr(spec->argv[0], '/') == NULL) {
+        sr_text_add(&t, " searching PATH=");
+        sr_text_add(&t, spec->path);
+    }
+    sr_narrate(spec, SR_STEP_EXEC, -1, &t);
+}
+
 // --init: pid 1 stays this C code, a reaper in the manner of tini. It forks
 // the command, forwards every signal it receives to it, reaps every child
 // the namespace hands it (orphans become pid 1's), and exits as the command
@@ -72,12 +91,14 @@ static _Noreturn void run_init(const sr_child_spec *spec) {
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, NULL);
     // fork(2) without glibc's atfork handlers, which may take locks.
+    sr_narrate_call(spec, SR_STEP_INIT_FORK, "clone(SIGCHLD): the command runs as pid 2, this reaper stays pid 1");
     pid_t command = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
     if (command < 0) sr_fail(spec, SR_STEP_INIT_FORK, -1);
     if (command == 0) {
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+        narrate_exec(spec);
         exec_searching_path(spec);
         sr_fail(spec, SR_STEP_EXEC, -1);
     }
@@ -102,6 +123,7 @@ static _Noreturn void run_init(const sr_child_spec *spec) {
 
 _Noreturn void sr_exec(const sr_child_spec *spec) {
     if (spec->init) run_init(spec);
+    narrate_exec(spec);
     exec_searching_path(spec);
     sr_fail(spec, SR_STEP_EXEC, -1);
 }

@@ -18,6 +18,17 @@ void sr_set_rlimits(const sr_child_spec *spec) {
     for (int i = 0; i < spec->rlimit_count; i++) {
         struct rlimit limit = {.rlim_cur = spec->rlimits[i].soft, .rlim_max = spec->rlimits[i].hard};
         if (setrlimit(spec->rlimits[i].resource, &limit) < 0) sr_fail(spec, SR_STEP_RLIMITS, i);
+        if (spec->narrate) {
+            sr_text t = {.length = 0};
+            sr_text_add(&t, "setrlimit(");
+            sr_text_number(&t, spec->rlimits[i].resource);
+            sr_text_add(&t, ", soft ");
+            sr_text_number(&t, (long long)spec->rlimits[i].soft);
+            sr_text_add(&t, ", hard ");
+            sr_text_number(&t, (long long)spec->rlimits[i].hard);
+            sr_text_add(&t, ")");
+            sr_narrate(spec, SR_STEP_RLIMITS, i, &t);
+        }
     }
 }
 
@@ -30,18 +41,30 @@ void sr_load_seccomp(const sr_child_spec *spec) {
         .filter = (struct sock_filter *)spec->seccomp_filter,
     };
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0) < 0) sr_fail(spec, SR_STEP_SECCOMP, -1);
+    if (spec->narrate) {
+        sr_text t = {.length = 0};
+        sr_text_add(&t, "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, {");
+        sr_text_number(&t, spec->seccomp_length);
+        sr_text_add(&t, " BPF instructions})");
+        sr_narrate(spec, SR_STEP_SECCOMP, -1, &t);
+    }
 }
 
 // Dropping from the bounding set needs CAP_SETPCAP in the effective set,
 // which a switch to a non-root uid clears: so this comes first.
 void sr_drop_bounding_set(const sr_child_spec *spec) {
+    sr_text t = {.length = 0};
+    sr_text_add(&t, "prctl(PR_CAPBSET_DROP, cap) for cap in");
     for (int cap = 0; cap < 64; cap++) {
         if (spec->cap_bounding & (1ULL << cap)) continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
             if (errno == EINVAL) break;  // past the kernel's last capability
             sr_fail(spec, SR_STEP_CAP_BOUNDING, cap);
         }
+        sr_text_add(&t, " ");
+        sr_text_number(&t, cap);
     }
+    sr_narrate(spec, SR_STEP_CAP_BOUNDING, -1, &t);
 }
 
 // setgroups always runs, even with no groups: the host root's supplementary
@@ -59,6 +82,17 @@ void sr_switch_user(const sr_child_spec *spec) {
     if (spec->uid != 0 || spec->gid != 0) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) sr_fail(spec, SR_STEP_USER, -1);
     }
+    if (spec->narrate) {
+        sr_text t = {.length = 0};
+        sr_text_add(&t, "setgroups(");
+        sr_text_number(&t, spec->group_count);
+        sr_text_add(&t, " groups); setresgid(");
+        sr_text_number(&t, spec->gid);
+        sr_text_add(&t, "); setresuid(");
+        sr_text_number(&t, spec->uid);
+        sr_text_add(&t, ")");
+        sr_narrate(spec, SR_STEP_USER, -1, &t);
+    }
 }
 
 void sr_set_capabilities(const sr_child_spec *spec) {
@@ -69,5 +103,17 @@ void sr_set_capabilities(const sr_child_spec *spec) {
          (uint32_t)(spec->cap_inheritable >> 32)},
     };
     if (syscall(SYS_capset, &header, data) < 0) sr_fail(spec, SR_STEP_CAPS, -1);
+    if (spec->narrate) {
+        sr_text t = {.length = 0};
+        sr_text_add(&t, "capset(effective ");
+        sr_text_number(&t, (long long)spec->cap_effective);
+        sr_text_add(&t, ", permitted ");
+        sr_text_number(&t, (long long)spec->cap_permitted);
+        sr_text_add(&t, ", inheritable ");
+        sr_text_number(&t, (long long)spec->cap_inheritable);
+        sr_text_add(&t, ")");
+        sr_narrate(spec, SR_STEP_CAPS, -1, &t);
+    }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) sr_fail(spec, SR_STEP_AMBIENT, -1);
+    sr_narrate_call(spec, SR_STEP_AMBIENT, "prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)");
 }

@@ -11,6 +11,19 @@
 // Report (step, errno, detail) to the parent and exit.
 _Noreturn void sr_fail(const sr_child_spec *spec, sr_step step, int detail);
 
+// --explain: a step's call, built on the stack, sent as one record.
+typedef struct {
+    char text[SR_REPORT_TEXT_MAX];
+    size_t length;
+} sr_text;
+void sr_text_add(sr_text *t, const char *s);
+void sr_text_quoted(sr_text *t, const char *s);
+void sr_text_number(sr_text *t, long long value);
+void sr_text_mount_flags(sr_text *t, unsigned long flags);
+void sr_narrate(const sr_child_spec *spec, sr_step step, int detail, const sr_text *t);
+// The same for a call with no arguments to show: a constant string.
+void sr_narrate_call(const sr_child_spec *spec, sr_step step, const char *call);
+
 // child_mounts.c
 void sr_fd_path(char buf[32], int fd);
 int sr_mount_in_root(const sr_child_spec *spec, sr_step step, int dirfd, const char *name,

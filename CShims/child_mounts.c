@@ -47,6 +47,21 @@ int sr_mount_in_root(const sr_child_spec *spec, sr_step step, int dirfd, const c
     char path[32];
     sr_fd_path(path, target);
     if (mount(source, path, fstype, flags, data) < 0) sr_fail(spec, step, -1);
+    if (spec->narrate) {
+        sr_text t = {.length = 0};
+        sr_text_add(&t, "mount(");
+        sr_text_quoted(&t, source);
+        sr_text_add(&t, ", ");
+        sr_text_quoted(&t, name);
+        sr_text_add(&t, ", ");
+        sr_text_quoted(&t, fstype);
+        sr_text_add(&t, ", ");
+        sr_text_mount_flags(&t, flags);
+        sr_text_add(&t, ", ");
+        sr_text_quoted(&t, data);
+        sr_text_add(&t, ")");
+        sr_narrate(spec, step, -1, &t);
+    }
     close(target);
     int mounted = sr_open_in_root(dirfd, name, O_PATH | O_DIRECTORY);
     if (mounted < 0) sr_fail(spec, step, -1);
@@ -65,6 +80,17 @@ void sr_make_standard_devices(const sr_child_spec *spec, int devfd) {
     for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
         dev_t dev = makedev(nodes[i].major, nodes[i].minor);
         if (mknodat(devfd, nodes[i].name, S_IFCHR | 0666, dev) < 0) sr_fail(spec, SR_STEP_MKNOD, -1);
+        if (spec->narrate) {
+            sr_text t = {.length = 0};
+            sr_text_add(&t, "mknod(\"/dev/");
+            sr_text_add(&t, nodes[i].name);
+            sr_text_add(&t, "\", S_IFCHR|0666, ");
+            sr_text_number(&t, nodes[i].major);
+            sr_text_add(&t, ":");
+            sr_text_number(&t, nodes[i].minor);
+            sr_text_add(&t, ")");
+            sr_narrate(spec, SR_STEP_MKNOD, -1, &t);
+        }
     }
     static const char *const links[][2] = {
         {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
@@ -74,6 +100,7 @@ void sr_make_standard_devices(const sr_child_spec *spec, int devfd) {
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
         if (symlinkat(links[i][0], devfd, links[i][1]) < 0) sr_fail(spec, SR_STEP_DEV_SYMLINKS, -1);
     }
+    sr_narrate_call(spec, SR_STEP_DEV_SYMLINKS, "symlink /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr, /dev/ptmx");
 }
 
 // Resolves PATH (absolute, in the container) under ROOTFD, creating what is
@@ -148,6 +175,19 @@ void sr_mount_extra(const sr_child_spec *spec, int rootfd) {
         unsigned long keep = m->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
         if (mount_on(rootfd, m->target, fd, m->source, m->fstype, m->flags, m->data, m->readonly, keep) < 0)
             sr_fail(spec, SR_STEP_MOUNT_EXTRA, i);
+        if (spec->narrate) {
+            sr_text t = {.length = 0};
+            sr_text_add(&t, "mount(");
+            sr_text_quoted(&t, m->source);
+            sr_text_add(&t, ", ");
+            sr_text_quoted(&t, m->target);
+            sr_text_add(&t, ", ");
+            sr_text_quoted(&t, m->fstype != NULL ? m->fstype : "bind");
+            sr_text_add(&t, ", ");
+            sr_text_mount_flags(&t, m->flags);
+            sr_text_add(&t, m->readonly ? ") + remount read-only" : ")");
+            sr_narrate(spec, SR_STEP_MOUNT_EXTRA, i, &t);
+        }
         close(fd);
     }
 }
@@ -167,6 +207,17 @@ void sr_make_devices(const sr_child_spec *spec, int rootfd) {
         if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT) sr_fail(spec, SR_STEP_DEVICES, i);
         if (mknodat(dirfd, name, d->mode, makedev(d->major, d->minor)) < 0) sr_fail(spec, SR_STEP_DEVICES, i);
         if (fchownat(dirfd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) sr_fail(spec, SR_STEP_DEVICES, i);
+        if (spec->narrate) {
+            sr_text t = {.length = 0};
+            sr_text_add(&t, "mknod(");
+            sr_text_quoted(&t, d->path);
+            sr_text_add(&t, S_ISBLK(d->mode) ? ", S_IFBLK, " : ", S_IFCHR, ");
+            sr_text_number(&t, d->major);
+            sr_text_add(&t, ":");
+            sr_text_number(&t, d->minor);
+            sr_text_add(&t, ")");
+            sr_narrate(spec, SR_STEP_DEVICES, i, &t);
+        }
         close(dirfd);
     }
 }
@@ -185,6 +236,7 @@ void sr_mask_paths(const sr_child_spec *spec, int rootfd) {
         errno = ENODEV;
         sr_fail(spec, SR_STEP_VERIFY_DEVNULL, -1);
     }
+    sr_narrate_call(spec, SR_STEP_VERIFY_DEVNULL, "fstat(open(\"/dev/null\")): S_IFCHR 1:3");
     char devnull[32];
     sr_fd_path(devnull, null_fd);
     for (int i = 0; spec->masked_paths[i] != NULL; i++) {
@@ -199,6 +251,13 @@ void sr_mask_paths(const sr_child_spec *spec, int rootfd) {
                      ? mount_on(rootfd, spec->masked_paths[i], fd, "tmpfs", "tmpfs", MS_RDONLY, "size=0,mode=755", 0, 0)
                      : mount_on(rootfd, spec->masked_paths[i], fd, devnull, NULL, MS_BIND, NULL, 0, 0);
         if (rc < 0) sr_fail(spec, SR_STEP_MASK_PATHS, i);
+        if (spec->narrate) {
+            sr_text t = {.length = 0};
+            sr_text_add(&t, S_ISDIR(st.st_mode) ? "mount(\"tmpfs\", " : "mount(\"/dev/null\", ");
+            sr_text_quoted(&t, spec->masked_paths[i]);
+            sr_text_add(&t, S_ISDIR(st.st_mode) ? ", \"tmpfs\", MS_RDONLY, \"size=0\")" : ", NULL, MS_BIND, NULL)");
+            sr_narrate(spec, SR_STEP_MASK_PATHS, i, &t);
+        }
         close(fd);
     }
     close(null_fd);
@@ -217,6 +276,13 @@ void sr_make_paths_readonly(const sr_child_spec *spec, int rootfd) {
         // /proc and /sys are nosuid,nodev,noexec: the remount keeps that.
         if (mount_on(rootfd, target, fd, self, NULL, MS_BIND | MS_REC, NULL, 1, MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0)
             sr_fail(spec, SR_STEP_READONLY_PATHS, i);
+        if (spec->narrate) {
+            sr_text t = {.length = 0};
+            sr_text_add(&t, "mount(");
+            sr_text_quoted(&t, target);
+            sr_text_add(&t, ", itself, MS_BIND|MS_REC) + remount MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC");
+            sr_narrate(spec, SR_STEP_READONLY_PATHS, i, &t);
+        }
         close(fd);
     }
 }

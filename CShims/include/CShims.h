@@ -50,6 +50,7 @@ typedef enum {
     SR_STEP_RLIMITS,           // setrlimit; detail = index in rlimits
     SR_STEP_CHDIR,             // mkdir -p + chdir to the working dir
     SR_STEP_GETCWD,            // getcwd must succeed (CVE-2024-21626)
+    SR_STEP_IDENTITY,          // --explain only: the namespaces and root as the container sees them
     SR_STEP_SECCOMP,           // load the BPF filter (before caps unless no_new_privs)
     SR_STEP_CAP_BOUNDING,      // PR_CAPBSET_DROP every cap not kept
     SR_STEP_USER,              // setgroups, setresgid, setresuid (PR_SET_KEEPCAPS)
@@ -63,12 +64,22 @@ typedef enum {
     SR_STEP_COUNT
 } sr_step;
 
-// One record on the report pipe. 12 bytes, so each write is atomic.
+// One record on the report pipe: a failed step (err != 0) or, with
+// --explain, a step done (err == 0). `length` bytes of text follow: the
+// call the child made, with its real arguments. Header and text go out in
+// one write of at most PIPE_BUF bytes, so records never interleave.
 typedef struct {
     int32_t step;
     int32_t err;
-    int32_t detail;   // which mount, path or limit failed, or -1
+    int32_t detail;   // which mount, path or limit, or -1
+    int32_t length;   // bytes of text after the header
 } sr_report;
+
+enum { SR_REPORT_TEXT_MAX = 2048 };
+
+// Why each step is there and where to read more, for --explain.
+const char *sr_step_why(int32_t step);
+const char *sr_step_manual(int32_t step);
 
 // A mount beyond the standard ones: -v (bind) and --tmpfs.
 typedef struct {
@@ -127,6 +138,7 @@ typedef struct {
     const void *seccomp_filter;  // struct sock_filter[], or NULL: unconfined
     uint16_t seccomp_length;     // instructions in the filter
     int init;                    // --init: pid 1 is a reaper, the command its child
+    int narrate;                 // --explain: report every step done, not only a failure
 
     int sync_fd;                 // child reads one byte: the parent's go
     int sync_write_fd;           // the parent's end; the child closes its copy

@@ -62,6 +62,11 @@ struct RunCommand: StoreCommand {
     @Flag(name: .customLong("init"), help: "Run a reaper as pid 1 that forwards signals and reaps zombies.")
     var initProcess = false
 
+    /// `--explain` alone means text; main.swift spells it `--explain=text`
+    /// for ArgumentParser, which has no options with an optional value.
+    @Option(help: "Narrate every isolation step on stderr: --explain, or --explain=json.")
+    var explain: Narrator.Format?
+
     @Argument(help: "The image: NAME[:TAG] or an image ID.")
     var image: String
 
@@ -91,8 +96,30 @@ struct RunCommand: StoreCommand {
         options.devices = devices
         options.ulimits = ulimit
         options.initProcess = initProcess
+        options.explain = explain
         return try ContainerRunner(layout: layout).run(options)
     }
 
     func exitCode(for error: SwiftrunError) -> Int32 { error.runExitCode }
+
+    /// The options that take a value, so that `--explain` is recognised
+    /// only among swiftrun's flags and never in the container's command.
+    static let optionsWithValues: Set<String> = [
+        "--name", "-e", "--env", "-w", "--workdir", "-h", "--hostname", "--entrypoint", "-u", "--user",
+        "--cap-add", "--cap-drop", "--security-opt", "--tmpfs", "-v", "--volume", "--device", "--ulimit",
+    ]
+
+    /// Rewrites a bare `--explain` before the image to `--explain=text`.
+    static func spellExplain(_ arguments: [String]) -> [String] {
+        guard arguments.first == "run" else { return arguments }
+        var result = arguments
+        var index = 1
+        while index < result.count {
+            let argument = result[index]
+            if !argument.hasPrefix("-") { break }  // the image: the container's command follows
+            if argument == "--explain" { result[index] = "--explain=text" }
+            index += optionsWithValues.contains(argument) ? 2 : 1
+        }
+        return result
+    }
 }

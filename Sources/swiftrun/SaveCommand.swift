@@ -3,6 +3,7 @@ import Glibc
 import SwiftrunCore
 
 extension ImageSaver.Format: ExpressibleByArgument {}
+extension Narrator.Format: ExpressibleByArgument {}
 
 struct SaveCommand: StoreCommand {
     static let configuration = CommandConfiguration(

@@ -15,7 +15,7 @@ let command: any ParsableCommand
 let global: GlobalOptions
 do {
     global = try GlobalOptions.extract(from: &arguments, environment: { getenv($0).map { String(cString: $0) } })
-    command = try Swiftrun.parseAsRoot(arguments)
+    command = try Swiftrun.parseAsRoot(RunCommand.spellExplain(arguments))
 } catch let error as SwiftrunError {
     printError("swiftrun: \(error)")
     exit(125)

@@ -60,8 +60,8 @@ final class Sandbox {
         RunningCommand(arguments: ["--root", root] + arguments, stdin: stdin).finish()
     }
 
-    func start(_ arguments: [String], stdin: String? = nil) -> RunningCommand {
-        RunningCommand(arguments: ["--root", root] + arguments, stdin: stdin)
+    func start(_ arguments: [String], stdin: String? = nil, keepStdinOpen: Bool = false) -> RunningCommand {
+        RunningCommand(arguments: ["--root", root] + arguments, stdin: stdin, keepStdinOpen: keepStdinOpen)
     }
 
     /// Every path in the store with its type, mode and content, to prove a
@@ -120,11 +120,13 @@ final class RunningCommand {
     private let stderrPipe = Pipe()
     private var buffered = Data()
 
-    init(arguments: [String], stdin: String?) {
+    /// With `stdin` nil and `keepStdinOpen`, the test writes to the
+    /// command's stdin later (writeToStdin).
+    init(arguments: [String], stdin: String?, keepStdinOpen: Bool = false) {
         let input = Pipe()
         launch(arguments, stdin: input)
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
+        if !keepStdinOpen { try? input.fileHandleForWriting.close() }
     }
 
     init(arguments: [String], stdin: FileHandle) {
@@ -155,6 +157,15 @@ final class RunningCommand {
             if chunk.isEmpty { return nil }
             buffered.append(chunk)
         }
+    }
+
+    /// What swiftrun has written to stderr so far (blocks until there is some).
+    func availableStderr() -> String {
+        String(decoding: stderrPipe.fileHandleForReading.availableData, as: UTF8.self)
+    }
+
+    func writeToStdin(_ text: String) {
+        (process.standardInput as? Pipe)?.fileHandleForWriting.write(Data(text.utf8))
     }
 
     func signal(_ signal: Int32) {

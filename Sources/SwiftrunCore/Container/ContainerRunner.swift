@@ -25,11 +25,13 @@ public struct ContainerRunner {
         if let name = options.name { try ContainerName.validate(name) }
         try layout.prepare()
         let image = try images.image(options.image)
+        let narrator = options.explain.map(Narrator.init)
         let id = ContainerID.generate()
         let dirs = containers.directories(id)
         let spec = try RuntimeSpec(image: image.configuration, options: options, id: id, rootfs: dirs.rootfs,
                                    imageFile: { images.readFile($0, in: image) })
         let seccomp = try spec.seccompPolicy.filter(capabilities: spec.process.capabilities.bounding, layout: layout)
+        if let narrator { try explainPlan(narrator, image: image, spec: spec, seccompBytes: seccomp) }
 
         var state = ContainerState(
             id: id, name: options.name ?? ContainerName.random(), image: options.image, imageID: image.id,
@@ -42,22 +44,52 @@ public struct ContainerRunner {
         let status: ExitStatus
         do {
             try FileSystem.copyOwnerAndMode(from: layers.last!, to: dirs.upper)
-            let child = try ChildSpec(spec: spec, overlayOptions: overlayOptions(layers: layers, dirs: dirs), seccomp: seccomp)
-            let devices = try DeviceCgroup.create(id: id, rules: spec.linux.resources.devices)
+            let child = try ChildSpec(spec: spec, overlayOptions: overlayOptions(layers: layers, dirs: dirs), seccomp: seccomp,
+                                      narrate: narrator != nil)
+            let devices = try DeviceCgroup.create(id: id, rules: spec.linux.resources.devices) {
+                narrator?.parent("device cgroup", $0, why: "the container may open only the standard devices", manual: "cgroups(7)")
+            }
             let process = try ContainerProcess.start(
                 child,
-                placing: { (pid) throws(SwiftrunError) in try devices?.add(pid) },
+                placing: { (pid) throws(SwiftrunError) in
+                    narrator?.cloned(pid: pid, flags: child.cloneFlagNames)
+                    try devices?.add(pid)
+                    if let devices { narrator?.parent("device cgroup", "\(devices.path)/cgroup.procs = \(pid)", why: "the child starts inside its cgroup", manual: "cgroups(7)") }
+                },
                 started: { (pid) throws(SwiftrunError) in
                     state.pid = pid
                     try containers.record(state, spec: spec)
-                })
+                },
+                stepDone: { narrator?.child($0) })
             status = try process.wait()
         } catch {
             try? containers.finish(state, exitCode: error.runExitCode)
             throw error
         }
         try containers.finish(state, exitCode: status.code)
+        narrator?.exit(status, removed: options.autoRemove
+            ? ["\(dirs.base) (upper, work, rootfs, state)", "name \(state.name)", "device cgroup \(DeviceCgroup.detected.map { $0.parent + "/" + id } ?? "none")"]
+            : [])
         return status.code
+    }
+
+    /// --explain: the parent's decisions before the child exists.
+    private func explainPlan(_ narrator: Narrator, image: Image, spec: RuntimeSpec, seccompBytes: [UInt8]?) throws(SwiftrunError) {
+        let layers = images.layerDirectories(of: image)
+        narrator.parent("image", "\(image.manifestDigest.short) with \(layers.count) layer(s): \(layers.joined(separator: ", "))",
+                        why: "an image is read-only layers plus a config", manual: "OCI image-spec")
+        let kept = spec.process.capabilities.bounding
+        let dropped = Capabilities.all().filter { !kept.contains($0) }
+        narrator.parent("capabilities", "keep \(kept.joined(separator: " ")); drop \(dropped.joined(separator: " "))",
+                        why: "root in a container gets only some of root's powers", manual: "capabilities(7)")
+        let bpf = seccompBytes.map { " (\($0.count / 8) BPF instructions)" } ?? ""
+        narrator.parent("seccomp", try spec.seccompPolicy.summary(capabilities: kept) + bpf,
+                        why: "the kernel refuses syscalls containers never need", manual: "seccomp(2)")
+        narrator.parent("no_new_privs", spec.process.noNewPrivileges ? "on" : "off (--security-opt no-new-privileges turns it on)",
+                        why: "with it, setuid binaries cannot gain privileges", manual: "prctl(2)")
+        let user = spec.process.user
+        narrator.parent("user", "uid \(user.uid), gid \(user.gid), groups \(user.additionalGids)",
+                        why: "who the process will be inside", manual: "credentials(7)")
     }
 
     /// A generated name may collide with an existing one: pick another.

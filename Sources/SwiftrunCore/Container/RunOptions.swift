@@ -29,6 +29,8 @@ public struct RunOptions: Sendable {
     public var ulimits: [String] = []
     /// --init: a reaper as pid 1.
     public var initProcess = false
+    /// --explain: narrate every isolation step on stderr.
+    public var explain: Narrator.Format?
 
     public init(image: String) { self.image = image }
 }

@@ -11,10 +11,11 @@ final class ChildSpec {
     private(set) var raw = sr_child_spec()
     private let spec: RuntimeSpec
 
-    init(spec: RuntimeSpec, overlayOptions: String, seccomp: [UInt8]?) throws(SwiftrunError) {
+    init(spec: RuntimeSpec, overlayOptions: String, seccomp: [UInt8]?, narrate: Bool = false) throws(SwiftrunError) {
         self.spec = spec
         do {
             try fill(spec: spec, overlayOptions: overlayOptions, seccomp: seccomp)
+            raw.narrate = narrate ? 1 : 0
         } catch {
             release()
             throw error
@@ -166,6 +167,15 @@ final class ChildSpec {
         buffers.append(UnsafeMutableRawPointer(buffer))
         buffer.initialize(from: items, count: items.count)
         return buffer
+    }
+
+    /// "CLONE_NEWNS|CLONE_NEWPID|...", for --explain.
+    var cloneFlagNames: String {
+        let names: [(Int, String)] = [(SR_CLONE_NEWNS, "CLONE_NEWNS"), (SR_CLONE_NEWCGROUP, "CLONE_NEWCGROUP"),
+                                        (SR_CLONE_NEWUTS, "CLONE_NEWUTS"), (SR_CLONE_NEWIPC, "CLONE_NEWIPC"),
+                                        (SR_CLONE_NEWUSER, "CLONE_NEWUSER"), (SR_CLONE_NEWPID, "CLONE_NEWPID"),
+                                        (SR_CLONE_NEWNET, "CLONE_NEWNET")]
+        return names.filter { raw.clone_flags & UInt64($0.0) != 0 }.map(\.1).joined(separator: "|")
     }
 
     static func cloneFlags(_ namespaces: [RuntimeSpec.Namespace]) -> UInt64 {

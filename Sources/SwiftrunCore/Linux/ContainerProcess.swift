@@ -16,8 +16,11 @@ struct ContainerProcess {
     /// waits for its go: the moment to put it in its cgroups. `started` runs
     /// right after the go, while the child sets itself up: work done there
     /// (recording the container) costs no start-up time.
+    /// `stepDone` receives the child's records with --explain (the spec's
+    /// `narrate`): each step done, with the call as the child made it.
     static func start(_ child: ChildSpec, placing: (pid_t) throws(SwiftrunError) -> Void,
-                      started: (pid_t) throws(SwiftrunError) -> Void) throws(SwiftrunError) -> ContainerProcess {
+                      started: (pid_t) throws(SwiftrunError) -> Void,
+                      stepDone: (ChildRecord) -> Void = { _ in }) throws(SwiftrunError) -> ContainerProcess {
         let sync = try makePipe()
         let report: (read: Int32, write: Int32)
         do { report = try makePipe() } catch {
@@ -52,12 +55,21 @@ struct ContainerProcess {
             throw error
         }
 
-        if let failure = try readReport(report.read) {
-            _ = try reap(pid)
-            if failure.step == SR_STEP_EXEC.rawValue {
-                throw .cannotExecute(String(cString: child.raw.argv[0]!), errno: failure.err)
+        var failure: ChildRecord?
+        while let record = try readRecord(report.read) {
+            guard record.header.err == 0 else {
+                failure = record
+                break
             }
-            throw .childStep(child.describe(failure), errno: failure.err)
+            stepDone(record)
+        }
+        if let failure {
+            stepDone(failure)
+            _ = try reap(pid)
+            if failure.header.step == SR_STEP_EXEC.rawValue {
+                throw .cannotExecute(String(cString: child.raw.argv[0]!), errno: failure.header.err)
+            }
+            throw .childStep(child.describe(failure.header), errno: failure.header.err)
         }
         return ContainerProcess(pid: pid)
     }
@@ -73,14 +85,31 @@ struct ContainerProcess {
         return (fds[0], fds[1])
     }
 
-    /// nil when the pipe closes with no record (the child exec'd).
-    private static func readReport(_ fd: Int32) throws(SwiftrunError) -> sr_report? {
-        var record = sr_report()
-        let size = MemoryLayout<sr_report>.size
-        let n = try Syscall.check("read report pipe") { read(fd, &record, size) }
-        if n == 0 { return nil }
-        guard n == size else { throw .system("read report pipe (short record)", errno: EIO) }
-        return record
+    /// The next record, or nil when the pipe closes (the child exec'd):
+    /// the fixed header, then exactly the text it announces.
+    private static func readRecord(_ fd: Int32) throws(SwiftrunError) -> ChildRecord? {
+        guard let head = try readExactly(fd, MemoryLayout<sr_report>.size) else { return nil }
+        let header = head.withUnsafeBytes { $0.loadUnaligned(as: sr_report.self) }
+        guard header.length >= 0, header.length <= SR_REPORT_TEXT_MAX,
+              let text = try readExactly(fd, Int(header.length)) else {
+            throw .system("read report pipe (short record)", errno: EIO)
+        }
+        return ChildRecord(header: header, call: String(decoding: text, as: UTF8.self))
+    }
+
+    /// `count` bytes, or nil at EOF before the first byte.
+    private static func readExactly(_ fd: Int32, _ count: Int) throws(SwiftrunError) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = try Syscall.check("read report pipe") { bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, count - filled) } }
+            if n == 0 {
+                if filled == 0 { return nil }
+                throw .system("read report pipe (short record)", errno: EIO)
+            }
+            filled += n
+        }
+        return bytes
     }
 
     private static func reap(_ pid: pid_t) throws(SwiftrunError) -> Int32 {

@@ -45,7 +45,9 @@ public struct DeviceCgroup {
 
     /// Makes the container's cgroup with `rules` in order. A rule list that
     /// allows everything (--privileged) needs no cgroup: returns nil.
-    static func create(id: String, rules: [RuntimeSpec.DeviceRule], backend: Backend? = detected) throws(SwiftrunError) -> DeviceCgroup? {
+    /// `narrate` hears each cgroup file written or program attached.
+    static func create(id: String, rules: [RuntimeSpec.DeviceRule], backend: Backend? = detected,
+                       narrate: (String) -> Void = { _ in }) throws(SwiftrunError) -> DeviceCgroup? {
         guard let backend, rules != [.init(allow: true, type: "a", access: "rwm")] else { return nil }
         let cgroup = DeviceCgroup(path: backend.parent + "/" + id, backend: backend)
         // The parent goes when its last container does (remove below), so
@@ -56,10 +58,14 @@ public struct DeviceCgroup {
         }
         do {
             switch backend {
-            case .bpf: try cgroup.attachFilter(rules)
+            case .bpf:
+                try cgroup.attachFilter(rules)
+                narrate("bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE program of \(rules.count) rules, \(cgroup.path))")
             case .v1Devices:
                 for rule in rules {
-                    try FileSystem.writeString(line(rule), to: cgroup.path + (rule.allow ? "/devices.allow" : "/devices.deny"))
+                    let file = cgroup.path + (rule.allow ? "/devices.allow" : "/devices.deny")
+                    try FileSystem.writeString(line(rule), to: file)
+                    narrate("\(file) = \(line(rule))")
                 }
             }
         } catch {

@@ -41,6 +41,18 @@ struct SeccompCompiler {
         return try export(context, source: source)
     }
 
+    /// The syscalls this profile lets through for these capabilities, as
+    /// --explain counts them.
+    func allowedSyscalls(_ profile: SeccompProfile) -> Set<String> {
+        var allowed = Set<String>()
+        for rule in profile.syscalls ?? [] where applies(rule) && rule.action == "SCMP_ACT_ALLOW" {
+            for name in (rule.names ?? []) + (rule.name.map { [$0] } ?? []) where seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR {
+                allowed.insert(name)
+            }
+        }
+        return allowed
+    }
+
     private func applies(_ rule: SeccompProfile.Rule) -> Bool {
         if let includes = rule.includes {
             if let caps = includes.caps, !caps.allSatisfy(capabilities.contains) { return false }

@@ -49,6 +49,20 @@ public enum SeccompPolicy: Equatable, Sendable {
         return bpf
     }
 
+    /// For --explain: how many syscalls pass, and what happens to the rest.
+    func summary(capabilities: [String]) throws(SwiftrunError) -> String {
+        let bytes: [UInt8]
+        switch self {
+        case .unconfined: return "no seccomp filter (unconfined)"
+        case .defaultProfile: bytes = Array(DefaultSeccompProfile.json.utf8)
+        case let .file(path): bytes = try FileSystem.readFile(path)
+        }
+        let profile = try JSON.decode(SeccompProfile.self, from: bytes, path: description)
+        let compiler = SeccompCompiler(capabilities: Set(capabilities), kernel: Self.kernelVersion(HostInfo.current().kernel))
+        let errno = profile.defaultErrnoRet.map { " (errno \($0))" } ?? ""
+        return "\(description) profile: \(compiler.allowedSyscalls(profile).count) syscalls allowed, all others \(profile.defaultAction)\(errno)"
+    }
+
     static func kernelVersion(_ release: String) -> (Int, Int) {
         let parts = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
         return (parts.first ?? 0, parts.count > 1 ? parts[1] : 0)

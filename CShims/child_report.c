@@ -1,0 +1,81 @@
+// The child's side of the report pipe: failures always, and with --explain
+// a record for every step done, carrying the call as the child made it.
+// Everything is formatted into stack buffers: no malloc, no stdio.
+#define _GNU_SOURCE
+#include "child_internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+static void send(const sr_child_spec *spec, sr_step step, int err, int detail, const char *text, size_t length) {
+    struct {
+        sr_report header;
+        char text[SR_REPORT_TEXT_MAX];
+    } record;
+    if (length > sizeof record.text) length = sizeof record.text;
+    record.header = (sr_report){.step = step, .err = err, .detail = detail, .length = (int32_t)length};
+    memcpy(record.text, text, length);
+    (void)!write(spec->report_fd, &record, sizeof record.header + length);
+}
+
+_Noreturn void sr_fail(const sr_child_spec *spec, sr_step step, int detail) {
+    send(spec, step, errno, detail, "", 0);
+    _exit(125);
+}
+
+void sr_narrate(const sr_child_spec *spec, sr_step step, int detail, const sr_text *t) {
+    if (spec->narrate) send(spec, step, 0, detail, t->text, t->length);
+}
+
+void sr_narrate_call(const sr_child_spec *spec, sr_step step, const char *call) {
+    if (spec->narrate) send(spec, step, 0, -1, call, strlen(call));
+}
+
+void sr_text_add(sr_text *t, const char *s) {
+    size_t n = strlen(s);
+    if (n > sizeof t->text - t->length) n = sizeof t->text - t->length;
+    memcpy(t->text + t->length, s, n);
+    t->length += n;
+}
+
+void sr_text_quoted(sr_text *t, const char *s) {
+    sr_text_add(t, "\"");
+    sr_text_add(t, s != NULL ? s : "");
+    sr_text_add(t, "\"");
+}
+
+void sr_text_number(sr_text *t, long long value) {
+    char digits[24];
+    int n = 0;
+    unsigned long long magnitude = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do {
+        digits[n++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude > 0);
+    if (value < 0) sr_text_add(t, "-");
+    char text[24];
+    for (int i = 0; i < n; i++) text[i] = digits[n - 1 - i];
+    text[n] = '\0';
+    sr_text_add(t, text);
+}
+
+void sr_text_mount_flags(sr_text *t, unsigned long flags) {
+    static const struct {
+        unsigned long flag;
+        const char *name;
+    } names[] = {
+        {MS_RDONLY, "MS_RDONLY"}, {MS_NOSUID, "MS_NOSUID"}, {MS_NODEV, "MS_NODEV"},
+        {MS_NOEXEC, "MS_NOEXEC"}, {MS_REMOUNT, "MS_REMOUNT"}, {MS_BIND, "MS_BIND"},
+        {MS_REC, "MS_REC"}, {MS_PRIVATE, "MS_PRIVATE"}, {MS_STRICTATIME, "MS_STRICTATIME"},
+    };
+    int first = 1;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!(flags & names[i].flag)) continue;
+        sr_text_add(t, first ? "" : "|");
+        sr_text_add(t, names[i].name);
+        first = 0;
+    }
+    if (first) sr_text_add(t, "0");
+}
