@@ -14,8 +14,8 @@ before=$(mktemp)
 trap 'rm -f "$before"' EXIT
 cat /proc/self/mountinfo > "$before"
 
-say "Run it: swiftrun run --rm busybox sh -c '...'"
-"$bin" --root "$root" run --rm --hostname demo busybox sh -c '
+say "Run it, narrating each step: swiftrun run --rm --explain busybox sh -c '...'"
+"$bin" --root "$root" run --rm --explain --hostname demo busybox sh -c '
     echo "inside:  my pid is $$ (pid 1 of a new pid namespace)"
     echo "inside:  hostname is $(hostname)"
     echo "inside:  processes I can see:"; ps -o pid,comm
