@@ -14,13 +14,14 @@ struct InfoCommand: StoreCommand {
          Running: \(running)
          Stopped: \(containers.count - running)
         Images: \(try ImageStore(layout: layout).list().count)
+        Cgroup Version: \(CgroupMode.host.description)
         Storage Driver: overlay
         Root Dir: \(layout.root)
         Kernel Version: \(host.kernel)
         Security Options:
          seccomp: libseccomp \(host.libseccomp)
          capabilities: \(host.capabilityCount) known to the kernel (libcap)
-         device cgroup: \(DeviceCgroup.detected?.description ?? "none on this host: CAP_MKNOD is withheld")
+         device cgroup: \(CgroupMode.host.deviceFilterDescription)
         Libraries: \(host.openssl), zlib \(host.zlib)
         """)
         return 0

@@ -62,6 +62,27 @@ struct RunCommand: StoreCommand {
     @Flag(name: .customLong("init"), help: "Run a reaper as pid 1 that forwards signals and reaps zombies.")
     var initProcess = false
 
+    @Option(name: [.customShort("m"), .customLong("memory")], help: "Memory limit: 64m, 1g, ...")
+    var memory: String?
+
+    @Option(name: .customLong("memory-swap"), help: "Memory plus swap limit (-1: unlimited swap).")
+    var memorySwap: String?
+
+    @Option(name: .customLong("memory-reservation"), help: "Soft memory limit.")
+    var memoryReservation: String?
+
+    @Option(help: "CPUs the container may use, as a fraction: 0.5, 1.5.")
+    var cpus: String?
+
+    @Option(name: [.customShort("c"), .customLong("cpu-shares")], help: "Relative CPU weight (2-262144; 1024 is the default).")
+    var cpuShares: String?
+
+    @Option(name: .customLong("cpuset-cpus"), help: "CPUs the container may run on: 0-1, 0,2.")
+    var cpusetCpus: String?
+
+    @Option(name: .customLong("pids-limit"), help: "Most processes the container may have (-1: unlimited).")
+    var pidsLimit: String?
+
     /// `--explain` alone means text; main.swift spells it `--explain=text`
     /// for ArgumentParser, which has no options with an optional value.
     @Option(help: "Narrate every isolation step on stderr: --explain, or --explain=json.")
@@ -97,6 +118,13 @@ struct RunCommand: StoreCommand {
         options.ulimits = ulimit
         options.initProcess = initProcess
         options.explain = explain
+        options.memory = memory
+        options.memorySwap = memorySwap
+        options.memoryReservation = memoryReservation
+        options.cpus = cpus
+        options.cpuShares = cpuShares
+        options.cpusetCpus = cpusetCpus
+        options.pidsLimit = pidsLimit
         return try ContainerRunner(layout: layout).run(options)
     }
 
@@ -107,6 +135,7 @@ struct RunCommand: StoreCommand {
     static let optionsWithValues: Set<String> = [
         "--name", "-e", "--env", "-w", "--workdir", "-h", "--hostname", "--entrypoint", "-u", "--user",
         "--cap-add", "--cap-drop", "--security-opt", "--tmpfs", "-v", "--volume", "--device", "--ulimit",
+        "-m", "--memory", "--memory-swap", "--memory-reservation", "--cpus", "-c", "--cpu-shares", "--cpuset-cpus", "--pids-limit",
     ]
 
     /// Rewrites a bare `--explain` before the image to `--explain=text`.

@@ -2,22 +2,27 @@ import Foundation
 import Testing
 @testable import SwiftrunCore
 
-/// Both device-cgroup backends, on the real kernel: a host process put in
-/// the cgroup may open the standard devices and nothing else. (The escape
-/// suite covers whichever backend `run` picks on this host.)
+/// Both device-filter backends, on the real kernel: a host process put in
+/// the container's cgroup may open the standard devices and nothing else.
+/// (The escape suite covers whichever backend `run` picks on this host.)
 @Suite struct DeviceCgroupTests {
-    static var backends: [DeviceCgroup.Backend] {
-        var found: [DeviceCgroup.Backend] = []
-        if FileManager.default.fileExists(atPath: "/sys/fs/cgroup/devices/devices.allow") { found.append(.v1Devices) }
-        if let detected = DeviceCgroup.detected, detected != .v1Devices { found.append(detected) }
-        return found
+    /// This host's mode, and (on a hybrid host) the same without its v2
+    /// mount, which makes ContainerCgroup use the v1 devices controller.
+    static var modes: [CgroupMode] {
+        var modes = [CgroupMode.host]
+        if CgroupMode.host.unified != nil && CgroupMode.host.v1["devices"] != nil {
+            var legacy = CgroupMode.host
+            legacy.unified = nil
+            modes.append(legacy)
+        }
+        return modes
     }
 
-    @Test(arguments: backends)
-    func onlyTheAllowedDevicesOpen(backend: DeviceCgroup.Backend) throws {
+    @Test(arguments: modes)
+    func onlyTheAllowedDevicesOpen(mode: CgroupMode) throws {
         let id = ContainerID.generate()
-        let cgroup = try #require(try DeviceCgroup.create(id: id, rules: ContainerDefaults.deviceRules, backend: backend))
-        defer { DeviceCgroup.remove(id: id, backend: backend) }
+        let cgroup = try ContainerCgroup.create(id: id, resources: .init(devices: ContainerDefaults.deviceRules), mode: mode)
+        defer { ContainerCgroup.remove(id: id, mode: mode) }
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -31,7 +36,7 @@ import Testing
         input.fileHandleForWriting.write(Data("go\n".utf8))
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(text == "loop0-denied\nzero-ok\n", "\(backend)")
+        #expect(text == "loop0-denied\nzero-ok\n", "\(mode.description)")
         #expect(FileManager.default.fileExists(atPath: "/dev/loop0"), "the host itself may open loop0: the cgroup is the wall")
     }
 }

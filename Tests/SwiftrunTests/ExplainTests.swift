@@ -43,15 +43,17 @@ import Testing
     }
 
     @Test func theCgroupValuesReportedAreTheOnesInTheFiles() throws {
-        let running = sandbox.start(["run", "--rm", "--explain=json", "busybox", "sh", "-c", "echo ready; read x"], keepStdinOpen: true)
+        let running = sandbox.start(["run", "--rm", "--explain=json", "--memory", "64m", "--pids-limit", "50", "--cpus", "0.5",
+                                     "busybox", "sh", "-c", "echo ready; read x"], keepStdinOpen: true)
         #expect(running.readLine() == "ready")
         // Everything up to execve is on stderr by now: the child wrote its
         // last record before exec.
         var text = ""
         while !text.contains("\"step\":\"exec\"") { text += running.availableStderr() }
-        let writes = try records(text).filter { $0["step"] as? String == "device cgroup" }.compactMap { $0["call"] as? String }
-            .filter { $0.contains(" = ") }
-        #expect(!writes.isEmpty)
+        let writes = try records(text).filter { $0["step"] as? String == "cgroup" }.compactMap { $0["call"] as? String }
+            .filter { $0.contains(" = ") && !$0.contains("BPF") }
+        #expect(writes.contains { $0.hasSuffix(" = 67108864") }, "the memory limit is reported: \(writes)")
+        #expect(writes.contains { $0.contains("pids.max = 50") })
         for write in writes {
             let parts = write.components(separatedBy: " = ")
             let file = try String(contentsOfFile: parts[0], encoding: .utf8)

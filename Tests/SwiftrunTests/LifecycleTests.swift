@@ -57,12 +57,12 @@ import Testing
         let sandbox = try Sandbox()
         let before = try sandbox.snapshot()
         let id = try killSwiftrunMidRun(sandbox, ["--rm", "--name", "orphan", "busybox", "sh", "-c", "sleep 1000 & echo ready; wait"])
-        #expect(Sandbox.deviceCgroupExists(id), "nothing has cleaned up yet")
+        #expect(Sandbox.cgroupExists(id), "nothing has cleaned up yet")
         let listed = sandbox.run(["ps", "-a"])
         #expect(listed.code == 0)
         #expect(!listed.stdout.contains("orphan"))
         #expect(try sandbox.snapshot() == before, "the next command did not finish the cleanup")
-        #expect(!Sandbox.deviceCgroupExists(id), "the device cgroup outlived the cleanup")
+        #expect(!Sandbox.cgroupExists(id), "a cgroup outlived the cleanup")
     }
 
     @Test func killedSwiftrunWithoutRmLeavesAnExitedContainer() throws {
@@ -93,7 +93,7 @@ import Testing
         let name = arguments[arguments.firstIndex(of: "--name")! + 1]
         let pid = try sandbox.containerPID(name)
         let id = try sandbox.containerID(name)
-        #expect(Sandbox.deviceCgroupExists(id))
+        #expect(Sandbox.cgroupExists(id))
         running.signal(SIGKILL)
         running.waitForSwiftrun()
         let died = waitForExit(of: pid)
@@ -117,7 +117,7 @@ import Testing
         let died = waitForExit(of: pid)
         #expect(died, "the container outlived rm -f")
         if !died { kill(pid, SIGKILL) }
-        #expect(!Sandbox.deviceCgroupExists(id))
+        #expect(!Sandbox.cgroupExists(id))
         #expect(try sandbox.snapshot() == before)
     }
 }

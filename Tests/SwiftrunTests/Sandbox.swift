@@ -105,10 +105,9 @@ final class Sandbox {
         return documents[0]
     }
 
-    /// The container's device cgroup, which lives outside the store.
-    static func deviceCgroupExists(_ id: String) -> Bool {
-        guard let backend = DeviceCgroup.detected else { return false }
-        return FileManager.default.fileExists(atPath: backend.parent + "/" + id)
+    /// Whether any of the container's cgroups (outside the store) exists.
+    static func cgroupExists(_ id: String) -> Bool {
+        ContainerCgroup.directories(id: id, mode: .host).contains { FileManager.default.fileExists(atPath: $0) }
     }
 }
 

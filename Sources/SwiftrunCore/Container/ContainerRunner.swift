@@ -6,8 +6,8 @@ import Glibc
 ///  2. image + flags -> OCI-shaped spec         (Container/RuntimeSpec.swift)
 ///  3. claim the container's name and dirs     (Container/ContainerStore.swift)
 ///  4. seccomp BPF, compiled or from cache      (Security/SeccompPolicy.swift)
-///  5. spec -> flat C struct, device cgroup,
-///     clone3, child                           (Linux/ChildSpec.swift, Linux/DeviceCgroup.swift, CShims/child.c)
+///  5. spec -> flat C struct, cgroups,
+///     clone3, child                           (Linux/ChildSpec.swift, Cgroups/ContainerCgroup.swift, CShims/child.c)
 ///  6. forward signals, wait, clean up         (Linux/ContainerProcess.swift)
 public struct ContainerRunner {
     let layout: StoreLayout
@@ -46,15 +46,16 @@ public struct ContainerRunner {
             try FileSystem.copyOwnerAndMode(from: layers.last!, to: dirs.upper)
             let child = try ChildSpec(spec: spec, overlayOptions: overlayOptions(layers: layers, dirs: dirs), seccomp: seccomp,
                                       narrate: narrator != nil)
-            let devices = try DeviceCgroup.create(id: id, rules: spec.linux.resources.devices) {
-                narrator?.parent("device cgroup", $0, why: "the container may open only the standard devices", manual: "cgroups(7)")
+            let cgroup = try ContainerCgroup.create(id: id, resources: spec.linux.resources) { file, value in
+                narrator?.parent("cgroup", "\(file) = \(value)", why: "limits and the device filter, set before the child runs", manual: "cgroups(7)")
             }
             let process = try ContainerProcess.start(
                 child,
                 placing: { (pid) throws(SwiftrunError) in
                     narrator?.cloned(pid: pid, flags: child.cloneFlagNames)
-                    try devices?.add(pid)
-                    if let devices { narrator?.parent("device cgroup", "\(devices.path)/cgroup.procs = \(pid)", why: "the child starts inside its cgroup", manual: "cgroups(7)") }
+                    try cgroup.add(pid) { file, value in
+                        narrator?.parent("cgroup", "\(file) = \(value)", why: "the child starts inside its cgroups", manual: "cgroups(7)")
+                    }
                 },
                 started: { (pid) throws(SwiftrunError) in
                     state.pid = pid
@@ -68,7 +69,7 @@ public struct ContainerRunner {
         }
         try containers.finish(state, exitCode: status.code)
         narrator?.exit(status, removed: options.autoRemove
-            ? ["\(dirs.base) (upper, work, rootfs, state)", "name \(state.name)", "device cgroup \(DeviceCgroup.detected.map { $0.parent + "/" + id } ?? "none")"]
+            ? ["\(dirs.base) (upper, work, rootfs, state)", "name \(state.name)", "cgroups \(ContainerCgroup.directories(id: id, mode: .host).joined(separator: ", "))"]
             : [])
         return status.code
     }

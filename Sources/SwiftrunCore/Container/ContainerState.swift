@@ -23,5 +23,7 @@ public struct ContainerState: Codable, Sendable {
     /// The container's pid 1, as the host sees it.
     public var pid: Int32?
     public var exitCode: Int32?
+    /// The kernel's OOM killer ended a process of the container.
+    public var oomKilled: Bool?
     public var finished: String?
 }

@@ -57,7 +57,9 @@ public struct ContainerStore: Sendable {
     /// The container has ended: remove its cgroup, then remove it (--rm) or
     /// record its exit code.
     func finish(_ state: ContainerState, exitCode: Int32) throws(SwiftrunError) {
-        DeviceCgroup.remove(id: state.id)
+        // Read before the cgroup goes: it holds the OOM killer's count.
+        let oomKilled = ContainerCgroup.oomKilled(id: state.id)
+        ContainerCgroup.remove(id: state.id)
         if state.autoRemove {
             try remove(state)
             return
@@ -65,6 +67,7 @@ public struct ContainerStore: Sendable {
         var exited = state
         exited.status = .exited
         exited.exitCode = exitCode
+        exited.oomKilled = oomKilled
         exited.finished = JSON.timestamp()
         try save(exited)
         unlink(markerPath(state.id))
@@ -72,7 +75,7 @@ public struct ContainerStore: Sendable {
 
     /// Removes every trace, in the reverse order of `create`.
     func remove(_ state: ContainerState) throws(SwiftrunError) {
-        DeviceCgroup.remove(id: state.id)
+        ContainerCgroup.remove(id: state.id)
         try FileSystem.removeTree(layout.container(state.id))
         if (try? FileSystem.readFile(namePath(state.name))) == Array(state.id.utf8) {
             unlink(namePath(state.name))
@@ -158,7 +161,7 @@ public struct ContainerStore: Sendable {
     private func finishAbandoned(_ id: String) throws(SwiftrunError) {
         guard let state = try? state(id) else {
             // Died while creating: nothing of it was ever visible as a container.
-            DeviceCgroup.remove(id: id)
+            ContainerCgroup.remove(id: id)
             try FileSystem.removeTree(layout.container(id))
             unlink(markerPath(id))
             return

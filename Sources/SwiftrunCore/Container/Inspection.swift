@@ -19,6 +19,7 @@ public struct Inspection {
         var Running: Bool
         var Pid: Int32
         var ExitCode: Int32
+        var OOMKilled: Bool
         var FinishedAt: String?
     }
 
@@ -38,7 +39,7 @@ public struct Inspection {
             let document = ContainerDocument(
                 Id: state.id, Name: state.name, Created: state.created, Image: state.imageID,
                 State: .init(Status: state.status.rawValue, Running: running, Pid: running ? state.pid ?? 0 : 0,
-                             ExitCode: state.exitCode ?? 0, FinishedAt: state.finished),
+                             ExitCode: state.exitCode ?? 0, OOMKilled: state.oomKilled ?? false, FinishedAt: state.finished),
                 Config: spec)
             return String(decoding: try JSON.encode(document), as: UTF8.self)
         }

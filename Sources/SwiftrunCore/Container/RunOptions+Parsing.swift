@@ -102,6 +102,68 @@ extension RunOptions {
         return RuntimeSpec.Rlimit(type: "RLIMIT_" + parts[0].uppercased(), hard: hard, soft: soft)
     }
 
+    /// Docker's byte sizes: a number with an optional b, k, m or g suffix
+    /// (binary multiples). "12XB", "-1m" and "" are errors.
+    static func parseBytes(_ text: String, flag: String) throws(SwiftrunError) -> Int64 {
+        let lower = text.lowercased()
+        let units: [(String, Int64)] = [("kb", 1 << 10), ("mb", 1 << 20), ("gb", 1 << 30), ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30), ("b", 1)]
+        let (digits, multiplier) = units.first { lower.hasSuffix($0.0) }.map { (String(lower.dropLast($0.0.count)), $0.1) } ?? (lower, 1)
+        guard let number = Double(digits), number >= 0, number.isFinite, digits.first?.isNumber == true else {
+            throw .invalidArgument("invalid \(flag) \"\(text)\": use a size such as 64m, 1g or 512k")
+        }
+        return Int64(number * Double(multiplier))
+    }
+
+    /// The resource flags -> the spec's linux.resources (memory, cpu, pids).
+    func resources(devices: [RuntimeSpec.DeviceRule]) throws(SwiftrunError) -> RuntimeSpec.Resources {
+        var resources = RuntimeSpec.Resources(devices: devices)
+        if memory != nil || memorySwap != nil || memoryReservation != nil {
+            let limit = try memory.map { (text) throws(SwiftrunError) in try Self.parseBytes(text, flag: "--memory") }
+            if let limit, limit < 6 << 20 { throw .invalidArgument("--memory \(memory!) is too small: the minimum is 6m") }
+            let swap = try memorySwap.map { (text) throws(SwiftrunError) -> Int64 in text == "-1" ? -1 : try Self.parseBytes(text, flag: "--memory-swap") }
+            if let swap, swap >= 0 {
+                guard let limit else { throw .invalidArgument("--memory-swap needs --memory") }
+                guard swap >= limit else { throw .invalidArgument("--memory-swap (\(memorySwap!)) must be at least --memory (\(memory!))") }
+            }
+            resources.memory = .init(limit: limit,
+                                     reservation: try memoryReservation.map { (text) throws(SwiftrunError) in try Self.parseBytes(text, flag: "--memory-reservation") },
+                                     swap: swap)
+        }
+        if cpus != nil || cpuShares != nil || cpusetCpus != nil {
+            var cpu = RuntimeSpec.CPU()
+            if let cpus {
+                let online = Double(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+                guard let count = Double(cpus), count >= 0.01, count <= online else {
+                    throw .invalidArgument("invalid --cpus \"\(cpus)\": the range is 0.01 to \(Int(online)) (the CPUs of this host)")
+                }
+                cpu.period = 100_000
+                cpu.quota = Int64(count * 100_000)
+            }
+            if let cpuShares {
+                guard let shares = UInt64(cpuShares), shares >= 2, shares <= 262_144 else {
+                    throw .invalidArgument("invalid --cpu-shares \"\(cpuShares)\": a number from 2 to 262144")
+                }
+                cpu.shares = shares
+            }
+            if let cpusetCpus {
+                let valid = !cpusetCpus.isEmpty && cpusetCpus.split(separator: ",").allSatisfy { part in
+                    let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
+                    return (1...2).contains(bounds.count) && bounds.allSatisfy { UInt32($0) != nil }
+                }
+                guard valid else { throw .invalidArgument("invalid --cpuset-cpus \"\(cpusetCpus)\": use a list such as 0-1 or 0,2") }
+                cpu.cpus = cpusetCpus
+            }
+            resources.cpu = cpu
+        }
+        if let pidsLimit {
+            guard let limit = Int64(pidsLimit), limit != 0, limit >= -1 else {
+                throw .invalidArgument("invalid --pids-limit \"\(pidsLimit)\": a positive number, or -1 for no limit")
+            }
+            resources.pids = .init(limit: limit == -1 ? Int64.max : limit)
+        }
+        return resources
+    }
+
     /// --security-opt: seccomp=unconfined|FILE and no-new-privileges[=true|false].
     /// Docker's older ":" separator is accepted too.
     static func parseSecurityOptions(_ options: [String]) throws(SwiftrunError) -> (seccomp: SeccompPolicy, noNewPrivileges: Bool) {

@@ -29,6 +29,15 @@ public struct RunOptions: Sendable {
     public var ulimits: [String] = []
     /// --init: a reaper as pid 1.
     public var initProcess = false
+    /// Resource limits, as Docker spells them: --memory 64m, --memory-swap,
+    /// --memory-reservation, --cpus 0.5, --cpu-shares, --cpuset-cpus, --pids-limit.
+    public var memory: String?
+    public var memorySwap: String?
+    public var memoryReservation: String?
+    public var cpus: String?
+    public var cpuShares: String?
+    public var cpusetCpus: String?
+    public var pidsLimit: String?
     /// --explain: narrate every isolation step on stderr.
     public var explain: Narrator.Format?
 

@@ -9,7 +9,7 @@ extension RuntimeSpec {
     /// `deviceCgroup` says whether the host can limit device access.
     init(image: ImageConfiguration, options: RunOptions, id: String, rootfs: String,
          imageFile: (String) -> [UInt8]? = { _ in nil },
-         deviceCgroup: Bool = DeviceCgroup.available,
+         deviceCgroup: Bool = CgroupMode.host.canFilterDevices,
          hostDevices: () -> [Device] = HostDevices.all,
          hostEnvironment: (String) -> String? = getenvString) throws(SwiftrunError) {
         let config = image.config
@@ -70,8 +70,8 @@ extension RuntimeSpec {
                 maskedPaths: options.privileged ? [] : ContainerDefaults.maskedPaths,
                 readonlyPaths: options.privileged ? [] : ContainerDefaults.readonlyPaths,
                 devices: (options.privileged ? hostDevices() : []) + requested.map(\.0),
-                resources: .init(devices: options.privileged
-                    ? [.init(allow: true, type: "a", access: "rwm")]
+                resources: try options.resources(devices: options.privileged
+                    ? DeviceFilter.allowAll
                     : ContainerDefaults.deviceRules + requested.map(\.1))),
             annotations: [
                 Annotation.seccomp: seccomp.description,

@@ -85,6 +85,29 @@ public struct RuntimeSpec: Codable, Sendable {
     public struct Resources: Codable, Sendable {
         /// The device cgroup's rules, in order; nil major or minor is "*".
         public var devices: [DeviceRule]
+        public var memory: Memory?
+        public var cpu: CPU?
+        public var pids: Pids?
+    }
+
+    /// Bytes. `swap` is memory plus swap, as Docker's --memory-swap; -1 is unlimited.
+    public struct Memory: Codable, Sendable, Equatable {
+        public var limit: Int64?
+        public var reservation: Int64?
+        public var swap: Int64?
+    }
+
+    public struct CPU: Codable, Sendable, Equatable {
+        public var shares: UInt64?
+        /// CFS quota and period in microseconds (--cpus 0.5: 50000 of 100000).
+        public var quota: Int64?
+        public var period: UInt64?
+        /// cpuset: "0-1", "0,2".
+        public var cpus: String?
+    }
+
+    public struct Pids: Codable, Sendable, Equatable {
+        public var limit: Int64
     }
 
     public struct DeviceRule: Codable, Sendable, Equatable {

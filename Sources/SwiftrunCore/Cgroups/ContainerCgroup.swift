@@ -1,0 +1,214 @@
+import Glibc
+
+/// A container's own cgroups: its resource limits, its device filter, and
+/// what its processes use. One directory per hierarchy, named by the
+/// container id under a shared `swiftrun` parent:
+///   - cgroup v2: <v2 mount>/swiftrun/<id>, limits and the BPF device filter;
+///   - cgroup v1 (hybrid or legacy, like this VM): <controller mount>/swiftrun/<id>
+///     for memory, pids, cpu, cpuacct (and cpuset when asked), with the
+///     equivalent v1 files; the device filter goes on the v2 directory where
+///     one is mounted, or into the v1 devices controller.
+struct ContainerCgroup {
+    let id: String
+    let mode: CgroupMode
+    /// Every directory made, the v2 one first if any.
+    private(set) var directories: [String] = []
+
+    static let parentName = "swiftrun"
+
+    /// Makes the cgroups and writes every limit. `narrate` hears each file
+    /// written with its value.
+    static func create(id: String, resources: RuntimeSpec.Resources, mode: CgroupMode = .host,
+                       narrate: (String, String) -> Void = { _, _ in }) throws(SwiftrunError) -> ContainerCgroup {
+        var cgroup = ContainerCgroup(id: id, mode: mode)
+        do {
+            try cgroup.make(resources, narrate: narrate)
+        } catch {
+            remove(id: id, mode: mode)
+            throw error
+        }
+        return cgroup
+    }
+
+    private mutating func make(_ resources: RuntimeSpec.Resources, narrate: (String, String) -> Void) throws(SwiftrunError) {
+        func write(_ dir: String, _ file: String, _ value: String) throws(SwiftrunError) {
+            try FileSystem.writeString(value, to: dir + "/" + file)
+            narrate(dir + "/" + file, value)
+        }
+        let restrictDevices = resources.devices != DeviceFilter.allowAll
+        if let unified = mode.unified {
+            if mode.isPureV2 {
+                try Self.enableControllers(in: unified, wanted: resources.cpu?.cpus != nil ? ["memory", "pids", "cpu", "cpuset"] : ["memory", "pids", "cpu"], narrate: narrate)
+            }
+            let dir = try makeDirectory(under: unified)
+            if mode.isPureV2 { try writeV2Limits(resources, dir: dir, write: write) }
+            if restrictDevices {
+                try DeviceFilter.attach(resources.devices, to: dir)
+                narrate(dir, "BPF_CGROUP_DEVICE program of \(resources.devices.count) rules attached")
+            }
+        }
+        guard !mode.isPureV2 else { return }
+        var controllers = ["memory", "pids", "cpu", "cpuacct"]
+        if resources.cpu?.cpus != nil { controllers.append("cpuset") }
+        if mode.unified == nil && restrictDevices { controllers.append("devices") }
+        var made: [String: String] = [:]
+        for controller in controllers {
+            guard let mount = mode.v1[controller] else { continue }
+            if let dir = made[mount] {
+                made[controller] = dir
+                continue
+            }
+            let dir = try makeDirectory(under: mount, cpuset: controller == "cpuset")
+            made[mount] = dir
+            made[controller] = dir
+        }
+        try writeV1Limits(resources, dirs: made, write: write)
+        if let devices = made["devices"] {
+            for (file, value) in try DeviceFilter.write(resources.devices, to: devices) { narrate(file, value) }
+        }
+    }
+
+    /// <mount>/swiftrun/<id>. The parent goes when its last container does
+    /// (remove), so another swiftrun may remove it between the mkdirs: retry.
+    private mutating func makeDirectory(under mount: String, cpuset: Bool = false) throws(SwiftrunError) -> String {
+        let parent = mount + "/" + Self.parentName
+        let dir = parent + "/" + id
+        while true {
+            try FileSystem.makeDirectory(parent)
+            // A v1 cpuset cgroup has no cpus or mems until given some.
+            if cpuset { try Self.inheritCpuset(from: mount, to: parent) }
+            if try Syscall.attempt("mkdir \(dir)", allowing: [ENOENT], { mkdir(dir, 0o755) }) != nil { break }
+        }
+        directories.append(dir)
+        if cpuset { try Self.inheritCpuset(from: parent, to: dir) }
+        return dir
+    }
+
+    private static func inheritCpuset(from source: String, to target: String) throws(SwiftrunError) {
+        for file in ["cpuset.cpus", "cpuset.mems"] {
+            let current = String(decoding: (try? FileSystem.readFile(target + "/" + file)) ?? [], as: UTF8.self)
+            guard current.trimmedWhitespace.isEmpty else { continue }
+            let value = String(decoding: try FileSystem.readFile(source + "/" + file), as: UTF8.self)
+            try FileSystem.writeString(value.trimmedWhitespace, to: target + "/" + file)
+        }
+    }
+
+    /// v2 controllers must be enabled in every ancestor's subtree_control.
+    private static func enableControllers(in root: String, wanted: [String], narrate: (String, String) -> Void) throws(SwiftrunError) {
+        let available = String(decoding: (try? FileSystem.readFile(root + "/cgroup.controllers")) ?? [], as: UTF8.self).split(separator: " ")
+            .map { String($0).trimmedWhitespace }
+        let enable = wanted.filter(available.contains).map { "+" + $0 }.joined(separator: " ")
+        guard !enable.isEmpty else { return }
+        try FileSystem.makeDirectory(root + "/" + parentName)
+        for dir in [root, root + "/" + parentName] {
+            try FileSystem.writeString(enable, to: dir + "/cgroup.subtree_control")
+            narrate(dir + "/cgroup.subtree_control", enable)
+        }
+    }
+
+    private func writeV2Limits(_ resources: RuntimeSpec.Resources, dir: String,
+                               write: (String, String, String) throws(SwiftrunError) -> Void) throws(SwiftrunError) {
+        if let memory = resources.memory {
+            if let limit = memory.limit { try write(dir, "memory.max", String(limit)) }
+            if let swap = memory.swap, let limit = memory.limit {
+                try write(dir, "memory.swap.max", swap < 0 ? "max" : String(max(0, swap - limit)))
+            }
+            if let reservation = memory.reservation { try write(dir, "memory.low", String(reservation)) }
+        }
+        if let cpu = resources.cpu {
+            if let quota = cpu.quota { try write(dir, "cpu.max", "\(quota) \(cpu.period ?? 100_000)") }
+            // Docker's mapping of shares (2..262144) onto weight (1..10000).
+            if let shares = cpu.shares { try write(dir, "cpu.weight", String(1 + (max(2, shares) - 2) * 9999 / 262_142)) }
+            if let cpus = cpu.cpus { try write(dir, "cpuset.cpus", cpus) }
+        }
+        if let pids = resources.pids { try write(dir, "pids.max", Self.pidsValue(pids)) }
+    }
+
+    private func writeV1Limits(_ resources: RuntimeSpec.Resources, dirs: [String: String],
+                               write: (String, String, String) throws(SwiftrunError) -> Void) throws(SwiftrunError) {
+        if let memory = resources.memory, let dir = dirs["memory"] {
+            if let limit = memory.limit { try write(dir, "memory.limit_in_bytes", String(limit)) }
+            if let swap = memory.swap, FileSystem.exists(dir + "/memory.memsw.limit_in_bytes") {
+                try write(dir, "memory.memsw.limit_in_bytes", String(swap))
+            }
+            if let reservation = memory.reservation { try write(dir, "memory.soft_limit_in_bytes", String(reservation)) }
+        }
+        if let cpu = resources.cpu {
+            if let dir = dirs["cpu"] {
+                if let quota = cpu.quota {
+                    try write(dir, "cpu.cfs_period_us", String(cpu.period ?? 100_000))
+                    try write(dir, "cpu.cfs_quota_us", String(quota))
+                }
+                if let shares = cpu.shares { try write(dir, "cpu.shares", String(shares)) }
+            }
+            if let cpus = cpu.cpus, let dir = dirs["cpuset"] { try write(dir, "cpuset.cpus", cpus) }
+        }
+        if let pids = resources.pids, let dir = dirs["pids"] { try write(dir, "pids.max", Self.pidsValue(pids)) }
+    }
+
+    private static func pidsValue(_ pids: RuntimeSpec.Pids) -> String {
+        pids.limit == Int64.max ? "max" : String(pids.limit)
+    }
+
+    /// Puts `pid` in every one of the container's cgroups.
+    func add(_ pid: pid_t, narrate: (String, String) -> Void = { _, _ in }) throws(SwiftrunError) {
+        for dir in directories {
+            try FileSystem.writeString(String(pid), to: dir + "/cgroup.procs")
+            narrate(dir + "/cgroup.procs", String(pid))
+        }
+    }
+
+    /// Whether the kernel's OOM killer killed a process of the container
+    /// (the oom_kill count in memory.events, or v1's memory.oom_control).
+    static func oomKilled(id: String, mode: CgroupMode = .host) -> Bool {
+        let file = mode.isPureV2 ? mode.unified.map { $0 + "/\(parentName)/\(id)/memory.events" }
+            : mode.v1["memory"].map { $0 + "/\(parentName)/\(id)/memory.oom_control" }
+        guard let file, let text = try? FileSystem.readFile(file) else { return false }
+        return String(decoding: text, as: UTF8.self).split(separator: "\n").contains {
+            $0.hasPrefix("oom_kill ") && $0.split(separator: " ").last.flatMap { Int($0) } ?? 0 > 0
+        }
+    }
+
+    /// Every directory an id may have, on this host.
+    static func directories(id: String, mode: CgroupMode) -> [String] {
+        var mounts = Set(mode.v1.values)
+        if let unified = mode.unified { mounts.insert(unified) }
+        return mounts.sorted().map { $0 + "/\(parentName)/\(id)" }
+    }
+
+    /// Kills whatever is left in the container's cgroups (cgroup.kill on v2,
+    /// SIGKILL to each pid on v1), then removes them depth-first, sub-cgroups
+    /// the container made included, retrying while the kernel still tears
+    /// the processes down (EBUSY). The shared parents go once empty.
+    static func remove(id: String, mode: CgroupMode = .host) {
+        for dir in directories(id: id, mode: mode) where FileSystem.exists(dir) {
+            removeTree(dir)
+            rmdir(String(dir[..<dir.lastIndex(of: "/")!]))
+        }
+    }
+
+    private static func removeTree(_ dir: String) {
+        for name in (try? FileSystem.listDirectory(dir)) ?? [] {
+            var info = stat()
+            if lstat(dir + "/" + name, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR { removeTree(dir + "/" + name) }
+        }
+        if FileSystem.exists(dir + "/cgroup.kill") {
+            try? FileSystem.writeString("1", to: dir + "/cgroup.kill")
+        } else {
+            let procs = String(decoding: (try? FileSystem.readFile(dir + "/cgroup.procs")) ?? [], as: UTF8.self)
+            procs.split(separator: "\n").compactMap { pid_t($0) }.forEach { kill($0, SIGKILL) }
+        }
+        for _ in 0..<1000 {
+            if rmdir(dir) == 0 || errno == ENOENT { return }
+            guard errno == EBUSY else { return }
+            var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+            nanosleep(&pause, nil)
+        }
+    }
+}
+
+extension String {
+    var trimmedWhitespace: String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}
