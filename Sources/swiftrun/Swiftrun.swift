@@ -9,7 +9,7 @@ struct Swiftrun: ParsableCommand {
         abstract: "A small, fast Linux container runtime.",
         discussion: "Global option (before the command): --root DIR, the store (default \(StoreLayout.defaultRoot), or $SWIFTRUN_ROOT).",
         subcommands: [
-            RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self,
+            RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self, StatsCommand.self,
             ImagesCommand.self, ImageCommand.self, RmiCommand.self, TagCommand.self, HistoryCommand.self,
             ImportCommand.self, LoadCommand.self, SaveCommand.self, InspectCommand.self, InfoCommand.self,
         ]

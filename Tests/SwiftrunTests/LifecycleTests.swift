@@ -67,10 +67,11 @@ import Testing
 
     @Test func killedSwiftrunWithoutRmLeavesAnExitedContainer() throws {
         let sandbox = try Sandbox()
-        try killSwiftrunMidRun(sandbox, ["--name", "survivor", "busybox", "sh", "-c", "echo ready; exec sleep 1000"])
+        let id = try killSwiftrunMidRun(sandbox, ["--name", "survivor", "--memory", "64m", "--pids-limit", "30", "busybox", "sh", "-c", "echo ready; exec sleep 1000"])
         let listed = sandbox.run(["ps", "-a"])
         #expect(listed.stdout.contains("Exited (137)"), "ps -a: \(listed.stdout)")
         #expect(sandbox.run(["rm", "survivor"]).code == 0)
+        #expect(!Sandbox.cgroupExists(id))
     }
 
     @Test func aNameLeftByACrashedCreateIsTakenOver() throws {

@@ -1,0 +1,31 @@
+/// What a container's processes use, read from its cgroups: `swiftrun stats`.
+public struct ContainerStats: Sendable {
+    public var memoryUsage: Int64
+    /// nil when unlimited.
+    public var memoryLimit: Int64?
+    /// Nanoseconds of CPU time used.
+    public var cpuNanoseconds: Int64
+    public var pids: Int64
+
+    public static func read(id: String, mode: CgroupMode = .host) -> ContainerStats? {
+        func number(_ path: String?) -> Int64? {
+            guard let path, let bytes = try? FileSystem.readFile(path) else { return nil }
+            return Int64(String(decoding: bytes, as: UTF8.self).trimmedWhitespace)
+        }
+        let directory = { (mount: String?) in mount.map { $0 + "/\(ContainerCgroup.parentName)/\(id)" } }
+        if mode.isPureV2 {
+            guard let dir = directory(mode.unified), FileSystem.exists(dir) else { return nil }
+            let cpuStat = String(decoding: (try? FileSystem.readFile(dir + "/cpu.stat")) ?? [], as: UTF8.self)
+            let usage = cpuStat.split(separator: "\n").first { $0.hasPrefix("usage_usec ") }.flatMap { Int64($0.split(separator: " ")[1]) } ?? 0
+            return ContainerStats(memoryUsage: number(dir + "/memory.current") ?? 0, memoryLimit: number(dir + "/memory.max"),
+                                  cpuNanoseconds: usage * 1000, pids: number(dir + "/pids.current") ?? 0)
+        }
+        guard let memory = directory(mode.v1["memory"]), FileSystem.exists(memory) else { return nil }
+        let limit = number(memory + "/memory.limit_in_bytes")
+        return ContainerStats(
+            memoryUsage: number(memory + "/memory.usage_in_bytes") ?? 0,
+            memoryLimit: limit.flatMap { $0 >= Int64.max / 2 ? nil : $0 },  // v1 says "unlimited" with a huge number
+            cpuNanoseconds: number(directory(mode.v1["cpuacct"]).map { $0 + "/cpuacct.usage" }) ?? 0,
+            pids: number(directory(mode.v1["pids"]).map { $0 + "/pids.current" }) ?? 0)
+    }
+}
