@@ -1,7 +1,8 @@
 # swiftrun: a small, fast Linux container runtime.
 #
 #   make demo    set up everything on a fresh Debian machine and run a first container
-#   make test    set up everything and run the whole test suite (as root)
+#   make test    set up everything and run the whole test suite (as root) on this host
+#   make vm-test boot Debian's kernel in QEMU with cgroup_no_v1=all and run the cgroup tests there
 #   make bench   start-up latency beside crun, runc and the bare namespace floor
 #
 # Every target installs the Debian packages it needs first.
@@ -17,8 +18,9 @@ DEBUG_BIN     = .build/debug/swiftrun
 BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev busybox-static
 TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman
 BENCH_PACKAGES = crun runc podman umoci hyperfine
+VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio
 
-.PHONY: all deps test-deps bench-deps build samples demo test bench install clean
+.PHONY: all deps test-deps bench-deps vm-deps build samples demo test host-test vm-test bench install clean
 
 all: build
 
@@ -40,6 +42,9 @@ test-deps: deps
 bench-deps: deps
 	$(call apt_install,$(BENCH_PACKAGES))
 
+vm-deps: deps
+	$(call apt_install,$(VM_PACKAGES))
+
 build: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
@@ -58,10 +63,20 @@ $(PROBE_IMAGE): $(SAMPLE) Tests/probe/probe.c Tests/probe/build.sh
 demo: build samples
 	@./scripts/demo.sh $(RELEASE_BIN) $(SAMPLE)
 
-test: test-deps samples $(PROBE_IMAGE)
+# The whole suite on this host (cgroup v1 or v2, whichever it has).
+# `make vm-test` runs the cgroup v2 path in a VM; it is not part of `test`
+# yet: in the guest the test bundle's Foundation.Process cannot create its
+# CFSocket wake-up pair and the suite stalls (see scripts/vm-test.sh).
+test: host-test
+
+host-test: test-deps samples $(PROBE_IMAGE)
 	$(SWIFT) build --build-tests
 	SWIFTRUN_BIN=$(CURDIR)/$(DEBUG_BIN) SWIFTRUN_SAMPLE=$(CURDIR)/$(SAMPLE) SWIFTRUN_PROBE_IMAGE=$(CURDIR)/$(PROBE_IMAGE) \
 		$(SWIFT) test --skip-build --parallel
+
+vm-test: test-deps vm-deps samples $(PROBE_IMAGE)
+	$(SWIFT) build --build-tests
+	./scripts/vm-test.sh
 
 bench: bench-deps build samples
 	@./scripts/bench.sh $(RELEASE_BIN) $(SAMPLE)

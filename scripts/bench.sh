@@ -10,6 +10,8 @@ work=$(mktemp -d /tmp/swiftrun-bench-XXXXXX)
 cleanup() {
     # podman leaves its storage mounted; unmount what lies under $work, deepest first.
     awk -v w="$work" '$5 ~ "^" w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount "$m"; done
+    # and its (empty) cgroup parents.
+    for dir in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent; do rmdir "$dir/conmon" "$dir" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -41,6 +43,7 @@ set -- \
     -n swiftrun "$bin --root $work/store run --rm busybox /bin/true" \
     -n swiftrun-privileged "$bin --root $work/store run --rm --privileged busybox /bin/true" \
     -n swiftrun-explain "sh -c '$bin --root $work/store run --rm --explain=json busybox /bin/true 2>/dev/null'" \
+    -n swiftrun-limits "$bin --root $work/store run --rm --memory 256m --pids-limit 200 --cpus 1 busybox /bin/true" \
     -n runc "runc --root $work/runc run -b $work/bundle bench-runc" \
     -n floor "unshare -m -u -i -n -p -f chroot $work/bundle/rootfs /bin/true"
 
@@ -82,10 +85,12 @@ import json, sys
 results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 crun = results["crun"]["median"]
 print(f"{'runtime':<20} {'median':>9} {'mean':>9} {'stddev':>8} {'vs crun':>8}")
-for name in ["swiftrun", "swiftrun-privileged", "swiftrun-explain", "crun", "runc", "podman", "floor"]:
+for name in ["swiftrun", "swiftrun-privileged", "swiftrun-explain", "swiftrun-limits", "crun", "runc", "podman", "floor"]:
     if name in results:
         r = results[name]
         print(f"{name:<20} {r['median']*1000:8.2f}ms {r['mean']*1000:8.2f}ms {r['stddev']*1000:7.2f}ms {r['median']/crun:7.2f}x")
 hardening = (results["swiftrun"]["median"] - results["swiftrun-privileged"]["median"]) * 1000
 print(f"hardening costs {hardening:.2f} ms at the median (default walls vs --privileged)")
+limits = (results["swiftrun-limits"]["median"] - results["swiftrun"]["median"]) * 1000
+print(f"--memory --pids-limit --cpus cost {limits:.2f} ms at the median (every container has its cgroups; these only write limits)")
 PY

@@ -1,0 +1,78 @@
+#!/bin/sh
+# make vm-test: prove the pure cgroup v2 path. Boots Debian's own kernel in
+# QEMU with cgroup_no_v1=all, shares the host's / read-only (virtio-9p) under
+# a tmpfs overlay, switches root into it and runs swiftrun's integration
+# tests there with the binaries this host built. Exits non-zero if the
+# guest does not report that they passed.
+#
+# Known to stall today: the guest boots (cgroup.controllers lists cpuset cpu
+# io memory hugetlb pids rdma misc), but the test bundle logs "Could not
+# create wakeup socket pair for CFSocket" and waits forever, even with a
+# raised fd limit; VM_TIMEOUT bounds the wait.
+#
+#   VM_ACCEL=tcg|kvm (default tcg: nested KVM here cannot run Debian's kernel)
+#   VM_TESTS=<swift test --filter pattern>
+set -eu
+repo=$(cd "$(dirname "$0")/.." && pwd)
+accel=${VM_ACCEL:-tcg}
+filter=${VM_TESTS:-ResourceLimitTests|DeviceCgroupTests|ExplainTests|IsolationTests|LifecycleTests}
+kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n 1)
+version=${kernel#/boot/vmlinuz-}
+modules=/lib/modules/$version
+
+work=$(mktemp -d /tmp/swiftrun-vm-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+initramfs=$work/initramfs
+mkdir -p "$initramfs/bin" "$initramfs/proc" "$initramfs/sys" "$initramfs/dev" "$initramfs/host" \
+         "$initramfs/upper" "$initramfs/newroot" "$initramfs/modules"
+cp /bin/busybox "$initramfs/bin/busybox"
+for applet in sh mount mkdir insmod switch_root poweroff echo cat sleep; do ln -s busybox "$initramfs/bin/$applet"; done
+
+# Modules in dependency order, from modules.dep.
+loaded=""
+add_module() {
+    for dep in $(grep -E "(^|/)$1\.ko:" "$modules/modules.dep" | cut -d: -f2); do
+        add_module "$(basename "$dep" .ko)"
+    done
+    case " $loaded " in *" $1 "*) return ;; esac
+    loaded="$loaded $1"
+    cp "$modules/$(grep -E "(^|/)$1\.ko:" "$modules/modules.dep" | cut -d: -f1)" "$initramfs/modules/$1.ko"
+}
+for module in overlay virtio_pci 9pnet 9pnet_virtio netfs fscache 9p; do add_module "$module"; done
+
+cat > "$initramfs/init" <<INIT
+#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for module in $loaded; do insmod /modules/\$module.ko; done
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro host0 /host
+mount -t tmpfs -o size=3g upper /upper
+mkdir -p /upper/data /upper/work
+mount -t overlay overlay -o lowerdir=/host,upperdir=/upper/data,workdir=/upper/work /newroot
+# pivot_root refuses the initramfs as the old root: switch_root moves to the overlay instead.
+exec switch_root /newroot /bin/sh -c '
+    mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+    mount -t cgroup2 cgroup2 /sys/fs/cgroup; mount -t tmpfs tmp /tmp; mount -t tmpfs run /run
+    export PATH=/opt/swift/usr/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+    ulimit -n 65536  # the tests spawn many processes with pipes; the default 1024 runs out
+    cd $repo
+    echo "swiftrun-vm: cgroup controllers: \$(cat /sys/fs/cgroup/cgroup.controllers)"
+    # The test bundle runs directly: swift test would try to resolve packages, and the guest has no network.
+    SWIFTRUN_BIN=$repo/.build/debug/swiftrun SWIFTRUN_SAMPLE=$repo/rootfs-samples/out/busybox.tar \
+        SWIFTRUN_PROBE_IMAGE=$repo/rootfs-samples/out/probe.tar \
+        $repo/.build/debug/swiftrunPackageTests.xctest --testing-library swift-testing --filter "$filter" 2>&1
+    echo "swiftrun-vm: tests exited \$?"
+    poweroff -f'
+INIT
+chmod +x "$initramfs/init"
+(cd "$initramfs" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$work/initramfs.cpio.gz"
+
+log=$work/console.log
+timeout "${VM_TIMEOUT:-1500}" qemu-system-x86_64 -accel "$accel",thread=multi -m 4096 -smp 2 -nographic -no-reboot \
+    -kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
+    -append "console=ttyS0 cgroup_no_v1=all panic=-1 quiet" \
+    -virtfs local,path=/,mount_tag=host0,security_model=passthrough,id=host0,readonly=on,multidevs=remap > "$log" 2>&1 || true
+grep -E "swiftrun-vm|✘|Test run" "$log" || { grep -v "^\[ *[0-9.]*\]  " "$log" | tail -n 40; exit 1; }
+[ -z "${VM_VERBOSE:-}" ] || cat "$log"
+grep -q "swiftrun-vm: tests exited 0" "$log"
