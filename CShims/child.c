@@ -266,6 +266,12 @@ pid_t sr_spawn_container(const sr_child_spec *spec) {
     memset(&args, 0, sizeof args);
     args.flags = spec->clone_flags;
     args.exit_signal = SIGCHLD;
+    // Born in its cgroup: no migration afterwards, which on a busy host
+    // waits for an RCU grace period (clone3(2), CLONE_INTO_CGROUP).
+    if (spec->cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)spec->cgroup_fd;
+    }
     long pid = syscall(SYS_clone3, &args, sizeof args);
     if (pid < 0) return -errno;
     if (pid == 0) run_child(spec);

@@ -111,6 +111,7 @@ typedef struct {
 // counted.
 typedef struct {
     uint64_t clone_flags;        // SR_CLONE_NEW* for each namespace in the spec
+    int cgroup_fd;               // a cgroup v2 dir to start in (CLONE_INTO_CGROUP), or -1
     int unshare_cgroup;          // unshare the cgroup ns after the parent placed us
     const char *rootfs;          // host path of the (empty) merged dir
     const char *overlay_options; // "lowerdir=...,upperdir=...,workdir=..."

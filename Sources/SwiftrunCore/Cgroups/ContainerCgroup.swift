@@ -5,9 +5,9 @@ import Glibc
 /// container id under a shared `swiftrun` parent:
 ///   - cgroup v2: <v2 mount>/swiftrun/<id>, limits and the BPF device filter;
 ///   - cgroup v1 (hybrid or legacy, like this VM): <controller mount>/swiftrun/<id>
-///     for memory, pids, cpu, cpuacct (and cpuset when asked), with the
-///     equivalent v1 files; the device filter goes on the v2 directory where
-///     one is mounted, or into the v1 devices controller.
+///     for each controller a limit asks for (memory, pids, cpu and cpuacct,
+///     cpuset), with the equivalent v1 files; the device filter goes on the
+///     v2 directory where one is mounted, or into the v1 devices controller.
 struct ContainerCgroup {
     let id: String
     let mode: CgroupMode
@@ -48,7 +48,13 @@ struct ContainerCgroup {
             }
         }
         guard !mode.isPureV2 else { return }
-        var controllers = ["memory", "pids", "cpu", "cpuacct"]
+        // Each v1 hierarchy costs a task migration, and a migration waits for
+        // an RCU grace period (cgroup_threadgroup_rwsem): about 1 ms each on
+        // this host. So a v1 hierarchy is joined only for a limit it holds.
+        var controllers: [String] = []
+        if resources.memory != nil { controllers.append("memory") }
+        if resources.pids != nil { controllers.append("pids") }
+        if resources.cpu?.quota != nil || resources.cpu?.shares != nil { controllers += ["cpu", "cpuacct"] }
         if resources.cpu?.cpus != nil { controllers.append("cpuset") }
         if mode.unified == nil && restrictDevices { controllers.append("devices") }
         var made: [String: String] = [:]
@@ -150,9 +156,15 @@ struct ContainerCgroup {
         pids.limit == Int64.max ? "max" : String(pids.limit)
     }
 
-    /// Puts `pid` in every one of the container's cgroups.
-    func add(_ pid: pid_t, narrate: (String, String) -> Void = { _, _ in }) throws(SwiftrunError) {
-        for dir in directories {
+    /// The cgroup v2 directory, where clone3 can start the child directly.
+    var unifiedDirectory: String? {
+        guard let unified = mode.unified else { return nil }
+        return directories.first { $0.hasPrefix(unified + "/") }
+    }
+
+    /// Puts `pid` in the container's cgroups, but the one it was born in.
+    func add(_ pid: pid_t, bornIn: String? = nil, narrate: (String, String) -> Void = { _, _ in }) throws(SwiftrunError) {
+        for dir in directories where dir != bornIn {
             try FileSystem.writeString(String(pid), to: dir + "/cgroup.procs")
             narrate(dir + "/cgroup.procs", String(pid))
         }

@@ -20,12 +20,18 @@ public struct ContainerStats: Sendable {
             return ContainerStats(memoryUsage: number(dir + "/memory.current") ?? 0, memoryLimit: number(dir + "/memory.max"),
                                   cpuNanoseconds: usage * 1000, pids: number(dir + "/pids.current") ?? 0)
         }
-        guard let memory = directory(mode.v1["memory"]), FileSystem.exists(memory) else { return nil }
-        let limit = number(memory + "/memory.limit_in_bytes")
+        // v1: a container joins only the hierarchies its limits need, so
+        // what is not there is read elsewhere or shown as zero; its
+        // processes are counted in any cgroup it is in.
+        let memory = directory(mode.v1["memory"]).flatMap { FileSystem.exists($0) ? $0 : nil }
+        let any = ([memory, directory(mode.unified)] + mode.v1.values.map(directory)).compactMap { $0 }.first(where: FileSystem.exists)
+        guard let any else { return nil }
+        let limit = memory.flatMap { number($0 + "/memory.limit_in_bytes") }
+        let processes = String(decoding: (try? FileSystem.readFile(any + "/cgroup.procs")) ?? [], as: UTF8.self).split(separator: "\n").count
         return ContainerStats(
-            memoryUsage: number(memory + "/memory.usage_in_bytes") ?? 0,
+            memoryUsage: memory.flatMap { number($0 + "/memory.usage_in_bytes") } ?? 0,
             memoryLimit: limit.flatMap { $0 >= Int64.max / 2 ? nil : $0 },  // v1 says "unlimited" with a huge number
             cpuNanoseconds: number(directory(mode.v1["cpuacct"]).map { $0 + "/cpuacct.usage" }) ?? 0,
-            pids: number(directory(mode.v1["pids"]).map { $0 + "/pids.current" }) ?? 0)
+            pids: number(directory(mode.v1["pids"]).map { $0 + "/pids.current" }) ?? Int64(processes))
     }
 }

@@ -49,11 +49,14 @@ public struct ContainerRunner {
             let cgroup = try ContainerCgroup.create(id: id, resources: spec.linux.resources) { file, value in
                 narrator?.parent("cgroup", "\(file) = \(value)", why: "limits and the device filter, set before the child runs", manual: "cgroups(7)")
             }
+            let unifiedFD = cgroup.unifiedDirectory.map { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } ?? -1
+            defer { if unifiedFD >= 0 { close(unifiedFD) } }
+            child.startIn(cgroup: unifiedFD)
             let process = try ContainerProcess.start(
                 child,
                 placing: { (pid) throws(SwiftrunError) in
                     narrator?.cloned(pid: pid, flags: child.cloneFlagNames)
-                    try cgroup.add(pid) { file, value in
+                    try cgroup.add(pid, bornIn: child.raw.cgroup_fd >= 0 ? cgroup.unifiedDirectory : nil) { file, value in
                         narrator?.parent("cgroup", "\(file) = \(value)", why: "the child starts inside its cgroups", manual: "cgroups(7)")
                     }
                 },

@@ -48,6 +48,12 @@ final class ChildSpec {
         }
     }
 
+    /// clone3 will start the child in this cgroup v2 directory (an fd the
+    /// caller keeps open until the spawn), or not in one: -1.
+    func startIn(cgroup fd: Int32) {
+        raw.cgroup_fd = fd
+    }
+
     func setPipes(syncRead: Int32, syncWrite: Int32, reportWrite: Int32) {
         raw.sync_fd = syncRead
         raw.sync_write_fd = syncWrite
@@ -59,6 +65,7 @@ final class ChildSpec {
         // it in its cgroups (unshare), so it is rooted there, not here.
         let unshareCgroup = spec.linux.namespaces.contains { $0.type == "cgroup" }
         raw.clone_flags = Self.cloneFlags(spec.linux.namespaces.filter { $0.type != "cgroup" })
+        raw.cgroup_fd = -1
         raw.unshare_cgroup = unshareCgroup ? 1 : 0
         raw.rootfs = own(spec.root.path)
         raw.overlay_options = own(overlayOptions)
@@ -175,7 +182,8 @@ final class ChildSpec {
                                         (SR_CLONE_NEWUTS, "CLONE_NEWUTS"), (SR_CLONE_NEWIPC, "CLONE_NEWIPC"),
                                         (SR_CLONE_NEWUSER, "CLONE_NEWUSER"), (SR_CLONE_NEWPID, "CLONE_NEWPID"),
                                         (SR_CLONE_NEWNET, "CLONE_NEWNET")]
-        return names.filter { raw.clone_flags & UInt64($0.0) != 0 }.map(\.1).joined(separator: "|")
+        let flags = names.filter { raw.clone_flags & UInt64($0.0) != 0 }.map(\.1)
+        return (flags + (raw.cgroup_fd >= 0 ? ["CLONE_INTO_CGROUP"] : [])).joined(separator: "|")
     }
 
     static func cloneFlags(_ namespaces: [RuntimeSpec.Namespace]) -> UInt64 {

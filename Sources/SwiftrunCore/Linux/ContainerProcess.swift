@@ -29,7 +29,12 @@ struct ContainerProcess {
         }
         child.setPipes(syncRead: sync.read, syncWrite: sync.write, reportWrite: report.write)
         SignalForwarder.block()
-        let pid = withUnsafePointer(to: child.raw) { sr_spawn_container($0) }
+        var pid = withUnsafePointer(to: child.raw) { sr_spawn_container($0) }
+        if (pid == -EINVAL || pid == -ENOSYS) && child.raw.cgroup_fd >= 0 {
+            // A kernel before 5.7 has no CLONE_INTO_CGROUP: `placing` joins instead.
+            child.startIn(cgroup: -1)
+            pid = withUnsafePointer(to: child.raw) { sr_spawn_container($0) }
+        }
         close(sync.read)
         close(report.write)
         defer { close(report.read) }
