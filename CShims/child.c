@@ -208,33 +208,16 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
     // outside the root; getcwd(3) fails for such a directory
     // (CVE-2024-21626), so we check it rather than trust chdir.
     if (sethostname(spec->hostname, strlen(spec->hostname)) < 0) sr_fail(spec, SR_STEP_HOSTNAME, -1);
-    if (spec->narrate) {
-        sr_text t = {.length = 0};
-        sr_text_add(&t, "sethostname(");
-        sr_text_quoted(&t, spec->hostname);
-        sr_text_add(&t, ")");
-        sr_narrate(spec, SR_STEP_HOSTNAME, -1, &t);
-    }
+    sr_narrate_quoted(spec, SR_STEP_HOSTNAME, "sethostname(", spec->hostname, ")");
     if (bring_loopback_up() < 0) sr_fail(spec, SR_STEP_LOOPBACK, -1);
     sr_narrate_call(spec, SR_STEP_LOOPBACK, "ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP)");
     sr_set_rlimits(spec);
     if (make_and_enter_dir(spec->cwd) < 0) sr_fail(spec, SR_STEP_CHDIR, -1);
-    if (spec->narrate) {
-        sr_text t = {.length = 0};
-        sr_text_add(&t, "chdir(");
-        sr_text_quoted(&t, spec->cwd);
-        sr_text_add(&t, ")");
-        sr_narrate(spec, SR_STEP_CHDIR, -1, &t);
-    }
+    sr_narrate_quoted(spec, SR_STEP_CHDIR, "chdir(", spec->cwd, ")");
     char cwd[SR_PATH_MAX];
     if (getcwd(cwd, sizeof cwd) == NULL || cwd[0] != '/') sr_fail(spec, SR_STEP_GETCWD, -1);
-    if (spec->narrate) {
-        sr_text t = {.length = 0};
-        sr_text_add(&t, "getcwd() = ");
-        sr_text_quoted(&t, cwd);
-        sr_narrate(spec, SR_STEP_GETCWD, -1, &t);
-        narrate_identity(spec);
-    }
+    sr_narrate_quoted(spec, SR_STEP_GETCWD, "getcwd() = ", cwd, "");
+    if (spec->narrate) narrate_identity(spec);
 
     // 29-34: the walls on the process itself. Without no_new_privs the
     // filter goes in now, while CAP_SYS_ADMIN is still held; with it, as

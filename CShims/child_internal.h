@@ -23,6 +23,8 @@ void sr_text_mount_flags(sr_text *t, unsigned long flags);
 void sr_narrate(const sr_child_spec *spec, sr_step step, int detail, const sr_text *t);
 // The same for a call with no arguments to show: a constant string.
 void sr_narrate_call(const sr_child_spec *spec, sr_step step, const char *call);
+// The same for a call with one string argument: BEFORE "ARGUMENT" AFTER.
+void sr_narrate_quoted(const sr_child_spec *spec, sr_step step, const char *before, const char *argument, const char *after);
 
 // child_mounts.c
 void sr_fd_path(char buf[32], int fd);

@@ -33,6 +33,15 @@ void sr_narrate_call(const sr_child_spec *spec, sr_step step, const char *call) 
     if (spec->narrate) send(spec, step, 0, -1, call, strlen(call));
 }
 
+void sr_narrate_quoted(const sr_child_spec *spec, sr_step step, const char *before, const char *argument, const char *after) {
+    if (!spec->narrate) return;
+    sr_text t = {.length = 0};
+    sr_text_add(&t, before);
+    sr_text_quoted(&t, argument);
+    sr_text_add(&t, after);
+    sr_narrate(spec, step, -1, &t);
+}
+
 void sr_text_add(sr_text *t, const char *s) {
     size_t n = strlen(s);
     if (n > sizeof t->text - t->length) n = sizeof t->text - t->length;
