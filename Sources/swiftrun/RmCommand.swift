@@ -17,20 +17,14 @@ struct RmCommand: StoreCommand {
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let store = ContainerStore(layout: layout)
         let images = ImageStore(layout: layout)
-        var failed = false
-        for key in containers {
-            do {
+        return forEachArgument(containers) { (key) throws(SwiftrunError) in
+            do throws(SwiftrunError) {
                 try store.remove(key, force: force)
                 print(key)
             } catch .containerNotFound(let name) where (try? images.image(name)) != nil {
                 // A popular cheat sheet says `rm` deletes images.
-                printError("swiftrun: no such container: \(name); \(name) is an image: remove it with `swiftrun rmi \(name)`")
-                failed = true
-            } catch {
-                printError("swiftrun: \(error)")
-                failed = true
+                throw .invalidArgument("no such container: \(name); \(name) is an image: remove it with `swiftrun rmi \(name)`")
             }
         }
-        return failed ? 1 : 0
     }
 }

@@ -17,22 +17,16 @@ struct RmiCommand: StoreCommand {
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let store = ImageStore(layout: layout)
         let containers = try ContainerStore(layout: layout).all()
-        var failed = false
         var deleted = Set<String>()
-        // `rmi -f $(swiftrun images -aq)` names an image once per tag:
-        // each is removed once, and later mentions of it are done already.
-        for name in images where !deleted.contains(where: { $0.hasPrefix(name) }) {
-            do {
-                for removal in try store.remove(name, force: force, containers: containers) {
-                    print(removal)
-                    if case let .deleted(id) = removal { deleted.insert(id.hex) }
-                }
-            } catch {
-                printError("swiftrun: \(error)")
-                failed = true
+        return forEachArgument(images) { (name) throws(SwiftrunError) in
+            // `rmi -f $(swiftrun images -aq)` names an image once per tag:
+            // each is removed once, and later mentions of it are done already.
+            guard !deleted.contains(where: { $0.hasPrefix(name) }) else { return }
+            for removal in try store.remove(name, force: force, containers: containers) {
+                print(removal)
+                if case let .deleted(id) = removal { deleted.insert(id.hex) }
             }
         }
-        return failed ? 1 : 0
     }
 }
 

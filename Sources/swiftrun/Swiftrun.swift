@@ -28,3 +28,18 @@ protocol StoreCommand: ParsableCommand {
 extension StoreCommand {
     func exitCode(for error: SwiftrunError) -> Int32 { 1 }
 }
+
+/// Runs `body` for each argument, as `docker rm` and `rmi` do: a failure is
+/// one line on stderr and the rest still run; the exit code is 1 if any failed.
+func forEachArgument(_ arguments: [String], _ body: (String) throws(SwiftrunError) -> Void) -> Int32 {
+    var failed = false
+    for argument in arguments {
+        do {
+            try body(argument)
+        } catch {
+            printError("swiftrun: \(error)")
+            failed = true
+        }
+    }
+    return failed ? 1 : 0
+}

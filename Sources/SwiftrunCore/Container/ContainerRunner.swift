@@ -102,9 +102,8 @@ public struct ContainerRunner {
             do {
                 try containers.create(state)
                 return
-            } catch .nameInUse(let name) where !chosen {
+            } catch .nameInUse where !chosen {
                 state.name = ContainerName.random() + "_" + String(UInt16.random(in: 0...UInt16.max))
-                _ = name
             }
         }
     }

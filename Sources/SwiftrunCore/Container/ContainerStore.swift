@@ -57,13 +57,13 @@ public struct ContainerStore: Sendable {
     /// The container has ended: remove its cgroup, then remove it (--rm) or
     /// record its exit code.
     func finish(_ state: ContainerState, exitCode: Int32) throws(SwiftrunError) {
-        // Read before the cgroup goes: it holds the OOM killer's count.
-        let oomKilled = ContainerCgroup.oomKilled(id: state.id)
-        ContainerCgroup.remove(id: state.id)
         if state.autoRemove {
             try remove(state)
             return
         }
+        // Read before the cgroup goes: it holds the OOM killer's count.
+        let oomKilled = ContainerCgroup.oomKilled(id: state.id)
+        ContainerCgroup.remove(id: state.id)
         var exited = state
         exited.status = .exited
         exited.exitCode = exitCode

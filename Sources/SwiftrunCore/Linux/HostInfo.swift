@@ -17,17 +17,25 @@ public struct HostInfo: Sendable {
     public var zlib: String
 
     public static func current() -> HostInfo {
-        var name = utsname()
-        uname(&name)
-        let release = withUnsafePointer(to: &name.release) {
-            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-        }
-        let seccomp = seccomp_version().pointee
-        return HostInfo(
-            kernel: release,
-            libseccomp: "\(seccomp.major).\(seccomp.minor).\(seccomp.micro)",
+        HostInfo(
+            kernel: kernelRelease(),
+            libseccomp: libseccompVersion(),
             capabilityCount: Int(cap_max_bits()),
             openssl: String(cString: OpenSSL_version(Int32(OPENSSL_VERSION))),
             zlib: String(cString: zlibVersion()))
+    }
+
+    /// uname -r: "6.1.0-18-amd64".
+    static func kernelRelease() -> String {
+        var name = utsname()
+        uname(&name)
+        return withUnsafePointer(to: &name.release) {
+            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+        }
+    }
+
+    static func libseccompVersion() -> String {
+        let version = seccomp_version().pointee
+        return "\(version.major).\(version.minor).\(version.micro)"
     }
 }

@@ -61,8 +61,9 @@ public enum Capabilities {
         let addAll = adding.contains { $0.uppercased() == "ALL" }
         let dropAll = dropping.contains { $0.uppercased() == "ALL" }
         var set = addAll ? all() : dropAll ? [] : dockerDefault
-        let grantable = Set(all())
-        for name in adding where name.uppercased() != "ALL" {
+        let named = adding.filter { $0.uppercased() != "ALL" }
+        let grantable = named.isEmpty ? [] : Set(all())
+        for name in named {
             let canonical = try canonicalName(name)
             guard grantable.contains(canonical) else {
                 throw .invalidArgument("cannot add \(canonical): swiftrun itself does not hold it on this host")

@@ -35,14 +35,14 @@ public enum SeccompPolicy: Equatable, Sendable {
             source = path
             profileBytes = try FileSystem.readFile(path)
         }
-        let host = HostInfo.current()
-        let key = Digest.of(profileBytes + Array("\0\(capabilities.sorted())\0\(host.kernel)\0\(host.libseccomp)".utf8))
+        let kernel = HostInfo.kernelRelease()
+        let key = Digest.of(profileBytes + Array("\0\(capabilities.sorted())\0\(kernel)\0\(HostInfo.libseccompVersion())".utf8))
         let cached = layout.seccompCache + "/" + key.hex + ".bpf"
         if let bpf = try? FileSystem.readFile(cached), bpf.count % 8 == 0, !bpf.isEmpty {
             return bpf
         }
         let profile = try JSON.decode(SeccompProfile.self, from: profileBytes, path: source)
-        let compiler = SeccompCompiler(capabilities: Set(capabilities), kernel: Self.kernelVersion(host.kernel))
+        let compiler = SeccompCompiler(capabilities: Set(capabilities), kernel: Self.kernelVersion(kernel))
         let bpf = try compiler.compile(profile, source: source)
         try FileSystem.makeDirectory(layout.seccompCache, mode: 0o700)
         try FileSystem.writeAtomically(bpf, to: cached, durable: false)
@@ -58,7 +58,7 @@ public enum SeccompPolicy: Equatable, Sendable {
         case let .file(path): bytes = try FileSystem.readFile(path)
         }
         let profile = try JSON.decode(SeccompProfile.self, from: bytes, path: description)
-        let compiler = SeccompCompiler(capabilities: Set(capabilities), kernel: Self.kernelVersion(HostInfo.current().kernel))
+        let compiler = SeccompCompiler(capabilities: Set(capabilities), kernel: Self.kernelVersion(HostInfo.kernelRelease()))
         let errno = profile.defaultErrnoRet.map { " (errno \($0))" } ?? ""
         return "\(description) profile: \(compiler.allowedSyscalls(profile).count) syscalls allowed, all others \(profile.defaultAction)\(errno)"
     }

@@ -61,12 +61,8 @@ public struct ImageStore: Sendable {
     /// Finds an image by NAME[:TAG], or by a prefix of its ID as Docker does.
     public func image(_ text: String) throws(SwiftrunError) -> Image {
         let entries = try index()
-        if let reference = try? ImageReference(parsing: text) {
-            // Keys are normalised names; a store written before that was so
-            // may hold "busybox:latest", which normalises to the same.
-            let key = entries[reference.description] != nil ? reference.description
-                : entries.keys.first { (try? ImageReference(parsing: $0))?.description == reference.description }
-            if let key, let digest = entries[key] { return try load(manifest: digest) }
+        if let reference = try? ImageReference(parsing: text), let digest = entries[reference.description] {
+            return try load(manifest: digest)
         }
         let idPrefix = text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text
         if idPrefix.count >= 4, idPrefix.allSatisfy(\.isHexDigit) {
