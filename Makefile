@@ -1,8 +1,8 @@
 # swiftrun: a small, fast Linux container runtime.
 #
 #   make demo    set up everything on a fresh Debian machine and run a first container
-#   make test    set up everything and run the whole test suite (as root) on this host
-#   make vm-test boot Debian's kernel in QEMU with cgroup_no_v1=all and run the cgroup tests there
+#   make test    set up everything and run the whole test suite (as root) on this host and in a VM
+#   make vm-test boot Debian's kernel in QEMU with cgroup_no_v1=all and run the suite there
 #   make bench   start-up latency beside crun, runc and the bare namespace floor
 #
 # Every target installs the Debian packages it needs first.
@@ -18,7 +18,7 @@ DEBUG_BIN     = .build/debug/swiftrun
 BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev busybox-static
 TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman
 BENCH_PACKAGES = crun runc podman umoci hyperfine
-VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio
+VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod
 
 .PHONY: all deps test-deps bench-deps vm-deps build samples demo test host-test vm-test bench install clean
 
@@ -64,10 +64,9 @@ demo: build samples
 	@./scripts/demo.sh $(RELEASE_BIN) $(SAMPLE)
 
 # The whole suite on this host (cgroup v1 or v2, whichever it has).
-# `make vm-test` runs the cgroup v2 path in a VM; it is not part of `test`
-# yet: in the guest the test bundle's Foundation.Process cannot create its
-# CFSocket wake-up pair and the suite stalls (see scripts/vm-test.sh).
-test: host-test
+# The suite runs twice: here, on this host's cgroups, and in a VM booted
+# with cgroup_no_v1=all, where every limit takes the pure v2 path.
+test: host-test vm-test
 
 host-test: test-deps samples $(PROBE_IMAGE)
 	$(SWIFT) build --build-tests
