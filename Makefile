@@ -15,8 +15,8 @@ RELEASE_BIN   = .build/release/swiftrun
 DEBUG_BIN     = .build/debug/swiftrun
 
 # Build and run needs; test needs; bench needs.
-BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev busybox-static
-TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman
+BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libcurl4-openssl-dev busybox-static
+TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman docker-registry apache2-utils openssl
 BENCH_PACKAGES = crun runc podman umoci hyperfine
 VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod
 

@@ -54,3 +54,7 @@ int sr_is_cgroup2(const char *path) {
     struct statfs info;
     return statfs(path, &info) == 0 && info.f_type == CGROUP2_SUPER_MAGIC;
 }
+
+int sr_set_pipe_size(int fd, int size) {
+    return fcntl(fd, F_SETPIPE_SZ, size);
+}

@@ -192,6 +192,8 @@ int sr_open_in_root(int rootfd, const char *path, int flags);
 // (wrappers.c). O_PATH's value is checked against <fcntl.h> there.
 enum { SR_O_PATH = 010000000 };
 int sr_pipe_cloexec(int fds[2]);
+// F_SETPIPE_SZ: a larger pipe buffer; returns the size granted or -1.
+int sr_set_pipe_size(int fd, int size);
 int sr_fsetxattr(int fd, const char *name, const void *value, size_t size);
 // setxattr on the directory DIRFD itself (through /proc/self/fd, as O_PATH fds allow).
 int sr_fsetxattr_at(int dirfd, const char *name, const void *value, size_t size);

@@ -15,6 +15,8 @@ public enum SwiftrunError: Error, CustomStringConvertible, Equatable {
     case nameInUse(String)
     case invalidArgument(String)
     case badArchive(_ file: String, reason: String)
+    /// Talking to a registry failed: what was asked and what went wrong.
+    case registry(String)
     case notRoot
 
     public var description: String {
@@ -39,6 +41,8 @@ public enum SwiftrunError: Error, CustomStringConvertible, Equatable {
             return message
         case let .badArchive(file, reason):
             return "\(file): \(reason)"
+        case let .registry(message):
+            return message
         case .notRoot:
             return "swiftrun must run as root (it creates namespaces and mounts)"
         }

@@ -14,7 +14,7 @@ struct CommitCommand: StoreCommand {
     var reference: String?
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        let target = try reference.map { (text) throws(SwiftrunError) in try ImageReference(parsing: text) }
+        let target = try reference.map { (text) throws(SwiftrunError) in try ImageReference(parsing: text).requiringTag() }
         let image = try ContainerCommitter(layout: layout).commit(container, as: target, message: message)
         print(image.id)
         return 0

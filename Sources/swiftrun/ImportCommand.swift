@@ -12,7 +12,7 @@ struct ImportCommand: StoreCommand {
     var reference: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        let reference = try ImageReference(parsing: reference)
+        let reference = try ImageReference(parsing: reference).requiringTag()
         let image = try ImageImporter(store: ImageStore(layout: layout)).importTarball(file, as: reference)
         print(image.id)
         return 0

@@ -40,7 +40,7 @@ struct TagCommand: StoreCommand {
     var target: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        try ImageStore(layout: layout).tag(source, as: try ImageReference(parsing: target))
+        try ImageStore(layout: layout).tag(source, as: try ImageReference(parsing: target).requiringTag())
         return 0
     }
 }

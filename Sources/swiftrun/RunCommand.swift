@@ -88,7 +88,12 @@ struct RunCommand: StoreCommand {
     @Option(help: "Narrate every isolation step on stderr: --explain, or --explain=json.")
     var explain: Narrator.Format?
 
-    @Argument(help: "The image: NAME[:TAG] or an image ID.")
+    @Option(help: "When to pull the image: missing (default), always or never.")
+    var pull: PullPolicy = .missing
+
+    @OptionGroup var registry: RegistryFlags
+
+    @Argument(help: "The image: NAME[:TAG][@DIGEST] or an image ID.")
     var image: String
 
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (default: the image's).")
@@ -125,7 +130,21 @@ struct RunCommand: StoreCommand {
         options.cpuShares = cpuShares
         options.cpusetCpus = cpusetCpus
         options.pidsLimit = pidsLimit
-        return try ContainerRunner(layout: layout).run(options)
+        let runner = ContainerRunner(layout: layout)
+        if pull == .always { try pullImage(layout) }
+        do {
+            return try runner.run(options)
+        } catch .imageNotFound where pull == .missing && (try? ImageReference(parsing: image)) != nil {
+            printError("Unable to find image '\(image)' locally")
+            try pullImage(layout)
+            return try runner.run(options)
+        }
+    }
+
+    /// As docker run does, the pull's progress goes to stderr: stdout is the container's.
+    private func pullImage(_ layout: StoreLayout) throws(SwiftrunError) {
+        let progress = PullProgress(style: PullProgress.style(for: 2, quiet: false), fd: 2)
+        _ = try registry.puller(layout: layout, progress: progress).pull(try ImageReference(parsing: image))
     }
 
     func exitCode(for error: SwiftrunError) -> Int32 { error.runExitCode }
@@ -136,6 +155,7 @@ struct RunCommand: StoreCommand {
         "--name", "-e", "--env", "-w", "--workdir", "-h", "--hostname", "--entrypoint", "-u", "--user",
         "--cap-add", "--cap-drop", "--security-opt", "--tmpfs", "-v", "--volume", "--device", "--ulimit",
         "-m", "--memory", "--memory-swap", "--memory-reservation", "--cpus", "-c", "--cpu-shares", "--cpuset-cpus", "--pids-limit",
+        "--pull", "--platform", "--tls-verify", "--cert-dir",
     ]
 
     /// Rewrites a bare `--explain` before the image to `--explain=text`.
@@ -151,4 +171,9 @@ struct RunCommand: StoreCommand {
         }
         return result
     }
+}
+
+/// run's --pull, as Docker spells it.
+enum PullPolicy: String, ExpressibleByArgument, CaseIterable {
+    case missing, always, never
 }

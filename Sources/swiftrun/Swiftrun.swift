@@ -11,7 +11,8 @@ struct Swiftrun: ParsableCommand {
         subcommands: [
             RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self, StatsCommand.self,
             ImagesCommand.self, ImageCommand.self, RmiCommand.self, TagCommand.self, HistoryCommand.self,
-            ImportCommand.self, LoadCommand.self, SaveCommand.self, InspectCommand.self, InfoCommand.self,
+            ImportCommand.self, LoadCommand.self, SaveCommand.self, PullCommand.self, LoginCommand.self, LogoutCommand.self,
+            InspectCommand.self, InfoCommand.self,
         ]
     )
 }

@@ -19,7 +19,7 @@ public struct ContainerCommitter {
         }
         let base = try images.load(manifest: manifest)
         let layout = images.layout
-        let tarPath = "\(layout.temp)/\(String(UInt64.random(in: .min ... .max), radix: 16)).commit.tar"
+        let tarPath = layout.newTempPath("commit.tar")
         let tarFD = try Syscall.check("create \(tarPath)") { open(tarPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
         defer {
             close(tarFD)

@@ -14,6 +14,7 @@ public struct ImageImporter {
     @discardableResult
     public func importTarball(_ path: String, as reference: ImageReference) throws(SwiftrunError) -> Image {
         try store.layout.prepare()
+        store.layout.sweepTemp()
         let input = try Syscall.check("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(input) }
         let layer = try store.stageLayer(fd: input, name: path, expectedDigest: nil, expectedDiffID: nil)

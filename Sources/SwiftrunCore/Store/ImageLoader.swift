@@ -23,6 +23,7 @@ public struct ImageLoader {
     /// Loads from `path`, or from stdin when it is nil.
     public func load(_ path: String?) throws(SwiftrunError) -> [Loaded] {
         try layout.prepare()
+        layout.sweepTemp()
         let name = path ?? "stdin"
         var isDirectory = false
         if let path {
@@ -32,7 +33,7 @@ public struct ImageLoader {
         }
         if isDirectory { return try loadLayout(at: path!, name: name) }
 
-        let unpacked = "\(layout.temp)/\(String(UInt64.random(in: .min ... .max), radix: 16)).archive"
+        let unpacked = layout.newTempPath("archive")
         try Syscall.check("mkdir \(unpacked)") { mkdir(unpacked, 0o700) }
         defer { try? FileSystem.removeTree(unpacked) }
         let input = try path.map { (path) throws(SwiftrunError) in try Syscall.check("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) } } ?? 0

@@ -20,9 +20,8 @@ extension ImageStore {
     /// hashed, decompressed, hashed again, unpacked. `expected` digests,
     /// when known, must match, or nothing is kept.
     func stageLayer(fd: Int32, name: String, expectedDigest: Digest?, expectedDiffID: Digest?) throws(SwiftrunError) -> StagedLayer {
-        let token = String(UInt64.random(in: .min ... .max), radix: 16)
         var staged = StagedLayer(descriptor: .init(mediaType: "", digest: Digest(hex: ""), size: 0), diffID: Digest(hex: ""),
-                                 blobTemp: "\(layout.temp)/\(token).blob", layerTemp: "\(layout.temp)/\(token).layer")
+                                 blobTemp: layout.newTempPath("blob"), layerTemp: layout.newTempPath("layer"))
         do throws(SwiftrunError) {
             let blobFD = try Syscall.check("create \(staged.blobTemp!)") { open(staged.blobTemp!, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
             defer { close(blobFD) }
@@ -49,16 +48,23 @@ extension ImageStore {
     }
 
     /// Under the lock: moves staged blobs and layers into place, stores the
-    /// config and a manifest, and points each tag at it.
-    func publish(layers: [StagedLayer], config: [UInt8], tags: [ImageReference], untaggedName: Bool) throws(SwiftrunError) -> Image {
+    /// config and a manifest, and points each tag at it. A pulled image
+    /// keeps the registry's manifest byte for byte, so its digest stays the
+    /// one the registry and the user know; other images get one written here.
+    func publish(layers: [StagedLayer], config: [UInt8], tags: [ImageReference], untaggedName: Bool,
+                 manifest original: (bytes: [UInt8], mediaType: String)? = nil) throws(SwiftrunError) -> Image {
         try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) -> Image in
             for layer in layers {
                 if let blobTemp = layer.blobTemp { try publish(blobTemp, at: layout.blob(layer.descriptor.digest)) }
                 if let layerTemp = layer.layerTemp { try publish(layerTemp, at: layout.layer(layer.diffID)) }
             }
             let configDescriptor = try putBlob(config, mediaType: MediaType.config)
-            let manifest = ImageManifest(config: configDescriptor, layers: layers.map(\.descriptor))
-            let manifestDescriptor = try putJSON(manifest, mediaType: MediaType.manifest)
+            let manifestDescriptor: Descriptor
+            if let original {
+                manifestDescriptor = try putBlob(original.bytes, mediaType: original.mediaType)
+            } else {
+                manifestDescriptor = try putJSON(ImageManifest(config: configDescriptor, layers: layers.map(\.descriptor)), mediaType: MediaType.manifest)
+            }
             for tag in tags {
                 try self.tag(tag, manifest: manifestDescriptor.digest)
             }
