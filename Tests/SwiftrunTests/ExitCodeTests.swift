@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (["run", "--rm", "no-such-image", "true"], "swiftrun: image not found: no-such-image"),
+        (["run", "--rm", "--pull=never", "no-such-image", "true"], "swiftrun: image not found: no-such-image"),
         (["run", "--bogus-flag", "busybox", "true"], "swiftrun: Unknown option '--bogus-flag'"),
         (["run", "--rm", "-w", "relative/dir", "busybox", "true"], "swiftrun: the working directory 'relative/dir' is invalid"),
         (["run", "--rm", "--name", "../escape", "busybox", "true"], "swiftrun: invalid container name"),

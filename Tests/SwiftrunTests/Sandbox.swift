@@ -50,9 +50,8 @@ final class Sandbox {
 
     /// Runs `swiftrun --root ROOT ARGS...` to completion.
     @discardableResult
-    func run(_ arguments: [String], stdin: String? = nil) -> CommandResult {
-        let process = start(arguments, stdin: stdin)
-        return process.finish()
+    func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) -> CommandResult {
+        start(arguments, stdin: stdin, environment: environment).finish()
     }
 
     /// Runs with `stdin` as the command's standard input (a terminal, say).
@@ -60,8 +59,8 @@ final class Sandbox {
         RunningCommand(arguments: ["--root", root] + arguments, stdin: stdin).finish()
     }
 
-    func start(_ arguments: [String], stdin: String? = nil, keepStdinOpen: Bool = false) -> RunningCommand {
-        RunningCommand(arguments: ["--root", root] + arguments, stdin: stdin, keepStdinOpen: keepStdinOpen)
+    func start(_ arguments: [String], stdin: String? = nil, keepStdinOpen: Bool = false, environment: [String: String] = [:]) -> RunningCommand {
+        RunningCommand(arguments: ["--root", root] + arguments, stdin: stdin, keepStdinOpen: keepStdinOpen, environment: environment)
     }
 
     /// Every path in the store with its type, mode and content, to prove a
@@ -121,9 +120,9 @@ final class RunningCommand {
 
     /// With `stdin` nil and `keepStdinOpen`, the test writes to the
     /// command's stdin later (writeToStdin).
-    init(arguments: [String], stdin: String?, keepStdinOpen: Bool = false) {
+    init(arguments: [String], stdin: String?, keepStdinOpen: Bool = false, environment: [String: String] = [:]) {
         let input = Pipe()
-        launch(arguments, stdin: input)
+        launch(arguments, stdin: input, environment: environment)
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         if !keepStdinOpen { try? input.fileHandleForWriting.close() }
     }
@@ -132,9 +131,12 @@ final class RunningCommand {
         launch(arguments, stdin: stdin)
     }
 
-    private func launch(_ arguments: [String], stdin: Any) {
+    private func launch(_ arguments: [String], stdin: Any, environment: [String: String] = [:]) {
         process.executableURL = URL(fileURLWithPath: Sandbox.binary)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         process.standardInput = stdin

@@ -28,6 +28,17 @@ final class FileSource: ByteSource {
         if let copyFD { try FileSystem.writeAll(copyFD, bytes, path: "blob copy of \(path)") }
         return n
     }
+
+    /// Reads what is left and returns the digest of the whole stream; nil
+    /// if it cannot be read to the end.
+    func digestToEnd() -> Digest? {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            guard let n = try? read(into: buffer) else { return nil }
+            if n == 0 { return hasher.finalize() }
+        }
+    }
 }
 
 /// Hashes what it passes through: the uncompressed layer's diffID.

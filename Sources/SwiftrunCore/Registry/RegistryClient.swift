@@ -52,9 +52,13 @@ public final class RegistryClient: Sendable {
 
     /// Docker allows plain HTTP only to loopback (localhost, 127.0.0.0/8, ::1).
     var isInsecure: Bool {
-        let host = apiHost.hasPrefix("[") ? String(apiHost.prefix { $0 != "]" }.dropFirst())
-                                          : String(apiHost.prefix { $0 != ":" })
+        let host = Self.hostName(apiHost)
         return host == "localhost" || host.hasPrefix("127.") || host == "::1"
+    }
+
+    /// "127.0.0.1:5000" -> "127.0.0.1", "[::1]:5000" -> "::1".
+    static func hostName(_ authority: String) -> String {
+        authority.hasPrefix("[") ? String(authority.prefix { $0 != "]" }.dropFirst()) : String(authority.prefix { $0 != ":" })
     }
 
     var tls: TLSPolicy { TLSPolicy(verify: options.tlsVerify, caFile: options.caFile) }
@@ -179,8 +183,9 @@ public final class RegistryClient: Sendable {
         }
         var request = HTTPRequest(url: realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&"))
         if let credentials {
-            let realmHost = realm.split(separator: "/", maxSplits: 3).dropFirst().first.map(String.init)
-            guard realm.hasPrefix("https://") || (isInsecure && realmHost == apiHost) else {
+            // The registry's own host, on any port: its token service beside it.
+            let realmHost = realm.split(separator: "/", maxSplits: 3).dropFirst().first.map { Self.hostName(String($0)) }
+            guard realm.hasPrefix("https://") || (isInsecure && realmHost == Self.hostName(apiHost)) else {
                 throw SwiftrunError.registry("\(registry): refusing to send credentials to the plain-http token realm \(realm)")
             }
             request.headers.append("Authorization: Basic " + credentials.basic)

@@ -27,7 +27,17 @@ extension ImageStore {
             defer { close(blobFD) }
             try Syscall.check("mkdir \(staged.layerTemp!)") { mkdir(staged.layerTemp!, 0o755) }
             let file = FileSource(fd: fd, path: name, copyTo: blobFD)
-            let result = try LayerUnpacker.unpack(file, into: staged.layerTemp!, name: name)
+            let result: LayerUnpacker.Result
+            do throws(SwiftrunError) {
+                result = try LayerUnpacker.unpack(file, into: staged.layerTemp!, name: name)
+            } catch {
+                // A corrupt blob usually breaks gzip or tar before its end;
+                // hashing the rest names the real cause when the digest is known.
+                if let expectedDigest, let actual = file.digestToEnd(), actual != expectedDigest {
+                    throw .badArchive(name, reason: "digest mismatch: expected \(expectedDigest), got \(actual)")
+                }
+                throw error
+            }
             staged.descriptor = Descriptor(mediaType: result.compression.layerMediaType, digest: file.hasher.finalize(), size: file.hasher.count)
             staged.diffID = result.diffID
             if let expectedDigest, expectedDigest != staged.descriptor.digest {
