@@ -17,7 +17,7 @@ DEBUG_BIN     = .build/debug/swiftrun
 # Build and run needs; test needs; bench needs.
 BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libcurl4-openssl-dev busybox-static
 TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman docker-registry apache2-utils openssl
-BENCH_PACKAGES = crun runc podman umoci hyperfine
+BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine
 VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod
 
 .PHONY: all deps test-deps bench-deps vm-deps build samples demo test host-test vm-test bench install clean
@@ -80,6 +80,7 @@ vm-test: test-deps vm-deps samples $(PROBE_IMAGE)
 bench: bench-deps build samples
 	@./scripts/bench.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-unpack.sh $(RELEASE_BIN)
+	@./scripts/bench-pull.sh $(RELEASE_BIN) $(SAMPLE)
 
 install: build
 	install -m 755 $(RELEASE_BIN) /usr/local/bin/swiftrun
