@@ -39,6 +39,14 @@ int sr_open_in_root(int rootfd, const char *path, int flags) {
     return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
 }
 
+int sr_open_in_root_nofollow(int rootfd, const char *path, int flags) {
+    struct open_how how = {
+        .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
 int sr_mount_in_root(const sr_child_spec *spec, sr_step step, int dirfd, const char *name,
                      const char *source, const char *fstype, unsigned long flags, const char *data) {
     if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST) sr_fail(spec, step, -1);

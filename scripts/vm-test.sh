@@ -59,7 +59,10 @@ exec switch_root /newroot /bin/sh -c '
     # The host'"'"'s /lib/modules is the guest'"'"'s too: loop for the device tests, ext4
     # for /tmp, where the tests keep their stores (tmpfs lacks user.* xattrs on 6.1).
     modprobe loop; modprobe ext4; modprobe virtio_blk
+    # The checkout may itself live under /tmp: keep it in view across the new /tmp.
+    mkdir -p /run/repo; mount --bind $repo /run/repo
     mount -t ext4 /dev/vda /tmp
+    mkdir -p $repo; mount --bind /run/repo $repo
     ip link set lo up  # Foundation.Process wakes its run loop through a loopback socket pair
     export PATH=/opt/swift/usr/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
     ulimit -n 65536  # the tests spawn many processes with pipes; the default 1024 runs out

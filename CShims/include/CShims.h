@@ -187,6 +187,9 @@ static inline int sr_wtermsig(int status) { return WTERMSIG(status); }
 // if ROOTFD were "/", so no symlink or ".." leads out of it. O_CLOEXEC is
 // added. Used by the child and by the parent alike.
 int sr_open_in_root(int rootfd, const char *path, int flags);
+// The same, refusing every symlink on the way (RESOLVE_NO_SYMLINKS): for
+// reading a build context, where a link is copied, never followed.
+int sr_open_in_root_nofollow(int rootfd, const char *path, int flags);
 
 // Declarations Swift's Glibc module hides behind _GNU_SOURCE or leaves out
 // (wrappers.c). O_PATH's value is checked against <fcntl.h> there.

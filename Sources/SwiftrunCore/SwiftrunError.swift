@@ -17,6 +17,8 @@ public enum SwiftrunError: Error, CustomStringConvertible, Equatable {
     case badArchive(_ file: String, reason: String)
     /// Talking to a registry failed: what was asked and what went wrong.
     case registry(String)
+    /// A build's RUN step exited non-zero; the build exits with its code.
+    case commandFailed(String, code: Int32)
     case notRoot
 
     public var description: String {
@@ -42,6 +44,8 @@ public enum SwiftrunError: Error, CustomStringConvertible, Equatable {
         case let .badArchive(file, reason):
             return "\(file): \(reason)"
         case let .registry(message):
+            return message
+        case let .commandFailed(message, _):
             return message
         case .notRoot:
             return "swiftrun must run as root (it creates namespaces and mounts)"

@@ -11,7 +11,7 @@ struct Swiftrun: ParsableCommand {
         subcommands: [
             RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self, StatsCommand.self,
             ImagesCommand.self, ImageCommand.self, RmiCommand.self, TagCommand.self, HistoryCommand.self,
-            ImportCommand.self, LoadCommand.self, SaveCommand.self, PullCommand.self, LoginCommand.self, LogoutCommand.self,
+            ImportCommand.self, LoadCommand.self, SaveCommand.self, PullCommand.self, BuildCommand.self, LoginCommand.self, LogoutCommand.self,
             InspectCommand.self, InfoCommand.self,
         ]
     )

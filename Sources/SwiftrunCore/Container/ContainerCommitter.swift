@@ -18,18 +18,7 @@ public struct ContainerCommitter {
             throw .invalidArgument("container \(key) does not record the manifest it was made from")
         }
         let base = try images.load(manifest: manifest)
-        let layout = images.layout
-        let tarPath = layout.newTempPath("commit.tar")
-        let tarFD = try Syscall.check("create \(tarPath)") { open(tarPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
-        defer {
-            close(tarFD)
-            unlink(tarPath)
-        }
-        let writer = TarWriter(fd: tarFD, name: tarPath)
-        try UpperDirArchiver(writer: writer).archive(containers.directories(state.id).upper)
-        _ = try writer.finish()
-        try Syscall.check("lseek \(tarPath)") { lseek(tarFD, 0, SEEK_SET) }
-        let layer = try images.stageLayer(fd: tarFD, name: "commit of \(state.name)", expectedDigest: nil, expectedDiffID: nil)
+        let layer = try stageChanges(of: state)
         defer { images.discard([layer]) }
 
         let config = try newConfig(base: base, diffID: layer.diffID, container: state, message: message)
@@ -37,6 +26,13 @@ public struct ContainerCommitter {
             StagedLayer(descriptor: $0.0, diffID: $0.1, blobTemp: nil, layerTemp: nil)
         }
         return try images.publish(layers: baseLayers + [layer], config: config, tags: reference.map { [$0] } ?? [], untaggedName: true)
+    }
+
+    /// The container's upper dir as a layer staged in tmp/, not yet published.
+    func stageChanges(of state: ContainerState) throws(SwiftrunError) -> StagedLayer {
+        try images.stageLayer(name: "changes of \(state.name)") { (writer) throws(SwiftrunError) in
+            try UpperDirArchiver(writer: writer).archive(containers.directories(state.id).upper)
+        }
     }
 
     /// The base config with one more diffID and history entry. It is edited

@@ -24,7 +24,12 @@ public struct ContainerRunner {
     public func run(_ options: RunOptions) throws(SwiftrunError) -> Int32 {
         if let name = options.name { try ContainerName.validate(name) }
         try layout.prepare()
-        let image = try images.image(options.image)
+        return try run(options, image: try images.image(options.image))
+    }
+
+    /// The same with the image already in hand: build's RUN steps, whose
+    /// intermediate images have no name.
+    func run(_ options: RunOptions, image: Image) throws(SwiftrunError) -> Int32 {
         let narrator = options.explain.map(Narrator.init)
         let id = ContainerID.generate()
         let dirs = containers.directories(id)

@@ -57,6 +57,23 @@ extension ImageStore {
         return staged
     }
 
+    /// Stages a layer that `write` produces as a tar (a commit's changes,
+    /// a build's COPY), through a temp file: the layer goes through the same
+    /// unpacker, and the same checks, as any image's.
+    func stageLayer(name: String, write: (TarWriter) throws(SwiftrunError) -> Void) throws(SwiftrunError) -> StagedLayer {
+        let tarPath = layout.newTempPath("layer.tar")
+        let tarFD = try Syscall.check("create \(tarPath)") { open(tarPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
+        defer {
+            close(tarFD)
+            unlink(tarPath)
+        }
+        let writer = TarWriter(fd: tarFD, name: tarPath)
+        try write(writer)
+        _ = try writer.finish()
+        try Syscall.check("lseek \(tarPath)") { lseek(tarFD, 0, SEEK_SET) }
+        return try stageLayer(fd: tarFD, name: name, expectedDigest: nil, expectedDiffID: nil)
+    }
+
     /// Under the lock: moves staged blobs and layers into place, stores the
     /// config and a manifest, and points each tag at it. A pulled image
     /// keeps the registry's manifest byte for byte, so its digest stays the

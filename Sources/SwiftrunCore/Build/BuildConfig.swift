@@ -1,0 +1,77 @@
+/// The image config a build edits: kept as generic JSON, as commit does,
+/// so fields swiftrun does not model (Healthcheck, OnBuild, ...) survive
+/// from the base image. Each instruction that only changes the config is
+/// applied here; none of them makes a layer.
+struct BuildConfig {
+    var document: JSONValue
+
+    init(_ document: JSONValue) { self.document = document }
+
+    /// scratch: an empty linux config for this machine.
+    static func empty(platform: Platform) -> BuildConfig {
+        BuildConfig(.object([
+            "architecture": .string(platform.architecture), "os": .string(platform.os),
+            "config": .object(["Env": .array([.string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")])]),
+            "rootfs": .object(["type": .string("layers"), "diff_ids": .array([])]),
+        ]))
+    }
+
+    subscript(key: String) -> JSONValue? {
+        get { document["config"]?[key] }
+        set {
+            var config = document["config"] ?? .object([:])
+            config[key] = newValue
+            document["config"] = config
+        }
+    }
+
+    var environment: [String] {
+        if case let .array(values)? = self["Env"] { values.compactMap { if case let .string(text) = $0 { text } else { nil } } } else { [] }
+    }
+
+    /// The Env as variables for expansion.
+    var variables: [String: String] {
+        Dictionary(environment.compactMap { pair in pair.firstIndex(of: "=").map { (String(pair[..<$0]), String(pair[pair.index(after: $0)...])) } },
+                   uniquingKeysWith: { $1 })
+    }
+
+    mutating func setEnvironment(_ name: String, _ value: String) {
+        var pairs = environment.filter { !$0.hasPrefix(name + "=") }
+        pairs.append(name + "=" + value)
+        self["Env"] = .array(pairs.map(JSONValue.string))
+    }
+
+    /// `shell` ["/bin/sh", "-c"] unless SHELL changed it.
+    var shell: [String] {
+        if case let .array(values)? = self["Shell"] { values.compactMap { if case let .string(text) = $0 { text } else { nil } } } else { ["/bin/sh", "-c"] }
+    }
+
+    var workingDirectory: String {
+        if case let .string(path)? = self["WorkingDir"], !path.isEmpty { path } else { "/" }
+    }
+
+    mutating func addToObject(_ key: String, _ name: String, _ value: JSONValue) {
+        var object = self[key] ?? .object([:])
+        if case .null = object { object = .object([:]) }
+        object[name] = value
+        self[key] = object
+    }
+
+    mutating func appendLayer(_ diffID: Digest) {
+        var rootfs = document["rootfs"] ?? .object(["type": .string("layers")])
+        var ids: [JSONValue] = if case let .array(values)? = rootfs["diff_ids"] { values } else { [] }
+        ids.append(.string(diffID.description))
+        rootfs["diff_ids"] = .array(ids)
+        document["rootfs"] = rootfs
+    }
+
+    /// One history entry per instruction, as docker history shows them.
+    mutating func record(_ createdBy: String, emptyLayer: Bool) {
+        var history: [JSONValue] = if case let .array(entries)? = document["history"] { entries } else { [] }
+        var entry: [String: JSONValue] = ["created": .string(JSON.timestamp()), "created_by": .string(createdBy)]
+        if emptyLayer { entry["empty_layer"] = .bool(true) }
+        history.append(.object(entry))
+        document["history"] = .array(history)
+        document["created"] = .string(JSON.timestamp())
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Glibc
+import SwiftrunCore
+
+struct BuildCommand: StoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build", abstract: "Build an image from a Dockerfile: swiftrun build -t NAME[:TAG] CONTEXT.")
+
+    @Option(name: .shortAndLong, help: "Name the image NAME[:TAG] (repeatable).")
+    var tag: [String] = []
+
+    @Option(name: .shortAndLong, help: "The Dockerfile (default: CONTEXT/Dockerfile).")
+    var file: String?
+
+    @Option(name: .customLong("build-arg"), help: "Set a build argument: KEY=VALUE (repeatable).")
+    var buildArgs: [String] = []
+
+    @Option(help: "Build up to this stage and name it.")
+    var target: String?
+
+    @Flag(name: .customLong("no-cache"), help: "Run every step again.")
+    var noCache = false
+
+    @Flag(name: .shortAndLong, help: "Print only the image ID.")
+    var quiet = false
+
+    @Option(help: "When to pull FROM images: missing (default), always or never.")
+    var pull: PullPolicy = .missing
+
+    @OptionGroup var registry: RegistryFlags
+
+    @Argument(help: "The build context: the folder COPY and ADD read (and where the Dockerfile is looked for).")
+    var context: String
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        var options = BuildOptions(context: context)
+        options.dockerfile = file
+        options.tags = try tag.map { (text) throws(SwiftrunError) in try ImageReference(parsing: text).requiringTag() }
+        options.target = target
+        options.noCache = noCache
+        for argument in buildArgs {
+            guard let equals = argument.firstIndex(of: "=") else {
+                // Docker: a bare KEY takes its value from the environment.
+                if let value = getenv(argument) { options.buildArgs[argument] = String(cString: value) }
+                continue
+            }
+            options.buildArgs[String(argument[..<equals])] = String(argument[argument.index(after: equals)...])
+        }
+        if let platform = registry.platform { options.platform = try Platform(parsing: platform) }
+        let images = ImageStore(layout: layout)
+        let progress = PullProgress(style: PullProgress.style(for: 1, quiet: quiet), fd: 1)
+        let builder = ImageBuilder(layout: layout, output: { line in if !quiet { print(line) } }) { (reference) throws(SwiftrunError) -> Image in
+            if pull != .always, let image = try? images.image(reference.description) { return image }
+            guard pull != .never else { throw .imageNotFound(reference.familiar) }
+            return try registry.puller(layout: layout, progress: progress).pull(reference).image
+        }
+        let image = try builder.build(options)
+        if quiet { print(image.id) }
+        return 0
+    }
+
+    func exitCode(for error: SwiftrunError) -> Int32 {
+        if case let .commandFailed(_, code) = error { return code }
+        return 1
+    }
+}
