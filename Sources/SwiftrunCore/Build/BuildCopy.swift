@@ -116,7 +116,8 @@ struct BuildCopy {
                 }
             }
         }
-        // Parent directories keep the image's metadata where they exist; new ones are root's, 0755.
+        // Parent directories keep the image's metadata where they exist; new
+        // ones are 0755 and, as Docker and buildah make them, --chown's owner.
         for target in Array(items.keys) {
             var parent = target
             while let slash = parent.lastIndex(of: "/"), slash != parent.startIndex {
@@ -128,7 +129,7 @@ struct BuildCopy {
                     header.uid = Int(existing.st_uid)
                     header.gid = Int(existing.st_gid)
                     header.mtime = Int64(existing.st_mtim.tv_sec)
-                } else if parent == destination, let owner {
+                } else if let owner {
                     header.uid = owner.uid
                     header.gid = owner.gid
                 }

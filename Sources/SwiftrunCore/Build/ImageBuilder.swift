@@ -44,6 +44,7 @@ public final class ImageBuilder {
     }
 
     private var scratch: [String] = []
+    private var noCache = false
 
     deinit {
         for mount in mounts.reversed() { BuildCopy.unmount(mount) }
@@ -77,6 +78,7 @@ public final class ImageBuilder {
     public func build(_ options: BuildOptions) throws(SwiftrunError) -> Image {
         try layout.prepare()
         layout.sweepTemp()
+        noCache = options.noCache
         let (dockerfile, contextTree) = try BuildInputs.read(options)
         let instructions = dockerfile.instructions
         let total = Self.stepCount(instructions, target: options.target)
@@ -266,7 +268,7 @@ public final class ImageBuilder {
 
     /// A cached image for the stage's key, if the store still has all of it.
     private func useCache(_ stage: inout Stage) throws(SwiftrunError) -> Bool {
-        guard let image = cache.image(for: stage.key, in: images) else { return false }
+        guard !noCache, let image = cache.image(for: stage.key, in: images) else { return false }
         let configPath = layout.blob(image.manifest.config.digest)
         stage.config = BuildConfig(try JSON.decode(JSONValue.self, from: try FileSystem.readFile(configPath), path: configPath))
         stage.layers = Self.existing(image)

@@ -13,21 +13,32 @@ struct ShellWords {
         var words: [String] = []
         var current = ""
         var inWord = false
+        // A word that is only an unquoted expansion to "" is no word at all.
+        var quoted = false
+        func endWord() {
+            if inWord && (!current.isEmpty || quoted) { words.append(current) }
+            current = ""
+            inWord = false
+            quoted = false
+        }
         var characters = Substring(text)
         while let character = characters.popFirst() {
             switch character {
             case _ where character.isWhitespace:
-                if inWord { words.append(current); current = ""; inWord = false }
+                endWord()
             case "'":
                 inWord = true
+                quoted = true
                 guard let close = characters.firstIndex(of: "'") else { throw .invalidArgument("unterminated ' in: \(text)") }
                 current += characters[..<close]
                 characters = characters[characters.index(after: close)...]
             case "\"":
                 inWord = true
+                quoted = true
                 current += try doubleQuoted(&characters, text: text)
             case escape:
                 inWord = true
+                quoted = true
                 if let next = characters.popFirst() { current.append(next) }
             case "$":
                 inWord = true
@@ -37,7 +48,7 @@ struct ShellWords {
                 current.append(character)
             }
         }
-        if inWord { words.append(current) }
+        endWord()
         return words
     }
 
