@@ -81,6 +81,7 @@ bench: bench-deps build samples
 	@./scripts/bench.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-unpack.sh $(RELEASE_BIN)
 	@./scripts/bench-pull.sh $(RELEASE_BIN) $(SAMPLE)
+	@./scripts/bench-build.sh $(RELEASE_BIN) $(SAMPLE)
 
 install: build
 	install -m 755 $(RELEASE_BIN) /usr/local/bin/swiftrun
