@@ -31,3 +31,9 @@ else
     exit 1
 fi
 echo "outside: containers left behind by --rm: $("$bin" --root "$root" ps -a -q | wc -l)"
+
+web=$(dirname "$0")/../rootfs-samples/web
+say "Build an image from a Dockerfile: swiftrun build -t web rootfs-samples/web"
+"$bin" --root "$root" build -t web "$web"
+say "Run it: busybox httpd serves the page inside the container's own network namespace"
+"$bin" --root "$root" run --rm web sh -c 'httpd -p 8080 -h site; wget -qO- http://127.0.0.1:8080/'
