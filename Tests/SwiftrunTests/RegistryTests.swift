@@ -41,6 +41,17 @@ import Testing
         return layout
     }
 
+    /// A layer tar with one incompressible file, /big/random, from Python's tarfile.
+    func randomLayer(megabytes: Int) throws -> String {
+        let path = work + "/big.tar"
+        try tool(["python3", "-c", """
+            import io, os, sys, tarfile
+            t = tarfile.open(sys.argv[1], "w"); data = os.urandom(int(sys.argv[2]) << 20)
+            i = tarfile.TarInfo("big/random"); i.size = len(data); i.mode = 0o644; t.addfile(i, io.BytesIO(data)); t.close()
+            """, path, String(megabytes)])
+        return path
+    }
+
     /// The registry's digest for a pushed image, as skopeo reads it.
     func registryDigest(_ name: String) throws -> String {
         try tool(["skopeo", "inspect", "--tls-verify=false", "--format", "{{.Digest}}", "docker://\(registry.host)/\(name)"])
@@ -146,13 +157,7 @@ import Testing
     /// registry is killed, the pull resumes and fails; after a restart a
     /// second pull completes.
     @Test func aRegistryKilledMidPullLeavesNothingAndARerunCompletes() throws {
-        let big = work + "/big.tar"
-        try tool(["python3", "-c", """
-            import io, os, sys, tarfile
-            t = tarfile.open(sys.argv[1], "w"); data = os.urandom(48 << 20)
-            i = tarfile.TarInfo("big/random"); i.size = len(data); i.mode = 0o644; t.addfile(i, io.BytesIO(data)); t.close()
-            """, big])
-        try registry.push("oci:\(try layout(extraLayer: big)):v1", as: "test/big:v1")
+        try registry.push("oci:\(try layout(extraLayer: try randomLayer(megabytes: 48))):v1", as: "test/big:v1")
         let before = try sandbox.snapshot()
         let pull = sandbox.start(["pull", "\(registry.host)/test/big:v1"])
         while let line = pull.readLine(), !line.hasSuffix("Downloading") {}
@@ -171,13 +176,7 @@ import Testing
     }
 
     @Test func aBrokenDownloadResumesWithRange() throws {
-        let big = work + "/big.tar"
-        try tool(["python3", "-c", """
-            import io, os, sys, tarfile
-            t = tarfile.open(sys.argv[1], "w"); data = os.urandom(8 << 20)
-            i = tarfile.TarInfo("big/random"); i.size = len(data); i.mode = 0o644; t.addfile(i, io.BytesIO(data)); t.close()
-            """, big])
-        try registry.push("oci:\(try layout(extraLayer: big)):v1", as: "test/big:v1")
+        try registry.push("oci:\(try layout(extraLayer: try randomLayer(megabytes: 8))):v1", as: "test/big:v1")
         let proxy = try FixtureServer("flaky_proxy.py", [String(registry.port)])
         let pulled = sandbox.run(["pull", "127.0.0.1:\(proxy.port)/test/big:v1"])
         #expect(pulled.code == 0, "\(pulled.stderr)")

@@ -195,32 +195,18 @@ struct BuildCopy {
         return try SourceTree(root: directory)
     }
 
+    private var layerDirectories: [String] { stage.layers.map { builder.layout.layer($0.diffID) } }
+
     private func readImageFile(_ path: String) -> [UInt8]? {
-        for layer in stage.layers.reversed() {
-            let root = open(builder.layout.layer(layer.diffID), Int32(SR_O_PATH) | O_DIRECTORY | O_CLOEXEC)
-            guard root >= 0 else { continue }
-            defer { close(root) }
-            let fd = sr_open_in_root(root, path, O_RDONLY)
-            guard fd >= 0 else { continue }
-            defer { close(fd) }
-            return try? FileSystem.readAll(fd, path: path)
-        }
-        return nil
+        ImageStore.topmost(path, in: layerDirectories, flags: O_RDONLY) { try? FileSystem.readAll($0, path: path) }
     }
 
     /// The metadata of a path in the stage's image, from the topmost layer that has it.
     private func imageStat(_ path: String) -> stat? {
-        for layer in stage.layers.reversed() {
-            let root = open(builder.layout.layer(layer.diffID), Int32(SR_O_PATH) | O_DIRECTORY | O_CLOEXEC)
-            guard root >= 0 else { continue }
-            defer { close(root) }
-            let fd = sr_open_in_root(root, path, Int32(SR_O_PATH))
-            guard fd >= 0 else { continue }
-            defer { close(fd) }
+        ImageStore.topmost(path, in: layerDirectories, flags: Int32(SR_O_PATH)) { fd in
             var info = stat()
             return fstat(fd, &info) == 0 ? info : nil
         }
-        return nil
     }
 
     private func imageHasDirectory(_ path: String) -> Bool {
