@@ -107,6 +107,25 @@ import Testing
         #expect(sandbox.run(["ps", "-a", "-q"]).stdout.isEmpty, "no build container is left")
     }
 
+    @Test func addUnpacksALocalArchiveAndCopyTakesHeredocsAndChmod() throws {
+        try write("packed\n", to: "payload/inside.txt")
+        try tool(["tar", "-C", context + "/payload", "-czf", context + "/payload.tar.gz", "inside.txt"])
+        try write("""
+            FROM busybox
+            ENV WHO=heredoc
+            ADD payload.tar.gz /opt/
+            COPY --chmod=0750 <<EOF /usr/local/bin/hello
+            #!/bin/sh
+            echo "hello from a $WHO"
+            EOF
+            RUN hello > /greeting
+            """, to: "Dockerfile")
+        let built = build(["-t", "added"])
+        #expect(built.code == 0, "\(built.stderr)")
+        let seen = sandbox.run(["run", "--rm", "added", "sh", "-c", "cat /opt/inside.txt /greeting; stat -c %a /usr/local/bin/hello; ls /opt"])
+        #expect(seen.stdout == "packed\nhello from a heredoc\n750\ninside.txt\n", "\(seen.stdout) \(seen.stderr)")
+    }
+
     @Test func theDockerfileIsFoundWhereTheCheatSheetPutsItAndEscapesAreRefused() throws {
         try write("FROM busybox\nCMD [\"echo\", \"from docker/\"]\n", to: "docker/Dockerfile")
         let missing = build(["-t", "nothing"])

@@ -83,6 +83,7 @@ import Testing
         #expect(try words.words("'$NAME' \"$NAME two\" \\$NAME") == ["$NAME", "app two", "$NAME"])
         #expect(try words.words("A=$PATHS") == ["A=a b"], "an expanded value stays one word, as in ENV")
         #expect(try words.line("/srv/${NAME}") == "/srv/app")
+        #expect(try words.expandingVariables("echo \"$NAME\"  '\\$HOME'") == "echo \"app\"  '$HOME'", "a heredoc body keeps its quotes")
     }
 
     @Test func ignoreRulesAndGlobsMatchDockersPatterns() {

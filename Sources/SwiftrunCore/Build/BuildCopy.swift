@@ -89,7 +89,7 @@ struct BuildCopy {
                 guard let heredoc = instruction.heredocs.first(where: { $0.name == name }) else {
                     throw .invalidArgument("\(keyword): no heredoc named \(name)")
                 }
-                let body = heredoc.expands ? (try? words.line(heredoc.body)).map { _ in heredoc.body } ?? heredoc.body : heredoc.body
+                let body = heredoc.expands ? try words.expandingVariables(heredoc.body) : heredoc.body
                 let target = intoDirectory ? destination + "/" + name : destination
                 items[target] = Item(header: .init(path: String(target.dropFirst()), kind: .regular, mode: mode ?? 0o644,
                                                    uid: owner?.uid ?? 0, gid: owner?.gid ?? 0),

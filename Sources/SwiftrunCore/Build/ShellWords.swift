@@ -57,6 +57,22 @@ struct ShellWords {
         try words(text).joined(separator: " ")
     }
 
+    /// Only the variables replaced, quotes and spacing kept: an unquoted COPY heredoc's body.
+    func expandingVariables(_ text: String) throws(SwiftrunError) -> String {
+        var result = ""
+        var characters = Substring(text)
+        while let character = characters.popFirst() {
+            if character == escape, characters.first == "$" {
+                result.append(characters.removeFirst())
+            } else if character == "$" {
+                result += try expansion(&characters)
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+
     private func doubleQuoted(_ characters: inout Substring, text: String) throws(SwiftrunError) -> String {
         var result = ""
         while let character = characters.popFirst() {
