@@ -34,12 +34,16 @@ public final class PullProgress: Sendable {
         quiet ? .quiet : (isatty(fd) == 1 ? .terminal : .lines)
     }
 
+    /// A line of its own. On a terminal it closes the block of layer lines
+    /// drawn so far: they stay as they are, and later layers start below.
     public func line(_ text: String) {
         guard style != .quiet else { return }
         state.withLock { state in
-            if style == .terminal { redraw(&state, force: true) }
+            if style == .terminal && !state.order.isEmpty {
+                redraw(&state, force: true)
+                state = State()
+            }
             write(text + "\n")
-            if style == .terminal { state.drawnLines = 0 }
         }
     }
 
