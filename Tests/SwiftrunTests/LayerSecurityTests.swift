@@ -190,7 +190,8 @@ import Testing
     }
 
     @Test func overlayXattrsFromALayerAreDroppedOthersKept() throws {
-        let sandbox = try Sandbox()
+        // No busybox: the store's only layer is the one under test.
+        let sandbox = try Sandbox(importBusybox: false)
         let path = sandbox.root + "/test-layout"
         try layout(path, layers: [#"""
             i = tarfile.TarInfo("marked"); i.mode = 0o644; i.size = 1
@@ -203,7 +204,6 @@ import Testing
         defer { close(dir) }
         var value = [UInt8](repeating: 0, count: 64)
         #expect(sr_fgetxattr_at(dir, "marked", "trusted.overlay.redirect", &value, 64) < 0, "overlayfs would follow this redirect")
-        let length = sr_fgetxattr_at(dir, "marked", "user.kept", &value, 64)
-        #expect(length == 3, "other xattrs are kept (errno \(errno), layer \(layer))")
+        #expect(sr_fgetxattr_at(dir, "marked", "user.kept", &value, 64) == 3, "other xattrs are kept")
     }
 }
