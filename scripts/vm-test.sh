@@ -88,6 +88,6 @@ timeout "${VM_TIMEOUT:-1500}" qemu-system-x86_64 -accel "$accel",thread=multi -m
     -kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
     -append "console=ttyS0 cgroup_no_v1=all panic=-1 quiet" \
     -virtfs local,path=/,mount_tag=host0,security_model=passthrough,id=host0,readonly=on,multidevs=remap > "$log" 2>&1 || true
-grep -E "swiftrun-vm|✘|Test run" "$log" || { grep -v "^\[ *[0-9.]*\]  " "$log" | tail -n 40; exit 1; }
+grep -E "swiftrun-vm|✘|Test run|↳" "$log" | grep -v "↳ ///" || { grep -v "^\[ *[0-9.]*\]  " "$log" | tail -n 40; exit 1; }
 [ -z "${VM_VERBOSE:-}" ] || cat "$log"
 grep -q "swiftrun-vm: tests exited 0" "$log"
