@@ -49,11 +49,16 @@ printf '[engine]\nevents_logger = "file"\n' > "$CONTAINERS_CONF"
 podman="podman --root $work/podman --runroot $work/podman-run"
 image="127.0.0.1:$port/bench:v1"
 
+# Each run starts from an empty dir. The last run's output is moved aside,
+# not deleted: on ext4, creating files right after deleting many is several
+# times slower (the allocator skips recently freed inodes), which would
+# measure the previous run's rm instead of the puller.
+aside() { echo "sh -c 'mkdir -p $work/aside/\$\$ && for d in $*; do [ ! -e \$d ] || mv \$d $work/aside/\$\$/; done'"; }
 hyperfine -N --style basic --runs "$runs" --export-json "$work/results.json" \
-    --prepare "rm -rf $work/store" -n swiftrun "$bin --root $work/store pull -q $image" \
-    --prepare "rm -rf $work/skopeo $work/bundle" \
+    --prepare "$(aside "$work/store")" -n swiftrun "$bin --root $work/store pull -q $image" \
+    --prepare "$(aside "$work/skopeo" "$work/bundle")" \
     -n "skopeo + umoci" "sh -c 'skopeo copy -q --src-tls-verify=false docker://$image oci:$work/skopeo:bench && umoci unpack --image $work/skopeo:bench $work/bundle'" \
-    --prepare "sh -c '$podman rmi -af >/dev/null 2>&1 || true'" -n podman "$podman pull -q --tls-verify=false $image" >/dev/null
+    --prepare "$(aside "$work/podman" "$work/podman-run")" -n podman "$podman pull -q --tls-verify=false $image" >/dev/null
 
 python3 - "$work/results.json" "$compressed" "$uncompressed" <<'PY'
 import json, sys
