@@ -210,7 +210,7 @@ public final class ImageBuilder {
         case "STOPSIGNAL":
             stage.config["StopSignal"] = .string(try words.line(text))
         case "HEALTHCHECK":
-            stage.config["Healthcheck"] = try Self.healthcheck(instruction, shell: stage.config.shell)
+            stage.config["Healthcheck"] = try Self.healthcheck(instruction)
         case "ONBUILD":
             var triggers: [JSONValue] = if case let .array(values)? = stage.config["OnBuild"] { values } else { [] }
             triggers.append(.string(text))
@@ -356,8 +356,7 @@ public final class ImageBuilder {
     }
 
     /// HEALTHCHECK [--interval=D ...] CMD command | NONE, in Docker's config shape.
-    static func healthcheck(_ instruction: Dockerfile.Instruction, shell: [String]) throws(SwiftrunError) -> JSONValue {
-        var command = instruction
+    static func healthcheck(_ instruction: Dockerfile.Instruction) throws(SwiftrunError) -> JSONValue {
         let test: [String]
         switch instruction.arguments {
         case let .shell(text) where text.uppercased() == "NONE":
@@ -372,7 +371,6 @@ public final class ImageBuilder {
         default:
             throw .invalidArgument("HEALTHCHECK takes [OPTIONS] CMD command, or NONE")
         }
-        command.flags = instruction.flags
         var object: [String: JSONValue] = ["Test": .array(test.map(JSONValue.string))]
         for (flag, key) in [("interval", "Interval"), ("timeout", "Timeout"), ("start-period", "StartPeriod")] {
             if let value = instruction.flags[flag] { object[key] = .integer(try Self.nanoseconds(value)) }

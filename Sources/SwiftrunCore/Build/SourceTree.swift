@@ -10,8 +10,6 @@ final class SourceTree {
         /// Relative to the tree, no leading "./": "src/main.c".
         var path: String
         var mode: mode_t
-        var uid: uid_t
-        var gid: gid_t
         var size: Int64
         var mtime: Int64
         var linkTarget: String?
@@ -40,8 +38,7 @@ final class SourceTree {
             try Syscall.check("stat \(root)/\(path)") { fstatat(dirFD, name, &info, AT_SYMLINK_NOFOLLOW) }
             let isDirectory = info.st_mode & S_IFMT == S_IFDIR
             if ignore.excludes(path) && !(isDirectory && ignore.mayReinclude(under: path)) { continue }
-            var entry = Entry(path: path, mode: info.st_mode, uid: info.st_uid, gid: info.st_gid, size: Int64(info.st_size),
-                              mtime: Int64(info.st_mtim.tv_sec))
+            var entry = Entry(path: path, mode: info.st_mode, size: Int64(info.st_size), mtime: Int64(info.st_mtim.tv_sec))
             if info.st_mode & S_IFMT == S_IFLNK {
                 var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
                 let n = readlinkat(dirFD, name, &target, Int(PATH_MAX))
@@ -57,7 +54,7 @@ final class SourceTree {
     }
 
     /// The tree itself, as `COPY . /dst` names it.
-    static let rootEntry = Entry(path: "", mode: S_IFDIR | 0o755, uid: 0, gid: 0, size: 0, mtime: 0)
+    static let rootEntry = Entry(path: "", mode: S_IFDIR | 0o755, size: 0, mtime: 0)
 
     /// Opens a regular file of the tree for reading, never through a symlink.
     func openFile(_ entry: Entry) throws(SwiftrunError) -> Int32 {

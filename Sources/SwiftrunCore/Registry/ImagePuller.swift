@@ -28,7 +28,6 @@ public struct ImagePuller {
         public var image: Image
         /// The manifest's digest as the registry names it (an index's when it chose from one).
         public var digest: Digest
-        public var downloaded: Bool
     }
 
     public func pull(_ reference: ImageReference) throws(SwiftrunError) -> Pulled {
@@ -57,7 +56,7 @@ public struct ImagePuller {
         progress.line("Digest: \(resolved.digest)")
         let fresh = downloaded || current?.manifestDigest != image.manifestDigest
         progress.line(fresh ? "Status: Downloaded newer image for \(reference.familiar)" : "Status: Image is up to date for \(reference.familiar)")
-        return Pulled(image: image, digest: resolved.digest, downloaded: fresh)
+        return Pulled(image: image, digest: resolved.digest)
     }
 
     // MARK: - Manifests
