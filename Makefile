@@ -79,8 +79,8 @@ vm-test: test-deps vm-deps samples $(PROBE_IMAGE)
 
 bench: bench-deps build samples
 	@./scripts/bench.sh $(RELEASE_BIN) $(SAMPLE)
-	@./scripts/bench-unpack.sh $(RELEASE_BIN)
 	@./scripts/bench-pull.sh $(RELEASE_BIN) $(SAMPLE)
+	@./scripts/bench-unpack.sh $(RELEASE_BIN)
 	@./scripts/bench-build.sh $(RELEASE_BIN) $(SAMPLE)
 
 install: build

@@ -11,6 +11,7 @@ work=$(mktemp -d /tmp/swiftrun-bench-pull-XXXXXX)
 registry_pid=""
 cleanup() {
     [ -z "$registry_pid" ] || kill "$registry_pid" 2>/dev/null || true
+    rm -rf /run/sr-bench-*
     awk -v w="$work" '$5 ~ "^" w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount "$m"; done
     for dir in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent; do rmdir "$dir/conmon" "$dir" 2>/dev/null || true; done
     rm -rf "$work"
@@ -46,19 +47,32 @@ uncompressed=$(cat "$sample" "$work/share.tar" "$work/lib.tar" | wc -c)
 
 export CONTAINERS_CONF="$work/containers.conf"
 printf '[engine]\nevents_logger = "file"\n' > "$CONTAINERS_CONF"
-podman="podman --root $work/podman --runroot $work/podman-run"
 image="127.0.0.1:$port/bench:v1"
 
-# Each run starts from an empty dir. The last run's output is moved aside,
-# not deleted: on ext4, creating files right after deleting many is several
-# times slower (the allocator skips recently freed inodes), which would
-# measure the previous run's rm instead of the puller.
-aside() { echo "sh -c 'mkdir -p $work/aside/\$\$ && for d in $*; do [ ! -e \$d ] || mv \$d $work/aside/\$\$/; done'"; }
-hyperfine -N --style basic --runs "$runs" --export-json "$work/results.json" \
-    --prepare "$(aside "$work/store")" -n swiftrun "$bin --root $work/store pull -q $image" \
-    --prepare "$(aside "$work/skopeo" "$work/bundle")" \
-    -n "skopeo + umoci" "sh -c 'skopeo copy -q --src-tls-verify=false docker://$image oci:$work/skopeo:bench && umoci unpack --image $work/skopeo:bench $work/bundle'" \
-    --prepare "$(aside "$work/podman" "$work/podman-run")" -n podman "$podman pull -q --tls-verify=false $image" >/dev/null
+# Rounds alternate the three pullers, so each meets the filesystem in the
+# same state: on ext4, creating files soon after many were deleted is several
+# times slower (the allocator skips recently freed inodes), and hyperfine's
+# one-command-after-another order would give that cost to whoever runs first.
+# Each run starts from a new, empty dir; nothing is deleted until the end.
+python3 - "$work" "$runs" "$work/results.json" <<PY
+import json, os, subprocess, sys, time
+work, runs, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+pullers = {
+    "swiftrun": lambda d: ["$bin", "--root", d + "/store", "pull", "-q", "$image"],
+    "skopeo + umoci": lambda d: ["sh", "-c", f"skopeo copy -q --src-tls-verify=false docker://$image oci:{d}/oci:bench && umoci unpack --image {d}/oci:bench {d}/bundle"],
+    # podman limits its runroot to 50 characters: keep that one short, under /run.
+    "podman": lambda d: ["podman", "--root", d + "/podman", "--runroot", "/run/sr-bench-" + os.path.basename(d), "pull", "-q", "--tls-verify=false", "$image"],
+}
+times = {name: [] for name in pullers}
+for round in range(runs):
+    for index, (name, command) in enumerate(pullers.items()):
+        directory = f"{work}/runs/{round}-{index}"
+        os.makedirs(directory)
+        start = time.perf_counter()
+        subprocess.run(command(directory), check=True, stdout=subprocess.DEVNULL)
+        times[name].append(time.perf_counter() - start)
+json.dump({"results": [{"command": n, "median": sorted(t)[len(t) // 2]} for n, t in times.items()]}, open(out, "w"))
+PY
 
 python3 - "$work/results.json" "$compressed" "$uncompressed" <<'PY'
 import json, sys
