@@ -1,5 +1,4 @@
 import ArgumentParser
-import Glibc
 import SwiftrunCore
 
 struct BuildCommand: StoreCommand {
@@ -41,7 +40,7 @@ struct BuildCommand: StoreCommand {
         for argument in buildArgs {
             guard let equals = argument.firstIndex(of: "=") else {
                 // Docker: a bare KEY takes its value from the environment.
-                if let value = getenv(argument) { options.buildArgs[argument] = String(cString: value) }
+                if let value = environmentVariable(argument) { options.buildArgs[argument] = value }
                 continue
             }
             options.buildArgs[String(argument[..<equals])] = String(argument[argument.index(after: equals)...])

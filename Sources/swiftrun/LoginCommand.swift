@@ -1,5 +1,4 @@
 import ArgumentParser
-import Glibc
 import SwiftrunCore
 
 struct LoginCommand: StoreCommand {
@@ -47,7 +46,7 @@ struct LogoutCommand: StoreCommand {
     var server: String = ImageReference.defaultRegistry
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        let config = DockerConfig(environment: { getenv($0).map { String(cString: $0) } })
+        let config = DockerConfig(environment: environmentVariable)
         if try config.remove(for: server) {
             print("Removing login credentials for \(server)")
         } else {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Glibc
 import SwiftrunCore
 
 struct PullCommand: StoreCommand {
@@ -35,7 +34,7 @@ struct RegistryFlags: ParsableArguments {
     var certDirectory: String?
 
     func options() -> RegistryOptions {
-        var options = RegistryOptions(environment: { getenv($0).map { String(cString: $0) } })
+        var options = RegistryOptions(environment: environmentVariable)
         options.tlsVerify = tlsVerify
         if let certDirectory { options.caFile = certDirectory + "/ca.crt" }
         return options
@@ -47,4 +46,9 @@ struct RegistryFlags: ParsableArguments {
         let platform = try platform.map { (text) throws(SwiftrunError) in try Platform(parsing: text) } ?? .host
         return ImagePuller(layout: layout, options: options, platform: platform, progress: progress)
     }
+}
+
+/// run's and build's --pull, as Docker spells it.
+enum PullPolicy: String, ExpressibleByArgument, CaseIterable {
+    case missing, always, never
 }

@@ -172,8 +172,3 @@ struct RunCommand: StoreCommand {
         return result
     }
 }
-
-/// run's --pull, as Docker spells it.
-enum PullPolicy: String, ExpressibleByArgument, CaseIterable {
-    case missing, always, never
-}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import SwiftrunCore
 
 /// The root command. The CLI is a thin shell: each subcommand parses its
@@ -43,4 +44,9 @@ func forEachArgument(_ arguments: [String], _ body: (String) throws(SwiftrunErro
         }
     }
     return failed ? 1 : 0
+}
+
+/// The process environment, for the lookups SwiftrunCore takes as a function.
+func environmentVariable(_ name: String) -> String? {
+    getenv(name).map { String(cString: $0) }
 }

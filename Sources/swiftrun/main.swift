@@ -14,7 +14,7 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 let command: any ParsableCommand
 let global: GlobalOptions
 do {
-    global = try GlobalOptions.extract(from: &arguments, environment: { getenv($0).map { String(cString: $0) } })
+    global = try GlobalOptions.extract(from: &arguments, environment: environmentVariable)
     command = try Swiftrun.parseAsRoot(RunCommand.spellExplain(arguments))
 } catch let error as SwiftrunError {
     printError("swiftrun: \(error)")

@@ -151,6 +151,15 @@ import Testing
         let pulled = sandbox.run(["pull", "\(registry.host)/test/app:v1"])
         #expect(pulled.code == 1 && pulled.stderr.contains("digest mismatch"), "\(pulled.stderr)")
         #expect(try sandbox.snapshot() == before, "nothing of the image is stored, not even in tmp/")
+
+        // A blob longer than its descriptor is cut off at the size the manifest gives.
+        let appended = try #require(FileHandle(forWritingAtPath: registry.blobPath(String(layer))))
+        try appended.seekToEnd()
+        try appended.write(contentsOf: [UInt8](repeating: 0, count: 4096))
+        try appended.close()
+        let longer = sandbox.run(["pull", "\(registry.host)/test/app:v1"])
+        #expect(longer.code == 1 && longer.stderr.contains("sent more than the"), "\(longer.stderr)")
+        #expect(try sandbox.snapshot() == before)
     }
 
     /// The pull is stopped (SIGSTOP) while a 48 MB layer downloads, the
@@ -221,8 +230,15 @@ import Testing
         try tool(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keys + "/key.pem", "-out", keys + "/cert.pem",
                   "-days", "2", "-subj", "/CN=swiftrun test token signer"])
         let issuer = try FixtureServer("token_issuer.py", [keys + "/key.pem", keys + "/cert.pem", "bob", "hunter2"])
-        try registry.start(.token(realm: "http://127.0.0.1:\(issuer.port)/token", certificate: keys + "/cert.pem"))
         let reference = "\(registry.host)/test/private:v1"
+
+        // A plain-http realm on another host never sees the password ("localhost" is not the registry's "127.0.0.1").
+        try registry.start(.token(realm: "http://localhost:\(issuer.port)/token", certificate: keys + "/cert.pem"))
+        let elsewhere = sandbox.run(["login", "-u", "bob", "-p", "hunter2", registry.host], environment: environment)
+        #expect(elsewhere.code == 1 && elsewhere.stderr.contains("refusing to send credentials to the plain-http token realm"), "\(elsewhere.stderr)")
+        #expect(!issuer.text.contains("authorized=True") && !issuer.text.contains("authorized=False"), "no request reached the realm: \(issuer.text)")
+
+        try registry.start(.token(realm: "http://127.0.0.1:\(issuer.port)/token", certificate: keys + "/cert.pem"))
 
         let anonymous = sandbox.run(["pull", reference], environment: environment)
         #expect(anonymous.code == 1 && anonymous.stderr.contains("token request") && anonymous.stderr.contains("401"), "\(anonymous.stderr)")

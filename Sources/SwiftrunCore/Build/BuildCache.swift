@@ -3,9 +3,9 @@
 /// COPY reads) to the untagged image that step made. An entry whose image
 /// `rmi` has since collected is a miss.
 struct BuildCache {
-    let path: String
+    let layout: StoreLayout
 
-    init(layout: StoreLayout) { path = layout.root + "/build-cache.json" }
+    private var path: String { layout.buildCache }
 
     static func chain(_ key: String, _ step: String) -> String {
         Digest.of(Array((key + "\n" + step).utf8)).hex
@@ -18,7 +18,7 @@ struct BuildCache {
     }
 
     func remember(_ key: String, image: Image) throws(SwiftrunError) {
-        try StoreLock.withLock(path + ".lock") { () throws(SwiftrunError) in
+        try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
             var entries = entries()
             entries[key] = image.manifestDigest
             try FileSystem.writeAtomically(try JSON.encode(entries), to: path, durable: false)

@@ -174,7 +174,7 @@ struct BuildCopy {
             return try SourceTree(root: try builder.mountedRoot(of: named))
         }
         let image = try builder.baseImage(try ImageReference(parsing: from))
-        let layers = ImageBuilder.existing(image)
+        let layers = image.storedLayers
         var imageStage = stage
         imageStage.layers = layers
         return try SourceTree(root: try builder.mountedRoot(of: imageStage))
@@ -232,16 +232,5 @@ struct BuildCopy {
     static func unmount(_ mountpoint: String) {
         umount2(mountpoint, Int32(MNT_DETACH))
         rmdir(mountpoint)
-    }
-}
-
-extension SourceTree {
-    /// An absolute path with "." and ".." resolved lexically, never above "/".
-    static func cleanAbsolute(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") where part != "." {
-            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
-        }
-        return "/" + parts.joined(separator: "/")
     }
 }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// Turns a Dockerfile's text into instructions, as Docker's parser does:
 /// parser directives (`# escape=`, `# syntax=`) only at the very top,
@@ -97,7 +96,7 @@ public enum DockerfileParser {
             }
         }
         let arguments: Dockerfile.Arguments
-        if rest.hasPrefix("["), let array = try? JSONDecoder().decode([String].self, from: Data(rest.utf8)) {
+        if rest.hasPrefix("["), let array = try? JSON.decode([String].self, from: Array(rest.utf8), path: path) {
             arguments = .exec(array)
         } else {
             arguments = .shell(String(rest))

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// What `swiftrun build` was asked.
@@ -63,7 +62,7 @@ public final class ImageBuilder {
     struct Stage {
         var name: String?
         var layers: [StagedLayer]
-        var config: BuildConfig
+        var config: EditableConfig
         /// The cache key chain: the base, then every instruction so far.
         var key: String
         /// ARGs declared in this stage, with their values.
@@ -107,7 +106,7 @@ public final class ImageBuilder {
                 } else {
                     try apply(instruction, to: &current!, stages: stages, context: contextTree, dockerfile: dockerfile, options: options)
                 }
-            } catch let .invalidArgument(message) where !message.hasPrefix(dockerfile.path) {
+            } catch let .invalidArgument(message) {
                 throw .dockerfile(dockerfile.path, line: instruction.line, message)
             }
         }
@@ -152,13 +151,8 @@ public final class ImageBuilder {
         }
         let image = try baseImage(try ImageReference(parsing: words[0]))
         output(" ---> \(image.id.short)")
-        let configPath = layout.blob(image.manifest.config.digest)
-        let config = try JSON.decode(JSONValue.self, from: try FileSystem.readFile(configPath), path: configPath)
-        return Stage(name: name, layers: Self.existing(image), config: BuildConfig(config), key: image.manifestDigest.description, image: image)
-    }
-
-    static func existing(_ image: Image) -> [StagedLayer] {
-        zip(image.manifest.layers, image.configuration.rootfs.diff_ids).map { StagedLayer(descriptor: $0.0, diffID: $0.1) }
+        return Stage(name: name, layers: image.storedLayers, config: try images.editableConfig(of: image),
+                     key: image.manifestDigest.description, image: image)
     }
 
     // MARK: - Instructions
@@ -269,9 +263,8 @@ public final class ImageBuilder {
     /// A cached image for the stage's key, if the store still has all of it.
     private func useCache(_ stage: inout Stage) throws(SwiftrunError) -> Bool {
         guard !noCache, let image = cache.image(for: stage.key, in: images) else { return false }
-        let configPath = layout.blob(image.manifest.config.digest)
-        stage.config = BuildConfig(try JSON.decode(JSONValue.self, from: try FileSystem.readFile(configPath), path: configPath))
-        stage.layers = Self.existing(image)
+        stage.config = try images.editableConfig(of: image)
+        stage.layers = image.storedLayers
         stage.image = image
         output(" ---> Using cache")
         output(" ---> \(image.id.short)")
@@ -282,7 +275,7 @@ public final class ImageBuilder {
     private func keep(_ layer: StagedLayer, in stage: inout Stage) throws(SwiftrunError) {
         let image = try images.publish(layers: stage.layers + [layer], config: try JSON.encode(stage.config.document), tags: [], untaggedName: false)
         try cache.remember(stage.key, image: image)
-        stage.layers = Self.existing(image)
+        stage.layers = image.storedLayers
         stage.image = image
         output(" ---> \(image.id.short)")
     }
@@ -363,7 +356,7 @@ public final class ImageBuilder {
             test = ["NONE"]
         case let .shell(text) where text.uppercased().hasPrefix("CMD "):
             let body = String(text.dropFirst(4).drop(while: \.isWhitespace))
-            if body.hasPrefix("["), let array = try? JSONDecoder().decode([String].self, from: Data(body.utf8)) {
+            if body.hasPrefix("["), let array = try? JSON.decode([String].self, from: Array(body.utf8), path: "HEALTHCHECK") {
                 test = ["CMD"] + array
             } else {
                 test = ["CMD-SHELL", body]

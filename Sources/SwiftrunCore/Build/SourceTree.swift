@@ -85,16 +85,27 @@ final class SourceTree {
 
     /// A source path made relative to the tree; "../x" is refused.
     static func clean(_ source: String, instruction: String) throws(SwiftrunError) -> String {
+        guard let parts = components(source) else { throw .invalidArgument("\(instruction): \(source) is outside the build context") }
+        return parts.joined(separator: "/")
+    }
+
+    /// An absolute path in an image, ".." stopping at "/" as the kernel's does.
+    static func cleanAbsolute(_ path: String) -> String {
+        "/" + (components(path, clampAtRoot: true) ?? []).joined(separator: "/")
+    }
+
+    /// The components left once "." and ".." are resolved lexically; nil
+    /// when ".." climbs above the start and `clampAtRoot` is off.
+    private static func components(_ path: String, clampAtRoot: Bool = false) -> [Substring]? {
         var parts: [Substring] = []
-        for part in source.split(separator: "/") where part != "." {
-            if part == ".." {
-                guard !parts.isEmpty else { throw .invalidArgument("\(instruction): \(source) is outside the build context") }
-                parts.removeLast()
-            } else {
+        for part in path.split(separator: "/") where part != "." {
+            if part != ".." {
                 parts.append(part)
+            } else if parts.popLast() == nil && !clampAtRoot {
+                return nil
             }
         }
-        return parts.joined(separator: "/")
+        return parts
     }
 
     /// Whether a symlink at `path` pointing at `target` stays inside the tree.

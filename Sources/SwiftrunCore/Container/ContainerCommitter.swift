@@ -21,11 +21,12 @@ public struct ContainerCommitter {
         let layer = try stageChanges(of: state)
         defer { images.discard([layer]) }
 
-        let config = try newConfig(base: base, diffID: layer.diffID, container: state, message: message)
-        let baseLayers = zip(base.manifest.layers, base.configuration.rootfs.diff_ids).map {
-            StagedLayer(descriptor: $0.0, diffID: $0.1, blobTemp: nil, layerTemp: nil)
-        }
-        return try images.publish(layers: baseLayers + [layer], config: config, tags: reference.map { [$0] } ?? [], untaggedName: true)
+        var config = try images.editableConfig(of: base)
+        config.appendLayer(layer.diffID)
+        config.record("swiftrun commit " + ContainerID.short(state.id) + " (" + state.command.joined(separator: " ") + ")",
+                      emptyLayer: false, comment: message)
+        return try images.publish(layers: base.storedLayers + [layer], config: try JSON.encode(config.document),
+                                  tags: reference.map { [$0] } ?? [], untaggedName: true)
     }
 
     /// The container's upper dir as a layer staged in tmp/, not yet published.
@@ -33,28 +34,5 @@ public struct ContainerCommitter {
         try images.stageLayer(name: "changes of \(state.name)") { (writer) throws(SwiftrunError) in
             try UpperDirArchiver(writer: writer).archive(containers.directories(state.id).upper)
         }
-    }
-
-    /// The base config with one more diffID and history entry. It is edited
-    /// as generic JSON so that fields swiftrun does not model survive.
-    private func newConfig(base: Image, diffID: Digest, container: ContainerState, message: String?) throws(SwiftrunError) -> [UInt8] {
-        let path = images.layout.blob(base.manifest.config.digest)
-        var config = try JSON.decode(JSONValue.self, from: try FileSystem.readFile(path), path: path)
-        let now = JSON.timestamp()
-        config["created"] = .string(now)
-        var rootfs = config["rootfs"] ?? .object([:])
-        var diffIDs: [JSONValue] = if case let .array(ids)? = rootfs["diff_ids"] { ids } else { [] }
-        diffIDs.append(.string(diffID.description))
-        rootfs["diff_ids"] = .array(diffIDs)
-        config["rootfs"] = rootfs
-        var history: [JSONValue] = if case let .array(steps)? = config["history"] { steps } else { [] }
-        var step: [String: JSONValue] = [
-            "created": .string(now),
-            "created_by": .string("swiftrun commit " + ContainerID.short(container.id) + " (" + container.command.joined(separator: " ") + ")"),
-        ]
-        if let message { step["comment"] = .string(message) }
-        history.append(.object(step))
-        config["history"] = .array(history)
-        return try JSON.encode(config)
     }
 }

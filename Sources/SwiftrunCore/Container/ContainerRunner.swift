@@ -30,13 +30,18 @@ public struct ContainerRunner {
     /// The same with the image already in hand: build's RUN steps, whose
     /// intermediate images have no name.
     func run(_ options: RunOptions, image: Image) throws(SwiftrunError) -> Int32 {
+        // overlayfs needs a lower layer; an empty image (FROM scratch with nothing added) has nothing to run.
+        let layers = images.layerDirectories(of: image)
+        guard let topLayer = layers.last else {
+            throw .invalidArgument("\(options.image): the image has no layers, so there is nothing to run")
+        }
         let narrator = options.explain.map(Narrator.init)
         let id = ContainerID.generate()
         let dirs = containers.directories(id)
         let spec = try RuntimeSpec(image: image.configuration, options: options, id: id, rootfs: dirs.rootfs,
                                    imageFile: { images.readFile($0, in: image) })
         let seccomp = try spec.seccompPolicy.filter(capabilities: spec.process.capabilities.bounding, layout: layout)
-        if let narrator { try explainPlan(narrator, image: image, spec: spec, seccompBytes: seccomp) }
+        if let narrator { try explainPlan(narrator, image: image, layers: layers, spec: spec, seccompBytes: seccomp) }
 
         var state = ContainerState(
             id: id, name: options.name ?? ContainerName.random(), image: options.image, imageID: image.id,
@@ -44,11 +49,10 @@ public struct ContainerRunner {
             command: spec.process.args, created: JSON.timestamp(), autoRemove: options.autoRemove,
             status: .running, monitor: try ProcessIdentity.current())
         try createWithName(&state, chosen: options.name != nil)
-        let layers = images.layerDirectories(of: image)
 
         let status: ExitStatus
         do {
-            try FileSystem.copyOwnerAndMode(from: layers.last!, to: dirs.upper)
+            try FileSystem.copyOwnerAndMode(from: topLayer, to: dirs.upper)
             let child = try ChildSpec(spec: spec, overlayOptions: overlayOptions(layers: layers, dirs: dirs), seccomp: seccomp,
                                       narrate: narrator != nil)
             let cgroup = try ContainerCgroup.create(id: id, resources: spec.linux.resources) { file, value in
@@ -83,8 +87,7 @@ public struct ContainerRunner {
     }
 
     /// --explain: the parent's decisions before the child exists.
-    private func explainPlan(_ narrator: Narrator, image: Image, spec: RuntimeSpec, seccompBytes: [UInt8]?) throws(SwiftrunError) {
-        let layers = images.layerDirectories(of: image)
+    private func explainPlan(_ narrator: Narrator, image: Image, layers: [String], spec: RuntimeSpec, seccompBytes: [UInt8]?) throws(SwiftrunError) {
         narrator.parent("image", "\(image.manifestDigest.short) with \(layers.count) layer(s): \(layers.joined(separator: ", "))",
                         why: "an image is read-only layers plus a config", manual: "OCI image-spec")
         let kept = spec.process.capabilities.bounding

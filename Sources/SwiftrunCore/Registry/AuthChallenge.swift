@@ -49,10 +49,3 @@ struct AuthChallenge: Equatable {
         return result
     }
 }
-
-extension StringProtocol {
-    /// Without leading and trailing whitespace ("\r\n" is one Character, and whitespace).
-    var trimmingSpaces: String {
-        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
-    }
-}

@@ -1,5 +1,4 @@
 import CShims
-import FoundationEssentials
 import Glibc
 import Synchronization
 
@@ -109,7 +108,7 @@ public struct ImagePuller {
             throw .registry("\(name): manifest digest mismatch: expected \(expected), got \(digest)")
         }
         struct Peek: Decodable { var schemaVersion: Int?; var mediaType: String? }
-        let peek = try? JSONDecoder().decode(Peek.self, from: Data(response.body))
+        let peek = try? JSON.decode(Peek.self, from: response.body, path: "manifest")
         let contentType = response.headers["content-type"].map { String($0.prefix { $0 != ";" }).trimmingSpaces } ?? ""
         if peek?.schemaVersion == 1 || contentType.hasPrefix("application/vnd.docker.distribution.manifest.v1") {
             throw .registry("\(name): the registry serves a schema 1 manifest, which Docker retired; push the image again with a current tool")

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 import Synchronization
 
@@ -195,7 +194,7 @@ public final class RegistryClient: Sendable {
             throw SwiftrunError.registry("\(registry): token request to \(realm) failed: \(response.status) \(RegistryErrors.message(response))")
         }
         struct Token: Decodable { var token: String?; var access_token: String? }
-        guard let decoded = try? JSONDecoder().decode(Token.self, from: Data(response.body)),
+        guard let decoded = try? JSON.decode(Token.self, from: response.body, path: realm),
               let token = decoded.token ?? decoded.access_token, !token.isEmpty else {
             throw SwiftrunError.registry("\(registry): the token realm \(realm) answered without a token")
         }
@@ -208,7 +207,7 @@ public final class RegistryClient: Sendable {
             if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || "-._~".utf8.contains(byte) {
                 result.append(Character(UnicodeScalar(byte)))
             } else {
-                result += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+                result += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
             }
         }
         return result
@@ -224,10 +223,6 @@ extension HTTPRequest {
     }
 }
 
-extension String {
-    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
-}
-
 /// The distribution spec's error document: {"errors":[{"code","message","detail"}]}.
 enum RegistryErrors {
     static func message(_ response: HTTPResponse) -> String {
@@ -235,7 +230,7 @@ enum RegistryErrors {
             struct Entry: Decodable { var code: String?; var message: String? }
             var errors: [Entry]
         }
-        if let document = try? JSONDecoder().decode(Document.self, from: Data(response.body)), !document.errors.isEmpty {
+        if let document = try? JSON.decode(Document.self, from: response.body, path: "error document"), !document.errors.isEmpty {
             return document.errors.map { $0.message ?? $0.code ?? "error" }.joined(separator: "; ")
         }
         let text = String(decoding: response.body.prefix(200), as: UTF8.self).trimmingSpaces

@@ -11,6 +11,14 @@ struct StagedLayer {
     var layerTemp: String?
 }
 
+extension Image {
+    /// The image's layers as the store already has them: what a new image
+    /// built on this one (commit, build) publishes beneath its own.
+    var storedLayers: [StagedLayer] {
+        zip(manifest.layers, configuration.rootfs.diff_ids).map { StagedLayer(descriptor: $0.0, diffID: $0.1) }
+    }
+}
+
 /// Staging and publishing: how import and load add images so that a
 /// failure, a wrong digest or a crash at any point leaves nothing visible.
 /// Everything is written under tmp/ first; publishing renames it into

@@ -8,6 +8,7 @@
 ///     running/<id>           containers whose swiftrun may still be alive
 ///     tmp/                   half-written blobs and layers, never visible
 ///     seccomp/<key>.bpf      compiled seccomp filters, by profile and capabilities
+///     build-cache.json       build step key -> the untagged image that step made
 ///     lock                   flock for writers of shared state
 public struct StoreLayout: Sendable {
     public static let defaultRoot = "/var/lib/swiftrun"
@@ -27,6 +28,7 @@ public struct StoreLayout: Sendable {
     var running: String { root + "/running" }
     var temp: String { root + "/tmp" }
     var seccompCache: String { root + "/seccomp" }
+    var buildCache: String { root + "/build-cache.json" }
 
     func blob(_ digest: Digest) -> String { blobs + "/" + digest.hex }
     func layer(_ diffID: Digest) -> String { layers + "/" + diffID.hex }

@@ -1,15 +1,15 @@
-/// The image config a build edits: kept as generic JSON, as commit does,
-/// so fields swiftrun does not model (Healthcheck, OnBuild, ...) survive
-/// from the base image. Each instruction that only changes the config is
-/// applied here; none of them makes a layer.
-struct BuildConfig {
+/// An image config being edited by commit or build: generic JSON, so
+/// fields swiftrun does not model (Healthcheck, OnBuild, ...) survive from
+/// the base image. Layers and history entries are added here; a build's
+/// config-only instructions are applied here too.
+struct EditableConfig {
     var document: JSONValue
 
     init(_ document: JSONValue) { self.document = document }
 
     /// scratch: an empty linux config for this machine.
-    static func empty(platform: Platform) -> BuildConfig {
-        BuildConfig(.object([
+    static func empty(platform: Platform) -> EditableConfig {
+        EditableConfig(.object([
             "architecture": .string(platform.architecture), "os": .string(platform.os),
             "config": .object(["Env": .array([.string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")])]),
             "rootfs": .object(["type": .string("layers"), "diff_ids": .array([])]),
@@ -65,13 +65,22 @@ struct BuildConfig {
         document["rootfs"] = rootfs
     }
 
-    /// One history entry per instruction, as docker history shows them.
-    mutating func record(_ createdBy: String, emptyLayer: Bool) {
+    /// One history entry per step, as docker history shows them.
+    mutating func record(_ createdBy: String, emptyLayer: Bool, comment: String? = nil) {
         var history: [JSONValue] = if case let .array(entries)? = document["history"] { entries } else { [] }
         var entry: [String: JSONValue] = ["created": .string(JSON.timestamp()), "created_by": .string(createdBy)]
         if emptyLayer { entry["empty_layer"] = .bool(true) }
+        if let comment { entry["comment"] = .string(comment) }
         history.append(.object(entry))
         document["history"] = .array(history)
         document["created"] = .string(JSON.timestamp())
+    }
+}
+
+extension ImageStore {
+    /// The image's config as stored, ready to edit.
+    func editableConfig(of image: Image) throws(SwiftrunError) -> EditableConfig {
+        let path = layout.blob(image.manifest.config.digest)
+        return EditableConfig(try JSON.decode(JSONValue.self, from: try FileSystem.readFile(path), path: path))
     }
 }
