@@ -127,6 +127,22 @@ import Testing
         #expect(seen.stdout == "packed\nhello from a heredoc\n750\ninside.txt\n", "\(seen.stdout) \(seen.stderr)")
     }
 
+    /// ADD unpacks with the store's layer writer: an archive cannot put a file outside its destination.
+    @Test func addOfAHostileArchiveWritesNothingOutside() throws {
+        try tool(["python3", "-c", """
+            import io, sys, tarfile
+            t = tarfile.open(sys.argv[1], "w")
+            for name in ["ok.txt", "../../escaped.txt"]:
+                i = tarfile.TarInfo(name); i.size = 2; t.addfile(i, io.BytesIO(b"x\\n"))
+            t.close()
+            """, context + "/hostile.tar"])
+        try write("FROM busybox\nADD hostile.tar /opt/\n", to: "Dockerfile")
+        let built = build(["-t", "hostile"])
+        #expect(built.code == 1 && built.stderr.contains("path leaves the layer"), "\(built.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/escaped.txt"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/tmp").isEmpty, "the unpacked archive is gone")
+    }
+
     @Test func anImageWithoutLayersIsRefusedNotRun() throws {
         try write("FROM scratch\nRUN true\n", to: "Dockerfile")
         let built = build(["-t", "empty"])

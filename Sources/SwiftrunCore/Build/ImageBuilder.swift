@@ -90,6 +90,7 @@ public final class ImageBuilder {
         for instruction in instructions {
             if instruction.keyword == "FROM", let finished = current {
                 stages.append(finished)
+                current = nil
                 if let target = options.target, finished.name?.lowercased() == target.lowercased() { break }
             }
             step += 1
@@ -110,7 +111,8 @@ public final class ImageBuilder {
                 throw .dockerfile(dockerfile.path, line: instruction.line, message)
             }
         }
-        if let last = current, stages.last?.key != last.key || stages.isEmpty { stages.append(last) }
+        // The last stage has no FROM after it to close it.
+        if let last = current { stages.append(last) }
         let final: Stage
         if let target = options.target {
             guard let found = stages.first(where: { $0.name?.lowercased() == target.lowercased() }) else {

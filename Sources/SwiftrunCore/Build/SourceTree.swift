@@ -37,14 +37,15 @@ final class SourceTree {
             var info = stat()
             try Syscall.check("stat \(root)/\(path)") { fstatat(dirFD, name, &info, AT_SYMLINK_NOFOLLOW) }
             let isDirectory = info.st_mode & S_IFMT == S_IFDIR
-            if ignore.excludes(path) && !(isDirectory && ignore.mayReinclude(under: path)) { continue }
+            let excluded = ignore.excludes(path)
+            if excluded && !(isDirectory && ignore.mayReinclude(under: path)) { continue }
             var entry = Entry(path: path, mode: info.st_mode, size: Int64(info.st_size), mtime: Int64(info.st_mtim.tv_sec))
             if info.st_mode & S_IFMT == S_IFLNK {
                 var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
                 let n = readlinkat(dirFD, name, &target, Int(PATH_MAX))
                 entry.linkTarget = n >= 0 ? String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
             }
-            if !ignore.excludes(path) { entries[path] = entry }
+            if !excluded { entries[path] = entry }
             if isDirectory {
                 let child = try Syscall.check("open \(root)/\(path)") { openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
                 defer { close(child) }

@@ -145,18 +145,21 @@ public struct ImagePuller {
                 progress.layer(descriptor.digest.short, "Pulling fs layer")
             }
         }
-        let queue = Mutex((next: 0, results: [Int: Result<StagedLayer, SwiftrunError>]()))
+        let queue = Mutex((next: 0, failed: false, results: [Int: Result<StagedLayer, SwiftrunError>]()))
         let workers = (0..<min(Self.concurrentLayers, wanted.count)).map { _ in
             Worker {
                 while true {
                     let job: Int? = queue.withLock { queue in
-                        guard queue.next < wanted.count, !queue.results.values.contains(where: { if case .failure = $0 { true } else { false } }) else { return nil }
+                        guard queue.next < wanted.count, !queue.failed else { return nil }
                         defer { queue.next += 1 }
                         return wanted[queue.next]
                     }
                     guard let job else { return }
                     let result = fetchLayer(descriptors[job], diffID: diffIDs[job], client: client)
-                    queue.withLock { $0.results[job] = result }
+                    queue.withLock { queue in
+                        queue.results[job] = result
+                        if case .failure = result { queue.failed = true }
+                    }
                 }
             }
         }

@@ -6,9 +6,11 @@ import Glibc
 /// from what a live one is still writing, and swept.
 extension StoreLayout {
     func newTempPath(_ suffix: String) -> String {
-        let owner = (try? ProcessIdentity.current()).map { "\($0.pid)-\($0.startTime)" } ?? "0-0"
-        return "\(temp)/\(owner)-\(String(UInt64.random(in: .min ... .max), radix: 16)).\(suffix)"
+        "\(temp)/\(Self.tempOwner)-\(String(UInt64.random(in: .min ... .max), radix: 16)).\(suffix)"
     }
+
+    /// This process's pid and start time, read from /proc once.
+    private static let tempOwner = (try? ProcessIdentity.current()).map { "\($0.pid)-\($0.startTime)" } ?? "0-0"
 
     /// Removes what dead processes left in tmp/. Never touches a live writer's files.
     func sweepTemp() {
