@@ -156,19 +156,30 @@ static int make_path_in_root(int rootfd, const char *path, int last_is_file) {
     }
 }
 
+// Makes the mount at FD and every mount below it read-only. A plain
+// MS_REMOUNT|MS_RDONLY changes only the top mount: a read-only -v /:/host
+// would leave /host/proc/sys writable, and writing the host's core_pattern
+// is an escape. mount_setattr(2) with AT_RECURSIVE (Linux 5.12) covers the
+// whole tree at once; where it is missing, the mount is refused (ENOSYS).
+static int make_tree_readonly(int fd) {
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+}
+
 // Mounts on an fd's magic link. With READONLY, it then reopens the target,
-// so the read-only remount applies to the new mount and not to what it
-// covers; KEEP_FLAGS are the per-mount flags the remount must keep.
+// so that the read-only attribute applies to the new mount (and everything
+// below it) and not to what it covers.
 static int mount_on(int rootfd, const char *target, int fd, const char *source, const char *fstype,
-                    unsigned long flags, const char *data, int readonly, unsigned long keep_flags) {
+                    unsigned long flags, const char *data, int readonly) {
     char path[32];
     sr_fd_path(path, fd);
     if (mount(source, path, fstype, flags, data) < 0) return -1;
     if (!readonly) return 0;
     int mounted = sr_open_in_root(rootfd, target, O_PATH);
     if (mounted < 0) return -1;
-    sr_fd_path(path, mounted);
-    int rc = mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep_flags, NULL);
+    int rc = make_tree_readonly(mounted);
     int saved = errno;
     close(mounted);
     errno = saved;
@@ -180,8 +191,7 @@ void sr_mount_extra(const sr_child_spec *spec, int rootfd) {
         const sr_mount *m = &spec->mounts[i];
         int fd = make_path_in_root(rootfd, m->target, m->target_is_file);
         if (fd < 0) sr_fail(spec, SR_STEP_MOUNT_EXTRA, i);
-        unsigned long keep = m->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
-        if (mount_on(rootfd, m->target, fd, m->source, m->fstype, m->flags, m->data, m->readonly, keep) < 0)
+        if (mount_on(rootfd, m->target, fd, m->source, m->fstype, m->flags, m->data, m->readonly) < 0)
             sr_fail(spec, SR_STEP_MOUNT_EXTRA, i);
         if (spec->narrate) {
             sr_text t = {.length = 0};
@@ -193,7 +203,7 @@ void sr_mount_extra(const sr_child_spec *spec, int rootfd) {
             sr_text_quoted(&t, m->fstype != NULL ? m->fstype : "bind");
             sr_text_add(&t, ", ");
             sr_text_mount_flags(&t, m->flags);
-            sr_text_add(&t, m->readonly ? ") + remount read-only" : ")");
+            sr_text_add(&t, m->readonly ? ") + mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY)" : ")");
             sr_narrate(spec, SR_STEP_MOUNT_EXTRA, i, &t);
         }
         close(fd);
@@ -256,8 +266,8 @@ void sr_mask_paths(const sr_child_spec *spec, int rootfd) {
         struct stat st;
         if (fstat(fd, &st) < 0) sr_fail(spec, SR_STEP_MASK_PATHS, i);
         int rc = S_ISDIR(st.st_mode)
-                     ? mount_on(rootfd, spec->masked_paths[i], fd, "tmpfs", "tmpfs", MS_RDONLY, "size=0,mode=755", 0, 0)
-                     : mount_on(rootfd, spec->masked_paths[i], fd, devnull, NULL, MS_BIND, NULL, 0, 0);
+                     ? mount_on(rootfd, spec->masked_paths[i], fd, "tmpfs", "tmpfs", MS_RDONLY, "size=0,mode=755", 0)
+                     : mount_on(rootfd, spec->masked_paths[i], fd, devnull, NULL, MS_BIND, NULL, 0);
         if (rc < 0) sr_fail(spec, SR_STEP_MASK_PATHS, i);
         if (spec->narrate) {
             sr_text t = {.length = 0};
@@ -281,14 +291,13 @@ void sr_make_paths_readonly(const sr_child_spec *spec, int rootfd) {
         }
         char self[32];
         sr_fd_path(self, fd);
-        // /proc and /sys are nosuid,nodev,noexec: the remount keeps that.
-        if (mount_on(rootfd, target, fd, self, NULL, MS_BIND | MS_REC, NULL, 1, MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0)
+        if (mount_on(rootfd, target, fd, self, NULL, MS_BIND | MS_REC, NULL, 1) < 0)
             sr_fail(spec, SR_STEP_READONLY_PATHS, i);
         if (spec->narrate) {
             sr_text t = {.length = 0};
             sr_text_add(&t, "mount(");
             sr_text_quoted(&t, target);
-            sr_text_add(&t, ", itself, MS_BIND|MS_REC) + remount MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC");
+            sr_text_add(&t, ", itself, MS_BIND|MS_REC) + mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY)");
             sr_narrate(spec, SR_STEP_READONLY_PATHS, i, &t);
         }
         close(fd);

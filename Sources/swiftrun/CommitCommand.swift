@@ -7,6 +7,9 @@ struct CommitCommand: StoreCommand {
     @Option(name: [.customShort("m"), .customLong("message")], help: "A comment for the new layer's history.")
     var message: String?
 
+    @Option(name: [.customShort("p"), .customLong("pause")], help: "Pause the container while committing.")
+    var pause = true
+
     @Argument(help: "The container: name or ID.")
     var container: String
 
@@ -15,7 +18,7 @@ struct CommitCommand: StoreCommand {
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let target = try reference.map { (text) throws(SwiftrunError) in try ImageReference(parsing: text).requiringTag() }
-        let image = try ContainerCommitter(layout: layout).commit(container, as: target, message: message)
+        let image = try ContainerCommitter(layout: layout).commit(container, as: target, message: message, pause: pause)
         print(image.id)
         return 0
     }

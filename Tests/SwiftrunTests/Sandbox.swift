@@ -59,6 +59,18 @@ final class Sandbox {
         RunningCommand(arguments: ["--root", root] + arguments, stdin: stdin).finish()
     }
 
+    /// Runs to completion, or kills swiftrun after `seconds` and returns
+    /// nil: for commands that used to hang (a FIFO where a file should be).
+    func run(_ arguments: [String], within seconds: Int32) -> CommandResult? {
+        let command = start(arguments)
+        guard waitForExit(of: command.process.processIdentifier, timeout: seconds * 1000) else {
+            command.signal(SIGKILL)
+            command.waitForSwiftrun()
+            return nil
+        }
+        return command.finish()
+    }
+
     func start(_ arguments: [String], stdin: String? = nil, keepStdinOpen: Bool = false, environment: [String: String] = [:]) -> RunningCommand {
         RunningCommand(arguments: ["--root", root] + arguments, stdin: stdin, keepStdinOpen: keepStdinOpen, environment: environment)
     }

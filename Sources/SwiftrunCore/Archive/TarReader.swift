@@ -45,6 +45,7 @@ final class TarReader {
         var pax: [String: [UInt8]] = [:]
         var longName: String?
         var longLink: String?
+        var extensionBytes: Int64 = 0
         while true {
             let headerOffset = offset
             guard let header = try readBlock() else {
@@ -55,9 +56,20 @@ final class TarReader {
             try verifyChecksum(header, at: headerOffset)
             let typeflag = header[156]
             let size = try number(header, 124, 12, field: "size", at: headerOffset)
+            // Each extension is capped (readExtension), and so is their sum
+            // before one entry: a chain of headers cannot grow memory.
+            if Self.extensionTypes.contains(typeflag) {
+                extensionBytes += size
+                guard extensionBytes <= Self.extensionLimit else {
+                    throw .badArchive(name, reason: "extended headers of more than \(Self.extensionLimit >> 20) MiB before one entry")
+                }
+            }
             switch typeflag {
             case UInt8(ascii: "x"):
-                pax.merge(try parsePax(try readExtension(size)), uniquingKeysWith: { $1 })
+                guard let records = Self.parsePax(try readExtension(size)) else {
+                    throw .badArchive(name, reason: "corrupt pax extended header at byte \(headerOffset)")
+                }
+                pax.merge(records, uniquingKeysWith: { $1 })
                 continue
             case UInt8(ascii: "g"):
                 _ = try readExtension(size)  // global pax headers carry nothing swiftrun uses
@@ -128,8 +140,13 @@ final class TarReader {
         return block
     }
 
+    /// The most extended-header data (pax, GNU long names) read for one entry.
+    static let extensionLimit: Int64 = 1 << 20
+    /// pax (x, g) and GNU long name and link (L, K) headers.
+    static let extensionTypes: Set<UInt8> = [UInt8(ascii: "x"), UInt8(ascii: "g"), UInt8(ascii: "L"), UInt8(ascii: "K")]
+
     private func readExtension(_ size: Int64) throws(SwiftrunError) -> [UInt8] {
-        guard size < 1 << 20 else { throw .badArchive(name, reason: "extended header of \(size) bytes is too large") }
+        guard size < Self.extensionLimit else { throw .badArchive(name, reason: "extended header of \(size) bytes is too large") }
         var bytes: [UInt8] = []
         remaining = size
         try readContent { bytes.append(contentsOf: $0) }
@@ -241,19 +258,27 @@ final class TarReader {
         .badArchive(name, reason: "\(headerAt == 0 ? "not a tar archive" : "corrupt tar archive") (bad \(field) field at byte \(headerAt))")
     }
 
-    /// pax records: "<length> <key>=<value>\n" (POSIX pax, "pax Header Block").
-    private func parsePax(_ data: [UInt8]) throws(SwiftrunError) -> [String: [UInt8]] {
+    /// pax records: "<length> <key>=<value>\n" (POSIX pax, "pax Header
+    /// Block"), where length counts the whole record, its digits and
+    /// newline included. Every bound is checked before a byte is sliced:
+    /// the bytes come from an untrusted archive.
+    static func parsePax(_ data: [UInt8]) -> [String: [UInt8]]? {
         var records: [String: [UInt8]] = [:]
         var i = 0
         while i < data.count {
-            guard let space = data[i...].firstIndex(of: UInt8(ascii: " ")),
-                  let length = Int(String(decoding: data[i..<space], as: UTF8.self)),
-                  length > 0, i + length <= data.count,
-                  let equals = data[space..<(i + length)].firstIndex(of: UInt8(ascii: "="))
-            else { throw .badArchive(name, reason: "corrupt pax extended header") }
-            let key = String(decoding: data[(space + 1)..<equals], as: UTF8.self)
-            records[key] = Array(data[(equals + 1)..<(i + length - 1)])
-            i += length
+            var length = 0
+            var space = i
+            while space < data.count, data[space] >= UInt8(ascii: "0"), data[space] <= UInt8(ascii: "9"), space - i < 8 {
+                length = length * 10 + Int(data[space] - UInt8(ascii: "0"))
+                space += 1
+            }
+            let end = i + length  // one past the record's newline
+            guard space > i, space < data.count, data[space] == UInt8(ascii: " "),
+                  end <= data.count, end > space + 2, data[end - 1] == UInt8(ascii: "\n"),
+                  let equals = data[(space + 1)..<(end - 1)].firstIndex(of: UInt8(ascii: "=")), equals > space + 1
+            else { return nil }
+            records[String(decoding: data[(space + 1)..<equals], as: UTF8.self)] = Array(data[(equals + 1)..<(end - 1)])
+            i = end
         }
         return records
     }

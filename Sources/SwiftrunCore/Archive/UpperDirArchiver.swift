@@ -9,64 +9,60 @@ import Glibc
 struct UpperDirArchiver {
     let writer: TarWriter
 
+    /// The walk holds two fds however deep the container nested its
+    /// directories (DirectoryWalk), and visits each directory in name order
+    /// so the same changes always make the same layer.
     func archive(_ upper: String) throws(SwiftrunError) {
         let fd = try Syscall.check("open \(upper)") { open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         defer { close(fd) }
         var hardlinks: [UInt64: String] = [:]
-        try archiveDirectory(fd, prefix: "", hardlinks: &hardlinks, path: upper)
-    }
-
-    private func archiveDirectory(_ dirFD: Int32, prefix: String, hardlinks: inout [UInt64: String], path: String) throws(SwiftrunError) {
-        guard let dir = fdopendir(try Syscall.check("dup \(path)") { dup(dirFD) }) else {
-            throw .system("fdopendir \(path)", errno: errno)
-        }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        for name in names.sorted() {
-            try archiveEntry(name, in: dirFD, prefix: prefix, hardlinks: &hardlinks, path: path + "/" + name)
+        try DirectoryWalk.walk(fd, describe: upper, sorted: true) { (entry) throws(SwiftrunError) in
+            try archiveEntry(entry, hardlinks: &hardlinks, upper: upper)
         }
     }
 
-    private func archiveEntry(_ name: String, in dirFD: Int32, prefix: String, hardlinks: inout [UInt64: String], path: String) throws(SwiftrunError) {
-        var info = stat()
-        try Syscall.check("stat \(path)") { fstatat(dirFD, name, &info, AT_SYMLINK_NOFOLLOW) }
-        let tarPath = prefix + name
-        var header = TarWriter.Header(path: tarPath, kind: .regular, mode: UInt32(info.st_mode & 0o7777),
+    /// Writes one entry; true for a directory, whose contents come next.
+    private func archiveEntry(_ entry: DirectoryWalk.Entry, hardlinks: inout [UInt64: String], upper: String) throws(SwiftrunError) -> Bool {
+        let info = entry.info
+        let path = upper + "/" + entry.path
+        var header = TarWriter.Header(path: entry.path, kind: .regular, mode: UInt32(info.st_mode & 0o7777),
                                       uid: Int(info.st_uid), gid: Int(info.st_gid), mtime: Int64(info.st_mtim.tv_sec))
+        let prefix = String(entry.path.utf8.dropLast(entry.name.utf8.count))!
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
             header.kind = .directory
             header.path += "/"
             try writer.add(header)
-            let fd = try Syscall.check("open \(path)") { openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-            defer { close(fd) }
-            if isOpaque(fd) {
-                try writer.add(.init(path: tarPath + "/" + Whiteout.opaque, kind: .regular, mode: 0o644))
+            if isOpaque(entry) {
+                try writer.add(.init(path: entry.path + "/" + Whiteout.opaque, kind: .regular, mode: 0o644))
             }
-            try archiveDirectory(fd, prefix: tarPath + "/", hardlinks: &hardlinks, path: path)
+            return true
         case S_IFCHR where info.st_rdev == 0:
-            try writer.add(.init(path: prefix + Whiteout.prefix + name, kind: .regular, mode: 0o644))
+            try writer.add(.init(path: prefix + Whiteout.prefix + entry.name, kind: .regular, mode: 0o644))
         case S_IFREG:
             if info.st_nlink > 1 {
                 if let first = hardlinks[UInt64(info.st_ino)] {
                     header.kind = .hardLink
                     header.linkTarget = first
                     try writer.add(header)
-                    return
+                    return false
                 }
-                hardlinks[UInt64(info.st_ino)] = tarPath
+                hardlinks[UInt64(info.st_ino)] = entry.path
             }
-            let fd = try Syscall.check("open \(path)") { openat(dirFD, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+            // Non-blocking, and checked on the fd: a FIFO or another file
+            // swapped in since the lstat must neither block the open nor be
+            // read under this entry's header.
+            let fd = try Syscall.check("open \(path)") { openat(entry.parentFD, entry.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
             defer { close(fd) }
+            var opened = stat()
+            guard fstat(fd, &opened) == 0, opened.st_mode & S_IFMT == S_IFREG,
+                  opened.st_dev == info.st_dev, opened.st_ino == info.st_ino, opened.st_size == info.st_size
+            else { throw .invalidArgument("\(path) changed while it was being archived") }
             header.size = Int64(info.st_size)
             try writer.add(header, from: fd, path: path)
         case S_IFLNK:
             var target = [CChar](repeating: 0, count: 4097)
-            let n = try Syscall.check("readlink \(path)") { readlinkat(dirFD, name, &target, 4096) }
+            let n = try Syscall.check("readlink \(path)") { readlinkat(entry.parentFD, entry.name, &target, 4096) }
             header.kind = .symbolicLink
             header.linkTarget = String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
             try writer.add(header)
@@ -77,13 +73,14 @@ struct UpperDirArchiver {
             header.deviceMinor = sr_minor(info.st_rdev)
             try writer.add(header)
         default:
-            return  // sockets have no place in an image
+            break  // sockets have no place in an image
         }
+        return false
     }
 
-    private func isOpaque(_ fd: Int32) -> Bool {
+    private func isOpaque(_ entry: DirectoryWalk.Entry) -> Bool {
         var value = [UInt8](repeating: 0, count: 2)
-        let n = sr_fgetxattr_at(fd, ".", Whiteout.opaqueXattr, &value, value.count)
+        let n = sr_fgetxattr_at(entry.parentFD, entry.name, Whiteout.opaqueXattr, &value, value.count)
         return n == 1 && value[0] == UInt8(ascii: "y")
     }
 }

@@ -151,7 +151,7 @@ struct BuildCopy {
             } else if let tree = item.tree, let entry = item.entry, header.kind == .regular {
                 let fd = try tree.openFile(entry)
                 defer { close(fd) }
-                line += Digest.of(try FileSystem.readAll(fd, path: entry.path)).hex
+                line += try Digest.ofFile(fd, path: entry.path).hex
             }
             Array((line + "\n").utf8).withUnsafeBytes { hasher.update($0) }
         }
@@ -195,18 +195,15 @@ struct BuildCopy {
         return try SourceTree(root: directory)
     }
 
-    private var layerDirectories: [String] { stage.layers.map { builder.layout.layer($0.diffID) } }
+    private var image: LayerStack { LayerStack(layers: stage.layers.map { builder.layout.layer($0.diffID) }) }
 
-    private func readImageFile(_ path: String) -> [UInt8]? {
-        ImageStore.topmost(path, in: layerDirectories, flags: O_RDONLY) { try? FileSystem.readAll($0, path: path) }
+    private func readImageFile(_ path: String) throws(SwiftrunError) -> [UInt8]? {
+        try image.read(path)
     }
 
-    /// The metadata of a path in the stage's image, from the topmost layer that has it.
+    /// The metadata of a path in the stage's image, as the merged view has it.
     private func imageStat(_ path: String) -> stat? {
-        ImageStore.topmost(path, in: layerDirectories, flags: Int32(SR_O_PATH)) { fd in
-            var info = stat()
-            return fstat(fd, &info) == 0 ? info : nil
-        }
+        try? image.metadata(path)
     }
 
     private func imageHasDirectory(_ path: String) -> Bool {

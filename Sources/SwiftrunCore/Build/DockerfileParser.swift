@@ -13,7 +13,7 @@ public enum DockerfileParser {
         while index < lines.count, let directive = Self.directive(lines[index]) {
             if directive.key == "escape" {
                 guard directive.value == "\\" || directive.value == "`" else {
-                    throw .dockerfile(path, line: index + 1, "invalid escape directive \"\(directive.value)\": use \\ or `")
+                    throw .dockerfile(path, line: index + 1, "invalid escape directive \(directive.value.count == 1 && directive.value.first!.isASCII && !directive.value.first!.isNewline ? "\"\(directive.value)\"" : "value"): use \\ or `")
                 }
                 escape = directive.value.first!
             }
@@ -78,7 +78,7 @@ public enum DockerfileParser {
         let keywordEnd = text.firstIndex(where: \.isWhitespace) ?? text.endIndex
         let keyword = text[..<keywordEnd].uppercased()
         guard Dockerfile.keywords.contains(keyword) else {
-            throw .dockerfile(path, line: line, "unknown instruction: \(text[..<keywordEnd])")
+            throw .dockerfile(path, line: line, "unknown instruction: \(Self.printable(text[..<keywordEnd]))")
         }
         var rest = Substring(text[keywordEnd...].drop(while: \.isWhitespace))
         // --flags come first, for the instructions that take them.
@@ -106,6 +106,15 @@ public enum DockerfileParser {
             throw .dockerfile(path, line: line, "\(keyword) requires at least one argument")
         }
         return .init(keyword: keyword, flags: flags, arguments: arguments, heredocs: [], line: line, original: keyword + " " + text[keywordEnd...].drop(while: \.isWhitespace))
+    }
+
+    /// A word of a line that failed to parse, safe to print: the file may
+    /// not be a Dockerfile at all (a symlink to a secret, a binary), so
+    /// only a short word of letters is shown as it is; anything else is
+    /// named by its length.
+    static func printable(_ word: some StringProtocol) -> String {
+        let isWord = word.count <= 24 && word.allSatisfy { $0.isASCII && ($0.isLetter || $0 == "_" || $0 == "-") }
+        return isWord ? String(word) : "a word of \(word.utf8.count) bytes that is not an instruction name"
     }
 
     /// `<<EOF`, `<<-EOF`, `<<"EOF"` in RUN, COPY and ADD lines.

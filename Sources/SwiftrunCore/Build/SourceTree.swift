@@ -25,41 +25,37 @@ final class SourceTree {
     init(root: String, ignore: IgnoreRules = IgnoreRules(patterns: [])) throws(SwiftrunError) {
         self.root = root
         rootFD = try Syscall.check("open build context \(root)") { open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        try walk(rootFD, prefix: "", ignore: ignore)
+        try DirectoryWalk.walk(rootFD, describe: root) { (found) throws(SwiftrunError) in
+            let info = found.info
+            let isDirectory = info.st_mode & S_IFMT == S_IFDIR
+            let excluded = ignore.excludes(found.path)
+            if excluded && !(isDirectory && ignore.mayReinclude(under: found.path)) { return false }
+            var entry = Entry(path: found.path, mode: info.st_mode, size: Int64(info.st_size), mtime: Int64(info.st_mtim.tv_sec))
+            if info.st_mode & S_IFMT == S_IFLNK {
+                var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+                let n = readlinkat(found.parentFD, found.name, &target, Int(PATH_MAX))
+                entry.linkTarget = n >= 0 ? String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+            }
+            if !excluded { entries[found.path] = entry }
+            return isDirectory
+        }
         sortedPaths = entries.keys.sorted()
     }
 
     deinit { close(rootFD) }
 
-    private func walk(_ dirFD: Int32, prefix: String, ignore: IgnoreRules) throws(SwiftrunError) {
-        for name in try FileSystem.listDirectory("/proc/self/fd/\(dirFD)") {
-            let path = prefix + name
-            var info = stat()
-            try Syscall.check("stat \(root)/\(path)") { fstatat(dirFD, name, &info, AT_SYMLINK_NOFOLLOW) }
-            let isDirectory = info.st_mode & S_IFMT == S_IFDIR
-            let excluded = ignore.excludes(path)
-            if excluded && !(isDirectory && ignore.mayReinclude(under: path)) { continue }
-            var entry = Entry(path: path, mode: info.st_mode, size: Int64(info.st_size), mtime: Int64(info.st_mtim.tv_sec))
-            if info.st_mode & S_IFMT == S_IFLNK {
-                var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-                let n = readlinkat(dirFD, name, &target, Int(PATH_MAX))
-                entry.linkTarget = n >= 0 ? String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-            }
-            if !excluded { entries[path] = entry }
-            if isDirectory {
-                let child = try Syscall.check("open \(root)/\(path)") { openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-                defer { close(child) }
-                try walk(child, prefix: path + "/", ignore: ignore)
-            }
-        }
-    }
-
     /// The tree itself, as `COPY . /dst` names it.
     static let rootEntry = Entry(path: "", mode: S_IFDIR | 0o755, size: 0, mtime: 0)
 
-    /// Opens a regular file of the tree for reading, never through a symlink.
+    /// Opens a regular file of the tree for reading, never through a
+    /// symlink, and never blocking on a FIFO swapped in since the listing.
     func openFile(_ entry: Entry) throws(SwiftrunError) -> Int32 {
-        try Syscall.check("open \(root)/\(entry.path)") { sr_open_in_root_nofollow(rootFD, entry.path, O_RDONLY) }
+        let fd = try Syscall.check("open \(root)/\(entry.path)") { sr_open_in_root_nofollow(rootFD, entry.path, O_RDONLY | O_NONBLOCK) }
+        do { try UntrustedFile.requireRegular(fd, describe: "\(root)/\(entry.path)") } catch {
+            close(fd)
+            throw error
+        }
+        return fd
     }
 
     /// The entries a COPY source names: one path, or a glob; a directory
@@ -138,11 +134,15 @@ struct IgnoreRules {
         }
     }
 
-    static func read(contextFD: Int32) -> IgnoreRules {
-        let fd = sr_open_in_root_nofollow(contextFD, ".dockerignore", O_RDONLY)
-        guard fd >= 0 else { return IgnoreRules(patterns: []) }
+    /// The context's .dockerignore; none means no rules. One that is not
+    /// a regular file (a FIFO, a device) is an error, not silently no rules.
+    static func read(contextFD: Int32) throws(SwiftrunError) -> IgnoreRules {
+        guard let fd = try Syscall.attempt("open .dockerignore", allowing: [ENOENT], {
+            sr_open_in_root_nofollow(contextFD, ".dockerignore", O_RDONLY | O_NONBLOCK)
+        }) else { return IgnoreRules(patterns: []) }
         defer { close(fd) }
-        let text = (try? FileSystem.readAll(fd, path: ".dockerignore")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        try UntrustedFile.requireRegular(fd, describe: ".dockerignore")
+        let text = String(decoding: try FileSystem.readAll(fd, path: ".dockerignore", limit: 1 << 20), as: UTF8.self)
         return IgnoreRules(patterns: text.split(separator: "\n").map(String.init))
     }
 

@@ -12,13 +12,21 @@ public struct ContainerCommitter {
         containers = ContainerStore(layout: layout)
     }
 
-    public func commit(_ key: String, as reference: ImageReference?, message: String?) throws(SwiftrunError) -> Image {
+    /// `pause`: freeze a running container while its changes are read, as
+    /// `docker commit` does by default, so that the archive is one moment.
+    public func commit(_ key: String, as reference: ImageReference?, message: String?, pause: Bool = true) throws(SwiftrunError) -> Image {
         let state = try containers.find(key)
         guard let manifest = state.imageManifest else {
             throw .invalidArgument("container \(key) does not record the manifest it was made from")
         }
         let base = try images.load(manifest: manifest)
-        let layer = try stageChanges(of: state)
+        let freezer = pause && state.status == .running && state.monitor.isAlive ? CgroupFreezer(id: state.id) : nil
+        let layer: StagedLayer
+        if let freezer {
+            layer = try freezer.whileFrozen { () throws(SwiftrunError) in try stageChanges(of: state) }
+        } else {
+            layer = try stageChanges(of: state)
+        }
         defer { images.discard([layer]) }
 
         var config = try images.editableConfig(of: base)

@@ -39,7 +39,7 @@ public struct ContainerRunner {
         let id = ContainerID.generate()
         let dirs = containers.directories(id)
         let spec = try RuntimeSpec(image: image.configuration, options: options, id: id, rootfs: dirs.rootfs,
-                                   imageFile: { images.readFile($0, in: image) })
+                                   imageFile: { (path) throws(SwiftrunError) in try images.readFile(path, in: image) })
         let seccomp = try spec.seccompPolicy.filter(capabilities: spec.process.capabilities.bounding, layout: layout)
         if let narrator { try explainPlan(narrator, image: image, layers: layers, spec: spec, seccompBytes: seccomp) }
 

@@ -8,7 +8,7 @@ extension RuntimeSpec {
     /// `hostDevices` lists the host's devices, for --privileged;
     /// `deviceCgroup` says whether the host can limit device access.
     init(image: ImageConfiguration, options: RunOptions, id: String, rootfs: String,
-         imageFile: (String) -> [UInt8]? = { _ in nil },
+         imageFile: (String) throws(SwiftrunError) -> [UInt8]? = { _ in nil },
          deviceCgroup: Bool = CgroupMode.host.canFilterDevices,
          hostDevices: () -> [Device] = HostDevices.all,
          hostEnvironment: (String) -> String? = getenvString) throws(SwiftrunError) {

@@ -12,9 +12,9 @@ struct UserResolver {
     private let group: [[Substring]]
 
     /// `readFile` reads a path inside the image, nil if it is missing.
-    init(readFile: (String) -> [UInt8]?) {
-        passwd = Self.records(readFile("/etc/passwd"))
-        group = Self.records(readFile("/etc/group"))
+    init(readFile: (String) throws(SwiftrunError) -> [UInt8]?) throws(SwiftrunError) {
+        passwd = Self.records(try readFile("/etc/passwd"))
+        group = Self.records(try readFile("/etc/group"))
     }
 
     func resolve(_ spec: String?) throws(SwiftrunError) -> Resolved {

@@ -32,19 +32,22 @@ public enum FileSystem {
         try Syscall.check("chmod \(target)") { chmod(target, info.st_mode & 0o7777) }
     }
 
-    public static func readFile(_ path: String) throws(SwiftrunError) -> [UInt8] {
+    /// A file of swiftrun's own (the store, /proc, cgroups), at most
+    /// `limit` bytes. Files that are not ours go through UntrustedFile.
+    public static func readFile(_ path: String, limit: Int = 64 << 20) throws(SwiftrunError) -> [UInt8] {
         let fd = try Syscall.check("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(fd) }
-        return try readAll(fd, path: path)
+        return try readAll(fd, path: path, limit: limit)
     }
 
-    /// Reads `fd` to its end.
-    static func readAll(_ fd: Int32, path: String) throws(SwiftrunError) -> [UInt8] {
+    /// Reads `fd` to its end, and throws rather than read past `limit`.
+    static func readAll(_ fd: Int32, path: String, limit: Int) throws(SwiftrunError) -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
             let n = try Syscall.check("read \(path)") { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
             if n == 0 { return bytes }
+            guard bytes.count + n <= limit else { throw .invalidArgument("\(path): larger than \(limit >> 10) KiB, more than such a file may be") }
             bytes.append(contentsOf: chunk[0..<n])
         }
     }
@@ -109,7 +112,7 @@ public enum FileSystem {
         return entries(of: dir)
     }
 
-    private static func entries(of dir: OpaquePointer) -> [String] {
+    static func entries(of dir: OpaquePointer) -> [String] {
         var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafePointer(to: &entry.pointee.d_name) {
@@ -122,7 +125,8 @@ public enum FileSystem {
 
     /// rm -rf that never follows a symlink: every step is relative to the
     /// fd of the directory being emptied (unlinkat, openat O_NOFOLLOW), so a
-    /// symlink a container planted in its upper dir is removed, not followed.
+    /// symlink a container planted in its upper dir is removed, not followed,
+    /// and the walk holds two fds however deep the tree (DirectoryWalk).
     public static func removeTree(_ path: String) throws(SwiftrunError) {
         let slash = path.lastIndex(of: "/")
         let parent = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
@@ -140,14 +144,14 @@ public enum FileSystem {
         default: throw .system("unlink \(path)", errno: errno)
         }
         let fd = try Syscall.check("open \(path)") { openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-        guard let dir = fdopendir(fd) else {
-            close(fd)
-            throw .system("fdopendir \(path)", errno: errno)
-        }
-        defer { closedir(dir) }
-        for entry in entries(of: dir) {
-            try removeEntry(entry, in: fd, path: path + "/" + entry)
-        }
+        defer { close(fd) }
+        try DirectoryWalk.walk(fd, describe: path, visit: { (entry) throws(SwiftrunError) in
+            if entry.info.st_mode & S_IFMT == S_IFDIR { return true }
+            try Syscall.attempt("unlink \(path)/\(entry.path)", allowing: [ENOENT]) { unlinkat(entry.parentFD, entry.name, 0) }
+            return false
+        }, leave: { (parentFD, child) throws(SwiftrunError) in
+            try Syscall.attempt("rmdir \(path)/.../\(child)", allowing: [ENOENT]) { unlinkat(parentFD, child, AT_REMOVEDIR) }
+        })
         try Syscall.attempt("rmdir \(path)", allowing: [ENOENT]) { unlinkat(dirFD, name, AT_REMOVEDIR) }
     }
 }

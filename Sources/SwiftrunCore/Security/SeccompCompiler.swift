@@ -121,6 +121,6 @@ struct SeccompCompiler {
         let rc = seccomp_export_bpf(context, fd)
         guard rc == 0 else { throw .invalidArgument("\(source): libseccomp cannot export the filter: \(SwiftrunError.strerror(-rc))") }
         try Syscall.check("lseek seccomp memfd") { lseek(fd, 0, SEEK_SET) }
-        return try FileSystem.readAll(fd, path: "seccomp memfd")
+        return try FileSystem.readAll(fd, path: "seccomp memfd", limit: 1 << 20)
     }
 }

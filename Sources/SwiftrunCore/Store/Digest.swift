@@ -1,4 +1,5 @@
 import COpenSSL
+import Glibc
 
 /// A sha256 content address, written "sha256:<64 hex>" as in the OCI image spec.
 public struct Digest: Hashable, Codable, Sendable, CustomStringConvertible {
@@ -19,6 +20,18 @@ public struct Digest: Hashable, Codable, Sendable, CustomStringConvertible {
         let hasher = DigestHasher()
         bytes.withUnsafeBytes { hasher.update($0) }
         return hasher.finalize()
+    }
+
+    /// The digest of what `fd` holds from its offset to its end, read in
+    /// chunks: a build's COPY can name files of any size.
+    static func ofFile(_ fd: Int32, path: String) throws(SwiftrunError) -> Digest {
+        let hasher = DigestHasher()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = try Syscall.check("read \(path)") { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
+            if n == 0 { return hasher.finalize() }
+            chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
     }
 
     public var description: String { "sha256:" + hex }

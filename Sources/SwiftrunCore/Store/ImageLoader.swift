@@ -174,20 +174,24 @@ final class LayoutReader {
         return fd >= 0
     }
 
+    /// A regular file of the layout, opened without blocking: an archive
+    /// can hold a FIFO or a device node under any name (UntrustedFile).
     func open(_ path: String) throws(SwiftrunError) -> Int32 {
-        let fd = sr_open_in_root(rootFD, path, O_RDONLY)
-        guard fd >= 0 else { throw .badArchive(name, reason: "\(path): \(SwiftrunError.strerror(errno))") }
-        return fd
+        do {
+            return try UntrustedFile.open(in: rootFD, path, describe: path)
+        } catch {
+            throw .badArchive(name, reason: error.description)
+        }
     }
 
     /// A whole small file (a manifest, a config), at most 16 MiB.
     func read(_ path: String) throws(SwiftrunError) -> [UInt8] {
         let fd = try open(path)
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_size <= 16 << 20 else {
-            throw .badArchive(name, reason: "\(path) is too large for a manifest or config")
+        do {
+            return try FileSystem.readAll(fd, path: path, limit: 16 << 20)
+        } catch {
+            throw .badArchive(name, reason: error.description)
         }
-        return try FileSystem.readAll(fd, path: path)
     }
 }

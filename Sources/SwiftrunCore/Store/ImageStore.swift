@@ -81,26 +81,10 @@ public struct ImageStore: Sendable {
         return Image(manifestDigest: digest, manifest: manifest, configuration: configuration)
     }
 
-    /// A file of the image as the container will see it: the topmost layer
-    /// that has it wins. Each layer is read with openat2(RESOLVE_IN_ROOT),
-    /// so a symlink in the image cannot point the read at the host.
-    public func readFile(_ path: String, in image: Image) -> [UInt8]? {
-        Self.topmost(path, in: layerDirectories(of: image), flags: O_RDONLY) { try? FileSystem.readAll($0, path: path) }
-    }
-
-    /// Opens `path` in the topmost of `layers` (lowest first) that has it,
-    /// resolved inside each layer, and hands the fd to `body`.
-    static func topmost<T>(_ path: String, in layers: [String], flags: Int32, _ body: (Int32) -> T?) -> T? {
-        for layer in layers.reversed() {
-            let root = open(layer, Int32(SR_O_PATH) | O_DIRECTORY | O_CLOEXEC)
-            guard root >= 0 else { continue }
-            defer { close(root) }
-            let fd = sr_open_in_root(root, path, flags)
-            guard fd >= 0 else { continue }
-            defer { close(fd) }
-            return body(fd)
-        }
-        return nil
+    /// A file of the image as the container will see it (LayerStack):
+    /// nil if the image has none; a FIFO, a device or a huge file throws.
+    public func readFile(_ path: String, in image: Image) throws(SwiftrunError) -> [UInt8]? {
+        try LayerStack(layers: layerDirectories(of: image)).read(path)
     }
 
     /// Layer dirs, lowest first.
