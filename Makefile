@@ -16,8 +16,10 @@ DEBUG_BIN     = .build/debug/swiftrun
 
 # Build and run needs; test needs; bench needs.
 BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libcurl4-openssl-dev busybox-static
-TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman docker-registry apache2-utils openssl
-BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine
+# Each tool a target runs, and its package, is listed in scripts/tools.list;
+# scripts/check-tools.sh fails a target whose list lacks one of its tools.
+TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman runc docker-registry apache2-utils openssl tar dash
+BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 tar gzip
 VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod
 
 .PHONY: all deps test-deps bench-deps vm-deps build samples demo test host-test vm-test bench install clean
@@ -38,12 +40,15 @@ deps:
 
 test-deps: deps
 	$(call apt_install,$(TEST_PACKAGES))
+	@scripts/check-tools.sh test "$(BUILD_PACKAGES) $(TEST_PACKAGES)"
 
 bench-deps: deps
 	$(call apt_install,$(BENCH_PACKAGES))
+	@scripts/check-tools.sh bench "$(BUILD_PACKAGES) $(BENCH_PACKAGES)"
 
 vm-deps: deps
 	$(call apt_install,$(VM_PACKAGES))
+	@scripts/check-tools.sh vm "$(BUILD_PACKAGES) $(VM_PACKAGES)"
 
 build: deps
 	$(SWIFT) build $(RELEASE_FLAGS)

@@ -50,6 +50,12 @@ ssize_t sr_fgetxattr_at(int dirfd, const char *file, const char *name, void *val
     return lgetxattr(path, name, value, size);
 }
 
+ssize_t sr_llistxattr_at(int dirfd, const char *file, char *list, size_t size) {
+    char path[4200];
+    snprintf(path, sizeof path, "/proc/self/fd/%d/%s", dirfd, file);
+    return llistxattr(path, list, size);
+}
+
 int sr_is_cgroup2(const char *path) {
     struct statfs info;
     return statfs(path, &info) == 0 && info.f_type == CGROUP2_SUPER_MAGIC;

@@ -201,6 +201,8 @@ int sr_fsetxattr(int fd, const char *name, const void *value, size_t size);
 // setxattr on the directory DIRFD itself (through /proc/self/fd, as O_PATH fds allow).
 int sr_fsetxattr_at(int dirfd, const char *name, const void *value, size_t size);
 ssize_t sr_fgetxattr_at(int dirfd, const char *file, const char *name, void *value, size_t size);
+// The xattr names of FILE under DIRFD, not following a final symlink.
+ssize_t sr_llistxattr_at(int dirfd, const char *file, char *list, size_t size);
 int sr_syncfs(int fd);
 int sr_memfd_create(const char *name);
 // 1 if PATH is the root of a cgroup2 mount (statfs, CGROUP2_SUPER_MAGIC).

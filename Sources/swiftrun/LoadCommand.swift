@@ -8,12 +8,13 @@ struct LoadCommand: StoreCommand {
     @Option(name: [.customShort("i"), .customLong("input")], help: "Read from this file or directory instead of stdin.")
     var input: String?
 
-    @Flag(name: .shortAndLong, help: "Print nothing.")
+    /// As in Docker, -q hides only progress (swiftrun shows none): the
+    /// names of what was loaded are printed either way.
+    @Flag(name: .shortAndLong, help: "Suppress the load output.")
     var quiet = false
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let loaded = try ImageLoader(store: ImageStore(layout: layout)).load(input)
-        guard !quiet else { return 0 }
         for image in loaded {
             if image.names.isEmpty {
                 print("Loaded image ID: \(image.id)")

@@ -36,7 +36,9 @@ guard let storeCommand = command as? any StoreCommand else {
 do {
     guard geteuid() == 0 else { throw SwiftrunError.notRoot }
     let layout = StoreLayout(root: global.root)
-    try ContainerStore(layout: layout).recover()
+    for (id, error) in try ContainerStore(layout: layout).recover() {
+        printError("swiftrun: warning: could not finish cleaning up container \(ContainerID.short(id)): \(error)")
+    }
     exit(try storeCommand.run(in: layout))
 } catch let error as SwiftrunError {
     printError("swiftrun: \(error)")

@@ -171,17 +171,57 @@ import Testing
     /// owner, content) and the same config fields.
     @Test func podmanBuildsTheSameImage() throws {
         try webSample()
-        #expect(build(["-t", "web:v1"]).code == 0)
+        let compared = try buildBesidePodman(tag: "web:v1")
+        #expect(compared == "same\n", "\(compared)")
+    }
+
+    /// COPY --from keeps the owner, mode (setuid and setgid included) and
+    /// xattrs of what it copies, as Docker and buildah do; files from the
+    /// context become root's. The xattrs come in through ADD of a tar.
+    @Test func copyFromAStageKeepsOwnersModesAndXattrsAsPodmanDoes() throws {
+        try write("ctx\n", to: "f")
+        try tool(["python3", "-c", """
+            import io, sys, tarfile
+            t = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
+            i = tarfile.TarInfo("tagged"); i.size = 2; i.mode = 0o640; i.uid = 42; i.gid = 43
+            i.pax_headers = {"SCHILY.xattr.user.origin": "stage-a"}
+            t.addfile(i, io.BytesIO(b"x\\n")); t.close()
+            """, context + "/tagged.tar"])
+        try write("""
+            ARG BASE=busybox
+            FROM $BASE AS a
+            COPY --chown=1000:1000 f /f
+            ADD tagged.tar /x/
+            RUN chown 1234:1234 /f && touch /g && chown 55:66 /g && chmod 4755 /g && mkdir -p /d/sub && chown -R 7:8 /d && chmod 2750 /d/sub
+            FROM $BASE
+            COPY --from=a /f /f
+            COPY --from=a /g /g
+            COPY --from=a /d /d
+            COPY --from=a /x/tagged /tagged
+            COPY f /plain
+            """, to: "Dockerfile")
+        let compared = try buildBesidePodman(tag: "owners:v1")
+        #expect(compared == "same\n", "\(compared)")
+        let seen = sandbox.run(["run", "--rm", "owners:v1", "stat", "-c", "%n %u:%g %a", "/f", "/g", "/d/sub", "/tagged", "/plain"])
+        #expect(seen.stdout == "/f 1234:1234 644\n/g 55:66 4755\n/d/sub 7:8 2750\n/tagged 42:43 640\n/plain 0:0 644\n", "\(seen.stderr)")
+        let xattrs = try tool(["python3", "-c", "import glob, os, sys; print([os.getxattr(p, 'user.origin').decode() for p in glob.glob(sys.argv[1] + '/layers/*/tagged')])",
+                               sandbox.root])
+        #expect(xattrs == "['stage-a']\n", "the final stage's layer holds /tagged with its xattr")
+    }
+
+    /// Builds the context with swiftrun and with podman (buildah, runc, no
+    /// network), and compares the two images' files and configs.
+    func buildBesidePodman(tag: String) throws -> String {
+        #expect(build(["-t", tag]).code == 0)
         let work = sandbox.root + "/test-work"
         let podman = ["podman", "--root", work + "/podman", "--runroot", work + "/podman-run", "--storage-driver", "vfs",
                       "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
         try tool(podman + ["import", Sandbox.sample, "localhost/busybox"])
         try tool(podman + ["build", "-q", "--runtime", "runc", "--network", "none", "--pull=never", "--build-arg", "BASE=localhost/busybox",
-                           "-t", "web:v1", context])
-        try tool(podman + ["save", "-q", "--format", "oci-archive", "-o", work + "/podman.tar", "localhost/web:v1"])
-        #expect(sandbox.run(["save", "--format", "oci-archive", "-o", work + "/swiftrun.tar", "web:v1"]).code == 0)
-        let compared = try tool(["python3", "-c", Self.compareScript, work + "/swiftrun.tar", work + "/podman.tar", work])
-        #expect(compared == "same\n", "\(compared)")
+                           "-t", tag, context])
+        try tool(podman + ["save", "-q", "--format", "oci-archive", "-o", work + "/podman.tar", "localhost/" + tag])
+        #expect(sandbox.run(["save", "--format", "oci-archive", "-o", work + "/swiftrun.tar", tag]).code == 0)
+        return try tool(["python3", "-c", Self.compareScript, work + "/swiftrun.tar", work + "/podman.tar", work])
     }
 
     /// Unpacks two OCI archives with umoci and compares their trees and configs.
@@ -204,12 +244,14 @@ import Testing
                     path = os.path.join(directory, entry)
                     info = os.lstat(path)
                     digest = hashlib.sha256(open(path, "rb").read()).hexdigest() if stat.S_ISREG(info.st_mode) else (os.readlink(path) if stat.S_ISLNK(info.st_mode) else "")
-                    files[path[len(root):]] = (oct(info.st_mode), info.st_uid, info.st_gid, digest)
+                    xattrs = sorted((k, os.getxattr(path, k, follow_symlinks=False)) for k in os.listxattr(path, follow_symlinks=False) if k.startswith("user."))
+                    files[path[len(root):]] = (oct(info.st_mode), info.st_uid, info.st_gid, digest, xattrs)
             fields = {k: config.get(k) for k in ["Env", "Cmd", "Entrypoint", "WorkingDir", "User", "ExposedPorts", "Labels"]}
             return files, fields
         a, b = load(ours, "swiftrun"), load(theirs, "podman")
         # What buildah adds to every image it builds: its own label and the RUN mount points of /etc.
         b[1]["Labels"] = {k: v for k, v in (b[1]["Labels"] or {}).items() if k != "io.buildah.version"}
+        a[1]["Labels"] = a[1]["Labels"] or {}
         for f in ["/etc/hosts", "/etc/resolv.conf", "/etc/hostname", "/run/.containerenv", "/run"]:
             a[0].pop(f, None); b[0].pop(f, None)
         problems = []

@@ -80,7 +80,26 @@ import Testing
         try tool(["skopeo", "copy", "-q", "oci:\(layout):img", "docker-archive:\(archive):skopeo/made:v2"])
         let loaded = sandbox.run(["load", "-i", archive])
         #expect(loaded.stdout == "Loaded image: skopeo/made:v2\n", "\(loaded.stderr)")
+        // -q hides progress only, as in Docker: the names still print.
+        #expect(sandbox.run(["load", "-q", "-i", archive]).stdout == "Loaded image: skopeo/made:v2\n")
         expectUmociContent(inspectFiles("skopeo/made:v2"))
+
+        // inspect in Docker's shape: the container config under Config,
+        // diffIDs under RootFS, the names Docker shows.
+        let inspected = sandbox.run(["inspect", "skopeo/made:v2"])
+        let document = try #require((try JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [[String: Any]])?.first)
+        let config = try #require(document["Config"] as? [String: Any])
+        #expect(config["Entrypoint"] as? [String] == ["/bin/echo"])
+        #expect(config["Cmd"] as? [String] == ["from-config"])
+        #expect(config["WorkingDir"] as? String == "" && config["User"] as? String == "" && config["Tty"] as? Bool == false)
+        #expect(document["RepoTags"] as? [String] == ["skopeo/made:v2"])
+        #expect((document["RepoDigests"] as? [String])?.first?.hasPrefix("skopeo/made@sha256:") == true)
+        #expect((document["Id"] as? String)?.hasPrefix("sha256:") == true)
+        #expect(document["Os"] as? String == "linux" && document["Architecture"] as? String == "amd64")
+        #expect((document["Size"] as? Int ?? 0) > 0)
+        let rootfs = try #require(document["RootFS"] as? [String: Any])
+        #expect(rootfs["Type"] as? String == "layers")
+        #expect((rootfs["Layers"] as? [String])?.count == 3)
 
         let ociArchive = work + "/oci.tar"
         try tool(["skopeo", "copy", "-q", "oci:\(layout):img", "oci-archive:\(ociArchive):other/name:v3"])

@@ -45,7 +45,9 @@ final class Sandbox {
     deinit {
         let ids = run(["ps", "-a", "-q"]).stdout.split(separator: "\n").map(String.init)
         if !ids.isEmpty { run(["rm", "-f"] + ids) }
-        try? FileManager.default.removeItem(atPath: root)
+        // swiftrun's own removal: FileManager gives up on a tree deeper
+        // than PATH_MAX, which some tests make.
+        try? FileSystem.removeTree(root)
     }
 
     /// Runs `swiftrun --root ROOT ARGS...` to completion.

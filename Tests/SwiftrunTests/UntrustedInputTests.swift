@@ -145,29 +145,38 @@ import Testing
         return CommandResult(code: process.terminationStatus, stdout: stdout, stderr: stderr)
     }
 
-    @Test func aTreeTenThousandDeepNeitherBreaksTheStoreNorCommit() throws {
-        // A shell cannot cd that deep (its cwd string passes PATH_MAX), so
-        // the tree grows from its root: 100 times, the chain so far moves
-        // under a fresh 101-level chain. 100 x 101 + 101 levels in all.
+    /// A container that nests `rounds` x 101 + 101 directories. A shell
+    /// cannot cd that deep (its cwd string passes PATH_MAX), so the tree
+    /// grows from its root: each round moves the chain so far under a fresh
+    /// 101-level one.
+    func makeDeepTree(name: String, rounds: Int) {
         let hundred = Array(repeating: "d", count: 100).joined(separator: "/")
-        let made = sandbox.run(["run", "--name", "deep", "busybox", "sh", "-c",
+        let made = sandbox.run(["run", "--name", name, "busybox", "sh", "-c",
                                 "mkdir /w && cd /w && mkdir -p c/\(hundred) && touch c/\(hundred)/leaf && i=0; "
-                                + "while [ $i -lt 100 ]; do mkdir -p n/\(hundred) && mv c n/\(hundred)/c && mv n c || exit 1; i=$((i+1)); done"])
+                                + "while [ $i -lt \(rounds) ]; do mkdir -p n/\(hundred) && mv c n/\(hundred)/c && mv n c || exit 1; i=$((i+1)); done"])
         #expect(made.code == 0, "\(made.stderr)")
+    }
+
+    @Test func aTreeTenThousandDeepDoesNotBreakTheStore() throws {
+        makeDeepTree(name: "deep", rounds: 100)
         let listed = runLimited(["ps", "-a"])
         #expect(listed.code == 0, "\(listed.stderr)")
         #expect(listed.stdout.contains("deep"))
-
-        let committed = runLimited(["commit", "deep", "deep:v1"])
-        #expect(committed.code == 0, "\(committed.stderr)")
-        let image = try ImageStore(layout: StoreLayout(root: sandbox.root)).image("deep:v1")
-        let top = try #require(ImageStore(layout: StoreLayout(root: sandbox.root)).layerDirectories(of: image).last)
-        #expect(try Self.depthOfSoleChain(top + "/w") == 100 * 101 + 101, "the committed layer lost part of the tree")
-
         let removed = runLimited(["rm", "deep"])
         #expect(removed.code == 0, "\(removed.stderr)")
         #expect(sandbox.run(["ps", "-a", "-q"]).stdout.isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/containers").isEmpty)
+    }
+
+    /// Deeper than the open-file limit, but not 10,000: a layer names each
+    /// entry by its full path, so its size grows with the square of depth.
+    @Test func commitArchivesATreeDeeperThanTheOpenFileLimit() throws {
+        makeDeepTree(name: "deep", rounds: 10)
+        let committed = runLimited(["commit", "deep", "deep:v1"], files: 256)
+        #expect(committed.code == 0, "\(committed.stderr)")
+        let store = ImageStore(layout: StoreLayout(root: sandbox.root))
+        let top = try #require(store.layerDirectories(of: try store.image("deep:v1")).last)
+        #expect(try Self.depthOfSoleChain(top + "/w") == 10 * 101 + 101, "the committed layer lost part of the tree")
     }
 
     /// Follows a chain of single subdirectories down to the file "leaf",

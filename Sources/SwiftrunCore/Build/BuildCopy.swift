@@ -65,9 +65,17 @@ struct BuildCopy {
         let tree = try sourceTree()
         var items: [String: Item] = [:]
 
-        func add(_ entry: SourceTree.Entry, from tree: SourceTree, at target: String) throws(SwiftrunError) {
+        /// `asDestination`: the directory a source directory's contents go
+        /// into, which takes its mode but not its owner.
+        func add(_ entry: SourceTree.Entry, from tree: SourceTree, at target: String, asDestination: Bool = false) throws(SwiftrunError) {
+            // Files from the context become root's; files from a stage or
+            // an image keep their owner and xattrs, as Docker and buildah
+            // copy them. --chown overrides both.
+            let fromContext = tree === context || asDestination
             var header = TarWriter.Header(path: String(target.dropFirst()), kind: .regular, mode: UInt32(entry.mode & 0o7777),
-                                          uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, size: entry.size, mtime: entry.mtime)
+                                          uid: owner?.uid ?? (fromContext ? 0 : entry.uid), gid: owner?.gid ?? (fromContext ? 0 : entry.gid),
+                                          size: entry.size, mtime: entry.mtime)
+            if !fromContext { header.xattrs = tree.xattrs(entry) }
             switch entry.mode & S_IFMT {
             case S_IFDIR: header.kind = .directory; header.size = 0
             case S_IFLNK:
@@ -109,7 +117,7 @@ struct BuildCopy {
                     for inner in tree.contents(of: entry) {
                         try add(inner, from: tree, at: destination + "/" + inner.path.dropFirst(prefix))
                     }
-                    if destination != "/" && items[destination] == nil { try add(entry, from: tree, at: destination) }
+                    if destination != "/" && items[destination] == nil { try add(entry, from: tree, at: destination, asDestination: true) }
                 } else {
                     let name = entry.path.split(separator: "/").last.map(String.init) ?? entry.path
                     try add(entry, from: tree, at: intoDirectory ? destination + "/" + name : destination)
@@ -146,6 +154,7 @@ struct BuildCopy {
         for item in items {
             let header = item.header
             var line = "\(header.path) \(header.kind) \(String(header.mode, radix: 8)) \(header.uid):\(header.gid) \(header.linkTarget) "
+            for xattr in header.xattrs { line += "\(xattr.name)=\(Digest.of(xattr.value).hex) " }
             if let inline = item.inline {
                 line += Digest.of(inline).hex
             } else if let tree = item.tree, let entry = item.entry, header.kind == .regular {

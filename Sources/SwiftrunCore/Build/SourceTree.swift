@@ -12,6 +12,8 @@ final class SourceTree {
         var mode: mode_t
         var size: Int64
         var mtime: Int64
+        var uid: Int = 0
+        var gid: Int = 0
         var linkTarget: String?
         var isDirectory: Bool { mode & S_IFMT == S_IFDIR }
     }
@@ -30,7 +32,8 @@ final class SourceTree {
             let isDirectory = info.st_mode & S_IFMT == S_IFDIR
             let excluded = ignore.excludes(found.path)
             if excluded && !(isDirectory && ignore.mayReinclude(under: found.path)) { return false }
-            var entry = Entry(path: found.path, mode: info.st_mode, size: Int64(info.st_size), mtime: Int64(info.st_mtim.tv_sec))
+            var entry = Entry(path: found.path, mode: info.st_mode, size: Int64(info.st_size), mtime: Int64(info.st_mtim.tv_sec),
+                              uid: Int(info.st_uid), gid: Int(info.st_gid))
             if info.st_mode & S_IFMT == S_IFLNK {
                 var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
                 let n = readlinkat(found.parentFD, found.name, &target, Int(PATH_MAX))
@@ -56,6 +59,20 @@ final class SourceTree {
             throw error
         }
         return fd
+    }
+
+    /// The extended attributes of an entry, as a layer carries them
+    /// (SCHILY.xattr). overlayfs's own trusted.overlay.* are not the file's.
+    func xattrs(_ entry: Entry) -> [(name: String, value: [UInt8])] {
+        var names = [CChar](repeating: 0, count: 65536)
+        let length = sr_llistxattr_at(rootFD, entry.path, &names, names.count)
+        guard length > 0 else { return [] }
+        let list = names[0..<length].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        return list.filter { !$0.hasPrefix(Whiteout.overlayXattrPrefix) }.compactMap { name in
+            var value = [UInt8](repeating: 0, count: 65536)
+            let n = sr_fgetxattr_at(rootFD, entry.path, name, &value, value.count)
+            return n >= 0 ? (name, Array(value[0..<n])) : nil
+        }
     }
 
     /// The entries a COPY source names: one path, or a glob; a directory

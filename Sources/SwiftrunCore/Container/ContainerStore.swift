@@ -144,17 +144,22 @@ public struct ContainerStore: Sendable {
     /// Finishes what a dead swiftrun left: for each marker whose monitor is
     /// gone, remove the container (--rm, or never fully created) or mark it
     /// exited. Cheap when nothing is pending: one readdir of running/.
-    public func recover() throws(SwiftrunError) {
+    /// A container that cannot be finished is returned with its error and
+    /// left for the next command: one bad container must not stop every
+    /// command on the store.
+    public func recover() throws(SwiftrunError) -> [(id: String, error: SwiftrunError)] {
         let pending = try FileSystem.listDirectory(layout.running).filter(ContainerID.isValid)
-        guard !pending.isEmpty else { return }
-        try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
+        guard !pending.isEmpty else { return [] }
+        return try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
+            var unfinished: [(id: String, error: SwiftrunError)] = []
             for id in pending {
                 guard let marker = try? FileSystem.readFile(markerPath(id)),
                       let monitor = try? JSON.decode(ProcessIdentity.self, from: marker, path: markerPath(id)),
                       !monitor.isAlive
                 else { continue }
-                try finishAbandoned(id)
+                do throws(SwiftrunError) { try finishAbandoned(id) } catch { unfinished.append((id, error)) }
             }
+            return unfinished
         }
     }
 

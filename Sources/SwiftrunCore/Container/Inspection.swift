@@ -23,13 +23,6 @@ public struct Inspection {
         var FinishedAt: String?
     }
 
-    struct ImageDocument: Encodable {
-        var Id: Digest
-        var RepoTags: [String]
-        var Manifest: ImageManifest
-        var Config: ImageConfiguration
-    }
-
     public func describe(_ target: String) throws(SwiftrunError) -> String {
         let containers = ContainerStore(layout: layout)
         if let state = try? containers.find(target) {
@@ -44,9 +37,6 @@ public struct Inspection {
             return String(decoding: try JSON.encode(document), as: UTF8.self)
         }
         let images = ImageStore(layout: layout)
-        let image = try images.image(target)
-        let tags = try images.index().filter { $0.value == image.manifestDigest }.map(\.key).sorted()
-        let document = ImageDocument(Id: image.id, RepoTags: tags, Manifest: image.manifest, Config: image.configuration)
-        return String(decoding: try JSON.encode(document), as: UTF8.self)
+        return String(decoding: try JSON.encode(try ImageInspection(store: images, image: try images.image(target))), as: UTF8.self)
     }
 }

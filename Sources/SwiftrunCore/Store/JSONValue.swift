@@ -41,4 +41,9 @@ enum JSONValue: Codable, Equatable {
             self = .object(fields)
         }
     }
+
+    /// The string, if this value is one.
+    var stringValue: String? {
+        if case let .string(value) = self { value } else { nil }
+    }
 }
