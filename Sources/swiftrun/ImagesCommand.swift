@@ -58,7 +58,8 @@ struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Manage images.",
         subcommands: [ImagesCommand.self, ImageRmCommand.self, InspectCommand.self, HistoryCommand.self,
-                      TagCommand.self, LoadCommand.self, SaveCommand.self, ImportCommand.self])
+                      TagCommand.self, LoadCommand.self, SaveCommand.self, ImportCommand.self, ImagePruneCommand.self,
+                      PullCommand.self, BuildCommand.self])
 }
 
 struct ImageRmCommand: StoreCommand {

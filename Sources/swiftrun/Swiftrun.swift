@@ -9,11 +9,12 @@ struct Swiftrun: ParsableCommand {
         commandName: "swiftrun",
         abstract: "A small, fast Linux container runtime.",
         discussion: "Global option (before the command): --root DIR, the store (default \(StoreLayout.defaultRoot), or $SWIFTRUN_ROOT).",
+        version: VersionCommand.short,
         subcommands: [
             RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self, StatsCommand.self,
             ImagesCommand.self, ImageCommand.self, RmiCommand.self, TagCommand.self, HistoryCommand.self,
             ImportCommand.self, LoadCommand.self, SaveCommand.self, PullCommand.self, BuildCommand.self, LoginCommand.self, LogoutCommand.self,
-            InspectCommand.self, InfoCommand.self,
+            InspectCommand.self, InfoCommand.self, VersionCommand.self, ContainerCommand.self, SystemCommand.self,
         ]
     )
 }

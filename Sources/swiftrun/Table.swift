@@ -49,6 +49,7 @@ struct Table {
             value /= 1000
             unit += 1
         }
+        if unit == 0 { return "\(bytes)B" }  // Docker's "0B", "801B"
         let rounded = value >= 100 ? "\(Int(value.rounded()))" : value >= 10 ? String(Double(Int(value * 10)) / 10) : String(Double(Int(value * 100)) / 100)
         return rounded + units[unit]
     }

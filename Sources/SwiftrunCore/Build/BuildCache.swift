@@ -1,3 +1,5 @@
+import Glibc
+
 /// The layer cache: build-cache.json maps a step's key (a sha256 chained
 /// from the base image, every instruction before it, and the content a
 /// COPY reads) to the untagged image that step made. An entry whose image
@@ -23,6 +25,16 @@ struct BuildCache {
             entries[key] = image.manifestDigest
             try FileSystem.writeAtomically(try JSON.encode(entries), to: path, durable: false)
         }
+    }
+
+    /// The images the cache points at; image prune keeps them.
+    func manifests() -> [Digest] {
+        Array(Set(entries().values))
+    }
+
+    /// Forgets every entry. The caller holds the store lock.
+    func clear() throws(SwiftrunError) {
+        try Syscall.attempt("unlink \(path)", allowing: [ENOENT]) { unlink(path) }
     }
 
     private func entries() -> [String: Digest] {

@@ -3,7 +3,9 @@
 /// turns image and flags into this (RuntimeSpec+Build.swift); ChildSpec
 /// turns this into the flat C struct the child works from.
 public struct RuntimeSpec: Codable, Sendable {
-    public var ociVersion = "1.2.0"
+    /// The runtime-spec version this shape follows.
+    public static let specVersion = "1.2.0"
+    public var ociVersion = RuntimeSpec.specVersion
     public var process: Process
     public var root: Root
     public var hostname: String

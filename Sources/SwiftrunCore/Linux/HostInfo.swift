@@ -7,7 +7,9 @@ import Glibc
 /// Facts about this host and the libraries swiftrun is linked with, for
 /// `swiftrun info` (Docker's `docker info`).
 public struct HostInfo: Sendable {
-    public static let version = "0.1.0"
+    public static let version = "0.2.0"
+    /// The Docker Engine API version swiftrun's CLI and API follow.
+    public static let apiVersion = "1.41"
 
     public var kernel: String
     public var libseccomp: String
@@ -26,7 +28,7 @@ public struct HostInfo: Sendable {
     }
 
     /// uname -r: "6.1.0-18-amd64".
-    static func kernelRelease() -> String {
+    public static func kernelRelease() -> String {
         var name = utsname()
         uname(&name)
         return withUnsafePointer(to: &name.release) {
@@ -34,7 +36,7 @@ public struct HostInfo: Sendable {
         }
     }
 
-    static func libseccompVersion() -> String {
+    public static func libseccompVersion() -> String {
         let version = seccomp_version().pointee
         return "\(version.major).\(version.minor).\(version.micro)"
     }

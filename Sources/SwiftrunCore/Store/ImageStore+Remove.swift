@@ -50,23 +50,35 @@ extension ImageStore {
     }
 
     /// Deletes every blob and layer dir that no named image and no
-    /// container references. The caller holds the store lock.
-    func collectGarbage(keeping extraManifests: [Digest]) throws(SwiftrunError) {
+    /// container references, and returns the bytes that freed. The caller
+    /// holds the store lock.
+    @discardableResult
+    func collectGarbage(keeping extraManifests: [Digest]) throws(SwiftrunError) -> Int64 {
+        let (blobs, layers) = try referenced(by: Set(try index().values).union(extraManifests))
+        var freed: Int64 = 0
+        for name in try FileSystem.listDirectory(layout.blobs) where !blobs.contains(name) {
+            freed += DiskUsage.bytes(layout.blobs + "/" + name)
+            try FileSystem.removeTree(layout.blobs + "/" + name)
+        }
+        for name in try FileSystem.listDirectory(layout.layers) where !layers.contains(name) {
+            freed += DiskUsage.bytes(layout.layers + "/" + name)
+            try FileSystem.removeTree(layout.layers + "/" + name)
+        }
+        return freed
+    }
+
+    /// The blob and layer names (hex digests) that `manifests` need.
+    func referenced(by manifests: Set<Digest>) throws(SwiftrunError) -> (blobs: Set<String>, layers: Set<String>) {
         var blobs = Set<String>()
         var layers = Set<String>()
-        for manifest in Set(try index().values).union(extraManifests) {
+        for manifest in manifests {
             guard let image = try? load(manifest: manifest) else { continue }
             blobs.insert(manifest.hex)
             blobs.insert(image.manifest.config.digest.hex)
             image.manifest.layers.forEach { blobs.insert($0.digest.hex) }
             image.configuration.rootfs.diff_ids.forEach { layers.insert($0.hex) }
         }
-        for name in try FileSystem.listDirectory(layout.blobs) where !blobs.contains(name) {
-            try FileSystem.removeTree(layout.blobs + "/" + name)
-        }
-        for name in try FileSystem.listDirectory(layout.layers) where !layers.contains(name) {
-            try FileSystem.removeTree(layout.layers + "/" + name)
-        }
+        return (blobs, layers)
     }
 
     /// `tag SOURCE TARGET`.

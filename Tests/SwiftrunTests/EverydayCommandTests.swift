@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+/// The commands a Docker user types every day beyond run: version, the
+/// prunes and system df, each in Docker's words and shapes (issue 16).
+@Suite struct EverydayCommandTests {
+    let sandbox: Sandbox
+
+    init() throws { sandbox = try Sandbox() }
+
+    @Test func versionNamesTheBinaryTheAPIAndTheSpec() {
+        let short = sandbox.run(["--version"])
+        #expect(short.code == 0)
+        #expect(short.stdout.hasPrefix("swiftrun version 0.") && short.stdout.hasSuffix(", runtime-spec 1.2.0\n"), "\(short.stdout)")
+        let long = sandbox.run(["version"])
+        #expect(long.code == 0)
+        for line in ["Client: swiftrun", " API version:       1.41", " OCI runtime spec:  1.2.0", " OS/Arch:           linux/"] {
+            #expect(long.stdout.contains(line), "\(long.stdout)")
+        }
+        #expect(long.stdout.contains(" libseccomp:        2."), "\(long.stdout)")
+    }
+
+    @Test func prunesRemoveWhatNothingUsesAndSayHowMuch() throws {
+        // An exited container holding 300 kB, and its commit: a dangling image.
+        #expect(sandbox.run(["run", "--name", "c1", "busybox", "dd", "if=/dev/zero", "of=/big", "bs=1k", "count=300"]).code == 0)
+        let dangling = sandbox.run(["commit", "c1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let df = sandbox.run(["system", "df"]).stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(df.first == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"])
+        #expect(df.dropFirst().first?.prefix(3) == ["Images", "2", "1"], "\(df)")
+        #expect(df.dropFirst(2).first?.prefix(3) == ["Containers", "1", "0"], "\(df)")
+        #expect(sandbox.run(["system", "df", "-v"]).stdout.contains("Containers space usage:"))
+
+        // No answer, nothing removed.
+        let declined = sandbox.run(["image", "prune"], stdin: "n\n")
+        #expect(declined.stdout == "WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] ")
+        #expect(sandbox.run(["images", "-q"]).stdout.split(separator: "\n").count == 2)
+
+        let images = sandbox.run(["image", "prune", "-f"])
+        #expect(images.stdout.hasPrefix("Deleted Images:\ndeleted: \(dangling)\n\nTotal reclaimed space: "), "\(images.stdout)")
+        #expect(!images.stdout.hasSuffix(" 0B\n"), "the dangling layer's bytes are reclaimed")
+
+        let containers = sandbox.run(["container", "prune", "-f"])
+        #expect(containers.stdout.hasPrefix("Deleted Containers:\n"), "\(containers.stdout)")
+        #expect(containers.stdout.hasSuffix("kB\n"), "\(containers.stdout)")
+        #expect(sandbox.run(["ps", "-aq"]).stdout.isEmpty)
+        #expect(sandbox.run(["image", "prune", "-f"]).stdout == "Total reclaimed space: 0B\n")
+
+        // busybox is unused now: -a takes it, and the store holds no layer.
+        let all = sandbox.run(["system", "prune", "-a", "-f"])
+        #expect(all.stdout.contains("Deleted Images:\nuntagged: busybox:latest\n"), "\(all.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/layers").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/blobs/sha256").isEmpty)
+    }
+
+    @Test func aPruneKeepsWhatAContainerUses() {
+        #expect(sandbox.run(["run", "--name", "keeper", "busybox", "true"]).code == 0)
+        let pruned = sandbox.run(["image", "prune", "-a", "-f"])
+        #expect(pruned.stdout == "Total reclaimed space: 0B\n", "\(pruned.stdout)")
+        #expect(sandbox.run(["run", "--rm", "busybox", "true"]).code == 0)
+    }
+
+    /// Every command and subcommand answers --help.
+    @Test(arguments: ["run", "ps", "rm", "commit", "stats", "images", "rmi", "tag", "history", "import", "load", "save", "pull",
+                      "build", "login", "logout", "inspect", "info", "version", "image prune", "image ls", "container prune",
+                      "container ls", "system df", "system prune"])
+    func everyCommandHasHelp(command: String) {
+        let result = sandbox.run(command.split(separator: " ").map(String.init) + ["--help"])
+        #expect(result.code == 0)
+        #expect(result.stdout.contains("USAGE: swiftrun \(command.split(separator: " ")[0])"), "\(result.stdout)")
+    }
+}
