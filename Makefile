@@ -4,6 +4,7 @@
 #   make test    set up everything and run the whole test suite (as root) on this host and in a VM
 #   make vm-test boot Debian's kernel in QEMU with cgroup_no_v1=all and run the suite there
 #   make bench   start-up latency beside crun, runc and the bare namespace floor
+#   make lint    the compilers' warnings as errors, and swift format lint
 #
 # Every target installs the Debian packages it needs first.
 
@@ -21,8 +22,9 @@ BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev lib
 TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman runc docker-registry apache2-utils openssl tar dash
 BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 tar gzip
 VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod
+LINT_PACKAGES  = gcc
 
-.PHONY: all deps test-deps bench-deps vm-deps build samples demo test host-test vm-test bench install clean
+.PHONY: all deps test-deps bench-deps vm-deps lint-deps build samples demo test host-test vm-test bench lint install clean
 
 all: build
 
@@ -49,6 +51,10 @@ bench-deps: deps
 vm-deps: deps
 	$(call apt_install,$(VM_PACKAGES))
 	@scripts/check-tools.sh vm "$(BUILD_PACKAGES) $(VM_PACKAGES)"
+
+lint-deps: deps
+	$(call apt_install,$(LINT_PACKAGES))
+	@scripts/check-tools.sh lint "$(BUILD_PACKAGES) $(LINT_PACKAGES)"
 
 build: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
@@ -87,6 +93,15 @@ bench: bench-deps build samples
 	@./scripts/bench-pull.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-unpack.sh $(RELEASE_BIN)
 	@./scripts/bench-build.sh $(RELEASE_BIN) $(SAMPLE)
+
+# Swift with warnings as errors in a build dir of its own (the flags would
+# otherwise rebuild .build each time); the C with gcc's -Wall -Wextra; then
+# swift format's lint with the project's .swift-format.
+lint: lint-deps
+	$(SWIFT) build --build-tests --scratch-path .build-lint -Xswiftc -warnings-as-errors
+	gcc -fsyntax-only -Wall -Wextra -Werror -ICShims/include CShims/*.c
+	gcc -fsyntax-only -Wall -Wextra -Werror -ISources/CCurl/include Sources/CCurl/curl.c
+	$(SWIFT) format lint --strict --recursive Sources Tests
 
 install: build
 	install -m 755 $(RELEASE_BIN) /usr/local/bin/swiftrun

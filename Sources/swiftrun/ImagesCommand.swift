@@ -36,10 +36,11 @@ struct ImagesCommand: StoreCommand {
         }
         if format == "json" {
             for image in images {
-                print(JSONLine([
-                    "ID": image.id.short, "Repository": image.repository, "Tag": image.tag, "Digest": image.id.description,
-                    "CreatedAt": image.created ?? "", "CreatedSince": Table.ago(image.created), "Size": Table.size(image.size),
-                ]))
+                print(
+                    JSONLine([
+                        "ID": image.id.short, "Repository": image.repository, "Tag": image.tag, "Digest": image.id.description,
+                        "CreatedAt": image.created ?? "", "CreatedSince": Table.ago(image.created), "Size": Table.size(image.size)
+                    ]))
             }
             return 0
         }
@@ -57,9 +58,11 @@ struct ImagesCommand: StoreCommand {
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Manage images.",
-        subcommands: [ImagesCommand.self, ImageRmCommand.self, InspectCommand.self, HistoryCommand.self,
-                      TagCommand.self, LoadCommand.self, SaveCommand.self, ImportCommand.self, ImagePruneCommand.self,
-                      PullCommand.self, BuildCommand.self])
+        subcommands: [
+            ImagesCommand.self, ImageRmCommand.self, InspectCommand.self, HistoryCommand.self,
+            TagCommand.self, LoadCommand.self, SaveCommand.self, ImportCommand.self, ImagePruneCommand.self,
+            PullCommand.self, BuildCommand.self
+        ])
 }
 
 struct ImageRmCommand: StoreCommand {

@@ -8,22 +8,23 @@ struct InfoCommand: StoreCommand {
         let host = HostInfo.current()
         let containers = try ContainerStore(layout: layout).all()
         let running = containers.filter { $0.status == .running }.count
-        print("""
-        Server Version: swiftrun \(HostInfo.version)
-        Containers: \(containers.count)
-         Running: \(running)
-         Stopped: \(containers.count - running)
-        Images: \(try ImageStore(layout: layout).list().count)
-        Cgroup Version: \(CgroupMode.host.description)
-        Storage Driver: overlay
-        Root Dir: \(layout.root)
-        Kernel Version: \(host.kernel)
-        Security Options:
-         seccomp: libseccomp \(host.libseccomp)
-         capabilities: \(host.capabilityCount) known to the kernel (libcap)
-         device cgroup: \(CgroupMode.host.deviceFilterDescription)
-        Libraries: \(host.openssl), zlib \(host.zlib)
-        """)
+        print(
+            """
+            Server Version: swiftrun \(HostInfo.version)
+            Containers: \(containers.count)
+             Running: \(running)
+             Stopped: \(containers.count - running)
+            Images: \(try ImageStore(layout: layout).list().count)
+            Cgroup Version: \(CgroupMode.host.description)
+            Storage Driver: overlay
+            Root Dir: \(layout.root)
+            Kernel Version: \(host.kernel)
+            Security Options:
+             seccomp: libseccomp \(host.libseccomp)
+             capabilities: \(host.capabilityCount) known to the kernel (libcap)
+             device cgroup: \(CgroupMode.host.deviceFilterDescription)
+            Libraries: \(host.openssl), zlib \(host.zlib)
+            """)
         return 0
     }
 }

@@ -38,7 +38,9 @@ struct ImagePruneCommand: StoreCommand {
     var force = false
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        let warning = all ? "WARNING! This will remove all images without at least one container associated to them."
+        let warning =
+            all
+            ? "WARNING! This will remove all images without at least one container associated to them."
             : "WARNING! This will remove all dangling images."
         guard force || confirm(warning) else { return 0 }
         let pruned = try ImageStore(layout: layout).prune(all: all, containers: try ContainerStore(layout: layout).all())
@@ -108,7 +110,8 @@ struct SystemDfCommand: StoreCommand {
         let usage = try StoreUsage(layout: layout)
         guard verbose else {
             var table = Table(["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"])
-            for (name, row) in [("Images", usage.images), ("Containers", usage.containers), ("Local Volumes", usage.volumes), ("Build Cache", usage.buildCache)] {
+            for (name, row) in [("Images", usage.images), ("Containers", usage.containers), ("Local Volumes", usage.volumes), ("Build Cache", usage.buildCache)]
+            {
                 let percent = row.size > 0 ? " (\(Int(Double(row.reclaimable) * 100 / Double(row.size)))%)" : ""
                 table.add([name, String(row.total), String(row.active), Table.size(row.size), Table.size(row.reclaimable) + percent])
             }
@@ -119,17 +122,21 @@ struct SystemDfCommand: StoreCommand {
         var images = Table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS"])
         for detail in usage.imageDetails {
             let summary = detail.summary
-            images.add([summary.repository, summary.tag, summary.id.short, Table.ago(summary.created),
-                        Table.size(detail.uniqueSize + detail.sharedSize), Table.size(detail.sharedSize), Table.size(detail.uniqueSize),
-                        String(detail.containers)])
+            images.add([
+                summary.repository, summary.tag, summary.id.short, Table.ago(summary.created),
+                Table.size(detail.uniqueSize + detail.sharedSize), Table.size(detail.sharedSize), Table.size(detail.uniqueSize),
+                String(detail.containers)
+            ])
         }
         print(images.render())
         print("Containers space usage:\n")
         var containers = Table(["CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED", "STATUS", "NAMES"])
         for detail in usage.containerDetails {
             let state = detail.state
-            containers.add([ContainerID.short(state.id), state.image, Table.command(state.command), "0", Table.size(detail.size),
-                            Table.ago(state.created), Table.status(state), state.name])
+            containers.add([
+                ContainerID.short(state.id), state.image, Table.command(state.command), "0", Table.size(detail.size),
+                Table.ago(state.created), Table.status(state), state.name
+            ])
         }
         print(containers.render())
         print("Local Volumes space usage:\n")
@@ -148,6 +155,8 @@ struct SystemCommand: ParsableCommand {
 struct ContainerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "container", abstract: "Manage containers.",
-        subcommands: [PsCommand.self, ContainerPruneCommand.self, RunCommand.self, RmCommand.self, InspectCommand.self,
-                      CommitCommand.self, StatsCommand.self])
+        subcommands: [
+            PsCommand.self, ContainerPruneCommand.self, RunCommand.self, RmCommand.self, InspectCommand.self,
+            CommitCommand.self, StatsCommand.self
+        ])
 }

@@ -18,8 +18,10 @@ struct PsCommand: StoreCommand {
         }
         var table = Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"])
         for container in containers {
-            table.add([ContainerID.short(container.id), container.image, Table.command(container.command),
-                       Table.ago(container.created), Table.status(container), container.name])
+            table.add([
+                ContainerID.short(container.id), container.image, Table.command(container.command),
+                Table.ago(container.created), Table.status(container), container.name
+            ])
         }
         print(table.render(), terminator: "")
         return 0

@@ -63,8 +63,10 @@ struct HistoryCommand: StoreCommand {
         }
         var table = Table(["IMAGE", "CREATED", "CREATED BY", "COMMENT"])
         for (i, step) in history.enumerated().reversed() {
-            table.add([i == history.count - 1 ? found.id.short : "<missing>", Table.ago(step.created),
-                       Table.truncate(step.created_by ?? "", 45), step.comment ?? ""])
+            table.add([
+                i == history.count - 1 ? found.id.short : "<missing>", Table.ago(step.created),
+                Table.truncate(step.created_by ?? "", 45), step.comment ?? ""
+            ])
         }
         print(table.render(), terminator: "")
         return 0

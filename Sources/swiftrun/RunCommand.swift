@@ -155,7 +155,7 @@ struct RunCommand: StoreCommand {
         "--name", "-e", "--env", "-w", "--workdir", "-h", "--hostname", "--entrypoint", "-u", "--user",
         "--cap-add", "--cap-drop", "--security-opt", "--tmpfs", "-v", "--volume", "--device", "--ulimit",
         "-m", "--memory", "--memory-swap", "--memory-reservation", "--cpus", "-c", "--cpu-shares", "--cpuset-cpus", "--pids-limit",
-        "--pull", "--platform", "--tls-verify", "--cert-dir",
+        "--pull", "--platform", "--tls-verify", "--cert-dir"
     ]
 
     /// Rewrites a bare `--explain` before the image to `--explain=text`.

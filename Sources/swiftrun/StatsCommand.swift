@@ -13,10 +13,13 @@ struct StatsCommand: StoreCommand {
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let store = ContainerStore(layout: layout)
-        let states = try containers.isEmpty ? store.all().filter { $0.status == .running }
+        let states =
+            try containers.isEmpty
+            ? store.all().filter { $0.status == .running }
             : containers.map { (key) throws(SwiftrunError) in try store.find(key) }
         // CPU % needs two samples: take one now, and one a moment later.
-        var previous = Dictionary(uniqueKeysWithValues: states.map { ($0.id, (cpu: ContainerStats.read(id: $0.id)?.cpuNanoseconds ?? 0, time: Self.seconds())) })
+        var previous = Dictionary(
+            uniqueKeysWithValues: states.map { ($0.id, (cpu: ContainerStats.read(id: $0.id)?.cpuNanoseconds ?? 0, time: Self.seconds())) })
         usleep(500_000)
         while true {
             var table = Table(["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"])
@@ -30,8 +33,10 @@ struct StatsCommand: StoreCommand {
                 let usage = stats.map { Table.size($0.memoryUsage) } ?? "--"
                 let limit = stats?.memoryLimit.map { Table.size($0) } ?? "unlimited"
                 let percent = stats.flatMap { s in s.memoryLimit.map { format2(Double(s.memoryUsage) / Double($0) * 100) + "%" } } ?? "--"
-                table.add([ContainerID.short(state.id), state.name, format2(cpu) + "%", usage + " / " + limit, percent,
-                           stats.map { String($0.pids) } ?? "--"])
+                table.add([
+                    ContainerID.short(state.id), state.name, format2(cpu) + "%", usage + " / " + limit, percent,
+                    stats.map { String($0.pids) } ?? "--"
+                ])
             }
             print(table.render(), terminator: "")
             if noStream { return 0 }

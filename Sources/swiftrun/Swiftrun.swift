@@ -14,7 +14,7 @@ struct Swiftrun: ParsableCommand {
             RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self, StatsCommand.self,
             ImagesCommand.self, ImageCommand.self, RmiCommand.self, TagCommand.self, HistoryCommand.self,
             ImportCommand.self, LoadCommand.self, SaveCommand.self, PullCommand.self, BuildCommand.self, LoginCommand.self, LogoutCommand.self,
-            InspectCommand.self, InfoCommand.self, VersionCommand.self, ContainerCommand.self, SystemCommand.self,
+            InspectCommand.self, InfoCommand.self, VersionCommand.self, ContainerCommand.self, SystemCommand.self
         ]
     )
 }

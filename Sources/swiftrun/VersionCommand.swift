@@ -12,14 +12,15 @@ struct VersionCommand: ParsableCommand {
 
     func run() {
         let platform = Platform.host
-        print("""
-        Client: swiftrun
-         Version:           \(HostInfo.version)
-         API version:       \(HostInfo.apiVersion)
-         OCI runtime spec:  \(RuntimeSpec.specVersion)
-         libseccomp:        \(HostInfo.libseccompVersion())
-         Kernel:            \(HostInfo.kernelRelease())
-         OS/Arch:           \(platform.os)/\(platform.architecture)
-        """)
+        print(
+            """
+            Client: swiftrun
+             Version:           \(HostInfo.version)
+             API version:       \(HostInfo.apiVersion)
+             OCI runtime spec:  \(RuntimeSpec.specVersion)
+             libseccomp:        \(HostInfo.libseccompVersion())
+             Kernel:            \(HostInfo.kernelRelease())
+             OS/Arch:           \(platform.os)/\(platform.architecture)
+            """)
     }
 }

@@ -36,7 +36,9 @@ import Testing
         let built = build(["-t", "web:v1"])
         #expect(built.code == 0, "\(built.stderr)")
         #expect(built.stdout.contains("Step 1/10 : ARG BASE=busybox") && built.stdout.contains("Successfully tagged web:v1"), "\(built.stdout)")
-        let seen = sandbox.run(["run", "--rm", "web:v1", "sh", "-c", "echo $APP $GREETING; pwd; id -u; cat greeting.txt; stat -c '%u:%g' site/index.html; ls /bin/ls"])
+        let seen = sandbox.run([
+            "run", "--rm", "web:v1", "sh", "-c", "echo $APP $GREETING; pwd; id -u; cat greeting.txt; stat -c '%u:%g' site/index.html; ls /bin/ls"
+        ])
         #expect(seen.stdout == "/srv/app hello there\n/srv/app\n1000\nhello there\n1000:1000\n", "\(seen.stdout) \(seen.stderr)")
         #expect(seen.stderr.contains("No such file"), "RUN rm's whiteout hides the base layer's /bin/ls")
         let served = sandbox.run(["run", "--rm", "web:v1", "sh", "-c", "httpd -p 8080 -h site; wget -qO- http://127.0.0.1:8080/"])
@@ -46,7 +48,8 @@ import Testing
     }
 
     @Test func multiStageCopiesFromAnEarlierStageAndTargetStopsThere() throws {
-        try write("""
+        try write(
+            """
             FROM busybox AS builder
             RUN mkdir /out && echo compiled > /out/app && echo tmp > /out/scratch
             FROM busybox AS unused
@@ -111,7 +114,8 @@ import Testing
     @Test func addUnpacksALocalArchiveAndCopyTakesHeredocsAndChmod() throws {
         try write("packed\n", to: "payload/inside.txt")
         try tool(["tar", "-C", context + "/payload", "-czf", context + "/payload.tar.gz", "inside.txt"])
-        try write("""
+        try write(
+            """
             FROM busybox
             ENV WHO=heredoc
             ADD payload.tar.gz /opt/
@@ -129,13 +133,16 @@ import Testing
 
     /// ADD unpacks with the store's layer writer: an archive cannot put a file outside its destination.
     @Test func addOfAHostileArchiveWritesNothingOutside() throws {
-        try tool(["python3", "-c", """
+        try tool([
+            "python3", "-c",
+            """
             import io, sys, tarfile
             t = tarfile.open(sys.argv[1], "w")
             for name in ["ok.txt", "../../escaped.txt"]:
                 i = tarfile.TarInfo(name); i.size = 2; t.addfile(i, io.BytesIO(b"x\\n"))
             t.close()
-            """, context + "/hostile.tar"])
+            """, context + "/hostile.tar"
+        ])
         try write("FROM busybox\nADD hostile.tar /opt/\n", to: "Dockerfile")
         let built = build(["-t", "hostile"])
         #expect(built.code == 1 && built.stderr.contains("path leaves the layer"), "\(built.stderr)")
@@ -180,14 +187,18 @@ import Testing
     /// context become root's. The xattrs come in through ADD of a tar.
     @Test func copyFromAStageKeepsOwnersModesAndXattrsAsPodmanDoes() throws {
         try write("ctx\n", to: "f")
-        try tool(["python3", "-c", """
+        try tool([
+            "python3", "-c",
+            """
             import io, sys, tarfile
             t = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
             i = tarfile.TarInfo("tagged"); i.size = 2; i.mode = 0o640; i.uid = 42; i.gid = 43
             i.pax_headers = {"SCHILY.xattr.user.origin": "stage-a"}
             t.addfile(i, io.BytesIO(b"x\\n")); t.close()
-            """, context + "/tagged.tar"])
-        try write("""
+            """, context + "/tagged.tar"
+        ])
+        try write(
+            """
             ARG BASE=busybox
             FROM $BASE AS a
             COPY --chown=1000:1000 f /f
@@ -204,8 +215,10 @@ import Testing
         #expect(compared == "same\n", "\(compared)")
         let seen = sandbox.run(["run", "--rm", "owners:v1", "stat", "-c", "%n %u:%g %a", "/f", "/g", "/d/sub", "/tagged", "/plain"])
         #expect(seen.stdout == "/f 1234:1234 644\n/g 55:66 4755\n/d/sub 7:8 2750\n/tagged 42:43 640\n/plain 0:0 644\n", "\(seen.stderr)")
-        let xattrs = try tool(["python3", "-c", "import glob, os, sys; print([os.getxattr(p, 'user.origin').decode() for p in glob.glob(sys.argv[1] + '/layers/*/tagged')])",
-                               sandbox.root])
+        let xattrs = try tool([
+            "python3", "-c", "import glob, os, sys; print([os.getxattr(p, 'user.origin').decode() for p in glob.glob(sys.argv[1] + '/layers/*/tagged')])",
+            sandbox.root
+        ])
         #expect(xattrs == "['stage-a']\n", "the final stage's layer holds /tagged with its xattr")
     }
 
@@ -214,11 +227,16 @@ import Testing
     func buildBesidePodman(tag: String) throws -> String {
         #expect(build(["-t", tag]).code == 0)
         let work = sandbox.root + "/test-work"
-        let podman = ["podman", "--root", work + "/podman", "--runroot", work + "/podman-run", "--storage-driver", "vfs",
-                      "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
+        let podman = [
+            "podman", "--root", work + "/podman", "--runroot", work + "/podman-run", "--storage-driver", "vfs",
+            "--cgroup-manager", "cgroupfs", "--events-backend", "file"
+        ]
         try tool(podman + ["import", Sandbox.sample, "localhost/busybox"])
-        try tool(podman + ["build", "-q", "--runtime", "runc", "--network", "none", "--pull=never", "--build-arg", "BASE=localhost/busybox",
-                           "-t", tag, context])
+        try tool(
+            podman + [
+                "build", "-q", "--runtime", "runc", "--network", "none", "--pull=never", "--build-arg", "BASE=localhost/busybox",
+                "-t", tag, context
+            ])
         try tool(podman + ["save", "-q", "--format", "oci-archive", "-o", work + "/podman.tar", "localhost/" + tag])
         #expect(sandbox.run(["save", "--format", "oci-archive", "-o", work + "/swiftrun.tar", tag]).code == 0)
         return try tool(["python3", "-c", Self.compareScript, work + "/swiftrun.tar", work + "/podman.tar", work])

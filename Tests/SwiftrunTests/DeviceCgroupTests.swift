@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SwiftrunCore
 
 /// Both device-filter backends, on the real kernel: a host process put in

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SwiftrunCore
 
 /// The Dockerfile parser and Docker's variable expansion, without a build.
@@ -8,7 +9,8 @@ import Testing
     }
 
     @Test func everyInstructionParsesWithItsLineFlagsAndForm() throws {
-        let file = try parse("""
+        let file = try parse(
+            """
             # a comment
             ARG BASE=busybox
             FROM $BASE AS build
@@ -29,8 +31,11 @@ import Testing
             ONBUILD RUN true
             MAINTAINER someone
             """)
-        #expect(file.instructions.map(\.keyword) == ["ARG", "FROM", "RUN", "COPY", "CMD", "ENTRYPOINT", "ENV", "LABEL", "EXPOSE", "VOLUME",
-                                                     "USER", "WORKDIR", "SHELL", "STOPSIGNAL", "HEALTHCHECK", "ADD", "ONBUILD", "MAINTAINER"])
+        #expect(
+            file.instructions.map(\.keyword) == [
+                "ARG", "FROM", "RUN", "COPY", "CMD", "ENTRYPOINT", "ENV", "LABEL", "EXPOSE", "VOLUME",
+                "USER", "WORKDIR", "SHELL", "STOPSIGNAL", "HEALTHCHECK", "ADD", "ONBUILD", "MAINTAINER"
+            ])
         #expect(file.instructions[1].line == 3)
         #expect(file.instructions[2].arguments == .shell("echo hi"), "keywords are case-insensitive")
         #expect(file.instructions[3].flags == ["from": "build", "chown": "1:2"])
@@ -69,7 +74,7 @@ import Testing
         ("# just a comment\n", "Dockerfile:1: no instructions: a Dockerfile starts with FROM"),
         ("FROM busybox\nRUN <<EOF\necho", "Dockerfile:2: heredoc <<EOF has no terminating \"EOF\" line"),
         ("FROM busybox\nCOPY", "Dockerfile:2: COPY requires at least one argument"),
-        ("# escape=x\nFROM busybox", "Dockerfile:1: invalid escape directive \"x\": use \\ or `"),
+        ("# escape=x\nFROM busybox", "Dockerfile:1: invalid escape directive \"x\": use \\ or `")
     ])
     func errorsNameTheFileAndLine(text: String, message: String) {
         #expect(throws: SwiftrunError.invalidArgument(message)) { try parse(text) }

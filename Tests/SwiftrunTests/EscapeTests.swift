@@ -162,10 +162,11 @@ import Testing
     @Test func capabilitiesAreDockersDefaultAndAdjustable() {
         func status(_ flags: [String]) -> [String: String] {
             let out = sandbox.run(["run", "--rm"] + flags + ["probe", "grep", "^Cap", "/proc/self/status"]).stdout
-            return Dictionary(uniqueKeysWithValues: out.split(separator: "\n").map {
-                let parts = $0.split(separator: "\t")
-                return (String(parts[0].dropLast()), String(parts[1]))
-            })
+            return Dictionary(
+                uniqueKeysWithValues: out.split(separator: "\n").map {
+                    let parts = $0.split(separator: "\t")
+                    return (String(parts[0].dropLast()), String(parts[1]))
+                })
         }
         let defaults = status([])
         #expect(defaults["CapEff"] == "00000000a80425fb")

@@ -60,9 +60,11 @@ import Testing
     }
 
     /// Every command and subcommand answers --help.
-    @Test(arguments: ["run", "ps", "rm", "commit", "stats", "images", "rmi", "tag", "history", "import", "load", "save", "pull",
-                      "build", "login", "logout", "inspect", "info", "version", "image prune", "image ls", "container prune",
-                      "container ls", "system df", "system prune"])
+    @Test(arguments: [
+        "run", "ps", "rm", "commit", "stats", "images", "rmi", "tag", "history", "import", "load", "save", "pull",
+        "build", "login", "logout", "inspect", "info", "version", "image prune", "image ls", "container prune",
+        "container ls", "system df", "system prune"
+    ])
     func everyCommandHasHelp(command: String) {
         let result = sandbox.run(command.split(separator: " ").map(String.init) + ["--help"])
         #expect(result.code == 0)

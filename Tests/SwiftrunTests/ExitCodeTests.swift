@@ -3,13 +3,14 @@ import Testing
 
 /// Exit codes as Docker gives them, and one clear line on stderr for errors.
 @Suite struct ExitCodeTests {
-    @Test(arguments: [
-        (["sh", "-c", "exit 0"], 0),
-        (["sh", "-c", "exit 3"], 3),
-        (["/etc/passwd"], 126),  // exists, not executable
-        (["no-such-command"], 127),
-        (["sh", "-c", "kill -TERM $$; exit 0"], 0),  // pid 1 ignores signals it has no handler for
-    ] as [([String], Int32)])
+    @Test(
+        arguments: [
+            (["sh", "-c", "exit 0"], 0),
+            (["sh", "-c", "exit 3"], 3),
+            (["/etc/passwd"], 126),  // exists, not executable
+            (["no-such-command"], 127),
+            (["sh", "-c", "kill -TERM $$; exit 0"], 0)  // pid 1 ignores signals it has no handler for
+        ] as [([String], Int32)])
     func containerExitCodes(command: [String], expected: Int32) throws {
         let sandbox = try Sandbox()
         let result = sandbox.run(["run", "--rm", "busybox"] + command)
@@ -24,13 +25,14 @@ import Testing
         #expect(denied.stderr == "swiftrun: exec: \"/etc/passwd\": Permission denied\n")
     }
 
-    @Test(arguments: [
-        (["run", "--rm", "--pull=never", "no-such-image", "true"], "swiftrun: image not found: no-such-image"),
-        (["run", "--bogus-flag", "busybox", "true"], "swiftrun: Unknown option '--bogus-flag'"),
-        (["run", "--rm", "-w", "relative/dir", "busybox", "true"], "swiftrun: the working directory 'relative/dir' is invalid"),
-        (["run", "--rm", "--name", "../escape", "busybox", "true"], "swiftrun: invalid container name"),
-        (["run", "--rm", "-w", "/etc/passwd", "busybox", "true"], "swiftrun: chdir /etc/passwd: Not a directory"),
-    ] as [([String], String)])
+    @Test(
+        arguments: [
+            (["run", "--rm", "--pull=never", "no-such-image", "true"], "swiftrun: image not found: no-such-image"),
+            (["run", "--bogus-flag", "busybox", "true"], "swiftrun: Unknown option '--bogus-flag'"),
+            (["run", "--rm", "-w", "relative/dir", "busybox", "true"], "swiftrun: the working directory 'relative/dir' is invalid"),
+            (["run", "--rm", "--name", "../escape", "busybox", "true"], "swiftrun: invalid container name"),
+            (["run", "--rm", "-w", "/etc/passwd", "busybox", "true"], "swiftrun: chdir /etc/passwd: Not a directory")
+        ] as [([String], String)])
     func runtimeErrorsExit125WithOneLine(arguments: [String], message: String) throws {
         let sandbox = try Sandbox()
         let result = sandbox.run(arguments)
@@ -50,8 +52,10 @@ import Testing
 
     @Test func sigtermToSwiftrunReachesTheContainersTrap() throws {
         let sandbox = try Sandbox()
-        let running = sandbox.start(["run", "--rm", "busybox", "sh", "-c",
-                                     "trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done"])
+        let running = sandbox.start([
+            "run", "--rm", "busybox", "sh", "-c",
+            "trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done"
+        ])
         #expect(running.readLine() == "ready")
         running.signal(SIGTERM)
         let result = running.finish()
@@ -93,7 +97,8 @@ import Testing
         let badGzip = dir + "/bad.tar.gz"
         try Data([0x1f, 0x8b, 0x08, 0x00] + Array(repeating: 0xff, count: 100)).write(to: URL(fileURLWithPath: badGzip))
 
-        for (file, reason) in [(notTar, "not a tar archive"), (truncated, "truncated"), (badGzip, "corrupt gzip data"), (dir + "/missing.tar", "No such file")] {
+        for (file, reason) in [(notTar, "not a tar archive"), (truncated, "truncated"), (badGzip, "corrupt gzip data"), (dir + "/missing.tar", "No such file")]
+        {
             let result = sandbox.run(["import", file, "broken"])
             #expect(result.code != 0)
             #expect(result.stderr.contains(reason), "\(file): \(result.stderr)")

@@ -28,8 +28,10 @@ import Testing
     }
 
     @Test func namespaceInodesDifferFromTheHostsAndMatchWhatTheContainerReads() throws {
-        let result = sandbox.run(["run", "--rm", "--explain=json", "busybox", "sh", "-c",
-                                  "for n in pid mnt uts ipc net cgroup; do readlink /proc/self/ns/$n; done"])
+        let result = sandbox.run([
+            "run", "--rm", "--explain=json", "busybox", "sh", "-c",
+            "for n in pid mnt uts ipc net cgroup; do readlink /proc/self/ns/$n; done"
+        ])
         let compare = try #require(try records(result.stderr).first { $0["step"] as? String == "compare" })
         let host = compare["host"] as! [String: String]
         let container = compare["container"] as! [String: String]
@@ -43,8 +45,11 @@ import Testing
     }
 
     @Test func theCgroupValuesReportedAreTheOnesInTheFiles() throws {
-        let running = sandbox.start(["run", "--rm", "--explain=json", "--memory", "64m", "--pids-limit", "50", "--cpus", "0.5",
-                                     "busybox", "sh", "-c", "echo ready; read x"], keepStdinOpen: true)
+        let running = sandbox.start(
+            [
+                "run", "--rm", "--explain=json", "--memory", "64m", "--pids-limit", "50", "--cpus", "0.5",
+                "busybox", "sh", "-c", "echo ready; read x"
+            ], keepStdinOpen: true)
         #expect(running.readLine() == "ready")
         // Everything up to execve is on stderr by now: the child wrote its
         // last record before exec.

@@ -36,13 +36,16 @@ import Testing
         try Data("tool\n".utf8).write(to: URL(fileURLWithPath: root + "/owned"))
         #expect(chown(root + "/owned", 1000, 1000) == 0 && chmod(root + "/owned", 0o4755) == 0)
         try tool(["umoci", "repack", "--image", layout + ":img", bundle])
-        try tool(["python3", "-c", """
+        try tool([
+            "python3", "-c",
+            """
             import io, tarfile, sys
             t = tarfile.open(sys.argv[1], "w")
             for name, data in [("etc/.wh..wh..opq", b""), ("etc/only", b"opaque\\n")]:
                 i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o644; t.addfile(i, io.BytesIO(data))
             t.close()
-            """, work + "/opaque.tar"])
+            """, work + "/opaque.tar"
+        ])
         try tool(["umoci", "raw", "add-layer", "--image", layout + ":img", work + "/opaque.tar"])
         try FileManager.default.removeItem(atPath: bundle)
         return layout
@@ -50,9 +53,12 @@ import Testing
 
     /// The files a container of `image` sees, as the checks below need them.
     func inspectFiles(_ image: String) -> String {
-        sandbox.run(["run", "--rm", "--entrypoint", "sh", image, "-c", """
+        sandbox.run([
+            "run", "--rm", "--entrypoint", "sh", image, "-c",
+            """
             ls /bin/ls 2>&1; ls /etc; stat -c '%i' /linked-a /linked-b | uniq | wc -l; stat -c '%a %u:%g' /owned
-            """]).stdout
+            """
+        ]).stdout
     }
 
     func expectUmociContent(_ files: String) {
@@ -130,9 +136,13 @@ import Testing
     }
 
     /// podman with its storage in the sandbox (vfs: no mounts to leave behind).
+    @discardableResult
     func podman(_ arguments: [String]) throws -> String {
-        try tool(["podman", "--root", work + "/podman", "--runroot", work + "/podman-run", "--storage-driver", "vfs",
-                  "--cgroup-manager", "cgroupfs", "--events-backend", "file"] + arguments)
+        try tool(
+            [
+                "podman", "--root", work + "/podman", "--runroot", work + "/podman-run", "--storage-driver", "vfs",
+                "--cgroup-manager", "cgroupfs", "--events-backend", "file"
+            ] + arguments)
     }
 
     @Test func podmanLoadsWhatSwiftrunSavesAndTheReverse() throws {
@@ -154,7 +164,10 @@ import Testing
         // Corrupt the largest blob (a layer) in place, keeping its name.
         let blobs = layout + "/blobs/sha256"
         let largest = try FileManager.default.contentsOfDirectory(atPath: blobs)
-            .max { (try? FileManager.default.attributesOfItem(atPath: blobs + "/" + $0)[.size] as? Int ?? 0) ?? 0 < (try? FileManager.default.attributesOfItem(atPath: blobs + "/" + $1)[.size] as? Int ?? 0) ?? 0 }!
+            .max {
+                (try? FileManager.default.attributesOfItem(atPath: blobs + "/" + $0)[.size] as? Int ?? 0) ?? 0
+                    < (try? FileManager.default.attributesOfItem(atPath: blobs + "/" + $1)[.size] as? Int ?? 0) ?? 0
+            }!
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: blobs + "/" + largest))
         try handle.seek(toOffset: 100)
         handle.write(Data("corrupted".utf8))

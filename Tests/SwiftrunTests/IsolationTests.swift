@@ -62,8 +62,10 @@ import Testing
 
     @Test func standardDevicesAndSpecialMountsArePresent() throws {
         let sandbox = try Sandbox()
-        let result = sandbox.run(["run", "--rm", "busybox", "sh", "-c",
-                                  "ls /dev | tr '\\n' ' '; echo; echo x > /sys/kernel/test 2>&1 || echo sys-readonly; ip link show lo | grep -c UP"])
+        let result = sandbox.run([
+            "run", "--rm", "busybox", "sh", "-c",
+            "ls /dev | tr '\\n' ' '; echo; echo x > /sys/kernel/test 2>&1 || echo sys-readonly; ip link show lo | grep -c UP"
+        ])
         #expect(result.code == 0, "\(result.stderr)")
         for device in ["null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "mqueue", "ptmx", "fd"] {
             #expect(result.stdout.contains(device + " "), "missing /dev/\(device)")
@@ -74,8 +76,10 @@ import Testing
 
     @Test func environmentAndWorkingDirectoryFollowTheFlags() throws {
         let sandbox = try Sandbox()
-        let result = sandbox.run(["run", "--rm", "-e", "GREETING=hello world", "-e", "PATH=/bin", "-w", "/made/for/you",
-                                  "busybox", "sh", "-c", "echo \"$GREETING|$PATH|$(pwd)|$HOME\""])
+        let result = sandbox.run([
+            "run", "--rm", "-e", "GREETING=hello world", "-e", "PATH=/bin", "-w", "/made/for/you",
+            "busybox", "sh", "-c", "echo \"$GREETING|$PATH|$(pwd)|$HOME\""
+        ])
         #expect(result.code == 0, "\(result.stderr)")
         #expect(result.stdout == "hello world|/bin|/made/for/you|/root\n")
     }

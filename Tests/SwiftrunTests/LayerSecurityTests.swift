@@ -1,6 +1,7 @@
 import CShims
 import Foundation
 import Testing
+
 @testable import SwiftrunCore
 
 /// Layers are untrusted: no entry may create, change or delete anything
@@ -10,19 +11,19 @@ import Testing
     /// Builds a tar with python3's tarfile from a tiny program of entries.
     func makeTar(_ path: String, _ entries: String) throws {
         let script = """
-        import io, sys, tarfile
-        t = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
-        def file(name, data=b"x", mode=0o644):
-            i = tarfile.TarInfo(name); i.size = len(data); i.mode = mode; t.addfile(i, io.BytesIO(data))
-        def dir(name):
-            i = tarfile.TarInfo(name); i.type = tarfile.DIRTYPE; i.mode = 0o755; t.addfile(i)
-        def symlink(name, target):
-            i = tarfile.TarInfo(name); i.type = tarfile.SYMTYPE; i.linkname = target; t.addfile(i)
-        def hardlink(name, target):
-            i = tarfile.TarInfo(name); i.type = tarfile.LNKTYPE; i.linkname = target; t.addfile(i)
-        \(entries)
-        t.close()
-        """
+            import io, sys, tarfile
+            t = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
+            def file(name, data=b"x", mode=0o644):
+                i = tarfile.TarInfo(name); i.size = len(data); i.mode = mode; t.addfile(i, io.BytesIO(data))
+            def dir(name):
+                i = tarfile.TarInfo(name); i.type = tarfile.DIRTYPE; i.mode = 0o755; t.addfile(i)
+            def symlink(name, target):
+                i = tarfile.TarInfo(name); i.type = tarfile.SYMTYPE; i.linkname = target; t.addfile(i)
+            def hardlink(name, target):
+                i = tarfile.TarInfo(name); i.type = tarfile.LNKTYPE; i.linkname = target; t.addfile(i)
+            \(entries)
+            t.close()
+            """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script, path]
@@ -62,18 +63,20 @@ import Testing
     }
 
     @Test func writingThroughAnEarlierSymlinkIsRefused() throws {
-        let error = try importing("""
-        symlink("link", "OUTSIDE")
-        file("link/escaped")
-        """)
+        let error = try importing(
+            """
+            symlink("link", "OUTSIDE")
+            file("link/escaped")
+            """)
         #expect(error?.description.contains("refusing to write through it") == true)
     }
 
     @Test func relativeSymlinkPointingUpIsRefusedToo() throws {
-        let error = try importing("""
-        symlink("up", "../../../../../../../..")
-        file("up/tmp/escaped")
-        """)
+        let error = try importing(
+            """
+            symlink("up", "../../../../../../../..")
+            file("up/tmp/escaped")
+            """)
         #expect(error != nil)
     }
 
@@ -83,10 +86,11 @@ import Testing
     }
 
     @Test func hardlinkThroughASymlinkIsRefused() throws {
-        let error = try importing("""
-        symlink("etc", "/etc")
-        hardlink("stolen", "etc/passwd")
-        """)
+        let error = try importing(
+            """
+            symlink("etc", "/etc")
+            hardlink("stolen", "etc/passwd")
+            """)
         #expect(error != nil)
     }
 
@@ -101,12 +105,14 @@ import Testing
     }
 
     @Test func modesOwnersAndLinksAreKept() throws {
-        let error = try importing("""
-        dir("bin")
-        file("bin/tool", b"#!/bin/sh", 0o4755)
-        symlink("bin/alias", "tool")
-        hardlink("bin/same", "bin/tool")
-        """) { store, _ in
+        let error = try importing(
+            """
+            dir("bin")
+            file("bin/tool", b"#!/bin/sh", 0o4755)
+            symlink("bin/alias", "tool")
+            hardlink("bin/same", "bin/tool")
+            """
+        ) { store, _ in
             let layers = try FileManager.default.contentsOfDirectory(atPath: store + "/layers")
             let bin = store + "/layers/" + layers[0] + "/bin"
             var info = stat()
@@ -125,34 +131,34 @@ import Testing
     /// Writes an OCI layout whose layers are given as Python tarfile code.
     func layout(_ path: String, layers: [String]) throws {
         let script = """
-        import hashlib, io, json, os, sys, tarfile
-        root = sys.argv[1]
-        os.makedirs(root + "/blobs/sha256", exist_ok=True)
-        def blob(data):
-            digest = hashlib.sha256(data).hexdigest()
-            open(root + "/blobs/sha256/" + digest, "wb").write(data)
-            return "sha256:" + digest, len(data)
-        def entry(t, name, data=b"x", kind=tarfile.REGTYPE, link=""):
-            i = tarfile.TarInfo(name); i.type = kind; i.linkname = link; i.mode = 0o755
-            i.size = len(data) if kind == tarfile.REGTYPE else 0
-            t.addfile(i, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
-        layers = []
-        for code in sys.argv[2:]:
-            out = io.BytesIO(); t = tarfile.open(fileobj=out, mode="w"); exec(code); t.close()
-            layers.append(out.getvalue())
-        descriptors = [dict(zip(("digest", "size"), blob(l)), mediaType="application/vnd.oci.image.layer.v1.tar") for l in layers]
-        config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/sh"]},
-            "rootfs": {"type": "layers", "diff_ids": [d["digest"] for d in descriptors]}}).encode()
-        cdigest, csize = blob(config)
-        manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cdigest, "size": csize},
-            "layers": descriptors}).encode()
-        mdigest, msize = blob(manifest)
-        open(root + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
-        open(root + "/index.json", "w").write(json.dumps({"schemaVersion": 2, "manifests": [{"mediaType":
-            "application/vnd.oci.image.manifest.v1+json", "digest": mdigest, "size": msize,
-            "annotations": {"io.containerd.image.name": "hostile/image:latest"}}]}))
-        """
+            import hashlib, io, json, os, sys, tarfile
+            root = sys.argv[1]
+            os.makedirs(root + "/blobs/sha256", exist_ok=True)
+            def blob(data):
+                digest = hashlib.sha256(data).hexdigest()
+                open(root + "/blobs/sha256/" + digest, "wb").write(data)
+                return "sha256:" + digest, len(data)
+            def entry(t, name, data=b"x", kind=tarfile.REGTYPE, link=""):
+                i = tarfile.TarInfo(name); i.type = kind; i.linkname = link; i.mode = 0o755
+                i.size = len(data) if kind == tarfile.REGTYPE else 0
+                t.addfile(i, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+            layers = []
+            for code in sys.argv[2:]:
+                out = io.BytesIO(); t = tarfile.open(fileobj=out, mode="w"); exec(code); t.close()
+                layers.append(out.getvalue())
+            descriptors = [dict(zip(("digest", "size"), blob(l)), mediaType="application/vnd.oci.image.layer.v1.tar") for l in layers]
+            config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/sh"]},
+                "rootfs": {"type": "layers", "diff_ids": [d["digest"] for d in descriptors]}}).encode()
+            cdigest, csize = blob(config)
+            manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cdigest, "size": csize},
+                "layers": descriptors}).encode()
+            mdigest, msize = blob(manifest)
+            open(root + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+            open(root + "/index.json", "w").write(json.dumps({"schemaVersion": 2, "manifests": [{"mediaType":
+                "application/vnd.oci.image.manifest.v1+json", "digest": mdigest, "size": msize,
+                "annotations": {"io.containerd.image.name": "hostile/image:latest"}}]}))
+            """
         try tool(["python3", "-c", script, path] + layers)
     }
 
@@ -162,10 +168,12 @@ import Testing
         try FileManager.default.createDirectory(atPath: victim, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: victim) }
         let path = sandbox.root + "/test-layout"
-        try layout(path, layers: [
-            #"entry(t, "escape", kind=tarfile.SYMTYPE, link="\#(victim)")"#,
-            #"entry(t, "escape/planted", b"pwned")"#,
-        ])
+        try layout(
+            path,
+            layers: [
+                #"entry(t, "escape", kind=tarfile.SYMTYPE, link="\#(victim)")"#,
+                #"entry(t, "escape/planted", b"pwned")"#
+            ])
         let loaded = sandbox.run(["load", "-i", path])
         #expect(loaded.code == 0, "\(loaded.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: victim).isEmpty, "a layer wrote through a lower layer's symlink")
@@ -193,11 +201,15 @@ import Testing
         // No busybox: the store's only layer is the one under test.
         let sandbox = try Sandbox(importBusybox: false)
         let path = sandbox.root + "/test-layout"
-        try layout(path, layers: [#"""
-            i = tarfile.TarInfo("marked"); i.mode = 0o644; i.size = 1
-            i.pax_headers = {"SCHILY.xattr.trusted.overlay.redirect": "/etc", "SCHILY.xattr.user.kept": "yes"}
-            t.addfile(i, io.BytesIO(b"x"))
-            """#])
+        try layout(
+            path,
+            layers: [
+                #"""
+                i = tarfile.TarInfo("marked"); i.mode = 0o644; i.size = 1
+                i.pax_headers = {"SCHILY.xattr.trusted.overlay.redirect": "/etc", "SCHILY.xattr.user.kept": "yes"}
+                t.addfile(i, io.BytesIO(b"x"))
+                """#
+            ])
         #expect(sandbox.run(["load", "-i", path]).code == 0)
         let layer = try #require(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/layers").first)
         let dir = open(sandbox.root + "/layers/" + layer, O_RDONLY | O_DIRECTORY)

@@ -5,11 +5,12 @@ import Testing
 /// container ends, and a swiftrun killed mid-run is cleaned up by the next
 /// command.
 @Suite struct LifecycleTests {
-    @Test(arguments: [
-        ["sh", "-c", "echo data > /tmp/file; exit 7"],  // normal exit, with writes
-        ["no-such-command"],  // exec fails (127)
-        ["sh", "-c", "kill -KILL $$"],  // pid 1 cannot kill itself from inside: exits 0
-    ] as [[String]])
+    @Test(
+        arguments: [
+            ["sh", "-c", "echo data > /tmp/file; exit 7"],  // normal exit, with writes
+            ["no-such-command"],  // exec fails (127)
+            ["sh", "-c", "kill -KILL $$"]  // pid 1 cannot kill itself from inside: exits 0
+        ] as [[String]])
     func rmLeavesTheStoreByteForByteAsBefore(command: [String]) throws {
         let sandbox = try Sandbox()
         let before = try sandbox.snapshot()
@@ -67,7 +68,8 @@ import Testing
 
     @Test func killedSwiftrunWithoutRmLeavesAnExitedContainer() throws {
         let sandbox = try Sandbox()
-        let id = try killSwiftrunMidRun(sandbox, ["--name", "survivor", "--memory", "64m", "--pids-limit", "30", "busybox", "sh", "-c", "echo ready; exec sleep 1000"])
+        let id = try killSwiftrunMidRun(
+            sandbox, ["--name", "survivor", "--memory", "64m", "--pids-limit", "30", "busybox", "sh", "-c", "echo ready; exec sleep 1000"])
         let listed = sandbox.run(["ps", "-a"])
         #expect(listed.stdout.contains("Exited (137)"), "ps -a: \(listed.stdout)")
         #expect(sandbox.run(["rm", "survivor"]).code == 0)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SwiftrunCore
 
 @Suite struct ImageReferenceTests {
@@ -10,7 +11,7 @@ import Testing
         ("user/app", "docker.io/user/app", "latest", "user/app"),
         ("localhost:5000/app", "localhost:5000/app", "latest", "localhost:5000/app"),
         ("localhost/app:v2", "localhost/app", "v2", "localhost/app"),
-        ("quay.io/org/app:v2", "quay.io/org/app", "v2", "quay.io/org/app"),
+        ("quay.io/org/app:v2", "quay.io/org/app", "v2", "quay.io/org/app")
     ])
     func normalisesAsDockerDoes(text: String, name: String, tag: String, familiar: String) throws {
         let reference = try ImageReference(parsing: text)
@@ -53,10 +54,14 @@ import Testing
     @Test func environmentPrecedenceIsFlagsThenImageThenDefaults() throws {
         var options = RunOptions(image: "x")
         options.environment = ["A=flag", "FROM_HOST", "UNSET_ON_HOST"]
-        let spec = try RuntimeSpec(image: image(env: ["A=image", "B=image"]), options: options, id: id, rootfs: "/r",
-                                   hostEnvironment: { $0 == "FROM_HOST" ? "host-value" : nil })
-        #expect(spec.process.env == ["A=flag", "B=image", ContainerDefaults.path, "HOSTNAME=abababababab",
-                                     "HOME=/", "FROM_HOST=host-value"])
+        let spec = try RuntimeSpec(
+            image: image(env: ["A=image", "B=image"]), options: options, id: id, rootfs: "/r",
+            hostEnvironment: { $0 == "FROM_HOST" ? "host-value" : nil })
+        #expect(
+            spec.process.env == [
+                "A=flag", "B=image", ContainerDefaults.path, "HOSTNAME=abababababab",
+                "HOME=/", "FROM_HOST=host-value"
+            ])
         #expect(spec.searchPath == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
     }
 

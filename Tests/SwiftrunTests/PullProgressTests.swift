@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+
 @testable import SwiftrunCore
 
 /// What pull prints on a terminal and in a log.
@@ -38,6 +39,9 @@ import Testing
             progress.layer("aaaa", "Pull complete")
         }
         #expect(lines == "aaaa: Pulling fs layer\naaaa: Pull complete\n")
-        #expect(output(.quiet) { $0.line("Digest: x"); $0.layer("aaaa", "Pull complete") }.isEmpty)
+        #expect(
+            output(.quiet) {
+                $0.line("Digest: x"); $0.layer("aaaa", "Pull complete")
+            }.isEmpty)
     }
 }

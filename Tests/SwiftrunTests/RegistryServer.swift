@@ -104,7 +104,11 @@ enum RegistryError: Error { case notListening(String) }
 final class LockedText: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
-    func append(_ chunk: Data) -> String { lock.withLock { data.append(chunk); return String(decoding: data, as: UTF8.self) } }
+    func append(_ chunk: Data) -> String {
+        lock.withLock {
+            data.append(chunk); return String(decoding: data, as: UTF8.self)
+        }
+    }
     var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
 }
 
@@ -134,12 +138,17 @@ struct TestCertificates {
         self.directory = directory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try tool(["openssl", "req", "-x509"] + ec + ["-keyout", directory + "/ca.key", "-out", caCertificate,
-                  "-days", "2", "-subj", "/CN=swiftrun test CA"])
+        try tool(
+            ["openssl", "req", "-x509"] + ec + [
+                "-keyout", directory + "/ca.key", "-out", caCertificate,
+                "-days", "2", "-subj", "/CN=swiftrun test CA"
+            ])
         try tool(["openssl", "req"] + ec + ["-keyout", serverKey, "-out", directory + "/server.csr", "-subj", "/CN=127.0.0.1"])
         try "subjectAltName=IP:127.0.0.1\n".write(toFile: directory + "/san.ext", atomically: true, encoding: .utf8)
-        try tool(["openssl", "x509", "-req", "-in", directory + "/server.csr", "-CA", caCertificate, "-CAkey", directory + "/ca.key",
-                  "-CAcreateserial", "-out", serverCertificate, "-days", "2", "-extfile", directory + "/san.ext"])
+        try tool([
+            "openssl", "x509", "-req", "-in", directory + "/server.csr", "-CA", caCertificate, "-CAkey", directory + "/ca.key",
+            "-CAcreateserial", "-out", serverCertificate, "-days", "2", "-extfile", directory + "/san.ext"
+        ])
     }
 }
 
@@ -170,8 +179,9 @@ final class FixtureServer {
             if chunk.isEmpty { break }
             line.append(chunk)
         }
-        port = try #require(Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
-                            "\(script) did not start: \(log.text)")
+        port = try #require(
+            Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
+            "\(script) did not start: \(log.text)")
     }
 
     var text: String { log.text }

@@ -34,8 +34,10 @@ import Testing
         try tool(["tar", "-C", bundle + "/rootfs", "-xf", Sandbox.sample])
         if let marker { try marker.write(toFile: bundle + "/rootfs/platform", atomically: true, encoding: .utf8) }
         try tool(["umoci", "repack", "--image", "\(layout):\(tag)", bundle])
-        try tool(["umoci", "config", "--image", "\(layout):\(tag)", "--config.env", "FOO=bar", "--config.cmd", "/bin/sh",
-                  "--architecture", architecture])
+        try tool([
+            "umoci", "config", "--image", "\(layout):\(tag)", "--config.env", "FOO=bar", "--config.cmd", "/bin/sh",
+            "--architecture", architecture
+        ])
         if let extraLayer { try tool(["umoci", "raw", "add-layer", "--image", "\(layout):\(tag)", extraLayer]) }
         try FileManager.default.removeItem(atPath: bundle)
         return layout
@@ -44,11 +46,14 @@ import Testing
     /// A layer tar with one incompressible file, /big/random, from Python's tarfile.
     func randomLayer(megabytes: Int) throws -> String {
         let path = work + "/big.tar"
-        try tool(["python3", "-c", """
+        try tool([
+            "python3", "-c",
+            """
             import io, os, sys, tarfile
             t = tarfile.open(sys.argv[1], "w"); data = os.urandom(int(sys.argv[2]) << 20)
             i = tarfile.TarInfo("big/random"); i.size = len(data); i.mode = 0o644; t.addfile(i, io.BytesIO(data)); t.close()
-            """, path, String(megabytes)])
+            """, path, String(megabytes)
+        ])
         return path
     }
 
@@ -91,7 +96,9 @@ import Testing
         let layout = try layout(tag: "amd64", marker: "amd64")
         _ = try self.layout(tag: "arm64", architecture: "arm64", marker: "arm64")
         // umoci makes one manifest per tag; an index over both is what `docker buildx` would push.
-        try tool(["python3", "-c", """
+        try tool([
+            "python3", "-c",
+            """
             import hashlib, json, sys
             root = sys.argv[1]
             index = json.load(open(root + "/index.json"))
@@ -106,7 +113,8 @@ import Testing
             index["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + digest,
                 "size": len(blob), "annotations": {"org.opencontainers.image.ref.name": "multi"}})
             json.dump(index, open(root + "/index.json", "w"))
-            """, layout])
+            """, layout
+        ])
         try registry.push("oci:\(layout):multi", as: "test/multi:v1", all: true)
         let reference = "\(registry.host)/test/multi:v1"
         #expect(sandbox.run(["pull", reference]).code == 0)
@@ -211,8 +219,9 @@ import Testing
         let wrong = sandbox.run(["login", "-u", "alice", "-p", "wrong", registry.host], environment: trusted)
         #expect(wrong.code == 1 && wrong.stderr.contains("401"), "\(wrong.stderr)")
         #expect(!FileManager.default.fileExists(atPath: work + "/docker-config/config.json"), "nothing stored for a failed login")
-        let login = sandbox.run(["login", "-u", "alice", "--password-stdin", "--cert-dir", certificates.directory, registry.host],
-                                stdin: "s3cret\n", environment: environment)
+        let login = sandbox.run(
+            ["login", "-u", "alice", "--password-stdin", "--cert-dir", certificates.directory, registry.host],
+            stdin: "s3cret\n", environment: environment)
         #expect(login.code == 0 && login.stdout == "Login Succeeded\n", "\(login.stderr)")
         let config = try String(contentsOfFile: work + "/docker-config/config.json", encoding: .utf8)
         #expect(config.contains(Data("alice:s3cret".utf8).base64EncodedString()), "Docker's config.json format")
@@ -227,8 +236,10 @@ import Testing
         try registry.push("oci:\(try layout()):v1", as: "test/private:v1")
         let keys = work + "/token"
         try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
-        try tool(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keys + "/key.pem", "-out", keys + "/cert.pem",
-                  "-days", "2", "-subj", "/CN=swiftrun test token signer"])
+        try tool([
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keys + "/key.pem", "-out", keys + "/cert.pem",
+            "-days", "2", "-subj", "/CN=swiftrun test token signer"
+        ])
         let issuer = try FixtureServer("token_issuer.py", [keys + "/key.pem", keys + "/cert.pem", "bob", "hunter2"])
         let reference = "\(registry.host)/test/private:v1"
 
@@ -246,8 +257,9 @@ import Testing
         #expect(login.code == 0, "\(login.stderr)")
         let pulled = sandbox.run(["pull", reference], environment: environment)
         #expect(pulled.code == 0, "\(pulled.stderr)")
-        #expect(issuer.text.contains("'scope': ['repository:test/private:pull']") && issuer.text.contains("authorized=True"),
-                "a token for this repository, asked with the stored credentials: \(issuer.text)")
+        #expect(
+            issuer.text.contains("'scope': ['repository:test/private:pull']") && issuer.text.contains("authorized=True"),
+            "a token for this repository, asked with the stored credentials: \(issuer.text)")
         #expect(sandbox.run(["run", "--rm", reference, "echo", "tokened"]).stdout == "tokened\n")
     }
 }

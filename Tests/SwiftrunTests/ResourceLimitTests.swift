@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SwiftrunCore
 
 /// Docker's resource flags, enforced by the kernel: on this host through
@@ -10,8 +11,10 @@ import Testing
     init() throws { sandbox = try Sandbox() }
 
     @Test func aMemoryHogIsKilledAt137AndInspectSaysOOMKilled() throws {
-        let result = sandbox.run(["run", "--name", "hog", "--memory", "16m", "--memory-swap", "16m", "busybox", "sh", "-c",
-                                  "x=0123456789; while true; do x=$x$x; done"])
+        let result = sandbox.run([
+            "run", "--name", "hog", "--memory", "16m", "--memory-swap", "16m", "busybox", "sh", "-c",
+            "x=0123456789; while true; do x=$x$x; done"
+        ])
         #expect(result.code == 137)
         #expect(sandbox.run(["inspect", "hog"]).stdout.contains("\"OOMKilled\":true"))
         let id = try sandbox.containerID("hog")
@@ -23,15 +26,19 @@ import Testing
         // 200 processes that stay, asked for as fast as a subshell can fork
         // (ash gives up at the first failed fork); then counted with a shell
         // glob, which needs no fork once the slots are gone.
-        let result = sandbox.run(["run", "--rm", "--pids-limit", "20", "busybox", "sh", "-c",
-                                  "(i=0; while [ $i -lt 200 ]; do sleep 100 & i=$((i+1)); done) 2>/dev/null; set -- /proc/[0-9]*; echo $#"])
+        let result = sandbox.run([
+            "run", "--rm", "--pids-limit", "20", "busybox", "sh", "-c",
+            "(i=0; while [ $i -lt 200 ]; do sleep 100 & i=$((i+1)); done) 2>/dev/null; set -- /proc/[0-9]*; echo $#"
+        ])
         let count = Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         #expect(count > 5 && count <= 20, "processes: \(result.stdout) \(result.stderr)")
     }
 
     @Test func aCPUBurnerUnderCpusIsThrottled() throws {
-        let running = sandbox.start(["run", "--rm", "--name", "burner", "--cpus", "0.2", "busybox", "sh", "-c",
-                                     "echo ready; while :; do :; done"])
+        let running = sandbox.start([
+            "run", "--rm", "--name", "burner", "--cpus", "0.2", "busybox", "sh", "-c",
+            "echo ready; while :; do :; done"
+        ])
         #expect(running.readLine() == "ready")
         let id = try sandbox.containerID("burner")
         let mode = CgroupMode.host
@@ -60,9 +67,12 @@ import Testing
 
     @Test func subCgroupsTheContainerMadeAreRemovedToo() throws {
         let mount = CgroupMode.host.isPureV2 ? "mount -t cgroup2 none /tmp/cg" : "mount -t cgroup -o memory none /tmp/cg"
-        let running = sandbox.start(["run", "--rm", "--name", "nester", "--privileged", "--memory", "64m", "busybox", "sh", "-c",
-                                     "mkdir /tmp/cg && \(mount) && mkdir /tmp/cg/sub /tmp/cg/sub/deeper && echo ready; read x"],
-                                    keepStdinOpen: true)
+        let running = sandbox.start(
+            [
+                "run", "--rm", "--name", "nester", "--privileged", "--memory", "64m", "busybox", "sh", "-c",
+                "mkdir /tmp/cg && \(mount) && mkdir /tmp/cg/sub /tmp/cg/sub/deeper && echo ready; read x"
+            ],
+            keepStdinOpen: true)
         #expect(running.readLine() == "ready")
         let id = try sandbox.containerID("nester")
         let memoryRoot = CgroupMode.host.isPureV2 ? CgroupMode.host.unified! : CgroupMode.host.v1["memory"]!
@@ -73,8 +83,9 @@ import Testing
     }
 
     @Test func statsReadsTheContainersCgroups() throws {
-        let running = sandbox.start(["run", "--rm", "--name", "measured", "--memory", "64m", "busybox", "sh", "-c", "echo ready; read x"],
-                                    keepStdinOpen: true)
+        let running = sandbox.start(
+            ["run", "--rm", "--name", "measured", "--memory", "64m", "busybox", "sh", "-c", "echo ready; read x"],
+            keepStdinOpen: true)
         #expect(running.readLine() == "ready")
         let stats = sandbox.run(["stats", "--no-stream", "measured"])
         let row = stats.stdout.split(separator: "\n").last.map(String.init) ?? ""
@@ -85,14 +96,15 @@ import Testing
         #expect(running.finish().code == 0)
     }
 
-    @Test(arguments: [
-        (["--memory", "12XB"], "invalid --memory \"12XB\""),
-        (["--memory=-5m"], "invalid --memory \"-5m\""),
-        (["--cpus", "0"], "invalid --cpus \"0\""),
-        (["--pids-limit", "0"], "invalid --pids-limit \"0\""),
-        (["--memory", "64m", "--memory-swap", "32m"], "must be at least --memory"),
-        (["--cpuset-cpus", "a-b"], "invalid --cpuset-cpus"),
-    ] as [([String], String)])
+    @Test(
+        arguments: [
+            (["--memory", "12XB"], "invalid --memory \"12XB\""),
+            (["--memory=-5m"], "invalid --memory \"-5m\""),
+            (["--cpus", "0"], "invalid --cpus \"0\""),
+            (["--pids-limit", "0"], "invalid --pids-limit \"0\""),
+            (["--memory", "64m", "--memory-swap", "32m"], "must be at least --memory"),
+            (["--cpuset-cpus", "a-b"], "invalid --cpuset-cpus")
+        ] as [([String], String)])
     func badValuesGetClearErrors(flags: [String], message: String) {
         let result = sandbox.run(["run", "--rm"] + flags + ["busybox", "true"])
         #expect(result.code == 125)

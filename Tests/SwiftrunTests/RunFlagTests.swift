@@ -35,8 +35,10 @@ import Testing
     }
 
     @Test func readOnlyRootWithTmpfsWhereAsked() {
-        let result = sandbox.run(["run", "--rm", "--read-only", "--tmpfs", "/tmp", "busybox", "sh", "-c",
-                                  "touch /etc/x 2>/dev/null && echo root-writable; touch /tmp/x && echo tmp-writable; grep ' /tmp ' /proc/mounts"])
+        let result = sandbox.run([
+            "run", "--rm", "--read-only", "--tmpfs", "/tmp", "busybox", "sh", "-c",
+            "touch /etc/x 2>/dev/null && echo root-writable; touch /tmp/x && echo tmp-writable; grep ' /tmp ' /proc/mounts"
+        ])
         #expect(result.stdout.hasPrefix("tmp-writable\ntmpfs /tmp tmpfs rw,nosuid,nodev,noexec"), "\(result.stdout) \(result.stderr)")
     }
 

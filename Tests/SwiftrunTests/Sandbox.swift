@@ -1,6 +1,7 @@
 import CShims
 import Foundation
 import Testing
+
 @testable import SwiftrunCore
 
 /// The output of one swiftrun invocation.
@@ -14,12 +15,15 @@ struct CommandResult {
 /// and the swiftrun binary that `make test` built. Every test makes its own,
 /// so tests run in parallel; deinit removes the dir.
 final class Sandbox {
-    static let binary = ProcessInfo.processInfo.environment["SWIFTRUN_BIN"]
+    static let binary =
+        ProcessInfo.processInfo.environment["SWIFTRUN_BIN"]
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/swiftrun").standardized.path
-    static let sample = ProcessInfo.processInfo.environment["SWIFTRUN_SAMPLE"]
+    static let sample =
+        ProcessInfo.processInfo.environment["SWIFTRUN_SAMPLE"]
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../rootfs-samples/out/busybox.tar").standardized.path
 
-    static let probeImage = ProcessInfo.processInfo.environment["SWIFTRUN_PROBE_IMAGE"]
+    static let probeImage =
+        ProcessInfo.processInfo.environment["SWIFTRUN_PROBE_IMAGE"]
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../rootfs-samples/out/probe.tar").standardized.path
 
     let root: String

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SwiftrunCore
 
 /// The spec side of the walls: flags and image files become the right
@@ -7,13 +8,16 @@ import Testing
     let image = ImageConfiguration(architecture: "amd64", os: "linux", config: .init(Cmd: ["sh"]), rootfs: .init(diff_ids: []))
     let id = String(repeating: "cd", count: 32)
 
-    func spec(_ configure: (inout RunOptions) -> Void = { _ in }, deviceCgroup: Bool = true,
-              files: [String: String] = [:]) throws -> RuntimeSpec {
+    func spec(
+        _ configure: (inout RunOptions) -> Void = { _ in }, deviceCgroup: Bool = true,
+        files: [String: String] = [:]
+    ) throws -> RuntimeSpec {
         var options = RunOptions(image: "x")
         configure(&options)
-        return try RuntimeSpec(image: image, options: options, id: id, rootfs: "/r",
-                               imageFile: { files[$0].map { Array($0.utf8) } }, deviceCgroup: deviceCgroup,
-                               hostDevices: { [] })
+        return try RuntimeSpec(
+            image: image, options: options, id: id, rootfs: "/r",
+            imageFile: { files[$0].map { Array($0.utf8) } }, deviceCgroup: deviceCgroup,
+            hostDevices: { [] })
     }
 
     @Test func defaultsAreDockers() throws {
@@ -28,7 +32,10 @@ import Testing
     }
 
     @Test func capAddAndDropFollowDockersOrder() throws {
-        #expect(try spec { $0.capDrop = ["ALL"]; $0.capAdd = ["net_admin"] }.process.capabilities.bounding == ["CAP_NET_ADMIN"])
+        #expect(
+            try spec {
+                $0.capDrop = ["ALL"]; $0.capAdd = ["net_admin"]
+            }.process.capabilities.bounding == ["CAP_NET_ADMIN"])
         #expect(try !spec { $0.capDrop = ["CHOWN"] }.process.capabilities.bounding.contains("CAP_CHOWN"))
         #expect(throws: SwiftrunError.self) { try spec { $0.capAdd = ["NOT_A_CAP"] } }
     }
@@ -56,7 +63,7 @@ import Testing
     @Test func usersResolveThroughTheImagesFiles() throws {
         let files = [
             "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:App:/home/app:/bin/sh\n",
-            "/etc/group": "root:x:0:\napp:x:1000:\nstaff:x:50:app,other\naudio:x:29:app\n",
+            "/etc/group": "root:x:0:\napp:x:1000:\nstaff:x:50:app,other\naudio:x:29:app\n"
         ]
         let app = try spec({ $0.user = "app" }, files: files)
         #expect(app.process.user == .init(uid: 1000, gid: 1000, additionalGids: [50, 29]))

@@ -274,8 +274,8 @@ final class TarReader {
             }
             let end = i + length  // one past the record's newline
             guard space > i, space < data.count, data[space] == UInt8(ascii: " "),
-                  end <= data.count, end > space + 2, data[end - 1] == UInt8(ascii: "\n"),
-                  let equals = data[(space + 1)..<(end - 1)].firstIndex(of: UInt8(ascii: "=")), equals > space + 1
+                end <= data.count, end > space + 2, data[end - 1] == UInt8(ascii: "\n"),
+                let equals = data[(space + 1)..<(end - 1)].firstIndex(of: UInt8(ascii: "=")), equals > space + 1
             else { return nil }
             records[String(decoding: data[(space + 1)..<equals], as: UTF8.self)] = Array(data[(equals + 1)..<(end - 1)])
             i = end

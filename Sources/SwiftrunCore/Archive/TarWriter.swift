@@ -72,8 +72,11 @@ final class TarWriter {
         for xattr in header.xattrs { pax.append(("SCHILY.xattr." + xattr.name, xattr.value)) }
         if !pax.isEmpty {
             let records = pax.flatMap(Self.paxRecord)
-            try append(Self.block(Header(path: "PaxHeaders/" + String(header.path.suffix(80)), kind: .regular, mode: 0o644,
-                                         size: Int64(records.count)), typeflag: UInt8(ascii: "x")))
+            try append(
+                Self.block(
+                    Header(
+                        path: "PaxHeaders/" + String(header.path.suffix(80)), kind: .regular, mode: 0o644,
+                        size: Int64(records.count)), typeflag: UInt8(ascii: "x")))
             try append(records)
             try pad(Int64(records.count))
         }

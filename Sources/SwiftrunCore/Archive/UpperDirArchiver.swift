@@ -25,8 +25,9 @@ struct UpperDirArchiver {
     private func archiveEntry(_ entry: DirectoryWalk.Entry, hardlinks: inout [UInt64: String], upper: String) throws(SwiftrunError) -> Bool {
         let info = entry.info
         let path = upper + "/" + entry.path
-        var header = TarWriter.Header(path: entry.path, kind: .regular, mode: UInt32(info.st_mode & 0o7777),
-                                      uid: Int(info.st_uid), gid: Int(info.st_gid), mtime: Int64(info.st_mtim.tv_sec))
+        var header = TarWriter.Header(
+            path: entry.path, kind: .regular, mode: UInt32(info.st_mode & 0o7777),
+            uid: Int(info.st_uid), gid: Int(info.st_gid), mtime: Int64(info.st_mtim.tv_sec))
         let prefix = String(entry.path.utf8.dropLast(entry.name.utf8.count))!
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
@@ -56,7 +57,7 @@ struct UpperDirArchiver {
             defer { close(fd) }
             var opened = stat()
             guard fstat(fd, &opened) == 0, opened.st_mode & S_IFMT == S_IFREG,
-                  opened.st_dev == info.st_dev, opened.st_ino == info.st_ino, opened.st_size == info.st_size
+                opened.st_dev == info.st_dev, opened.st_ino == info.st_ino, opened.st_size == info.st_size
             else { throw .invalidArgument("\(path) changed while it was being archived") }
             header.size = Int64(info.st_size)
             try writer.add(header, from: fd, path: path)

@@ -15,7 +15,8 @@ struct BuildCache {
 
     func image(for key: String, in images: ImageStore) -> Image? {
         guard let manifest = entries()[key], let image = try? images.load(manifest: manifest),
-              images.layerDirectories(of: image).allSatisfy(FileSystem.exists) else { return nil }
+            images.layerDirectories(of: image).allSatisfy(FileSystem.exists)
+        else { return nil }
         return image
     }
 

@@ -45,16 +45,18 @@ struct BuildCopy {
         for flag in instruction.flags.keys where !["from", "chown", "chmod", "link"].contains(flag) {
             throw .invalidArgument("\(keyword) --\(flag) is not supported")
         }
-        let arguments: [String] = switch instruction.arguments {
-        case let .exec(array): array
-        case let .shell(text): try words.words(text)
-        }
+        let arguments: [String] =
+            switch instruction.arguments {
+            case let .exec(array): array
+            case let .shell(text): try words.words(text)
+            }
         guard arguments.count >= 2, let destinationWord = arguments.last else {
             throw .invalidArgument("\(keyword) takes SOURCE... DESTINATION")
         }
         let sources = arguments.dropLast()
         var destination = destinationWord.hasPrefix("/") ? destinationWord : ImageBuilder.join(stage.config.workingDirectory, destinationWord)
-        let intoDirectory = destinationWord.hasSuffix("/") || sources.count > 1 || sources.contains(where: Glob.hasWildcards)
+        let intoDirectory =
+            destinationWord.hasSuffix("/") || sources.count > 1 || sources.contains(where: Glob.hasWildcards)
             || imageHasDirectory(destination)
         destination = SourceTree.cleanAbsolute(destination)
         let owner = try ownership()
@@ -72,9 +74,10 @@ struct BuildCopy {
             // an image keep their owner and xattrs, as Docker and buildah
             // copy them. --chown overrides both.
             let fromContext = tree === context || asDestination
-            var header = TarWriter.Header(path: String(target.dropFirst()), kind: .regular, mode: UInt32(entry.mode & 0o7777),
-                                          uid: owner?.uid ?? (fromContext ? 0 : entry.uid), gid: owner?.gid ?? (fromContext ? 0 : entry.gid),
-                                          size: entry.size, mtime: entry.mtime)
+            var header = TarWriter.Header(
+                path: String(target.dropFirst()), kind: .regular, mode: UInt32(entry.mode & 0o7777),
+                uid: owner?.uid ?? (fromContext ? 0 : entry.uid), gid: owner?.gid ?? (fromContext ? 0 : entry.gid),
+                size: entry.size, mtime: entry.mtime)
             if !fromContext { header.xattrs = tree.xattrs(entry) }
             switch entry.mode & S_IFMT {
             case S_IFDIR: header.kind = .directory; header.size = 0
@@ -99,9 +102,11 @@ struct BuildCopy {
                 }
                 let body = heredoc.expands ? try words.expandingVariables(heredoc.body) : heredoc.body
                 let target = intoDirectory ? destination + "/" + name : destination
-                items[target] = Item(header: .init(path: String(target.dropFirst()), kind: .regular, mode: mode ?? 0o644,
-                                                   uid: owner?.uid ?? 0, gid: owner?.gid ?? 0),
-                                     inline: Array(body.utf8))
+                items[target] = Item(
+                    header: .init(
+                        path: String(target.dropFirst()), kind: .regular, mode: mode ?? 0o644,
+                        uid: owner?.uid ?? 0, gid: owner?.gid ?? 0),
+                    inline: Array(body.utf8))
                 continue
             }
             if keyword == "ADD" && (source.hasPrefix("http://") || source.hasPrefix("https://") || source.hasPrefix("git@")) {

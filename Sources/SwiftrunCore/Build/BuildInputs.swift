@@ -9,8 +9,9 @@ enum BuildInputs {
             open(options.context, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         }
         defer { close(contextFD) }
-        let dockerfile = try DockerfileParser.parse(String(decoding: try dockerfileBytes(options, contextFD: contextFD), as: UTF8.self),
-                                                    path: options.dockerfile ?? options.context + "/Dockerfile")
+        let dockerfile = try DockerfileParser.parse(
+            String(decoding: try dockerfileBytes(options, contextFD: contextFD), as: UTF8.self),
+            path: options.dockerfile ?? options.context + "/Dockerfile")
         let tree = try SourceTree(root: options.context, ignore: IgnoreRules.read(contextFD: contextFD))
         return (dockerfile, tree)
     }
@@ -33,14 +34,19 @@ enum BuildInputs {
             return try FileSystem.readAll(fd, path: path, limit: dockerfileLimit)
         }
         for name in ["Dockerfile", "dockerfile"] {
-            guard let fd = try Syscall.attempt("open \(options.context)/\(name)", allowing: [ENOENT], {
-                sr_open_in_root(contextFD, name, O_RDONLY | O_NONBLOCK)
-            }) else { continue }
+            guard
+                let fd = try Syscall.attempt(
+                    "open \(options.context)/\(name)", allowing: [ENOENT],
+                    {
+                        sr_open_in_root(contextFD, name, O_RDONLY | O_NONBLOCK)
+                    })
+            else { continue }
             defer { close(fd) }
             try UntrustedFile.requireRegular(fd, describe: "\(options.context)/\(name)")
             return try FileSystem.readAll(fd, path: "\(options.context)/\(name)", limit: dockerfileLimit)
         }
-        throw .invalidArgument("no Dockerfile: looked for \(options.context)/Dockerfile and \(options.context)/dockerfile; "
-            + "give the folder that holds it (swiftrun build -t NAME docker/) or -f FILE")
+        throw .invalidArgument(
+            "no Dockerfile: looked for \(options.context)/Dockerfile and \(options.context)/dockerfile; "
+                + "give the folder that holds it (swiftrun build -t NAME docker/) or -f FILE")
     }
 }

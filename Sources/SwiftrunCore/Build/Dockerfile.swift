@@ -36,7 +36,7 @@ public struct Dockerfile: Equatable, Sendable {
     /// Instructions Docker knows; anything else is an error with its line.
     static let keywords: Set<String> = [
         "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME",
-        "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL",
+        "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL"
     ]
 }
 

@@ -1,4 +1,3 @@
-
 /// Turns a Dockerfile's text into instructions, as Docker's parser does:
 /// parser directives (`# escape=`, `# syntax=`) only at the very top,
 /// comment lines dropped (also inside continuations), lines ending in the
@@ -13,7 +12,10 @@ public enum DockerfileParser {
         while index < lines.count, let directive = Self.directive(lines[index]) {
             if directive.key == "escape" {
                 guard directive.value == "\\" || directive.value == "`" else {
-                    throw .dockerfile(path, line: index + 1, "invalid escape directive \(directive.value.count == 1 && directive.value.first!.isASCII && !directive.value.first!.isNewline ? "\"\(directive.value)\"" : "value"): use \\ or `")
+                    throw .dockerfile(
+                        path, line: index + 1,
+                        "invalid escape directive \(directive.value.count == 1 && directive.value.first!.isASCII && !directive.value.first!.isNewline ? "\"\(directive.value)\"" : "value"): use \\ or `"
+                    )
                 }
                 escape = directive.value.first!
             }
@@ -105,7 +107,9 @@ public enum DockerfileParser {
         if needsArguments, case let .shell(body) = arguments, body.isEmpty {
             throw .dockerfile(path, line: line, "\(keyword) requires at least one argument")
         }
-        return .init(keyword: keyword, flags: flags, arguments: arguments, heredocs: [], line: line, original: keyword + " " + text[keywordEnd...].drop(while: \.isWhitespace))
+        return .init(
+            keyword: keyword, flags: flags, arguments: arguments, heredocs: [], line: line,
+            original: keyword + " " + text[keywordEnd...].drop(while: \.isWhitespace))
     }
 
     /// A word of a line that failed to parse, safe to print: the file may

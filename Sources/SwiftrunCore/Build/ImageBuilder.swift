@@ -32,8 +32,10 @@ public final class ImageBuilder {
     let cache: BuildCache
     private var mounts: [String] = []
 
-    public init(layout: StoreLayout, output: @escaping (String) -> Void,
-                baseImage: @escaping (ImageReference) throws(SwiftrunError) -> Image) {
+    public init(
+        layout: StoreLayout, output: @escaping (String) -> Void,
+        baseImage: @escaping (ImageReference) throws(SwiftrunError) -> Image
+    ) {
         self.layout = layout
         images = ImageStore(layout: layout)
         containers = ContainerStore(layout: layout)
@@ -122,8 +124,9 @@ public final class ImageBuilder {
         } else {
             final = stages.last!
         }
-        let image = try images.publish(layers: final.layers, config: try JSON.encode(final.config.document),
-                                       tags: options.tags, untaggedName: options.tags.isEmpty)
+        let image = try images.publish(
+            layers: final.layers, config: try JSON.encode(final.config.document),
+            tags: options.tags, untaggedName: options.tags.isEmpty)
         output("Successfully built \(image.id.short)")
         for tag in options.tags { output("Successfully tagged \(tag.familiar)") }
         return image
@@ -131,12 +134,15 @@ public final class ImageBuilder {
 
     // MARK: - FROM
 
-    private func from(_ instruction: Dockerfile.Instruction, stages: [Stage], variables: [String: String],
-                      escape: Character, options: BuildOptions) throws(SwiftrunError) -> Stage {
-        let words: [String] = switch instruction.arguments {
-        case let .shell(text): try ShellWords(variables: variables, escape: escape).words(text)
-        case let .exec(array): array
-        }
+    private func from(
+        _ instruction: Dockerfile.Instruction, stages: [Stage], variables: [String: String],
+        escape: Character, options: BuildOptions
+    ) throws(SwiftrunError) -> Stage {
+        let words: [String] =
+            switch instruction.arguments {
+            case let .shell(text): try ShellWords(variables: variables, escape: escape).words(text)
+            case let .exec(array): array
+            }
         guard words.count == 1 || (words.count == 3 && words[1].lowercased() == "as") else {
             throw .invalidArgument("FROM takes IMAGE [AS NAME]")
         }
@@ -153,14 +159,17 @@ public final class ImageBuilder {
         }
         let image = try baseImage(try ImageReference(parsing: words[0]))
         output(" ---> \(image.id.short)")
-        return Stage(name: name, layers: image.storedLayers, config: try images.editableConfig(of: image),
-                     key: image.manifestDigest.description, image: image)
+        return Stage(
+            name: name, layers: image.storedLayers, config: try images.editableConfig(of: image),
+            key: image.manifestDigest.description, image: image)
     }
 
     // MARK: - Instructions
 
-    private func apply(_ instruction: Dockerfile.Instruction, to stage: inout Stage, stages: [Stage], context: SourceTree,
-                       dockerfile: Dockerfile, options: BuildOptions) throws(SwiftrunError) {
+    private func apply(
+        _ instruction: Dockerfile.Instruction, to stage: inout Stage, stages: [Stage], context: SourceTree,
+        dockerfile: Dockerfile, options: BuildOptions
+    ) throws(SwiftrunError) {
         let words = ShellWords(variables: stage.variables, escape: dockerfile.escape)
         let text: String = if case let .shell(body) = instruction.arguments { body } else { "" }
         stage.key = BuildCache.chain(stage.key, instruction.original)
@@ -248,8 +257,10 @@ public final class ImageBuilder {
 
     /// COPY and ADD: the files, planned and checksummed first, so that the
     /// key covers their content; written as a layer only on a cache miss.
-    private func copy(_ instruction: Dockerfile.Instruction, in stage: inout Stage, stages: [Stage], context: SourceTree,
-                      words: ShellWords) throws(SwiftrunError) {
+    private func copy(
+        _ instruction: Dockerfile.Instruction, in stage: inout Stage, stages: [Stage], context: SourceTree,
+        words: ShellWords
+    ) throws(SwiftrunError) {
         let plan = try BuildCopy(builder: self, instruction: instruction, stage: stage, stages: stages, context: context, words: words).plan()
         stage.key = BuildCache.chain(stage.key, plan.checksum)
         if try useCache(&stage) { return }
@@ -329,13 +340,16 @@ public final class ImageBuilder {
             return [(first, try words.line(String(rest)))]
         }
         return try parts.map { (part) throws(SwiftrunError) -> (String, String) in
-            guard let equals = part.firstIndex(of: "="), equals != part.startIndex else { throw .invalidArgument("\(instruction): \"\(part)\" is not KEY=VALUE") }
+            guard let equals = part.firstIndex(of: "="), equals != part.startIndex else {
+                throw .invalidArgument("\(instruction): \"\(part)\" is not KEY=VALUE")
+            }
             return (String(part[..<equals]), String(part[part.index(after: equals)...]))
         }
     }
 
     /// ARG NAME[=default]...
-    static func declarations(_ instruction: Dockerfile.Instruction, variables: [String: String], escape: Character) throws(SwiftrunError) -> [(String, String?)] {
+    static func declarations(_ instruction: Dockerfile.Instruction, variables: [String: String], escape: Character) throws(SwiftrunError) -> [(String, String?)]
+    {
         guard case let .shell(text) = instruction.arguments else { throw .invalidArgument("ARG takes NAME[=default]") }
         return try ShellWords(variables: variables, escape: escape).words(text).map { word in
             guard let equals = word.firstIndex(of: "=") else { return (word, nil) }

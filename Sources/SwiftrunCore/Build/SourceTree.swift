@@ -32,8 +32,9 @@ final class SourceTree {
             let isDirectory = info.st_mode & S_IFMT == S_IFDIR
             let excluded = ignore.excludes(found.path)
             if excluded && !(isDirectory && ignore.mayReinclude(under: found.path)) { return false }
-            var entry = Entry(path: found.path, mode: info.st_mode, size: Int64(info.st_size), mtime: Int64(info.st_mtim.tv_sec),
-                              uid: Int(info.st_uid), gid: Int(info.st_gid))
+            var entry = Entry(
+                path: found.path, mode: info.st_mode, size: Int64(info.st_size), mtime: Int64(info.st_mtim.tv_sec),
+                uid: Int(info.st_uid), gid: Int(info.st_gid))
             if info.st_mode & S_IFMT == S_IFLNK {
                 var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
                 let n = readlinkat(found.parentFD, found.name, &target, Int(PATH_MAX))
@@ -154,9 +155,13 @@ struct IgnoreRules {
     /// The context's .dockerignore; none means no rules. One that is not
     /// a regular file (a FIFO, a device) is an error, not silently no rules.
     static func read(contextFD: Int32) throws(SwiftrunError) -> IgnoreRules {
-        guard let fd = try Syscall.attempt("open .dockerignore", allowing: [ENOENT], {
-            sr_open_in_root_nofollow(contextFD, ".dockerignore", O_RDONLY | O_NONBLOCK)
-        }) else { return IgnoreRules(patterns: []) }
+        guard
+            let fd = try Syscall.attempt(
+                "open .dockerignore", allowing: [ENOENT],
+                {
+                    sr_open_in_root_nofollow(contextFD, ".dockerignore", O_RDONLY | O_NONBLOCK)
+                })
+        else { return IgnoreRules(patterns: []) }
         defer { close(fd) }
         try UntrustedFile.requireRegular(fd, describe: ".dockerignore")
         let text = String(decoding: try FileSystem.readAll(fd, path: ".dockerignore", limit: 1 << 20), as: UTF8.self)

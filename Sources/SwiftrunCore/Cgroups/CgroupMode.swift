@@ -16,7 +16,8 @@ public struct CgroupMode: Equatable, Sendable {
     public var canFilterDevices: Bool { unified != nil || v1["devices"] != nil }
 
     public var deviceFilterDescription: String {
-        unified.map { "cgroup v2 BPF device filter (\($0))" } ?? (v1["devices"] != nil ? "cgroup v1 devices controller" : "none on this host: CAP_MKNOD is withheld")
+        unified.map { "cgroup v2 BPF device filter (\($0))" }
+            ?? (v1["devices"] != nil ? "cgroup v1 devices controller" : "none on this host: CAP_MKNOD is withheld")
     }
 
     /// Resource controllers live in v2 only when no v1 hierarchy holds them.

@@ -18,8 +18,10 @@ struct ContainerCgroup {
 
     /// Makes the cgroups and writes every limit. `narrate` hears each file
     /// written with its value.
-    static func create(id: String, resources: RuntimeSpec.Resources, mode: CgroupMode = .host,
-                       narrate: (String, String) -> Void = { _, _ in }) throws(SwiftrunError) -> ContainerCgroup {
+    static func create(
+        id: String, resources: RuntimeSpec.Resources, mode: CgroupMode = .host,
+        narrate: (String, String) -> Void = { _, _ in }
+    ) throws(SwiftrunError) -> ContainerCgroup {
         var cgroup = ContainerCgroup(id: id, mode: mode)
         do {
             try cgroup.make(resources, narrate: narrate)
@@ -38,7 +40,8 @@ struct ContainerCgroup {
         let restrictDevices = resources.devices != DeviceFilter.allowAll
         if let unified = mode.unified {
             if mode.isPureV2 {
-                try Self.enableControllers(in: unified, wanted: resources.cpu?.cpus != nil ? ["memory", "pids", "cpu", "cpuset"] : ["memory", "pids", "cpu"], narrate: narrate)
+                try Self.enableControllers(
+                    in: unified, wanted: resources.cpu?.cpus != nil ? ["memory", "pids", "cpu", "cpuset"] : ["memory", "pids", "cpu"], narrate: narrate)
             }
             let dir = try makeDirectory(under: unified)
             if mode.isPureV2 { try writeV2Limits(resources, dir: dir, write: write) }
@@ -112,8 +115,10 @@ struct ContainerCgroup {
         }
     }
 
-    private func writeV2Limits(_ resources: RuntimeSpec.Resources, dir: String,
-                               write: (String, String, String) throws(SwiftrunError) -> Void) throws(SwiftrunError) {
+    private func writeV2Limits(
+        _ resources: RuntimeSpec.Resources, dir: String,
+        write: (String, String, String) throws(SwiftrunError) -> Void
+    ) throws(SwiftrunError) {
         if let memory = resources.memory {
             if let limit = memory.limit { try write(dir, "memory.max", String(limit)) }
             if let swap = memory.swap, let limit = memory.limit {
@@ -130,8 +135,10 @@ struct ContainerCgroup {
         if let pids = resources.pids { try write(dir, "pids.max", Self.pidsValue(pids)) }
     }
 
-    private func writeV1Limits(_ resources: RuntimeSpec.Resources, dirs: [String: String],
-                               write: (String, String, String) throws(SwiftrunError) -> Void) throws(SwiftrunError) {
+    private func writeV1Limits(
+        _ resources: RuntimeSpec.Resources, dirs: [String: String],
+        write: (String, String, String) throws(SwiftrunError) -> Void
+    ) throws(SwiftrunError) {
         if let memory = resources.memory, let dir = dirs["memory"] {
             if let limit = memory.limit { try write(dir, "memory.limit_in_bytes", String(limit)) }
             if let swap = memory.swap, FileSystem.exists(dir + "/memory.memsw.limit_in_bytes") {
@@ -173,7 +180,9 @@ struct ContainerCgroup {
     /// Whether the kernel's OOM killer killed a process of the container
     /// (the oom_kill count in memory.events, or v1's memory.oom_control).
     static func oomKilled(id: String, mode: CgroupMode = .host) -> Bool {
-        let file = mode.isPureV2 ? mode.unified.map { $0 + "/\(parentName)/\(id)/memory.events" }
+        let file =
+            mode.isPureV2
+            ? mode.unified.map { $0 + "/\(parentName)/\(id)/memory.events" }
             : mode.v1["memory"].map { $0 + "/\(parentName)/\(id)/memory.oom_control" }
         guard let file, let text = try? FileSystem.readFile(file) else { return false }
         return String(decoding: text, as: UTF8.self).split(separator: "\n").contains {

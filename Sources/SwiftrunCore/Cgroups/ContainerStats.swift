@@ -17,8 +17,9 @@ public struct ContainerStats: Sendable {
             guard let dir = directory(mode.unified), FileSystem.exists(dir) else { return nil }
             let cpuStat = String(decoding: (try? FileSystem.readFile(dir + "/cpu.stat")) ?? [], as: UTF8.self)
             let usage = cpuStat.split(separator: "\n").first { $0.hasPrefix("usage_usec ") }.flatMap { Int64($0.split(separator: " ")[1]) } ?? 0
-            return ContainerStats(memoryUsage: number(dir + "/memory.current") ?? 0, memoryLimit: number(dir + "/memory.max"),
-                                  cpuNanoseconds: usage * 1000, pids: number(dir + "/pids.current") ?? 0)
+            return ContainerStats(
+                memoryUsage: number(dir + "/memory.current") ?? 0, memoryLimit: number(dir + "/memory.max"),
+                cpuNanoseconds: usage * 1000, pids: number(dir + "/pids.current") ?? 0)
         }
         // v1: a container joins only the hierarchies its limits need, so
         // what is not there is read elsewhere or shown as zero; its

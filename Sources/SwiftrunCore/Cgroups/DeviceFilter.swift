@@ -18,7 +18,9 @@ enum DeviceFilter {
         var log = [CChar](repeating: 0, count: 4096)
         let program = sr_device_filter_load(compiled, Int32(compiled.count), &log, Int32(log.count))
         guard program >= 0 else {
-            throw .system("load the device filter (BPF_PROG_LOAD: \(String(cString: log)))", errno: errno)
+            throw .system(
+                "load the device filter (BPF_PROG_LOAD: \(String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))", errno: errno
+            )
         }
         defer { close(program) }
         let fd = try Syscall.check("open \(dir)") { open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }

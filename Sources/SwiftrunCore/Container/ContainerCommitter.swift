@@ -31,10 +31,12 @@ public struct ContainerCommitter {
 
         var config = try images.editableConfig(of: base)
         config.appendLayer(layer.diffID)
-        config.record("swiftrun commit " + ContainerID.short(state.id) + " (" + state.command.joined(separator: " ") + ")",
-                      emptyLayer: false, comment: message)
-        return try images.publish(layers: base.storedLayers + [layer], config: try JSON.encode(config.document),
-                                  tags: reference.map { [$0] } ?? [], untaggedName: true)
+        config.record(
+            "swiftrun commit " + ContainerID.short(state.id) + " (" + state.command.joined(separator: " ") + ")",
+            emptyLayer: false, comment: message)
+        return try images.publish(
+            layers: base.storedLayers + [layer], config: try JSON.encode(config.document),
+            tags: reference.map { [$0] } ?? [], untaggedName: true)
     }
 
     /// The container's upper dir as a layer staged in tmp/, not yet published.

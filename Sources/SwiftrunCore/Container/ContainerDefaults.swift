@@ -6,7 +6,7 @@ public enum ContainerDefaults {
     /// Every namespace Docker gives a container; no user namespace.
     public static let namespaces: [RuntimeSpec.Namespace] = [
         .init(type: "pid"), .init(type: "mount"), .init(type: "uts"),
-        .init(type: "ipc"), .init(type: "network"), .init(type: "cgroup"),
+        .init(type: "ipc"), .init(type: "network"), .init(type: "cgroup")
     ]
 
     /// Kernel interfaces that leak host information or let a container
@@ -14,12 +14,12 @@ public enum ContainerDefaults {
     public static let maskedPaths = [
         "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
         "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-        "/proc/interrupts", "/sys/firmware", "/sys/devices/virtual/powercap",
+        "/proc/interrupts", "/sys/firmware", "/sys/devices/virtual/powercap"
     ]
 
     /// Kernel interfaces a container may read but not write.
     public static let readonlyPaths = [
-        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"
     ]
 
     /// The device cgroup: deny everything, allow mknod of any node (Docker
@@ -37,6 +37,6 @@ public enum ContainerDefaults {
         .init(allow: true, type: "c", major: 5, minor: 0, access: "rwm"),  // tty
         .init(allow: true, type: "c", major: 5, minor: 1, access: "rwm"),  // console
         .init(allow: true, type: "c", major: 5, minor: 2, access: "rwm"),  // ptmx
-        .init(allow: true, type: "c", major: 136, access: "rwm"),  // /dev/pts/*
+        .init(allow: true, type: "c", major: 136, access: "rwm")  // /dev/pts/*
     ]
 }

@@ -19,7 +19,8 @@ public enum ContainerID {
 /// The rule also keeps a name safe to use as a file name under names/.
 public enum ContainerName {
     public static func validate(_ name: String) throws(SwiftrunError) {
-        let valid = name.count >= 2 && name.count <= 128
+        let valid =
+            name.count >= 2 && name.count <= 128
             && name.first!.isASCII && (name.first!.isLetter || name.first!.isNumber)
             && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }
         guard valid else {
@@ -29,10 +30,14 @@ public enum ContainerName {
 
     /// Docker-style "adjective_scientist", for containers started without --name.
     public static func random() -> String {
-        let adjectives = ["brave", "calm", "eager", "fervent", "gallant", "happy", "keen", "lucid",
-                          "merry", "nifty", "quirky", "serene", "sharp", "tender", "vivid", "zealous"]
-        let scientists = ["babbage", "curie", "dijkstra", "euler", "hopper", "kepler", "lamport", "liskov",
-                          "lovelace", "noether", "pike", "ritchie", "shannon", "thompson", "torvalds", "turing"]
+        let adjectives = [
+            "brave", "calm", "eager", "fervent", "gallant", "happy", "keen", "lucid",
+            "merry", "nifty", "quirky", "serene", "sharp", "tender", "vivid", "zealous"
+        ]
+        let scientists = [
+            "babbage", "curie", "dijkstra", "euler", "hopper", "kepler", "lamport", "liskov",
+            "lovelace", "noether", "pike", "ritchie", "shannon", "thompson", "torvalds", "turing"
+        ]
         return "\(adjectives.randomElement()!)_\(scientists.randomElement()!)"
     }
 }

@@ -38,8 +38,9 @@ public struct ContainerRunner {
         let narrator = options.explain.map(Narrator.init)
         let id = ContainerID.generate()
         let dirs = containers.directories(id)
-        let spec = try RuntimeSpec(image: image.configuration, options: options, id: id, rootfs: dirs.rootfs,
-                                   imageFile: { (path) throws(SwiftrunError) in try images.readFile(path, in: image) })
+        let spec = try RuntimeSpec(
+            image: image.configuration, options: options, id: id, rootfs: dirs.rootfs,
+            imageFile: { (path) throws(SwiftrunError) in try images.readFile(path, in: image) })
         let seccomp = try spec.seccompPolicy.filter(capabilities: spec.process.capabilities.bounding, layout: layout)
         if let narrator { try explainPlan(narrator, image: image, layers: layers, spec: spec, seccompBytes: seccomp) }
 
@@ -53,8 +54,9 @@ public struct ContainerRunner {
         let status: ExitStatus
         do {
             try FileSystem.copyOwnerAndMode(from: topLayer, to: dirs.upper)
-            let child = try ChildSpec(spec: spec, overlayOptions: overlayOptions(layers: layers, dirs: dirs), seccomp: seccomp,
-                                      narrate: narrator != nil)
+            let child = try ChildSpec(
+                spec: spec, overlayOptions: overlayOptions(layers: layers, dirs: dirs), seccomp: seccomp,
+                narrate: narrator != nil)
             let cgroup = try ContainerCgroup.create(id: id, resources: spec.linux.resources) { file, value in
                 narrator?.parent("cgroup", "\(file) = \(value)", why: "limits and the device filter, set before the child runs", manual: "cgroups(7)")
             }
@@ -80,28 +82,38 @@ public struct ContainerRunner {
             throw error
         }
         try containers.finish(state, exitCode: status.code)
-        narrator?.exit(status, removed: options.autoRemove
-            ? ["\(dirs.base) (upper, work, rootfs, state)", "name \(state.name)", "cgroups \(ContainerCgroup.directories(id: id, mode: .host).joined(separator: ", "))"]
-            : [])
+        narrator?.exit(
+            status,
+            removed: options.autoRemove
+                ? [
+                    "\(dirs.base) (upper, work, rootfs, state)", "name \(state.name)",
+                    "cgroups \(ContainerCgroup.directories(id: id, mode: .host).joined(separator: ", "))"
+                ]
+                : [])
         return status.code
     }
 
     /// --explain: the parent's decisions before the child exists.
     private func explainPlan(_ narrator: Narrator, image: Image, layers: [String], spec: RuntimeSpec, seccompBytes: [UInt8]?) throws(SwiftrunError) {
-        narrator.parent("image", "\(image.manifestDigest.short) with \(layers.count) layer(s): \(layers.joined(separator: ", "))",
-                        why: "an image is read-only layers plus a config", manual: "OCI image-spec")
+        narrator.parent(
+            "image", "\(image.manifestDigest.short) with \(layers.count) layer(s): \(layers.joined(separator: ", "))",
+            why: "an image is read-only layers plus a config", manual: "OCI image-spec")
         let kept = spec.process.capabilities.bounding
         let dropped = Capabilities.all().filter { !kept.contains($0) }
-        narrator.parent("capabilities", "keep \(kept.joined(separator: " ")); drop \(dropped.joined(separator: " "))",
-                        why: "root in a container gets only some of root's powers", manual: "capabilities(7)")
+        narrator.parent(
+            "capabilities", "keep \(kept.joined(separator: " ")); drop \(dropped.joined(separator: " "))",
+            why: "root in a container gets only some of root's powers", manual: "capabilities(7)")
         let bpf = seccompBytes.map { " (\($0.count / 8) BPF instructions)" } ?? ""
-        narrator.parent("seccomp", try spec.seccompPolicy.summary(capabilities: kept) + bpf,
-                        why: "the kernel refuses syscalls containers never need", manual: "seccomp(2)")
-        narrator.parent("no_new_privs", spec.process.noNewPrivileges ? "on" : "off (--security-opt no-new-privileges turns it on)",
-                        why: "with it, setuid binaries cannot gain privileges", manual: "prctl(2)")
+        narrator.parent(
+            "seccomp", try spec.seccompPolicy.summary(capabilities: kept) + bpf,
+            why: "the kernel refuses syscalls containers never need", manual: "seccomp(2)")
+        narrator.parent(
+            "no_new_privs", spec.process.noNewPrivileges ? "on" : "off (--security-opt no-new-privileges turns it on)",
+            why: "with it, setuid binaries cannot gain privileges", manual: "prctl(2)")
         let user = spec.process.user
-        narrator.parent("user", "uid \(user.uid), gid \(user.gid), groups \(user.additionalGids)",
-                        why: "who the process will be inside", manual: "credentials(7)")
+        narrator.parent(
+            "user", "uid \(user.uid), gid \(user.gid), groups \(user.additionalGids)",
+            why: "who the process will be inside", manual: "credentials(7)")
     }
 
     /// A generated name may collide with an existing one: pick another.

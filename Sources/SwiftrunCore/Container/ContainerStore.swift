@@ -92,7 +92,8 @@ public struct ContainerStore: Sendable {
         try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
             let path = namePath(name)
             let owner = String(decoding: (try? FileSystem.readFile(path)) ?? [], as: UTF8.self)
-            let ownerExists = ContainerID.isValid(owner)
+            let ownerExists =
+                ContainerID.isValid(owner)
                 && (FileSystem.exists(layout.container(owner)) || FileSystem.exists(markerPath(owner)))
             guard !ownerExists else { throw .nameInUse(name) }
             unlink(path)
@@ -154,8 +155,8 @@ public struct ContainerStore: Sendable {
             var unfinished: [(id: String, error: SwiftrunError)] = []
             for id in pending {
                 guard let marker = try? FileSystem.readFile(markerPath(id)),
-                      let monitor = try? JSON.decode(ProcessIdentity.self, from: marker, path: markerPath(id)),
-                      !monitor.isAlive
+                    let monitor = try? JSON.decode(ProcessIdentity.self, from: marker, path: markerPath(id)),
+                    !monitor.isAlive
                 else { continue }
                 do throws(SwiftrunError) { try finishAbandoned(id) } catch { unfinished.append((id, error)) }
             }

@@ -31,8 +31,9 @@ public struct Inspection {
             let running = state.status == .running
             let document = ContainerDocument(
                 Id: state.id, Name: state.name, Created: state.created, Image: state.imageID,
-                State: .init(Status: state.status.rawValue, Running: running, Pid: running ? state.pid ?? 0 : 0,
-                             ExitCode: state.exitCode ?? 0, OOMKilled: state.oomKilled ?? false, FinishedAt: state.finished),
+                State: .init(
+                    Status: state.status.rawValue, Running: running, Pid: running ? state.pid ?? 0 : 0,
+                    ExitCode: state.exitCode ?? 0, OOMKilled: state.oomKilled ?? false, FinishedAt: state.finished),
                 Config: spec)
             return String(decoding: try JSON.encode(document), as: UTF8.self)
         }

@@ -35,7 +35,7 @@ public final class Narrator {
         var fields: [String: JSONValue] = [
             "by": .string("child"), "step": .string(record.step), "step_number": .integer(Int64(record.header.step)),
             "call": .string(record.call), "why": .string(record.why), "man": .string(record.manual),
-            "errno": .integer(Int64(record.header.err)),
+            "errno": .integer(Int64(record.header.err))
         ]
         if record.header.detail >= 0 { fields["detail"] = .integer(Int64(record.header.detail)) }
         emit(fields)
@@ -60,17 +60,21 @@ public final class Narrator {
         inside["root"] = tokens.first { $0.hasPrefix("root=") }.map { String($0.dropFirst(5)) } ?? "?"
         var name = [CChar](repeating: 0, count: 65)
         gethostname(&name, 64)
-        host["hostname"] = String(cString: name)
+        host["hostname"] = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         inside["hostname"] = tokens.first { $0.hasPrefix("hostname=") }.map { String($0.dropFirst(9)) } ?? "?"
 
         let rows = ["pid", "mnt", "uts", "ipc", "net", "cgroup", "root", "hostname"]
         switch format {
         case .json:
-            emit(["by": .string("parent"), "step": .string("compare"),
-                  "host": .object(host.mapValues(JSONValue.string)), "container": .object(inside.mapValues(JSONValue.string))])
+            emit([
+                "by": .string("parent"), "step": .string("compare"),
+                "host": .object(host.mapValues(JSONValue.string)), "container": .object(inside.mapValues(JSONValue.string))
+            ])
         case .text:
-            var lines = ["explain: the same kernel, different views (namespaces(7)):",
-                         "explain:   " + pad("", 10) + pad("host", 22) + "container"]
+            var lines = [
+                "explain: the same kernel, different views (namespaces(7)):",
+                "explain:   " + pad("", 10) + pad("host", 22) + "container"
+            ]
             for row in rows {
                 let mark = host[row] == inside[row] ? "  (same)" : ""
                 lines.append("explain:   " + pad(row, 10) + pad(host[row] ?? "?", 22) + (inside[row] ?? "?") + mark)
@@ -87,7 +91,8 @@ public final class Narrator {
         case let .signaled(signal): meaning = "killed by \(Self.signalName(signal)) (\(signal)): exit code \(128 + signal)"
         }
         let elapsed = Double(Int((Narrator.now() - (cloned ?? started)) * 10)) / 10
-        parent("exit", "waitpid() = \(meaning), \(elapsed) ms after clone3", why: "the container's pid 1 is gone, and its namespaces with it", manual: "wait(2)")
+        parent(
+            "exit", "waitpid() = \(meaning), \(elapsed) ms after clone3", why: "the container's pid 1 is gone, and its namespaces with it", manual: "wait(2)")
         if !removed.isEmpty {
             parent("cleanup", "removed " + removed.joined(separator: ", "), why: "--rm leaves nothing behind", manual: "docs/ARCHITECTURE.md")
         }
@@ -124,8 +129,10 @@ public final class Narrator {
     }
 
     static func signalName(_ signal: Int32) -> String {
-        let names: [Int32: String] = [1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV",
-                                      13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM", 10: "SIGUSR1", 12: "SIGUSR2"]
+        let names: [Int32: String] = [
+            1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV",
+            13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM", 10: "SIGUSR1", 12: "SIGUSR2"
+        ]
         return names[signal] ?? "signal \(signal)"
     }
 

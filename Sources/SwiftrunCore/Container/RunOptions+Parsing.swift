@@ -63,8 +63,9 @@ extension RunOptions {
         }
         let type = kind == S_IFCHR ? "c" : "b"
         let major = sr_major(info.st_rdev), minor = sr_minor(info.st_rdev)
-        let device = RuntimeSpec.Device(path: parts.last!, type: type, major: major, minor: minor,
-                                        fileMode: UInt32(info.st_mode & 0o777), uid: 0, gid: 0)
+        let device = RuntimeSpec.Device(
+            path: parts.last!, type: type, major: major, minor: minor,
+            fileMode: UInt32(info.st_mode & 0o777), uid: 0, gid: 0)
         return (device, RuntimeSpec.DeviceRule(allow: true, type: type, major: major, minor: minor, access: access))
     }
 
@@ -72,7 +73,7 @@ extension RunOptions {
     static let rlimitNumbers: [String: Int32] = [
         "cpu": 0, "fsize": 1, "data": 2, "stack": 3, "core": 4, "rss": 5, "nproc": 6, "nofile": 7,
         "memlock": 8, "as": 9, "locks": 10, "sigpending": 11, "msgqueue": 12, "nice": 13,
-        "rtprio": 14, "rttime": 15,
+        "rtprio": 14, "rttime": 15
     ]
 
     /// --ulimit NAME=SOFT[:HARD]. Never above swiftrun's own hard limit: raising
@@ -125,9 +126,10 @@ extension RunOptions {
                 guard let limit else { throw .invalidArgument("--memory-swap needs --memory") }
                 guard swap >= limit else { throw .invalidArgument("--memory-swap (\(memorySwap!)) must be at least --memory (\(memory!))") }
             }
-            resources.memory = .init(limit: limit,
-                                     reservation: try memoryReservation.map { (text) throws(SwiftrunError) in try Self.parseBytes(text, flag: "--memory-reservation") },
-                                     swap: swap)
+            resources.memory = .init(
+                limit: limit,
+                reservation: try memoryReservation.map { (text) throws(SwiftrunError) in try Self.parseBytes(text, flag: "--memory-reservation") },
+                swap: swap)
         }
         if cpus != nil || cpuShares != nil || cpusetCpus != nil {
             var cpu = RuntimeSpec.CPU()
@@ -146,10 +148,12 @@ extension RunOptions {
                 cpu.shares = shares
             }
             if let cpusetCpus {
-                let valid = !cpusetCpus.isEmpty && cpusetCpus.split(separator: ",").allSatisfy { part in
-                    let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
-                    return (1...2).contains(bounds.count) && bounds.allSatisfy { UInt32($0) != nil }
-                }
+                let valid =
+                    !cpusetCpus.isEmpty
+                    && cpusetCpus.split(separator: ",").allSatisfy { part in
+                        let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
+                        return (1...2).contains(bounds.count) && bounds.allSatisfy { UInt32($0) != nil }
+                    }
                 guard valid else { throw .invalidArgument("invalid --cpuset-cpus \"\(cpusetCpus)\": use a list such as 0-1 or 0,2") }
                 cpu.cpus = cpusetCpus
             }

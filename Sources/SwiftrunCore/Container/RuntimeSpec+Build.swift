@@ -7,11 +7,13 @@ extension RuntimeSpec {
     /// `imageFile` reads a file of the image (for /etc/passwd and /etc/group);
     /// `hostDevices` lists the host's devices, for --privileged;
     /// `deviceCgroup` says whether the host can limit device access.
-    init(image: ImageConfiguration, options: RunOptions, id: String, rootfs: String,
-         imageFile: (String) throws(SwiftrunError) -> [UInt8]? = { _ in nil },
-         deviceCgroup: Bool = CgroupMode.host.canFilterDevices,
-         hostDevices: () -> [Device] = HostDevices.all,
-         hostEnvironment: (String) -> String? = getenvString) throws(SwiftrunError) {
+    init(
+        image: ImageConfiguration, options: RunOptions, id: String, rootfs: String,
+        imageFile: (String) throws(SwiftrunError) -> [UInt8]? = { _ in nil },
+        deviceCgroup: Bool = CgroupMode.host.canFilterDevices,
+        hostDevices: () -> [Device] = HostDevices.all,
+        hostEnvironment: (String) -> String? = getenvString
+    ) throws(SwiftrunError) {
         let config = image.config
         let entrypoint = options.entrypoint.map { $0.isEmpty ? [] : [$0] } ?? config?.Entrypoint ?? []
         let imageCmd = options.entrypoint == nil ? config?.Cmd ?? [] : []
@@ -58,8 +60,9 @@ extension RuntimeSpec {
                 // Inheritable stays empty, as in Docker since CVE-2022-24769:
                 // with it set, a file's inheritable caps would let a
                 // non-root user gain capabilities through execve.
-                capabilities: .init(bounding: capabilities, effective: capabilities, permitted: capabilities,
-                                    inheritable: [], ambient: []),
+                capabilities: .init(
+                    bounding: capabilities, effective: capabilities, permitted: capabilities,
+                    inheritable: [], ambient: []),
                 rlimits: try options.ulimits.map { (text) throws(SwiftrunError) in try RunOptions.parseUlimit(text) },
                 noNewPrivileges: security.noNewPrivileges),
             root: .init(path: rootfs, readonly: options.readOnly),
@@ -70,12 +73,13 @@ extension RuntimeSpec {
                 maskedPaths: options.privileged ? [] : ContainerDefaults.maskedPaths,
                 readonlyPaths: options.privileged ? [] : ContainerDefaults.readonlyPaths,
                 devices: (options.privileged ? hostDevices() : []) + requested.map(\.0),
-                resources: try options.resources(devices: options.privileged
-                    ? DeviceFilter.allowAll
-                    : ContainerDefaults.deviceRules + requested.map(\.1))),
+                resources: try options.resources(
+                    devices: options.privileged
+                        ? DeviceFilter.allowAll
+                        : ContainerDefaults.deviceRules + requested.map(\.1))),
             annotations: [
                 Annotation.seccomp: seccomp.description,
-                Annotation.initProcess: String(options.initProcess),
+                Annotation.initProcess: String(options.initProcess)
             ])
     }
 
@@ -90,7 +94,8 @@ extension RuntimeSpec {
     var runsInit: Bool { annotations[Annotation.initProcess] == "true" }
 
     private static func validateHostname(_ hostname: String) throws(SwiftrunError) {
-        let valid = !hostname.isEmpty && hostname.utf8.count <= 64
+        let valid =
+            !hostname.isEmpty && hostname.utf8.count <= 64
             && hostname.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
         guard valid else {
             throw .invalidArgument("invalid hostname \"\(hostname)\": up to 64 letters, digits, '-' and '.'")

@@ -79,8 +79,9 @@ final class ChildSpec {
         raw.mounts = UnsafePointer(ownBuffer(mounts))
         raw.mount_count = Int32(mounts.count)
         let devices = spec.linux.devices.map { device in
-            sr_device(path: own(device.path), mode: (device.type == "b" ? S_IFBLK : S_IFCHR) | device.fileMode,
-                      major: device.major, minor: device.minor, uid: device.uid, gid: device.gid)
+            sr_device(
+                path: own(device.path), mode: (device.type == "b" ? S_IFBLK : S_IFCHR) | device.fileMode,
+                major: device.major, minor: device.minor, uid: device.uid, gid: device.gid)
         }
         raw.devices = UnsafePointer(ownBuffer(devices))
         raw.device_count = Int32(devices.count)
@@ -178,10 +179,12 @@ final class ChildSpec {
 
     /// "CLONE_NEWNS|CLONE_NEWPID|...", for --explain.
     var cloneFlagNames: String {
-        let names: [(Int, String)] = [(SR_CLONE_NEWNS, "CLONE_NEWNS"), (SR_CLONE_NEWCGROUP, "CLONE_NEWCGROUP"),
-                                        (SR_CLONE_NEWUTS, "CLONE_NEWUTS"), (SR_CLONE_NEWIPC, "CLONE_NEWIPC"),
-                                        (SR_CLONE_NEWUSER, "CLONE_NEWUSER"), (SR_CLONE_NEWPID, "CLONE_NEWPID"),
-                                        (SR_CLONE_NEWNET, "CLONE_NEWNET")]
+        let names: [(Int, String)] = [
+            (SR_CLONE_NEWNS, "CLONE_NEWNS"), (SR_CLONE_NEWCGROUP, "CLONE_NEWCGROUP"),
+            (SR_CLONE_NEWUTS, "CLONE_NEWUTS"), (SR_CLONE_NEWIPC, "CLONE_NEWIPC"),
+            (SR_CLONE_NEWUSER, "CLONE_NEWUSER"), (SR_CLONE_NEWPID, "CLONE_NEWPID"),
+            (SR_CLONE_NEWNET, "CLONE_NEWNET")
+        ]
         let flags = names.filter { raw.clone_flags & UInt64($0.0) != 0 }.map(\.1)
         return (flags + (raw.cgroup_fd >= 0 ? ["CLONE_INTO_CGROUP"] : [])).joined(separator: "|")
     }

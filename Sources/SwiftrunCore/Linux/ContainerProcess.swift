@@ -18,9 +18,11 @@ struct ContainerProcess {
     /// (recording the container) costs no start-up time.
     /// `stepDone` receives the child's records with --explain (the spec's
     /// `narrate`): each step done, with the call as the child made it.
-    static func start(_ child: ChildSpec, placing: (pid_t) throws(SwiftrunError) -> Void,
-                      started: (pid_t) throws(SwiftrunError) -> Void,
-                      stepDone: (ChildRecord) -> Void = { _ in }) throws(SwiftrunError) -> ContainerProcess {
+    static func start(
+        _ child: ChildSpec, placing: (pid_t) throws(SwiftrunError) -> Void,
+        started: (pid_t) throws(SwiftrunError) -> Void,
+        stepDone: (ChildRecord) -> Void = { _ in }
+    ) throws(SwiftrunError) -> ContainerProcess {
         let sync = try makePipe()
         let report: (read: Int32, write: Int32)
         do { report = try makePipe() } catch {
@@ -96,7 +98,8 @@ struct ContainerProcess {
         guard let head = try readExactly(fd, MemoryLayout<sr_report>.size) else { return nil }
         let header = head.withUnsafeBytes { $0.loadUnaligned(as: sr_report.self) }
         guard header.length >= 0, header.length <= SR_REPORT_TEXT_MAX,
-              let text = try readExactly(fd, Int(header.length)) else {
+            let text = try readExactly(fd, Int(header.length))
+        else {
             throw .system("read report pipe (short record)", errno: EIO)
         }
         return ChildRecord(header: header, call: String(decoding: text, as: UTF8.self))

@@ -34,25 +34,34 @@ struct DirectoryWalk {
     /// before anything below it and returns whether to enter a directory;
     /// `leave` runs after a directory's contents, with the fd of the
     /// directory that holds it and its name. `describe` names the root in errors.
-    static func walk(_ rootFD: Int32, describe root: String, sorted: Bool = false,
-                     visit: (Entry) throws(SwiftrunError) -> Bool,
-                     leave: (_ parentFD: Int32, _ name: String) throws(SwiftrunError) -> Void = { _, _ in }) throws(SwiftrunError) {
+    static func walk(
+        _ rootFD: Int32, describe root: String, sorted: Bool = false,
+        visit: (Entry) throws(SwiftrunError) -> Bool,
+        leave: (_ parentFD: Int32, _ name: String) throws(SwiftrunError) -> Void = { _, _ in }
+    ) throws(SwiftrunError) {
         var fd = try Syscall.check("open \(root)") { openat(rootFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { close(fd) }
         var rootInfo = stat()
         try Syscall.check("stat \(root)") { fstat(fd, &rootInfo) }
         var path = ""
-        var stack = [Level(names: try names(fd, sorted: sorted, path: root), device: UInt64(rootInfo.st_dev),
-                           inode: UInt64(rootInfo.st_ino), pathLength: 0)]
+        var stack = [
+            Level(
+                names: try names(fd, sorted: sorted, path: root), device: UInt64(rootInfo.st_dev),
+                inode: UInt64(rootInfo.st_ino), pathLength: 0)
+        ]
         while !stack.isEmpty {
             let top = stack.count - 1
             if stack[top].next < stack[top].names.count {
                 let name = stack[top].names[stack[top].next]
                 stack[top].next += 1
                 var info = stat()
-                guard try Syscall.attempt("stat \(root)/\(path)\(name)", allowing: [ENOENT], {
-                    fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW)
-                }) != nil else { continue }
+                guard
+                    try Syscall.attempt(
+                        "stat \(root)/\(path)\(name)", allowing: [ENOENT],
+                        {
+                            fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW)
+                        }) != nil
+                else { continue }
                 let entry = Entry(parentFD: fd, name: name, info: info, path: path + name)
                 guard try visit(entry), info.st_mode & S_IFMT == S_IFDIR else { continue }
                 let child = try Syscall.check("open \(root)/\(entry.path)") {
@@ -79,7 +88,7 @@ struct DirectoryWalk {
             let parent = try Syscall.check("open \(root)/\(path)..") { openat(fd, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             var parentInfo = stat()
             guard fstat(parent, &parentInfo) == 0, UInt64(parentInfo.st_dev) == parentLevel.device,
-                  UInt64(parentInfo.st_ino) == parentLevel.inode
+                UInt64(parentInfo.st_ino) == parentLevel.inode
             else {
                 close(parent)
                 throw .invalidArgument("\(root)/\(path) was moved while it was being read")

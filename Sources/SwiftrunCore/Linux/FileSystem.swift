@@ -131,7 +131,9 @@ public enum FileSystem {
         let slash = path.lastIndex(of: "/")
         let parent = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        guard let parentFD = try Syscall.attempt("open \(parent)", allowing: [ENOENT], { open(parent, Int32(SR_O_PATH) | O_DIRECTORY | O_CLOEXEC) }) else { return }
+        guard let parentFD = try Syscall.attempt("open \(parent)", allowing: [ENOENT], { open(parent, Int32(SR_O_PATH) | O_DIRECTORY | O_CLOEXEC) }) else {
+            return
+        }
         defer { close(parentFD) }
         try removeEntry(name, in: parentFD, path: path)
     }
@@ -145,13 +147,16 @@ public enum FileSystem {
         }
         let fd = try Syscall.check("open \(path)") { openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         defer { close(fd) }
-        try DirectoryWalk.walk(fd, describe: path, visit: { (entry) throws(SwiftrunError) in
-            if entry.info.st_mode & S_IFMT == S_IFDIR { return true }
-            try Syscall.attempt("unlink \(path)/\(entry.path)", allowing: [ENOENT]) { unlinkat(entry.parentFD, entry.name, 0) }
-            return false
-        }, leave: { (parentFD, child) throws(SwiftrunError) in
-            try Syscall.attempt("rmdir \(path)/.../\(child)", allowing: [ENOENT]) { unlinkat(parentFD, child, AT_REMOVEDIR) }
-        })
+        try DirectoryWalk.walk(
+            fd, describe: path,
+            visit: { (entry) throws(SwiftrunError) in
+                if entry.info.st_mode & S_IFMT == S_IFDIR { return true }
+                try Syscall.attempt("unlink \(path)/\(entry.path)", allowing: [ENOENT]) { unlinkat(entry.parentFD, entry.name, 0) }
+                return false
+            },
+            leave: { (parentFD, child) throws(SwiftrunError) in
+                try Syscall.attempt("rmdir \(path)/.../\(child)", allowing: [ENOENT]) { unlinkat(parentFD, child, AT_REMOVEDIR) }
+            })
         try Syscall.attempt("rmdir \(path)", allowing: [ENOENT]) { unlinkat(dirFD, name, AT_REMOVEDIR) }
     }
 }

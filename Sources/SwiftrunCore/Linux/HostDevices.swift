@@ -21,10 +21,11 @@ enum HostDevices {
             case S_IFDIR where depth < 2:
                 collect(path, depth: depth + 1, into: &devices)
             case S_IFCHR, S_IFBLK:
-                devices.append(.init(
-                    path: path, type: info.st_mode & S_IFMT == S_IFCHR ? "c" : "b",
-                    major: sr_major(info.st_rdev), minor: sr_minor(info.st_rdev),
-                    fileMode: UInt32(info.st_mode & 0o777), uid: info.st_uid, gid: info.st_gid))
+                devices.append(
+                    .init(
+                        path: path, type: info.st_mode & S_IFMT == S_IFCHR ? "c" : "b",
+                        major: sr_major(info.st_rdev), minor: sr_minor(info.st_rdev),
+                        fileMode: UInt32(info.st_mode & 0o777), uid: info.st_uid, gid: info.st_gid))
             default:
                 continue
             }

@@ -19,10 +19,13 @@ final class Worker<Result>: @unchecked Sendable {
     init(_ body: @escaping () -> Result) {
         job = Job(body)
         let context = Unmanaged.passRetained(RunnableBox(job)).toOpaque()
-        started = pthread_create(&thread, nil, { context in
-            Unmanaged<RunnableBox>.fromOpaque(context!).takeRetainedValue().job.run()
-            return nil
-        }, context) == 0
+        started =
+            pthread_create(
+                &thread, nil,
+                { context in
+                    Unmanaged<RunnableBox>.fromOpaque(context!).takeRetainedValue().job.run()
+                    return nil
+                }, context) == 0
         // Without a thread the work runs here, so join() still has a result.
         if !started {
             Unmanaged<RunnableBox>.fromOpaque(context).release()

@@ -32,30 +32,33 @@ final class BlobDownload {
         var started = false
         let response: HTTPResponse
         do {
-            response = try client.get("blobs/\(descriptor.digest)", session: session, what: "layer \(id)", sink: { bytes, status in
-            if !started { started = true; self.progress.layer(self.id, "Downloading", total: self.descriptor.size) }
-            var chunk = bytes
-            if status == 200 && self.skipping > 0 {
-                let dropped = min(Int64(chunk.count), self.skipping)
-                self.skipping -= dropped
-                chunk = UnsafeRawBufferPointer(rebasing: chunk[Int(dropped)...])
-            }
-            // More than the manifest promised would only fill the disk before the digest fails.
-            guard self.delivered + Int64(chunk.count) <= self.descriptor.size else {
-                self.stop = .oversized
-                return false
-            }
-            guard (try? FileSystem.writeAll(fd, chunk, path: "pipe")) != nil else {
-                self.stop = .readerGone
-                return false
-            }
-            self.delivered += Int64(chunk.count)
-            self.progress.advance(self.id, to: self.delivered)
-            return true
-            }, offset: {
-                self.skipping = self.delivered
-                return self.delivered
-            })
+            response = try client.get(
+                "blobs/\(descriptor.digest)", session: session, what: "layer \(id)",
+                sink: { bytes, status in
+                    if !started { started = true; self.progress.layer(self.id, "Downloading", total: self.descriptor.size) }
+                    var chunk = bytes
+                    if status == 200 && self.skipping > 0 {
+                        let dropped = min(Int64(chunk.count), self.skipping)
+                        self.skipping -= dropped
+                        chunk = UnsafeRawBufferPointer(rebasing: chunk[Int(dropped)...])
+                    }
+                    // More than the manifest promised would only fill the disk before the digest fails.
+                    guard self.delivered + Int64(chunk.count) <= self.descriptor.size else {
+                        self.stop = .oversized
+                        return false
+                    }
+                    guard (try? FileSystem.writeAll(fd, chunk, path: "pipe")) != nil else {
+                        self.stop = .readerGone
+                        return false
+                    }
+                    self.delivered += Int64(chunk.count)
+                    self.progress.advance(self.id, to: self.delivered)
+                    return true
+                },
+                offset: {
+                    self.skipping = self.delivered
+                    return self.delivered
+                })
         } catch {
             switch stop {
             case .readerGone: return

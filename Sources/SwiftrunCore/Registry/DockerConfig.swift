@@ -36,7 +36,8 @@ public struct DockerConfig: Sendable {
     public func credentials(for registry: String) throws(SwiftrunError) -> RegistryCredentials? {
         guard case let .string(auth)? = try document()["auths"]?[Self.key(for: registry)]?["auth"] else { return nil }
         guard let decoded = Data(base64Encoded: auth), let text = String(data: decoded, encoding: .utf8),
-              let colon = text.firstIndex(of: ":") else {
+            let colon = text.firstIndex(of: ":")
+        else {
             throw .badArchive(path, reason: "the auth entry for \(registry) is not base64 of USER:PASSWORD")
         }
         return RegistryCredentials(username: String(text[..<colon]), password: String(text[text.index(after: colon)...]))

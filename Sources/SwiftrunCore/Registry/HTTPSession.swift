@@ -42,8 +42,10 @@ struct HTTPFailure: Error {
     /// Worth another attempt: the network or the server broke off. Not a
     /// certificate that does not verify, and not a sink that said stop.
     var isTransient: Bool {
-        [CURLE_COULDNT_CONNECT, CURLE_PARTIAL_FILE, CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING,
-         CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_HTTP2, CURLE_HTTP2_STREAM].contains(code)
+        [
+            CURLE_COULDNT_CONNECT, CURLE_PARTIAL_FILE, CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING,
+            CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_HTTP2, CURLE_HTTP2_STREAM
+        ].contains(code)
     }
 }
 
@@ -98,14 +100,17 @@ final class HTTPSession {
         _ = sr_curl_set_long(curl, CURLOPT_SSL_VERIFYHOST, tls.verify ? 2 : 0)
         if let caFile = tls.caFile { _ = sr_curl_set_string(curl, CURLOPT_CAINFO, caFile) }
         if request.offset > 0 { _ = sr_curl_set_string(curl, CURLOPT_RANGE, "\(request.offset)-") }
-        _ = sr_curl_set_receivers(curl, { data, size, count, context in
-            let exchange = Unmanaged<Exchange>.fromOpaque(context!).takeUnretainedValue()
-            return exchange.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
-        }, { data, size, count, context in
-            let exchange = Unmanaged<Exchange>.fromOpaque(context!).takeUnretainedValue()
-            exchange.receiveHeader(UnsafeRawBufferPointer(start: data, count: size * count))
-            return size * count
-        }, context)
+        _ = sr_curl_set_receivers(
+            curl,
+            { data, size, count, context in
+                let exchange = Unmanaged<Exchange>.fromOpaque(context!).takeUnretainedValue()
+                return exchange.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
+            },
+            { data, size, count, context in
+                let exchange = Unmanaged<Exchange>.fromOpaque(context!).takeUnretainedValue()
+                exchange.receiveHeader(UnsafeRawBufferPointer(start: data, count: size * count))
+                return size * count
+            }, context)
 
         let code = sr_curl_perform(curl)
         guard code == CURLE_OK else {

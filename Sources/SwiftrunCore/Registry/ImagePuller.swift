@@ -50,8 +50,9 @@ public struct ImagePuller {
         let (layers, downloaded) = try fetchLayers(resolved.manifest.layers, diffIDs: diffIDs, client: client)
         defer { store.discard(layers) }
         let current = try? store.image(reference.description)
-        let image = try store.publish(layers: layers, config: config, tags: [reference], untaggedName: false,
-                                      manifest: (resolved.bytes, resolved.mediaType))
+        let image = try store.publish(
+            layers: layers, config: config, tags: [reference], untaggedName: false,
+            manifest: (resolved.bytes, resolved.mediaType))
         progress.line("Digest: \(resolved.digest)")
         let fresh = downloaded || current?.manifestDigest != image.manifestDigest
         progress.line(fresh ? "Status: Downloaded newer image for \(reference.familiar)" : "Status: Image is up to date for \(reference.familiar)")

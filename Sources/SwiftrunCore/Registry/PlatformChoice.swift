@@ -6,8 +6,11 @@ extension Platform {
         var name = utsname()
         uname(&name)
         let machine = withUnsafeBytes(of: &name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let architecture = ["x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386", "ppc64le": "ppc64le",
-                            "s390x": "s390x", "riscv64": "riscv64"][machine] ?? machine
+        let architecture =
+            [
+                "x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386", "ppc64le": "ppc64le",
+                "s390x": "s390x", "riscv64": "riscv64"
+            ][machine] ?? machine
         return Platform(architecture: architecture, os: "linux", variant: architecture == "arm64" ? "v8" : nil)
     }
 

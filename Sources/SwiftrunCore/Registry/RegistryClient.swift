@@ -65,8 +65,10 @@ public final class RegistryClient: Sendable {
     /// GET a path under /v2/<name>/. Retries what may pass (connection
     /// errors, 5xx, 429) with backoff, answers auth challenges once, and
     /// returns the final response whatever its status.
-    func get(_ path: String, accept: [String] = [], session: HTTPSession, what: String,
-             sink: HTTPSink? = nil, offset: () -> Int64 = { 0 }) throws(SwiftrunError) -> HTTPResponse {
+    func get(
+        _ path: String, accept: [String] = [], session: HTTPSession, what: String,
+        sink: HTTPSink? = nil, offset: () -> Int64 = { 0 }
+    ) throws(SwiftrunError) -> HTTPResponse {
         var delay = 0.25
         for attempt in 1...Self.attempts {
             do {
@@ -107,8 +109,10 @@ public final class RegistryClient: Sendable {
 
     /// One request with the current credentials; on 401, authenticate as
     /// the challenge asks and send it once more.
-    private func authorized(_ path: String, accept: [String], session: HTTPSession, offset: Int64,
-                            sink: HTTPSink?) throws -> HTTPResponse {
+    private func authorized(
+        _ path: String, accept: [String], session: HTTPSession, offset: Int64,
+        sink: HTTPSink?
+    ) throws -> HTTPResponse {
         let base = try self.base(session)
         var request = HTTPRequest(url: base + "/v2/" + (repository.isEmpty ? path : repository + "/" + path), offset: offset)
         if !accept.isEmpty { request.headers.append("Accept: " + accept.joined(separator: ", ")) }
@@ -119,8 +123,10 @@ public final class RegistryClient: Sendable {
         let fresh = try authenticate(challenge, session: session, after: sent)
         response = try session.send(request.withAuthorization(fresh), sink: sink)
         if response.status == 401 {
-            throw SwiftrunError.registry("\(registry): 401 unauthorized: \(RegistryErrors.message(response))"
-                + (try options.credentials ?? options.config.credentials(for: registry) == nil ? " (no credentials: swiftrun login \(registry))" : " (check the credentials: swiftrun login \(registry))"))
+            throw SwiftrunError.registry(
+                "\(registry): 401 unauthorized: \(RegistryErrors.message(response))"
+                    + (try options.credentials ?? options.config.credentials(for: registry) == nil
+                        ? " (no credentials: swiftrun login \(registry))" : " (check the credentials: swiftrun login \(registry))"))
         }
         return response
     }
@@ -195,7 +201,8 @@ public final class RegistryClient: Sendable {
         }
         struct Token: Decodable { var token: String?; var access_token: String? }
         guard let decoded = try? JSON.decode(Token.self, from: response.body, path: realm),
-              let token = decoded.token ?? decoded.access_token, !token.isEmpty else {
+            let token = decoded.token ?? decoded.access_token, !token.isEmpty
+        else {
             throw SwiftrunError.registry("\(registry): the token realm \(realm) answered without a token")
         }
         return token

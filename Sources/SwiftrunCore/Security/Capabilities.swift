@@ -10,7 +10,7 @@ public enum Capabilities {
     public static let dockerDefault = [
         "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
         "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-        "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+        "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"
     ]
 
     /// Every capability swiftrun itself holds, by canonical name
@@ -23,7 +23,8 @@ public enum Capabilities {
         return (0..<Int(cap_max_bits())).compactMap { value in
             var held = CAP_CLEAR
             guard cap_get_flag(own, cap_value_t(value), CAP_PERMITTED, &held) == 0, held == CAP_SET,
-                  let name = cap_to_name(cap_value_t(value)) else { return nil }
+                let name = cap_to_name(cap_value_t(value))
+            else { return nil }
             defer { cap_free(name) }
             return String(cString: name).uppercased()
         }

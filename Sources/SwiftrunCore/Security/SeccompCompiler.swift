@@ -74,7 +74,8 @@ struct SeccompCompiler {
     }
 
     private func addArchitectures(_ profile: SeccompProfile, to context: scmp_filter_ctx, source: String) throws(SwiftrunError) {
-        let extra = profile.archMap?.first { $0.architecture == Self.nativeSeccompArch }?.subArchitectures
+        let extra =
+            profile.archMap?.first { $0.architecture == Self.nativeSeccompArch }?.subArchitectures
             ?? profile.architectures?.filter { $0 != Self.nativeSeccompArch } ?? []
         for arch in extra {
             // "SCMP_ARCH_X86" -> "x86", the name libseccomp resolves.
@@ -105,7 +106,7 @@ struct SeccompCompiler {
         let operators: [String: scmp_compare] = [
             "SCMP_CMP_NE": SCMP_CMP_NE, "SCMP_CMP_LT": SCMP_CMP_LT, "SCMP_CMP_LE": SCMP_CMP_LE,
             "SCMP_CMP_EQ": SCMP_CMP_EQ, "SCMP_CMP_GE": SCMP_CMP_GE, "SCMP_CMP_GT": SCMP_CMP_GT,
-            "SCMP_CMP_MASKED_EQ": SCMP_CMP_MASKED_EQ,
+            "SCMP_CMP_MASKED_EQ": SCMP_CMP_MASKED_EQ
         ]
         guard let op = operators[argument.op], argument.index < 6 else {
             throw .invalidArgument("\(source): bad syscall argument rule (index \(argument.index), op \(argument.op))")

@@ -9,11 +9,12 @@ struct EditableConfig {
 
     /// scratch: an empty linux config for this machine.
     static func empty(platform: Platform) -> EditableConfig {
-        EditableConfig(.object([
-            "architecture": .string(platform.architecture), "os": .string(platform.os),
-            "config": .object(["Env": .array([.string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")])]),
-            "rootfs": .object(["type": .string("layers"), "diff_ids": .array([])]),
-        ]))
+        EditableConfig(
+            .object([
+                "architecture": .string(platform.architecture), "os": .string(platform.os),
+                "config": .object(["Env": .array([.string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")])]),
+                "rootfs": .object(["type": .string("layers"), "diff_ids": .array([])])
+            ]))
     }
 
     subscript(key: String) -> JSONValue? {
@@ -31,8 +32,9 @@ struct EditableConfig {
 
     /// The Env as variables for expansion.
     var variables: [String: String] {
-        Dictionary(environment.compactMap { pair in pair.firstIndex(of: "=").map { (String(pair[..<$0]), String(pair[pair.index(after: $0)...])) } },
-                   uniquingKeysWith: { $1 })
+        Dictionary(
+            environment.compactMap { pair in pair.firstIndex(of: "=").map { (String(pair[..<$0]), String(pair[pair.index(after: $0)...])) } },
+            uniquingKeysWith: { $1 })
     }
 
     mutating func setEnvironment(_ name: String, _ value: String) {

@@ -38,7 +38,7 @@ struct ImageInspection: Encodable {
         "AttachStdin": .bool(false), "AttachStdout": .bool(false), "AttachStderr": .bool(false),
         "Tty": .bool(false), "OpenStdin": .bool(false), "StdinOnce": .bool(false),
         "Env": .null, "Cmd": .null, "Image": .string(""), "Volumes": .null, "WorkingDir": .string(""),
-        "Entrypoint": .null, "OnBuild": .null, "Labels": .null,
+        "Entrypoint": .null, "OnBuild": .null, "Labels": .null
     ]
 
     init(store: ImageStore, image: Image) throws(SwiftrunError) {
@@ -59,8 +59,9 @@ struct ImageInspection: Encodable {
         Os = image.configuration.os
         Size = image.manifest.layers.reduce(0) { $0 + $1.size }
         RootFS = RootFSDocument(Layers: image.configuration.rootfs.diff_ids)
-        Descriptor = .init(mediaType: image.manifest.mediaType ?? MediaType.manifest, digest: image.manifestDigest,
-                           size: Int64((try? FileSystem.readFile(store.layout.blob(image.manifestDigest)).count) ?? 0))
+        Descriptor = .init(
+            mediaType: image.manifest.mediaType ?? MediaType.manifest, digest: image.manifestDigest,
+            size: Int64((try? FileSystem.readFile(store.layout.blob(image.manifestDigest)).count) ?? 0))
         Manifest = image.manifest
     }
 }

@@ -100,10 +100,11 @@ public struct ImageLoader {
             let refName = descriptor.annotations?["io.containerd.image.name"] ?? descriptor.annotations?[ImageIndex.refName]
             // A bare "latest" names no repository: the image loads untagged.
             let tag = refName.flatMap { $0.contains("/") || $0.contains(":") ? try? ImageReference(parsing: $0) : nil }
-            found.append(Found(
-                config: Blob(path: blobPath(manifest.config.digest), digest: manifest.config.digest),
-                layers: manifest.layers.map { Blob(path: blobPath($0.digest), digest: $0.digest) },
-                tags: tag.map { [$0] } ?? []))
+            found.append(
+                Found(
+                    config: Blob(path: blobPath(manifest.config.digest), digest: manifest.config.digest),
+                    layers: manifest.layers.map { Blob(path: blobPath($0.digest), digest: $0.digest) },
+                    tags: tag.map { [$0] } ?? []))
         }
         return found
     }

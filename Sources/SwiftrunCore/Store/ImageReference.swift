@@ -86,7 +86,8 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
                 component = part[..<colon]
             }
             guard let first = component.first, let last = component.last,
-                  first.isLowercaseAlnum, last.isLowercaseAlnum else { return false }
+                first.isLowercaseAlnum, last.isLowercaseAlnum
+            else { return false }
             return component.allSatisfy { $0.isLowercaseAlnum || "._-".contains($0) }
         }
     }

@@ -49,9 +49,10 @@ public struct ImageSaver {
             for (image, tags) in images {
                 let size = try blobSize(image.manifestDigest)
                 for tag in tags.isEmpty ? [nil] : tags.map(Optional.init) {
-                    manifests.append(Descriptor(
-                        mediaType: MediaType.manifest, digest: image.manifestDigest, size: size,
-                        annotations: tag.map { ["io.containerd.image.name": $0.description, ImageIndex.refName: $0.tag] }))
+                    manifests.append(
+                        Descriptor(
+                            mediaType: MediaType.manifest, digest: image.manifestDigest, size: size,
+                            annotations: tag.map { ["io.containerd.image.name": $0.description, ImageIndex.refName: $0.tag] }))
                 }
             }
             let index = ImageIndex(mediaType: MediaType.index, manifests: manifests)
@@ -63,8 +64,9 @@ public struct ImageSaver {
                 var Layers: [String]
             }
             let entries = images.map { image, tags in
-                Entry(Config: "blobs/sha256/" + image.manifest.config.digest.hex, RepoTags: tags.map(\.familiar),
-                      Layers: image.manifest.layers.map { "blobs/sha256/" + $0.digest.hex })
+                Entry(
+                    Config: "blobs/sha256/" + image.manifest.config.digest.hex, RepoTags: tags.map(\.familiar),
+                    Layers: image.manifest.layers.map { "blobs/sha256/" + $0.digest.hex })
             }
             try writer.add(.init(path: "manifest.json", kind: .regular, mode: 0o644), bytes: try JSON.encode(entries))
         }

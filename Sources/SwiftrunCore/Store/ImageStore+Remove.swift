@@ -36,7 +36,8 @@ extension ImageStore {
             }
             let users = containers.filter { $0.imageManifest == image.manifestDigest || $0.imageID == image.id }
             if !users.isEmpty && !force {
-                throw .invalidArgument("image \(text) is used by container \(ContainerID.short(users[0].id)) (\(users[0].name)): remove the container first, or use rmi -f")
+                throw .invalidArgument(
+                    "image \(text) is used by container \(ContainerID.short(users[0].id)) (\(users[0].name)): remove the container first, or use rmi -f")
             }
             for name in names {
                 entries[name] = nil

@@ -28,8 +28,9 @@ extension ImageStore {
     /// hashed, decompressed, hashed again, unpacked. `expected` digests,
     /// when known, must match, or nothing is kept.
     func stageLayer(fd: Int32, name: String, expectedDigest: Digest?, expectedDiffID: Digest?) throws(SwiftrunError) -> StagedLayer {
-        var staged = StagedLayer(descriptor: .init(mediaType: "", digest: Digest(hex: ""), size: 0), diffID: Digest(hex: ""),
-                                 blobTemp: layout.newTempPath("blob"), layerTemp: layout.newTempPath("layer"))
+        var staged = StagedLayer(
+            descriptor: .init(mediaType: "", digest: Digest(hex: ""), size: 0), diffID: Digest(hex: ""),
+            blobTemp: layout.newTempPath("blob"), layerTemp: layout.newTempPath("layer"))
         do throws(SwiftrunError) {
             let blobFD = try Syscall.check("create \(staged.blobTemp!)") { open(staged.blobTemp!, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
             defer { close(blobFD) }
@@ -86,8 +87,10 @@ extension ImageStore {
     /// config and a manifest, and points each tag at it. A pulled image
     /// keeps the registry's manifest byte for byte, so its digest stays the
     /// one the registry and the user know; other images get one written here.
-    func publish(layers: [StagedLayer], config: [UInt8], tags: [ImageReference], untaggedName: Bool,
-                 manifest original: (bytes: [UInt8], mediaType: String)? = nil) throws(SwiftrunError) -> Image {
+    func publish(
+        layers: [StagedLayer], config: [UInt8], tags: [ImageReference], untaggedName: Bool,
+        manifest original: (bytes: [UInt8], mediaType: String)? = nil
+    ) throws(SwiftrunError) -> Image {
         try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) -> Image in
             for layer in layers {
                 if let blobTemp = layer.blobTemp { try publish(blobTemp, at: layout.blob(layer.descriptor.digest)) }

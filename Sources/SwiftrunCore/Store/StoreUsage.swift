@@ -55,11 +55,12 @@ public struct StoreUsage: Sendable {
         for summary in summaries {
             guard let manifest = index.first(where: { (try? store.load(manifest: $0.value).id) == summary.id })?.value else { continue }
             let mine = users.filter { $0.value.contains(manifest) }
-            imageDetails.append(ImageDetail(
-                summary: summary,
-                uniqueSize: mine.filter { $0.value.count == 1 }.keys.reduce(0) { $0 + (sizes[$1] ?? 0) },
-                sharedSize: mine.filter { $0.value.count > 1 }.keys.reduce(0) { $0 + (sizes[$1] ?? 0) },
-                containers: states.filter { $0.imageManifest == manifest }.count))
+            imageDetails.append(
+                ImageDetail(
+                    summary: summary,
+                    uniqueSize: mine.filter { $0.value.count == 1 }.keys.reduce(0) { $0 + (sizes[$1] ?? 0) },
+                    sharedSize: mine.filter { $0.value.count > 1 }.keys.reduce(0) { $0 + (sizes[$1] ?? 0) },
+                    containers: states.filter { $0.imageManifest == manifest }.count))
         }
 
         for state in states {
@@ -76,7 +77,8 @@ public struct StoreUsage: Sendable {
         let (kept, keptLayers) = try store.referenced(by: named.union(used))
         let (cacheBlobs, cacheLayers) = try store.referenced(by: cached)
         buildCache.total = cached.count
-        buildCache.size = cacheBlobs.subtracting(kept).reduce(0) { $0 + DiskUsage.bytes(layout.blobs + "/" + $1) }
+        buildCache.size =
+            cacheBlobs.subtracting(kept).reduce(0) { $0 + DiskUsage.bytes(layout.blobs + "/" + $1) }
             + cacheLayers.subtracting(keptLayers).reduce(0) { $0 + DiskUsage.bytes(layout.layers + "/" + $1) }
         buildCache.reclaimable = buildCache.size
     }

@@ -18,7 +18,8 @@ extension StoreLayout {
         for entry in entries {
             let parts = entry.split(separator: "-", maxSplits: 2)
             if parts.count == 3, let pid = Int32(parts[0]), let start = UInt64(parts[1]),
-               ProcessIdentity(pid: pid, startTime: start).isAlive {
+                ProcessIdentity(pid: pid, startTime: start).isAlive
+            {
                 continue
             }
             try? FileSystem.removeTree(temp + "/" + entry)
