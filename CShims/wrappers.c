@@ -10,11 +10,16 @@
 #include <sys/mman.h>
 #include <sys/vfs.h>
 #include <sys/xattr.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 _Static_assert(SR_O_PATH == O_PATH, "SR_O_PATH must match <fcntl.h>");
 
 int sr_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+pid_t sr_fork(void) { return fork(); }
+
+int sr_close_from(int fd) { return (int)syscall(SYS_close_range, (unsigned)fd, ~0U, 0); }
 
 int sr_fsetxattr(int fd, const char *name, const void *value, size_t size) {
     return fsetxattr(fd, name, value, size, 0);

@@ -210,6 +210,28 @@ int sr_is_cgroup2(const char *path);
 // A new pseudo-terminal pair (posix_openpt, grantpt, unlockpt); 0 or -1.
 int sr_open_pty(int *master, int *slave);
 
+// A detached container's monitor, after the container is running
+// (monitor.c): copies its stdout and stderr pipes into Docker's json-file
+// log at LOG_PATH (NULL: --log-driver none, the pipes are drained and
+// dropped), rotating at MAX_SIZE bytes into MAX_FILES files, until pid 1
+// exits; then reaps it into *WAIT_STATUS. 0, or -1 with errno.
+typedef struct {
+    pid_t pid;
+    int pidfd;
+    int stdout_fd;
+    int stderr_fd;
+    const char *log_path;
+    long long max_size;  // 0: no rotation
+    int max_files;
+} sr_monitor_spec;
+int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status);
+
+// fork(2), which Swift marks unavailable: swiftrun forks only while it has
+// one thread (run -d handing a container to its monitor).
+pid_t sr_fork(void);
+// close_range(FD, ~0U, 0): closes every fd from FD up.
+int sr_close_from(int fd);
+
 // pidfd_open(2): wait for a process that is not our child (poll for POLLIN).
 #include <sys/syscall.h>
 #include <unistd.h>

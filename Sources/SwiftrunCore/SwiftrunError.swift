@@ -20,6 +20,9 @@ public enum SwiftrunError: Error, CustomStringConvertible, Equatable {
     /// A build's RUN step exited non-zero; the build exits with its code.
     case commandFailed(String, code: Int32)
     case notRoot
+    /// An error another swiftrun process (a container's monitor) met and
+    /// passed back: its text and the exit code it asks for.
+    case relayed(_ description: String, exitCode: Int32)
 
     public var description: String {
         switch self {
@@ -49,6 +52,8 @@ public enum SwiftrunError: Error, CustomStringConvertible, Equatable {
             return message
         case .notRoot:
             return "swiftrun must run as root (it creates namespaces and mounts)"
+        case let .relayed(description, _):
+            return description
         }
     }
 
@@ -56,6 +61,7 @@ public enum SwiftrunError: Error, CustomStringConvertible, Equatable {
     public var runExitCode: Int32 {
         switch self {
         case let .cannotExecute(_, errno): return errno == ENOENT ? 127 : 126
+        case let .relayed(_, code): return code
         default: return 125
         }
     }

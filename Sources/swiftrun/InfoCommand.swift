@@ -7,7 +7,7 @@ struct InfoCommand: StoreCommand {
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let host = HostInfo.current()
         let containers = try ContainerStore(layout: layout).all()
-        let running = containers.filter { $0.status == .running }.count
+        let running = containers.filter(\.isActive).count
         print(
             """
             Server Version: swiftrun \(HostInfo.version)

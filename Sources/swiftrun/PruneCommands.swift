@@ -157,6 +157,7 @@ struct ContainerCommand: ParsableCommand {
         commandName: "container", abstract: "Manage containers.",
         subcommands: [
             PsCommand.self, ContainerPruneCommand.self, RunCommand.self, RmCommand.self, InspectCommand.self,
-            CommitCommand.self, StatsCommand.self
+            CommitCommand.self, StatsCommand.self, LogsCommand.self, StopCommand.self, StartCommand.self, RestartCommand.self,
+            KillCommand.self, WaitCommand.self
         ])
 }

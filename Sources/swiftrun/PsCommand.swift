@@ -11,7 +11,7 @@ struct PsCommand: StoreCommand {
     var quiet = false
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        let containers = try ContainerStore(layout: layout).all().filter { all || $0.status == .running }
+        let containers = try ContainerStore(layout: layout).all().filter { all || $0.isActive }
         if quiet {
             containers.forEach { print(ContainerID.short($0.id)) }
             return 0

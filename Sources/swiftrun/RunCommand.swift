@@ -85,6 +85,24 @@ struct RunCommand: StoreCommand {
 
     /// `--explain` alone means text; main.swift spells it `--explain=text`
     /// for ArgumentParser, which has no options with an optional value.
+    @Flag(name: .shortAndLong, help: "Run in the background under a monitor, and print the container's ID.")
+    var detach = false
+
+    @Option(help: "Restart policy: no, on-failure[:max-retries], always or unless-stopped.")
+    var restart: String?
+
+    @Option(name: .customLong("log-driver"), help: "json-file (default) or none.")
+    var logDriver: String?
+
+    @Option(name: .customLong("log-opt"), help: "json-file options: max-size=SIZE, max-file=N.")
+    var logOptions: [String] = []
+
+    @Option(name: .customLong("stop-signal"), help: "Signal to stop the container (default: the image's, or SIGTERM).")
+    var stopSignal: String?
+
+    @Option(name: .customLong("stop-timeout"), help: "Seconds to wait for the stop signal before SIGKILL (default 10).")
+    var stopTimeout: Int?
+
     @Option(help: "Narrate every isolation step on stderr: --explain, or --explain=json.")
     var explain: Narrator.Format?
 
@@ -130,15 +148,30 @@ struct RunCommand: StoreCommand {
         options.cpuShares = cpuShares
         options.cpusetCpus = cpusetCpus
         options.pidsLimit = pidsLimit
+        options.detach = detach
+        options.restart = try restart.map { (text) throws(SwiftrunError) in try RestartPolicy(parsing: text) } ?? .never
+        options.log = try LogConfig(driver: logDriver, options: logOptions)
+        if let stopSignal { _ = try SignalName.parse(stopSignal) }
+        options.stopSignal = stopSignal
+        options.stopTimeout = stopTimeout
+        if !detach && options.restart.name != .no {
+            throw .invalidArgument("--restart needs -d: a foreground container has no monitor to restart it")
+        }
         let runner = ContainerRunner(layout: layout)
         if pull == .always { try pullImage(layout) }
         do {
-            return try runner.run(options)
+            return try start(runner, options)
         } catch .imageNotFound where pull == .missing && (try? ImageReference(parsing: image)) != nil {
             printError("Unable to find image '\(image)' locally")
             try pullImage(layout)
-            return try runner.run(options)
+            return try start(runner, options)
         }
+    }
+
+    private func start(_ runner: ContainerRunner, _ options: RunOptions) throws(SwiftrunError) -> Int32 {
+        guard options.detach else { return try runner.run(options) }
+        print(try runner.runDetached(options))
+        return 0
     }
 
     /// As docker run does, the pull's progress goes to stderr: stdout is the container's.
@@ -155,7 +188,7 @@ struct RunCommand: StoreCommand {
         "--name", "-e", "--env", "-w", "--workdir", "-h", "--hostname", "--entrypoint", "-u", "--user",
         "--cap-add", "--cap-drop", "--security-opt", "--tmpfs", "-v", "--volume", "--device", "--ulimit",
         "-m", "--memory", "--memory-swap", "--memory-reservation", "--cpus", "-c", "--cpu-shares", "--cpuset-cpus", "--pids-limit",
-        "--pull", "--platform", "--tls-verify", "--cert-dir"
+        "--pull", "--platform", "--tls-verify", "--cert-dir", "--restart", "--log-driver", "--log-opt", "--stop-signal", "--stop-timeout"
     ]
 
     /// Rewrites a bare `--explain` before the image to `--explain=text`.

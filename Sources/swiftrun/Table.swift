@@ -66,8 +66,10 @@ struct Table {
     static func status(_ container: ContainerState) -> String {
         switch container.status {
         case .running:
-            guard let created = try? Date(container.created, strategy: .iso8601) else { return "Up" }
-            return "Up " + duration(Date().timeIntervalSince(created))
+            guard let started = try? Date(container.started ?? container.created, strategy: .iso8601) else { return "Up" }
+            return "Up " + duration(Date().timeIntervalSince(started))
+        case .restarting:
+            return "Restarting (\(container.exitCode ?? -1)) " + ago(container.finished)
         case .exited:
             return "Exited (\(container.exitCode ?? -1)) " + ago(container.finished)
         }

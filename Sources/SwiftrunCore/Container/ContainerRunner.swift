@@ -1,14 +1,15 @@
 import Glibc
 
-/// `swiftrun run`, from an image name to the container's exit code.
+/// `swiftrun run`, `run -d` and `start`: the phases of ContainerPlan.swift
+/// put together.
 ///
 ///  1. resolve the image and its layer dirs    (Store/ImageStore.swift)
-///  2. image + flags -> OCI-shaped spec         (Container/RuntimeSpec.swift)
-///  3. claim the container's name and dirs     (Container/ContainerStore.swift)
-///  4. seccomp BPF, compiled or from cache      (Security/SeccompPolicy.swift)
-///  5. spec -> flat C struct, cgroups,
-///     clone3, child                           (Linux/ChildSpec.swift, Cgroups/ContainerCgroup.swift, CShims/child.c)
-///  6. forward signals, wait, clean up         (Linux/ContainerProcess.swift)
+///  2. prepare: image + flags -> spec          (Container/ContainerPlan.swift, RuntimeSpec+Build.swift)
+///  3. create: claim the name and dirs         (Container/ContainerStore.swift)
+///  4. start: cgroups, clone3, the child       (Container/ContainerLauncher.swift, CShims/child.c)
+///  5. supervise: forward signals and wait,    (Linux/ContainerProcess.swift)
+///     or hand over to a monitor               (Container/ContainerMonitor.swift)
+///  6. delete: cgroups, then the dirs or the exit code (Container/ContainerStore.swift)
 public struct ContainerRunner {
     let layout: StoreLayout
     let images: ImageStore
@@ -30,52 +31,15 @@ public struct ContainerRunner {
     /// The same with the image already in hand: build's RUN steps, whose
     /// intermediate images have no name.
     func run(_ options: RunOptions, image: Image) throws(SwiftrunError) -> Int32 {
-        // overlayfs needs a lower layer; an empty image (FROM scratch with nothing added) has nothing to run.
-        let layers = images.layerDirectories(of: image)
-        guard let topLayer = layers.last else {
-            throw .invalidArgument("\(options.image): the image has no layers, so there is nothing to run")
-        }
         let narrator = options.explain.map(Narrator.init)
-        let id = ContainerID.generate()
-        let dirs = containers.directories(id)
-        let spec = try RuntimeSpec(
-            image: image.configuration, options: options, id: id, rootfs: dirs.rootfs,
-            imageFile: { (path) throws(SwiftrunError) in try images.readFile(path, in: image) })
-        let seccomp = try spec.seccompPolicy.filter(capabilities: spec.process.capabilities.bounding, layout: layout)
-        if let narrator { try explainPlan(narrator, image: image, layers: layers, spec: spec, seccompBytes: seccomp) }
-
-        var state = ContainerState(
-            id: id, name: options.name ?? ContainerName.random(), image: options.image, imageID: image.id,
-            imageManifest: image.manifestDigest,
-            command: spec.process.args, created: JSON.timestamp(), autoRemove: options.autoRemove,
-            status: .running, monitor: try ProcessIdentity.current())
-        try createWithName(&state, chosen: options.name != nil)
-
+        var plan = try ContainerPlan.prepare(options, image: image, layout: layout)
+        if let narrator { try explainPlan(narrator, plan: plan) }
+        try create(&plan, chosenName: options.name != nil)
+        var state = plan.state
         let status: ExitStatus
         do {
-            try FileSystem.copyOwnerAndMode(from: topLayer, to: dirs.upper)
-            let child = try ChildSpec(
-                spec: spec, overlayOptions: overlayOptions(layers: layers, dirs: dirs), seccomp: seccomp,
-                narrate: narrator != nil)
-            let cgroup = try ContainerCgroup.create(id: id, resources: spec.linux.resources) { file, value in
-                narrator?.parent("cgroup", "\(file) = \(value)", why: "limits and the device filter, set before the child runs", manual: "cgroups(7)")
-            }
-            let unifiedFD = cgroup.unifiedDirectory.map { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } ?? -1
-            defer { if unifiedFD >= 0 { close(unifiedFD) } }
-            child.startIn(cgroup: unifiedFD)
-            let process = try ContainerProcess.start(
-                child,
-                placing: { (pid) throws(SwiftrunError) in
-                    narrator?.cloned(pid: pid, flags: child.cloneFlagNames)
-                    try cgroup.add(pid, bornIn: child.raw.cgroup_fd >= 0 ? cgroup.unifiedDirectory : nil) { file, value in
-                        narrator?.parent("cgroup", "\(file) = \(value)", why: "the child starts inside its cgroups", manual: "cgroups(7)")
-                    }
-                },
-                started: { (pid) throws(SwiftrunError) in
-                    state.pid = pid
-                    try containers.record(state, spec: spec)
-                },
-                stepDone: { narrator?.child($0) })
+            let process: ContainerProcess
+            (process, state) = try ContainerLauncher(layout: layout).launch(plan, narrator: narrator)
             status = try process.wait()
         } catch {
             try? containers.finish(state, exitCode: error.runExitCode)
@@ -86,15 +50,67 @@ public struct ContainerRunner {
             status,
             removed: options.autoRemove
                 ? [
-                    "\(dirs.base) (upper, work, rootfs, state)", "name \(state.name)",
-                    "cgroups \(ContainerCgroup.directories(id: id, mode: .host).joined(separator: ", "))"
+                    "\(plan.dirs.base) (upper, work, rootfs, state)", "name \(state.name)",
+                    "cgroups \(ContainerCgroup.directories(id: plan.id, mode: .host).joined(separator: ", "))"
                 ]
                 : [])
         return status.code
     }
 
+    /// `run -d`: prepares here, where a bad flag or image still fails with
+    /// 125; then a monitor creates and starts the container and stays as
+    /// its parent. Returns the full id once the command runs.
+    public func runDetached(_ options: RunOptions) throws(SwiftrunError) -> String {
+        if let name = options.name { try ContainerName.validate(name) }
+        if options.autoRemove && options.restart.name != .no {
+            throw .invalidArgument("conflicting options: cannot specify both --restart and --rm")
+        }
+        try layout.prepare()
+        let plan = try ContainerPlan.prepare(options, image: try images.image(options.image), layout: layout)
+        try ContainerMonitor(layout: layout).handOff(plan, creating: true, chosenName: options.name != nil)
+        return plan.id
+    }
+
+    /// `start`: a stopped container runs again on the same writable layer,
+    /// under a new monitor. A running one is left as it is.
+    public func start(_ key: String) throws(SwiftrunError) -> ContainerState {
+        let state = try containers.find(key)
+        guard !state.isActive else { return state }
+        var plan = try ContainerPlan.reload(state, layout: layout)
+        plan.state.detached = true
+        plan.state.status = .running
+        plan.state.exitCode = nil
+        plan.state.finished = nil
+        plan.state.restartCount = 0
+        if plan.state.restartPolicy == nil { plan.state.restartPolicy = .never }
+        if plan.state.logConfig == nil { plan.state.logConfig = LogConfig() }
+        try ContainerMonitor(layout: layout).handOff(plan, creating: false, chosenName: true)
+        return try containers.find(state.id)
+    }
+
+    /// Phase 2, create: the marker, name and dirs, the upper dir's root
+    /// with the image's owner and mode. A generated name that collides
+    /// with an existing one is drawn again.
+    func create(_ plan: inout ContainerPlan, chosenName: Bool) throws(SwiftrunError) {
+        while true {
+            do {
+                try containers.create(plan.state)
+                break
+            } catch .nameInUse where !chosenName {
+                plan.state.name = ContainerName.random() + "_" + String(UInt16.random(in: 0...UInt16.max))
+            }
+        }
+        do {
+            try FileSystem.copyOwnerAndMode(from: plan.layers[plan.layers.count - 1], to: plan.dirs.upper)
+        } catch {
+            try? containers.remove(plan.state)
+            throw error
+        }
+    }
+
     /// --explain: the parent's decisions before the child exists.
-    private func explainPlan(_ narrator: Narrator, image: Image, layers: [String], spec: RuntimeSpec, seccompBytes: [UInt8]?) throws(SwiftrunError) {
+    private func explainPlan(_ narrator: Narrator, plan: ContainerPlan) throws(SwiftrunError) {
+        let (image, layers, spec, seccompBytes) = (plan.image, plan.layers, plan.spec, plan.seccomp)
         narrator.parent(
             "image", "\(image.manifestDigest.short) with \(layers.count) layer(s): \(layers.joined(separator: ", "))",
             why: "an image is read-only layers plus a config", manual: "OCI image-spec")
@@ -114,24 +130,5 @@ public struct ContainerRunner {
         narrator.parent(
             "user", "uid \(user.uid), gid \(user.gid), groups \(user.additionalGids)",
             why: "who the process will be inside", manual: "credentials(7)")
-    }
-
-    /// A generated name may collide with an existing one: pick another.
-    private func createWithName(_ state: inout ContainerState, chosen: Bool) throws(SwiftrunError) {
-        while true {
-            do {
-                try containers.create(state)
-                return
-            } catch .nameInUse where !chosen {
-                state.name = ContainerName.random() + "_" + String(UInt16.random(in: 0...UInt16.max))
-            }
-        }
-    }
-
-    /// overlayfs(5): lowerdir lists the top layer first, so the image's
-    /// layers (stored lowest first) are reversed.
-    private func overlayOptions(layers: [String], dirs: ContainerStore.Directories) -> String {
-        let lower = layers.reversed().joined(separator: ":")
-        return "lowerdir=\(lower),upperdir=\(dirs.upper),workdir=\(dirs.work)"
     }
 }

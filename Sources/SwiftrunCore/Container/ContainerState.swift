@@ -1,7 +1,9 @@
 /// What swiftrun knows about one container, in containers/<id>/state.json.
 public struct ContainerState: Codable, Sendable {
     public enum Status: String, Codable, Sendable {
-        case running, exited
+        /// `restarting`: a detached container's monitor waits out the
+        /// restart policy's delay before starting it again.
+        case running, restarting, exited
     }
 
     public var id: String
@@ -26,4 +28,51 @@ public struct ContainerState: Codable, Sendable {
     /// The kernel's OOM killer ended a process of the container.
     public var oomKilled: Bool?
     public var finished: String?
+    /// When the container's command last started (Docker's StartedAt).
+    public var started: String?
+    /// Set for `run -d` and `start`: a monitor process supervises the
+    /// container and writes its log; foreground runs have none.
+    public var detached: Bool?
+    public var restartPolicy: RestartPolicy?
+    /// Times the monitor started the container again under its policy.
+    public var restartCount: Int?
+    public var logConfig: LogConfig?
+    /// What `stop` sends first (--stop-signal, else the image's
+    /// STOPSIGNAL, else SIGTERM), and how long it waits before SIGKILL.
+    public var stopSignal: String?
+    public var stopTimeout: Int?
+
+    /// Whether a process of swiftrun still supervises this container.
+    public var isActive: Bool {
+        status != .exited && monitor.isAlive
+    }
+}
+
+/// `--log-driver json-file|none` and `--log-opt max-size=… max-file=…`.
+public struct LogConfig: Codable, Sendable, Equatable {
+    public var driver = "json-file"
+    /// Bytes; nil: the log grows without rotation, as Docker's default.
+    public var maxSize: Int64?
+    public var maxFiles = 1
+
+    public init() {}
+
+    /// --log-driver and --log-opt as `run` takes them.
+    public init(driver: String?, options: [String]) throws(SwiftrunError) {
+        self.driver = driver ?? "json-file"
+        guard ["json-file", "none"].contains(self.driver) else {
+            throw .invalidArgument("unsupported --log-driver \(self.driver): swiftrun keeps json-file logs, or none")
+        }
+        for option in options {
+            let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, self.driver == "json-file" else { throw .invalidArgument("invalid --log-opt \(option)") }
+            switch parts[0] {
+            case "max-size": maxSize = try RunOptions.parseBytes(parts[1], flag: "--log-opt max-size")
+            case "max-file":
+                guard let count = Int(parts[1]), count >= 1 else { throw .invalidArgument("invalid --log-opt max-file=\(parts[1]): at least 1") }
+                maxFiles = count
+            default: throw .invalidArgument("unknown log opt '\(parts[0])' for json-file log driver")
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ extension ContainerStore {
         try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
             var ids: [String] = []
             var reclaimed: Int64 = 0
-            for state in try all() where !(state.status == .running && state.monitor.isAlive) {
+            for state in try all() where !state.isActive {
                 reclaimed += DiskUsage.bytes(directories(state.id).upper)
                 try remove(state)
                 ids.append(state.id)

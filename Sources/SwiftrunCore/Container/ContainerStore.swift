@@ -61,17 +61,39 @@ public struct ContainerStore: Sendable {
             try remove(state)
             return
         }
+        try recordExit(state, exitCode: exitCode, restarting: false)
+        unlink(markerPath(state.id))
+    }
+
+    /// Records an exit, the cgroups removed; `restarting` keeps the marker,
+    /// for the monitor that will start the container again.
+    @discardableResult
+    func recordExit(_ state: ContainerState, exitCode: Int32, restarting: Bool) throws(SwiftrunError) -> ContainerState {
         // Read before the cgroup goes: it holds the OOM killer's count.
         let oomKilled = ContainerCgroup.oomKilled(id: state.id)
         ContainerCgroup.remove(id: state.id)
         var exited = state
-        exited.status = .exited
+        exited.status = restarting ? .restarting : .exited
         exited.exitCode = exitCode
         exited.oomKilled = oomKilled
         exited.finished = JSON.timestamp()
+        exited.pid = nil
         try save(exited)
-        unlink(markerPath(state.id))
+        return exited
     }
+
+    /// A stopped container about to start again: its marker names its new
+    /// monitor, so recovery knows whom to ask.
+    func markActive(_ state: ContainerState) throws(SwiftrunError) {
+        try FileSystem.writeAtomically(try JSON.encode(state.monitor), to: markerPath(state.id), durable: false)
+    }
+
+    /// `stop` and `kill` leave this file: the monitor then lets the
+    /// container end instead of applying its restart policy. `start` removes it.
+    func stopRequestPath(_ id: String) -> String { layout.container(id) + "/stop-requested" }
+
+    /// Docker's json-file log, in the container's dir.
+    public func logPath(_ id: String) -> String { layout.container(id) + "/\(id)-json.log" }
 
     /// Removes every trace, in the reverse order of `create`.
     func remove(_ state: ContainerState) throws(SwiftrunError) {
@@ -183,7 +205,7 @@ extension ContainerStore {
     public func remove(_ key: String, force: Bool) throws(SwiftrunError) {
         try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
             let state = try find(key)
-            if state.status == .running && state.monitor.isAlive {
+            if state.isActive {
                 guard force else { throw .containerRunning(key) }
                 try killAndWait(state.monitor)
             }

@@ -11,16 +11,38 @@ public struct Inspection {
         var Created: String
         var Image: Digest
         var State: StateDocument
+        var RestartCount: Int
+        var LogPath: String
+        var HostConfig: HostConfigDocument
         var Config: RuntimeSpec?
     }
 
     struct StateDocument: Encodable {
         var Status: String
         var Running: Bool
+        var Paused = false
+        var Restarting: Bool
         var Pid: Int32
         var ExitCode: Int32
         var OOMKilled: Bool
-        var FinishedAt: String?
+        var StartedAt: String
+        var FinishedAt: String
+    }
+
+    struct HostConfigDocument: Encodable {
+        var RestartPolicy: RestartPolicyDocument
+        var AutoRemove: Bool
+        var LogConfig: LogConfigDocument
+    }
+
+    struct RestartPolicyDocument: Encodable {
+        var Name: String
+        var MaximumRetryCount: Int
+    }
+
+    struct LogConfigDocument: Encodable {
+        var `Type`: String
+        var Config: [String: String]
     }
 
     public func describe(_ target: String) throws(SwiftrunError) -> String {
@@ -28,12 +50,26 @@ public struct Inspection {
         if let state = try? containers.find(target) {
             let configPath = layout.container(state.id) + "/config.json"
             let spec = try? JSON.decode(RuntimeSpec.self, from: try FileSystem.readFile(configPath), path: configPath)
-            let running = state.status == .running
+            let active = state.isActive
+            let running = active && state.status == .running
+            let policy = state.restartPolicy ?? .never
+            let log = state.logConfig ?? LogConfig()
+            var logOptions: [String: String] = [:]
+            if let size = log.maxSize { logOptions["max-size"] = String(size) }
+            if log.maxFiles > 1 { logOptions["max-file"] = String(log.maxFiles) }
+            let zeroTime = "0001-01-01T00:00:00Z"
             let document = ContainerDocument(
-                Id: state.id, Name: state.name, Created: state.created, Image: state.imageID,
+                Id: state.id, Name: "/" + state.name, Created: state.created, Image: state.imageID,
                 State: .init(
-                    Status: state.status.rawValue, Running: running, Pid: running ? state.pid ?? 0 : 0,
-                    ExitCode: state.exitCode ?? 0, OOMKilled: state.oomKilled ?? false, FinishedAt: state.finished),
+                    Status: active ? state.status.rawValue : "exited", Running: running,
+                    Restarting: active && state.status == .restarting, Pid: running ? state.pid ?? 0 : 0,
+                    ExitCode: state.exitCode ?? 0, OOMKilled: state.oomKilled ?? false,
+                    StartedAt: state.started ?? state.created, FinishedAt: state.finished ?? zeroTime),
+                RestartCount: state.restartCount ?? 0,
+                LogPath: state.detached == true && log.driver == "json-file" ? containers.logPath(state.id) : "",
+                HostConfig: .init(
+                    RestartPolicy: .init(Name: policy.name.rawValue, MaximumRetryCount: policy.maximumRetryCount),
+                    AutoRemove: state.autoRemove, LogConfig: .init(Type: log.driver, Config: logOptions)),
                 Config: spec)
             return String(decoding: try JSON.encode(document), as: UTF8.self)
         }

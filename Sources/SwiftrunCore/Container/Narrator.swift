@@ -128,13 +128,7 @@ public final class Narrator {
         text.withUTF8 { _ = Glibc.write(2, $0.baseAddress, $0.count) }
     }
 
-    static func signalName(_ signal: Int32) -> String {
-        let names: [Int32: String] = [
-            1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV",
-            13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM", 10: "SIGUSR1", 12: "SIGUSR2"
-        ]
-        return names[signal] ?? "signal \(signal)"
-    }
+    static func signalName(_ signal: Int32) -> String { SignalName.name(signal) }
 
     private static func now() -> Double {
         var time = timespec()

@@ -41,5 +41,13 @@ public struct RunOptions: Sendable {
     /// --explain: narrate every isolation step on stderr.
     public var explain: Narrator.Format?
 
+    /// -d: hand the container to a monitor and return its id.
+    public var detach = false
+    public var restart = RestartPolicy.never
+    public var log = LogConfig()
+    /// --stop-signal and --stop-timeout; nil: the image's StopSignal, 10 s.
+    public var stopSignal: String?
+    public var stopTimeout: Int?
+
     public init(image: String) { self.image = image }
 }

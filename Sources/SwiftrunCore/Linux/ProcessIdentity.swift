@@ -13,18 +13,28 @@ public struct ProcessIdentity: Codable, Equatable, Sendable {
         return ProcessIdentity(pid: pid, startTime: start)
     }
 
+    /// The same process, and not a zombie: an orphan that exited stays a
+    /// zombie until init reaps it, and some inits reap late.
     public var isAlive: Bool {
-        Self.startTime(of: pid) == startTime
+        Self.startTime(of: pid) == startTime && Self.statField(3, of: pid) != "Z"
     }
 
     static func startTime(of pid: Int32) -> UInt64? {
+        statField(22, of: pid).flatMap { UInt64($0) }
+    }
+
+    /// The parent's pid (field 4 of /proc/PID/stat).
+    static func parent(of pid: Int32) -> Int32? {
+        statField(4, of: pid).flatMap { Int32($0) }
+    }
+
+    static func statField(_ number: Int, of pid: Int32) -> String? {
         guard let bytes = try? FileSystem.readFile("/proc/\(pid)/stat") else { return nil }
         // The command name (field 2) is in parentheses and may hold spaces:
-        // count fields from the last ')'.
+        // count fields from the last ')'. fields[0] is field 3 (state).
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
         let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
-        // fields[0] is field 3 (state), so field 22 is fields[19].
-        guard fields.count > 19 else { return nil }
-        return UInt64(String(decoding: fields[19], as: UTF8.self))
+        guard fields.count > number - 3 else { return nil }
+        return String(decoding: fields[number - 3], as: UTF8.self)
     }
 }

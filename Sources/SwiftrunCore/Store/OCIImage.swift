@@ -69,6 +69,7 @@ public struct ImageConfiguration: Codable, Sendable {
         public var Entrypoint: [String]?
         public var Cmd: [String]?
         public var WorkingDir: String?
+        public var StopSignal: String?
     }
 
     public struct RootFS: Codable, Sendable {

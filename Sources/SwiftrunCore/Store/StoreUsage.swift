@@ -65,7 +65,7 @@ public struct StoreUsage: Sendable {
 
         for state in states {
             let size = DiskUsage.bytes(layout.container(state.id) + "/upper")
-            let running = state.status == .running && state.monitor.isAlive
+            let running = state.isActive
             containers.total += 1
             containers.size += size
             if running { containers.active += 1 } else { containers.reclaimable += size }

@@ -1,0 +1,176 @@
+// The steady state of a detached container's monitor: copy the container's
+// stdout and stderr into Docker's json-file log until it exits, then hand
+// its wait status back to Swift. This is the loop the monitor spends its
+// life in, so it is C with fixed buffers: it allocates nothing, and costs
+// nothing while the container is quiet (one poll(2) on three fds).
+//
+// The log format is Docker's json-file driver: one JSON object a line,
+//   {"log":"text\n","stream":"stdout","time":"2026-11-28T17:59:27.123456789Z"}
+// A line longer than the buffer is split, as Docker splits at 16 KiB.
+#define _GNU_SOURCE
+#include "CShims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { LINE_MAX_BYTES = 16384 };
+
+typedef struct {
+    int fd;
+    const char *name;
+    size_t used;
+    char line[LINE_MAX_BYTES];
+} stream;
+
+typedef struct {
+    const sr_monitor_spec *spec;
+    int log_fd;
+    off_t size;
+} log_file;
+
+static int write_all(int fd, const char *bytes, size_t length) {
+    while (length > 0) {
+        ssize_t n = write(fd, bytes, length);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        bytes += n;
+        length -= (size_t)n;
+    }
+    return 0;
+}
+
+// max-file: log -> log.1 -> log.2 ..., the oldest dropped (Docker's order).
+static void rotate(log_file *log) {
+    const sr_monitor_spec *spec = log->spec;
+    char from[4200], to[4200];
+    for (int i = spec->max_files - 1; i >= 1; i--) {
+        if (i == 1) snprintf(from, sizeof from, "%s", spec->log_path);
+        else snprintf(from, sizeof from, "%s.%d", spec->log_path, i - 1);
+        snprintf(to, sizeof to, "%s.%d", spec->log_path, i);
+        rename(from, to);
+    }
+    int fd = open(spec->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
+    if (fd >= 0) {
+        close(log->log_fd);
+        log->log_fd = fd;
+        log->size = 0;
+    }
+}
+
+// One json-file record for BYTES (a line with its newline, or a piece).
+static void emit(log_file *log, const char *name, const char *bytes, size_t length) {
+    // Every input byte becomes at most 6 output bytes (\u00XX).
+    static char record[LINE_MAX_BYTES * 6 + 128];
+    size_t n = 0;
+    n += (size_t)snprintf(record, sizeof record, "{\"log\":\"");
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)bytes[i];
+        switch (c) {
+        case '"': record[n++] = '\\'; record[n++] = '"'; break;
+        case '\\': record[n++] = '\\'; record[n++] = '\\'; break;
+        case '\n': record[n++] = '\\'; record[n++] = 'n'; break;
+        case '\r': record[n++] = '\\'; record[n++] = 'r'; break;
+        case '\t': record[n++] = '\\'; record[n++] = 't'; break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                memcpy(record + n, "\\u00", 4);
+                n += 4;
+                record[n++] = hex[c >> 4];
+                record[n++] = hex[c & 15];
+            } else {
+                record[n++] = (char)c;  // UTF-8 passes through as it came
+            }
+        }
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct tm utc;
+    gmtime_r(&now.tv_sec, &utc);
+    n += (size_t)snprintf(record + n, sizeof record - n,
+                          "\",\"stream\":\"%s\",\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ\"}\n", name,
+                          utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                          now.tv_nsec);
+    if (log->spec->max_size > 0 && log->size > 0 && log->size + (off_t)n > log->spec->max_size) rotate(log);
+    if (write_all(log->log_fd, record, n) == 0) log->size += (off_t)n;
+}
+
+// Reads what is there; emits each complete line, and a full buffer as a
+// piece. Returns 0 at EOF, 1 otherwise.
+static int pump(log_file *log, stream *s) {
+    ssize_t n = read(s->fd, s->line + s->used, sizeof s->line - s->used);
+    if (n < 0) return errno == EINTR || errno == EAGAIN ? 1 : 0;
+    if (n == 0) {
+        if (s->used > 0) emit(log, s->name, s->line, s->used);
+        s->used = 0;
+        return 0;
+    }
+    s->used += (size_t)n;
+    size_t start = 0;
+    for (size_t i = 0; i < s->used; i++) {
+        if (s->line[i] != '\n') continue;
+        emit(log, s->name, s->line + start, i + 1 - start);
+        start = i + 1;
+    }
+    if (start == 0 && s->used == sizeof s->line) {
+        emit(log, s->name, s->line, s->used);
+        start = s->used;
+    }
+    memmove(s->line, s->line + start, s->used - start);
+    s->used -= start;
+    return 1;
+}
+
+int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status) {
+    static stream out, err;
+    out.fd = spec->stdout_fd;
+    out.name = "stdout";
+    out.used = 0;
+    err.fd = spec->stderr_fd;
+    err.name = "stderr";
+    err.used = 0;
+    log_file log = {.spec = spec, .log_fd = -1, .size = 0};
+    if (spec->log_path != NULL) {
+        log.log_fd = open(spec->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (log.log_fd < 0) return -1;
+        struct stat info;
+        if (fstat(log.log_fd, &info) == 0) log.size = info.st_size;
+    }
+    // The pipes stay open until every process of the container that holds
+    // them is gone; pid 1's exit (the pidfd) ends the wait either way.
+    int out_open = out.fd >= 0, err_open = err.fd >= 0, exited = 0;
+    while (!exited || out_open || err_open) {
+        struct pollfd fds[3] = {
+            {.fd = out_open ? out.fd : -1, .events = POLLIN},
+            {.fd = err_open ? err.fd : -1, .events = POLLIN},
+            {.fd = exited ? -1 : spec->pidfd, .events = POLLIN},
+        };
+        if (poll(fds, 3, exited ? 0 : -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (exited && !(fds[0].revents | fds[1].revents)) break;  // pid 1 is gone and nothing more is queued
+        if (fds[0].revents) out_open = log.log_fd < 0 ? read(out.fd, out.line, sizeof out.line) > 0 : pump(&log, &out);
+        if (fds[1].revents) err_open = log.log_fd < 0 ? read(err.fd, err.line, sizeof err.line) > 0 : pump(&log, &err);
+        if (fds[2].revents) exited = 1;
+    }
+    if (log.log_fd >= 0) {
+        if (out.used > 0) emit(&log, "stdout", out.line, out.used);
+        if (err.used > 0) emit(&log, "stderr", err.line, err.used);
+        close(log.log_fd);
+    }
+    pid_t reaped;
+    do {
+        reaped = waitpid(spec->pid, wait_status, 0);
+    } while (reaped < 0 && errno == EINTR);
+    return reaped == spec->pid ? 0 : -1;
+}

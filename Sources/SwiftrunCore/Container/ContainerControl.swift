@@ -1,0 +1,129 @@
+import CShims
+import Glibc
+
+/// `stop`, `kill` and `wait`: signals to a container's pid 1 and waits for
+/// its supervisor, through pidfds so that a recycled pid is never hit.
+/// The supervisor is the monitor of a detached container, or the
+/// foreground `swiftrun run` itself; either records the exit.
+public struct ContainerControl {
+    let layout: StoreLayout
+    let containers: ContainerStore
+
+    public init(layout: StoreLayout) {
+        self.layout = layout
+        containers = ContainerStore(layout: layout)
+    }
+
+    /// Docker's default grace period before SIGKILL.
+    public static let defaultStopTimeout = 10
+
+    /// `stop`: the stop signal, then SIGKILL after `timeout` seconds (the
+    /// container's --stop-timeout, else 10), then waits until the exit is
+    /// recorded. The restart policy ends here. A stopped container is fine.
+    public func stop(_ key: String, timeout: Int?, signal chosen: Int32? = nil) throws(SwiftrunError) {
+        let state = try containers.find(key)
+        guard state.isActive, let supervisor = try Supervisor(state) else { return }
+        defer { close(supervisor.fd) }
+        try requestStop(state)
+        let signal: Int32
+        if let chosen { signal = chosen } else { signal = try SignalName.parse(state.stopSignal ?? "SIGTERM") }
+        if state.status == .restarting {
+            // Between two runs: the monitor's delay ends at once.
+            _ = sr_pidfd_send_signal(supervisor.fd, SIGTERM)
+        } else {
+            try signalPid1(state, signal, supervisor: supervisor)
+        }
+        let grace = timeout ?? state.stopTimeout ?? Self.defaultStopTimeout
+        if !supervisor.waitForExit(milliseconds: grace < 0 ? -1 : Int32(clamping: grace * 1000)) {
+            try? signalPid1(state, SIGKILL, supervisor: supervisor)
+            _ = supervisor.waitForExit(milliseconds: -1)
+        }
+    }
+
+    /// `kill`: one signal (SIGKILL by default) to pid 1, without waiting.
+    /// As in Docker, the restart policy does not bring the container back.
+    public func kill(_ key: String, signal: Int32) throws(SwiftrunError) {
+        let state = try containers.find(key)
+        guard state.isActive, state.status == .running, let supervisor = try Supervisor(state) else {
+            throw .invalidArgument("container \(key) is not running")
+        }
+        defer { close(supervisor.fd) }
+        try requestStop(state)
+        try signalPid1(state, signal, supervisor: supervisor)
+    }
+
+    /// `wait`: blocks until the container is no longer running, and returns
+    /// its exit code. The state file is replaced (renamed) at each change,
+    /// so inotify's IN_MOVED_TO wakes the wait: no polling.
+    public func wait(_ key: String) throws(SwiftrunError) -> Int32 {
+        let first = try containers.find(key)
+        let directory = layout.container(first.id)
+        let inotify = try Syscall.check("inotify_init1") { inotify_init1(Int32(IN_CLOEXEC)) }
+        defer { close(inotify) }
+        try Syscall.check("inotify_add_watch \(directory)") {
+            inotify_add_watch(inotify, directory, UInt32(IN_MOVED_TO | IN_DELETE_SELF))
+        }
+        let monitor = first.isActive ? try? Supervisor(first) : nil
+        defer { if let monitor { close(monitor.fd) } }
+        while true {
+            guard let state = try? containers.state(first.id) else { throw .containerNotFound(key) }
+            if state.status != .running || !state.monitor.isAlive || state.started != first.started {
+                return state.exitCode ?? 128 + SIGKILL
+            }
+            var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)]
+            // The supervisor's end also ends the wait: one killed -9 records nothing.
+            if let monitor { fds.append(pollfd(fd: monitor.fd, events: Int16(POLLIN), revents: 0)) }
+            try Syscall.check("poll") { poll(&fds, nfds_t(fds.count), -1) }
+            if fds[0].revents != 0 {
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                _ = read(inotify, &buffer, buffer.count)
+            }
+            if fds.count > 1 && fds[1].revents != 0 {
+                _ = try? containers.recover()
+                return (try? containers.state(first.id))?.exitCode ?? 128 + SIGKILL
+            }
+        }
+    }
+
+    private func requestStop(_ state: ContainerState) throws(SwiftrunError) {
+        try FileSystem.writeAtomically([], to: containers.stopRequestPath(state.id), durable: false)
+    }
+
+    /// Signals pid 1 through a pidfd, after checking that the process is
+    /// still the supervisor's child: the pid in the state may have been
+    /// recycled since.
+    private func signalPid1(_ state: ContainerState, _ signal: Int32, supervisor: Supervisor) throws(SwiftrunError) {
+        guard let pid = state.pid else { return }
+        let fd = sr_pidfd_open(pid)
+        guard fd >= 0 else { return }  // already gone
+        defer { close(fd) }
+        guard ProcessIdentity.parent(of: pid) == state.monitor.pid else { return }
+        try Syscall.check("kill \(pid)") { sr_pidfd_send_signal(fd, signal) }
+    }
+
+    /// The supervising process, pinned by a pidfd.
+    struct Supervisor {
+        let fd: Int32
+
+        init?(_ state: ContainerState) throws(SwiftrunError) {
+            let fd = sr_pidfd_open(state.monitor.pid)
+            guard fd >= 0 else { return nil }
+            // Opened first, checked second: the fd cannot follow a recycled pid.
+            guard state.monitor.isAlive else {
+                close(fd)
+                return nil
+            }
+            self.fd = fd
+        }
+
+        /// True if it exited within `milliseconds` (-1: no limit).
+        func waitForExit(milliseconds: Int32) -> Bool {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            while true {
+                let n = poll(&poller, 1, milliseconds)
+                if n >= 0 { return n == 1 }
+                if errno != EINTR { return false }
+            }
+        }
+    }
+}

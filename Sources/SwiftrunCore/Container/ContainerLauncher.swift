@@ -1,0 +1,40 @@
+import Glibc
+
+/// Phase 3, start: the container's cgroups, then clone3 of its pid 1,
+/// which sets itself up (CShims/child.c) and execs the command. Returns
+/// once the command runs, or throws the step that failed. The caller
+/// becomes pid 1's parent, so it is the process that will supervise: the
+/// CLI for a foreground `run`, the monitor for `run -d` and `start`.
+struct ContainerLauncher {
+    let layout: StoreLayout
+
+    /// Starts `plan`'s container; its state gains the pid and start time
+    /// and is recorded (with config.json) while the child sets itself up.
+    func launch(_ plan: ContainerPlan, narrator: Narrator?) throws(SwiftrunError) -> (ContainerProcess, ContainerState) {
+        let containers = ContainerStore(layout: layout)
+        var state = plan.state
+        let child = try ChildSpec(spec: plan.spec, overlayOptions: plan.overlayOptions, seccomp: plan.seccomp, narrate: narrator != nil)
+        let cgroup = try ContainerCgroup.create(id: plan.id, resources: plan.spec.linux.resources) { file, value in
+            narrator?.parent("cgroup", "\(file) = \(value)", why: "limits and the device filter, set before the child runs", manual: "cgroups(7)")
+        }
+        let unifiedFD = cgroup.unifiedDirectory.map { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } ?? -1
+        defer { if unifiedFD >= 0 { close(unifiedFD) } }
+        child.startIn(cgroup: unifiedFD)
+        let process = try ContainerProcess.start(
+            child,
+            placing: { (pid) throws(SwiftrunError) in
+                narrator?.cloned(pid: pid, flags: child.cloneFlagNames)
+                try cgroup.add(pid, bornIn: child.raw.cgroup_fd >= 0 ? cgroup.unifiedDirectory : nil) { file, value in
+                    narrator?.parent("cgroup", "\(file) = \(value)", why: "the child starts inside its cgroups", manual: "cgroups(7)")
+                }
+            },
+            started: { (pid) throws(SwiftrunError) in
+                state.pid = pid
+                state.status = .running
+                state.started = JSON.timestamp()
+                try containers.record(state, spec: plan.spec)
+            },
+            stepDone: { narrator?.child($0) })
+        return (process, state)
+    }
+}

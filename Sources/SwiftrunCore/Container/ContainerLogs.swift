@@ -1,0 +1,174 @@
+import Glibc
+
+/// `logs`: reads a detached container's json-file log (and its rotated
+/// files, oldest first) back into stdout and stderr, as `docker logs`.
+/// Times in the log are fixed-width RFC 3339 in UTC with nanoseconds, so
+/// --since and --until compare them as strings.
+public struct ContainerLogs {
+    public struct Options: Sendable {
+        public var follow = false
+        public var tail: Int?
+        public var timestamps = false
+        public var since: String?
+        public var until: String?
+        public init() {}
+    }
+
+    struct Record: Decodable {
+        var log: String
+        var stream: String
+        var time: String
+    }
+
+    let layout: StoreLayout
+    let containers: ContainerStore
+
+    public init(layout: StoreLayout) {
+        self.layout = layout
+        containers = ContainerStore(layout: layout)
+    }
+
+    /// Writes the log to fds 1 and 2 by stream.
+    public func show(_ key: String, options: Options) throws(SwiftrunError) {
+        let state = try containers.find(key)
+        guard state.detached == true else {
+            throw .invalidArgument("container \(state.name) ran in the foreground: its output went to the terminal, and no log was kept")
+        }
+        if state.logConfig?.driver == "none" {
+            throw .invalidArgument("configured logging driver does not support reading")
+        }
+        let since = try options.since.map { (text) throws(SwiftrunError) in try Self.time(text, flag: "--since") }
+        let until = try options.until.map { (text) throws(SwiftrunError) in try Self.time(text, flag: "--until") }
+        let path = containers.logPath(state.id)
+        var lines: [[UInt8]] = []
+        let maxFiles = state.logConfig?.maxFiles ?? 1
+        for file in stride(from: maxFiles - 1, through: 1, by: -1).map({ "\(path).\($0)" }) + [path] {
+            guard let bytes = try? FileSystem.readFile(file, limit: 1 << 30) else { continue }
+            lines += bytes.split(separator: UInt8(ascii: "\n")).map(Array.init)
+        }
+        let records = lines.compactMap { try? JSON.decode(Record.self, from: $0, path: path) }
+            .filter { record in (since.map { record.time >= $0 } ?? true) && (until.map { record.time < $0 } ?? true) }
+        for record in options.tail.map({ records.suffix(max($0, 0)) }) ?? records[...] {
+            Self.write(record, timestamps: options.timestamps)
+        }
+        if options.follow && until == nil && state.isActive {
+            try follow(state, path: path, timestamps: options.timestamps)
+        }
+    }
+
+    /// `-f`: the lines written from now on, until the container's
+    /// supervisor exits. inotify wakes the loop; nothing polls on a timer.
+    private func follow(_ state: ContainerState, path: String, timestamps: Bool) throws(SwiftrunError) {
+        guard let supervisor = try ContainerControl.Supervisor(state) else { return }
+        defer { close(supervisor.fd) }
+        let inotify = try Syscall.check("inotify_init1") { inotify_init1(Int32(IN_CLOEXEC)) }
+        defer { close(inotify) }
+        try Syscall.check("inotify_add_watch") {
+            inotify_add_watch(inotify, layout.container(state.id), UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO))
+        }
+        var fd = open(path, O_RDONLY | O_CLOEXEC)
+        var offset = fd >= 0 ? lseek(fd, 0, SEEK_END) : 0
+        var pending: [UInt8] = []
+        defer { if fd >= 0 { close(fd) } }
+        var done = false
+        while true {
+            // New bytes of the current file; a rotation starts a new one.
+            var info = stat()
+            var current = stat()
+            if fd >= 0, fstat(fd, &current) == 0, lstat(path, &info) == 0, info.st_ino != current.st_ino {
+                drain(fd, &offset, &pending, timestamps: timestamps)
+                close(fd)
+                fd = open(path, O_RDONLY | O_CLOEXEC)
+                offset = 0
+            } else if fd < 0 {
+                fd = open(path, O_RDONLY | O_CLOEXEC)
+                offset = 0
+            }
+            if fd >= 0 { drain(fd, &offset, &pending, timestamps: timestamps) }
+            if done { return }
+            var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: supervisor.fd, events: Int16(POLLIN), revents: 0)]
+            try Syscall.check("poll") { poll(&fds, 2, -1) }
+            if fds[0].revents != 0 {
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                _ = read(inotify, &buffer, buffer.count)
+            }
+            // The supervisor is gone: one last read catches its final lines.
+            if fds[1].revents != 0 { done = true }
+        }
+    }
+
+    private func drain(_ fd: Int32, _ offset: inout off_t, _ pending: inout [UInt8], timestamps: Bool) {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = pread(fd, &chunk, chunk.count, offset)
+            guard n > 0 else { break }
+            offset += off_t(n)
+            pending += chunk[0..<n]
+        }
+        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            if let record = try? JSON.decode(Record.self, from: Array(pending[..<newline]), path: "log") {
+                Self.write(record, timestamps: timestamps)
+            }
+            pending.removeSubrange(...newline)
+        }
+    }
+
+    private static func write(_ record: Record, timestamps: Bool) {
+        let text = (timestamps ? record.time + " " : "") + record.log
+        let fd: Int32 = record.stream == "stderr" ? 2 : 1
+        try? FileSystem.writeAll(fd, Array(text.utf8), path: "logs")
+    }
+
+    /// --since/--until: RFC 3339 ("2026-11-28T18:00:00Z", fractions and
+    /// offsets Z only), a Unix time ("1764352800"), or a duration before
+    /// now ("10m", "1h30m", "45s"), as the log's fixed-width UTC string.
+    static func time(_ text: String, flag: String) throws(SwiftrunError) -> String {
+        if let seconds = Double(text) { return format(seconds) }
+        if let duration = parseDuration(text) {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            return format(Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 - duration)
+        }
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z"), bytes[10] == UInt8(ascii: "T") else {
+            throw .invalidArgument("invalid value for \(flag): \(text): use an RFC 3339 time in UTC (2026-11-28T18:00:00Z), a Unix time or a duration (10m)")
+        }
+        // Pad the fraction to nine digits so that strings compare as times.
+        let base = String(decoding: bytes[0..<19], as: UTF8.self)
+        let fraction = bytes.count > 20 && bytes[19] == UInt8(ascii: ".") ? String(decoding: bytes[20..<(bytes.count - 1)], as: UTF8.self) : ""
+        return base + "." + (fraction + String(repeating: "0", count: max(0, 9 - fraction.count))).prefix(9) + "Z"
+    }
+
+    /// "1h30m", "10m", "45s", "1.5h": seconds, or nil.
+    static func parseDuration(_ text: String) -> Double? {
+        let units: [Character: Double] = ["h": 3600, "m": 60, "s": 1]
+        var total = 0.0
+        var number = ""
+        for character in text {
+            if character.isNumber || character == "." {
+                number.append(character)
+            } else if let unit = units[character], let value = Double(number) {
+                total += value * unit
+                number = ""
+            } else {
+                return nil
+            }
+        }
+        return number.isEmpty && !text.isEmpty ? total : nil
+    }
+
+    static func format(_ seconds: Double) -> String {
+        var whole = time_t(seconds.rounded(.down))
+        let nanos = Int((seconds - Double(whole)) * 1e9)
+        var utc = tm()
+        gmtime_r(&whole, &utc)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        let nanoText = String(nanos)
+        return
+            "\(pad(utc.tm_year + 1900, 4))-\(pad(utc.tm_mon + 1, 2))-\(pad(utc.tm_mday, 2))T\(pad(utc.tm_hour, 2)):\(pad(utc.tm_min, 2)):\(pad(utc.tm_sec, 2))."
+            + String(repeating: "0", count: max(0, 9 - nanoText.count)) + nanoText + "Z"
+    }
+}

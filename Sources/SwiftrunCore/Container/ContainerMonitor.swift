@@ -1,0 +1,186 @@
+import CShims
+import Glibc
+
+/// Phase 4 for a detached container: the monitor. One small process per
+/// container, in its own session with its stdio away from the caller's
+/// terminal. It is the container's parent, so it reaps it, and the
+/// container's PDEATHSIG ties their lives: if the monitor is killed, the
+/// container dies with it and the next swiftrun command records that
+/// (ContainerStore.recover). While the container runs, the monitor sits in
+/// C (CShims/monitor.c), copying stdout and stderr into the json-file log;
+/// after each exit it records the code and applies the restart policy.
+///
+/// The hand-off: `run -d` (or `start`) forks twice, so the monitor is
+/// nobody's child but init's (or a subreaper's) and never a zombie of a
+/// long-lived caller. The monitor reports over a pipe once the command is
+/// exec'd ("ok") or why it could not be (an exit code and a message), and
+/// the caller returns that.
+struct ContainerMonitor {
+    let layout: StoreLayout
+
+    /// Forks the monitor for `plan` and waits for its report. `creating`:
+    /// a new container (run -d) whose name and dirs the monitor claims.
+    func handOff(_ plan: ContainerPlan, creating: Bool, chosenName: Bool) throws(SwiftrunError) {
+        var fds: [Int32] = [-1, -1]
+        try Syscall.check("pipe2") { sr_pipe_cloexec(&fds) }
+        let (reportRead, reportWrite) = (fds[0], fds[1])
+        let middle = sr_fork()
+        guard middle >= 0 else {
+            close(reportRead); close(reportWrite)
+            throw .system("fork the monitor", errno: errno)
+        }
+        if middle == 0 {
+            close(reportRead)
+            if sr_fork() == 0 { supervise(plan, creating: creating, chosenName: chosenName, report: reportWrite) }
+            _exit(0)
+        }
+        close(reportWrite)
+        defer { close(reportRead) }
+        var status: Int32 = 0
+        while waitpid(middle, &status, 0) < 0 && errno == EINTR {}
+        let message = String(decoding: (try? FileSystem.readAll(reportRead, path: "the monitor's report", limit: 1 << 16)) ?? [], as: UTF8.self)
+        if message == "ok" { return }
+        guard let tab = message.firstIndex(of: "\t"), let code = Int32(message[..<tab]) else {
+            throw .system("start the container's monitor (it exited without a report)", errno: EPIPE)
+        }
+        throw .relayed(String(message[message.index(after: tab)...]), exitCode: code)
+    }
+
+    /// The monitor's whole life. Never returns.
+    private func supervise(_ plan: ContainerPlan, creating: Bool, chosenName: Bool, report: Int32) -> Never {
+        var plan = plan
+        var report = report
+        func fail(_ error: SwiftrunError) -> Never {
+            if report >= 0 { _ = try? FileSystem.writeAll(report, Array("\(error.runExitCode)\t\(error)".utf8), path: "report") }
+            _exit(1)
+        }
+        setsid()
+        // Nothing of the caller's stays open here: a caller may hold fds
+        // whose EOF it waits for (Foundation's Process learns that its child
+        // exited when a socket it gave it closes), and a monitor that kept
+        // them would keep the caller waiting as long as the container runs.
+        dup2(report, 3)
+        report = 3
+        sr_close_from(4)
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        for fd in Int32(0)...2 { dup2(null, fd) }
+        // The monitor waits out restart delays in sigtimedwait; `stop` ends
+        // a wait early with SIGTERM. Blocked, none of them can kill it.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, signal) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+
+        let containers = ContainerStore(layout: layout)
+        do {
+            plan.state.monitor = try ProcessIdentity.current()
+            if creating {
+                try ContainerRunner(layout: layout).create(&plan, chosenName: chosenName)
+            } else {
+                try containers.markActive(plan.state)
+            }
+            unlink(containers.stopRequestPath(plan.id))
+        } catch {
+            fail(error)
+        }
+
+        var state = plan.state
+        var delay = 0
+        while true {
+            let logConfig = state.logConfig ?? LogConfig()
+            let streams: (out: Int32, err: Int32)
+            do {
+                streams = try connectOutput(logging: logConfig.driver != "none", null: null)
+                let (process, launched) = try ContainerLauncher(layout: layout).launch(plan, narrator: nil)
+                state = launched
+                for fd in Int32(1)...2 { dup2(null, fd) }  // only the container holds the write ends now
+                if report >= 0 {
+                    _ = try? FileSystem.writeAll(report, Array("ok".utf8), path: "report")
+                    close(report)
+                    report = -1
+                }
+                let started = Self.now()
+                let exitCode = try wait(for: process, streams: streams, log: logConfig, at: containers.logPath(plan.id))
+                let ranFor = Self.now() - started
+                let stopped = FileSystem.exists(containers.stopRequestPath(plan.id))
+                let policy = state.restartPolicy ?? .never
+                guard policy.restarts(afterExit: exitCode, restarts: state.restartCount ?? 0, stopped: stopped) else {
+                    try containers.finish(state, exitCode: exitCode)
+                    _exit(0)
+                }
+                state = try containers.recordExit(state, exitCode: exitCode, restarting: true)
+                delay = RestartPolicy.delay(afterRun: ranFor, previous: delay)
+                guard !Self.interrupted(within: delay, signals: signals) else {
+                    try containers.finish(state, exitCode: exitCode)
+                    _exit(0)
+                }
+                state.restartCount = (state.restartCount ?? 0) + 1
+                plan.state = state
+            } catch {
+                guard report < 0 else {
+                    try? containers.finish(state, exitCode: error.runExitCode)
+                    fail(error)
+                }
+                // A restart that failed ends the container with the step's code.
+                try? containers.finish(state, exitCode: error.runExitCode)
+                _exit(1)
+            }
+        }
+    }
+
+    /// The container's stdout and stderr: the write ends of two pipes on
+    /// this process's fds 1 and 2, which clone3 hands to the child. Returns
+    /// the read ends; -1 for each when the log driver is none (the
+    /// container writes to /dev/null, and nothing is kept).
+    private func connectOutput(logging: Bool, null: Int32) throws(SwiftrunError) -> (out: Int32, err: Int32) {
+        guard logging else {
+            for fd in Int32(1)...2 { dup2(null, fd) }
+            return (-1, -1)
+        }
+        var out: [Int32] = [-1, -1]
+        var err: [Int32] = [-1, -1]
+        try Syscall.check("pipe2") { sr_pipe_cloexec(&out) }
+        try Syscall.check("pipe2") { sr_pipe_cloexec(&err) }
+        dup2(out[1], 1)
+        dup2(err[1], 2)
+        close(out[1])
+        close(err[1])
+        return (out[0], err[0])
+    }
+
+    /// The C loop until pid 1 exits; its exit code, as Docker reports it.
+    private func wait(for process: ContainerProcess, streams: (out: Int32, err: Int32), log: LogConfig, at logPath: String) throws(SwiftrunError) -> Int32 {
+        defer {
+            if streams.out >= 0 { close(streams.out) }
+            if streams.err >= 0 { close(streams.err) }
+        }
+        let pidfd = try Syscall.check("pidfd_open \(process.pid)") { sr_pidfd_open(process.pid) }
+        defer { close(pidfd) }
+        var status: Int32 = 0
+        let rc = logPath.withCString { path in
+            var spec = sr_monitor_spec(
+                pid: process.pid, pidfd: pidfd, stdout_fd: streams.out, stderr_fd: streams.err,
+                log_path: streams.out >= 0 ? path : nil, max_size: log.maxSize ?? 0, max_files: Int32(log.maxFiles))
+            return sr_monitor_supervise(&spec, &status)
+        }
+        guard rc == 0 else { throw .system("supervise the container", errno: errno) }
+        return ExitStatus(waitStatus: status).code
+    }
+
+    /// Waits `milliseconds`; true if SIGTERM (or INT, HUP) came first.
+    private static func interrupted(within milliseconds: Int, signals: sigset_t) -> Bool {
+        var set = signals
+        var timeout = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+        while true {
+            let signal = sigtimedwait(&set, nil, &timeout)
+            if signal > 0 { return true }
+            if errno != EINTR { return false }
+        }
+    }
+
+    private static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}

@@ -1,0 +1,77 @@
+/// Phase 1, prepare: everything a container needs decided before any of
+/// it exists. An image and flags become the OCI-shaped spec, the seccomp
+/// filter, the overlay's options and the state to record; or, for `start`,
+/// the same read back from the container's dir. Nothing is written here.
+///
+/// The phases, and who runs them (docs/ARCHITECTURE.md, "Phases"):
+///   prepare  ContainerPlan          the CLI process
+///   create   ContainerStore.create  the CLI (run) or the monitor (run -d)
+///   start    ContainerLauncher      the process that will wait: it must be
+///                                   the container's parent
+///   supervise  ContainerRunner (foreground) or ContainerMonitor (detached)
+///   delete   ContainerStore.finish / remove
+struct ContainerPlan {
+    let image: Image
+    /// Layer dirs, lowest first.
+    let layers: [String]
+    let spec: RuntimeSpec
+    let seccomp: [UInt8]?
+    var state: ContainerState
+    let dirs: ContainerStore.Directories
+
+    var id: String { state.id }
+
+    /// overlayfs(5): lowerdir lists the top layer first, so the image's
+    /// layers (stored lowest first) are reversed.
+    var overlayOptions: String {
+        "lowerdir=\(layers.reversed().joined(separator: ":")),upperdir=\(dirs.upper),workdir=\(dirs.work)"
+    }
+
+    /// A new container of `image` as `options` describe it.
+    static func prepare(_ options: RunOptions, image: Image, layout: StoreLayout) throws(SwiftrunError) -> ContainerPlan {
+        let images = ImageStore(layout: layout)
+        let containers = ContainerStore(layout: layout)
+        // overlayfs needs a lower layer; an empty image (FROM scratch with nothing added) has nothing to run.
+        let layers = images.layerDirectories(of: image)
+        guard !layers.isEmpty else {
+            throw .invalidArgument("\(options.image): the image has no layers, so there is nothing to run")
+        }
+        let id = ContainerID.generate()
+        let dirs = containers.directories(id)
+        let spec = try RuntimeSpec(
+            image: image.configuration, options: options, id: id, rootfs: dirs.rootfs,
+            imageFile: { (path) throws(SwiftrunError) in try images.readFile(path, in: image) })
+        let seccomp = try spec.seccompPolicy.filter(capabilities: spec.process.capabilities.bounding, layout: layout)
+        var state = ContainerState(
+            id: id, name: options.name ?? ContainerName.random(), image: options.image, imageID: image.id,
+            imageManifest: image.manifestDigest,
+            command: spec.process.args, created: JSON.timestamp(), autoRemove: options.autoRemove,
+            status: .running, monitor: try ProcessIdentity.current())
+        state.stopSignal = options.stopSignal ?? image.configuration.config?.StopSignal
+        state.stopTimeout = options.stopTimeout
+        if options.detach {
+            state.detached = true
+            state.restartPolicy = options.restart
+            state.restartCount = 0
+            state.logConfig = options.log
+        }
+        return ContainerPlan(image: image, layers: layers, spec: spec, seccomp: seccomp, state: state, dirs: dirs)
+    }
+
+    /// An existing container, for `start`: its spec as recorded, its image,
+    /// its upper dir as the last run left it.
+    static func reload(_ state: ContainerState, layout: StoreLayout) throws(SwiftrunError) -> ContainerPlan {
+        let images = ImageStore(layout: layout)
+        let containers = ContainerStore(layout: layout)
+        guard let manifest = state.imageManifest else {
+            throw .invalidArgument("container \(state.name) does not record the image it was made from")
+        }
+        let image = try images.load(manifest: manifest)
+        let configPath = layout.container(state.id) + "/config.json"
+        let spec = try JSON.decode(RuntimeSpec.self, from: try FileSystem.readFile(configPath), path: configPath)
+        let seccomp = try spec.seccompPolicy.filter(capabilities: spec.process.capabilities.bounding, layout: layout)
+        return ContainerPlan(
+            image: image, layers: images.layerDirectories(of: image), spec: spec, seccomp: seccomp, state: state,
+            dirs: containers.directories(state.id))
+    }
+}

@@ -1,0 +1,147 @@
+import ArgumentParser
+import SwiftrunCore
+
+struct LogsCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show a detached container's output.")
+
+    @Flag(name: .shortAndLong, help: "Follow the log until the container stops.")
+    var follow = false
+
+    @Option(name: [.customShort("n"), .customLong("tail")], help: "Lines to show from the end (default: all).")
+    var tail: String?
+
+    @Flag(name: .shortAndLong, help: "Show timestamps.")
+    var timestamps = false
+
+    @Option(help: "Show logs since a time (2026-11-28T18:00:00Z, a Unix time) or a duration ago (10m).")
+    var since: String?
+
+    @Option(help: "Show logs before a time or a duration ago.")
+    var until: String?
+
+    @Argument(help: "The container: name or ID.")
+    var container: String
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        var options = ContainerLogs.Options()
+        options.follow = follow
+        options.timestamps = timestamps
+        options.since = since
+        options.until = until
+        if let tail, tail != "all" {
+            guard let count = Int(tail) else { throw .invalidArgument("invalid --tail \(tail): a number of lines, or all") }
+            options.tail = count
+        }
+        try ContainerLogs(layout: layout).show(container, options: options)
+        return 0
+    }
+}
+
+struct StopCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop containers: the stop signal, then SIGKILL after a grace period.")
+
+    @Option(name: [.customShort("t"), .customLong("time")], help: "Seconds to wait before SIGKILL (default: the container's --stop-timeout, or 10).")
+    var time: Int?
+
+    @Option(name: [.customShort("s"), .customLong("signal")], help: "Signal to send first (default: the container's stop signal).")
+    var signal: String?
+
+    @Argument(help: "Containers: names or IDs.")
+    var containers: [String]
+
+    func validate() throws {
+        if containers.isEmpty { throw ValidationError("stop needs at least one container") }
+    }
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let control = ContainerControl(layout: layout)
+        return forEachArgument(containers) { (key) throws(SwiftrunError) in
+            try control.stop(key, timeout: time, signal: try signal.map { (name) throws(SwiftrunError) in try SignalName.parse(name) })
+            print(key)
+        }
+    }
+}
+
+struct StartCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start stopped containers again, on the same writable layer.")
+
+    @Argument(help: "Containers: names or IDs.")
+    var containers: [String]
+
+    func validate() throws {
+        if containers.isEmpty { throw ValidationError("start needs at least one container") }
+    }
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let runner = ContainerRunner(layout: layout)
+        return forEachArgument(containers) { (key) throws(SwiftrunError) in
+            _ = try runner.start(key)
+            print(key)
+        }
+    }
+}
+
+struct RestartCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Stop containers, then start them again.")
+
+    @Option(name: [.customShort("t"), .customLong("time")], help: "Seconds to wait before SIGKILL (default: the container's --stop-timeout, or 10).")
+    var time: Int?
+
+    @Argument(help: "Containers: names or IDs.")
+    var containers: [String]
+
+    func validate() throws {
+        if containers.isEmpty { throw ValidationError("restart needs at least one container") }
+    }
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let control = ContainerControl(layout: layout)
+        let runner = ContainerRunner(layout: layout)
+        return forEachArgument(containers) { (key) throws(SwiftrunError) in
+            try control.stop(key, timeout: time, signal: nil)
+            _ = try runner.start(key)
+            print(key)
+        }
+    }
+}
+
+struct KillCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal to running containers (SIGKILL by default).")
+
+    @Option(name: [.customShort("s"), .customLong("signal")], help: "Signal to send: a name (TERM, SIGTERM) or a number.")
+    var signal = "KILL"
+
+    @Argument(help: "Containers: names or IDs.")
+    var containers: [String]
+
+    func validate() throws {
+        if containers.isEmpty { throw ValidationError("kill needs at least one container") }
+    }
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let number = try SignalName.parse(signal)
+        let control = ContainerControl(layout: layout)
+        return forEachArgument(containers) { (key) throws(SwiftrunError) in
+            try control.kill(key, signal: number)
+            print(key)
+        }
+    }
+}
+
+struct WaitCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "wait", abstract: "Block until containers stop, then print their exit codes.")
+
+    @Argument(help: "Containers: names or IDs.")
+    var containers: [String]
+
+    func validate() throws {
+        if containers.isEmpty { throw ValidationError("wait needs at least one container") }
+    }
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let control = ContainerControl(layout: layout)
+        return forEachArgument(containers) { (key) throws(SwiftrunError) in
+            print(try control.wait(key))
+        }
+    }
+}
