@@ -16,7 +16,7 @@ RELEASE_BIN   = .build/release/swiftrun
 DEBUG_BIN     = .build/debug/swiftrun
 
 # Build and run needs; test needs; bench needs.
-BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libcurl4-openssl-dev busybox-static
+BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libcurl4-openssl-dev busybox-static gcc libc6-dev
 # Each tool a target runs, and its package, is listed in scripts/tools.list;
 # scripts/check-tools.sh fails a target whose list lacks one of its tools.
 TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman runc docker-registry apache2-utils openssl tar dash util-linux
@@ -56,8 +56,17 @@ lint-deps: deps
 	$(call apt_install,$(LINT_PACKAGES))
 	@scripts/check-tools.sh lint "$(BUILD_PACKAGES) $(LINT_PACKAGES)"
 
+# A detached container's monitor becomes swiftrun-monitor, a C program
+# beside the swiftrun binary, built here with gcc: as a SwiftPM product it
+# would carry the Swift runtime and three times the memory.
+MONITOR_SOURCES = Sources/swiftrun-monitor/main.c CShims/monitor.c
+define build_monitor
+	gcc -O2 -Wall -Wextra -ICShims/include -o $(1)/swiftrun-monitor $(MONITOR_SOURCES)
+endef
+
 build: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
+	$(call build_monitor,.build/release)
 
 samples: deps $(SAMPLE)
 
@@ -81,11 +90,13 @@ test: host-test vm-test
 
 host-test: test-deps samples $(PROBE_IMAGE)
 	$(SWIFT) build --build-tests
+	$(call build_monitor,.build/debug)
 	SWIFTRUN_BIN=$(CURDIR)/$(DEBUG_BIN) SWIFTRUN_SAMPLE=$(CURDIR)/$(SAMPLE) SWIFTRUN_PROBE_IMAGE=$(CURDIR)/$(PROBE_IMAGE) \
 		$(SWIFT) test --skip-build --parallel
 
 vm-test: test-deps vm-deps samples $(PROBE_IMAGE)
 	$(SWIFT) build --build-tests
+	$(call build_monitor,.build/debug)
 	./scripts/vm-test.sh
 
 bench: bench-deps build samples
@@ -93,18 +104,20 @@ bench: bench-deps build samples
 	@./scripts/bench-pull.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-unpack.sh $(RELEASE_BIN)
 	@./scripts/bench-build.sh $(RELEASE_BIN) $(SAMPLE)
+	@./scripts/bench-detached.sh $(RELEASE_BIN) $(SAMPLE)
 
 # Swift with warnings as errors in a build dir of its own (the flags would
 # otherwise rebuild .build each time); the C with gcc's -Wall -Wextra; then
 # swift format's lint with the project's .swift-format.
 lint: lint-deps
 	$(SWIFT) build --build-tests --scratch-path .build-lint -Xswiftc -warnings-as-errors
-	gcc -fsyntax-only -Wall -Wextra -Werror -ICShims/include CShims/*.c
+	gcc -fsyntax-only -Wall -Wextra -Werror -ICShims/include CShims/*.c Sources/swiftrun-monitor/main.c
 	gcc -fsyntax-only -Wall -Wextra -Werror -ISources/CCurl/include Sources/CCurl/curl.c
 	$(SWIFT) format lint --strict --recursive Sources Tests
 
 install: build
 	install -m 755 $(RELEASE_BIN) /usr/local/bin/swiftrun
+	install -m 755 $(RELEASE_BIN)-monitor /usr/local/bin/swiftrun-monitor
 
 clean:
 	rm -rf .build rootfs-samples/out

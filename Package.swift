@@ -36,6 +36,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Sources/swiftrun-monitor (C) is built by the Makefile with gcc:
+        // as a SwiftPM product it would carry the Swift runtime, and a
+        // detached container's monitor is meant to cost less than conmon.
         .testTarget(name: "SwiftrunTests", dependencies: ["SwiftrunCore", "CShims"]),
     ]
 )

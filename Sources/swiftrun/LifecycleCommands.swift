@@ -145,3 +145,16 @@ struct WaitCommand: StoreCommand {
         }
     }
 }
+
+/// What swiftrun-monitor execs when a detached container's pid 1 exits:
+/// record the exit, apply the restart policy. Not for users.
+struct MonitorExitedCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "__monitor-exited", shouldDisplay: false)
+
+    @Argument var id: String
+    @Argument var waitStatus: Int32
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        ContainerMonitor.resume(layout: layout, id: id, waitStatus: waitStatus)
+    }
+}

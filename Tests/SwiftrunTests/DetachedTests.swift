@@ -42,6 +42,8 @@ import Testing
         let monitor = try #require(
             try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8).split(separator: " ").dropFirst(3).first.flatMap { Int32($0) })
         #expect(getsid(monitor) == monitor)
+        // While the container runs, the monitor is the small C program, not swiftrun.
+        #expect(try String(contentsOfFile: "/proc/\(monitor)/comm", encoding: .utf8) == "swiftrun-monito\n")
         // Asked from inside its network namespace, which has only lo until networks land.
         let page = try tool(["nsenter", "-t", String(pid), "-n", "busybox", "wget", "-qO-", "http://127.0.0.1:8080/"])
         #expect(page == "hello\n")

@@ -15,7 +15,7 @@ import Glibc
 /// long-lived caller. The monitor reports over a pipe once the command is
 /// exec'd ("ok") or why it could not be (an exit code and a message), and
 /// the caller returns that.
-struct ContainerMonitor {
+public struct ContainerMonitor {
     let layout: StoreLayout
 
     /// Forks the monitor for `plan` and waits for its report. `creating`:
@@ -64,11 +64,9 @@ struct ContainerMonitor {
         sr_close_from(4)
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         for fd in Int32(0)...2 { dup2(null, fd) }
-        // The monitor waits out restart delays in sigtimedwait; `stop` ends
-        // a wait early with SIGTERM. Blocked, none of them can kill it.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, signal) }
+        // Blocked, no stop signal can kill the monitor (the mask survives
+        // its execs); it takes them in sigtimedwait between two runs.
+        var signals = Self.stopSignals
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
         let containers = ContainerStore(layout: layout)
@@ -84,48 +82,109 @@ struct ContainerMonitor {
             fail(error)
         }
 
-        var state = plan.state
-        var delay = 0
+        run(plan, report: report, null: null)
+    }
+
+    /// Starts the container and supervises it, again after each exit its
+    /// restart policy allows. The steady state runs in swiftrun-monitor,
+    /// a small C program this process becomes with execve: the container
+    /// stays its child (children survive exec), and the monitor's memory
+    /// is that program's, not this binary's. It execs swiftrun again
+    /// (`resume`) when the container exits. Where that program is missing,
+    /// the same C loop runs here.
+    private func run(_ plan: ContainerPlan, report: Int32, null: Int32) -> Never {
+        let containers = ContainerStore(layout: layout)
+        var plan = plan
+        var report = report
         while true {
-            let logConfig = state.logConfig ?? LogConfig()
-            let streams: (out: Int32, err: Int32)
+            let logConfig = plan.state.logConfig ?? LogConfig()
             do {
-                streams = try connectOutput(logging: logConfig.driver != "none", null: null)
+                let streams = try connectOutput(logging: logConfig.driver != "none", null: null)
                 let (process, launched) = try ContainerLauncher(layout: layout).launch(plan, narrator: nil)
-                state = launched
+                plan.state = launched
                 for fd in Int32(1)...2 { dup2(null, fd) }  // only the container holds the write ends now
                 if report >= 0 {
                     _ = try? FileSystem.writeAll(report, Array("ok".utf8), path: "report")
                     close(report)
                     report = -1
                 }
-                let started = Self.now()
-                let exitCode = try wait(for: process, streams: streams, log: logConfig, at: containers.logPath(plan.id))
-                let ranFor = Self.now() - started
-                let stopped = FileSystem.exists(containers.stopRequestPath(plan.id))
-                let policy = state.restartPolicy ?? .never
-                guard policy.restarts(afterExit: exitCode, restarts: state.restartCount ?? 0, stopped: stopped) else {
-                    try containers.finish(state, exitCode: exitCode)
-                    _exit(0)
-                }
-                state = try containers.recordExit(state, exitCode: exitCode, restarting: true)
-                delay = RestartPolicy.delay(afterRun: ranFor, previous: delay)
-                guard !Self.interrupted(within: delay, signals: signals) else {
-                    try containers.finish(state, exitCode: exitCode)
-                    _exit(0)
-                }
-                state.restartCount = (state.restartCount ?? 0) + 1
-                plan.state = state
+                let logPath = logConfig.driver == "none" ? nil : containers.logPath(plan.id)
+                execMonitor(pid: process.pid, streams: streams, log: logConfig, at: logPath, id: plan.id)
+                let status = try wait(for: process, streams: streams, log: logConfig, at: logPath)
+                guard let next = try afterExit(plan.state, waitStatus: status) else { _exit(0) }
+                plan.state = next
             } catch {
-                guard report < 0 else {
-                    try? containers.finish(state, exitCode: error.runExitCode)
-                    fail(error)
+                try? containers.finish(plan.state, exitCode: error.runExitCode)
+                if report >= 0 {
+                    _ = try? FileSystem.writeAll(report, Array("\(error.runExitCode)\t\(error)".utf8), path: "report")
                 }
-                // A restart that failed ends the container with the step's code.
-                try? containers.finish(state, exitCode: error.runExitCode)
-                _exit(1)
+                _exit(1)  // a restart that failed ends the container with the step's code
             }
         }
+    }
+
+    /// `swiftrun __monitor-exited ID STATUS`: swiftrun-monitor hands back
+    /// here when the container's pid 1 has exited, with its wait status.
+    public static func resume(layout: StoreLayout, id: String, waitStatus: Int32) -> Never {
+        ContainerMonitor(layout: layout).resume(id: id, waitStatus: waitStatus)
+    }
+
+    private func resume(id: String, waitStatus: Int32) -> Never {
+        let containers = ContainerStore(layout: layout)
+        do {
+            let state = try containers.state(id)
+            guard let next = try afterExit(state, waitStatus: waitStatus) else { _exit(0) }
+            var plan = try ContainerPlan.reload(next, layout: layout)
+            plan.state = next
+            let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+            run(plan, report: -1, null: null)
+        } catch {
+            if let state = try? containers.state(id) { try? containers.finish(state, exitCode: error.runExitCode) }
+            _exit(1)
+        }
+    }
+
+    /// Records an exit, and applies the restart policy: nil when the
+    /// container stays stopped (finished), or its state for the next run
+    /// after the policy's delay.
+    private func afterExit(_ state: ContainerState, waitStatus: Int32) throws(SwiftrunError) -> ContainerState? {
+        let containers = ContainerStore(layout: layout)
+        let exitCode = ExitStatus(waitStatus: waitStatus).code
+        let stopped = FileSystem.exists(containers.stopRequestPath(state.id))
+        let policy = state.restartPolicy ?? .never
+        guard policy.restarts(afterExit: exitCode, restarts: state.restartCount ?? 0, stopped: stopped) else {
+            try containers.finish(state, exitCode: exitCode)
+            return nil
+        }
+        var next = try containers.recordExit(state, exitCode: exitCode, restarting: true)
+        let ranFor = state.started.flatMap(JSON.date).map { -$0.timeIntervalSinceNow } ?? 0
+        let delay = RestartPolicy.delay(afterRun: ranFor, previous: state.restartDelay ?? 0)
+        guard !Self.interrupted(within: delay) else {
+            try containers.finish(next, exitCode: exitCode)
+            return nil
+        }
+        next.restartCount = (state.restartCount ?? 0) + 1
+        next.restartDelay = delay
+        return next
+    }
+
+    /// Becomes swiftrun-monitor, beside this binary, if it is there: only
+    /// the two pipes' read ends are passed (their CLOEXEC cleared).
+    private func execMonitor(pid: pid_t, streams: (out: Int32, err: Int32), log: LogConfig, at logPath: String?, id: String) {
+        var path = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &path, path.count - 1)
+        guard length > 0 else { return }
+        let swiftrun = String(decoding: path[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let monitor = String(swiftrun[..<(swiftrun.lastIndex(of: "/") ?? swiftrun.startIndex)]) + "/swiftrun-monitor"
+        guard access(monitor, X_OK) == 0 else { return }
+        for fd in [streams.out, streams.err] where fd >= 0 { _ = fcntl(fd, F_SETFD, 0) }
+        let arguments = [
+            monitor, String(pid), String(streams.out), String(streams.err), logPath ?? "-",
+            String(log.maxSize ?? 0), String(log.maxFiles), swiftrun, layout.root, id
+        ]
+        var pointers = arguments.map { strdup($0) } + [nil]
+        execv(monitor, &pointers)
+        for fd in [streams.out, streams.err] where fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     }
 
     /// The container's stdout and stderr: the write ends of two pipes on
@@ -148,8 +207,8 @@ struct ContainerMonitor {
         return (out[0], err[0])
     }
 
-    /// The C loop until pid 1 exits; its exit code, as Docker reports it.
-    private func wait(for process: ContainerProcess, streams: (out: Int32, err: Int32), log: LogConfig, at logPath: String) throws(SwiftrunError) -> Int32 {
+    /// The C loop, in this process, until pid 1 exits; its wait status.
+    private func wait(for process: ContainerProcess, streams: (out: Int32, err: Int32), log: LogConfig, at logPath: String?) throws(SwiftrunError) -> Int32 {
         defer {
             if streams.out >= 0 { close(streams.out) }
             if streams.err >= 0 { close(streams.err) }
@@ -157,30 +216,33 @@ struct ContainerMonitor {
         let pidfd = try Syscall.check("pidfd_open \(process.pid)") { sr_pidfd_open(process.pid) }
         defer { close(pidfd) }
         var status: Int32 = 0
-        let rc = logPath.withCString { path in
+        let rc = (logPath ?? "").withCString { path in
             var spec = sr_monitor_spec(
                 pid: process.pid, pidfd: pidfd, stdout_fd: streams.out, stderr_fd: streams.err,
-                log_path: streams.out >= 0 ? path : nil, max_size: log.maxSize ?? 0, max_files: Int32(log.maxFiles))
+                log_path: logPath == nil ? nil : path, max_size: log.maxSize ?? 0, max_files: Int32(log.maxFiles))
             return sr_monitor_supervise(&spec, &status)
         }
         guard rc == 0 else { throw .system("supervise the container", errno: errno) }
-        return ExitStatus(waitStatus: status).code
+        return status
+    }
+
+    /// The signals the monitor keeps blocked: it takes them only in
+    /// sigtimedwait, between two runs, where `stop` sends SIGTERM.
+    static var stopSignals: sigset_t {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, signal) }
+        return signals
     }
 
     /// Waits `milliseconds`; true if SIGTERM (or INT, HUP) came first.
-    private static func interrupted(within milliseconds: Int, signals: sigset_t) -> Bool {
-        var set = signals
+    private static func interrupted(within milliseconds: Int) -> Bool {
+        var set = stopSignals
         var timeout = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
         while true {
             let signal = sigtimedwait(&set, nil, &timeout)
             if signal > 0 { return true }
             if errno != EINTR { return false }
         }
-    }
-
-    private static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

@@ -82,6 +82,7 @@ public struct ContainerRunner {
         plan.state.exitCode = nil
         plan.state.finished = nil
         plan.state.restartCount = 0
+        plan.state.restartDelay = nil
         if plan.state.restartPolicy == nil { plan.state.restartPolicy = .never }
         if plan.state.logConfig == nil { plan.state.logConfig = LogConfig() }
         try ContainerMonitor(layout: layout).handOff(plan, creating: false, chosenName: true)

@@ -36,6 +36,8 @@ public struct ContainerState: Codable, Sendable {
     public var restartPolicy: RestartPolicy?
     /// Times the monitor started the container again under its policy.
     public var restartCount: Int?
+    /// The last delay before a restart, in ms: the next one doubles it.
+    public var restartDelay: Int?
     public var logConfig: LogConfig?
     /// What `stop` sends first (--stop-signal, else the image's
     /// STOPSIGNAL, else SIGTERM), and how long it waits before SIGKILL.

@@ -1,0 +1,44 @@
+// swiftrun-monitor: what a detached container's monitor becomes while the
+// container runs. swiftrun starts the container, then execs this program
+// in the same process, so the container stays its child; it copies the
+// container's output into the json-file log (CShims/monitor.c) and, when
+// pid 1 exits, execs swiftrun again to record the exit and apply the
+// restart policy. Being a small C program, it holds about a tenth of the
+// memory the swiftrun binary would.
+//
+//   swiftrun-monitor PID STDOUT_FD STDERR_FD LOG|- MAX_SIZE MAX_FILES SWIFTRUN ROOT ID
+#include "CShims.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+    if (argc != 10) {
+        fprintf(stderr, "swiftrun-monitor: started by swiftrun run -d, not by hand\n");
+        return 2;
+    }
+    sr_monitor_spec spec = {
+        .pid = (pid_t)atoi(argv[1]),
+        .stdout_fd = atoi(argv[2]),
+        .stderr_fd = atoi(argv[3]),
+        .log_path = strcmp(argv[4], "-") == 0 ? NULL : argv[4],
+        .max_size = atoll(argv[5]),
+        .max_files = atoi(argv[6]),
+    };
+    // pid 1 is our unreaped child: its pid cannot be reused until we wait.
+    spec.pidfd = sr_pidfd_open(spec.pid);
+    int status = SIGKILL;  // if the wait itself fails, the exit is recorded as a kill
+    if (spec.pidfd < 0 || sr_monitor_supervise(&spec, &status) < 0) status = SIGKILL;
+    close(spec.pidfd);
+    if (spec.stdout_fd >= 0) close(spec.stdout_fd);
+    if (spec.stderr_fd >= 0) close(spec.stderr_fd);
+    char status_text[16];
+    snprintf(status_text, sizeof status_text, "%d", status);
+    char *const args[] = {argv[7], "--root", argv[8], "__monitor-exited", argv[9], status_text, NULL};
+    execv(argv[7], args);
+    perror("swiftrun-monitor: exec swiftrun");
+    return 1;
+}
