@@ -6,7 +6,8 @@ Usage: scripts/compare-flags.py SWIFTRUN_BINARY > docs/DOCKER-FLAGS.md"""
 import re, subprocess, sys
 
 COMMANDS = ["run", "ps", "rm", "commit", "stats", "images", "rmi", "tag", "history", "import", "load", "save", "pull",
-            "build", "login", "logout", "inspect", "info", "version", "image prune", "container prune", "system df", "system prune"]
+            "build", "login", "logout", "inspect", "info", "version", "image prune", "container prune", "system df", "system prune",
+            "logs", "stop", "start", "restart", "kill", "wait", "pause", "unpause"]
 
 def flags(text, pattern):
     found = {}

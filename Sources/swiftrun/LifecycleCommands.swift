@@ -40,7 +40,9 @@ struct LogsCommand: StoreCommand {
 struct StopCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop containers: the stop signal, then SIGKILL after a grace period.")
 
-    @Option(name: [.customShort("t"), .customLong("time")], help: "Seconds to wait before SIGKILL (default: the container's --stop-timeout, or 10).")
+    @Option(
+        name: [.customShort("t"), .customLong("timeout"), .customLong("time")],
+        help: "Seconds to wait before SIGKILL (default: the container's --stop-timeout, or 10).")
     var time: Int?
 
     @Option(name: [.customShort("s"), .customLong("signal")], help: "Signal to send first (default: the container's stop signal).")
@@ -84,7 +86,12 @@ struct StartCommand: StoreCommand {
 struct RestartCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "restart", abstract: "Stop containers, then start them again.")
 
-    @Option(name: [.customShort("t"), .customLong("time")], help: "Seconds to wait before SIGKILL (default: the container's --stop-timeout, or 10).")
+    @Option(name: [.customShort("s"), .customLong("signal")], help: "Signal to stop with (default: the container's stop signal).")
+    var signal: String?
+
+    @Option(
+        name: [.customShort("t"), .customLong("timeout"), .customLong("time")],
+        help: "Seconds to wait before SIGKILL (default: the container's --stop-timeout, or 10).")
     var time: Int?
 
     @Argument(help: "Containers: names or IDs.")
@@ -98,7 +105,7 @@ struct RestartCommand: StoreCommand {
         let control = ContainerControl(layout: layout)
         let runner = ContainerRunner(layout: layout)
         return forEachArgument(containers) { (key) throws(SwiftrunError) in
-            try control.stop(key, timeout: time, signal: nil)
+            try control.stop(key, timeout: time, signal: try signal.map { (name) throws(SwiftrunError) in try SignalName.parse(name) })
             _ = try runner.start(key)
             print(key)
         }
@@ -156,5 +163,43 @@ struct MonitorExitedCommand: StoreCommand {
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         ContainerMonitor.resume(layout: layout, id: id, waitStatus: waitStatus)
+    }
+}
+
+struct PauseCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze every process of running containers.")
+
+    @Argument(help: "Containers: names or IDs.")
+    var containers: [String]
+
+    func validate() throws {
+        if containers.isEmpty { throw ValidationError("pause needs at least one container") }
+    }
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let control = ContainerControl(layout: layout)
+        return forEachArgument(containers) { (key) throws(SwiftrunError) in
+            try control.pause(key, true)
+            print(key)
+        }
+    }
+}
+
+struct UnpauseCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "unpause", abstract: "Thaw paused containers.")
+
+    @Argument(help: "Containers: names or IDs.")
+    var containers: [String]
+
+    func validate() throws {
+        if containers.isEmpty { throw ValidationError("unpause needs at least one container") }
+    }
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let control = ContainerControl(layout: layout)
+        return forEachArgument(containers) { (key) throws(SwiftrunError) in
+            try control.pause(key, false)
+            print(key)
+        }
     }
 }

@@ -158,6 +158,6 @@ struct ContainerCommand: ParsableCommand {
         subcommands: [
             PsCommand.self, ContainerPruneCommand.self, RunCommand.self, RmCommand.self, InspectCommand.self,
             CommitCommand.self, StatsCommand.self, LogsCommand.self, StopCommand.self, StartCommand.self, RestartCommand.self,
-            KillCommand.self, WaitCommand.self
+            KillCommand.self, WaitCommand.self, PauseCommand.self, UnpauseCommand.self
         ])
 }

@@ -16,11 +16,12 @@ struct PsCommand: StoreCommand {
             containers.forEach { print(ContainerID.short($0.id)) }
             return 0
         }
+        let control = ContainerControl(layout: layout)
         var table = Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"])
         for container in containers {
             table.add([
                 ContainerID.short(container.id), container.image, Table.command(container.command),
-                Table.ago(container.created), Table.status(container), container.name
+                Table.ago(container.created), Table.status(container, paused: control.isPaused(container)), container.name
             ])
         }
         print(table.render(), terminator: "")

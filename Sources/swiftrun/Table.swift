@@ -63,11 +63,12 @@ struct Table {
         text.count > width ? String(text.prefix(width - 1)) + "…" : text
     }
 
-    static func status(_ container: ContainerState) -> String {
+    /// Docker's STATUS column: "Up 3 seconds (Paused)", "Restarting (1) 2 seconds ago", "Exited (0) ...".
+    static func status(_ container: ContainerState, paused: Bool = false) -> String {
         switch container.status {
         case .running:
             guard let started = try? Date(container.started ?? container.created, strategy: .iso8601) else { return "Up" }
-            return "Up " + duration(Date().timeIntervalSince(started))
+            return "Up " + duration(Date().timeIntervalSince(started)) + (paused ? " (Paused)" : "")
         case .restarting:
             return "Restarting (\(container.exitCode ?? -1)) " + ago(container.finished)
         case .exited:

@@ -216,4 +216,25 @@ import Testing
         #expect(!Sandbox.cgroupExists(id))
         #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/containers/" + id))
     }
+
+    @Test func pauseFreezesTheContainerUntilUnpause() throws {
+        #expect(sandbox.run(["run", "-d", "--name", "spinner", "busybox", "sh", "-c", "while true; do :; done"]).code == 0)
+        let pid = try #require((try inspect("spinner")["State"] as? [String: Any])?["Pid"] as? Int)
+        // Nanoseconds pid 1 has run: a frozen process gets none.
+        func onCPU() throws -> String { String(try String(contentsOfFile: "/proc/\(pid)/schedstat", encoding: .utf8).split(separator: " ")[0]) }
+        #expect(sandbox.run(["pause", "spinner"]).stdout == "spinner\n")
+        #expect(try (inspect("spinner")["State"] as? [String: Any])?["Paused"] as? Bool == true)
+        #expect(sandbox.run(["ps"]).stdout.contains("(Paused)"))
+        let frozen = try onCPU()
+        // A whole swiftrun command later, it has not run.
+        #expect(sandbox.run(["pause", "spinner"]).stderr.contains("already paused"))
+        #expect(try onCPU() == frozen)
+        #expect(sandbox.run(["unpause", "spinner"]).code == 0)
+        #expect(sandbox.run(["unpause", "spinner"]).stderr.contains("not paused"))
+        #expect(try onCPU() != frozen, "it runs again")
+        // A paused container still stops: it is thawed to take its signal.
+        #expect(sandbox.run(["pause", "spinner"]).code == 0)
+        #expect(sandbox.run(["stop", "--timeout", "1", "spinner"]).code == 0)
+        #expect(try (inspect("spinner")["State"] as? [String: Any])?["Status"] as? String == "exited")
+    }
 }

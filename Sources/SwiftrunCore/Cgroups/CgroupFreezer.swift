@@ -1,12 +1,12 @@
 import Glibc
 
-/// Freezes a running container's processes while swiftrun reads its upper
-/// dir (`commit --pause`, Docker's default), so the tree cannot change
-/// under the reader. It uses cgroup v2's cgroup.freeze, which every v2
+/// Freezes a running container's processes: `pause` and `unpause`, and
+/// `commit --pause` (Docker's default) while swiftrun reads its upper dir,
+/// so the tree cannot change under the reader. It uses cgroup v2's cgroup.freeze, which every v2
 /// cgroup has without enabling a controller: the container is born in its
 /// v2 directory on pure v2 and hybrid hosts alike. Legacy v1-only hosts have
-/// no such directory, and commit reads unfrozen there (the archiver still
-/// checks each file it opens).
+/// no such directory: pause is refused there, and commit reads unfrozen
+/// (the archiver still checks each file it opens).
 struct CgroupFreezer {
     let directory: String
 
@@ -17,12 +17,22 @@ struct CgroupFreezer {
         guard FileSystem.exists(directory + "/cgroup.freeze") else { return nil }
     }
 
-    /// Runs `body` with the container frozen, and thaws it on every path.
+    /// Runs `body` with the container frozen, and thaws it on every path,
+    /// unless it was paused before.
     func whileFrozen<T>(_ body: () throws(SwiftrunError) -> T) throws(SwiftrunError) -> T {
+        let paused = isFrozen
         try set(frozen: true)
-        defer { try? set(frozen: false) }
+        defer { if !paused { try? set(frozen: false) } }
         return try body()
     }
+
+    /// Whether the container is paused: cgroup.freeze holds 1.
+    var isFrozen: Bool {
+        (try? FileSystem.readFile(directory + "/cgroup.freeze")) == Array("1\n".utf8)
+    }
+
+    func freeze() throws(SwiftrunError) { try set(frozen: true) }
+    func thaw() throws(SwiftrunError) { try set(frozen: false) }
 
     /// Writes cgroup.freeze, then waits until cgroup.events reports the
     /// state: the kernel signals each change of that file with POLLPRI

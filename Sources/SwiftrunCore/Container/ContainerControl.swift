@@ -27,6 +27,8 @@ public struct ContainerControl {
         try requestStop(state)
         let signal: Int32
         if let chosen { signal = chosen } else { signal = try SignalName.parse(state.stopSignal ?? "SIGTERM") }
+        // A paused container cannot act on its stop signal: it is thawed first.
+        if let freezer = CgroupFreezer(id: state.id), freezer.isFrozen { try freezer.thaw() }
         if state.status == .restarting {
             // Between two runs: the monitor's delay ends at once.
             _ = sr_pidfd_send_signal(supervisor.fd, SIGTERM)
@@ -50,6 +52,8 @@ public struct ContainerControl {
         defer { close(supervisor.fd) }
         try requestStop(state)
         try signalPid1(state, signal, supervisor: supervisor)
+        // Any signal but SIGKILL waits in a frozen task: thaw it, as Docker does.
+        if let freezer = CgroupFreezer(id: state.id), freezer.isFrozen { try freezer.thaw() }
     }
 
     /// `wait`: blocks until the container is no longer running, and returns
@@ -83,6 +87,25 @@ public struct ContainerControl {
                 return (try? containers.state(first.id))?.exitCode ?? 128 + SIGKILL
             }
         }
+    }
+
+    /// `pause`: freezes every process of a running container (cgroup v2's
+    /// cgroup.freeze). `unpause` thaws them.
+    public func pause(_ key: String, _ paused: Bool) throws(SwiftrunError) {
+        let state = try containers.find(key)
+        guard state.isActive, state.status == .running else { throw .invalidArgument("container \(key) is not running") }
+        guard let freezer = CgroupFreezer(id: state.id) else {
+            throw .invalidArgument("pause needs cgroup v2's freezer, which this host does not mount")
+        }
+        guard freezer.isFrozen != paused else {
+            throw .invalidArgument("container \(key) is \(paused ? "already paused" : "not paused")")
+        }
+        try paused ? freezer.freeze() : freezer.thaw()
+    }
+
+    /// Whether `state`'s container is paused.
+    public func isPaused(_ state: ContainerState) -> Bool {
+        state.isActive && (CgroupFreezer(id: state.id)?.isFrozen ?? false)
     }
 
     private func requestStop(_ state: ContainerState) throws(SwiftrunError) {

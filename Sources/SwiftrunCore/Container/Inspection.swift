@@ -20,7 +20,7 @@ public struct Inspection {
     struct StateDocument: Encodable {
         var Status: String
         var Running: Bool
-        var Paused = false
+        var Paused: Bool
         var Restarting: Bool
         var Pid: Int32
         var ExitCode: Int32
@@ -61,7 +61,8 @@ public struct Inspection {
             let document = ContainerDocument(
                 Id: state.id, Name: "/" + state.name, Created: state.created, Image: state.imageID,
                 State: .init(
-                    Status: active ? state.status.rawValue : "exited", Running: running,
+                    Status: !active ? "exited" : ContainerControl(layout: layout).isPaused(state) ? "paused" : state.status.rawValue,
+                    Running: running, Paused: ContainerControl(layout: layout).isPaused(state),
                     Restarting: active && state.status == .restarting, Pid: running ? state.pid ?? 0 : 0,
                     ExitCode: state.exitCode ?? 0, OOMKilled: state.oomKilled ?? false,
                     StartedAt: state.started ?? state.created, FinishedAt: state.finished ?? zeroTime),
