@@ -17,15 +17,7 @@ trap cleanup EXIT
 "$bin" --root "$work/store" import "$sample" busybox >/dev/null
 
 # podman as in bench.sh: ulimits this host allows, runc, cgroupfs.
-cat > "$work/containers.conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-export CONTAINERS_CONF="$work/containers.conf"
+export CONTAINERS_CONF="$(cd "$(dirname "$0")" && pwd)/podman-bench.conf"
 podman="podman --root $work/podman --runroot $work/podman-run"
 $podman import "$sample" busybox >/dev/null 2>&1
 

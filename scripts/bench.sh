@@ -59,15 +59,7 @@ fi
 # kind of VM) its default ulimits cannot be set, so it gets a private
 # containers.conf with ulimits the host allows, runc and cgroupfs.
 if command -v podman >/dev/null 2>&1; then
-    cat > "$work/containers.conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-    export CONTAINERS_CONF="$work/containers.conf"
+    export CONTAINERS_CONF="$(cd "$(dirname "$0")" && pwd)/podman-bench.conf"
     podman="podman --root $work/podman --runroot $work/podman-run"
     $podman import "$sample" busybox >/dev/null 2>&1 || true
     podman_run="$podman run --rm --network none busybox /bin/true"

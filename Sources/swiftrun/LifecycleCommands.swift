@@ -1,6 +1,17 @@
 import ArgumentParser
 import SwiftrunCore
 
+/// The containers a lifecycle verb acts on, one or more: each gets its own
+/// line of output or of error (forEachArgument).
+struct ContainerList: ParsableArguments {
+    @Argument(help: "Containers: names or IDs.")
+    var names: [String]
+
+    func validate() throws {
+        if names.isEmpty { throw ValidationError("at least one container is needed") }
+    }
+}
+
 struct LogsCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show a detached container's output.")
 
@@ -48,16 +59,11 @@ struct StopCommand: StoreCommand {
     @Option(name: [.customShort("s"), .customLong("signal")], help: "Signal to send first (default: the container's stop signal).")
     var signal: String?
 
-    @Argument(help: "Containers: names or IDs.")
-    var containers: [String]
-
-    func validate() throws {
-        if containers.isEmpty { throw ValidationError("stop needs at least one container") }
-    }
+    @OptionGroup var containers: ContainerList
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let control = ContainerControl(layout: layout)
-        return forEachArgument(containers) { (key) throws(SwiftrunError) in
+        return forEachArgument(containers.names) { (key) throws(SwiftrunError) in
             try control.stop(key, timeout: time, signal: try signal.map { (name) throws(SwiftrunError) in try SignalName.parse(name) })
             print(key)
         }
@@ -67,16 +73,11 @@ struct StopCommand: StoreCommand {
 struct StartCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "start", abstract: "Start stopped containers again, on the same writable layer.")
 
-    @Argument(help: "Containers: names or IDs.")
-    var containers: [String]
-
-    func validate() throws {
-        if containers.isEmpty { throw ValidationError("start needs at least one container") }
-    }
+    @OptionGroup var containers: ContainerList
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let runner = ContainerRunner(layout: layout)
-        return forEachArgument(containers) { (key) throws(SwiftrunError) in
+        return forEachArgument(containers.names) { (key) throws(SwiftrunError) in
             _ = try runner.start(key)
             print(key)
         }
@@ -94,17 +95,12 @@ struct RestartCommand: StoreCommand {
         help: "Seconds to wait before SIGKILL (default: the container's --stop-timeout, or 10).")
     var time: Int?
 
-    @Argument(help: "Containers: names or IDs.")
-    var containers: [String]
-
-    func validate() throws {
-        if containers.isEmpty { throw ValidationError("restart needs at least one container") }
-    }
+    @OptionGroup var containers: ContainerList
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let control = ContainerControl(layout: layout)
         let runner = ContainerRunner(layout: layout)
-        return forEachArgument(containers) { (key) throws(SwiftrunError) in
+        return forEachArgument(containers.names) { (key) throws(SwiftrunError) in
             try control.stop(key, timeout: time, signal: try signal.map { (name) throws(SwiftrunError) in try SignalName.parse(name) })
             _ = try runner.start(key)
             print(key)
@@ -118,17 +114,12 @@ struct KillCommand: StoreCommand {
     @Option(name: [.customShort("s"), .customLong("signal")], help: "Signal to send: a name (TERM, SIGTERM) or a number.")
     var signal = "KILL"
 
-    @Argument(help: "Containers: names or IDs.")
-    var containers: [String]
-
-    func validate() throws {
-        if containers.isEmpty { throw ValidationError("kill needs at least one container") }
-    }
+    @OptionGroup var containers: ContainerList
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let number = try SignalName.parse(signal)
         let control = ContainerControl(layout: layout)
-        return forEachArgument(containers) { (key) throws(SwiftrunError) in
+        return forEachArgument(containers.names) { (key) throws(SwiftrunError) in
             try control.kill(key, signal: number)
             print(key)
         }
@@ -138,16 +129,11 @@ struct KillCommand: StoreCommand {
 struct WaitCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "wait", abstract: "Block until containers stop, then print their exit codes.")
 
-    @Argument(help: "Containers: names or IDs.")
-    var containers: [String]
-
-    func validate() throws {
-        if containers.isEmpty { throw ValidationError("wait needs at least one container") }
-    }
+    @OptionGroup var containers: ContainerList
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let control = ContainerControl(layout: layout)
-        return forEachArgument(containers) { (key) throws(SwiftrunError) in
+        return forEachArgument(containers.names) { (key) throws(SwiftrunError) in
             print(try control.wait(key))
         }
     }
@@ -169,16 +155,11 @@ struct MonitorExitedCommand: StoreCommand {
 struct PauseCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze every process of running containers.")
 
-    @Argument(help: "Containers: names or IDs.")
-    var containers: [String]
-
-    func validate() throws {
-        if containers.isEmpty { throw ValidationError("pause needs at least one container") }
-    }
+    @OptionGroup var containers: ContainerList
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let control = ContainerControl(layout: layout)
-        return forEachArgument(containers) { (key) throws(SwiftrunError) in
+        return forEachArgument(containers.names) { (key) throws(SwiftrunError) in
             try control.pause(key, true)
             print(key)
         }
@@ -188,16 +169,11 @@ struct PauseCommand: StoreCommand {
 struct UnpauseCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "unpause", abstract: "Thaw paused containers.")
 
-    @Argument(help: "Containers: names or IDs.")
-    var containers: [String]
-
-    func validate() throws {
-        if containers.isEmpty { throw ValidationError("unpause needs at least one container") }
-    }
+    @OptionGroup var containers: ContainerList
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let control = ContainerControl(layout: layout)
-        return forEachArgument(containers) { (key) throws(SwiftrunError) in
+        return forEachArgument(containers.names) { (key) throws(SwiftrunError) in
             try control.pause(key, false)
             print(key)
         }

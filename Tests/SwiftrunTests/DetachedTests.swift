@@ -44,6 +44,14 @@ import Testing
         #expect(getsid(monitor) == monitor)
         // While the container runs, the monitor is the small C program, not swiftrun.
         #expect(try String(contentsOfFile: "/proc/\(monitor)/comm", encoding: .utf8) == "swiftrun-monito\n")
+        // It holds nothing of its caller's (this test process passes swiftrun
+        // sockets and pipes): /dev/null, its two pipes, pid 1's pidfd, the log.
+        let held = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(monitor)/fd").map {
+            try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(monitor)/fd/\($0)")
+        }
+        #expect(!held.contains { $0.hasPrefix("socket:") }, "\(held)")
+        #expect(held.filter { $0.hasPrefix("pipe:") }.count == 2, "\(held)")
+        #expect(held.count == 7, "\(held)")
         // Asked from inside its network namespace, which has only lo until networks land.
         let page = try tool(["nsenter", "-t", String(pid), "-n", "busybox", "wget", "-qO-", "http://127.0.0.1:8080/"])
         #expect(page == "hello\n")
@@ -51,6 +59,13 @@ import Testing
         #expect(stopped.stdout == "web\n", "\(stopped.stderr)")
         #expect(!isRunning(monitor), "the monitor ends with its container")
         #expect(sandbox.run(["ps", "-q"]).stdout.isEmpty)
+    }
+
+    @Test func aDetachedContainerGetsOnlyStdio() {
+        #expect(sandbox.run(["run", "-d", "--name", "fds", "busybox", "ls", "/proc/self/fd"]).code == 0)
+        #expect(wait("fds") == "0\n")
+        // 3 is ls's own handle on the directory it lists.
+        #expect(sandbox.run(["logs", "fds"]).stdout == "0\n1\n2\n3\n")
     }
 
     @Test func errorsBeforeExecComeBackFromRunDetached() {
@@ -229,6 +244,9 @@ import Testing
         // A whole swiftrun command later, it has not run.
         #expect(sandbox.run(["pause", "spinner"]).stderr.contains("already paused"))
         #expect(try onCPU() == frozen)
+        // commit freezes and thaws a running container, but leaves a paused one paused.
+        #expect(sandbox.run(["commit", "spinner", "spun:v1"]).code == 0)
+        #expect(try (inspect("spinner")["State"] as? [String: Any])?["Paused"] as? Bool == true)
         #expect(sandbox.run(["unpause", "spinner"]).code == 0)
         #expect(sandbox.run(["unpause", "spinner"]).stderr.contains("not paused"))
         #expect(try onCPU() != frozen, "it runs again")

@@ -16,6 +16,13 @@ enum Whiteout {
     static let overlayXattrPrefix = "trusted.overlay."
     static let opaqueXattr = "trusted.overlay.opaque"
     static let opaqueValue = Array("y".utf8)
+
+    /// Whether the directory `name` under `dirFD` is marked opaque (the
+    /// name is not followed if it is a symlink).
+    static func isOpaque(_ dirFD: Int32, _ name: String) -> Bool {
+        var value = [UInt8](repeating: 0, count: 2)
+        return sr_fgetxattr_at(dirFD, name, opaqueXattr, &value, value.count) == 1 && value[0] == opaqueValue[0]
+    }
 }
 
 final class LayerWriter {

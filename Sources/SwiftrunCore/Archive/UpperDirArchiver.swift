@@ -34,7 +34,7 @@ struct UpperDirArchiver {
             header.kind = .directory
             header.path += "/"
             try writer.add(header)
-            if isOpaque(entry) {
+            if Whiteout.isOpaque(entry.parentFD, entry.name) {
                 try writer.add(.init(path: entry.path + "/" + Whiteout.opaque, kind: .regular, mode: 0o644))
             }
             return true
@@ -62,10 +62,8 @@ struct UpperDirArchiver {
             header.size = Int64(info.st_size)
             try writer.add(header, from: fd, path: path)
         case S_IFLNK:
-            var target = [CChar](repeating: 0, count: 4097)
-            let n = try Syscall.check("readlink \(path)") { readlinkat(entry.parentFD, entry.name, &target, 4096) }
             header.kind = .symbolicLink
-            header.linkTarget = String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            header.linkTarget = try FileSystem.readLink(in: entry.parentFD, entry.name, describe: path)
             try writer.add(header)
         case S_IFCHR, S_IFBLK, S_IFIFO:
             let kind = info.st_mode & S_IFMT
@@ -77,11 +75,5 @@ struct UpperDirArchiver {
             break  // sockets have no place in an image
         }
         return false
-    }
-
-    private func isOpaque(_ entry: DirectoryWalk.Entry) -> Bool {
-        var value = [UInt8](repeating: 0, count: 2)
-        let n = sr_fgetxattr_at(entry.parentFD, entry.name, Whiteout.opaqueXattr, &value, value.count)
-        return n == 1 && value[0] == UInt8(ascii: "y")
     }
 }

@@ -13,6 +13,22 @@ struct BuildCopy {
     let stages: [ImageBuilder.Stage]
     let context: SourceTree
     let words: ShellWords
+    /// The stage's image as its RUN steps see it, for --chown's names and
+    /// the metadata of the directories a COPY writes into.
+    private let image: LayerStack
+
+    init(
+        builder: ImageBuilder, instruction: Dockerfile.Instruction, stage: ImageBuilder.Stage, stages: [ImageBuilder.Stage],
+        context: SourceTree, words: ShellWords
+    ) {
+        self.builder = builder
+        self.instruction = instruction
+        self.stage = stage
+        self.stages = stages
+        self.context = context
+        self.words = words
+        image = LayerStack(layers: stage.layers.map { builder.layout.layer($0.diffID) })
+    }
 
     struct Item {
         var header: TarWriter.Header
@@ -208,8 +224,6 @@ struct BuildCopy {
         _ = try LayerUnpacker.unpack(FileSource(fd: fd, path: entry.path), into: directory, name: "ADD \(entry.path)", whiteouts: false)
         return try SourceTree(root: directory)
     }
-
-    private var image: LayerStack { LayerStack(layers: stage.layers.map { builder.layout.layer($0.diffID) }) }
 
     private func readImageFile(_ path: String) throws(SwiftrunError) -> [UInt8]? {
         try image.read(path)

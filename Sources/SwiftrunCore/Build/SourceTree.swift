@@ -36,9 +36,7 @@ final class SourceTree {
                 path: found.path, mode: info.st_mode, size: Int64(info.st_size), mtime: Int64(info.st_mtim.tv_sec),
                 uid: Int(info.st_uid), gid: Int(info.st_gid))
             if info.st_mode & S_IFMT == S_IFLNK {
-                var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-                let n = readlinkat(found.parentFD, found.name, &target, Int(PATH_MAX))
-                entry.linkTarget = n >= 0 ? String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+                entry.linkTarget = (try? FileSystem.readLink(in: found.parentFD, found.name, describe: found.path)) ?? ""
             }
             if !excluded { entries[found.path] = entry }
             return isDirectory
@@ -111,7 +109,7 @@ final class SourceTree {
 
     /// The components left once "." and ".." are resolved lexically; nil
     /// when ".." climbs above the start and `clampAtRoot` is off.
-    private static func components(_ path: String, clampAtRoot: Bool = false) -> [Substring]? {
+    static func components(_ path: String, clampAtRoot: Bool = false) -> [Substring]? {
         var parts: [Substring] = []
         for part in path.split(separator: "/") where part != "." {
             if part != ".." {

@@ -46,14 +46,21 @@ public struct ContainerMonitor {
         throw .relayed(String(message[message.index(after: tab)...]), exitCode: code)
     }
 
+    /// The report `handOff` reads: "ok", or the exit code and the error's
+    /// text, tab-separated.
+    private static func send(_ outcome: Result<Void, SwiftrunError>, to fd: Int32) {
+        let text =
+            switch outcome {
+            case .success: "ok"
+            case let .failure(error): "\(error.runExitCode)\t\(error)"
+            }
+        _ = try? FileSystem.writeAll(fd, Array(text.utf8), path: "the monitor's report")
+    }
+
     /// The monitor's whole life. Never returns.
     private func supervise(_ plan: ContainerPlan, creating: Bool, chosenName: Bool, report: Int32) -> Never {
         var plan = plan
         var report = report
-        func fail(_ error: SwiftrunError) -> Never {
-            if report >= 0 { _ = try? FileSystem.writeAll(report, Array("\(error.runExitCode)\t\(error)".utf8), path: "report") }
-            _exit(1)
-        }
         setsid()
         // Nothing of the caller's stays open here: a caller may hold fds
         // whose EOF it waits for (Foundation's Process learns that its child
@@ -79,7 +86,8 @@ public struct ContainerMonitor {
             }
             unlink(containers.stopRequestPath(plan.id))
         } catch {
-            fail(error)
+            Self.send(.failure(error), to: report)
+            _exit(1)
         }
 
         run(plan, report: report, null: null)
@@ -104,7 +112,7 @@ public struct ContainerMonitor {
                 plan.state = launched
                 for fd in Int32(1)...2 { dup2(null, fd) }  // only the container holds the write ends now
                 if report >= 0 {
-                    _ = try? FileSystem.writeAll(report, Array("ok".utf8), path: "report")
+                    Self.send(.success(()), to: report)
                     close(report)
                     report = -1
                 }
@@ -115,9 +123,7 @@ public struct ContainerMonitor {
                 plan.state = next
             } catch {
                 try? containers.finish(plan.state, exitCode: error.runExitCode)
-                if report >= 0 {
-                    _ = try? FileSystem.writeAll(report, Array("\(error.runExitCode)\t\(error)".utf8), path: "report")
-                }
+                if report >= 0 { Self.send(.failure(error), to: report) }
                 _exit(1)  // a restart that failed ends the container with the step's code
             }
         }

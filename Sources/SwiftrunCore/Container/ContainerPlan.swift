@@ -40,7 +40,7 @@ struct ContainerPlan {
         let dirs = containers.directories(id)
         let spec = try RuntimeSpec(
             image: image.configuration, options: options, id: id, rootfs: dirs.rootfs,
-            imageFile: { (path) throws(SwiftrunError) in try images.readFile(path, in: image) })
+            imageFile: LayerStack(layers: layers).read)
         let seccomp = try spec.seccompPolicy.filter(capabilities: spec.process.capabilities.bounding, layout: layout)
         var state = ContainerState(
             id: id, name: options.name ?? ContainerName.random(), image: options.image, imageID: image.id,

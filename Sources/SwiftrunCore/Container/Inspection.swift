@@ -52,6 +52,7 @@ public struct Inspection {
             let spec = try? JSON.decode(RuntimeSpec.self, from: try FileSystem.readFile(configPath), path: configPath)
             let active = state.isActive
             let running = active && state.status == .running
+            let paused = ContainerControl(layout: layout).isPaused(state)
             let policy = state.restartPolicy ?? .never
             let log = state.logConfig ?? LogConfig()
             var logOptions: [String: String] = [:]
@@ -61,8 +62,8 @@ public struct Inspection {
             let document = ContainerDocument(
                 Id: state.id, Name: "/" + state.name, Created: state.created, Image: state.imageID,
                 State: .init(
-                    Status: !active ? "exited" : ContainerControl(layout: layout).isPaused(state) ? "paused" : state.status.rawValue,
-                    Running: running, Paused: ContainerControl(layout: layout).isPaused(state),
+                    Status: !active ? "exited" : paused ? "paused" : state.status.rawValue,
+                    Running: running, Paused: paused,
                     Restarting: active && state.status == .restarting, Pid: running ? state.pid ?? 0 : 0,
                     ExitCode: state.exitCode ?? 0, OOMKilled: state.oomKilled ?? false,
                     StartedAt: state.started ?? state.created, FinishedAt: state.finished ?? zeroTime),

@@ -52,6 +52,13 @@ public enum FileSystem {
         }
     }
 
+    /// The target of the symlink `name` under `dirFD`.
+    static func readLink(in dirFD: Int32, _ name: String, describe: String) throws(SwiftrunError) -> String {
+        var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = try Syscall.check("readlink \(describe)") { readlinkat(dirFD, name, &target, Int(PATH_MAX)) }
+        return String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Writes all of `bytes` to `fd`.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(SwiftrunError) {
         var offset = 0

@@ -16,25 +16,32 @@ public struct ProcessIdentity: Codable, Equatable, Sendable {
     /// The same process, and not a zombie: an orphan that exited stays a
     /// zombie until init reaps it, and some inits reap late.
     public var isAlive: Bool {
-        Self.startTime(of: pid) == startTime && Self.statField(3, of: pid) != "Z"
+        guard let fields = Self.statFields(of: pid) else { return false }
+        return fields.field(22) == String(startTime) && fields.field(3) != "Z"
     }
 
     static func startTime(of pid: Int32) -> UInt64? {
-        statField(22, of: pid).flatMap { UInt64($0) }
+        statFields(of: pid)?.field(22).flatMap { UInt64($0) }
     }
 
     /// The parent's pid (field 4 of /proc/PID/stat).
     static func parent(of pid: Int32) -> Int32? {
-        statField(4, of: pid).flatMap { Int32($0) }
+        statFields(of: pid)?.field(4).flatMap { Int32($0) }
     }
 
-    static func statField(_ number: Int, of pid: Int32) -> String? {
-        guard let bytes = try? FileSystem.readFile("/proc/\(pid)/stat") else { return nil }
-        // The command name (field 2) is in parentheses and may hold spaces:
-        // count fields from the last ')'. fields[0] is field 3 (state).
-        guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
-        guard fields.count > number - 3 else { return nil }
-        return String(decoding: fields[number - 3], as: UTF8.self)
+    /// /proc/PID/stat, read once, by field number as proc(5) counts them.
+    struct StatFields {
+        /// From field 3 (state) on: the command name (field 2) is in
+        /// parentheses and may hold spaces, so fields count from the last ')'.
+        let fields: [ArraySlice<UInt8>]
+
+        func field(_ number: Int) -> String? {
+            fields.indices.contains(number - 3) ? String(decoding: fields[number - 3], as: UTF8.self) : nil
+        }
+    }
+
+    static func statFields(of pid: Int32) -> StatFields? {
+        guard let bytes = try? FileSystem.readFile("/proc/\(pid)/stat"), let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        return StatFields(fields: bytes[(close + 1)...].split(separator: UInt8(ascii: " ")))
     }
 }

@@ -81,12 +81,6 @@ public struct ImageStore: Sendable {
         return Image(manifestDigest: digest, manifest: manifest, configuration: configuration)
     }
 
-    /// A file of the image as the container will see it (LayerStack):
-    /// nil if the image has none; a FIFO, a device or a huge file throws.
-    public func readFile(_ path: String, in image: Image) throws(SwiftrunError) -> [UInt8]? {
-        try LayerStack(layers: layerDirectories(of: image)).read(path)
-    }
-
     /// Layer dirs, lowest first.
     public func layerDirectories(of image: Image) -> [String] {
         image.configuration.rootfs.diff_ids.map(layout.layer)

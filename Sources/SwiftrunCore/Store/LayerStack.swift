@@ -11,7 +11,11 @@ import Glibc
 /// and a non-directory hides everything below it. Symlinks are followed
 /// through the merged view and never leave it: an absolute target starts
 /// again at the image's root, and ".." stops there.
-struct LayerStack {
+///
+/// Each layer's root is opened once, when a lookup first reaches it, and
+/// kept until the stack goes: `run` reads two files (/etc/passwd and
+/// /etc/group) and most lookups end in the top layer.
+final class LayerStack {
     /// Where a path ended up: the layer that has it and its path there.
     struct Location {
         let layer: Int
@@ -21,20 +25,31 @@ struct LayerStack {
 
     /// Layer dirs, lowest first, as in the image config.
     let layers: [String]
+    private var roots: [Int32?]
+
+    init(layers: [String]) {
+        self.layers = layers
+        roots = Array(repeating: nil, count: layers.count)
+    }
+
+    deinit { roots.forEach { if let fd = $0 { close(fd) } } }
+
+    /// The O_PATH fd of layer `index`'s dir, opened on first use.
+    private func root(_ index: Int) throws(SwiftrunError) -> Int32 {
+        if let fd = roots[index] { return fd }
+        let fd = try Syscall.check("open \(layers[index])") { open(layers[index], Int32(SR_O_PATH) | O_DIRECTORY | O_CLOEXEC) }
+        roots[index] = fd
+        return fd
+    }
 
     /// The largest image file read whole: an /etc/passwd is a few KiB.
     static let readLimit = 4 << 20
 
-    /// The entry `path` names in the merged view; symlinks are followed
-    /// unless `followLast` is false for the last component. nil if absent.
-    func locate(_ path: String, followLast: Bool = true) throws(SwiftrunError) -> Location? {
-        let roots = try layers.map { (dir) throws(SwiftrunError) in
-            try Syscall.check("open \(dir)") { open(dir, Int32(SR_O_PATH) | O_DIRECTORY | O_CLOEXEC) }
-        }
-        defer { roots.forEach { close($0) } }
+    /// The entry `path` names in the merged view, symlinks followed; nil if absent.
+    func locate(_ path: String) throws(SwiftrunError) -> Location? {
         var pending = Self.components(path)
         var resolved: [String] = []
-        var candidates = Array(roots.indices.reversed())
+        var candidates = Array(layers.indices.reversed())
         var links = 0
         while !pending.isEmpty {
             let name = pending.removeFirst()
@@ -43,22 +58,22 @@ struct LayerStack {
             var directories: [Int] = []
             for layer in candidates {
                 var info = stat()
-                guard fstatat(roots[layer], relative, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+                guard fstatat(try root(layer), relative, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
                 if info.st_mode & S_IFMT == S_IFCHR && info.st_rdev == 0 { break }  // a whiteout
                 if found == nil { found = (layer, info) }
                 guard info.st_mode & S_IFMT == S_IFDIR, found!.info.st_mode & S_IFMT == S_IFDIR else { break }
                 directories.append(layer)
-                if Self.isOpaque(roots[layer], relative) { break }
+                if Whiteout.isOpaque(try root(layer), relative) { break }
             }
             guard let found else { return nil }
             switch found.info.st_mode & S_IFMT {
-            case S_IFLNK where followLast || !pending.isEmpty:
+            case S_IFLNK:
                 links += 1
                 guard links <= 40 else { throw .system("resolve \(path) in the image", errno: ELOOP) }
-                let target = try Self.readLink(roots[found.layer], relative)
+                let target = try FileSystem.readLink(in: try root(found.layer), relative, describe: "\(relative) in the image")
                 pending = Self.components(target.hasPrefix("/") ? target : (resolved + [target]).joined(separator: "/")) + pending
                 resolved = []
-                candidates = Array(roots.indices.reversed())
+                candidates = Array(layers.indices.reversed())
             case S_IFDIR:
                 resolved.append(name)
                 candidates = directories
@@ -70,8 +85,8 @@ struct LayerStack {
         }
         // The root itself: the top layer's root dir, as the overlay shows it.
         var info = stat()
-        guard let top = roots.last, fstat(top, &info) == 0 else { return nil }
-        return Location(layer: roots.count - 1, path: ".", info: info)
+        guard let top = layers.indices.last, fstat(try root(top), &info) == 0 else { return nil }
+        return Location(layer: top, path: ".", info: info)
     }
 
     /// The metadata of `path` in the merged view, nil if absent.
@@ -84,35 +99,12 @@ struct LayerStack {
     /// an image can hold any of them, and must not hang or flood the host.
     func read(_ path: String) throws(SwiftrunError) -> [UInt8]? {
         guard let location = try locate(path) else { return nil }
-        let root = try Syscall.check("open \(layers[location.layer])") {
-            open(layers[location.layer], Int32(SR_O_PATH) | O_DIRECTORY | O_CLOEXEC)
-        }
-        defer { close(root) }
-        return try UntrustedFile.read(in: root, location.path, limit: Self.readLimit, describe: "the image's \(path)")
+        return try UntrustedFile.read(in: try root(location.layer), location.path, limit: Self.readLimit, describe: "the image's \(path)")
     }
 
-    /// Lexically cleaned components: "." dropped, ".." taking one off and
-    /// never climbing above the root.
+    /// Lexically cleaned, never climbing above the root (the build
+    /// context's cleaner, SourceTree.components).
     static func components(_ path: String) -> [String] {
-        var result: [String] = []
-        for part in path.split(separator: "/") {
-            switch part {
-            case ".": continue
-            case "..": _ = result.popLast()
-            default: result.append(String(part))
-            }
-        }
-        return result
-    }
-
-    private static func isOpaque(_ root: Int32, _ relative: String) -> Bool {
-        var value = [UInt8](repeating: 0, count: 2)
-        return sr_fgetxattr_at(root, relative, Whiteout.opaqueXattr, &value, value.count) == 1 && value[0] == UInt8(ascii: "y")
-    }
-
-    private static func readLink(_ root: Int32, _ relative: String) throws(SwiftrunError) -> String {
-        var target = [CChar](repeating: 0, count: 4097)
-        let n = try Syscall.check("readlink \(relative) in the image") { readlinkat(root, relative, &target, 4096) }
-        return String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        (SourceTree.components(path, clampAtRoot: true) ?? []).map(String.init)
     }
 }
