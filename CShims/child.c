@@ -56,12 +56,12 @@ static int bring_loopback_up(void) {
     return rc;
 }
 
-// chdir, creating the directory first if it is missing (as Docker does for
-// -w and WorkingDir). Runs after pivot_root, so every path, symlinks
-// included, resolves inside the container's root.
-static int make_and_enter_dir(const char *dir) {
+// chdir, with CREATE first making the directory if it is missing (as
+// Docker does for -w and WorkingDir). Runs after pivot_root or setns, so
+// every path, symlinks included, resolves inside the container's root.
+int sr_enter_dir(const char *dir, int create) {
     if (chdir(dir) == 0) return 0;
-    if (errno != ENOENT) return -1;
+    if (errno != ENOENT || !create) return -1;
     char buf[SR_PATH_MAX];
     size_t len = strlen(dir);
     if (len >= sizeof buf) {
@@ -203,16 +203,22 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
         sr_narrate_call(spec, SR_STEP_READONLY_ROOT, "mount(NULL, \"/\", NULL, MS_BIND|MS_REMOUNT|MS_RDONLY, NULL)");
     }
 
-    // 24-28: identity and network inside the new namespaces, limits, and
-    // the working directory. A cwd inherited through a leaked fd would sit
-    // outside the root; getcwd(3) fails for such a directory
-    // (CVE-2024-21626), so we check it rather than trust chdir.
+    // 24-25: identity and network inside the new namespaces.
     if (sethostname(spec->hostname, strlen(spec->hostname)) < 0) sr_fail(spec, SR_STEP_HOSTNAME, -1);
     sr_narrate_quoted(spec, SR_STEP_HOSTNAME, "sethostname(", spec->hostname, ")");
     if (bring_loopback_up() < 0) sr_fail(spec, SR_STEP_LOOPBACK, -1);
     sr_narrate_call(spec, SR_STEP_LOOPBACK, "ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP)");
+    if (spec->console_fd >= 0) sr_setup_console(spec);
+    sr_finish_and_exec(spec);
+}
+
+_Noreturn void sr_finish_and_exec(const sr_child_spec *spec) {
+    // 26-28: limits and the working directory. A cwd inherited through a
+    // leaked fd would sit outside the root; getcwd(3) fails for such a
+    // directory (CVE-2024-21626), so we check it rather than trust chdir.
+    // run creates a missing working dir, as Docker does; exec does not.
     sr_set_rlimits(spec);
-    if (make_and_enter_dir(spec->cwd) < 0) sr_fail(spec, SR_STEP_CHDIR, -1);
+    if (sr_enter_dir(spec->cwd, spec->join_pidfd < 0) < 0) sr_fail(spec, SR_STEP_CHDIR, -1);
     sr_narrate_quoted(spec, SR_STEP_CHDIR, "chdir(", spec->cwd, ")");
     char cwd[SR_PATH_MAX];
     if (getcwd(cwd, sizeof cwd) == NULL || cwd[0] != '/') sr_fail(spec, SR_STEP_GETCWD, -1);
@@ -257,6 +263,9 @@ pid_t sr_spawn_container(const sr_child_spec *spec) {
     }
     long pid = syscall(SYS_clone3, &args, sizeof args);
     if (pid < 0) return -errno;
-    if (pid == 0) run_child(spec);
+    if (pid == 0) {
+        if (spec->join_pidfd >= 0) sr_join_container(spec);
+        run_child(spec);
+    }
     return (pid_t)pid;
 }

@@ -26,6 +26,10 @@ void sr_narrate_call(const sr_child_spec *spec, sr_step step, const char *call);
 // The same for a call with one string argument: BEFORE "ARGUMENT" AFTER.
 void sr_narrate_quoted(const sr_child_spec *spec, sr_step step, const char *before, const char *argument, const char *after);
 
+// A record that is not a failure, sent whether or not the child narrates:
+// exec's intermediate process tells the parent the pid it forked.
+void sr_report_value(const sr_child_spec *spec, sr_step step, int value);
+
 // child_mounts.c
 void sr_fd_path(char buf[32], int fd);
 int sr_mount_in_root(const sr_child_spec *spec, sr_step step, int dirfd, const char *name,
@@ -42,6 +46,16 @@ void sr_load_seccomp(const sr_child_spec *spec);
 void sr_drop_bounding_set(const sr_child_spec *spec);
 void sr_switch_user(const sr_child_spec *spec);
 void sr_set_capabilities(const sr_child_spec *spec);
+
+// child_console.c
+void sr_setup_console(const sr_child_spec *spec);
+
+// child_join.c
+_Noreturn void sr_join_container(const sr_child_spec *spec);
+// The steps after the root is in place, shared by run and exec: the
+// working dir, then seccomp, capabilities, user, and the exec itself.
+_Noreturn void sr_finish_and_exec(const sr_child_spec *spec);
+int sr_enter_dir(const char *dir, int create);
 
 // child_exec.c
 int sr_reset_signals(void);

@@ -25,6 +25,8 @@ _Noreturn void sr_fail(const sr_child_spec *spec, sr_step step, int detail) {
     _exit(125);
 }
 
+void sr_report_value(const sr_child_spec *spec, sr_step step, int value) { send(spec, step, 0, value, "", 0); }
+
 void sr_narrate(const sr_child_spec *spec, sr_step step, int detail, const sr_text *t) {
     if (spec->narrate) send(spec, step, 0, detail, t->text, t->length);
 }

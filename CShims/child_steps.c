@@ -47,6 +47,9 @@ static const struct {
     [SR_STEP_CLOSE_FDS] = {"close_range", "no host fd leaks into the container", "close_range(2)"},
     [SR_STEP_INIT_FORK] = {"fork command under --init", "pid 1 stays a reaper", "clone(2)"},
     [SR_STEP_EXEC] = {"exec", "the container's program replaces swiftrun's code", "execve(2)"},
+    [SR_STEP_JOIN] = {"setns", "exec joins the running container's namespaces", "setns(2)"},
+    [SR_STEP_JOIN_FORK] = {"fork into the pid namespace", "setns(CLONE_NEWPID) applies to children only", "pid_namespaces(7)"},
+    [SR_STEP_CONSOLE] = {"open pty", "-t: a terminal from the container's own devpts", "pts(4)"},
 };
 
 static int known(int32_t step) { return step > 0 && step < SR_STEP_COUNT && steps[step].name != NULL; }

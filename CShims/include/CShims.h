@@ -61,6 +61,10 @@ typedef enum {
     SR_STEP_CLOSE_FDS,         // close_range(3, ~0, CLOSE_RANGE_CLOEXEC)
     SR_STEP_INIT_FORK,         // --init: fork the command under the reaper
     SR_STEP_EXEC,              // execve, searching $PATH like execvp
+    // Added later, so numbered after the run sequence they join:
+    SR_STEP_JOIN,              // exec: setns(pidfd) into the container's namespaces
+    SR_STEP_JOIN_FORK,         // exec: fork into its pid namespace; detail = the pid
+    SR_STEP_CONSOLE,           // -t: a pty from the container's devpts, master sent to the parent
     SR_STEP_COUNT
 } sr_step;
 
@@ -141,6 +145,19 @@ typedef struct {
     int init;                    // --init: pid 1 is a reaper, the command its child
     int narrate;                 // --explain: report every step done, not only a failure
 
+    // exec: join this running container (a pidfd of its pid 1) instead of
+    // making one: setns with JOIN_FLAGS, then fork into its pid namespace.
+    // Mounts, devices, paths and hostname are the container's already.
+    int join_pidfd;              // -1: a new container
+    uint64_t join_flags;         // SR_CLONE_NEW* to join
+    int survive_parent;          // exec -d: no PDEATHSIG, the caller returns at once
+    int null_fd;                 // exec -d: /dev/null, made stdio (the caller's is not held); or -1
+    // -t: the child opens a pty in the container's devpts, makes the slave
+    // its stdio and controlling terminal, and sends the master over this
+    // unix socket (SCM_RIGHTS), as runc's --console-socket does.
+    int console_fd;              // -1: no pty
+    uint16_t console_rows, console_cols;  // 0: leave the pty's size alone
+
     int sync_fd;                 // child reads one byte: the parent's go
     int sync_write_fd;           // the parent's end; the child closes its copy
     int report_fd;               // child writes sr_report on failure; CLOEXEC
@@ -173,6 +190,16 @@ enum {
 // clone3 with the namespace flags, then run the child sequence.
 // Returns the child's pid to the parent, or -errno. Never returns in the child.
 pid_t sr_spawn_container(const sr_child_spec *spec);
+
+// The -t side of the parent: relay bytes between the caller's terminal
+// (IN, OUT) and the pty MASTER until PID exits, resizing the pty on
+// SIGWINCH and passing the forwarded signals on (terminal.c). SIGNALS must
+// already be blocked. Returns PID's wait status, or -1 with errno.
+int sr_tty_relay(int master, int in, int out, pid_t pid, const sigset_t *signals);
+// TIOCGWINSZ of FD (a terminal); 0 or -1.
+int sr_window_size(int fd, unsigned short *rows, unsigned short *columns);
+// Receives one fd sent with SCM_RIGHTS over SOCKET; -1 with errno.
+int sr_receive_fd(int socket);
 
 // The name of a step, for error messages ("pivot_root", "mount /proc").
 const char *sr_step_name(int32_t step);

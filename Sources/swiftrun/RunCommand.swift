@@ -88,6 +88,12 @@ struct RunCommand: StoreCommand {
     @Flag(name: .shortAndLong, help: "Run in the background under a monitor, and print the container's ID.")
     var detach = false
 
+    @Flag(name: .shortAndLong, help: "Keep stdin open: the container reads ours.")
+    var interactive = false
+
+    @Flag(name: .shortAndLong, help: "Give the container a terminal (a pty of its own).")
+    var tty = false
+
     @Option(help: "Restart policy: no, on-failure[:max-retries], always or unless-stopped.")
     var restart: String?
 
@@ -149,6 +155,12 @@ struct RunCommand: StoreCommand {
         options.cpusetCpus = cpusetCpus
         options.pidsLimit = pidsLimit
         options.detach = detach
+        options.interactive = interactive
+        options.tty = tty
+        if tty && interactive && !detach && isatty(0) == 0 {
+            printError("the input device is not a TTY")
+            return 1
+        }
         options.restart = try restart.map { (text) throws(SwiftrunError) in try RestartPolicy(parsing: text) } ?? .never
         options.log = try LogConfig(driver: logDriver, options: logOptions)
         if let stopSignal { _ = try SignalName.parse(stopSignal) }

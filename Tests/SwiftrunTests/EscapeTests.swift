@@ -98,7 +98,7 @@ import Testing
             defer { close(master) }
             _ = fcntl(slave, F_SETFL, O_NONBLOCK)
             let terminal = FileHandle(fileDescriptor: slave, closeOnDealloc: true)
-            let result = sandbox.run(["run", "--rm"] + flags + ["probe", "probe", "tiocsti"], stdin: terminal)
+            let result = sandbox.run(["run", "--rm", "-i"] + flags + ["probe", "probe", "tiocsti"], stdin: terminal)
             // Whatever was injected waits in the terminal's input queue.
             var buffer = [UInt8](repeating: 0, count: 256)
             let n = read(slave, &buffer, buffer.count)

@@ -164,6 +164,13 @@ struct ContainerCgroup {
     }
 
     /// The cgroup v2 directory, where clone3 can start the child directly.
+    /// The cgroups a running container already has, for exec to join.
+    static func existing(id: String, mode: CgroupMode = .host) -> ContainerCgroup {
+        var cgroup = ContainerCgroup(id: id, mode: mode)
+        cgroup.directories = directories(id: id, mode: mode).filter { FileSystem.exists($0) }
+        return cgroup
+    }
+
     var unifiedDirectory: String? {
         guard let unified = mode.unified else { return nil }
         return directories.first { $0.hasPrefix(unified + "/") }

@@ -10,10 +10,12 @@ struct ContainerLauncher {
 
     /// Starts `plan`'s container; its state gains the pid and start time
     /// and is recorded (with config.json) while the child sets itself up.
-    func launch(_ plan: ContainerPlan, narrator: Narrator?) throws(SwiftrunError) -> (ContainerProcess, ContainerState) {
+    /// With `console` (-t), the child sends its pty master there.
+    func launch(_ plan: ContainerPlan, narrator: Narrator?, console: ConsoleSocket? = nil) throws(SwiftrunError) -> (ContainerProcess, ContainerState) {
         let containers = ContainerStore(layout: layout)
         var state = plan.state
         let child = try ChildSpec(spec: plan.spec, overlayOptions: plan.overlayOptions, seccomp: plan.seccomp, narrate: narrator != nil)
+        if let console { child.attachConsole(socket: console.childEnd, size: TerminalSize.of(1)) }
         let cgroup = try ContainerCgroup.create(id: plan.id, resources: plan.spec.linux.resources) { file, value in
             narrator?.parent("cgroup", "\(file) = \(value)", why: "limits and the device filter, set before the child runs", manual: "cgroups(7)")
         }

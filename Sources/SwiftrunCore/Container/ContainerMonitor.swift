@@ -107,9 +107,12 @@ public struct ContainerMonitor {
         while true {
             let logConfig = plan.state.logConfig ?? LogConfig()
             do {
-                let streams = try connectOutput(logging: logConfig.driver != "none", null: null)
-                let (process, launched) = try ContainerLauncher(layout: layout).launch(plan, narrator: nil)
+                let console = plan.spec.process.terminal ? try ConsoleSocket() : nil
+                var streams = try connectOutput(logging: logConfig.driver != "none" && console == nil, null: null)
+                let (process, launched) = try ContainerLauncher(layout: layout).launch(plan, narrator: nil, console: console)
                 plan.state = launched
+                // -t: one stream, the pty's, logged as stdout (as Docker does).
+                if let console { streams = (try console.receiveMaster(), -1) }
                 for fd in Int32(1)...2 { dup2(null, fd) }  // only the container holds the write ends now
                 if report >= 0 {
                     Self.send(.success(()), to: report)

@@ -67,8 +67,7 @@ struct ContainerPlan {
             throw .invalidArgument("container \(state.name) does not record the image it was made from")
         }
         let image = try images.load(manifest: manifest)
-        let configPath = layout.container(state.id) + "/config.json"
-        let spec = try JSON.decode(RuntimeSpec.self, from: try FileSystem.readFile(configPath), path: configPath)
+        let spec = try containers.spec(state.id)
         let seccomp = try spec.seccompPolicy.filter(capabilities: spec.process.capabilities.bounding, layout: layout)
         return ContainerPlan(
             image: image, layers: images.layerDirectories(of: image), spec: spec, seccomp: seccomp, state: state,

@@ -34,13 +34,15 @@ public struct ContainerRunner {
         let narrator = options.explain.map(Narrator.init)
         var plan = try ContainerPlan.prepare(options, image: image, layout: layout)
         if let narrator { try explainPlan(narrator, plan: plan) }
+        let console = options.tty ? try ConsoleSocket() : nil
+        if !options.interactive && console == nil { ContainerProcess.withholdStandardInput() }
         try create(&plan, chosenName: options.name != nil)
         var state = plan.state
         let status: ExitStatus
         do {
             let process: ContainerProcess
-            (process, state) = try ContainerLauncher(layout: layout).launch(plan, narrator: narrator)
-            status = try process.wait()
+            (process, state) = try ContainerLauncher(layout: layout).launch(plan, narrator: narrator, console: console)
+            status = try process.wait(console: console, interactive: options.interactive)
         } catch {
             try? containers.finish(state, exitCode: error.runExitCode)
             throw error

@@ -41,6 +41,11 @@ public struct RunOptions: Sendable {
     /// --explain: narrate every isolation step on stderr.
     public var explain: Narrator.Format?
 
+    /// -i: our stdin goes to the container (without it, /dev/null does);
+    /// -t: the container gets a pty of its own devpts.
+    public var interactive = false
+    public var tty = false
+
     /// -d: hand the container to a monitor and return its id.
     public var detach = false
     public var restart = RestartPolicy.never

@@ -33,13 +33,8 @@ extension RuntimeSpec {
         env.setDefault(ContainerDefaults.path)
         env.set("HOSTNAME=" + hostname)
         env.setDefault("HOME=" + user.home)
-        for assignment in options.environment {
-            if assignment.contains("=") {
-                env.set(assignment)
-            } else if let value = hostEnvironment(assignment) {
-                env.set(assignment + "=" + value)  // -e NAME passes the host's value, as in Docker
-            }
-        }
+        if options.tty { env.setDefault("TERM=xterm") }
+        env.apply(options.environment, host: hostEnvironment)
 
         let security = try RunOptions.parseSecurityOptions(options.securityOptions)
         var capabilities = try Capabilities.resolve(adding: options.capAdd, dropping: options.capDrop, privileged: options.privileged)
@@ -81,6 +76,7 @@ extension RuntimeSpec {
                 Annotation.seccomp: seccomp.description,
                 Annotation.initProcess: String(options.initProcess)
             ])
+        process.terminal = options.tty
     }
 
     var seccompPolicy: SeccompPolicy {
@@ -121,6 +117,17 @@ struct Environment {
             entries[index] = assignment
         } else {
             entries.append(assignment)
+        }
+    }
+
+    /// -e: KEY=VALUE sets; a bare KEY passes the host's value, as in Docker.
+    mutating func apply(_ assignments: [String], host: (String) -> String?) {
+        for assignment in assignments {
+            if assignment.contains("=") {
+                set(assignment)
+            } else if let value = host(assignment) {
+                set(assignment + "=" + value)
+            }
         }
     }
 

@@ -54,6 +54,26 @@ final class ChildSpec {
         raw.cgroup_fd = fd
     }
 
+    /// exec: join the running container whose pid 1 `pidfd` pins, in the
+    /// namespaces of `flags`, instead of making one. `null`: for exec -d,
+    /// an fd of /dev/null for the new process's stdio; it outlives the caller.
+    func join(pidfd: Int32, flags: UInt64, detachedWith null: Int32?) {
+        raw.join_pidfd = pidfd
+        raw.join_flags = flags
+        raw.survive_parent = null != nil ? 1 : 0
+        raw.null_fd = null ?? -1
+        raw.clone_flags = 0  // no namespace of its own: it joins the container's
+        raw.unshare_cgroup = 0
+        raw.`init` = 0
+    }
+
+    /// -t: the child makes a pty and sends its master over `socket`.
+    func attachConsole(socket: Int32, size: TerminalSize?) {
+        raw.console_fd = socket
+        raw.console_rows = size?.rows ?? 0
+        raw.console_cols = size?.columns ?? 0
+    }
+
     func setPipes(syncRead: Int32, syncWrite: Int32, reportWrite: Int32) {
         raw.sync_fd = syncRead
         raw.sync_write_fd = syncWrite
@@ -66,6 +86,9 @@ final class ChildSpec {
         let unshareCgroup = spec.linux.namespaces.contains { $0.type == "cgroup" }
         raw.clone_flags = Self.cloneFlags(spec.linux.namespaces.filter { $0.type != "cgroup" })
         raw.cgroup_fd = -1
+        raw.join_pidfd = -1
+        raw.null_fd = -1
+        raw.console_fd = -1
         raw.unshare_cgroup = unshareCgroup ? 1 : 0
         raw.rootfs = own(spec.root.path)
         raw.overlay_options = own(overlayOptions)

@@ -68,6 +68,13 @@ struct ContainerProcess {
                 failure = record
                 break
             }
+            if record.header.step == SR_STEP_JOIN_FORK.rawValue {
+                // exec: the process that joined forked the real one into
+                // the pid namespace, as our child (CLONE_PARENT), and left.
+                _ = try? reap(pid)
+                pid = pid_t(record.header.detail)
+                continue
+            }
             stepDone(record)
         }
         if let failure {
@@ -81,9 +88,22 @@ struct ContainerProcess {
         return ContainerProcess(pid: pid)
     }
 
-    /// Waits for pid 1 to exit, forwarding signals meanwhile.
-    func wait() throws(SwiftrunError) -> ExitStatus {
-        ExitStatus(waitStatus: try SignalForwarder.forward(to: pid))
+    /// Waits for the process to exit, forwarding signals meanwhile; with
+    /// a console (-t), relaying the caller's terminal to its pty.
+    func wait(console: ConsoleSocket? = nil, interactive: Bool = false) throws(SwiftrunError) -> ExitStatus {
+        guard let console else { return ExitStatus(waitStatus: try SignalForwarder.forward(to: pid)) }
+        let master = try console.receiveMaster()
+        defer { close(master) }
+        return ExitStatus(waitStatus: try TerminalRelay.run(master: master, pid: pid, interactive: interactive))
+    }
+
+    /// Without -i, the container reads /dev/null, not the caller's stdin
+    /// (Docker's rule): clone3 hands our fd 0 to the child.
+    static func withholdStandardInput() {
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard null >= 0 else { return }
+        dup2(null, 0)
+        close(null)
     }
 
     private static func makePipe() throws(SwiftrunError) -> (read: Int32, write: Int32) {

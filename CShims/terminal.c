@@ -1,0 +1,127 @@
+// The parent's side of -t: bytes between the caller's terminal and the
+// container's pty master, until the container's process exits. One poll(2)
+// loop over stdin, the master and a signalfd: SIGWINCH copies the caller's
+// window size to the pty, SIGCHLD ends the loop once PID is reaped, and
+// every other signal in the set is passed on to PID.
+#define _GNU_SOURCE
+#include "CShims.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+static int write_all(int fd, const char *bytes, size_t length) {
+    while (length > 0) {
+        ssize_t n = write(fd, bytes, length);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        bytes += n;
+        length -= (size_t)n;
+    }
+    return 0;
+}
+
+static void copy_window_size(int from, int to) {
+    struct winsize size;
+    if (ioctl(from, TIOCGWINSZ, &size) == 0) ioctl(to, TIOCSWINSZ, &size);
+}
+
+// What is left in the master once the process is gone: read until EIO
+// (no slave open any more) or nothing is waiting.
+static void drain(int master, int out) {
+    char buf[16384];
+    struct pollfd ready = {.fd = master, .events = POLLIN};
+    while (poll(&ready, 1, 0) > 0 && (ready.revents & POLLIN)) {
+        ssize_t n = read(master, buf, sizeof buf);
+        if (n <= 0 || write_all(out, buf, (size_t)n) < 0) return;
+    }
+}
+
+int sr_tty_relay(int master, int in, int out, pid_t pid, const sigset_t *signals) {
+    int sfd = signalfd(-1, signals, SFD_CLOEXEC);
+    if (sfd < 0) return -1;
+    int size_fd = in >= 0 ? in : out;  // the caller's terminal, whichever end it is on
+    copy_window_size(size_fd, master);
+    struct pollfd fds[3] = {
+        {.fd = sfd, .events = POLLIN},
+        {.fd = master, .events = POLLIN},
+        {.fd = in, .events = POLLIN},
+    };
+    char buf[16384];
+    int status = 0;
+    for (;;) {
+        // Reap first: a SIGCHLD may have come before signalfd existed.
+        pid_t reaped = waitpid(pid, &status, WNOHANG);
+        if (reaped == pid) break;
+        if (reaped < 0 && errno != EINTR) goto fail;
+        if (poll(fds, in >= 0 ? 3 : 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            goto fail;
+        }
+        if (fds[0].revents & POLLIN) {
+            struct signalfd_siginfo info;
+            if (read(sfd, &info, sizeof info) == (ssize_t)sizeof info) {
+                if (info.ssi_signo == SIGWINCH) copy_window_size(size_fd, master);
+                else if (info.ssi_signo != SIGCHLD) kill(pid, (int)info.ssi_signo);
+            }
+        }
+        if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = read(master, buf, sizeof buf);
+            // EIO: every slave fd is closed. Stop listening; the exit follows.
+            if (n > 0) write_all(out, buf, (size_t)n);
+            else if (n == 0 || (errno != EINTR && errno != EAGAIN)) fds[1].fd = -1;
+        }
+        if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = read(in, buf, sizeof buf);
+            // At the end of our input, the container's terminal sees ^D.
+            if (n > 0) write_all(master, buf, (size_t)n);
+            else if (n == 0 || errno != EINTR) {
+                char eof = 4;
+                write_all(master, &eof, 1);
+                fds[2].fd = -1;
+            }
+        }
+    }
+    drain(master, out);
+    close(sfd);
+    return status;
+fail:;
+    int saved = errno;
+    close(sfd);
+    errno = saved;
+    return -1;
+}
+
+int sr_receive_fd(int socket) {
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space, .msg_controllen = sizeof control.space};
+    ssize_t n;
+    do {
+        n = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        if (n == 0) errno = EPIPE;
+        return -1;
+    }
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+    if (cmsg == NULL || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int))) {
+        errno = EBADMSG;
+        return -1;
+    }
+    int fd;
+    memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+    return fd;
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Glibc
+import SwiftrunCore
+
+struct ExecCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a command in a running container.")
+
+    @Flag(name: .shortAndLong, help: "Start the command and return; it keeps running.")
+    var detach = false
+
+    @Flag(name: .shortAndLong, help: "Keep stdin open: the command reads ours.")
+    var interactive = false
+
+    @Flag(name: .shortAndLong, help: "Give the command a terminal (a pty of the container's own).")
+    var tty = false
+
+    @Option(name: [.customShort("u"), .customLong("user")], help: "User to run as: NAME|UID[:GROUP|GID], resolved in the container.")
+    var user: String?
+
+    @Option(name: [.customShort("w"), .customLong("workdir")], help: "Working directory inside the container.")
+    var workingDirectory: String?
+
+    @Option(name: [.customShort("e"), .customLong("env")], help: "Set an environment variable (KEY=VALUE, or KEY to pass ours).")
+    var environment: [String] = []
+
+    @Flag(help: "Give the command every capability.")
+    var privileged = false
+
+    @Argument(help: "The container: name or ID.")
+    var container: String
+
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.")
+    var command: [String] = []
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        if tty && interactive && !detach && isatty(0) == 0 {
+            printError("the input device is not a TTY")
+            return 1
+        }
+        var options = ExecOptions(command: command)
+        options.detach = detach
+        options.interactive = interactive
+        options.tty = tty
+        options.privileged = privileged
+        options.user = user
+        options.workingDirectory = workingDirectory
+        options.environment = environment
+        return try ContainerExec(layout: layout).run(container, options)
+    }
+
+    /// Docker's: 126 when the command could not be started in the
+    /// container, 1 when there was no container to run it in.
+    func exitCode(for error: SwiftrunError) -> Int32 {
+        switch error {
+        case .childStep, .cannotExecute: 126
+        default: 1
+        }
+    }
+}
