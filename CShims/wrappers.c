@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "CShims.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 _Static_assert(SR_O_PATH == O_PATH, "SR_O_PATH must match <fcntl.h>");
+_Static_assert(SR_O_TMPFILE == O_TMPFILE, "SR_O_TMPFILE must match <fcntl.h>");
 
 int sr_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
@@ -77,4 +79,24 @@ int sr_window_size(int fd, unsigned short *rows, unsigned short *columns) {
     *rows = size.ws_row;
     *columns = size.ws_col;
     return 0;
+}
+
+// fsopen(2), fsconfig(2) and fsmount(2): an overlay that is attached
+// nowhere. Nobody else can see it, and nothing is left to unmount if we
+// are killed: it goes with its last fd.
+int sr_overlay_detached(const char *lower, const char *upper, const char *work) {
+    int fs = (int)syscall(SYS_fsopen, "overlay", 1 /* FSOPEN_CLOEXEC */);
+    if (fs < 0) return -1;
+    const char *keys[] = {"lowerdir", "upperdir", "workdir"};
+    const char *values[] = {lower, upper, work};
+    int mount = -1;
+    for (int i = 0; i < 3; i++)
+        if (syscall(SYS_fsconfig, fs, 1 /* FSCONFIG_SET_STRING */, keys[i], values[i], 0) < 0) goto out;
+    if (syscall(SYS_fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, NULL, NULL, 0) < 0) goto out;
+    mount = (int)syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, 0);
+out:;
+    int saved = errno;
+    close(fs);
+    errno = saved;
+    return mount;
 }

@@ -220,7 +220,7 @@ int sr_open_in_root_nofollow(int rootfd, const char *path, int flags);
 
 // Declarations Swift's Glibc module hides behind _GNU_SOURCE or leaves out
 // (wrappers.c). O_PATH's value is checked against <fcntl.h> there.
-enum { SR_O_PATH = 010000000 };
+enum { SR_O_PATH = 010000000, SR_O_TMPFILE = 020200000 };
 int sr_pipe_cloexec(int fds[2]);
 // F_SETPIPE_SZ: a larger pipe buffer; returns the size granted or -1.
 int sr_set_pipe_size(int fd, int size);
@@ -231,6 +231,9 @@ ssize_t sr_fgetxattr_at(int dirfd, const char *file, const char *name, void *val
 // The xattr names of FILE under DIRFD, not following a final symlink.
 ssize_t sr_llistxattr_at(int dirfd, const char *file, char *list, size_t size);
 int sr_syncfs(int fd);
+// A detached overlay mount (fsopen/fsmount): the fd of its root, or -1.
+// LOWER lists the top layer first, as overlayfs(5) wants.
+int sr_overlay_detached(const char *lower, const char *upper, const char *work);
 int sr_memfd_create(const char *name);
 // 1 if PATH is the root of a cgroup2 mount (statfs, CGROUP2_SUPER_MAGIC).
 int sr_is_cgroup2(const char *path);

@@ -12,7 +12,8 @@ struct Swiftrun: ParsableCommand {
         version: VersionCommand.short,
         subcommands: [
             RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self, StatsCommand.self,
-            ExecCommand.self, LogsCommand.self, StopCommand.self, StartCommand.self, RestartCommand.self, KillCommand.self, WaitCommand.self, PauseCommand.self,
+            ExecCommand.self, CpCommand.self, LogsCommand.self, StopCommand.self, StartCommand.self, RestartCommand.self, KillCommand.self, WaitCommand.self,
+            PauseCommand.self,
             UnpauseCommand.self, MonitorExitedCommand.self,
             ImagesCommand.self, ImageCommand.self, RmiCommand.self, TagCommand.self, HistoryCommand.self,
             ImportCommand.self, LoadCommand.self, SaveCommand.self, PullCommand.self, BuildCommand.self, LoginCommand.self, LogoutCommand.self,

@@ -45,6 +45,14 @@ final class LayerWriter {
         self.archive = archive
     }
 
+    /// Into the directory `fd` (a copy is kept): cp's destination, resolved
+    /// inside a container's root.
+    init(directoryFD fd: Int32, archive: String, whiteouts: Bool) throws(SwiftrunError) {
+        self.whiteouts = whiteouts
+        rootFD = try Syscall.check("dup \(archive)") { fcntl(fd, F_DUPFD_CLOEXEC, 0) }
+        self.archive = archive
+    }
+
     deinit {
         dropCache()
         close(rootFD)

@@ -42,7 +42,7 @@ public struct ContainerCommitter {
     /// The container's upper dir as a layer staged in tmp/, not yet published.
     func stageChanges(of state: ContainerState) throws(SwiftrunError) -> StagedLayer {
         try images.stageLayer(name: "changes of \(state.name)") { (writer) throws(SwiftrunError) in
-            try UpperDirArchiver(writer: writer).archive(containers.directories(state.id).upper)
+            try TreeArchiver(writer: writer).archive(containers.directories(state.id).upper)
         }
     }
 }

@@ -112,16 +112,12 @@ public struct ContainerControl {
         try FileSystem.writeAtomically([], to: containers.stopRequestPath(state.id), durable: false)
     }
 
-    /// Signals pid 1 through a pidfd, after checking that the process is
-    /// still the supervisor's child: the pid in the state may have been
-    /// recycled since.
+    /// Signals pid 1 through a pidfd (PinnedPid1: the pid in the state may
+    /// have been recycled since).
     private func signalPid1(_ state: ContainerState, _ signal: Int32, supervisor: Supervisor) throws(SwiftrunError) {
-        guard let pid = state.pid else { return }
-        let fd = sr_pidfd_open(pid)
-        guard fd >= 0 else { return }  // already gone
-        defer { close(fd) }
-        guard ProcessIdentity.parent(of: pid) == state.monitor.pid else { return }
-        try Syscall.check("kill \(pid)") { sr_pidfd_send_signal(fd, signal) }
+        guard let pid1 = PinnedPid1(state) else { return }  // already gone
+        defer { pid1.close() }
+        try Syscall.check("kill \(pid1.pid)") { sr_pidfd_send_signal(pid1.fd, signal) }
     }
 
     /// The supervising process, pinned by a pidfd.

@@ -34,27 +34,21 @@ public struct ContainerExec {
     public func run(_ key: String, _ options: ExecOptions) throws(SwiftrunError) -> Int32 {
         let containers = ContainerStore(layout: layout)
         let state = try containers.find(key)
-        guard state.isActive, state.status == .running, let pid = state.pid else {
+        guard state.isActive, state.status == .running else {
             throw .invalidArgument("Container \(state.id) is not running")
         }
         if ContainerControl(layout: layout).isPaused(state) {
             throw .invalidArgument("Container \(state.id) is paused, unpause the container before exec")
         }
-        // Pin pid 1 first, then check it is still the monitor's child: the
-        // pid in the state may have been recycled since.
-        let pidfd = sr_pidfd_open(pid)
-        guard pidfd >= 0 else { throw .invalidArgument("Container \(state.id) is not running") }
-        defer { close(pidfd) }
-        guard ProcessIdentity.parent(of: pid) == state.monitor.pid else {
-            throw .invalidArgument("Container \(state.id) is not running")
-        }
+        guard let pid1 = PinnedPid1(state) else { throw .invalidArgument("Container \(state.id) is not running") }
+        defer { pid1.close() }
 
-        let spec = try processSpec(for: options, container: try containers.spec(state.id), pid: pid)
+        let spec = try processSpec(for: options, container: try containers.spec(state.id), pid: pid1.pid)
         let seccomp = try spec.seccompPolicy.filter(capabilities: spec.process.capabilities.bounding, layout: layout)
         let child = try ChildSpec(spec: spec, overlayOptions: "", seccomp: seccomp)
         let null = options.detach ? try Syscall.check("open /dev/null") { open("/dev/null", O_RDWR | O_CLOEXEC) } : nil
         defer { if let null { close(null) } }
-        child.join(pidfd: pidfd, flags: ChildSpec.cloneFlags(spec.linux.namespaces), detachedWith: null)
+        child.join(pidfd: pid1.fd, flags: ChildSpec.cloneFlags(spec.linux.namespaces), detachedWith: null)
         let console = options.tty ? try ConsoleSocket() : nil
         if let console { child.attachConsole(socket: console.childEnd, size: TerminalSize.of(1)) }
         if !options.interactive && console == nil { ContainerProcess.withholdStandardInput() }
