@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -130,7 +131,45 @@ static int pump(log_file *log, stream *s) {
     return 1;
 }
 
+static long long now_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+// The health check in flight: a child running HEALTH_ARGV, or none.
+typedef struct {
+    pid_t pid;
+    int pidfd;
+    long long due;  // when the next one starts
+} health_check;
+
+static void start_check(const sr_monitor_spec *spec, health_check *check) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        // Only stdio (our /dev/null) goes to swiftrun: not the pipes or the log.
+        syscall(SYS_close_range, 3U, ~0U, 0U);
+        execv(spec->health_argv[0], (char *const *)spec->health_argv);
+        _exit(127);
+    }
+    check->pid = pid;
+    check->pidfd = pid > 0 ? sr_pidfd_open(pid) : -1;
+    if (check->pidfd < 0) check->due = now_ms() + spec->health_interval_ms;
+}
+
+static void end_check(const sr_monitor_spec *spec, health_check *check, int kill_it) {
+    if (check->pid <= 0) return;
+    if (kill_it) kill(check->pid, SIGKILL);
+    while (waitpid(check->pid, NULL, 0) < 0 && errno == EINTR) {}
+    if (check->pidfd >= 0) close(check->pidfd);
+    check->pid = 0;
+    check->pidfd = -1;
+    check->due = now_ms() + spec->health_interval_ms;
+}
+
 int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status) {
+    health_check check = {.pid = 0, .pidfd = -1, .due = now_ms() + spec->health_interval_ms};
+    int checking = spec->health_interval_ms > 0 && spec->health_argv != NULL;
     static stream out, err;
     out.fd = spec->stdout_fd;
     out.name = "stdout";
@@ -149,20 +188,31 @@ int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status) {
     // them is gone; pid 1's exit (the pidfd) ends the wait either way.
     int out_open = out.fd >= 0, err_open = err.fd >= 0, exited = 0;
     while (!exited || out_open || err_open) {
-        struct pollfd fds[3] = {
+        struct pollfd fds[4] = {
             {.fd = out_open ? out.fd : -1, .events = POLLIN},
             {.fd = err_open ? err.fd : -1, .events = POLLIN},
             {.fd = exited ? -1 : spec->pidfd, .events = POLLIN},
+            {.fd = check.pidfd, .events = POLLIN},
         };
-        if (poll(fds, 3, exited ? 0 : -1) < 0) {
+        int timeout = -1;
+        if (exited) timeout = 0;
+        else if (checking && check.pid <= 0) {
+            long long wait = check.due - now_ms();
+            timeout = wait < 0 ? 0 : wait > 3600000 ? 3600000 : (int)wait;
+        }
+        int ready = poll(fds, 4, timeout);
+        if (ready < 0) {
             if (errno == EINTR) continue;
             break;
         }
+        if (fds[3].revents) end_check(spec, &check, 0);
+        if (checking && !exited && check.pid <= 0 && now_ms() >= check.due) start_check(spec, &check);
         if (exited && !(fds[0].revents | fds[1].revents)) break;  // pid 1 is gone and nothing more is queued
         if (fds[0].revents) out_open = log.log_fd < 0 ? read(out.fd, out.line, sizeof out.line) > 0 : pump(&log, &out);
         if (fds[1].revents) err_open = log.log_fd < 0 ? read(err.fd, err.line, sizeof err.line) > 0 : pump(&log, &err);
         if (fds[2].revents) exited = 1;
     }
+    end_check(spec, &check, 1);
     if (log.log_fd >= 0) {
         if (out.used > 0) emit(&log, "stdout", out.line, out.used);
         if (err.used > 0) emit(&log, "stderr", err.line, err.used);

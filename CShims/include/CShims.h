@@ -253,6 +253,10 @@ typedef struct {
     const char *log_path;
     long long max_size;  // 0: no rotation
     int max_files;
+    // Every HEALTH_INTERVAL_MS (0: never) it runs HEALTH_ARGV, one at a
+    // time, as its own child: `swiftrun __health-check ID`.
+    long long health_interval_ms;
+    const char *const *health_argv;
 } sr_monitor_spec;
 int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status);
 

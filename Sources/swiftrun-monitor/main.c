@@ -6,7 +6,10 @@
 // restart policy. Being a small C program, it holds about a tenth of the
 // memory the swiftrun binary would.
 //
-//   swiftrun-monitor PID STDOUT_FD STDERR_FD LOG|- MAX_SIZE MAX_FILES SWIFTRUN ROOT ID
+//   swiftrun-monitor PID STDOUT_FD STDERR_FD LOG|- MAX_SIZE MAX_FILES SWIFTRUN ROOT ID HEALTH_MS
+//
+// HEALTH_MS: every so many milliseconds it runs `swiftrun --root ROOT
+// __health-check ID` (0: the container has no health check).
 #include "CShims.h"
 
 #include <signal.h>
@@ -16,7 +19,7 @@
 #include <unistd.h>
 
 int main(int argc, char **argv) {
-    if (argc != 10) {
+    if (argc != 11) {
         fprintf(stderr, "swiftrun-monitor: started by swiftrun run -d, not by hand\n");
         return 2;
     }
@@ -27,7 +30,10 @@ int main(int argc, char **argv) {
         .log_path = strcmp(argv[4], "-") == 0 ? NULL : argv[4],
         .max_size = atoll(argv[5]),
         .max_files = atoi(argv[6]),
+        .health_interval_ms = atoll(argv[10]),
     };
+    const char *health[] = {argv[7], "--root", argv[8], "__health-check", argv[9], NULL};
+    spec.health_argv = health;
     // pid 1 is our unreaped child: its pid cannot be reused until we wait.
     spec.pidfd = sr_pidfd_open(spec.pid);
     int status = SIGKILL;  // if the wait itself fails, the exit is recorded as a kill

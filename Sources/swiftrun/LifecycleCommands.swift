@@ -152,6 +152,18 @@ struct MonitorExitedCommand: StoreCommand {
     }
 }
 
+/// What a detached container's monitor runs every health-check interval.
+struct HealthCheckCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "__health-check", shouldDisplay: false)
+
+    @Argument var id: String
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        try ContainerHealth(layout: layout).check(id)
+        return 0
+    }
+}
+
 struct PauseCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze every process of running containers.")
 

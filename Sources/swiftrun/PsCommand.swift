@@ -10,21 +10,109 @@ struct PsCommand: StoreCommand {
     @Flag(name: .shortAndLong, help: "Only show container IDs.")
     var quiet = false
 
+    @Option(name: [.customShort("n"), .customLong("last")], help: "Show the N last created containers (all states).")
+    var last: Int?
+
+    @Flag(name: [.customShort("l"), .customLong("latest")], help: "Show the latest created container (all states).")
+    var latest = false
+
+    @Option(name: [.customShort("f"), .customLong("filter")], help: "Filter: status=, name=, id=, exited=, health= (repeatable).")
+    var filters: [String] = []
+
+    @Flag(name: .customLong("no-trunc"), help: "Do not truncate IDs and commands.")
+    var noTrunc = false
+
+    @Option(help: "json (one object a line), table, or a template of {{.ID}} {{.Image}} {{.Command}} {{.Status}} {{.Names}} ...")
+    var format: String?
+
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        let containers = try ContainerStore(layout: layout).all().filter { all || $0.isActive }
+        let control = ContainerControl(layout: layout)
+        let health = ContainerHealth(layout: layout)
+        let filter = try ContainerFilter(filters)
+        var containers = try ContainerStore(layout: layout).all()
+        // -n and -l, as -a, look at every state; a status filter does too.
+        let everyState = all || last != nil || latest || filter.mentionsStatus
+        containers = containers.filter { container in
+            (everyState || container.isActive)
+                && filter.matches(
+                    container, status: Self.dockerStatus(container, paused: control.isPaused(container)),
+                    health: health.state(of: container)?.Status)
+        }
+        if let limit = latest ? 1 : last, limit >= 0 { containers = Array(containers.prefix(limit)) }
         if quiet {
-            containers.forEach { print(ContainerID.short($0.id)) }
+            containers.forEach { print(noTrunc ? $0.id : ContainerID.short($0.id)) }
             return 0
         }
-        let control = ContainerControl(layout: layout)
-        var table = Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"])
-        for container in containers {
-            table.add([
-                ContainerID.short(container.id), container.image, Table.command(container.command),
-                Table.ago(container.created), Table.status(container, paused: control.isPaused(container)), container.name
-            ])
+        let rows = containers.map { container in
+            let command = noTrunc ? "\"" + container.command.joined(separator: " ") + "\"" : Table.command(container.command)
+            return [
+                "ID": noTrunc ? container.id : ContainerID.short(container.id), "Image": container.image, "Command": command,
+                "CreatedAt": container.created, "RunningFor": Table.ago(container.created),
+                "Status": Table.status(container, paused: control.isPaused(container), health: health.state(of: container)?.Status),
+                "State": Self.dockerStatus(container, paused: control.isPaused(container)), "Names": container.name,
+                "Ports": "", "Mounts": "", "Labels": "", "Networks": "", "Size": ""
+            ]
         }
-        print(table.render(), terminator: "")
+        switch format {
+        case "json":
+            rows.forEach { print(JSONLine($0)) }
+        case let template? where template != "table":
+            rows.forEach { row in print(Self.fill(template, with: row)) }
+        default:
+            var table = Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"])
+            for row in rows { table.add([row["ID"]!, row["Image"]!, row["Command"]!, row["RunningFor"]!, row["Status"]!, row["Names"]!]) }
+            print(table.render(), terminator: "")
+        }
         return 0
+    }
+
+    /// Docker's State word: created, running, paused, restarting, exited.
+    static func dockerStatus(_ container: ContainerState, paused: Bool) -> String {
+        guard container.isActive else { return "exited" }
+        return paused ? "paused" : container.status.rawValue
+    }
+
+    /// "{{.Names}}\t{{.Status}}": each {{.Field}} replaced; "table " dropped.
+    static func fill(_ template: String, with row: [String: String]) -> String {
+        var text = template.hasPrefix("table ") ? String(template.dropFirst(6)) : template
+        text = text.replacing("\\t", with: "\t").replacing("\\n", with: "\n")
+        for (key, value) in row { text = text.replacing("{{.\(key)}}", with: value) }
+        return text
+    }
+}
+
+/// `ps --filter`: every key must match; several values for one key match any.
+struct ContainerFilter {
+    private var wanted: [String: [String]] = [:]
+
+    init(_ filters: [String]) throws(SwiftrunError) {
+        for filter in filters {
+            let parts = filter.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, ["status", "name", "id", "exited", "health"].contains(parts[0]) else {
+                throw .invalidArgument("invalid filter '\(filter)': status=, name=, id=, exited= or health=")
+            }
+            if parts[0] == "status" && !["created", "running", "paused", "restarting", "exited", "removing", "dead"].contains(parts[1]) {
+                throw .invalidArgument("invalid filter 'status=\(parts[1])'")
+            }
+            wanted[parts[0], default: []].append(parts[1])
+        }
+    }
+
+    var mentionsStatus: Bool { wanted["status"] != nil || wanted["exited"] != nil }
+
+    func matches(_ container: ContainerState, status: String, health: String?) -> Bool {
+        wanted.allSatisfy { key, values in
+            values.contains { value in
+                switch key {
+                case "status": status == value
+                // Docker matches names by substring (a regular expression) and ids by prefix.
+                case "name": container.name.contains(value)
+                case "id": container.id.hasPrefix(value)
+                case "exited": status == "exited" && Int32(value) == container.exitCode
+                case "health": (health ?? "none") == value
+                default: false
+                }
+            }
+        }
     }
 }

@@ -109,6 +109,24 @@ struct RunCommand: StoreCommand {
     @Option(name: .customLong("stop-timeout"), help: "Seconds to wait for the stop signal before SIGKILL (default 10).")
     var stopTimeout: Int?
 
+    @Option(name: .customLong("health-cmd"), help: "Command to run to check health (through /bin/sh -c).")
+    var healthCommand: String?
+
+    @Option(name: .customLong("health-interval"), help: "Time between health checks (default 30s).")
+    var healthInterval: String?
+
+    @Option(name: .customLong("health-timeout"), help: "Longest a health check may run (default 30s).")
+    var healthTimeout: String?
+
+    @Option(name: .customLong("health-start-period"), help: "Failures in this first period do not count (default 0s).")
+    var healthStartPeriod: String?
+
+    @Option(name: .customLong("health-retries"), help: "Failures in a row before unhealthy (default 3).")
+    var healthRetries: Int?
+
+    @Flag(name: .customLong("no-healthcheck"), help: "Disable the image's HEALTHCHECK.")
+    var noHealthcheck = false
+
     @Option(help: "Narrate every isolation step on stderr: --explain, or --explain=json.")
     var explain: Narrator.Format?
 
@@ -166,6 +184,12 @@ struct RunCommand: StoreCommand {
         if let stopSignal { _ = try SignalName.parse(stopSignal) }
         options.stopSignal = stopSignal
         options.stopTimeout = stopTimeout
+        options.healthCommand = healthCommand
+        options.healthInterval = healthInterval
+        options.healthTimeout = healthTimeout
+        options.healthStartPeriod = healthStartPeriod
+        options.healthRetries = healthRetries
+        options.noHealthcheck = noHealthcheck
         if !detach && options.restart.name != .no {
             throw .invalidArgument("--restart needs -d: a foreground container has no monitor to restart it")
         }

@@ -25,7 +25,7 @@ struct Table {
 
     /// "5 seconds ago", "About a minute ago", "3 hours ago", as Docker words it.
     static func ago(_ timestamp: String?) -> String {
-        guard let timestamp, let date = try? Date(timestamp, strategy: .iso8601) else { return "unknown" }
+        guard let timestamp, let date = JSON.date(from: timestamp) else { return "unknown" }
         return duration(Date().timeIntervalSince(date)) + " ago"
     }
 
@@ -64,11 +64,14 @@ struct Table {
     }
 
     /// Docker's STATUS column: "Up 3 seconds (Paused)", "Restarting (1) 2 seconds ago", "Exited (0) ...".
-    static func status(_ container: ContainerState, paused: Bool = false) -> String {
+    /// Docker's STATUS column: "Up 3 seconds (healthy)", "Exited (0) 2 minutes ago".
+    static func status(_ container: ContainerState, paused: Bool = false, health: String? = nil) -> String {
         switch container.status {
         case .running:
-            guard let started = try? Date(container.started ?? container.created, strategy: .iso8601) else { return "Up" }
-            return "Up " + duration(Date().timeIntervalSince(started)) + (paused ? " (Paused)" : "")
+            guard let started = JSON.date(from: container.started ?? container.created) else { return "Up" }
+            let note =
+                paused ? " (Paused)" : health.map { $0 == "starting" ? " (health: starting)" : " (\($0))" } ?? ""
+            return "Up " + duration(Date().timeIntervalSince(started)) + note
         case .restarting:
             return "Restarting (\(container.exitCode ?? -1)) " + ago(container.finished)
         case .exited:

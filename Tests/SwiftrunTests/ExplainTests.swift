@@ -47,7 +47,7 @@ import Testing
     @Test func theCgroupValuesReportedAreTheOnesInTheFiles() throws {
         let running = sandbox.start(
             [
-                "run", "--rm", "--explain=json", "--memory", "64m", "--pids-limit", "50", "--cpus", "0.5",
+                "run", "--rm", "-i", "--explain=json", "--memory", "64m", "--pids-limit", "50", "--cpus", "0.5",
                 "busybox", "sh", "-c", "echo ready; read x"
             ], keepStdinOpen: true)
         #expect(running.readLine() == "ready")

@@ -69,7 +69,7 @@ import Testing
         let mount = CgroupMode.host.isPureV2 ? "mount -t cgroup2 none /tmp/cg" : "mount -t cgroup -o memory none /tmp/cg"
         let running = sandbox.start(
             [
-                "run", "--rm", "--name", "nester", "--privileged", "--memory", "64m", "busybox", "sh", "-c",
+                "run", "--rm", "-i", "--name", "nester", "--privileged", "--memory", "64m", "busybox", "sh", "-c",
                 "mkdir /tmp/cg && \(mount) && mkdir /tmp/cg/sub /tmp/cg/sub/deeper && echo ready; read x"
             ],
             keepStdinOpen: true)
@@ -84,7 +84,7 @@ import Testing
 
     @Test func statsReadsTheContainersCgroups() throws {
         let running = sandbox.start(
-            ["run", "--rm", "--name", "measured", "--memory", "64m", "busybox", "sh", "-c", "echo ready; read x"],
+            ["run", "--rm", "-i", "--name", "measured", "--memory", "64m", "busybox", "sh", "-c", "echo ready; read x"],
             keepStdinOpen: true)
         #expect(running.readLine() == "ready")
         let stats = sandbox.run(["stats", "--no-stream", "measured"])

@@ -32,6 +32,16 @@ public struct ContainerExec {
     /// Runs `options.command` in the container `key`: its exit code, or
     /// 0 at once with -d.
     public func run(_ key: String, _ options: ExecOptions) throws(SwiftrunError) -> Int32 {
+        let console = options.tty ? try ConsoleSocket() : nil
+        if !options.interactive && console == nil { ContainerProcess.withholdStandardInput() }
+        let process = try start(key, options, console: console)
+        guard !options.detach else { return 0 }
+        return try process.wait(console: console, interactive: options.interactive).code
+    }
+
+    /// Starts the command, with this process's stdio (or `console`'s pty),
+    /// and returns once it runs: a health check waits for it with a timeout.
+    func start(_ key: String, _ options: ExecOptions, console: ConsoleSocket? = nil) throws(SwiftrunError) -> ContainerProcess {
         let containers = ContainerStore(layout: layout)
         let state = try containers.find(key)
         guard state.isActive, state.status == .running else {
@@ -49,22 +59,18 @@ public struct ContainerExec {
         let null = options.detach ? try Syscall.check("open /dev/null") { open("/dev/null", O_RDWR | O_CLOEXEC) } : nil
         defer { if let null { close(null) } }
         child.join(pidfd: pid1.fd, flags: ChildSpec.cloneFlags(spec.linux.namespaces), detachedWith: null)
-        let console = options.tty ? try ConsoleSocket() : nil
         if let console { child.attachConsole(socket: console.childEnd, size: TerminalSize.of(1)) }
-        if !options.interactive && console == nil { ContainerProcess.withholdStandardInput() }
 
         let cgroup = ContainerCgroup.existing(id: state.id)
         let unifiedFD = cgroup.unifiedDirectory.map { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } ?? -1
         defer { if unifiedFD >= 0 { close(unifiedFD) } }
         child.startIn(cgroup: unifiedFD)
-        let process = try ContainerProcess.start(
+        return try ContainerProcess.start(
             child,
             placing: { (pid) throws(SwiftrunError) in
                 try cgroup.add(pid, bornIn: child.raw.cgroup_fd >= 0 ? cgroup.unifiedDirectory : nil)
             },
             started: { _ in })
-        guard !options.detach else { return 0 }
-        return try process.wait(console: console, interactive: options.interactive).code
     }
 
     /// The container's spec with exec's process: its command, the

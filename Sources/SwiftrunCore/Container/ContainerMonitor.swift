@@ -119,9 +119,13 @@ public struct ContainerMonitor {
                     close(report)
                     report = -1
                 }
-                let logPath = logConfig.driver == "none" ? nil : containers.logPath(plan.id)
-                execMonitor(pid: process.pid, streams: streams, log: logConfig, at: logPath, id: plan.id)
-                let status = try wait(for: process, streams: streams, log: logConfig, at: logPath)
+                let job = Job(
+                    pid: process.pid, streams: streams, log: logConfig,
+                    logPath: logConfig.driver == "none" ? nil : containers.logPath(plan.id), id: plan.id,
+                    healthInterval: plan.state.health?.intervalMilliseconds ?? 0)
+                unlink(containers.healthPath(plan.id))  // each run starts "starting"
+                execMonitor(job)
+                let status = try wait(for: job)
                 guard let next = try afterExit(plan.state, waitStatus: status) else { _exit(0) }
                 plan.state = next
             } catch {
@@ -177,19 +181,37 @@ public struct ContainerMonitor {
         return next
     }
 
-    /// Becomes swiftrun-monitor, beside this binary, if it is there: only
-    /// the two pipes' read ends are passed (their CLOEXEC cleared).
-    private func execMonitor(pid: pid_t, streams: (out: Int32, err: Int32), log: LogConfig, at logPath: String?, id: String) {
+    /// What the monitor watches while the container runs: pid 1, its
+    /// output streams and where they go, and the health check's interval.
+    private struct Job {
+        let pid: pid_t
+        let streams: (out: Int32, err: Int32)
+        let log: LogConfig
+        let logPath: String?
+        let id: String
+        let healthInterval: Int64
+    }
+
+    /// This binary's path: the monitor execs it again after each exit and
+    /// for each health check.
+    private static var executable: String? {
         var path = [CChar](repeating: 0, count: 4096)
         let length = readlink("/proc/self/exe", &path, path.count - 1)
-        guard length > 0 else { return }
-        let swiftrun = String(decoding: path[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard length > 0 else { return nil }
+        return String(decoding: path[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Becomes swiftrun-monitor, beside this binary, if it is there: only
+    /// the two pipes' read ends are passed (their CLOEXEC cleared).
+    private func execMonitor(_ job: Job) {
+        guard let swiftrun = Self.executable else { return }
         let monitor = String(swiftrun[..<(swiftrun.lastIndex(of: "/") ?? swiftrun.startIndex)]) + "/swiftrun-monitor"
         guard access(monitor, X_OK) == 0 else { return }
+        let streams = job.streams
         for fd in [streams.out, streams.err] where fd >= 0 { _ = fcntl(fd, F_SETFD, 0) }
         let arguments = [
-            monitor, String(pid), String(streams.out), String(streams.err), logPath ?? "-",
-            String(log.maxSize ?? 0), String(log.maxFiles), swiftrun, layout.root, id
+            monitor, String(job.pid), String(streams.out), String(streams.err), job.logPath ?? "-",
+            String(job.log.maxSize ?? 0), String(job.log.maxFiles), swiftrun, layout.root, job.id, String(job.healthInterval)
         ]
         var pointers = arguments.map { strdup($0) } + [nil]
         execv(monitor, &pointers)
@@ -217,19 +239,28 @@ public struct ContainerMonitor {
     }
 
     /// The C loop, in this process, until pid 1 exits; its wait status.
-    private func wait(for process: ContainerProcess, streams: (out: Int32, err: Int32), log: LogConfig, at logPath: String?) throws(SwiftrunError) -> Int32 {
+    private func wait(for job: Job) throws(SwiftrunError) -> Int32 {
+        let streams = job.streams
         defer {
             if streams.out >= 0 { close(streams.out) }
             if streams.err >= 0 { close(streams.err) }
         }
-        let pidfd = try Syscall.check("pidfd_open \(process.pid)") { sr_pidfd_open(process.pid) }
+        let pidfd = try Syscall.check("pidfd_open \(job.pid)") { sr_pidfd_open(job.pid) }
         defer { close(pidfd) }
+        let words: [String] = [Self.executable ?? "/proc/self/exe", "--root", layout.root, "__health-check", job.id]
+        let health = words.map { strdup($0) }
+        defer { health.forEach { free($0) } }
+        var healthArgv: [UnsafePointer<CChar>?] = health.map { $0.map { UnsafePointer($0) } } + [nil]
         var status: Int32 = 0
-        let rc = (logPath ?? "").withCString { path in
+        let rc = (job.logPath ?? "").withCString { path in
             var spec = sr_monitor_spec(
-                pid: process.pid, pidfd: pidfd, stdout_fd: streams.out, stderr_fd: streams.err,
-                log_path: logPath == nil ? nil : path, max_size: log.maxSize ?? 0, max_files: Int32(log.maxFiles))
-            return sr_monitor_supervise(&spec, &status)
+                pid: job.pid, pidfd: pidfd, stdout_fd: streams.out, stderr_fd: streams.err,
+                log_path: job.logPath == nil ? nil : path, max_size: job.log.maxSize ?? 0, max_files: Int32(job.log.maxFiles),
+                health_interval_ms: job.healthInterval, health_argv: nil)
+            return healthArgv.withUnsafeMutableBufferPointer { argv in
+                spec.health_argv = UnsafePointer(argv.baseAddress)
+                return sr_monitor_supervise(&spec, &status)
+            }
         }
         guard rc == 0 else { throw .system("supervise the container", errno: errno) }
         return status

@@ -43,6 +43,8 @@ public struct ContainerState: Codable, Sendable {
     /// STOPSIGNAL, else SIGTERM), and how long it waits before SIGKILL.
     public var stopSignal: String?
     public var stopTimeout: Int?
+    /// The health check the monitor runs every interval (detached only).
+    public var health: HealthConfig?
 
     /// Whether a process of swiftrun still supervises this container.
     public var isActive: Bool {

@@ -91,6 +91,9 @@ public struct ContainerStore: Sendable {
     /// `stop` and `kill` leave this file: the monitor then lets the
     /// container end instead of applying its restart policy. `start` removes it.
     func stopRequestPath(_ id: String) -> String { layout.container(id) + "/stop-requested" }
+    /// The health checks' results (HealthState), kept apart from
+    /// state.json: the check process and the monitor write each their own.
+    func healthPath(_ id: String) -> String { layout.container(id) + "/health.json" }
 
     /// Docker's json-file log, in the container's dir.
     public func logPath(_ id: String) -> String { layout.container(id) + "/\(id)-json.log" }

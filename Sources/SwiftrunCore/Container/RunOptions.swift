@@ -53,6 +53,13 @@ public struct RunOptions: Sendable {
     /// --stop-signal and --stop-timeout; nil: the image's StopSignal, 10 s.
     public var stopSignal: String?
     public var stopTimeout: Int?
+    /// --health-cmd and friends, over the image's HEALTHCHECK.
+    public var healthCommand: String?
+    public var healthInterval: String?
+    public var healthTimeout: String?
+    public var healthStartPeriod: String?
+    public var healthRetries: Int?
+    public var noHealthcheck = false
 
     public init(image: String) { self.image = image }
 }

@@ -6,7 +6,7 @@
 
 /// JSON as swiftrun writes it: sorted keys, so the same value always has
 /// the same bytes and therefore the same digest.
-enum JSON {
+public enum JSON {
     static func encode<T: Encodable>(_ value: T) throws(SwiftrunError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -25,12 +25,20 @@ enum JSON {
         }
     }
 
-    /// Now, as RFC 3339 in UTC, the form OCI configs and swiftrun's state use.
+    /// Now, as RFC 3339 in UTC with milliseconds, the form OCI configs and
+    /// swiftrun's state use: containers made in the same second still sort
+    /// in the order they were made.
     static func timestamp(_ date: Date = Date()) -> String {
-        date.formatted(.iso8601)
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 
-    static func date(from text: String) -> Date? {
-        try? Date(text, strategy: .iso8601)
+    /// RFC 3339, with or without a fraction of any length (Docker writes
+    /// nanoseconds, older swiftrun state whole seconds).
+    public static func date(from text: String) -> Date? {
+        guard let dot = text.firstIndex(of: "."), let end = text[dot...].firstIndex(where: { !$0.isNumber && $0 != "." }) else {
+            return try? Date(text, strategy: .iso8601)
+        }
+        guard let whole = try? Date(String(text[..<dot]) + String(text[end...]), strategy: .iso8601) else { return nil }
+        return whole.addingTimeInterval(Double("0" + text[dot..<end]) ?? 0)
     }
 }

@@ -1,6 +1,6 @@
 /// Any JSON value, for editing documents swiftrun does not fully model
 /// (an image config with Labels, ExposedPorts, ...) without losing fields.
-enum JSONValue: Codable, Equatable {
+enum JSONValue: Codable, Equatable, Sendable {
     case object([String: JSONValue])
     case array([JSONValue])
     case string(String)

@@ -70,6 +70,7 @@ public struct ImageConfiguration: Codable, Sendable {
         public var Cmd: [String]?
         public var WorkingDir: String?
         public var StopSignal: String?
+        public var Healthcheck: HealthConfig?
     }
 
     public struct RootFS: Codable, Sendable {
