@@ -19,7 +19,7 @@ DEBUG_BIN     = .build/debug/swiftrun
 BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libcurl4-openssl-dev busybox-static gcc libc6-dev
 # Each tool a target runs, and its package, is listed in scripts/tools.list;
 # scripts/check-tools.sh fails a target whose list lacks one of its tools.
-TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman runc docker-registry apache2-utils openssl tar dash util-linux
+TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman runc docker-registry apache2-utils openssl tar dash util-linux procps
 BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 tar gzip
 VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod
 LINT_PACKAGES  = gcc
@@ -118,6 +118,11 @@ lint: lint-deps
 install: build
 	install -m 755 $(RELEASE_BIN) /usr/local/bin/swiftrun
 	install -m 755 $(RELEASE_BIN)-monitor /usr/local/bin/swiftrun-monitor
+	# The boot hook: restart-policy containers come back after a reboot.
+	if [ -d /etc/systemd/system ]; then \
+		install -m 644 scripts/swiftrun-boot.service /etc/systemd/system/swiftrun-boot.service; \
+		if [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable swiftrun-boot.service; fi; \
+	fi
 
 clean:
 	rm -rf .build rootfs-samples/out

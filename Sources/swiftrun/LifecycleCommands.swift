@@ -152,6 +152,24 @@ struct MonitorExitedCommand: StoreCommand {
     }
 }
 
+/// The boot hook: swiftrun-boot.service runs it once at boot.
+struct BootCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "__boot", shouldDisplay: false)
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        var failed = false
+        for (name, error) in try ContainerRunner(layout: layout).startAfterBoot() {
+            if let error {
+                printError("swiftrun: \(name): \(error)")
+                failed = true
+            } else {
+                print(name)
+            }
+        }
+        return failed ? 1 : 0
+    }
+}
+
 /// What a detached container's monitor runs every health-check interval.
 struct HealthCheckCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "__health-check", shouldDisplay: false)

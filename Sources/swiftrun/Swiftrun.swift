@@ -12,9 +12,10 @@ struct Swiftrun: ParsableCommand {
         version: VersionCommand.short,
         subcommands: [
             RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self, StatsCommand.self,
-            ExecCommand.self, CpCommand.self, LogsCommand.self, StopCommand.self, StartCommand.self, RestartCommand.self, KillCommand.self, WaitCommand.self,
+            ExecCommand.self, CpCommand.self, TopCommand.self, PortCommand.self, RenameCommand.self, LogsCommand.self, StopCommand.self, StartCommand.self,
+            RestartCommand.self, KillCommand.self, WaitCommand.self,
             PauseCommand.self,
-            UnpauseCommand.self, MonitorExitedCommand.self, HealthCheckCommand.self,
+            UnpauseCommand.self, MonitorExitedCommand.self, HealthCheckCommand.self, BootCommand.self,
             ImagesCommand.self, ImageCommand.self, RmiCommand.self, TagCommand.self, HistoryCommand.self,
             ImportCommand.self, LoadCommand.self, SaveCommand.self, PullCommand.self, BuildCommand.self, LoginCommand.self, LogoutCommand.self,
             InspectCommand.self, InfoCommand.self, VersionCommand.self, ContainerCommand.self, SystemCommand.self

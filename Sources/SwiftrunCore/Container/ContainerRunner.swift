@@ -73,6 +73,25 @@ public struct ContainerRunner {
         return plan.id
     }
 
+    /// The boot hook (`swiftrun __boot`, run by swiftrun-boot.service that
+    /// `make install` sets up): after a reboot no monitor is left, and the
+    /// containers whose policy says so come back, as Docker's daemon
+    /// brings them back when it starts: `always` ones, and `unless-stopped`
+    /// ones that no `stop` ended. Each name, with the error if it failed.
+    public func startAfterBoot() throws(SwiftrunError) -> [(name: String, error: SwiftrunError?)] {
+        try containers.all().reversed().compactMap { (state) -> (name: String, error: SwiftrunError?)? in
+            guard !state.isActive, let policy = state.restartPolicy else { return nil }
+            let stopped = FileSystem.exists(containers.stopRequestPath(state.id))
+            guard policy.name == .always || (policy.name == .unlessStopped && !stopped) else { return nil }
+            do throws(SwiftrunError) {
+                _ = try start(state.id)
+                return (state.name, nil)
+            } catch {
+                return (state.name, error)
+            }
+        }
+    }
+
     /// `start`: a stopped container runs again on the same writable layer,
     /// under a new monitor. A running one is left as it is.
     public func start(_ key: String) throws(SwiftrunError) -> ContainerState {

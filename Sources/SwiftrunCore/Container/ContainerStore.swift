@@ -50,8 +50,16 @@ public struct ContainerStore: Sendable {
         try save(state)
     }
 
+    /// The name on disk wins over the one in `state`: a process that has
+    /// held the state since before a `rename` must not undo it.
     func save(_ state: ContainerState) throws(SwiftrunError) {
+        var state = state
+        state.name = currentName(state)
         try FileSystem.writeAtomically(try JSON.encode(state), to: statePath(state.id), durable: false)
+    }
+
+    func currentName(_ state: ContainerState) -> String {
+        (try? self.state(state.id))?.name ?? state.name
     }
 
     /// The container has ended: remove its cgroup, then remove it (--rm) or
@@ -100,10 +108,11 @@ public struct ContainerStore: Sendable {
 
     /// Removes every trace, in the reverse order of `create`.
     func remove(_ state: ContainerState) throws(SwiftrunError) {
+        let name = currentName(state)
         ContainerCgroup.remove(id: state.id)
         try FileSystem.removeTree(layout.container(state.id))
-        if (try? FileSystem.readFile(namePath(state.name))) == Array(state.id.utf8) {
-            unlink(namePath(state.name))
+        if (try? FileSystem.readFile(namePath(name))) == Array(state.id.utf8) {
+            unlink(namePath(name))
         }
         unlink(markerPath(state.id))
     }
@@ -127,7 +136,7 @@ public struct ContainerStore: Sendable {
     }
 
     /// Creates names/<name> with O_EXCL; false if it exists.
-    private func claim(_ name: String, for id: String) throws(SwiftrunError) -> Bool {
+    func claim(_ name: String, for id: String) throws(SwiftrunError) -> Bool {
         let path = namePath(name)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {

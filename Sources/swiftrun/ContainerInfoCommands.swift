@@ -1,0 +1,53 @@
+import ArgumentParser
+import SwiftrunCore
+
+struct TopCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "top", abstract: "Show a running container's processes (the host's ps).")
+
+    @Argument(help: "The container: name or ID.")
+    var container: String
+
+    @Argument(parsing: .captureForPassthrough, help: "ps options (default: -ef).")
+    var psOptions: [String] = []
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        print(try ContainerTop(layout: layout).show(container, psArguments: psOptions), terminator: "")
+        return 0
+    }
+}
+
+struct RenameCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "rename", abstract: "Rename a container.")
+
+    @Argument(help: "The container: name or ID.")
+    var container: String
+
+    @Argument(help: "Its new name.")
+    var newName: String
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        try ContainerStore(layout: layout).rename(container, to: newName)
+        return 0
+    }
+}
+
+/// `port NAME [PORT[/PROTO]]`: a container's published ports. Until
+/// containers have networks of their own (the networking issue), none is.
+struct PortCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "port", abstract: "List a container's published ports.")
+
+    @Argument(help: "The container: name or ID.")
+    var container: String
+
+    @Argument(help: "A container port: PORT[/tcp|/udp].")
+    var port: String?
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let state = try ContainerStore(layout: layout).find(container)
+        if let port {
+            let spelled = port.contains("/") ? port : port + "/tcp"
+            throw .invalidArgument("No public port '\(spelled)' published for \(state.name)")
+        }
+        return 0
+    }
+}
