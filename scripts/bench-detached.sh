@@ -1,13 +1,16 @@
 #!/bin/sh
 # make bench, detached containers: `run -d` until the id is printed, the
 # monitor's resident memory, and `stop` of a container that exits on TERM,
-# each beside podman (whose monitor is conmon). Medians of BENCH_RUNS runs.
+# each beside podman (whose monitor is conmon); then `exec CTR true` beside
+# podman exec and runc exec on a running runc container. Medians of
+# BENCH_RUNS runs.
 set -eu
 bin=$(realpath "$1") sample=$(realpath "$2")
 runs=${BENCH_RUNS:-20}
 work=$(mktemp -d /tmp/swiftrun-bench-detached-XXXXXX)
 cleanup() {
     "$bin" --root "$work/store" rm -f $("$bin" --root "$work/store" ps -aq) >/dev/null 2>&1 || true
+    runc --root "$work/runc" delete -f bench-exec >/dev/null 2>&1 || true
     if [ -n "${podman:-}" ]; then $podman rm -f -a >/dev/null 2>&1 || true; fi
     awk -v w="$work" '$5 ~ "^" w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount "$m"; done
     for dir in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent; do rmdir "$dir/conmon" "$dir" 2>/dev/null || true; done
@@ -16,14 +19,26 @@ cleanup() {
 trap cleanup EXIT
 "$bin" --root "$work/store" import "$sample" busybox >/dev/null
 
+# runc's bundle for exec: busybox, sleeping, no terminal.
+mkdir -p "$work/bundle/rootfs"
+tar -C "$work/bundle/rootfs" -xf "$sample"
+(cd "$work/bundle" && runc spec)
+python3 - "$work/bundle/config.json" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+spec["process"]["terminal"] = False
+spec["process"]["args"] = ["sleep", "1000"]
+json.dump(spec, open(sys.argv[1], "w"))
+PY
+
 # podman as in bench.sh: ulimits this host allows, runc, cgroupfs.
 export CONTAINERS_CONF="$(cd "$(dirname "$0")" && pwd)/podman-bench.conf"
 podman="podman --root $work/podman --runroot $work/podman-run"
 $podman import "$sample" busybox >/dev/null 2>&1
 
-python3 - "$bin" "$work/store" "$podman" "$runs" <<'PY'
+python3 - "$bin" "$work/store" "$podman" "$runs" "$work" <<'PY'
 import statistics, subprocess, sys, time
-binary, store, podman, runs = sys.argv[1], sys.argv[2], sys.argv[3].split(), int(sys.argv[4])
+binary, store, podman, runs, work = sys.argv[1], sys.argv[2], sys.argv[3].split(), int(sys.argv[4]), sys.argv[5]
 swiftrun = [binary, "--root", store]
 term = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
 
@@ -62,4 +77,21 @@ for name, (start, memory, stop) in rows.items():
     print(f"{name:<10} {start*1000:9.1f}ms {memory/1024:10.2f}MB {stop*1000:10.1f}ms")
 s, p = rows["swiftrun"], rows["podman"]
 print(f"ratios swiftrun/podman: run -d {s[0]/p[0]:.2f}x, monitor RSS {s[1]/p[1]:.2f}x (vs conmon), stop {s[2]/p[2]:.2f}x")
+
+# exec CTR true: a container of each, then the exec alone, timed.
+runc = ["runc", "--root", work + "/runc"]
+subprocess.run(runc + ["run", "-d", "-b", work + "/bundle", "bench-exec"], check=True,
+               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+swiftrun_ctr = timed(swiftrun + ["run", "-d", "busybox", "sleep", "1000"])[1]
+podman_ctr = timed(podman + ["run", "-d", "--network", "none", "busybox", "sleep", "1000"])[1]
+execs = {}
+for name, command in [
+    ("swiftrun", swiftrun + ["exec", swiftrun_ctr, "true"]),
+    ("runc", runc + ["exec", "bench-exec", "true"]),
+    ("podman", podman + ["exec", podman_ctr, "true"]),
+]:
+    timed(command)  # warm the page cache and swiftrun's seccomp cache
+    execs[name] = statistics.median(timed(command)[0] for _ in range(runs))
+print(f"{'exec true':<10} " + "  ".join(f"{name} {t*1000:.1f}ms" for name, t in execs.items()))
+print(f"ratios: swiftrun/runc {execs['swiftrun']/execs['runc']:.2f}x, swiftrun/podman {execs['swiftrun']/execs['podman']:.2f}x")
 PY
