@@ -59,7 +59,7 @@ lint-deps: deps
 # A detached container's monitor becomes swiftrun-monitor, a C program
 # beside the swiftrun binary, built here with gcc: as a SwiftPM product it
 # would carry the Swift runtime and three times the memory.
-MONITOR_SOURCES = Sources/swiftrun-monitor/main.c CShims/monitor.c
+MONITOR_SOURCES = Sources/swiftrun-monitor/main.c CShims/monitor.c CShims/attach.c
 define build_monitor
 	gcc -O2 -Wall -Wextra -ICShims/include -o $(1)/swiftrun-monitor $(MONITOR_SOURCES)
 endef

@@ -8,7 +8,7 @@
 //   {"log":"text\n","stream":"stdout","time":"2026-11-28T17:59:27.123456789Z"}
 // A line longer than the buffer is split, as Docker splits at 16 KiB.
 #define _GNU_SOURCE
-#include "CShims.h"
+#include "monitor_attach.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +25,7 @@ enum { LINE_MAX_BYTES = 16384 };
 
 typedef struct {
     int fd;
+    int number;  // 1 stdout, 2 stderr: attach's stream header
     const char *name;
     size_t used;
     char line[LINE_MAX_BYTES];
@@ -107,9 +108,11 @@ static void emit(log_file *log, const char *name, const char *bytes, size_t leng
 
 // Reads what is there; emits each complete line, and a full buffer as a
 // piece. Returns 0 at EOF, 1 otherwise.
-static int pump(log_file *log, stream *s) {
+static int pump(log_file *log, stream *s, sr_attach_hub *hub) {
     ssize_t n = read(s->fd, s->line + s->used, sizeof s->line - s->used);
     if (n < 0) return errno == EINTR || errno == EAGAIN ? 1 : 0;
+    if (n > 0) sr_attach_broadcast(hub, s->number, s->line + s->used, (size_t)n);
+    if (log->log_fd < 0) return n > 0;  // --log-driver none: attach only
     if (n == 0) {
         if (s->used > 0) emit(log, s->name, s->line, s->used);
         s->used = 0;
@@ -172,9 +175,11 @@ int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status) {
     int checking = spec->health_interval_ms > 0 && spec->health_argv != NULL;
     static stream out, err;
     out.fd = spec->stdout_fd;
+    out.number = 1;
     out.name = "stdout";
     out.used = 0;
     err.fd = spec->stderr_fd;
+    err.number = 2;
     err.name = "stderr";
     err.used = 0;
     log_file log = {.spec = spec, .log_fd = -1, .size = 0};
@@ -184,23 +189,28 @@ int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status) {
         struct stat info;
         if (fstat(log.log_fd, &info) == 0) log.size = info.st_size;
     }
+    sr_attach_hub hub = {.tty = spec->tty, .master = spec->tty ? spec->stdout_fd : -1, .stdin_fd = spec->stdin_fd};
+    sr_attach_open(&hub, spec->attach_dir);  // without the socket, the container still runs and logs
     // The pipes stay open until every process of the container that holds
     // them is gone; pid 1's exit (the pidfd) ends the wait either way.
     int out_open = out.fd >= 0, err_open = err.fd >= 0, exited = 0;
     while (!exited || out_open || err_open) {
-        struct pollfd fds[4] = {
+        struct pollfd fds[5 + SR_ATTACH_CLIENTS] = {
             {.fd = out_open ? out.fd : -1, .events = POLLIN},
             {.fd = err_open ? err.fd : -1, .events = POLLIN},
             {.fd = exited ? -1 : spec->pidfd, .events = POLLIN},
             {.fd = check.pidfd, .events = POLLIN},
+            {.fd = exited ? -1 : hub.listen_fd, .events = POLLIN},
         };
+        for (int i = 0; i < SR_ATTACH_CLIENTS; i++)
+            fds[5 + i] = (struct pollfd){.fd = hub.clients[i], .events = hub.reading[i] ? POLLIN : 0};
         int timeout = -1;
         if (exited) timeout = 0;
         else if (checking && check.pid <= 0) {
             long long wait = check.due - now_ms();
             timeout = wait < 0 ? 0 : wait > 3600000 ? 3600000 : (int)wait;
         }
-        int ready = poll(fds, 4, timeout);
+        int ready = poll(fds, 5 + SR_ATTACH_CLIENTS, timeout);
         if (ready < 0) {
             if (errno == EINTR) continue;
             break;
@@ -208,11 +218,15 @@ int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status) {
         if (fds[3].revents) end_check(spec, &check, 0);
         if (checking && !exited && check.pid <= 0 && now_ms() >= check.due) start_check(spec, &check);
         if (exited && !(fds[0].revents | fds[1].revents)) break;  // pid 1 is gone and nothing more is queued
-        if (fds[0].revents) out_open = log.log_fd < 0 ? read(out.fd, out.line, sizeof out.line) > 0 : pump(&log, &out);
-        if (fds[1].revents) err_open = log.log_fd < 0 ? read(err.fd, err.line, sizeof err.line) > 0 : pump(&log, &err);
+        if (fds[0].revents) out_open = pump(&log, &out, &hub);
+        if (fds[1].revents) err_open = pump(&log, &err, &hub);
         if (fds[2].revents) exited = 1;
+        if (fds[4].revents) sr_attach_accept(&hub);
+        for (int i = 0; i < SR_ATTACH_CLIENTS; i++)
+            if (fds[5 + i].revents && hub.clients[i] >= 0) sr_attach_input(&hub, i);
     }
     end_check(spec, &check, 1);
+    sr_attach_close(&hub);  // clients see EOF: the container has ended
     if (log.log_fd >= 0) {
         if (out.used > 0) emit(&log, "stdout", out.line, out.used);
         if (err.used > 0) emit(&log, "stderr", err.line, err.used);

@@ -125,3 +125,116 @@ int sr_receive_fd(int socket) {
     memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
     return fd;
 }
+
+// `attach`'s side of the monitor's socket (attach.c): the first byte says
+// the framing ('t': raw, with the pty master passed for resizing; 's':
+// Docker's 8-byte stream headers). Our input goes to the socket, except
+// the detach keys, which end the relay and leave the container running.
+typedef struct {
+    unsigned char header[8];
+    size_t header_used;
+    size_t payload_left;
+    int target;
+} demux;
+
+// Splits Docker's framed stream into OUT and ERR.
+static int demux_write(demux *d, const char *bytes, size_t length, int out, int err) {
+    while (length > 0) {
+        if (d->payload_left == 0) {
+            size_t take = 8 - d->header_used < length ? 8 - d->header_used : length;
+            memcpy(d->header + d->header_used, bytes, take);
+            d->header_used += take;
+            bytes += take;
+            length -= take;
+            if (d->header_used < 8) return 0;
+            d->header_used = 0;
+            d->target = d->header[0] == 2 ? err : out;
+            d->payload_left = (size_t)d->header[4] << 24 | (size_t)d->header[5] << 16 | (size_t)d->header[6] << 8 | d->header[7];
+            continue;
+        }
+        size_t take = d->payload_left < length ? d->payload_left : length;
+        if (write_all(d->target, bytes, take) < 0) return -1;
+        d->payload_left -= take;
+        bytes += take;
+        length -= take;
+    }
+    return 0;
+}
+
+int sr_attach_relay(int socket, int in, int out, int err, const char *keys, int keys_length, const sigset_t *signals) {
+    char kind;
+    struct iovec iov = {.iov_base = &kind, .iov_len = 1};
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space, .msg_controllen = sizeof control.space};
+    ssize_t got;
+    do {
+        got = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+    } while (got < 0 && errno == EINTR);
+    if (got != 1) {
+        if (got == 0) errno = ECONNRESET;
+        return -1;
+    }
+    int master = -1;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+    if (cmsg != NULL && cmsg->cmsg_type == SCM_RIGHTS) memcpy(&master, CMSG_DATA(cmsg), sizeof master);
+    int tty = kind == 't';
+    int size_fd = in >= 0 ? in : out;
+    if (master >= 0) copy_window_size(size_fd, master);
+    int sfd = signalfd(-1, signals, SFD_CLOEXEC);
+    struct pollfd fds[3] = {
+        {.fd = socket, .events = POLLIN},
+        {.fd = in, .events = POLLIN},
+        {.fd = sfd, .events = POLLIN},
+    };
+    demux d = {.header_used = 0, .payload_left = 0, .target = out};
+    int matched = 0;  // how much of the detach keys was typed, held back
+    int result = 0;
+    char buf[16384];
+    for (;;) {
+        if (poll(fds, 3, -1) < 0) {
+            if (errno == EINTR) continue;
+            result = -1;
+            break;
+        }
+        if (fds[2].revents & POLLIN) {
+            struct signalfd_siginfo info;
+            if (read(sfd, &info, sizeof info) == (ssize_t)sizeof info && info.ssi_signo == SIGWINCH && master >= 0)
+                copy_window_size(size_fd, master);
+        }
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = read(socket, buf, sizeof buf);
+            if (n <= 0) break;  // the monitor closed it: the container has ended
+            if (tty ? write_all(out, buf, (size_t)n) : demux_write(&d, buf, (size_t)n, out, err)) {
+                result = -1;
+                break;
+            }
+        }
+        if (fds[1].fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+            ssize_t n = read(in, buf, sizeof buf);
+            if (n <= 0) {
+                fds[1].fd = -1;  // our input ended; output still comes
+                shutdown(socket, SHUT_WR);
+                continue;
+            }
+            for (ssize_t i = 0; i < n; i++) {
+                if (keys_length > 0 && buf[i] == keys[matched]) {
+                    if (++matched == keys_length) {
+                        result = 1;
+                        goto done;
+                    }
+                    continue;
+                }
+                if (matched > 0) write_all(socket, keys, (size_t)matched);
+                matched = 0;
+                write_all(socket, buf + i, 1);
+            }
+        }
+    }
+done:
+    if (master >= 0) close(master);
+    if (sfd >= 0) close(sfd);
+    return result;
+}

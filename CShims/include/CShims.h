@@ -198,6 +198,11 @@ pid_t sr_spawn_container(const sr_child_spec *spec);
 int sr_tty_relay(int master, int in, int out, pid_t pid, const sigset_t *signals);
 // TIOCGWINSZ of FD (a terminal); 0 or -1.
 int sr_window_size(int fd, unsigned short *rows, unsigned short *columns);
+// `attach`: relays a monitor's attach SOCKET to OUT and ERR, and IN (-1:
+// none) to it, watching for the detach KEYS. SIGNALS (SIGWINCH) must be
+// blocked. 0 when the container ended, 1 when the keys were typed, -1 with
+// errno.
+int sr_attach_relay(int socket, int in, int out, int err, const char *keys, int keys_length, const sigset_t *signals);
 // Receives one fd sent with SCM_RIGHTS over SOCKET; -1 with errno.
 int sr_receive_fd(int socket);
 
@@ -257,6 +262,12 @@ typedef struct {
     // time, as its own child: `swiftrun __health-check ID`.
     long long health_interval_ms;
     const char *const *health_argv;
+    // `attach`: a socket in ATTACH_DIR (NULL: none). With TTY, stdout_fd is
+    // the pty master and clients get raw bytes; STDIN_FD takes what they
+    // type (-i: a pipe to the container's stdin, or the master); or -1.
+    const char *attach_dir;
+    int tty;
+    int stdin_fd;
 } sr_monitor_spec;
 int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status);
 

@@ -7,9 +7,12 @@
 // memory the swiftrun binary would.
 //
 //   swiftrun-monitor PID STDOUT_FD STDERR_FD LOG|- MAX_SIZE MAX_FILES SWIFTRUN ROOT ID HEALTH_MS
+//                    ATTACH_DIR TTY STDIN_FD
 //
 // HEALTH_MS: every so many milliseconds it runs `swiftrun --root ROOT
-// __health-check ID` (0: the container has no health check).
+// __health-check ID` (0: the container has no health check). ATTACH_DIR
+// gets the attach socket; TTY is 1 when STDOUT_FD is a pty master;
+// STDIN_FD (-1: none) takes what attached clients type.
 #include "CShims.h"
 
 #include <signal.h>
@@ -19,7 +22,7 @@
 #include <unistd.h>
 
 int main(int argc, char **argv) {
-    if (argc != 11) {
+    if (argc != 14) {
         fprintf(stderr, "swiftrun-monitor: started by swiftrun run -d, not by hand\n");
         return 2;
     }
@@ -31,6 +34,9 @@ int main(int argc, char **argv) {
         .max_size = atoll(argv[5]),
         .max_files = atoi(argv[6]),
         .health_interval_ms = atoll(argv[10]),
+        .attach_dir = argv[11],
+        .tty = atoi(argv[12]),
+        .stdin_fd = atoi(argv[13]),
     };
     const char *health[] = {argv[7], "--root", argv[8], "__health-check", argv[9], NULL};
     spec.health_argv = health;
@@ -41,6 +47,7 @@ int main(int argc, char **argv) {
     close(spec.pidfd);
     if (spec.stdout_fd >= 0) close(spec.stdout_fd);
     if (spec.stderr_fd >= 0) close(spec.stderr_fd);
+    if (spec.stdin_fd >= 0 && spec.stdin_fd != spec.stdout_fd) close(spec.stdin_fd);
     char status_text[16];
     snprintf(status_text, sizeof status_text, "%d", status);
     char *const args[] = {argv[7], "--root", argv[8], "__monitor-exited", argv[9], status_text, NULL};

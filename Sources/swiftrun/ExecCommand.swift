@@ -57,3 +57,20 @@ struct ExecCommand: StoreCommand {
         }
     }
 }
+
+struct AttachCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "attach", abstract: "Attach to a running container's input and output.")
+
+    @Option(name: .customLong("detach-keys"), help: "Keys that detach and leave it running (default: ctrl-p,ctrl-q).")
+    var detachKeys: String?
+
+    @Flag(name: .customLong("no-stdin"), help: "Do not send our input.")
+    var noStdin = false
+
+    @Argument(help: "The container: name or ID.")
+    var container: String
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        try ContainerAttach(layout: layout).attach(container, detachKeys: detachKeys, sendInput: !noStdin)
+    }
+}

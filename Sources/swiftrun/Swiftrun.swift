@@ -12,7 +12,8 @@ struct Swiftrun: ParsableCommand {
         version: VersionCommand.short,
         subcommands: [
             RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self, StatsCommand.self,
-            ExecCommand.self, CpCommand.self, TopCommand.self, PortCommand.self, RenameCommand.self, LogsCommand.self, StopCommand.self, StartCommand.self,
+            ExecCommand.self, AttachCommand.self, CpCommand.self, TopCommand.self, PortCommand.self, RenameCommand.self, LogsCommand.self, StopCommand.self,
+            StartCommand.self,
             RestartCommand.self, KillCommand.self, WaitCommand.self,
             PauseCommand.self,
             UnpauseCommand.self, MonitorExitedCommand.self, HealthCheckCommand.self, BootCommand.self,

@@ -140,6 +140,37 @@ import Testing
         #expect(result.restored, "the caller's terminal modes were not restored")
     }
 
+    static let attachSession = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../scripts/attach-session.py").standardized.path
+
+    struct AttachSession: Decodable {
+        var answered: Bool
+        var exit: Int32?
+        var output: String
+    }
+
+    @Test(arguments: [(nil, "1011"), ("ctrl-a,x", "0178")] as [(String?, String)])
+    func attachThenDetachLeavesTheContainerRunning(_ detachKeys: String?, _ typed: String) throws {
+        #expect(sandbox.run(["run", "-dit", "--name", "console", "busybox", "sh"]).code == 0)
+        let flags = detachKeys.map { ["--detach-keys", $0] } ?? []
+        let json = try tool(["python3", Self.attachSession, typed, Sandbox.binary, "--root", sandbox.root, "attach"] + flags + ["console"])
+        let session = try JSONDecoder().decode(AttachSession.self, from: Data(json.utf8))
+        #expect(session.answered, "\(session.output)")
+        #expect(session.exit == 0, "the detach keys did not end attach: \(session.output)")
+        #expect(sandbox.run(["ps", "--format", "{{.Names}}"]).stdout == "console\n")
+        // What it printed while attached is in its log too.
+        #expect(sandbox.run(["logs", "console"]).stdout.contains("answer-42"))
+    }
+
+    @Test func attachWithoutATerminalKeepsTheStreamsApartAndEndsWithTheContainer() throws {
+        #expect(sandbox.run(["run", "-di", "--name", "piped", "busybox", "sh"]).code == 0)
+        let attached = sandbox.run(["attach", "piped"], stdin: "echo out; echo err >&2; exit 4\n")
+        #expect(attached.code == 4)
+        #expect(attached.stdout == "out\n")
+        #expect(attached.stderr == "err\n")
+        #expect(sandbox.run(["attach", "piped"]).stderr == "swiftrun: You cannot attach to a stopped container, start it first\n")
+    }
+
     @Test func aDetachedTerminalIsLoggedAsStdout() {
         #expect(sandbox.run(["run", "-d", "-t", "--name", "dt", "busybox", "sh", "-c", "tty; echo to-stderr >&2"]).code == 0)
         #expect(sandbox.run(["wait", "dt"]).stdout == "0\n")

@@ -108,19 +108,25 @@ public struct ContainerMonitor {
             let logConfig = plan.state.logConfig ?? LogConfig()
             do {
                 let console = plan.spec.process.terminal ? try ConsoleSocket() : nil
-                var streams = try connectOutput(logging: logConfig.driver != "none" && console == nil, null: null)
+                // Always pipes (or the pty): attach reads them even when the log driver is none.
+                var streams = try connectOutput(null: null, pty: console != nil)
+                let input = console == nil && plan.state.openStdin == true ? try connectInput() : -1
                 let (process, launched) = try ContainerLauncher(layout: layout).launch(plan, narrator: nil, console: console)
                 plan.state = launched
-                // -t: one stream, the pty's, logged as stdout (as Docker does).
-                if let console { streams = (try console.receiveMaster(), -1) }
-                for fd in Int32(1)...2 { dup2(null, fd) }  // only the container holds the write ends now
+                // -t: one stream, the pty's, logged as stdout (as Docker does), and its input.
+                var stdin = input
+                if let console {
+                    streams = (try console.receiveMaster(), -1)
+                    if plan.state.openStdin == true { stdin = streams.out }
+                }
+                for fd in Int32(0)...2 { dup2(null, fd) }  // only the container holds its ends now
                 if report >= 0 {
                     Self.send(.success(()), to: report)
                     close(report)
                     report = -1
                 }
                 let job = Job(
-                    pid: process.pid, streams: streams, log: logConfig,
+                    pid: process.pid, streams: streams, stdin: stdin, tty: console != nil, log: logConfig,
                     logPath: logConfig.driver == "none" ? nil : containers.logPath(plan.id), id: plan.id,
                     healthInterval: plan.state.health?.intervalMilliseconds ?? 0)
                 unlink(containers.healthPath(plan.id))  // each run starts "starting"
@@ -186,6 +192,10 @@ public struct ContainerMonitor {
     private struct Job {
         let pid: pid_t
         let streams: (out: Int32, err: Int32)
+        /// Where attached clients' input goes: a pipe to the container's
+        /// stdin, the pty master, or -1.
+        let stdin: Int32
+        let tty: Bool
         let log: LogConfig
         let logPath: String?
         let id: String
@@ -208,22 +218,23 @@ public struct ContainerMonitor {
         let monitor = String(swiftrun[..<(swiftrun.lastIndex(of: "/") ?? swiftrun.startIndex)]) + "/swiftrun-monitor"
         guard access(monitor, X_OK) == 0 else { return }
         let streams = job.streams
-        for fd in [streams.out, streams.err] where fd >= 0 { _ = fcntl(fd, F_SETFD, 0) }
+        let passed = [streams.out, streams.err, job.stdin].filter { $0 >= 0 }
+        for fd in passed { _ = fcntl(fd, F_SETFD, 0) }
         let arguments = [
             monitor, String(job.pid), String(streams.out), String(streams.err), job.logPath ?? "-",
-            String(job.log.maxSize ?? 0), String(job.log.maxFiles), swiftrun, layout.root, job.id, String(job.healthInterval)
+            String(job.log.maxSize ?? 0), String(job.log.maxFiles), swiftrun, layout.root, job.id, String(job.healthInterval),
+            layout.container(job.id), job.tty ? "1" : "0", String(job.stdin)
         ]
         var pointers = arguments.map { strdup($0) } + [nil]
         execv(monitor, &pointers)
-        for fd in [streams.out, streams.err] where fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        for fd in passed { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     }
 
     /// The container's stdout and stderr: the write ends of two pipes on
     /// this process's fds 1 and 2, which clone3 hands to the child. Returns
-    /// the read ends; -1 for each when the log driver is none (the
-    /// container writes to /dev/null, and nothing is kept).
-    private func connectOutput(logging: Bool, null: Int32) throws(SwiftrunError) -> (out: Int32, err: Int32) {
-        guard logging else {
+    /// the read ends. With a pty the child replaces its stdio itself.
+    private func connectOutput(null: Int32, pty: Bool) throws(SwiftrunError) -> (out: Int32, err: Int32) {
+        guard !pty else {
             for fd in Int32(1)...2 { dup2(null, fd) }
             return (-1, -1)
         }
@@ -236,6 +247,16 @@ public struct ContainerMonitor {
         close(out[1])
         close(err[1])
         return (out[0], err[0])
+    }
+
+    /// -i without -t: a pipe whose read end is the child's stdin (our fd
+    /// 0 until the spawn); returns the write end, where attach's input goes.
+    private func connectInput() throws(SwiftrunError) -> Int32 {
+        var pipe: [Int32] = [-1, -1]
+        try Syscall.check("pipe2") { sr_pipe_cloexec(&pipe) }
+        dup2(pipe[0], 0)
+        close(pipe[0])
+        return pipe[1]
     }
 
     /// The C loop, in this process, until pid 1 exits; its wait status.
@@ -253,13 +274,16 @@ public struct ContainerMonitor {
         var healthArgv: [UnsafePointer<CChar>?] = health.map { $0.map { UnsafePointer($0) } } + [nil]
         var status: Int32 = 0
         let rc = (job.logPath ?? "").withCString { path in
-            var spec = sr_monitor_spec(
-                pid: job.pid, pidfd: pidfd, stdout_fd: streams.out, stderr_fd: streams.err,
-                log_path: job.logPath == nil ? nil : path, max_size: job.log.maxSize ?? 0, max_files: Int32(job.log.maxFiles),
-                health_interval_ms: job.healthInterval, health_argv: nil)
-            return healthArgv.withUnsafeMutableBufferPointer { argv in
-                spec.health_argv = UnsafePointer(argv.baseAddress)
-                return sr_monitor_supervise(&spec, &status)
+            layout.container(job.id).withCString { attachDir in
+                var spec = sr_monitor_spec(
+                    pid: job.pid, pidfd: pidfd, stdout_fd: streams.out, stderr_fd: streams.err,
+                    log_path: job.logPath == nil ? nil : path, max_size: job.log.maxSize ?? 0, max_files: Int32(job.log.maxFiles),
+                    health_interval_ms: job.healthInterval, health_argv: nil, attach_dir: attachDir, tty: job.tty ? 1 : 0,
+                    stdin_fd: job.stdin)
+                return healthArgv.withUnsafeMutableBufferPointer { argv in
+                    spec.health_argv = UnsafePointer(argv.baseAddress)
+                    return sr_monitor_supervise(&spec, &status)
+                }
             }
         }
         guard rc == 0 else { throw .system("supervise the container", errno: errno) }

@@ -54,6 +54,7 @@ struct ContainerPlan {
             state.restartPolicy = options.restart
             state.restartCount = 0
             state.logConfig = options.log
+            state.openStdin = options.interactive
             state.health = try HealthConfig.resolve(image: image.configuration.config?.Healthcheck, options: options)
         }
         return ContainerPlan(image: image, layers: layers, spec: spec, seccomp: seccomp, state: state, dirs: dirs)

@@ -43,6 +43,9 @@ public struct ContainerState: Codable, Sendable {
     /// STOPSIGNAL, else SIGTERM), and how long it waits before SIGKILL.
     public var stopSignal: String?
     public var stopTimeout: Int?
+    /// -i on a detached container (Docker's OpenStdin): its stdin is a pipe
+    /// from the monitor, which `attach` writes to.
+    public var openStdin: Bool?
     /// The health check the monitor runs every interval (detached only).
     public var health: HealthConfig?
 

@@ -1,0 +1,139 @@
+// The monitor's attach socket: `swiftrun attach` connects to
+// containers/<id>/attach.sock and gets what the container writes from then
+// on, and what it types goes to the container's stdin (with -i). With a
+// tty the bytes go as they are, and the pty master itself is passed to
+// each client (SCM_RIGHTS) so it can set the window size; without one,
+// each chunk carries Docker's stream header (1 stdout, 2 stderr, then a
+// big-endian length), the framing of the Engine API's attach.
+//
+// The monitor must never block on a client: writes are MSG_DONTWAIT, and a
+// client that cannot keep up is dropped, as a slow reader of a log would be
+// left behind.
+#define _GNU_SOURCE
+#include "monitor_attach.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+// bind(2) takes at most 108 bytes of path; a store's container dirs can be
+// deeper, so the socket is named through an fd of its directory.
+static int socket_address(int dir_fd, struct sockaddr_un *address) {
+    memset(address, 0, sizeof *address);
+    address->sun_family = AF_UNIX;
+    int n = snprintf(address->sun_path, sizeof address->sun_path, "/proc/self/fd/%d/attach.sock", dir_fd);
+    return n > 0 && (size_t)n < sizeof address->sun_path ? 0 : -1;
+}
+
+int sr_attach_open(sr_attach_hub *hub, const char *dir) {
+    for (int i = 0; i < SR_ATTACH_CLIENTS; i++) hub->clients[i] = -1;
+    hub->listen_fd = -1;
+    hub->dir_fd = -1;
+    if (dir == NULL) return 0;
+    hub->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (hub->dir_fd < 0) return -1;
+    struct sockaddr_un address;
+    if (socket_address(hub->dir_fd, &address) < 0) return -1;
+    unlinkat(hub->dir_fd, "attach.sock", 0);
+    hub->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (hub->listen_fd < 0) return -1;
+    if (bind(hub->listen_fd, (struct sockaddr *)&address, sizeof address) < 0 || listen(hub->listen_fd, SR_ATTACH_CLIENTS) < 0) {
+        close(hub->listen_fd);
+        hub->listen_fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+static void drop(sr_attach_hub *hub, int i) {
+    close(hub->clients[i]);
+    hub->clients[i] = -1;
+}
+
+void sr_attach_accept(sr_attach_hub *hub) {
+    int client = accept4(hub->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (client < 0) return;
+    int slot = -1;
+    for (int i = 0; i < SR_ATTACH_CLIENTS && slot < 0; i++)
+        if (hub->clients[i] < 0) slot = i;
+    // The first byte says which framing follows ('t' raw tty, 's' streams);
+    // with a tty it carries the pty master.
+    char kind = hub->tty ? 't' : 's';
+    struct iovec iov = {.iov_base = &kind, .iov_len = 1};
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (hub->tty && hub->master >= 0) {
+        message.msg_control = control.space;
+        message.msg_controllen = sizeof control.space;
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &hub->master, sizeof(int));
+    }
+    if (slot < 0 || sendmsg(client, &message, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
+        close(client);
+        return;
+    }
+    hub->clients[slot] = client;
+    hub->reading[slot] = 1;
+}
+
+void sr_attach_broadcast(sr_attach_hub *hub, int stream, const char *bytes, size_t length) {
+    unsigned char header[8] = {(unsigned char)stream, 0, 0, 0,
+                               (unsigned char)(length >> 24), (unsigned char)(length >> 16),
+                               (unsigned char)(length >> 8), (unsigned char)length};
+    for (int i = 0; i < SR_ATTACH_CLIENTS; i++) {
+        if (hub->clients[i] < 0) continue;
+        struct iovec parts[2] = {{.iov_base = header, .iov_len = 8}, {.iov_base = (void *)bytes, .iov_len = length}};
+        struct msghdr message = {.msg_iov = hub->tty ? parts + 1 : parts, .msg_iovlen = hub->tty ? 1 : 2};
+        size_t wanted = length + (hub->tty ? 0 : 8);
+        if (sendmsg(hub->clients[i], &message, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)wanted) drop(hub, i);
+    }
+}
+
+void sr_attach_input(sr_attach_hub *hub, int i) {
+    if (!hub->reading[i]) {  // hung up altogether
+        drop(hub, i);
+        return;
+    }
+    char buf[4096];
+    ssize_t n = read(hub->clients[i], buf, sizeof buf);
+    if (n == 0) {
+        hub->reading[i] = 0;  // `echo cmd | swiftrun attach`: its output is still to come
+        return;
+    }
+    if (n < 0) {
+        if (errno != EINTR && errno != EAGAIN) drop(hub, i);
+        return;
+    }
+    if (hub->stdin_fd < 0) return;
+    for (ssize_t done = 0; done < n;) {
+        ssize_t w = write(hub->stdin_fd, buf + done, (size_t)(n - done));
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        done += w;
+    }
+}
+
+void sr_attach_close(sr_attach_hub *hub) {
+    for (int i = 0; i < SR_ATTACH_CLIENTS; i++)
+        if (hub->clients[i] >= 0) drop(hub, i);
+    if (hub->listen_fd >= 0) {
+        close(hub->listen_fd);
+        unlinkat(hub->dir_fd, "attach.sock", 0);
+        hub->listen_fd = -1;
+    }
+    if (hub->dir_fd >= 0) close(hub->dir_fd);
+    hub->dir_fd = -1;
+}

@@ -1,0 +1,98 @@
+import CShims
+import Glibc
+
+/// `attach`: the caller's terminal joined to a detached container, through
+/// its monitor's attach socket (CShims/attach.c): what the container writes
+/// from now on, and, with -i, what the caller types. The detach keys
+/// (Ctrl-P Ctrl-Q unless --detach-keys says otherwise) leave it running;
+/// otherwise attach ends when the container does, with its exit code.
+public struct ContainerAttach {
+    let layout: StoreLayout
+
+    public init(layout: StoreLayout) { self.layout = layout }
+
+    public static let defaultDetachKeys = "ctrl-p,ctrl-q"
+
+    public func attach(_ key: String, detachKeys: String?, sendInput: Bool) throws(SwiftrunError) -> Int32 {
+        let keys = try Self.parseKeys(detachKeys ?? Self.defaultDetachKeys)
+        let containers = ContainerStore(layout: layout)
+        let state = try containers.find(key)
+        guard state.isActive, state.status == .running else {
+            throw .invalidArgument("You cannot attach to a stopped container, start it first")
+        }
+        if ContainerControl(layout: layout).isPaused(state) {
+            throw .invalidArgument("You cannot attach to a paused container, unpause it first")
+        }
+        let socket = try connect(to: state.id)
+        defer { close(socket) }
+        let tty = (try? containers.spec(state.id))?.process.terminal ?? false
+        let interactive = sendInput && state.openStdin == true
+
+        var saved = termios()
+        let raw = tty && interactive && isatty(0) == 1 && tcgetattr(0, &saved) == 0
+        if raw {
+            var mode = saved
+            cfmakeraw(&mode)
+            tcsetattr(0, TCSANOW, &mode)
+        }
+        defer { if raw { tcsetattr(0, TCSANOW, &saved) } }
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGWINCH)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let outcome = try Syscall.check("attach to \(key)") {
+            keys.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) {
+                    sr_attach_relay(socket, interactive ? 0 : -1, 1, 2, $0.baseAddress, Int32($0.count), &signals)
+                }
+            }
+        }
+        guard outcome == 0 else { return 0 }  // detached: the container runs on
+        return try ContainerControl(layout: layout).wait(state.id)
+    }
+
+    /// The monitor's socket, named through an fd of the container's dir
+    /// (a unix socket path holds at most 108 bytes).
+    private func connect(to id: String) throws(SwiftrunError) -> Int32 {
+        let dir = try Syscall.check("open \(layout.container(id))") { open(layout.container(id), Int32(SR_O_PATH) | O_DIRECTORY | O_CLOEXEC) }
+        defer { close(dir) }
+        let fd = try Syscall.check("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let path = Array("/proc/self/fd/\(dir)/attach.sock".utf8CString)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: path.map { UInt8(bitPattern: $0) }.prefix(raw.count - 1))
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            let error = errno
+            close(fd)
+            throw .system("connect to the monitor of container \(id)", errno: error)
+        }
+        return fd
+    }
+
+    /// Docker's --detach-keys: "ctrl-p,ctrl-q", "ctrl-a", "x", comma-separated.
+    static func parseKeys(_ text: String) throws(SwiftrunError) -> [UInt8] {
+        var keys: [UInt8] = []
+        for part in text.split(separator: ",") {
+            let lower = part.lowercased()
+            if lower.hasPrefix("ctrl-"), lower.count == 6, let character = lower.last?.asciiValue {
+                switch character {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"): keys.append(character - UInt8(ascii: "a") + 1)
+                case UInt8(ascii: "@"): keys.append(0)
+                case UInt8(ascii: "["), UInt8(ascii: "\\"), UInt8(ascii: "]"), UInt8(ascii: "^"), UInt8(ascii: "_"):
+                    keys.append(character - 64)
+                default: throw .invalidArgument("invalid detach keys (\(text)): unknown character '\(character)'")
+                }
+            } else if part.count == 1, let character = part.first?.asciiValue {
+                keys.append(character)
+            } else {
+                throw .invalidArgument("invalid detach keys (\(text)): use ctrl-<value> or a single character, comma-separated")
+            }
+        }
+        return keys
+    }
+}
