@@ -11,6 +11,7 @@
 // left behind.
 #define _GNU_SOURCE
 #include "monitor_attach.h"
+#include "fd_passing.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +30,13 @@ static int socket_address(int dir_fd, struct sockaddr_un *address) {
     return n > 0 && (size_t)n < sizeof address->sun_path ? 0 : -1;
 }
 
-int sr_attach_open(sr_attach_hub *hub, const char *dir) {
+static int add_client(sr_attach_hub *hub, int client);
+
+int sr_attach_open(sr_attach_hub *hub, const char *dir, int attached) {
     for (int i = 0; i < SR_ATTACH_CLIENTS; i++) hub->clients[i] = -1;
     hub->listen_fd = -1;
     hub->dir_fd = -1;
+    if (attached >= 0) add_client(hub, attached);
     if (dir == NULL) return 0;
     hub->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (hub->dir_fd < 0) return -1;
@@ -54,37 +58,24 @@ static void drop(sr_attach_hub *hub, int i) {
     hub->clients[i] = -1;
 }
 
-void sr_attach_accept(sr_attach_hub *hub) {
-    int client = accept4(hub->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-    if (client < 0) return;
+// The first byte says which framing follows ('t' raw tty, 's' streams);
+// with a tty it carries the pty master. 0, or -1 (the client is closed).
+static int add_client(sr_attach_hub *hub, int client) {
     int slot = -1;
     for (int i = 0; i < SR_ATTACH_CLIENTS && slot < 0; i++)
         if (hub->clients[i] < 0) slot = i;
-    // The first byte says which framing follows ('t' raw tty, 's' streams);
-    // with a tty it carries the pty master.
-    char kind = hub->tty ? 't' : 's';
-    struct iovec iov = {.iov_base = &kind, .iov_len = 1};
-    union {
-        struct cmsghdr header;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (hub->tty && hub->master >= 0) {
-        message.msg_control = control.space;
-        message.msg_controllen = sizeof control.space;
-        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cmsg), &hub->master, sizeof(int));
-    }
-    if (slot < 0 || sendmsg(client, &message, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
+    if (slot < 0 || sr_send_byte_and_fd(client, hub->tty ? 't' : 's', hub->tty ? hub->master : -1, MSG_DONTWAIT) < 0) {
         close(client);
-        return;
+        return -1;
     }
     hub->clients[slot] = client;
     hub->reading[slot] = 1;
+    return 0;
+}
+
+void sr_attach_accept(sr_attach_hub *hub) {
+    int client = accept4(hub->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (client >= 0) add_client(hub, client);
 }
 
 void sr_attach_broadcast(sr_attach_hub *hub, int stream, const char *bytes, size_t length) {
@@ -116,14 +107,7 @@ void sr_attach_input(sr_attach_hub *hub, int i) {
         return;
     }
     if (hub->stdin_fd < 0) return;
-    for (ssize_t done = 0; done < n;) {
-        ssize_t w = write(hub->stdin_fd, buf + done, (size_t)(n - done));
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return;
-        }
-        done += w;
-    }
+    sr_write_all(hub->stdin_fd, buf, (size_t)n);
 }
 
 void sr_attach_close(sr_attach_hub *hub) {

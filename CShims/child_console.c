@@ -5,37 +5,16 @@
 // slave becomes stdio and the controlling terminal of our new session.
 #define _GNU_SOURCE
 #include "child_internal.h"
+#include "fd_passing.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
-
-static int send_fd(int socket, int fd) {
-    char byte = 'p';
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        struct cmsghdr header;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space, .msg_controllen = sizeof control.space};
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-    ssize_t n;
-    do {
-        n = sendmsg(socket, &message, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n == 1 ? 0 : -1;
-}
 
 void sr_setup_console(const sr_child_spec *spec) {
     // In exec, the container's root could have put a fifo (open would
@@ -60,7 +39,7 @@ void sr_setup_console(const sr_child_spec *spec) {
     }
     int flags = fcntl(master, F_GETFL);
     if (flags < 0 || fcntl(master, F_SETFL, flags & ~O_NONBLOCK) < 0) sr_fail(spec, SR_STEP_CONSOLE, -1);
-    if (send_fd(spec->console_fd, master) < 0) sr_fail(spec, SR_STEP_CONSOLE, -1);
+    if (sr_send_byte_and_fd(spec->console_fd, 'p', master, 0) < 0) sr_fail(spec, SR_STEP_CONSOLE, -1);
     close(master);
     close(spec->console_fd);
     if (ioctl(slave, TIOCSCTTY, 0) < 0) sr_fail(spec, SR_STEP_CONSOLE, -1);

@@ -9,6 +9,7 @@
 // A line longer than the buffer is split, as Docker splits at 16 KiB.
 #define _GNU_SOURCE
 #include "monitor_attach.h"
+#include "fd_passing.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,19 +37,6 @@ typedef struct {
     int log_fd;
     off_t size;
 } log_file;
-
-static int write_all(int fd, const char *bytes, size_t length) {
-    while (length > 0) {
-        ssize_t n = write(fd, bytes, length);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        bytes += n;
-        length -= (size_t)n;
-    }
-    return 0;
-}
 
 // max-file: log -> log.1 -> log.2 ..., the oldest dropped (Docker's order).
 static void rotate(log_file *log) {
@@ -103,7 +91,7 @@ static void emit(log_file *log, const char *name, const char *bytes, size_t leng
                           utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
                           now.tv_nsec);
     if (log->spec->max_size > 0 && log->size > 0 && log->size + (off_t)n > log->spec->max_size) rotate(log);
-    if (write_all(log->log_fd, record, n) == 0) log->size += (off_t)n;
+    if (sr_write_all(log->log_fd, record, n) == 0) log->size += (off_t)n;
 }
 
 // Reads what is there; emits each complete line, and a full buffer as a
@@ -190,7 +178,7 @@ int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status) {
         if (fstat(log.log_fd, &info) == 0) log.size = info.st_size;
     }
     sr_attach_hub hub = {.tty = spec->tty, .master = spec->tty ? spec->stdout_fd : -1, .stdin_fd = spec->stdin_fd};
-    sr_attach_open(&hub, spec->attach_dir);  // without the socket, the container still runs and logs
+    sr_attach_open(&hub, spec->attach_dir, spec->attached_fd);  // without the socket, the container still runs and logs
     // The pipes stay open until every process of the container that holds
     // them is gone; pid 1's exit (the pidfd) ends the wait either way.
     int out_open = out.fd >= 0, err_open = err.fd >= 0, exited = 0;

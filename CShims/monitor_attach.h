@@ -19,8 +19,9 @@ typedef struct {
     int stdin_fd;                       // where clients' input goes (-i); or -1
 } sr_attach_hub;
 
-// Binds DIR/attach.sock (DIR NULL: no socket). 0, or -1 with errno.
-int sr_attach_open(sr_attach_hub *hub, const char *dir);
+// Binds DIR/attach.sock (DIR NULL: no socket), and takes ATTACHED (-1:
+// none) as a first client. 0, or -1 with errno.
+int sr_attach_open(sr_attach_hub *hub, const char *dir, int attached);
 void sr_attach_accept(sr_attach_hub *hub);
 // STREAM: 1 stdout, 2 stderr.
 void sr_attach_broadcast(sr_attach_hub *hub, int stream, const char *bytes, size_t length);

@@ -5,6 +5,7 @@
 // every other signal in the set is passed on to PID.
 #define _GNU_SOURCE
 #include "CShims.h"
+#include "fd_passing.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -15,19 +16,6 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
-
-static int write_all(int fd, const char *bytes, size_t length) {
-    while (length > 0) {
-        ssize_t n = write(fd, bytes, length);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        bytes += n;
-        length -= (size_t)n;
-    }
-    return 0;
-}
 
 static void copy_window_size(int from, int to) {
     struct winsize size;
@@ -41,7 +29,7 @@ static void drain(int master, int out) {
     struct pollfd ready = {.fd = master, .events = POLLIN};
     while (poll(&ready, 1, 0) > 0 && (ready.revents & POLLIN)) {
         ssize_t n = read(master, buf, sizeof buf);
-        if (n <= 0 || write_all(out, buf, (size_t)n) < 0) return;
+        if (n <= 0 || sr_write_all(out, buf, (size_t)n) < 0) return;
     }
 }
 
@@ -76,16 +64,16 @@ int sr_tty_relay(int master, int in, int out, pid_t pid, const sigset_t *signals
         if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = read(master, buf, sizeof buf);
             // EIO: every slave fd is closed. Stop listening; the exit follows.
-            if (n > 0) write_all(out, buf, (size_t)n);
+            if (n > 0) sr_write_all(out, buf, (size_t)n);
             else if (n == 0 || (errno != EINTR && errno != EAGAIN)) fds[1].fd = -1;
         }
         if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = read(in, buf, sizeof buf);
             // At the end of our input, the container's terminal sees ^D.
-            if (n > 0) write_all(master, buf, (size_t)n);
+            if (n > 0) sr_write_all(master, buf, (size_t)n);
             else if (n == 0 || errno != EINTR) {
                 char eof = 4;
-                write_all(master, &eof, 1);
+                sr_write_all(master, &eof, 1);
                 fds[2].fd = -1;
             }
         }
@@ -102,27 +90,9 @@ fail:;
 
 int sr_receive_fd(int socket) {
     char byte;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        struct cmsghdr header;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control;
-    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space, .msg_controllen = sizeof control.space};
-    ssize_t n;
-    do {
-        n = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) {
-        if (n == 0) errno = EPIPE;
-        return -1;
-    }
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
-    if (cmsg == NULL || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int))) {
-        errno = EBADMSG;
-        return -1;
-    }
     int fd;
-    memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+    if (sr_receive_byte_and_fd(socket, &byte, &fd) < 0) return -1;
+    if (fd < 0) errno = EBADMSG;
     return fd;
 }
 
@@ -153,7 +123,7 @@ static int demux_write(demux *d, const char *bytes, size_t length, int out, int 
             continue;
         }
         size_t take = d->payload_left < length ? d->payload_left : length;
-        if (write_all(d->target, bytes, take) < 0) return -1;
+        if (sr_write_all(d->target, bytes, take) < 0) return -1;
         d->payload_left -= take;
         bytes += take;
         length -= take;
@@ -163,23 +133,11 @@ static int demux_write(demux *d, const char *bytes, size_t length, int out, int 
 
 int sr_attach_relay(int socket, int in, int out, int err, const char *keys, int keys_length, const sigset_t *signals) {
     char kind;
-    struct iovec iov = {.iov_base = &kind, .iov_len = 1};
-    union {
-        struct cmsghdr header;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control;
-    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space, .msg_controllen = sizeof control.space};
-    ssize_t got;
-    do {
-        got = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
-    } while (got < 0 && errno == EINTR);
-    if (got != 1) {
-        if (got == 0) errno = ECONNRESET;
+    int master;
+    if (sr_receive_byte_and_fd(socket, &kind, &master) < 0) {
+        if (errno == EPIPE) errno = ECONNRESET;
         return -1;
     }
-    int master = -1;
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
-    if (cmsg != NULL && cmsg->cmsg_type == SCM_RIGHTS) memcpy(&master, CMSG_DATA(cmsg), sizeof master);
     int tty = kind == 't';
     int size_fd = in >= 0 ? in : out;
     if (master >= 0) copy_window_size(size_fd, master);
@@ -207,7 +165,7 @@ int sr_attach_relay(int socket, int in, int out, int err, const char *keys, int 
         if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = read(socket, buf, sizeof buf);
             if (n <= 0) break;  // the monitor closed it: the container has ended
-            if (tty ? write_all(out, buf, (size_t)n) : demux_write(&d, buf, (size_t)n, out, err)) {
+            if (tty ? sr_write_all(out, buf, (size_t)n) : demux_write(&d, buf, (size_t)n, out, err)) {
                 result = -1;
                 break;
             }
@@ -227,9 +185,9 @@ int sr_attach_relay(int socket, int in, int out, int err, const char *keys, int 
                     }
                     continue;
                 }
-                if (matched > 0) write_all(socket, keys, (size_t)matched);
+                if (matched > 0) sr_write_all(socket, keys, (size_t)matched);
                 matched = 0;
-                write_all(socket, buf + i, 1);
+                sr_write_all(socket, buf + i, 1);
             }
         }
     }

@@ -268,6 +268,7 @@ typedef struct {
     const char *attach_dir;
     int tty;
     int stdin_fd;
+    int attached_fd;     // `start -a`: a client connected from the start, or -1
 } sr_monitor_spec;
 int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status);
 

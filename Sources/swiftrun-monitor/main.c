@@ -7,12 +7,13 @@
 // memory the swiftrun binary would.
 //
 //   swiftrun-monitor PID STDOUT_FD STDERR_FD LOG|- MAX_SIZE MAX_FILES SWIFTRUN ROOT ID HEALTH_MS
-//                    ATTACH_DIR TTY STDIN_FD
+//                    ATTACH_DIR TTY STDIN_FD ATTACHED_FD
 //
 // HEALTH_MS: every so many milliseconds it runs `swiftrun --root ROOT
 // __health-check ID` (0: the container has no health check). ATTACH_DIR
 // gets the attach socket; TTY is 1 when STDOUT_FD is a pty master;
-// STDIN_FD (-1: none) takes what attached clients type.
+// STDIN_FD (-1: none) takes what attached clients type; ATTACHED_FD (-1:
+// none) is `start -a`'s client, there before the container started.
 #include "CShims.h"
 
 #include <signal.h>
@@ -22,7 +23,7 @@
 #include <unistd.h>
 
 int main(int argc, char **argv) {
-    if (argc != 14) {
+    if (argc != 15) {
         fprintf(stderr, "swiftrun-monitor: started by swiftrun run -d, not by hand\n");
         return 2;
     }
@@ -37,6 +38,7 @@ int main(int argc, char **argv) {
         .attach_dir = argv[11],
         .tty = atoi(argv[12]),
         .stdin_fd = atoi(argv[13]),
+        .attached_fd = atoi(argv[14]),
     };
     const char *health[] = {argv[7], "--root", argv[8], "__health-check", argv[9], NULL};
     spec.health_argv = health;

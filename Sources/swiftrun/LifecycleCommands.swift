@@ -73,9 +73,22 @@ struct StopCommand: StoreCommand {
 struct StartCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "start", abstract: "Start stopped containers again, on the same writable layer.")
 
+    @Flag(name: .shortAndLong, help: "Attach to its output (and, with -i, input) until it stops.")
+    var attach = false
+
+    @Flag(name: .shortAndLong, help: "Attach our input.")
+    var interactive = false
+
+    @Option(name: .customLong("detach-keys"), help: "Keys that detach and leave it running (default: ctrl-p,ctrl-q).")
+    var detachKeys: String?
+
     @OptionGroup var containers: ContainerList
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        if attach || interactive {
+            guard containers.names.count == 1 else { throw .invalidArgument("you cannot start and attach multiple containers at once") }
+            return try ContainerAttach(layout: layout).start(containers.names[0], detachKeys: detachKeys, sendInput: interactive)
+        }
         let runner = ContainerRunner(layout: layout)
         return forEachArgument(containers.names) { (key) throws(SwiftrunError) in
             _ = try runner.start(key)

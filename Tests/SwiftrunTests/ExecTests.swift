@@ -171,6 +171,14 @@ import Testing
         #expect(sandbox.run(["attach", "piped"]).stderr == "swiftrun: You cannot attach to a stopped container, start it first\n")
     }
 
+    @Test func startAttachedSeesTheFirstBytesAndTakesInput() {
+        #expect(sandbox.run(["run", "-i", "--name", "reader", "busybox", "sh", "-c", "echo hello; read x; echo got-$x >&2; exit 5"], stdin: "1\n").code == 5)
+        let again = sandbox.run(["start", "-ai", "reader"], stdin: "2\n")
+        #expect(again.code == 5)
+        #expect(again.stdout == "hello\n" && again.stderr == "got-2\n", "\(again)")
+        #expect(sandbox.run(["start", "-a", "reader", "reader"]).stderr == "swiftrun: you cannot start and attach multiple containers at once\n")
+    }
+
     @Test func aDetachedTerminalIsLoggedAsStdout() {
         #expect(sandbox.run(["run", "-d", "-t", "--name", "dt", "busybox", "sh", "-c", "tty; echo to-stderr >&2"]).code == 0)
         #expect(sandbox.run(["wait", "dt"]).stdout == "0\n")

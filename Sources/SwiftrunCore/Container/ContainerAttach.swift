@@ -25,22 +25,35 @@ public struct ContainerAttach {
         }
         let socket = try connect(to: state.id)
         defer { close(socket) }
-        let tty = (try? containers.spec(state.id))?.process.terminal ?? false
+        return try relay(socket, state: state, keys: keys, sendInput: sendInput)
+    }
+
+    /// `start -a [-i]`: starts the container with a client already on its
+    /// monitor, so its first bytes are not missed, then relays.
+    public func start(_ key: String, detachKeys: String?, sendInput: Bool) throws(SwiftrunError) -> Int32 {
+        let keys = try Self.parseKeys(detachKeys ?? Self.defaultDetachKeys)
+        var fds: [Int32] = [-1, -1]
+        try Syscall.check("socketpair for attach") { socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) }
+        defer { close(fds[0]) }
+        let state: ContainerState
+        do {
+            defer { close(fds[1]) }
+            state = try ContainerRunner(layout: layout).start(key, attached: fds[1])
+        }
+        return try relay(fds[0], state: state, keys: keys, sendInput: sendInput)
+    }
+
+    private func relay(_ socket: Int32, state: ContainerState, keys: [UInt8], sendInput: Bool) throws(SwiftrunError) -> Int32 {
+        let tty = (try? ContainerStore(layout: layout).spec(state.id))?.process.terminal ?? false
         let interactive = sendInput && state.openStdin == true
 
-        var saved = termios()
-        let raw = tty && interactive && isatty(0) == 1 && tcgetattr(0, &saved) == 0
-        if raw {
-            var mode = saved
-            cfmakeraw(&mode)
-            tcsetattr(0, TCSANOW, &mode)
-        }
-        defer { if raw { tcsetattr(0, TCSANOW, &saved) } }
+        let saved = tty && interactive ? makeRaw(0) : nil
+        defer { restore(0, saved) }
         var signals = sigset_t()
         sigemptyset(&signals)
         sigaddset(&signals, SIGWINCH)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
-        let outcome = try Syscall.check("attach to \(key)") {
+        let outcome = try Syscall.check("attach to \(state.name)") {
             keys.withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) {
                     sr_attach_relay(socket, interactive ? 0 : -1, 1, 2, $0.baseAddress, Int32($0.count), &signals)

@@ -20,7 +20,10 @@ public struct ContainerMonitor {
 
     /// Forks the monitor for `plan` and waits for its report. `creating`:
     /// a new container (run -d) whose name and dirs the monitor claims.
-    func handOff(_ plan: ContainerPlan, creating: Bool, chosenName: Bool) throws(SwiftrunError) {
+    /// `attached`: one end of a socketpair that `start -a` reads: the
+    /// monitor takes it as an attach client from before the container
+    /// starts, so nothing the container writes is missed.
+    func handOff(_ plan: ContainerPlan, creating: Bool, chosenName: Bool, attached: Int32 = -1) throws(SwiftrunError) {
         var fds: [Int32] = [-1, -1]
         try Syscall.check("pipe2") { sr_pipe_cloexec(&fds) }
         let (reportRead, reportWrite) = (fds[0], fds[1])
@@ -31,7 +34,7 @@ public struct ContainerMonitor {
         }
         if middle == 0 {
             close(reportRead)
-            if sr_fork() == 0 { supervise(plan, creating: creating, chosenName: chosenName, report: reportWrite) }
+            if sr_fork() == 0 { supervise(plan, creating: creating, chosenName: chosenName, report: reportWrite, attached: attached) }
             _exit(0)
         }
         close(reportWrite)
@@ -58,7 +61,7 @@ public struct ContainerMonitor {
     }
 
     /// The monitor's whole life. Never returns.
-    private func supervise(_ plan: ContainerPlan, creating: Bool, chosenName: Bool, report: Int32) -> Never {
+    private func supervise(_ plan: ContainerPlan, creating: Bool, chosenName: Bool, report: Int32, attached: Int32) -> Never {
         var plan = plan
         var report = report
         setsid()
@@ -68,7 +71,8 @@ public struct ContainerMonitor {
         // them would keep the caller waiting as long as the container runs.
         dup2(report, 3)
         report = 3
-        sr_close_from(4)
+        if attached >= 0 { dup2(attached, 4) }
+        sr_close_from(attached >= 0 ? 5 : 4)
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         for fd in Int32(0)...2 { dup2(null, fd) }
         // Blocked, no stop signal can kill the monitor (the mask survives
@@ -90,7 +94,7 @@ public struct ContainerMonitor {
             _exit(1)
         }
 
-        run(plan, report: report, null: null)
+        run(plan, report: report, null: null, attached: attached >= 0 ? 4 : -1)
     }
 
     /// Starts the container and supervises it, again after each exit its
@@ -100,10 +104,11 @@ public struct ContainerMonitor {
     /// is that program's, not this binary's. It execs swiftrun again
     /// (`resume`) when the container exits. Where that program is missing,
     /// the same C loop runs here.
-    private func run(_ plan: ContainerPlan, report: Int32, null: Int32) -> Never {
+    private func run(_ plan: ContainerPlan, report: Int32, null: Int32, attached: Int32) -> Never {
         let containers = ContainerStore(layout: layout)
         var plan = plan
         var report = report
+        var attached = attached  // the first run's only
         while true {
             let logConfig = plan.state.logConfig ?? LogConfig()
             do {
@@ -126,12 +131,13 @@ public struct ContainerMonitor {
                     report = -1
                 }
                 let job = Job(
-                    pid: process.pid, streams: streams, stdin: stdin, tty: console != nil, log: logConfig,
+                    pid: process.pid, streams: streams, stdin: stdin, tty: console != nil, attached: attached, log: logConfig,
                     logPath: logConfig.driver == "none" ? nil : containers.logPath(plan.id), id: plan.id,
                     healthInterval: plan.state.health?.intervalMilliseconds ?? 0)
                 unlink(containers.healthPath(plan.id))  // each run starts "starting"
                 execMonitor(job)
                 let status = try wait(for: job)
+                attached = -1  // closed by the loop when the container ended
                 guard let next = try afterExit(plan.state, waitStatus: status) else { _exit(0) }
                 plan.state = next
             } catch {
@@ -156,7 +162,7 @@ public struct ContainerMonitor {
             var plan = try ContainerPlan.reload(next, layout: layout)
             plan.state = next
             let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-            run(plan, report: -1, null: null)
+            run(plan, report: -1, null: null, attached: -1)
         } catch {
             if let state = try? containers.state(id) { try? containers.finish(state, exitCode: error.runExitCode) }
             _exit(1)
@@ -196,6 +202,8 @@ public struct ContainerMonitor {
         /// stdin, the pty master, or -1.
         let stdin: Int32
         let tty: Bool
+        /// `start -a`'s socket, a client from the start; or -1.
+        let attached: Int32
         let log: LogConfig
         let logPath: String?
         let id: String
@@ -218,12 +226,12 @@ public struct ContainerMonitor {
         let monitor = String(swiftrun[..<(swiftrun.lastIndex(of: "/") ?? swiftrun.startIndex)]) + "/swiftrun-monitor"
         guard access(monitor, X_OK) == 0 else { return }
         let streams = job.streams
-        let passed = [streams.out, streams.err, job.stdin].filter { $0 >= 0 }
+        let passed = [streams.out, streams.err, job.stdin, job.attached].filter { $0 >= 0 }
         for fd in passed { _ = fcntl(fd, F_SETFD, 0) }
         let arguments = [
             monitor, String(job.pid), String(streams.out), String(streams.err), job.logPath ?? "-",
             String(job.log.maxSize ?? 0), String(job.log.maxFiles), swiftrun, layout.root, job.id, String(job.healthInterval),
-            layout.container(job.id), job.tty ? "1" : "0", String(job.stdin)
+            layout.container(job.id), job.tty ? "1" : "0", String(job.stdin), String(job.attached)
         ]
         var pointers = arguments.map { strdup($0) } + [nil]
         execv(monitor, &pointers)
@@ -279,7 +287,7 @@ public struct ContainerMonitor {
                     pid: job.pid, pidfd: pidfd, stdout_fd: streams.out, stderr_fd: streams.err,
                     log_path: job.logPath == nil ? nil : path, max_size: job.log.maxSize ?? 0, max_files: Int32(job.log.maxFiles),
                     health_interval_ms: job.healthInterval, health_argv: nil, attach_dir: attachDir, tty: job.tty ? 1 : 0,
-                    stdin_fd: job.stdin)
+                    stdin_fd: job.stdin, attached_fd: job.attached)
                 return healthArgv.withUnsafeMutableBufferPointer { argv in
                     spec.health_argv = UnsafePointer(argv.baseAddress)
                     return sr_monitor_supervise(&spec, &status)

@@ -49,12 +49,12 @@ struct ContainerPlan {
             status: .running, monitor: try ProcessIdentity.current())
         state.stopSignal = options.stopSignal ?? image.configuration.config?.StopSignal
         state.stopTimeout = options.stopTimeout
+        state.openStdin = options.interactive
         if options.detach {
             state.detached = true
             state.restartPolicy = options.restart
             state.restartCount = 0
             state.logConfig = options.log
-            state.openStdin = options.interactive
             state.health = try HealthConfig.resolve(image: image.configuration.config?.Healthcheck, options: options)
         }
         return ContainerPlan(image: image, layers: layers, spec: spec, seccomp: seccomp, state: state, dirs: dirs)

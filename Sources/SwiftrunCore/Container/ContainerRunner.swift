@@ -93,8 +93,9 @@ public struct ContainerRunner {
     }
 
     /// `start`: a stopped container runs again on the same writable layer,
-    /// under a new monitor. A running one is left as it is.
-    public func start(_ key: String) throws(SwiftrunError) -> ContainerState {
+    /// under a new monitor. A running one is left as it is. `attached`:
+    /// `start -a`'s end of a socketpair, the monitor's first attach client.
+    public func start(_ key: String, attached: Int32 = -1) throws(SwiftrunError) -> ContainerState {
         let state = try containers.find(key)
         guard !state.isActive else { return state }
         var plan = try ContainerPlan.reload(state, layout: layout)
@@ -106,7 +107,7 @@ public struct ContainerRunner {
         plan.state.restartDelay = nil
         if plan.state.restartPolicy == nil { plan.state.restartPolicy = .never }
         if plan.state.logConfig == nil { plan.state.logConfig = LogConfig() }
-        try ContainerMonitor(layout: layout).handOff(plan, creating: false, chosenName: true)
+        try ContainerMonitor(layout: layout).handOff(plan, creating: false, chosenName: true, attached: attached)
         return try containers.find(state.id)
     }
 

@@ -44,6 +44,22 @@ final class ConsoleSocket {
     }
 }
 
+/// Raw mode on the caller's terminal `fd`, if it is one: every key, Ctrl-C
+/// included, goes through as a byte. Returns the modes to restore.
+func makeRaw(_ fd: Int32) -> termios? {
+    var saved = termios()
+    guard isatty(fd) == 1, tcgetattr(fd, &saved) == 0 else { return nil }
+    var raw = saved
+    cfmakeraw(&raw)
+    tcsetattr(fd, TCSANOW, &raw)
+    return saved
+}
+
+func restore(_ fd: Int32, _ saved: termios?) {
+    guard var saved else { return }
+    tcsetattr(fd, TCSANOW, &saved)
+}
+
 /// The caller's side of `-t` in the foreground: the caller's terminal in
 /// raw mode (every key, Ctrl-C included, goes to the container's pty, whose
 /// own line discipline turns it into a signal there), bytes relayed both
@@ -53,14 +69,8 @@ enum TerminalRelay {
     /// Relays until `pid` exits and returns its wait status. `interactive`
     /// (-i): our stdin goes to the container; without it, nothing does.
     static func run(master: Int32, pid: pid_t, interactive: Bool) throws(SwiftrunError) -> Int32 {
-        var saved = termios()
-        let isTerminal = interactive && isatty(0) == 1 && tcgetattr(0, &saved) == 0
-        if isTerminal {
-            var raw = saved
-            cfmakeraw(&raw)
-            tcsetattr(0, TCSANOW, &raw)
-        }
-        defer { if isTerminal { tcsetattr(0, TCSANOW, &saved) } }
+        let saved = interactive ? makeRaw(0) : nil
+        defer { restore(0, saved) }
         var signals = sigset_t()
         sigemptyset(&signals)
         for signal in SignalForwarder.forwarded + [SIGCHLD, SIGWINCH] { sigaddset(&signals, signal) }
