@@ -23,6 +23,9 @@ struct ExecCommand: StoreCommand {
     @Option(name: [.customShort("e"), .customLong("env")], help: "Set an environment variable (KEY=VALUE, or KEY to pass ours).")
     var environment: [String] = []
 
+    @Option(name: .customLong("env-file"), help: "Read environment variables from a file (KEY=VALUE or KEY lines).")
+    var envFiles: [String] = []
+
     @Flag(help: "Give the command every capability.")
     var privileged = false
 
@@ -44,7 +47,7 @@ struct ExecCommand: StoreCommand {
         options.privileged = privileged
         options.user = user
         options.workingDirectory = workingDirectory
-        options.environment = environment
+        options.environment = try EnvironmentFile.read(envFiles) + environment
         return try ContainerExec(layout: layout).run(container, options)
     }
 

@@ -20,6 +20,9 @@ struct RunCommand: StoreCommand {
     @Option(name: [.customShort("e"), .customLong("env")], help: "Set an environment variable (KEY=VALUE, or KEY to pass the host's).")
     var environment: [String] = []
 
+    @Option(name: .customLong("env-file"), help: "Read environment variables from a file (KEY=VALUE or KEY lines).")
+    var envFiles: [String] = []
+
     @Option(name: [.customShort("w"), .customLong("workdir")], help: "Working directory inside the container.")
     var workingDirectory: String?
 
@@ -149,7 +152,7 @@ struct RunCommand: StoreCommand {
         options.command = command
         options.autoRemove = autoRemove || autoRemoveOneDash
         options.name = name
-        options.environment = environment
+        options.environment = try EnvironmentFile.read(envFiles) + environment
         options.workingDirectory = workingDirectory
         options.hostname = hostname
         options.user = user

@@ -84,6 +84,16 @@ import Testing
         #expect(sandbox.run(["exec", "who", "sh", "-c", "exit 3"]).code == 3)
     }
 
+    @Test func envFilesFeedRunAndExec() throws {
+        let file = sandbox.root + "/app.env"
+        try "# settings\nGREETING=hello world\n\nEMPTY=\nFROM_HOST\n".write(toFile: file, atomically: false, encoding: .utf8)
+        let script = "echo \"$GREETING|$EMPTY|$FROM_HOST\""
+        let run = sandbox.run(["run", "--rm", "--env-file", file, "busybox", "sh", "-c", script], environment: ["FROM_HOST": "passed"])
+        #expect(run.stdout == "hello world||passed\n", "\(run.stderr)")
+        _ = try startSleeper("envs")
+        #expect(sandbox.run(["exec", "--env-file", file, "-e", "GREETING=override", "envs", "sh", "-c", script]).stdout == "override||\n")
+    }
+
     @Test func execFailuresUseDockersCodes() throws {
         _ = try startSleeper("codes")
         let missing = sandbox.run(["exec", "codes", "no-such-command"])
