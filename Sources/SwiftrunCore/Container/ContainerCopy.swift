@@ -31,8 +31,10 @@ public struct ContainerCopy {
 
     /// CONTAINER:PATH to a host path, or to stdout as a tar with "-".
     public func copyOut(from key: String, path: String, to destination: String, options: Options) throws(SwiftrunError) {
-        let root = try openRoot(key)
-        defer { close(root) }
+        try withRoot(key) { (root) throws(SwiftrunError) in try copyOut(root: root, key: key, path: path, to: destination, options: options) }
+    }
+
+    private func copyOut(root: Int32, key: String, path: String, to destination: String, options: Options) throws(SwiftrunError) {
         let source = try Source(root: root, path: path, describe: "\(key):\(path)", inContainer: true)
         defer { close(source.parentFD) }
         if destination == "-" {
@@ -46,8 +48,10 @@ public struct ContainerCopy {
 
     /// A host path, or a tar on stdin with "-", to CONTAINER:PATH.
     public func copyIn(from source: String, to key: String, path: String, options: Options) throws(SwiftrunError) {
-        let root = try openRoot(key)
-        defer { close(root) }
+        try withRoot(key) { (root) throws(SwiftrunError) in try copyIn(root: root, from: source, to: key, path: path, options: options) }
+    }
+
+    private func copyIn(root: Int32, from source: String, to key: String, path: String, options: Options) throws(SwiftrunError) {
         if source == "-" {
             let directory = try Syscall.check("\(key):\(path): a directory in the container") {
                 sr_open_in_root(root, path, O_RDONLY | O_DIRECTORY)
@@ -173,17 +177,28 @@ public struct ContainerCopy {
 
     // MARK: - The container's root
 
-    /// An fd of the container's root: its pid 1's while it runs, else its
-    /// overlay mounted detached.
-    private func openRoot(_ key: String) throws(SwiftrunError) -> Int32 {
+    /// Runs `body` with an fd of the container's root: its pid 1's while it
+    /// runs, frozen meanwhile (cgroup v2's freezer) so the tree cannot
+    /// change under the copy; else its overlay mounted detached.
+    private func withRoot(_ key: String, _ body: (Int32) throws(SwiftrunError) -> Void) throws(SwiftrunError) {
         let containers = ContainerStore(layout: layout)
         let state = try containers.find(key)
         if state.isActive, let pid1 = PinnedPid1(state) {
             defer { pid1.close() }
-            return try Syscall.check("open the root of container \(key)") {
+            let root = try Syscall.check("open the root of container \(key)") {
                 open("/proc/\(pid1.pid)/root", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             }
+            defer { close(root) }
+            guard let freezer = CgroupFreezer(id: state.id) else { return try body(root) }
+            return try freezer.whileFrozen { () throws(SwiftrunError) in try body(root) }
         }
+        let root = try openStoppedRoot(state, key: key)
+        defer { close(root) }
+        try body(root)
+    }
+
+    private func openStoppedRoot(_ state: ContainerState, key: String) throws(SwiftrunError) -> Int32 {
+        let containers = ContainerStore(layout: layout)
         guard let manifest = state.imageManifest else {
             throw .invalidArgument("container \(key) does not record the image it was made from")
         }
