@@ -176,6 +176,26 @@ struct ContainerCgroup {
         return directories.first { $0.hasPrefix(unified + "/") }
     }
 
+    /// Starts `child` inside these cgroups: born in the v2 one (clone3's
+    /// CLONE_INTO_CGROUP), and written into the others before it may go on.
+    /// Pid 1 and exec's processes both start this way.
+    func spawn(
+        _ child: ChildSpec, narrate: (String, String) -> Void = { _, _ in },
+        cloned: (pid_t) -> Void = { _ in }, started: (pid_t) throws(SwiftrunError) -> Void,
+        stepDone: (ChildRecord) -> Void = { _ in }
+    ) throws(SwiftrunError) -> ContainerProcess {
+        let unifiedFD = unifiedDirectory.map { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } ?? -1
+        defer { if unifiedFD >= 0 { close(unifiedFD) } }
+        child.startIn(cgroup: unifiedFD)
+        return try ContainerProcess.start(
+            child,
+            placing: { (pid) throws(SwiftrunError) in
+                cloned(pid)
+                try add(pid, bornIn: child.raw.cgroup_fd >= 0 ? unifiedDirectory : nil, narrate: narrate)
+            },
+            started: started, stepDone: stepDone)
+    }
+
     /// Puts `pid` in the container's cgroups, but the one it was born in.
     func add(_ pid: pid_t, bornIn: String? = nil, narrate: (String, String) -> Void = { _, _ in }) throws(SwiftrunError) {
         for dir in directories where dir != bornIn {

@@ -61,16 +61,7 @@ public struct ContainerExec {
         child.join(pidfd: pid1.fd, flags: ChildSpec.cloneFlags(spec.linux.namespaces), detachedWith: null)
         if let console { child.attachConsole(socket: console.childEnd, size: TerminalSize.of(1)) }
 
-        let cgroup = ContainerCgroup.existing(id: state.id)
-        let unifiedFD = cgroup.unifiedDirectory.map { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } ?? -1
-        defer { if unifiedFD >= 0 { close(unifiedFD) } }
-        child.startIn(cgroup: unifiedFD)
-        return try ContainerProcess.start(
-            child,
-            placing: { (pid) throws(SwiftrunError) in
-                try cgroup.add(pid, bornIn: child.raw.cgroup_fd >= 0 ? cgroup.unifiedDirectory : nil)
-            },
-            started: { _ in })
+        return try ContainerCgroup.existing(id: state.id).spawn(child, started: { _ in })
     }
 
     /// The container's spec with exec's process: its command, the

@@ -19,17 +19,12 @@ struct ContainerLauncher {
         let cgroup = try ContainerCgroup.create(id: plan.id, resources: plan.spec.linux.resources) { file, value in
             narrator?.parent("cgroup", "\(file) = \(value)", why: "limits and the device filter, set before the child runs", manual: "cgroups(7)")
         }
-        let unifiedFD = cgroup.unifiedDirectory.map { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } ?? -1
-        defer { if unifiedFD >= 0 { close(unifiedFD) } }
-        child.startIn(cgroup: unifiedFD)
-        let process = try ContainerProcess.start(
+        let process = try cgroup.spawn(
             child,
-            placing: { (pid) throws(SwiftrunError) in
-                narrator?.cloned(pid: pid, flags: child.cloneFlagNames)
-                try cgroup.add(pid, bornIn: child.raw.cgroup_fd >= 0 ? cgroup.unifiedDirectory : nil) { file, value in
-                    narrator?.parent("cgroup", "\(file) = \(value)", why: "the child starts inside its cgroups", manual: "cgroups(7)")
-                }
+            narrate: { file, value in
+                narrator?.parent("cgroup", "\(file) = \(value)", why: "the child starts inside its cgroups", manual: "cgroups(7)")
             },
+            cloned: { narrator?.cloned(pid: $0, flags: child.cloneFlagNames) },
             started: { (pid) throws(SwiftrunError) in
                 state.pid = pid
                 state.status = .running
