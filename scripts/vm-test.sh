@@ -83,7 +83,7 @@ truncate -s 8G "$work/tmp.ext4"
 mkfs.ext4 -q -F "$work/tmp.ext4"
 
 log=$work/console.log
-timeout "${VM_TIMEOUT:-1500}" qemu-system-x86_64 -accel "$accel",thread=multi -m 4096 -smp 2 -nographic -no-reboot \
+timeout "${VM_TIMEOUT:-2400}" qemu-system-x86_64 -accel "$accel",thread=multi -m 4096 -smp 2 -nographic -no-reboot \
     -drive file="$work/tmp.ext4",if=virtio,format=raw,cache=unsafe \
     -kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
     -append "console=ttyS0 cgroup_no_v1=all panic=-1 quiet" \
