@@ -109,13 +109,9 @@ static void narrate_identity(const sr_child_spec *spec) {
     sr_narrate(spec, SR_STEP_IDENTITY, -1, &t);
 }
 
-static _Noreturn void run_child(const sr_child_spec *spec) {
-    // 1-5: tie our life to the parent, wait for its go, cut ties with its
-    // terminal. PDEATHSIG is set before we look for the go byte: if the
-    // parent died in between, our copy of the write end is the only one
-    // left, so after closing it the read returns EOF and we leave.
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) sr_fail(spec, SR_STEP_PDEATHSIG, -1);
-    sr_narrate_call(spec, SR_STEP_PDEATHSIG, "prctl(PR_SET_PDEATHSIG, SIGKILL)");
+// Closes our copy of the parent's end, then reads its go byte. EOF means
+// the parent died (or gave up) before saying go: the child leaves.
+void sr_wait_for_go(const sr_child_spec *spec) {
     close(spec->sync_write_fd);
     char go;
     ssize_t n;
@@ -126,6 +122,16 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
         if (n == 0) errno = EPIPE;
         sr_fail(spec, SR_STEP_WAIT_PARENT, -1);
     }
+}
+
+static _Noreturn void run_child(const sr_child_spec *spec) {
+    // 1-5: tie our life to the parent, wait for its go, cut ties with its
+    // terminal. PDEATHSIG is set before we look for the go byte: if the
+    // parent died in between, our copy of the write end is the only one
+    // left, so after closing it the read returns EOF and we leave.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) sr_fail(spec, SR_STEP_PDEATHSIG, -1);
+    sr_narrate_call(spec, SR_STEP_PDEATHSIG, "prctl(PR_SET_PDEATHSIG, SIGKILL)");
+    sr_wait_for_go(spec);
     sr_narrate_call(spec, SR_STEP_WAIT_PARENT, "read(sync_fd) = 1: the parent says go");
     // The parent has placed us in the container's cgroups by now; a cgroup
     // namespace made here is rooted there, so the container sees only its own.

@@ -50,6 +50,9 @@ void sr_set_capabilities(const sr_child_spec *spec);
 // child_console.c
 void sr_setup_console(const sr_child_spec *spec);
 
+// child.c: the parent's go byte (EOF: it died first).
+void sr_wait_for_go(const sr_child_spec *spec);
+
 // child_join.c
 _Noreturn void sr_join_container(const sr_child_spec *spec);
 // The steps after the root is in place, shared by run and exec: the

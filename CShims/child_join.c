@@ -41,16 +41,7 @@ static _Noreturn void run_joined(const sr_child_spec *spec) {
 }
 
 _Noreturn void sr_join_container(const sr_child_spec *spec) {
-    close(spec->sync_write_fd);
-    char go;
-    ssize_t n;
-    do {
-        n = read(spec->sync_fd, &go, 1);
-    } while (n < 0 && errno == EINTR);
-    if (n != 1) {
-        if (n == 0) errno = EPIPE;
-        sr_fail(spec, SR_STEP_WAIT_PARENT, -1);
-    }
+    sr_wait_for_go(spec);
     // The parent has put us in the container's cgroups; the fork inherits them.
     if (setns(spec->join_pidfd, (int)spec->join_flags) < 0) sr_fail(spec, SR_STEP_JOIN, -1);
     close(spec->join_pidfd);

@@ -170,16 +170,11 @@ struct BootCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "__boot", shouldDisplay: false)
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        var failed = false
-        for (name, error) in try ContainerRunner(layout: layout).startAfterBoot() {
-            if let error {
-                printError("swiftrun: \(name): \(error)")
-                failed = true
-            } else {
-                print(name)
-            }
+        let runner = ContainerRunner(layout: layout)
+        return forEachArgument(try runner.restartableAfterBoot()) { (name) throws(SwiftrunError) in
+            _ = try runner.start(name)
+            print(name)
         }
-        return failed ? 1 : 0
     }
 }
 

@@ -29,27 +29,28 @@ struct PsCommand: StoreCommand {
         let control = ContainerControl(layout: layout)
         let health = ContainerHealth(layout: layout)
         let filter = try ContainerFilter(filters)
-        var containers = try ContainerStore(layout: layout).all()
+        // Each container's freezer and health are read once, for the filter and the row alike.
+        typealias Listed = (state: ContainerState, status: String, paused: Bool, health: String?)
+        var listed: [Listed] = try ContainerStore(layout: layout).all().map { container in
+            let paused = control.isPaused(container)
+            return (container, container.dockerStatus(paused: paused), paused, health.state(of: container)?.Status)
+        }
         // -n and -l, as -a, look at every state; a status filter does too.
         let everyState = all || last != nil || latest || filter.mentionsStatus
-        containers = containers.filter { container in
-            (everyState || container.isActive)
-                && filter.matches(
-                    container, status: Self.dockerStatus(container, paused: control.isPaused(container)),
-                    health: health.state(of: container)?.Status)
-        }
-        if let limit = latest ? 1 : last, limit >= 0 { containers = Array(containers.prefix(limit)) }
+        listed = listed.filter { (everyState || $0.state.isActive) && filter.matches($0.state, status: $0.status, health: $0.health) }
+        if let limit = latest ? 1 : last, limit >= 0 { listed = Array(listed.prefix(limit)) }
         if quiet {
-            containers.forEach { print(noTrunc ? $0.id : ContainerID.short($0.id)) }
+            listed.forEach { print(noTrunc ? $0.state.id : ContainerID.short($0.state.id)) }
             return 0
         }
-        let rows = containers.map { container in
+        let rows = listed.map { entry in
+            let container = entry.state
             let command = noTrunc ? "\"" + container.command.joined(separator: " ") + "\"" : Table.command(container.command)
             return [
                 "ID": noTrunc ? container.id : ContainerID.short(container.id), "Image": container.image, "Command": command,
                 "CreatedAt": container.created, "RunningFor": Table.ago(container.created),
-                "Status": Table.status(container, paused: control.isPaused(container), health: health.state(of: container)?.Status),
-                "State": Self.dockerStatus(container, paused: control.isPaused(container)), "Names": container.name,
+                "Status": Table.status(container, paused: entry.paused, health: entry.health),
+                "State": entry.status, "Names": container.name,
                 "Ports": "", "Mounts": "", "Labels": "", "Networks": "", "Size": ""
             ]
         }
@@ -64,12 +65,6 @@ struct PsCommand: StoreCommand {
             print(table.render(), terminator: "")
         }
         return 0
-    }
-
-    /// Docker's State word: created, running, paused, restarting, exited.
-    static func dockerStatus(_ container: ContainerState, paused: Bool) -> String {
-        guard container.isActive else { return "exited" }
-        return paused ? "paused" : container.status.rawValue
     }
 
     /// "{{.Names}}\t{{.Status}}": each {{.Field}} replaced; "table " dropped.

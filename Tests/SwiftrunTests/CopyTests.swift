@@ -85,6 +85,10 @@ import Testing
         #expect(sandbox.run(["cp", host + "/file.txt", "links:/tmp/evil/\(marker)"]).code == 0)
         #expect(!FileManager.default.fileExists(atPath: "/" + marker), "cp wrote on the host")
         #expect(sandbox.run(["exec", "links", "cat", "/\(marker)"]).stdout == "hello\n")
+        // So do ".." components: they stop at the container's root.
+        #expect(sandbox.run(["cp", host + "/file.txt", "links:/tmp/../../../\(marker)-dots"]).code == 0)
+        #expect(!FileManager.default.fileExists(atPath: "/\(marker)-dots"), "cp wrote on the host")
+        #expect(sandbox.run(["exec", "links", "cat", "/\(marker)-dots"]).stdout == "hello\n")
         // Reading through the link gives the container's passwd, not the host's.
         #expect(sandbox.run(["cp", "links:/tmp/evil/etc/passwd", host + "/passwd"]).code == 0)
         #expect(try String(contentsOfFile: host + "/passwd", encoding: .utf8) == sandbox.run(["exec", "links", "cat", "/etc/passwd"]).stdout)

@@ -65,6 +65,23 @@ import Testing
         #expect(privileged == "CapEff:\t" + (try hostStatus(getpid(), "CapEff")) + "\n")
     }
 
+    @Test func execKeepsNoNewPrivsAndTheRlimits() throws {
+        _ = try startSleeper("limited", ["--security-opt", "no-new-privileges", "--ulimit", "nofile=100:200"])
+        #expect(sandbox.run(["exec", "limited", "grep", "NoNewPrivs", "/proc/self/status"]).stdout == "NoNewPrivs:\t1\n")
+        let limits = sandbox.run(["exec", "limited", "grep", "Max open files", "/proc/self/limits"]).stdout
+        #expect(limits.range(of: #"^Max open files +100 +200 "#, options: .regularExpression) != nil, "\(limits)")
+    }
+
+    /// In exec the container's root owns /dev: a /dev/ptmx it planted is
+    /// refused with a clear error, never used as the terminal.
+    @Test func aPlantedPtmxIsRefused() throws {
+        _ = try startSleeper("planted")
+        #expect(sandbox.run(["exec", "planted", "sh", "-c", "rm /dev/ptmx && mkfifo /dev/ptmx"]).code == 0)
+        let result = try #require(sandbox.run(["exec", "-t", "planted", "true"], within: 20), "exec -t hung on the fifo")
+        #expect(result.code == 126)
+        #expect(result.stderr == "swiftrun: open pty: Inappropriate ioctl for device\n")
+    }
+
     @Test func execHoldsNoFdOfTheHost() throws {
         _ = try startSleeper("fds")
         // 0-2 and ls's own handle on the directory; the cwd and root are the container's.

@@ -113,3 +113,17 @@ import Testing
         #expect(Digest.of(Array("abc".utf8)).hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }
+
+/// Docker's durations, one parser for HEALTHCHECK, --health-* and logs --since.
+@Suite struct GoDurationTests {
+    @Test func durationsReadAsGoReadsThem() throws {
+        #expect(GoDuration.seconds("1m30s") == 90)
+        #expect(GoDuration.seconds("500ms") == 0.5)
+        #expect(GoDuration.seconds("1.5h") == 5400)
+        #expect(try GoDuration.nanoseconds("100ms", flag: "--health-interval") == 100_000_000)
+        for bad in ["", "5", "10x", "s", "1m30"] { #expect(GoDuration.seconds(bad) == nil, "\(bad)") }
+        #expect(throws: SwiftrunError.invalidArgument("invalid --health-timeout \"0s\": a duration such as 30s, 1m30s or 500ms")) {
+            try GoDuration.nanoseconds("0s", flag: "--health-timeout")
+        }
+    }
+}

@@ -382,32 +382,13 @@ public final class ImageBuilder {
         }
         var object: [String: JSONValue] = ["Test": .array(test.map(JSONValue.string))]
         for (flag, key) in [("interval", "Interval"), ("timeout", "Timeout"), ("start-period", "StartPeriod")] {
-            if let value = instruction.flags[flag] { object[key] = .integer(try Self.nanoseconds(value)) }
+            if let value = instruction.flags[flag] { object[key] = .integer(try GoDuration.nanoseconds(value, flag: "HEALTHCHECK --\(flag)")) }
         }
         if let retries = instruction.flags["retries"] {
             guard let count = Int64(retries) else { throw .invalidArgument("HEALTHCHECK --retries=\(retries): not a number") }
             object["Retries"] = .integer(count)
         }
         return .object(object)
-    }
-
-    /// "30s", "1m30s", "500ms" in nanoseconds.
-    static func nanoseconds(_ text: String) throws(SwiftrunError) -> Int64 {
-        var total: Double = 0
-        var number = ""
-        var rest = Substring(text)
-        while let character = rest.first {
-            if character.isNumber || character == "." { number.append(character); rest = rest.dropFirst(); continue }
-            let unit = rest.prefix { $0.isLetter }
-            rest = rest.dropFirst(unit.count)
-            guard let value = Double(number), let scale = ["ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9][String(unit)] else {
-                throw .invalidArgument("invalid duration \"\(text)\": use 30s, 1m30s, 500ms")
-            }
-            total += value * scale
-            number = ""
-        }
-        guard number.isEmpty, total > 0 else { throw .invalidArgument("invalid duration \"\(text)\": use 30s, 1m30s, 500ms") }
-        return Int64(total)
     }
 
     static func join(_ directory: String, _ path: String) -> String {

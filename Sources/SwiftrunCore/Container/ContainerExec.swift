@@ -32,8 +32,7 @@ public struct ContainerExec {
     /// Runs `options.command` in the container `key`: its exit code, or
     /// 0 at once with -d.
     public func run(_ key: String, _ options: ExecOptions) throws(SwiftrunError) -> Int32 {
-        let console = options.tty ? try ConsoleSocket() : nil
-        if !options.interactive && console == nil { ContainerProcess.withholdStandardInput() }
+        let console = try ContainerProcess.foregroundStdio(tty: options.tty, interactive: options.interactive)
         let process = try start(key, options, console: console)
         guard !options.detach else { return 0 }
         return try process.wait(console: console, interactive: options.interactive).code

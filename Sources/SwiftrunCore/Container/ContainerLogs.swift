@@ -124,7 +124,7 @@ public struct ContainerLogs {
     /// now ("10m", "1h30m", "45s"), as the log's fixed-width UTC string.
     static func time(_ text: String, flag: String) throws(SwiftrunError) -> String {
         if let seconds = Double(text) { return format(seconds) }
-        if let duration = parseDuration(text) {
+        if let duration = GoDuration.seconds(text) {
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
             return format(Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 - duration)
@@ -137,24 +137,6 @@ public struct ContainerLogs {
         let base = String(decoding: bytes[0..<19], as: UTF8.self)
         let fraction = bytes.count > 20 && bytes[19] == UInt8(ascii: ".") ? String(decoding: bytes[20..<(bytes.count - 1)], as: UTF8.self) : ""
         return base + "." + (fraction + String(repeating: "0", count: max(0, 9 - fraction.count))).prefix(9) + "Z"
-    }
-
-    /// "1h30m", "10m", "45s", "1.5h": seconds, or nil.
-    static func parseDuration(_ text: String) -> Double? {
-        let units: [Character: Double] = ["h": 3600, "m": 60, "s": 1]
-        var total = 0.0
-        var number = ""
-        for character in text {
-            if character.isNumber || character == "." {
-                number.append(character)
-            } else if let unit = units[character], let value = Double(number) {
-                total += value * unit
-                number = ""
-            } else {
-                return nil
-            }
-        }
-        return number.isEmpty && !text.isEmpty ? total : nil
     }
 
     static func format(_ seconds: Double) -> String {

@@ -114,7 +114,7 @@ public struct ContainerMonitor {
             do {
                 let console = plan.spec.process.terminal ? try ConsoleSocket() : nil
                 // Always pipes (or the pty): attach reads them even when the log driver is none.
-                var streams = try connectOutput(null: null, pty: console != nil)
+                var streams = try connectOutput(pty: console != nil)
                 let input = console == nil && plan.state.openStdin == true ? try connectInput() : -1
                 let (process, launched) = try ContainerLauncher(layout: layout).launch(plan, narrator: nil, console: console)
                 plan.state = launched
@@ -240,12 +240,10 @@ public struct ContainerMonitor {
 
     /// The container's stdout and stderr: the write ends of two pipes on
     /// this process's fds 1 and 2, which clone3 hands to the child. Returns
-    /// the read ends. With a pty the child replaces its stdio itself.
-    private func connectOutput(null: Int32, pty: Bool) throws(SwiftrunError) -> (out: Int32, err: Int32) {
-        guard !pty else {
-            for fd in Int32(1)...2 { dup2(null, fd) }
-            return (-1, -1)
-        }
+    /// the read ends. With a pty the child replaces its stdio itself, and
+    /// ours stays /dev/null.
+    private func connectOutput(pty: Bool) throws(SwiftrunError) -> (out: Int32, err: Int32) {
+        guard !pty else { return (-1, -1) }
         var out: [Int32] = [-1, -1]
         var err: [Int32] = [-1, -1]
         try Syscall.check("pipe2") { sr_pipe_cloexec(&out) }

@@ -34,8 +34,7 @@ public struct ContainerRunner {
         let narrator = options.explain.map(Narrator.init)
         var plan = try ContainerPlan.prepare(options, image: image, layout: layout)
         if let narrator { try explainPlan(narrator, plan: plan) }
-        let console = options.tty ? try ConsoleSocket() : nil
-        if !options.interactive && console == nil { ContainerProcess.withholdStandardInput() }
+        let console = try ContainerProcess.foregroundStdio(tty: options.tty, interactive: options.interactive)
         try create(&plan, chosenName: options.name != nil)
         var state = plan.state
         let status: ExitStatus
@@ -77,19 +76,12 @@ public struct ContainerRunner {
     /// `make install` sets up): after a reboot no monitor is left, and the
     /// containers whose policy says so come back, as Docker's daemon
     /// brings them back when it starts: `always` ones, and `unless-stopped`
-    /// ones that no `stop` ended. Each name, with the error if it failed.
-    public func startAfterBoot() throws(SwiftrunError) -> [(name: String, error: SwiftrunError?)] {
-        try containers.all().reversed().compactMap { (state) -> (name: String, error: SwiftrunError?)? in
-            guard !state.isActive, let policy = state.restartPolicy else { return nil }
-            let stopped = FileSystem.exists(containers.stopRequestPath(state.id))
-            guard policy.name == .always || (policy.name == .unlessStopped && !stopped) else { return nil }
-            do throws(SwiftrunError) {
-                _ = try start(state.id)
-                return (state.name, nil)
-            } catch {
-                return (state.name, error)
-            }
-        }
+    /// ones that no `stop` ended. Their names, oldest first, to `start`.
+    public func restartableAfterBoot() throws(SwiftrunError) -> [String] {
+        try containers.all().reversed().filter { state in
+            guard !state.isActive, let policy = state.restartPolicy else { return false }
+            return policy.name == .always || (policy.name == .unlessStopped && !FileSystem.exists(containers.stopRequestPath(state.id)))
+        }.map(\.name)
     }
 
     /// `start`: a stopped container runs again on the same writable layer,

@@ -53,6 +53,13 @@ public struct ContainerState: Codable, Sendable {
     public var isActive: Bool {
         status != .exited && monitor.isAlive
     }
+
+    /// Docker's State word (inspect's State.Status, ps's State): running,
+    /// paused, restarting or exited.
+    public func dockerStatus(paused: Bool) -> String {
+        guard isActive else { return "exited" }
+        return paused ? "paused" : status.rawValue
+    }
 }
 
 /// `--log-driver json-file|none` and `--log-opt max-size=… max-file=…`.

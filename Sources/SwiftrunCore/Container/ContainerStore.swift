@@ -58,8 +58,12 @@ public struct ContainerStore: Sendable {
         try FileSystem.writeAtomically(try JSON.encode(state), to: statePath(state.id), durable: false)
     }
 
+    /// The name this container has now: `state`'s own while names/ still
+    /// gives it to this id (one small read, the usual case on run's path),
+    /// else the one state.json says since a rename.
     func currentName(_ state: ContainerState) -> String {
-        (try? self.state(state.id))?.name ?? state.name
+        if (try? FileSystem.readFile(namePath(state.name))) == Array(state.id.utf8) { return state.name }
+        return (try? self.state(state.id))?.name ?? state.name
     }
 
     /// The container has ended: remove its cgroup, then remove it (--rm) or

@@ -38,9 +38,9 @@ public struct HealthConfig: Codable, Sendable, Equatable {
         if options.noHealthcheck { return nil }
         var config = image ?? HealthConfig()
         if let command = options.healthCommand { config.Test = ["CMD-SHELL", command] }
-        if let text = options.healthInterval { config.Interval = try ImageBuilder.nanoseconds(text) }
-        if let text = options.healthTimeout { config.Timeout = try ImageBuilder.nanoseconds(text) }
-        if let text = options.healthStartPeriod { config.StartPeriod = try ImageBuilder.nanoseconds(text) }
+        if let text = options.healthInterval { config.Interval = try GoDuration.nanoseconds(text, flag: "--health-interval") }
+        if let text = options.healthTimeout { config.Timeout = try GoDuration.nanoseconds(text, flag: "--health-timeout") }
+        if let text = options.healthStartPeriod { config.StartPeriod = try GoDuration.nanoseconds(text, flag: "--health-start-period") }
         if let retries = options.healthRetries { config.Retries = retries }
         return config.command == nil ? nil : config
     }

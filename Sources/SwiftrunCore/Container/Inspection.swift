@@ -49,8 +49,7 @@ public struct Inspection {
     public func describe(_ target: String) throws(SwiftrunError) -> String {
         let containers = ContainerStore(layout: layout)
         if let state = try? containers.find(target) {
-            let configPath = layout.container(state.id) + "/config.json"
-            let spec = try? JSON.decode(RuntimeSpec.self, from: try FileSystem.readFile(configPath), path: configPath)
+            let spec = try? containers.spec(state.id)
             let active = state.isActive
             let running = active && state.status == .running
             let paused = ContainerControl(layout: layout).isPaused(state)
@@ -63,7 +62,7 @@ public struct Inspection {
             let document = ContainerDocument(
                 Id: state.id, Name: "/" + state.name, Created: state.created, Image: state.imageID,
                 State: .init(
-                    Status: !active ? "exited" : paused ? "paused" : state.status.rawValue,
+                    Status: state.dockerStatus(paused: paused),
                     Running: running, Paused: paused,
                     Restarting: active && state.status == .restarting, Pid: running ? state.pid ?? 0 : 0,
                     ExitCode: state.exitCode ?? 0, OOMKilled: state.oomKilled ?? false,

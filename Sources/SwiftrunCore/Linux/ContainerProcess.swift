@@ -97,13 +97,20 @@ struct ContainerProcess {
         return ExitStatus(waitStatus: try TerminalRelay.run(master: master, pid: pid, interactive: interactive))
     }
 
-    /// Without -i, the container reads /dev/null, not the caller's stdin
-    /// (Docker's rule): clone3 hands our fd 0 to the child.
-    static func withholdStandardInput() {
-        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        guard null >= 0 else { return }
-        dup2(null, 0)
-        close(null)
+    /// The new process's stdio, for a caller in the foreground: with -t a
+    /// pty (the socket its master will come back on); else our own stdio,
+    /// but without -i /dev/null as stdin, not ours (Docker's rule), since
+    /// clone3 hands our fd 0 to the child.
+    static func foregroundStdio(tty: Bool, interactive: Bool) throws(SwiftrunError) -> ConsoleSocket? {
+        if tty { return try ConsoleSocket() }
+        if !interactive {
+            let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            if null >= 0 {
+                dup2(null, 0)
+                close(null)
+            }
+        }
+        return nil
     }
 
     private static func makePipe() throws(SwiftrunError) -> (read: Int32, write: Int32) {
