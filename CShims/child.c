@@ -56,6 +56,40 @@ static int bring_loopback_up(void) {
     return rc;
 }
 
+// A bridge network: the parent created eth0 in our namespace (the peer of
+// its veth); we give it its address, bring it up and route through the
+// bridge. Three netlink requests on a socket of this namespace.
+static void configure_eth0(const sr_child_spec *spec) {
+    int nl = sr_netlink_open();
+    if (nl < 0) sr_fail(spec, SR_STEP_NETWORK, 0);
+    int index = sr_link_index("eth0");
+    if (index < 0) sr_fail(spec, SR_STEP_NETWORK, 0);
+    if (sr_netlink_add_address(nl, index, spec->net_address, spec->net_prefix) < 0) sr_fail(spec, SR_STEP_NETWORK, 1);
+    if (sr_netlink_link_up(nl, index) < 0) sr_fail(spec, SR_STEP_NETWORK, 2);
+    if (spec->net_gateway != 0 && sr_netlink_add_default_route(nl, spec->net_gateway) < 0) sr_fail(spec, SR_STEP_NETWORK, 3);
+    close(nl);
+    if (spec->narrate) {
+        sr_text t = {.length = 0};
+        const unsigned char *a = (const unsigned char *)&spec->net_address;
+        sr_text_add(&t, "RTM_NEWADDR eth0 ");
+        for (int i = 0; i < 4; i++) {
+            sr_text_number(&t, a[i]);
+            sr_text_add(&t, i < 3 ? "." : "/");
+        }
+        sr_text_number(&t, spec->net_prefix);
+        sr_text_add(&t, "; RTM_NEWLINK eth0 IFF_UP");
+        if (spec->net_gateway != 0) {
+            const unsigned char *g = (const unsigned char *)&spec->net_gateway;
+            sr_text_add(&t, "; RTM_NEWROUTE default via ");
+            for (int i = 0; i < 4; i++) {
+                sr_text_number(&t, g[i]);
+                if (i < 3) sr_text_add(&t, ".");
+            }
+        }
+        sr_narrate(spec, SR_STEP_NETWORK, -1, &t);
+    }
+}
+
 // chdir, with CREATE first making the directory if it is missing (as
 // Docker does for -w and WorkingDir). Runs after pivot_root or setns, so
 // every path, symlinks included, resolves inside the container's root.
@@ -139,6 +173,13 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
         if (unshare(CLONE_NEWCGROUP) < 0) sr_fail(spec, SR_STEP_UNSHARE_CGROUP, -1);
         sr_narrate_call(spec, SR_STEP_UNSHARE_CGROUP, "unshare(CLONE_NEWCGROUP)");
     }
+    // --network container:NAME: that container's namespace, before
+    // anything here could open a socket in the one we were born in.
+    if (spec->netns_fd >= 0) {
+        if (setns(spec->netns_fd, CLONE_NEWNET) < 0) sr_fail(spec, SR_STEP_JOIN_NETNS, -1);
+        close(spec->netns_fd);
+        sr_narrate_call(spec, SR_STEP_JOIN_NETNS, "setns(netns_fd, CLONE_NEWNET)");
+    }
     if (setsid() < 0) sr_fail(spec, SR_STEP_SETSID, -1);
     sr_narrate_call(spec, SR_STEP_SETSID, "setsid()");
     // Non-dumpable until execve, so no process can ptrace us or open our
@@ -212,8 +253,11 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
     // 24-25: identity and network inside the new namespaces.
     if (sethostname(spec->hostname, strlen(spec->hostname)) < 0) sr_fail(spec, SR_STEP_HOSTNAME, -1);
     sr_narrate_quoted(spec, SR_STEP_HOSTNAME, "sethostname(", spec->hostname, ")");
-    if (bring_loopback_up() < 0) sr_fail(spec, SR_STEP_LOOPBACK, -1);
-    sr_narrate_call(spec, SR_STEP_LOOPBACK, "ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP)");
+    if (spec->clone_flags & CLONE_NEWNET) {
+        if (bring_loopback_up() < 0) sr_fail(spec, SR_STEP_LOOPBACK, -1);
+        sr_narrate_call(spec, SR_STEP_LOOPBACK, "ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP)");
+    }
+    if (spec->net_address != 0) configure_eth0(spec);
     if (spec->console_fd >= 0) sr_setup_console(spec);
     sr_finish_and_exec(spec);
 }

@@ -50,6 +50,8 @@ static const struct {
     [SR_STEP_JOIN] = {"setns", "exec joins the running container's namespaces", "setns(2)"},
     [SR_STEP_JOIN_FORK] = {"fork into the pid namespace", "setns(CLONE_NEWPID) applies to children only", "pid_namespaces(7)"},
     [SR_STEP_CONSOLE] = {"open pty", "-t: a terminal from the container's own devpts", "pts(4)"},
+    [SR_STEP_JOIN_NETNS] = {"join network namespace", "--network container:NAME shares that container's network", "setns(2)"},
+    [SR_STEP_NETWORK] = {"configure eth0", "the veth end the parent put in our namespace gets its address and route", "rtnetlink(7)"},
 };
 
 static int known(int32_t step) { return step > 0 && step < SR_STEP_COUNT && steps[step].name != NULL; }

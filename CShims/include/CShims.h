@@ -65,6 +65,8 @@ typedef enum {
     SR_STEP_JOIN,              // exec: setns(pidfd) into the container's namespaces
     SR_STEP_JOIN_FORK,         // exec: fork into its pid namespace; detail = the pid
     SR_STEP_CONSOLE,           // -t: a pty from the container's devpts, master sent to the parent
+    SR_STEP_JOIN_NETNS,        // --network container:NAME: setns into its network namespace
+    SR_STEP_NETWORK,           // a bridge network: eth0's address, up, the default route
     SR_STEP_COUNT
 } sr_step;
 
@@ -158,6 +160,13 @@ typedef struct {
     int console_fd;              // -1: no pty
     uint16_t console_rows, console_cols;  // 0: leave the pty's size alone
 
+    // --network: a network namespace to join (container:NAME), or -1; and
+    // eth0's IPv4 address, prefix and gateway in network byte order (0:
+    // no eth0). The parent made eth0 in our namespace before the go byte.
+    int netns_fd;
+    uint32_t net_address, net_gateway;
+    int net_prefix;
+
     int sync_fd;                 // child reads one byte: the parent's go
     int sync_write_fd;           // the parent's end; the child closes its copy
     int report_fd;               // child writes sr_report on failure; CLOEXEC
@@ -205,6 +214,25 @@ int sr_window_size(int fd, unsigned short *rows, unsigned short *columns);
 int sr_attach_relay(int socket, int in, int out, int err, const char *keys, int keys_length, const sigset_t *signals);
 // Receives one fd sent with SCM_RIGHTS over SOCKET; -1 with errno.
 int sr_receive_fd(int socket);
+
+// rtnetlink requests (netlink.c): 0, or -1 with errno. Addresses are in
+// network byte order; indexes are if_nametoindex's.
+int sr_netlink_open(void);
+int sr_link_index(const char *name);
+int sr_netlink_add_bridge(int socket, const char *name);
+// A veth pair: NAME here, enslaved to MASTER and up; PEER in the network
+// namespace of PEER_PID, with PEER_MAC, down until that side brings it up.
+int sr_netlink_add_veth(int socket, const char *name, int master, const char *peer, pid_t peer_pid,
+                        const unsigned char peer_mac[6]);
+int sr_netlink_delete_link(int socket, int index);
+int sr_netlink_link_up(int socket, int index);
+int sr_netlink_add_address(int socket, int index, uint32_t address, int prefix);
+int sr_netlink_add_default_route(int socket, uint32_t gateway);
+
+// Runs nft COMMANDS through libnftables (nftables.c, loaded on first use):
+// 0, or -1 with nft's message (or why the library did not load) in ERROR.
+// What nft printed (a `list`) goes to OUTPUT.
+int sr_nft_run(const char *commands, char *output, size_t output_size, char *error, size_t error_size);
 
 // The name of a step, for error messages ("pivot_root", "mount /proc").
 const char *sr_step_name(int32_t step);

@@ -13,6 +13,7 @@ public enum SwiftrunError: Error, CustomStringConvertible, Equatable {
     case containerNotFound(String)
     case containerRunning(String)
     case nameInUse(String)
+    case networkNotFound(String)
     case invalidArgument(String)
     case badArchive(_ file: String, reason: String)
     /// Talking to a registry failed: what was asked and what went wrong.
@@ -42,6 +43,8 @@ public enum SwiftrunError: Error, CustomStringConvertible, Equatable {
             return "container \(name) is running: stop it first or use rm -f"
         case let .nameInUse(name):
             return "the container name \"\(name)\" is already in use; remove that container or pick another name"
+        case let .networkNotFound(name):
+            return "network \(name) not found"
         case let .invalidArgument(message):
             return message
         case let .badArchive(file, reason):

@@ -29,6 +29,8 @@ struct RunCommand: StoreCommand {
     @Option(name: [.customShort("h"), .customLong("hostname")], help: "Container hostname (default: the short id).")
     var hostname: String?
 
+    @OptionGroup(title: "Network") var networkFlags: NetworkFlags
+
     @Option(help: "Replace the image's entrypoint (\"\" clears it).")
     var entrypoint: String?
 
@@ -155,6 +157,8 @@ struct RunCommand: StoreCommand {
         options.environment = try EnvironmentFile.read(envFiles) + environment
         options.workingDirectory = workingDirectory
         options.hostname = hostname
+        options.network = try networkFlags.request()
+        options.publishAll = networkFlags.publishAll
         options.user = user
         options.entrypoint = entrypoint
         options.capAdd = capAdd
@@ -223,12 +227,12 @@ struct RunCommand: StoreCommand {
 
     /// The options that take a value, so that `--explain` is recognised
     /// only among swiftrun's flags and never in the container's command.
-    static let optionsWithValues: Set<String> = [
+    static let optionsWithValues: Set<String> = Set([
         "--name", "-e", "--env", "-w", "--workdir", "-h", "--hostname", "--entrypoint", "-u", "--user",
         "--cap-add", "--cap-drop", "--security-opt", "--tmpfs", "-v", "--volume", "--device", "--ulimit",
         "-m", "--memory", "--memory-swap", "--memory-reservation", "--cpus", "-c", "--cpu-shares", "--cpuset-cpus", "--pids-limit",
         "--pull", "--platform", "--tls-verify", "--cert-dir", "--restart", "--log-driver", "--log-opt", "--stop-signal", "--stop-timeout"
-    ]
+    ]).union(NetworkFlags.optionsWithValues)
 
     /// Rewrites a bare `--explain` before the image to `--explain=text`.
     static func spellExplain(_ arguments: [String]) -> [String] {

@@ -12,10 +12,26 @@ struct ContainerLauncher {
     /// and is recorded (with config.json) while the child sets itself up.
     /// With `console` (-t), the child sends its pty master there.
     func launch(_ plan: ContainerPlan, narrator: Narrator?, console: ConsoleSocket? = nil) throws(SwiftrunError) -> (ContainerProcess, ContainerState) {
+        let network = ContainerNetwork(layout: layout)
+        let request = plan.state.network ?? NetworkRequest.none
+        let networkPlan = try network.attach(request, id: plan.id, hostname: plan.spec.hostname, narrator: narrator)
+        defer { if networkPlan.joinPidFD >= 0 { close(networkPlan.joinPidFD) } }
+        do {
+            return try launch(plan, state: plan.state, network: networkPlan, narrator: narrator, console: console)
+        } catch {
+            network.detach(plan.id)
+            throw error
+        }
+    }
+
+    private func launch(
+        _ plan: ContainerPlan, state: ContainerState, network: ContainerNetwork.Plan, narrator: Narrator?, console: ConsoleSocket?
+    ) throws(SwiftrunError) -> (ContainerProcess, ContainerState) {
         let containers = ContainerStore(layout: layout)
-        var state = plan.state
+        var state = state
         let child = try ChildSpec(spec: plan.spec, overlayOptions: plan.overlayOptions, seccomp: plan.seccomp, narrate: narrator != nil)
         if let console { child.attachConsole(socket: console.childEnd, size: TerminalSize.of(1)) }
+        child.attachNetwork(network)
         let cgroup = try ContainerCgroup.create(id: plan.id, resources: plan.spec.linux.resources) { file, value in
             narrator?.parent("cgroup", "\(file) = \(value)", why: "limits and the device filter, set before the child runs", manual: "cgroups(7)")
         }
@@ -24,7 +40,10 @@ struct ContainerLauncher {
             narrate: { file, value in
                 narrator?.parent("cgroup", "\(file) = \(value)", why: "the child starts inside its cgroups", manual: "cgroups(7)")
             },
-            cloned: { narrator?.cloned(pid: $0, flags: child.cloneFlagNames) },
+            cloned: { (pid) throws(SwiftrunError) in
+                narrator?.cloned(pid: pid, flags: child.cloneFlagNames)
+                try ContainerNetwork(layout: layout).connect(network, pid: pid, narrator: narrator)
+            },
             started: { (pid) throws(SwiftrunError) in
                 state.pid = pid
                 state.status = .running

@@ -29,6 +29,7 @@ struct ContainerPlan {
 
     /// A new container of `image` as `options` describe it.
     static func prepare(_ options: RunOptions, image: Image, layout: StoreLayout) throws(SwiftrunError) -> ContainerPlan {
+        var options = options
         let images = ImageStore(layout: layout)
         let containers = ContainerStore(layout: layout)
         // overlayfs needs a lower layer; an empty image (FROM scratch with nothing added) has nothing to run.
@@ -38,8 +39,10 @@ struct ContainerPlan {
         }
         let id = ContainerID.generate()
         let dirs = containers.directories(id)
+        let (etcDirectory, joinedNetwork) = try resolveNetwork(&options, image: image, layout: layout, dirs: dirs)
         let spec = try RuntimeSpec(
             image: image.configuration, options: options, id: id, rootfs: dirs.rootfs,
+            etcDirectory: etcDirectory, joinedNetwork: joinedNetwork,
             imageFile: LayerStack(layers: layers).read)
         let seccomp = try spec.seccompPolicy.filter(capabilities: spec.process.capabilities.bounding, layout: layout)
         var state = ContainerState(
@@ -50,6 +53,7 @@ struct ContainerPlan {
         state.stopSignal = options.stopSignal ?? image.configuration.config?.StopSignal
         state.stopTimeout = options.stopTimeout
         state.openStdin = options.interactive
+        state.network = options.network
         if options.detach {
             state.detached = true
             state.restartPolicy = options.restart
@@ -58,6 +62,35 @@ struct ContainerPlan {
             state.health = try HealthConfig.resolve(image: image.configuration.config?.Healthcheck, options: options)
         }
         return ContainerPlan(image: image, layers: layers, spec: spec, seccomp: seccomp, state: state, dirs: dirs)
+    }
+
+    /// The network flags checked against the host (the network exists,
+    /// the ports are free) and made concrete: -P's ports, the hostname
+    /// and /etc files of --network host or container:NAME. Returns where
+    /// the /etc files live and the namespace to join, if any.
+    private static func resolveNetwork(
+        _ options: inout RunOptions, image: Image, layout: StoreLayout, dirs: ContainerStore.Directories
+    ) throws(SwiftrunError) -> (String, String?) {
+        if options.publishAll {
+            let exposed = (image.configuration.config?.ExposedPorts ?? [:]).keys.sorted().compactMap(PublishedPort.exposed)
+            options.network.ports += exposed.filter { port in
+                !options.network.ports.contains { $0.containerPort == port.containerPort && $0.proto == port.proto }
+            }
+        }
+        try ContainerNetwork(layout: layout).check(options.network, hostname: options.hostname)
+        switch options.network.kind {
+        case .host:
+            if options.hostname == nil { options.hostname = HostInfo.hostname() }
+            return (dirs.base, nil)
+        case let .container(key):
+            let containers = ContainerStore(layout: layout)
+            let target = try containers.find(key)
+            options.hostname = try containers.spec(target.id).hostname
+            options.network.mode = "container:" + target.id
+            return (layout.container(target.id), target.pid.map { "/proc/\($0)/ns/net" })
+        case .none, .network:
+            return (dirs.base, nil)
+        }
     }
 
     /// An existing container, for `start`: its spec as recorded, its image,

@@ -48,6 +48,9 @@ public struct ContainerState: Codable, Sendable {
     public var openStdin: Bool?
     /// The health check the monitor runs every interval (detached only).
     public var health: HealthConfig?
+    /// The network flags, applied again at each start. nil: a container
+    /// made before networking, which has --network none.
+    public var network: NetworkRequest?
 
     /// Whether a process of swiftrun still supervises this container.
     public var isActive: Bool {

@@ -84,6 +84,7 @@ public struct ContainerStore: Sendable {
         // Read before the cgroup goes: it holds the OOM killer's count.
         let oomKilled = ContainerCgroup.oomKilled(id: state.id)
         ContainerCgroup.remove(id: state.id)
+        ContainerNetwork(layout: layout).detach(state.id)
         var exited = state
         exited.status = restarting ? .restarting : .exited
         exited.exitCode = exitCode
@@ -114,6 +115,7 @@ public struct ContainerStore: Sendable {
     func remove(_ state: ContainerState) throws(SwiftrunError) {
         let name = currentName(state)
         ContainerCgroup.remove(id: state.id)
+        ContainerNetwork(layout: layout).detach(state.id)
         try FileSystem.removeTree(layout.container(state.id))
         if (try? FileSystem.readFile(namePath(name))) == Array(state.id.utf8) {
             unlink(namePath(name))
@@ -212,6 +214,7 @@ public struct ContainerStore: Sendable {
         guard let state = try? state(id) else {
             // Died while creating: nothing of it was ever visible as a container.
             ContainerCgroup.remove(id: id)
+            ContainerNetwork(layout: layout).detach(id)
             try FileSystem.removeTree(layout.container(id))
             unlink(markerPath(id))
             return

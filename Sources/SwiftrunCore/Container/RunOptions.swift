@@ -11,6 +11,10 @@ public struct RunOptions: Sendable {
     public var environment: [String] = []
     public var workingDirectory: String?
     public var hostname: String?
+    /// --network, -p, --ip, --dns and the rest (Network/NetworkRequest.swift).
+    public var network = NetworkRequest()
+    /// -P: every port the image EXPOSEs, each to a host port of the kernel's choice.
+    public var publishAll = false
     /// -u: "uid[:gid]" or "name[:group]".
     public var user: String?
     public var capAdd: [String] = []

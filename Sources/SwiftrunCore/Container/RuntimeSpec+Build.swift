@@ -7,8 +7,11 @@ extension RuntimeSpec {
     /// `imageFile` reads a file of the image (for /etc/passwd and /etc/group);
     /// `hostDevices` lists the host's devices, for --privileged;
     /// `deviceCgroup` says whether the host can limit device access.
+    /// `etcDirectory` holds the hosts, hostname and resolv.conf to bind;
+    /// `joinedNetwork` is the namespace path of --network container:NAME.
     init(
         image: ImageConfiguration, options: RunOptions, id: String, rootfs: String,
+        etcDirectory: String? = nil, joinedNetwork: String? = nil,
         imageFile: (String) throws(SwiftrunError) -> [UInt8]? = { _ in nil },
         deviceCgroup: Bool = CgroupMode.host.canFilterDevices,
         hostDevices: () -> [Device] = HostDevices.all,
@@ -44,7 +47,16 @@ extension RuntimeSpec {
             // host's disks: fail closed.
             capabilities.removeAll { $0 == "CAP_MKNOD" }
         }
-        var mounts = try options.volumes.map { (text) throws(SwiftrunError) in try RunOptions.parseVolume(text) }
+        // Docker's /etc/hosts, /etc/hostname and /etc/resolv.conf, kept in
+        // the container's dir (or, for container:NAME, that one's); -v may
+        // still bind over them.
+        var mounts =
+            etcDirectory.map { directory in
+                EtcFiles.files.map { target, name in
+                    Mount(destination: target, type: "bind", source: directory + "/" + name, options: ["rbind", "rprivate"])
+                }
+            } ?? []
+        mounts += try options.volumes.map { (text) throws(SwiftrunError) in try RunOptions.parseVolume(text) }
         mounts += try options.tmpfs.map { (text) throws(SwiftrunError) in try RunOptions.parseTmpfs(text) }
         let requested = try options.devices.map { (text) throws(SwiftrunError) in try RunOptions.parseDevice(text) }
         let seccomp: SeccompPolicy = options.privileged ? .unconfined : security.seccomp
@@ -64,7 +76,14 @@ extension RuntimeSpec {
             hostname: hostname,
             mounts: mounts,
             linux: .init(
-                namespaces: ContainerDefaults.namespaces,
+                namespaces: ContainerDefaults.namespaces.compactMap { namespace in
+                    guard namespace.type == "network" else { return namespace }
+                    switch options.network.kind {
+                    case .host: return nil
+                    case .container: return .init(type: "network", path: joinedNetwork)
+                    case .none, .network: return namespace
+                    }
+                },
                 maskedPaths: options.privileged ? [] : ContainerDefaults.maskedPaths,
                 readonlyPaths: options.privileged ? [] : ContainerDefaults.readonlyPaths,
                 devices: (options.privileged ? hostDevices() : []) + requested.map(\.0),

@@ -71,6 +71,14 @@ public struct RuntimeSpec: Codable, Sendable {
 
     public struct Namespace: Codable, Sendable, Equatable {
         public var type: String
+        /// A namespace to join rather than make: --network container:NAME
+        /// gives that container's /proc/PID/ns/net.
+        public var path: String?
+
+        init(type: String, path: String? = nil) {
+            self.type = type
+            self.path = path
+        }
     }
 
     public struct Device: Codable, Sendable, Equatable {

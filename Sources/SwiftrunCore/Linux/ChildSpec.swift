@@ -67,6 +67,17 @@ final class ChildSpec {
         raw.`init` = 0
     }
 
+    /// The network of this start: eth0's address and route on a bridge,
+    /// or a namespace to join (a pidfd of the container sharing it).
+    func attachNetwork(_ plan: ContainerNetwork.Plan) {
+        raw.netns_fd = plan.joinPidFD
+        if let attachment = plan.attachment {
+            raw.net_address = attachment.ipAddress.networkOrder
+            raw.net_gateway = attachment.gateway.networkOrder
+            raw.net_prefix = Int32(attachment.prefix)
+        }
+    }
+
     /// -t: the child makes a pty and sends its master over `socket`.
     func attachConsole(socket: Int32, size: TerminalSize?) {
         raw.console_fd = socket
@@ -84,11 +95,12 @@ final class ChildSpec {
         // The cgroup namespace is made by the child after the parent has put
         // it in its cgroups (unshare), so it is rooted there, not here.
         let unshareCgroup = spec.linux.namespaces.contains { $0.type == "cgroup" }
-        raw.clone_flags = Self.cloneFlags(spec.linux.namespaces.filter { $0.type != "cgroup" })
+        raw.clone_flags = Self.cloneFlags(spec.linux.namespaces.filter { $0.type != "cgroup" && $0.path == nil })
         raw.cgroup_fd = -1
         raw.join_pidfd = -1
         raw.null_fd = -1
         raw.console_fd = -1
+        raw.netns_fd = -1
         raw.unshare_cgroup = unshareCgroup ? 1 : 0
         raw.rootfs = own(spec.root.path)
         raw.overlay_options = own(overlayOptions)

@@ -27,6 +27,13 @@ public struct HostInfo: Sendable {
             zlib: String(cString: zlibVersion()))
     }
 
+    /// The host's name: a --network host container takes it, as in Docker.
+    static func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count - 1)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// uname -r: "6.1.0-18-amd64".
     public static func kernelRelease() -> String {
         var name = utsname()

@@ -71,7 +71,12 @@ public struct ImageConfiguration: Codable, Sendable {
         public var WorkingDir: String?
         public var StopSignal: String?
         public var Healthcheck: HealthConfig?
+        /// EXPOSE: "80/tcp" -> {}; -P publishes each.
+        public var ExposedPorts: [String: Empty]?
     }
+
+    /// The `{}` that Docker's sets of keys (ExposedPorts, Volumes) map to.
+    public struct Empty: Codable, Sendable {}
 
     public struct RootFS: Codable, Sendable {
         public var type = "layers"

@@ -1,0 +1,210 @@
+// rtnetlink(7) by hand: the few link, address and route requests a bridge
+// network needs, one message each, so no `ip` is forked per container.
+//
+// Two callers: the parent (Swift) makes bridges and veth pairs; the child
+// (child.c) configures its own eth0 inside its new network namespace. The
+// child's rules hold here too: stack buffers only, raw syscalls, no malloc.
+#define _GNU_SOURCE
+#include "CShims.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+// One request under construction. 1 KiB holds the largest (a veth pair
+// with its peer's name, namespace and address).
+typedef struct {
+    union {
+        struct nlmsghdr header;
+        char bytes[1024];
+    };
+} request;
+
+static void *tail(request *r) { return r->bytes + NLMSG_ALIGN(r->header.nlmsg_len); }
+
+static int add_attribute(request *r, unsigned short type, const void *data, size_t length) {
+    size_t size = RTA_LENGTH(length);
+    if (NLMSG_ALIGN(r->header.nlmsg_len) + RTA_ALIGN(size) > sizeof r->bytes) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    struct rtattr *a = tail(r);
+    a->rta_type = type;
+    a->rta_len = (unsigned short)size;
+    if (length > 0) memcpy(RTA_DATA(a), data, length);
+    r->header.nlmsg_len = NLMSG_ALIGN(r->header.nlmsg_len) + RTA_ALIGN(size);
+    return 0;
+}
+
+static int add_string(request *r, unsigned short type, const char *s) { return add_attribute(r, type, s, strlen(s) + 1); }
+
+// A nested attribute: begin returns it, end fixes its length.
+static struct rtattr *begin_nest(request *r, unsigned short type) {
+    struct rtattr *a = tail(r);
+    return add_attribute(r, type, NULL, 0) < 0 ? NULL : a;
+}
+
+static void end_nest(request *r, struct rtattr *nest) {
+    nest->rta_len = (unsigned short)((char *)tail(r) - (char *)nest);
+}
+
+static void *begin(request *r, unsigned short type, unsigned short flags, size_t body) {
+    memset(r, 0, sizeof *r);
+    r->header.nlmsg_len = NLMSG_LENGTH(body);
+    r->header.nlmsg_type = type;
+    r->header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+    return NLMSG_DATA(&r->header);
+}
+
+// Sends R and reads the kernel's ack: 0, or -1 with the kernel's errno.
+static int transact(int socket, request *r) {
+    static __thread unsigned int sequence;
+    r->header.nlmsg_seq = ++sequence;
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    ssize_t sent;
+    do {
+        sent = sendto(socket, r->bytes, r->header.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel);
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0) return -1;
+    char reply[512];
+    for (;;) {
+        ssize_t n = recv(socket, reply, sizeof reply, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_seq != r->header.nlmsg_seq || h->nlmsg_type != NLMSG_ERROR) continue;
+            int err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+            if (err == 0) return 0;
+            errno = -err;
+            return -1;
+        }
+    }
+}
+
+int sr_netlink_open(void) {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) return -1;
+    struct sockaddr_nl self = {.nl_family = AF_NETLINK};
+    if (bind(fd, (struct sockaddr *)&self, sizeof self) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int sr_link_index(const char *name) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    size_t len = strlen(name);
+    if (len >= IFNAMSIZ) {
+        close(fd);
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(ifr.ifr_name, name, len + 1);
+    int rc = ioctl(fd, SIOCGIFINDEX, &ifr);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc < 0 ? -1 : ifr.ifr_ifindex;
+}
+
+int sr_netlink_add_bridge(int socket, const char *name) {
+    request r;
+    struct ifinfomsg *info = begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *info);
+    info->ifi_family = AF_UNSPEC;
+    if (add_string(&r, IFLA_IFNAME, name) < 0) return -1;
+    struct rtattr *linkinfo = begin_nest(&r, IFLA_LINKINFO);
+    if (linkinfo == NULL || add_string(&r, IFLA_INFO_KIND, "bridge") < 0) return -1;
+    end_nest(&r, linkinfo);
+    return transact(socket, &r);
+}
+
+int sr_netlink_add_veth(int socket, const char *name, int master, const char *peer, pid_t peer_pid,
+                        const unsigned char peer_mac[6]) {
+    request r;
+    struct ifinfomsg *info = begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *info);
+    info->ifi_family = AF_UNSPEC;
+    info->ifi_flags = IFF_UP;
+    info->ifi_change = IFF_UP;
+    if (add_string(&r, IFLA_IFNAME, name) < 0) return -1;
+    if (add_attribute(&r, IFLA_MASTER, &master, sizeof master) < 0) return -1;
+    struct rtattr *linkinfo = begin_nest(&r, IFLA_LINKINFO);
+    if (linkinfo == NULL || add_string(&r, IFLA_INFO_KIND, "veth") < 0) return -1;
+    struct rtattr *data = begin_nest(&r, IFLA_INFO_DATA);
+    struct rtattr *peer_info = data == NULL ? NULL : begin_nest(&r, VETH_INFO_PEER);
+    if (peer_info == NULL) return -1;
+    // The peer's own ifinfomsg comes first, then its attributes.
+    if ((size_t)(NLMSG_ALIGN(r.header.nlmsg_len) + sizeof(struct ifinfomsg)) > sizeof r.bytes) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    memset(tail(&r), 0, sizeof(struct ifinfomsg));
+    r.header.nlmsg_len = NLMSG_ALIGN(r.header.nlmsg_len) + NLMSG_ALIGN(sizeof(struct ifinfomsg));
+    if (add_string(&r, IFLA_IFNAME, peer) < 0) return -1;
+    uint32_t pid = (uint32_t)peer_pid;
+    if (add_attribute(&r, IFLA_NET_NS_PID, &pid, sizeof pid) < 0) return -1;
+    if (add_attribute(&r, IFLA_ADDRESS, peer_mac, 6) < 0) return -1;
+    end_nest(&r, peer_info);
+    end_nest(&r, data);
+    end_nest(&r, linkinfo);
+    return transact(socket, &r);
+}
+
+int sr_netlink_delete_link(int socket, int index) {
+    request r;
+    struct ifinfomsg *info = begin(&r, RTM_DELLINK, 0, sizeof *info);
+    info->ifi_family = AF_UNSPEC;
+    info->ifi_index = index;
+    return transact(socket, &r);
+}
+
+int sr_netlink_link_up(int socket, int index) {
+    request r;
+    struct ifinfomsg *info = begin(&r, RTM_NEWLINK, 0, sizeof *info);
+    info->ifi_family = AF_UNSPEC;
+    info->ifi_index = index;
+    info->ifi_flags = IFF_UP;
+    info->ifi_change = IFF_UP;
+    return transact(socket, &r);
+}
+
+int sr_netlink_add_address(int socket, int index, uint32_t address, int prefix) {
+    request r;
+    struct ifaddrmsg *info = begin(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, sizeof *info);
+    info->ifa_family = AF_INET;
+    info->ifa_prefixlen = (unsigned char)prefix;
+    info->ifa_scope = RT_SCOPE_UNIVERSE;
+    info->ifa_index = (unsigned)index;
+    uint32_t broadcast = prefix >= 31 ? address : address | htonl(0xffffffffu >> prefix);
+    if (add_attribute(&r, IFA_LOCAL, &address, 4) < 0 || add_attribute(&r, IFA_ADDRESS, &address, 4) < 0 ||
+        add_attribute(&r, IFA_BROADCAST, &broadcast, 4) < 0)
+        return -1;
+    return transact(socket, &r);
+}
+
+int sr_netlink_add_default_route(int socket, uint32_t gateway) {
+    request r;
+    struct rtmsg *info = begin(&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof *info);
+    info->rtm_family = AF_INET;
+    info->rtm_table = RT_TABLE_MAIN;
+    info->rtm_protocol = RTPROT_BOOT;
+    info->rtm_scope = RT_SCOPE_UNIVERSE;
+    info->rtm_type = RTN_UNICAST;
+    if (add_attribute(&r, RTA_GATEWAY, &gateway, 4) < 0) return -1;
+    return transact(socket, &r);
+}

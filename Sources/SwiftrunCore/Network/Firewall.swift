@@ -1,0 +1,92 @@
+import CShims
+
+/// swiftrun's nftables table, `ip swiftrun`: NAT out of each network,
+/// isolation between networks, and the published ports. The rules are
+/// fixed; what changes per network and per container are set and map
+/// elements, added and deleted by key, so no rule handle is ever tracked
+/// and nothing of another tool's tables (Docker's, podman's) is touched.
+///
+/// Published ports are DNAT in the kernel, not a proxy process: the host's
+/// own 127.0.0.1 reaches a container because each bridge has
+/// route_localnet on and loopback sources are masqueraded onto it.
+enum Firewall {
+    static let table = "ip swiftrun"
+
+    /// The whole table, made once per boot (when the first bridge comes up).
+    static let ruleset = """
+        table ip swiftrun {
+            set bridges { type ifname; }
+            set internal { type ifname; }
+            set same_bridge { type ifname . ifname; }
+            set nat_subnets { type ipv4_addr; flags interval; }
+            map published { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
+            map published_any { type inet_proto . inet_service : ipv4_addr . inet_service; }
+            chain publish {
+                dnat ip to ip daddr . meta l4proto . th dport map @published
+                dnat ip to meta l4proto . th dport map @published_any
+            }
+            chain prerouting {
+                type nat hook prerouting priority dstnat; policy accept;
+                fib daddr type local jump publish
+            }
+            chain output {
+                type nat hook output priority -100; policy accept;
+                fib daddr type local jump publish
+            }
+            chain postrouting {
+                type nat hook postrouting priority srcnat; policy accept;
+                ip saddr 127.0.0.0/8 oifname @bridges masquerade
+                ip saddr @nat_subnets oifname != @bridges masquerade
+                ct status dnat oifname @bridges ip saddr @nat_subnets masquerade
+            }
+            chain forward {
+                type filter hook forward priority filter; policy accept;
+                iifname . oifname @same_bridge accept
+                iifname @bridges oifname @bridges drop
+                iifname @internal drop
+                oifname @internal drop
+            }
+        }
+        """
+
+    // Within a bridge, frames are switched and never reach the forward
+    // hook, unless br_netfilter is loaded (Docker loads it); same_bridge
+    // (each bridge paired with itself) keeps that traffic flowing then,
+    // since nft cannot compare iifname with oifname directly.
+
+    /// Runs nft commands; nft's own message on failure.
+    @discardableResult
+    static func run(_ commands: String) throws(FirewallError) -> String {
+        var output = [CChar](repeating: 0, count: 1 << 16)
+        var error = [CChar](repeating: 0, count: 4096)
+        let rc = sr_nft_run(commands, &output, output.count, &error, error.count)
+        guard rc == 0 else {
+            throw FirewallError(commands: commands, message: Self.string(error).trimmedWhitespace)
+        }
+        return Self.string(output)
+    }
+
+    private static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Creates the table unless it is there.
+    static func ensureTable() throws(FirewallError) {
+        if (try? run("list table \(table)")) != nil { return }
+        try run(ruleset)
+    }
+
+    static func deleteTable() {
+        _ = try? run("delete table \(table)")
+    }
+}
+
+struct FirewallError: Error {
+    let commands: String
+    let message: String
+
+    var asSwiftrunError: SwiftrunError {
+        let first = commands.split(separator: "\n").first.map(String.init) ?? commands
+        return .invalidArgument("nftables: \(first): \(message)")
+    }
+}
