@@ -100,3 +100,7 @@ out:;
     errno = saved;
     return mount;
 }
+
+int sr_spawn_close_from(posix_spawn_file_actions_t *actions, int fd) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, fd);
+}

@@ -24,6 +24,7 @@ typedef enum {
     SR_STEP_PDEATHSIG = 1,     // prctl(PR_SET_PDEATHSIG, SIGKILL)
     SR_STEP_WAIT_PARENT,       // read the parent's go byte (EOF: parent died)
     SR_STEP_UNSHARE_CGROUP,    // new cgroup ns, rooted where the parent placed us
+    SR_STEP_JOIN_NETNS,        // --network container:NAME: setns into its network namespace
     SR_STEP_SETSID,            // new session: no TIOCSTI into the caller's tty
     SR_STEP_DUMPABLE,          // prctl(PR_SET_DUMPABLE, 0) until execve
     SR_STEP_MOUNT_PRIVATE,     // mount("", "/", MS_REC|MS_PRIVATE)
@@ -47,6 +48,7 @@ typedef enum {
     SR_STEP_READONLY_ROOT,     // --read-only: remount / read-only
     SR_STEP_HOSTNAME,          // sethostname
     SR_STEP_LOOPBACK,          // bring lo up in the new netns
+    SR_STEP_NETWORK,           // a bridge network: eth0's address, up, the default route
     SR_STEP_RLIMITS,           // setrlimit; detail = index in rlimits
     SR_STEP_CHDIR,             // mkdir -p + chdir to the working dir
     SR_STEP_GETCWD,            // getcwd must succeed (CVE-2024-21626)
@@ -65,8 +67,6 @@ typedef enum {
     SR_STEP_JOIN,              // exec: setns(pidfd) into the container's namespaces
     SR_STEP_JOIN_FORK,         // exec: fork into its pid namespace; detail = the pid
     SR_STEP_CONSOLE,           // -t: a pty from the container's devpts, master sent to the parent
-    SR_STEP_JOIN_NETNS,        // --network container:NAME: setns into its network namespace
-    SR_STEP_NETWORK,           // a bridge network: eth0's address, up, the default route
     SR_STEP_COUNT
 } sr_step;
 
@@ -305,6 +305,9 @@ int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status);
 pid_t sr_fork(void);
 // close_range(FD, ~0U, 0): closes every fd from FD up.
 int sr_close_from(int fd);
+// posix_spawn_file_actions_addclosefrom_np, hidden from Swift behind _GNU_SOURCE.
+#include <spawn.h>
+int sr_spawn_close_from(posix_spawn_file_actions_t *actions, int fd);
 
 // pidfd_open(2): wait for a process that is not our child (poll for POLLIN).
 #include <sys/syscall.h>

@@ -43,11 +43,17 @@ struct PortCommand: StoreCommand {
     var port: String?
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        let state = try ContainerStore(layout: layout).find(container)
-        if let port {
-            let spelled = port.contains("/") ? port : port + "/tcp"
+        let (state, ports) = try ContainerStore(layout: layout).publishedPorts(container)
+        guard let port else {
+            ports.forEach { print($0.description) }
+            return 0
+        }
+        let spelled = port.contains("/") ? port : port + "/tcp"
+        let matching = ports.filter { "\($0.containerPort)/\($0.proto)" == spelled }
+        guard !matching.isEmpty else {
             throw .invalidArgument("No public port '\(spelled)' published for \(state.name)")
         }
+        matching.forEach { print("\($0.hostIP.map(String.init(describing:)) ?? "0.0.0.0"):\($0.hostPort)") }
         return 0
     }
 }

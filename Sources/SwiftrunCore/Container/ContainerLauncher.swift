@@ -14,7 +14,7 @@ struct ContainerLauncher {
     func launch(_ plan: ContainerPlan, narrator: Narrator?, console: ConsoleSocket? = nil) throws(SwiftrunError) -> (ContainerProcess, ContainerState) {
         let network = ContainerNetwork(layout: layout)
         let request = plan.state.network ?? NetworkRequest.none
-        let networkPlan = try network.attach(request, id: plan.id, hostname: plan.spec.hostname, narrator: narrator)
+        let networkPlan = try network.attach(request, id: plan.id, name: plan.state.name, hostname: plan.spec.hostname, narrator: narrator)
         defer { if networkPlan.joinPidFD >= 0 { close(networkPlan.joinPidFD) } }
         do {
             return try launch(plan, state: plan.state, network: networkPlan, narrator: narrator, console: console)

@@ -14,6 +14,7 @@ public struct Inspection {
         var RestartCount: Int
         var LogPath: String
         var HostConfig: HostConfigDocument
+        var NetworkSettings: NetworkSettingsDocument
         var Config: RuntimeSpec?
     }
 
@@ -34,6 +35,11 @@ public struct Inspection {
         var RestartPolicy: RestartPolicyDocument
         var AutoRemove: Bool
         var LogConfig: LogConfigDocument
+        var NetworkMode: String
+        var PortBindings: [String: [NetworkSettingsDocument.PortBinding]]
+        var Dns: [String]
+        var DnsSearch: [String]
+        var ExtraHosts: [String]
     }
 
     struct RestartPolicyDocument: Encodable {
@@ -55,6 +61,7 @@ public struct Inspection {
             let paused = ContainerControl(layout: layout).isPaused(state)
             let policy = state.restartPolicy ?? .never
             let log = state.logConfig ?? LogConfig()
+            let network = state.network ?? .none
             var logOptions: [String: String] = [:]
             if let size = log.maxSize { logOptions["max-size"] = String(size) }
             if log.maxFiles > 1 { logOptions["max-file"] = String(log.maxFiles) }
@@ -72,7 +79,15 @@ public struct Inspection {
                 LogPath: state.detached == true && log.driver == "json-file" ? containers.logPath(state.id) : "",
                 HostConfig: .init(
                     RestartPolicy: .init(Name: policy.name.rawValue, MaximumRetryCount: policy.maximumRetryCount),
-                    AutoRemove: state.autoRemove, LogConfig: .init(Type: log.driver, Config: logOptions)),
+                    AutoRemove: state.autoRemove, LogConfig: .init(Type: log.driver, Config: logOptions),
+                    NetworkMode: network.mode,
+                    PortBindings: Dictionary(grouping: network.ports) { "\($0.containerPort)/\($0.proto)" }.mapValues { ports in
+                        ports.map {
+                            .init(HostIp: $0.hostIP.map(String.init(describing:)) ?? "", HostPort: $0.hostPort == 0 ? "" : String($0.hostPort))
+                        }
+                    },
+                    Dns: network.dns.servers, DnsSearch: network.dns.search, ExtraHosts: network.extraHosts),
+                NetworkSettings: NetworkSettingsDocument(active ? ContainerNetwork(layout: layout).attachment(state.id) : nil),
                 Config: spec)
             return String(decoding: try JSON.encode(document), as: UTF8.self)
         }

@@ -25,3 +25,40 @@ enum HostCommand {
         return (ExitStatus(waitStatus: status).code, String(decoding: bytes, as: UTF8.self))
     }
 }
+
+extension HostCommand {
+    /// Starts a host daemon that forks itself into the background (as
+    /// aardvark-dns does) and waits for the first process, the one that
+    /// returns once the daemon is ready. Its stdio is /dev/null, it gets a
+    /// session of its own and default signals: nothing of the caller's (a
+    /// test's pipe, the monitor's blocked signals) leaks into it.
+    static func startDaemon(_ arguments: [String]) throws(SwiftrunError) {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd in Int32(0)...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0) }
+        // Not every fd here is CLOEXEC: the monitor's report pipe was
+        // dup2'd to 3, and a daemon holding it would keep `run -d` waiting.
+        sr_spawn_close_from(&actions, 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        // 0x80 is POSIX_SPAWN_SETSID, which Swift's Glibc does not import.
+        posix_spawnattr_setflags(&attributes, Int16(0x80 | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        guard spawned == 0 else { throw .system("start \(arguments[0])", errno: spawned) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code = ExitStatus(waitStatus: status).code
+        guard code == 0 else { throw .commandFailed("\(arguments[0]) exited with \(code)", code: code) }
+    }
+}

@@ -59,12 +59,12 @@ struct ContainerNetwork {
     }
 
     /// Attach, before clone3. On failure, whatever was taken is given back.
-    func attach(_ request: NetworkRequest, id: String, hostname: String, narrator: Narrator?) throws(SwiftrunError) -> Plan {
+    func attach(_ request: NetworkRequest, id: String, name: String, hostname: String, narrator: Narrator?) throws(SwiftrunError) -> Plan {
         var plan = Plan()
         do {
             switch request.kind {
-            case let .network(name):
-                let network = try store.find(name)
+            case let .network(networkName):
+                let network = try store.find(networkName)
                 plan.bridgeIndex = try NetworkBridge(network: network).ensure(lockPath: store.lock) {
                     narrator?.parent("bridge", $0, why: "the network's switch on the host, made on first use", manual: "rtnetlink(7)")
                 }
@@ -80,6 +80,13 @@ struct ContainerNetwork {
                 try save(attachment, id: id)
                 attachment.ports = try request.ports.map { (port) throws(SwiftrunError) in try port.reserved() }
                 try save(attachment, id: id)
+                if network.resolvesNames {
+                    try NameServer(lockPath: store.lock).add(
+                        .init(container: id, address: address, names: [name] + request.aliases + [ContainerID.short(id)]), to: network)
+                    narrator?.parent(
+                        "dns", "\(name) -> \(address) in \(NameServer.directory)/\(network.name); aardvark-dns answers on \(network.gateway):53",
+                        why: "on a user network, containers find each other by name", manual: "resolv.conf(5)")
+                }
                 narrator?.parent(
                     "address", "\(address)/\(network.subnet.prefix) on \(network.name) (\(network.bridge)), gateway \(network.gateway)",
                     why: "IPAM: a file per address, created with O_EXCL, so no two containers share one", manual: "open(2)")
@@ -148,6 +155,7 @@ struct ContainerNetwork {
             }
         }
         if let network = try? store.find(attachment.network), network.id == attachment.networkID {
+            if network.resolvesNames { NameServer(lockPath: store.lock).remove(container: id, from: network) }
             AddressPool(store: store, network: network).release(
                 attachment.ipAddress, for: .init(root: layout.root, container: id))
         }
@@ -196,18 +204,37 @@ struct ContainerNetwork {
             hosts = String(decoding: (try? FileSystem.readFile("/etc/hosts")) ?? [], as: UTF8.self)
             resolv = EtcFiles.resolvConf(host: hostResolv, dns: request.dns, fallback: [], keepLoopback: true)
         } else {
-            let gateway: IPv4Address? =
-                if case let .network(name) = request.kind { try? store.find(name).gateway } else { nil }
+            let network: NetworkDefinition? =
+                if case let .network(name) = request.kind { try? store.find(name) } else { nil }
+            let gateway = network?.gateway
             let extra = request.extraHosts.map { entry in
                 let colon = entry.lastIndex(of: ":")!
                 let value = String(entry[entry.index(after: colon)...])
                 return (String(entry[..<colon]), value == "host-gateway" ? gateway.map(String.init(describing:)) ?? "127.0.0.1" : value)
             }
             hosts = EtcFiles.hosts(hostname: hostname, address: address, extraHosts: extra)
-            resolv = EtcFiles.resolvConf(host: hostResolv, dns: request.dns, fallback: EtcFiles.publicResolvers, keepLoopback: false)
+            // A user network's own server (aardvark-dns on the gateway) knows
+            // the containers' names and forwards the rest.
+            if let network, network.resolvesNames {
+                var dns = request.dns
+                if dns.servers.isEmpty { dns.servers = [network.gateway.description] }
+                resolv = EtcFiles.resolvConf(host: hostResolv, dns: dns, fallback: [], keepLoopback: false)
+            } else {
+                resolv = EtcFiles.resolvConf(host: hostResolv, dns: request.dns, fallback: EtcFiles.publicResolvers, keepLoopback: false)
+            }
         }
         try FileSystem.writeAtomically(Array(hosts.utf8), to: etcPath(id, "hosts"), durable: false)
         try FileSystem.writeAtomically(Array((hostname + "\n").utf8), to: etcPath(id, "hostname"), durable: false)
         try FileSystem.writeAtomically(Array(resolv.utf8), to: etcPath(id, "resolv.conf"), durable: false)
+    }
+}
+
+extension ContainerStore {
+    /// `port`: a running container's published ports, as chosen at its
+    /// start; none once it has stopped (Docker's rule).
+    public func publishedPorts(_ key: String) throws(SwiftrunError) -> (ContainerState, [PublishedPort]) {
+        let state = try find(key)
+        guard state.isActive else { return (state, []) }
+        return (state, ContainerNetwork(layout: layout).attachment(state.id)?.ports ?? [])
     }
 }

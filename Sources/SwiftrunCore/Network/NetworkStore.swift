@@ -108,6 +108,14 @@ public struct NetworkStore: Sendable {
         return network
     }
 
+    /// `network prune`: every user network no running container holds an
+    /// address on. Returns their names.
+    public func prune() throws(SwiftrunError) -> [String] {
+        try all().filter { !$0.isDefault && AddressPool(store: self, network: $0).owners().isEmpty }.compactMap { network in
+            (try? remove(network.name)).map(\.name)
+        }
+    }
+
     /// Docker's default address pools: 172.17-31.0.0/16, then 192.168.0.0/16 in /20s.
     static let pools: [IPv4Subnet] =
         (17...31).map { IPv4Subnet(network: IPv4Address(0xAC00_0000 | UInt32($0) << 16), prefix: 16) }

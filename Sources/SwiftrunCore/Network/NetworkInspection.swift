@@ -1,0 +1,101 @@
+/// Docker's JSON for networks: `network inspect`, and a container's
+/// NetworkSettings in `inspect`.
+struct NetworkSettingsDocument: Encodable {
+    struct PortBinding: Encodable {
+        var HostIp: String
+        var HostPort: String
+    }
+
+    struct Endpoint: Encodable {
+        var Aliases: [String]?
+        var NetworkID: String
+        var Gateway: String
+        var IPAddress: String
+        var IPPrefixLen: Int
+        var MacAddress: String
+    }
+
+    var Ports: [String: [PortBinding]]
+    var Gateway: String
+    var IPAddress: String
+    var IPPrefixLen: Int
+    var MacAddress: String
+    var Networks: [String: Endpoint]
+
+    /// A stopped container, or one without a bridge: empty fields, as Docker shows them.
+    init(_ attachment: NetworkAttachment?) {
+        guard let attachment else {
+            (Ports, Gateway, IPAddress, IPPrefixLen, MacAddress, Networks) = ([:], "", "", 0, "", [:])
+            return
+        }
+        Ports = Dictionary(grouping: attachment.ports) { "\($0.containerPort)/\($0.proto)" }.mapValues { ports in
+            ports.map { PortBinding(HostIp: $0.hostIP.map(String.init(describing:)) ?? "0.0.0.0", HostPort: String($0.hostPort)) }
+        }
+        Gateway = attachment.gateway.description
+        IPAddress = attachment.ipAddress.description
+        IPPrefixLen = attachment.prefix
+        MacAddress = attachment.macAddress
+        Networks = [
+            attachment.network: Endpoint(
+                Aliases: attachment.aliases.isEmpty ? nil : attachment.aliases, NetworkID: attachment.networkID,
+                Gateway: Gateway, IPAddress: IPAddress, IPPrefixLen: IPPrefixLen, MacAddress: MacAddress)
+        ]
+    }
+}
+
+struct NetworkDocument: Encodable {
+    struct IPAMDocument: Encodable {
+        var Driver = "default"
+        var Config: [[String: String]]
+    }
+
+    struct ContainerEndpoint: Encodable {
+        var Name: String
+        var MacAddress: String
+        var IPv4Address: String
+        var IPv6Address = ""
+    }
+
+    var Name: String
+    var Id: String
+    var Created: String
+    var Scope = "local"
+    var Driver = "bridge"
+    var EnableIPv6 = false
+    var IPAM: IPAMDocument
+    var Internal: Bool
+    var Attachable = false
+    var Ingress = false
+    var Containers: [String: ContainerEndpoint]
+    var Options: [String: String]
+    var Labels: [String: String]
+
+    init(_ network: NetworkDefinition, containers: [String: ContainerEndpoint]) {
+        Name = network.name
+        Id = network.id
+        Created = network.created
+        IPAM = IPAMDocument(Config: [["Subnet": network.subnet.description, "Gateway": network.gateway.description]])
+        Internal = network.isInternal
+        Containers = containers
+        Options = ["com.docker.network.bridge.name": network.bridge]
+        Labels = network.labels
+    }
+}
+
+extension NetworkStore {
+    /// `network inspect`: the definition, with the running containers
+    /// whose addresses it holds (in any store root on the host).
+    public func inspect(_ key: String) throws(SwiftrunError) -> String {
+        let network = try find(key)
+        var endpoints: [String: NetworkDocument.ContainerEndpoint] = [:]
+        for (_, owner) in AddressPool(store: self, network: network).entries() {
+            let layout = StoreLayout(root: owner.root)
+            guard let attachment = ContainerNetwork(layout: layout, store: self).attachment(owner.container),
+                let state = try? ContainerStore(layout: layout).state(owner.container)
+            else { continue }
+            endpoints[owner.container] = .init(
+                Name: state.name, MacAddress: attachment.macAddress, IPv4Address: "\(attachment.ipAddress)/\(attachment.prefix)")
+        }
+        return String(decoding: try JSON.encode(NetworkDocument(network, containers: endpoints)), as: UTF8.self)
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import SwiftrunCore
+
+/// `swiftrun network ...`: Docker's network verbs over NetworkStore.
+struct NetworkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "network", abstract: "Manage networks.",
+        subcommands: [
+            NetworkCreateCommand.self, NetworkListCommand.self, NetworkInspectCommand.self, NetworkRemoveCommand.self,
+            NetworkPruneCommand.self
+        ])
+}
+
+struct NetworkCreateCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a bridge network.")
+
+    @Option(name: [.customShort("d"), .customLong("driver")], help: "Only bridge.")
+    var driver = "bridge"
+
+    @Option(help: "The subnet, in CIDR form (default: a free one of 172.17-31.0.0/16, 192.168.0.0/20...).")
+    var subnet: String?
+
+    @Option(help: "The gateway's address (default: the subnet's first).")
+    var gateway: String?
+
+    @Flag(help: "No route out of the network, no NAT.")
+    var `internal` = false
+
+    @Option(help: "A label: KEY=VALUE.")
+    var label: [String] = []
+
+    @Argument(help: "The network's name.")
+    var name: String
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        guard driver == "bridge" else { throw .invalidArgument("plugin \"\(driver)\" not found: swiftrun has the bridge driver only") }
+        let parsedSubnet = try subnet.map { (text) throws(SwiftrunError) -> IPv4Subnet in
+            guard let value = IPv4Subnet(text) else { throw .invalidArgument("invalid subnet \(text): an IPv4 CIDR such as 10.20.0.0/16") }
+            return value
+        }
+        let parsedGateway = try gateway.map { (text) throws(SwiftrunError) -> IPv4Address in
+            guard let value = IPv4Address(text) else { throw .invalidArgument("invalid gateway \(text): not an IPv4 address") }
+            return value
+        }
+        let labels = Dictionary(label.map { $0.split(separator: "=", maxSplits: 1).map(String.init) }.map { ($0[0], $0.count > 1 ? $0[1] : "") }) { $1 }
+        let network = try NetworkStore().create(name: name, subnet: parsedSubnet, gateway: parsedGateway, isInternal: `internal`, labels: labels)
+        print(network.id)
+        return 0
+    }
+}
+
+struct NetworkListCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List networks.", aliases: ["list"])
+
+    @Flag(name: .shortAndLong, help: "Only the IDs.")
+    var quiet = false
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let store = NetworkStore()
+        _ = try store.find(NetworkDefinition.defaultName)  // defined on first use, as docker0 always is
+        let networks = try store.all()
+        if quiet {
+            networks.forEach { print(String($0.id.prefix(12))) }
+            return 0
+        }
+        var table = Table(["NETWORK ID", "NAME", "DRIVER", "SCOPE"])
+        for network in networks { table.add([String(network.id.prefix(12)), network.name, "bridge", "local"]) }
+        print(table.render(), terminator: "")
+        return 0
+    }
+}
+
+struct NetworkInspectCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show networks as JSON.")
+
+    @Argument(help: "Networks: names or IDs.")
+    var networks: [String]
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        var documents: [String] = []
+        let code = forEachArgument(networks) { (key) throws(SwiftrunError) in documents.append(try NetworkStore().inspect(key)) }
+        print("[" + documents.joined(separator: ",\n") + "]")
+        return code
+    }
+}
+
+struct NetworkRemoveCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove networks.", aliases: ["remove"])
+
+    @Argument(help: "Networks: names or IDs.")
+    var networks: [String]
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        forEachArgument(networks) { (key) throws(SwiftrunError) in
+            _ = try NetworkStore().remove(key)
+            print(key)
+        }
+    }
+}
+
+struct NetworkPruneCommand: StoreCommand {
+    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove networks no container uses.")
+
+    @Flag(name: .shortAndLong, help: "Do not prompt for confirmation.")
+    var force = false
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        guard force || confirm("WARNING! This will remove all custom networks not used by at least one container.") else { return 0 }
+        let removed = try NetworkStore().prune()
+        printBlock("Deleted Networks:", removed)
+        return 0
+    }
+}
