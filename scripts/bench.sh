@@ -38,12 +38,17 @@ PY
 # the difference is what hardening costs. --explain's row shows what the
 # narration costs when on (through a shell, to drop stderr); off, it is one
 # untaken branch per step.
-"$bin" --root "$work/store" run --rm busybox /bin/true  # compiles and caches the filter once
+# The runtimes below get a network namespace with lo only, so swiftrun's
+# main row is --network none; the bridge rows add a veth on swiftrun0 (and
+# a DNAT entry for -p), teardown included.
+"$bin" --root "$work/store" run --rm busybox /bin/true  # compiles and caches the filter once, makes swiftrun0
 set -- \
-    -n swiftrun "$bin --root $work/store run --rm busybox /bin/true" \
-    -n swiftrun-privileged "$bin --root $work/store run --rm --privileged busybox /bin/true" \
-    -n swiftrun-explain "sh -c '$bin --root $work/store run --rm --explain=json busybox /bin/true 2>/dev/null'" \
-    -n swiftrun-limits "$bin --root $work/store run --rm --memory 256m --pids-limit 200 --cpus 1 busybox /bin/true" \
+    -n swiftrun "$bin --root $work/store run --rm --network none busybox /bin/true" \
+    -n swiftrun-bridge "$bin --root $work/store run --rm busybox /bin/true" \
+    -n swiftrun-publish "$bin --root $work/store run --rm -p 127.0.0.1:18999:80 busybox /bin/true" \
+    -n swiftrun-privileged "$bin --root $work/store run --rm --network none --privileged busybox /bin/true" \
+    -n swiftrun-explain "sh -c '$bin --root $work/store run --rm --network none --explain=json busybox /bin/true 2>/dev/null'" \
+    -n swiftrun-limits "$bin --root $work/store run --rm --network none --memory 256m --pids-limit 200 --cpus 1 busybox /bin/true" \
     -n runc "runc --root $work/runc run -b $work/bundle bench-runc" \
     -n floor "unshare -m -u -i -n -p -f chroot $work/bundle/rootfs /bin/true"
 
@@ -77,10 +82,13 @@ import json, sys
 results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 crun = results["crun"]["median"]
 print(f"{'runtime':<20} {'median':>9} {'mean':>9} {'stddev':>8} {'vs crun':>8}")
-for name in ["swiftrun", "swiftrun-privileged", "swiftrun-explain", "swiftrun-limits", "crun", "runc", "podman", "floor"]:
+for name in ["swiftrun", "swiftrun-bridge", "swiftrun-publish", "swiftrun-privileged", "swiftrun-explain", "swiftrun-limits", "crun", "runc", "podman", "floor"]:
     if name in results:
         r = results[name]
         print(f"{name:<20} {r['median']*1000:8.2f}ms {r['mean']*1000:8.2f}ms {r['stddev']*1000:7.2f}ms {r['median']/crun:7.2f}x")
+bridge = (results["swiftrun-bridge"]["median"] - results["swiftrun"]["median"]) * 1000
+publish = (results["swiftrun-publish"]["median"] - results["swiftrun-bridge"]["median"]) * 1000
+print(f"the default bridge costs {bridge:.2f} ms at the median (goal: 3), -p {publish:.2f} ms more (goal: 2)")
 hardening = (results["swiftrun"]["median"] - results["swiftrun-privileged"]["median"]) * 1000
 print(f"hardening costs {hardening:.2f} ms at the median (default walls vs --privileged)")
 limits = (results["swiftrun-limits"]["median"] - results["swiftrun"]["median"]) * 1000

@@ -20,6 +20,9 @@ struct BuildCommand: StoreCommand {
     @Flag(name: .customLong("no-cache"), help: "Run every step again.")
     var noCache = false
 
+    @Option(help: "The network of RUN steps: bridge (default), none or host.")
+    var network = "bridge"
+
     @Flag(name: .shortAndLong, help: "Print only the image ID.")
     var quiet = false
 
@@ -37,6 +40,7 @@ struct BuildCommand: StoreCommand {
         options.tags = try tag.map { (text) throws(SwiftrunError) in try ImageReference(parsing: text).requiringTag() }
         options.target = target
         options.noCache = noCache
+        options.network = network
         for argument in buildArgs {
             guard let equals = argument.firstIndex(of: "=") else {
                 // Docker: a bare KEY takes its value from the environment.

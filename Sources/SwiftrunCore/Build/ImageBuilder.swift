@@ -9,6 +9,8 @@ public struct BuildOptions {
     public var buildArgs: [String: String] = [:]
     public var target: String?
     public var noCache = false
+    /// --network for RUN steps: bridge (default, so a step can download), none or host.
+    public var network = NetworkDefinition.defaultName
     public var platform: Platform = .host
 
     public init(context: String) { self.context = context }
@@ -46,6 +48,7 @@ public final class ImageBuilder {
 
     private var scratch: [String] = []
     private var noCache = false
+    private var network = NetworkDefinition.defaultName
 
     deinit {
         for mount in mounts.reversed() { BuildCopy.unmount(mount) }
@@ -80,6 +83,10 @@ public final class ImageBuilder {
         try layout.prepare()
         layout.sweepTemp()
         noCache = options.noCache
+        guard ["bridge", "default", "none", "host"].contains(options.network) else {
+            throw .invalidArgument("build --network: bridge, none or host, not \(options.network)")
+        }
+        network = options.network
         let (dockerfile, contextTree) = try BuildInputs.read(options)
         let instructions = dockerfile.instructions
         let total = Self.stepCount(instructions, target: options.target)
@@ -242,6 +249,7 @@ public final class ImageBuilder {
         options.entrypoint = ""
         options.command = command
         options.environment = environment
+        options.network.mode = network
         options.name = "swiftrun-build-" + String(UInt64.random(in: .min ... .max), radix: 36)
         let code = try ContainerRunner(layout: layout).run(options, image: base)
         defer { try? containers.remove(options.name!, force: true) }

@@ -14,4 +14,21 @@ enum HostRoutes {
             return IPv4Subnet(network: IPv4Address(UInt32(bigEndian: destination)), prefix: UInt32(bigEndian: mask).nonzeroBitCount)
         }
     }
+
+    /// The host's own IPv4 addresses (getifaddrs).
+    static func localAddresses() -> [IPv4Address] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0 else { return [] }
+        defer { freeifaddrs(list) }
+        var addresses: [IPv4Address] = []
+        var entry = list
+        while let current = entry {
+            if let address = current.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) {
+                let value = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+                addresses.append(IPv4Address(UInt32(bigEndian: value)))
+            }
+            entry = current.pointee.ifa_next
+        }
+        return addresses
+    }
 }

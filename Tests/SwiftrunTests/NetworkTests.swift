@@ -1,0 +1,201 @@
+import CShims
+import Foundation
+import Testing
+
+@testable import SwiftrunCore
+
+/// Docker's networking (issue 13), on real bridges, veths and nftables:
+/// traffic stays on this machine (the host's loopback and own address,
+/// and the bridges the tests make).
+@Suite struct NetworkTests {
+    let sandbox: Sandbox
+
+    init() throws { sandbox = try Sandbox() }
+
+    /// A name no parallel test uses: networks belong to the whole host.
+    static func unique(_ prefix: String) -> String { prefix + "-" + String(ContainerID.generate().prefix(8)) }
+
+    /// A busybox httpd serving `body`, started in the foreground with
+    /// `flags`; returns once it listens (httpd binds, then backgrounds).
+    func startServer(_ name: String, body: String, _ flags: [String] = []) throws -> RunningCommand {
+        let server = sandbox.start(
+            ["run", "--name", name] + flags + [
+                "busybox", "sh", "-c",
+                "mkdir /www && echo \(body) > /www/index.html && httpd -p 8080 -h /www && echo ready && exec sleep 300"
+            ])
+        try #require(server.readLine() == "ready", "\(server.availableStderr())")
+        return server
+    }
+
+    func address(of name: String) throws -> String {
+        let result = sandbox.run(["inspect", name])
+        let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [[String: Any]]
+        return try #require((document[0]["NetworkSettings"] as? [String: Any])?["IPAddress"] as? String)
+    }
+
+    /// An HTTP GET from the host, as a client on this machine would make it.
+    func fetch(_ url: String) throws -> String {
+        try tool(["python3", "-c", "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end='')", url])
+    }
+
+    @Test func noneHasOnlyLoopbackAndStillTheEtcFiles() {
+        let result = sandbox.run([
+            "run", "--rm", "--network", "none", "--hostname", "lonely", "busybox", "sh", "-c",
+            "ls /sys/class/net; cat /etc/hostname; grep -c localhost /etc/hosts; grep lonely /etc/hosts"
+        ])
+        #expect(result.code == 0, "\(result.stderr)")
+        #expect(result.stdout == "lo\nlonely\n2\n127.0.0.1\tlonely\n")
+    }
+
+    @Test func theDefaultBridgeGivesAnAddressARouteAndTheHostsFile() throws {
+        let result = sandbox.run([
+            "run", "--rm", "--add-host", "extra.example:10.9.8.7", "busybox", "sh", "-c",
+            "ip -4 -o addr show eth0; ip route; cat /etc/hosts; cat /etc/resolv.conf"
+        ])
+        #expect(result.code == 0, "\(result.stderr)")
+        let network = try NetworkStore().find("bridge")
+        #expect(result.stdout.contains("inet \(network.subnet.network.description.dropLast(1))"), "\(result.stdout)")
+        #expect(result.stdout.contains("default via \(network.gateway) dev eth0"), "\(result.stdout)")
+        #expect(result.stdout.contains("10.9.8.7\textra.example\n"))
+        #expect(result.stdout.contains("nameserver "))
+        // The bridge's subnet is routed nowhere else on the host.
+        #expect(HostRoutes.subnets().filter { $0.overlaps(network.subnet) }.count == 1)
+    }
+
+    @Test func aContainerReachesAServerOnTheHostThroughTheGateway() throws {
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = [
+            "python3", "-c",
+            """
+            import http.server, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    self.send_response(200); self.end_headers(); self.wfile.write(b"from-host")
+                def log_message(self, *a): pass
+            s = http.server.HTTPServer(("0.0.0.0", 0), H)
+            print(s.server_address[1], flush=True)
+            s.serve_forever()
+            """
+        ]
+        let output = Pipe()
+        server.standardOutput = output
+        try server.run()
+        defer {
+            // SIGKILL: the test process's blocked signals are the child's too.
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
+        let port = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let gateway = try NetworkStore().find("bridge").gateway
+        let result = sandbox.run(["run", "--rm", "busybox", "wget", "-qO-", "http://\(gateway):\(port)/"])
+        #expect(result.stdout == "from-host", "\(result.stderr)")
+    }
+
+    @Test func publishedPortsAnswerOnLoopbackAndTheHostsOwnAddress() throws {
+        let server = try startServer("web", body: "published", ["-p", "127.0.0.1::8080", "-p", "8080"])
+        let ports = sandbox.run(["port", "web"]).stdout.split(separator: "\n")
+        #expect(ports.count == 2, "\(ports)")
+        let loopback = try #require(ports.first { $0.contains("127.0.0.1:") }).split(separator: ":").last!
+        let any = try #require(ports.first { $0.contains("0.0.0.0:") }).split(separator: ":").last!
+        #expect(try fetch("http://127.0.0.1:\(loopback)/") == "published\n")
+        let hostAddress = try #require(HostRoutes.localAddresses().first { !$0.description.hasPrefix("127.") && !$0.description.hasPrefix("172.") })
+        #expect(try fetch("http://\(hostAddress):\(any)/") == "published\n")
+        #expect(sandbox.run(["port", "web", "8080/tcp"]).stdout.contains(":"))
+        let id = try sandbox.containerID("web")
+        #expect(sandbox.run(["rm", "-f", "web"]).code == 0)
+        server.waitForSwiftrun()
+        // Teardown: no DNAT entry, no veth, no address left.
+        #expect(try !tool(["nft", "list", "table", "ip", "swiftrun"]).contains(":\(any)"))
+        #expect(sr_link_index("veth" + id.prefix(11)) < 0)
+    }
+
+    @Test func aTakenPortFailsWith125BeforeAnythingIsCreated() throws {
+        let (listener, port) = try boundSocket()
+        defer { close(listener) }
+        listen(listener, 1)
+        let before = try sandbox.snapshot()
+        let result = sandbox.run(["run", "--rm", "-p", "127.0.0.1:\(port):80", "busybox", "true"])
+        #expect(result.code == 125)
+        #expect(result.stderr == "swiftrun: Bind for 127.0.0.1:\(port) failed: port is already allocated\n")
+        #expect(try sandbox.snapshot() == before)
+    }
+
+    @Test func aUserNetworkResolvesNamesAndIsCutOffFromTheDefaultBridge() throws {
+        let network = Self.unique("net")
+        #expect(sandbox.run(["network", "create", network]).code == 0)
+        defer { sandbox.run(["network", "rm", network]) }
+        let db = try startServer("db", body: "db-ok", ["--network", network, "--network-alias", "database"])
+        for name in ["db", "database"] {
+            let fetched = sandbox.run(["run", "--rm", "--network", network, "busybox", "wget", "-qO-", "http://\(name):8080/"])
+            #expect(fetched.stdout == "db-ok\n", "\(name): \(fetched.stderr)")
+        }
+        let dbAddress = try address(of: "db")
+        let inspected = sandbox.run(["network", "inspect", network]).stdout
+        #expect(inspected.contains("\"IPv4Address\":\"\(dbAddress)/"), "\(inspected)")
+        let outsider = sandbox.run(["run", "--rm", "busybox", "sh", "-c", "nc -w 1 \(dbAddress) 8080 </dev/null; echo $?"])
+        #expect(outsider.stdout != "0\n", "the default bridge reached \(dbAddress)")
+        // Removal is refused while db holds an address, then succeeds.
+        #expect(sandbox.run(["network", "rm", network]).code == 1)
+        #expect(sandbox.run(["rm", "-f", "db"]).code == 0)
+        db.waitForSwiftrun()
+        let bridge = try NetworkStore().find(network).bridge
+        #expect(sandbox.run(["network", "rm", network]).code == 0)
+        #expect(sr_link_index(bridge) < 0)
+        #expect(try !tool(["nft", "list", "table", "ip", "swiftrun"]).contains(bridge))
+    }
+
+    @Test func containerModeSharesTheNetworkNamespace() throws {
+        let server = try startServer("holder", body: "shared")
+        let shared = sandbox.run([
+            "run", "--rm", "--network", "container:holder", "busybox", "sh", "-c",
+            "wget -qO- http://127.0.0.1:8080/; ip -4 -o addr show eth0"
+        ])
+        #expect(shared.stdout.hasPrefix("shared\n"), "\(shared.stderr)")
+        #expect(shared.stdout.contains("inet \(try address(of: "holder"))/"))
+        #expect(sandbox.run(["run", "--rm", "--network", "host", "busybox", "cat", "/etc/hostname"]).stdout == HostInfo.hostname() + "\n")
+        #expect(sandbox.run(["rm", "-f", "holder"]).code == 0)
+        server.waitForSwiftrun()
+    }
+
+    @Test func parallelRunsGetDistinctAddresses() throws {
+        let runs = (0..<20).map { _ in
+            sandbox.start(["run", "--rm", "-i", "busybox", "sh", "-c", "ip -4 -o addr show eth0 | awk '{print $4}'; read line"], keepStdinOpen: true)
+        }
+        let addresses = runs.map { $0.readLine() ?? "" }
+        runs.forEach { $0.writeToStdin("done\n") }
+        #expect(runs.map { $0.finish().code } == Array(repeating: 0, count: 20))
+        #expect(Set(addresses).count == 20, "\(addresses)")
+        #expect(!addresses.contains(""))
+    }
+
+    @Test func killingSwiftrunLeavesNothingAfterRecovery() throws {
+        let server = try startServer("doomed", body: "x", ["-p", "127.0.0.1::8080"])
+        let id = try sandbox.containerID("doomed")
+        let port = try #require(sandbox.run(["port", "doomed"]).stdout.split(separator: ":").last).trimmingCharacters(in: .whitespacesAndNewlines)
+        let ip = try address(of: "doomed")
+        server.signal(SIGKILL)
+        server.waitForSwiftrun()
+        // The next command recovers: the container exited, its network undone.
+        #expect(sandbox.run(["ps", "-a", "--format", "{{.Status}}"]).stdout.hasPrefix("Exited (137)"))
+        #expect(try !tool(["nft", "list", "table", "ip", "swiftrun"]).contains(":\(port)"))
+        #expect(sr_link_index("veth" + id.prefix(11)) < 0)
+        let network = try NetworkStore().find("bridge")
+        #expect(!FileManager.default.fileExists(atPath: NetworkStore().addressDirectory(network) + "/" + ip))
+    }
+
+    @Test func aDockerfileRunStepDownloadsThroughTheBridge() throws {
+        let server = try startServer("files", body: "fetched-in-build")
+        let ip = try address(of: "files")
+        let context = sandbox.root + "/ctx"
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        try "FROM busybox\nRUN wget -qO /fetched http://\(ip):8080/\n".write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let built = sandbox.run(["build", "-t", "fetched", context])
+        #expect(built.code == 0, "\(built.stderr)")
+        #expect(sandbox.run(["run", "--rm", "fetched", "cat", "/fetched"]).stdout == "fetched-in-build\n")
+        let offline = sandbox.run(["build", "--no-cache", "--network", "none", "-t", "offline", context])
+        #expect(offline.code != 0)
+        #expect(sandbox.run(["rm", "-f", "files"]).code == 0)
+        server.waitForSwiftrun()
+    }
+}
