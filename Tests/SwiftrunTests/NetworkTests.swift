@@ -107,7 +107,7 @@ import Testing
         server.waitForSwiftrun()
         // Teardown: no DNAT entry, no veth, no address left.
         #expect(try !tool(["nft", "list", "table", "ip", "swiftrun"]).contains(":\(any)"))
-        #expect(sr_link_index("veth" + id.prefix(11)) < 0)
+        #expect(waitForLinkGone("veth" + id.prefix(11)))
     }
 
     @Test func aTakenPortFailsWith125BeforeAnythingIsCreated() throws {
@@ -179,7 +179,7 @@ import Testing
         // The next command recovers: the container exited, its network undone.
         #expect(sandbox.run(["ps", "-a", "--format", "{{.Status}}"]).stdout.hasPrefix("Exited (137)"))
         #expect(try !tool(["nft", "list", "table", "ip", "swiftrun"]).contains(":\(port)"))
-        #expect(sr_link_index("veth" + id.prefix(11)) < 0)
+        #expect(waitForLinkGone("veth" + id.prefix(11)))
         let network = try NetworkStore().find("bridge")
         #expect(!FileManager.default.fileExists(atPath: NetworkStore().addressDirectory(network) + "/" + ip))
     }
@@ -198,4 +198,43 @@ import Testing
         #expect(sandbox.run(["rm", "-f", "files"]).code == 0)
         server.waitForSwiftrun()
     }
+}
+
+/// Waits (up to `seconds`) until the link `name` is gone. A container's
+/// veth pair goes with its network namespace, which the kernel tears down
+/// asynchronously after the last process leaves it, so the test listens
+/// for that event (RTM_DELLINK on the link multicast group) instead of
+/// sleeping. True when the link is gone.
+func waitForLinkGone(_ name: String, seconds: Int32 = 10) -> Bool {
+    let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)  // NETLINK_ROUTE
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    // struct sockaddr_nl, which Glibc does not import: family, pad, pid, groups = RTMGRP_LINK.
+    var local: [UInt8] = [UInt8(AF_NETLINK), 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]
+    let bound = local.withUnsafeMutableBytes {
+        bind(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count))
+    }
+    guard bound == 0 else { return false }
+    // Subscribed first, then looked up: a deletion in between is still heard.
+    let index = sr_link_index(name)
+    guard index >= 0 else { return true }
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    let deadline = Date().addingTimeInterval(Double(seconds))
+    while Date() < deadline {
+        guard poll(&poller, 1, Int32(deadline.timeIntervalSinceNow * 1000) + 1) > 0 else { break }
+        let count = recv(fd, &buffer, buffer.count, 0)
+        guard count > 0 else { continue }
+        var offset = 0
+        while offset + 24 <= count {
+            let length = Int(buffer[offset..<offset + 4].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
+            let type = buffer[offset + 4..<offset + 6].withUnsafeBytes { $0.loadUnaligned(as: UInt16.self) }
+            // nlmsghdr (16 bytes), then ifinfomsg: family, pad, type (2), index (4).
+            let linkIndex = buffer[offset + 20..<offset + 24].withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
+            if type == 17 && linkIndex == index { return true }  // RTM_DELLINK
+            guard length >= 16 else { break }
+            offset += (length + 3) & ~3
+        }
+    }
+    return sr_link_index(name) < 0
 }

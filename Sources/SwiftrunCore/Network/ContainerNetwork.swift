@@ -35,6 +35,8 @@ struct ContainerNetwork {
     }
 
     func attachmentPath(_ id: String) -> String { layout.container(id) + "/network.json" }
+    /// Left in a container's dir when another joins its network namespace.
+    func sharedMarkerPath(_ id: String) -> String { layout.container(id) + "/network-shared" }
     func etcPath(_ id: String, _ name: String) -> String { layout.container(id) + "/" + name }
 
     /// What the child and `connect` need of one start.
@@ -92,7 +94,10 @@ struct ContainerNetwork {
                     why: "IPAM: a file per address, created with O_EXCL, so no two containers share one", manual: "open(2)")
                 plan.attachment = attachment
             case let .container(key):
-                plan.joinPidFD = try runningPid1(of: key).fd
+                let pinned = try runningPid1(of: key)
+                plan.joinPidFD = pinned.fd
+                let target = try ContainerStore(layout: layout).find(key)
+                try FileSystem.writeAtomically([], to: sharedMarkerPath(target.id), durable: false)
             case .none, .host: break
             }
             try writeEtcFiles(request, id: id, hostname: hostname, address: plan.attachment?.ipAddress)
@@ -146,7 +151,12 @@ struct ContainerNetwork {
         if !attachment.ports.isEmpty {
             for port in attachment.ports { _ = try? Firewall.run("delete element \(Firewall.table) \(port.key)") }
         }
-        let index = sr_link_index(attachment.hostInterface)
+        // The veth pair dies with the container's namespace, in the
+        // kernel's own time: deleting it here would cost a grace period
+        // (about 25 ms) on every exit. Only a namespace that containers
+        // joined with container:ID outlives pid 1, and then the link goes
+        // now, so the address freed below is not still on the wire.
+        let index = FileSystem.exists(sharedMarkerPath(id)) ? sr_link_index(attachment.hostInterface) : -1
         if index >= 0 {
             let socket = sr_netlink_open()
             if socket >= 0 {
