@@ -20,7 +20,7 @@ BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev lib
 # Each tool a target runs, and its package, is listed in scripts/tools.list;
 # scripts/check-tools.sh fails a target whose list lacks one of its tools.
 TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman runc docker-registry apache2-utils openssl tar dash util-linux procps nftables iproute2
-BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 tar gzip
+BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 tar gzip iperf3
 VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod
 LINT_PACKAGES  = gcc
 
@@ -105,6 +105,7 @@ bench: bench-deps build samples
 	@./scripts/bench-unpack.sh $(RELEASE_BIN)
 	@./scripts/bench-build.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-detached.sh $(RELEASE_BIN) $(SAMPLE)
+	@./scripts/bench-network.sh $(RELEASE_BIN) $(SAMPLE)
 
 # Swift with warnings as errors in a build dir of its own (the flags would
 # otherwise rebuild .build each time); the C with gcc's -Wall -Wextra; then

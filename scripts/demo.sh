@@ -40,10 +40,13 @@ say "Run it: busybox httpd serves the page inside the container's own network na
 
 say "Keep it running: swiftrun run -d, then exec into it, its logs, a copy out, stop and rm"
 "$bin" --root "$root" rm -f demo-web >/dev/null 2>&1 || true
-"$bin" --root "$root" run -d --name demo-web web sh -c 'httpd -p 8080 -h site && echo serving && exec sleep 3600'
+"$bin" --root "$root" run -d --name demo-web -p 127.0.0.1::8080 web sh -c 'httpd -p 8080 -h site && echo serving && exec sleep 3600'
 until "$bin" --root "$root" logs demo-web | grep -q serving; do :; done  # httpd has bound its port
 echo "logs: $("$bin" --root "$root" logs demo-web)"
 echo "exec: $("$bin" --root "$root" exec demo-web wget -qO- http://127.0.0.1:8080/)"
+published=$("$bin" --root "$root" port demo-web 8080)
+echo "port: 8080/tcp -> $published; the host fetches it through the bridge:"
+busybox wget -qO- "http://$published/"
 "$bin" --root "$root" cp demo-web:/srv/app/site/index.html - | tar -tvf -
 "$bin" --root "$root" top demo-web -eo pid,user,args
 "$bin" --root "$root" stop -t 1 demo-web >/dev/null

@@ -62,6 +62,17 @@ import Testing
         #expect(HostRoutes.subnets().filter { $0.overlaps(network.subnet) }.count == 1)
     }
 
+    @Test func explainNarratesEachNetworkStep() throws {
+        let result = sandbox.run(["run", "--rm", "--explain=json", "-p", "127.0.0.1::80", "busybox", "true"])
+        #expect(result.code == 0, "\(result.stderr)")
+        let steps = result.stderr.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["step"] as? String
+        }
+        for step in ["address", "veth", "ports", "configure eth0"] {
+            #expect(steps.contains(step), "no \(step) record in \(steps)")
+        }
+    }
+
     @Test func aContainerReachesAServerOnTheHostThroughTheGateway() throws {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
