@@ -10,6 +10,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_link.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -207,4 +210,88 @@ int sr_netlink_add_default_route(int socket, uint32_t gateway) {
     info->rtm_type = RTN_UNICAST;
     if (add_attribute(&r, RTA_GATEWAY, &gateway, 4) < 0) return -1;
     return transact(socket, &r);
+}
+
+// nf_tables set elements (nfnetlink), for published ports: one batch of
+// begin, the element, end, sent on a NETLINK_NETFILTER socket. libnftables
+// would parse a command and read the ruleset first, about 10 ms a port;
+// this is one round trip. The table and its rules are still made by
+// libnftables (Firewall.swift), once per boot.
+static void batch_marker(struct nlmsghdr *h, uint16_t type, uint32_t seq) {
+    memset(h, 0, NLMSG_LENGTH(sizeof(struct nfgenmsg)));
+    h->nlmsg_len = NLMSG_LENGTH(sizeof(struct nfgenmsg));
+    h->nlmsg_type = type;
+    h->nlmsg_flags = NLM_F_REQUEST;
+    h->nlmsg_seq = seq;
+    struct nfgenmsg *g = NLMSG_DATA(h);
+    g->nfgen_family = AF_UNSPEC;
+    g->version = NFNETLINK_V0;
+    g->res_id = htons(NFNL_SUBSYS_NFTABLES);
+}
+
+static int add_data(request *r, unsigned short type, const uint8_t *value, size_t length) {
+    struct rtattr *outer = begin_nest(r, type | NLA_F_NESTED);
+    if (outer == NULL || add_attribute(r, NFTA_DATA_VALUE, value, length) < 0) return -1;
+    end_nest(r, outer);
+    return 0;
+}
+
+int sr_nft_set_element(int add, const char *table, const char *set, const uint8_t *key, size_t key_length,
+                       const uint8_t *data, size_t data_length) {
+    request r;
+    uint16_t type = (NFNL_SUBSYS_NFTABLES << 8) | (add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
+    struct nfgenmsg *g = begin(&r, type, add ? NLM_F_CREATE | NLM_F_EXCL : 0, sizeof *g);
+    g->nfgen_family = NFPROTO_IPV4;
+    g->version = NFNETLINK_V0;
+    if (add_string(&r, NFTA_SET_ELEM_LIST_TABLE, table) < 0 || add_string(&r, NFTA_SET_ELEM_LIST_SET, set) < 0) return -1;
+    struct rtattr *elements = begin_nest(&r, NFTA_SET_ELEM_LIST_ELEMENTS | NLA_F_NESTED);
+    struct rtattr *element = elements == NULL ? NULL : begin_nest(&r, NFTA_LIST_ELEM | NLA_F_NESTED);
+    if (element == NULL || add_data(&r, NFTA_SET_ELEM_KEY, key, key_length) < 0) return -1;
+    if (data != NULL && add_data(&r, NFTA_SET_ELEM_DATA, data, data_length) < 0) return -1;
+    end_nest(&r, element);
+    end_nest(&r, elements);
+
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    if (fd < 0) return -1;
+    static __thread uint32_t sequence;
+    uint32_t first = ++sequence;
+    r.header.nlmsg_seq = ++sequence;
+    uint32_t last = ++sequence;
+    char begin_buffer[NLMSG_SPACE(sizeof(struct nfgenmsg))], end_buffer[NLMSG_SPACE(sizeof(struct nfgenmsg))];
+    batch_marker((struct nlmsghdr *)begin_buffer, NFNL_MSG_BATCH_BEGIN, first);
+    batch_marker((struct nlmsghdr *)end_buffer, NFNL_MSG_BATCH_END, last);
+    struct iovec parts[3] = {
+        {begin_buffer, NLMSG_ALIGN(((struct nlmsghdr *)begin_buffer)->nlmsg_len)},
+        {r.bytes, NLMSG_ALIGN(r.header.nlmsg_len)},
+        {end_buffer, NLMSG_ALIGN(((struct nlmsghdr *)end_buffer)->nlmsg_len)},
+    };
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    struct msghdr message = {.msg_name = &kernel, .msg_namelen = sizeof kernel, .msg_iov = parts, .msg_iovlen = 3};
+    int result = -1, saved = 0;
+    if (sendmsg(fd, &message, 0) < 0) {
+        saved = errno;
+    } else {
+        // The ack of the element (or its error) is the only reply asked for.
+        char reply[512];
+        for (;;) {
+            ssize_t n = recv(fd, reply, sizeof reply, 0);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                saved = errno;
+                break;
+            }
+            int done = 0;
+            for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+                if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq != r.header.nlmsg_seq) continue;
+                int err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+                saved = -err;
+                result = err == 0 ? 0 : -1;
+                done = 1;
+            }
+            if (done) break;
+        }
+    }
+    close(fd);
+    errno = saved;
+    return result;
 }

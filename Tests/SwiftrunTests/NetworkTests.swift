@@ -132,6 +132,17 @@ import Testing
         #expect(try sandbox.snapshot() == before)
     }
 
+    @Test func aPortAnotherContainerPublishesIsRefusedAndStaysItsOwn() throws {
+        let server = try startServer("first", body: "first", ["-p", "127.0.0.1::8080"])
+        let port = try #require(sandbox.run(["port", "first", "8080"]).stdout.split(separator: ":").last).trimmingCharacters(in: .whitespacesAndNewlines)
+        let second = sandbox.run(["run", "--rm", "-p", "127.0.0.1:\(port):80", "busybox", "true"])
+        #expect(second.code == 125)
+        #expect(second.stderr == "swiftrun: Bind for 127.0.0.1:\(port) failed: port is already allocated\n")
+        #expect(try fetch("http://127.0.0.1:\(port)/") == "first\n")
+        #expect(sandbox.run(["rm", "-f", "first"]).code == 0)
+        server.waitForSwiftrun()
+    }
+
     @Test func aUserNetworkResolvesNamesAndIsCutOffFromTheDefaultBridge() throws {
         let network = Self.unique("net")
         #expect(sandbox.run(["network", "create", network]).code == 0)

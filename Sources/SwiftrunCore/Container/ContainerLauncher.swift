@@ -42,7 +42,7 @@ struct ContainerLauncher {
             },
             cloned: { (pid) throws(SwiftrunError) in
                 narrator?.cloned(pid: pid, flags: child.cloneFlagNames)
-                try ContainerNetwork(layout: layout).connect(network, pid: pid, narrator: narrator)
+                try ContainerNetwork(layout: layout).connect(network, id: plan.id, pid: pid, narrator: narrator)
             },
             started: { (pid) throws(SwiftrunError) in
                 state.pid = pid

@@ -111,7 +111,7 @@ struct ContainerNetwork {
     /// Connect, once the child exists in its new network namespace and
     /// before it is told to go: the veth pair, born with its peer (eth0)
     /// already in the child's namespace, and the published ports.
-    func connect(_ plan: Plan, pid: pid_t, narrator: Narrator?) throws(SwiftrunError) {
+    func connect(_ plan: Plan, id: String, pid: pid_t, narrator: Narrator?) throws(SwiftrunError) {
         guard let attachment = plan.attachment else { return }
         let socket = try Syscall.check("netlink socket") { sr_netlink_open() }
         defer { close(socket) }
@@ -123,14 +123,21 @@ struct ContainerNetwork {
             "veth", "\(attachment.hostInterface) on \(attachment.bridge) <-> eth0 (\(attachment.macAddress)) in pid \(pid)'s namespace",
             why: "one cable: one end on the host's bridge, the other inside the container", manual: "veth(4)")
         guard !attachment.ports.isEmpty else { return }
-        let elements = attachment.ports.map { "create element \(Firewall.table) \($0.element(to: attachment.ipAddress))" }
-        do {
-            try Firewall.run(elements.joined(separator: "\n"))
-        } catch {
-            if error.message.contains("File exists") {
-                throw .invalidArgument("Bind for \(attachment.ports.map(\.description).joined(separator: ", ")) failed: port is already allocated")
+        // network.json lists the ports before they are published, so a
+        // crash in between leaves nothing teardown does not know of. A port
+        // another container holds is dropped from the list first: teardown
+        // deletes by key, and must not delete that container's entry.
+        for (index, port) in attachment.ports.enumerated() {
+            do {
+                try Firewall.publish(port, to: attachment.ipAddress)
+            } catch {
+                var published = attachment
+                published.ports = Array(attachment.ports[..<index])
+                try save(published, id: id)
+                guard case .system(_, EEXIST) = error else { throw error }
+                let host = "\(port.hostIP.map(String.init(describing:)) ?? "0.0.0.0"):\(port.hostPort)"
+                throw .invalidArgument("Bind for \(host) failed: port is already allocated")
             }
-            throw error.asSwiftrunError
         }
         narrator?.parent(
             "ports", attachment.ports.map(\.description).joined(separator: ", "),
@@ -148,9 +155,7 @@ struct ContainerNetwork {
             for network in (try? store.all()) ?? [] { AddressPool(store: store, network: network).release(container: id) }
             return
         }
-        if !attachment.ports.isEmpty {
-            for port in attachment.ports { _ = try? Firewall.run("delete element \(Firewall.table) \(port.key)") }
-        }
+        attachment.ports.forEach(Firewall.unpublish)
         // The veth pair dies with the container's namespace, in the
         // kernel's own time: deleting it here would cost a grace period
         // (about 25 ms) on every exit. Only a namespace that containers

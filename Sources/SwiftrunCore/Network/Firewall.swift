@@ -76,6 +76,23 @@ enum Firewall {
         try run(ruleset)
     }
 
+    /// A published port's DNAT entry, added straight over nfnetlink
+    /// (CShims/netlink.c): one round trip, where nft would parse and read
+    /// the ruleset first. EEXIST: another container has that host port.
+    static func publish(_ port: PublishedPort, to container: IPv4Address) throws(SwiftrunError) {
+        let key = port.key
+        let value = port.value(to: container)
+        try Syscall.check("add \(port.description) to map \(port.map) of table \(table)") {
+            sr_nft_set_element(1, "swiftrun", port.map, key, key.count, value, value.count)
+        }
+    }
+
+    /// Deletes the entry; one that is not there is not an error.
+    static func unpublish(_ port: PublishedPort) {
+        let key = port.key
+        _ = sr_nft_set_element(0, "swiftrun", port.map, key, key.count, nil, 0)
+    }
+
     static func deleteTable() {
         _ = try? run("delete table \(table)")
     }

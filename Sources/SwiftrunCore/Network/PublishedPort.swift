@@ -100,13 +100,22 @@ public struct PublishedPort: Codable, Sendable, Equatable {
         return chosen
     }
 
-    /// This mapping's element in the firewall's maps (Firewall.ruleset).
-    func element(to container: IPv4Address) -> String {
-        let key = hostIP.map { "published { \($0) . \(proto) . \(hostPort)" } ?? "published_any { \(proto) . \(hostPort)"
-        return "\(key) : \(container) . \(containerPort) }"
+    /// The firewall map this mapping's element goes in (Firewall.ruleset).
+    var map: String { hostIP == nil ? "published_any" : "published" }
+
+    /// The element's key as nf_tables stores a concatenation: each field
+    /// in network order, padded to 4 bytes. [host address .] protocol . port.
+    var key: [UInt8] {
+        let address = hostIP.map { Self.bytes($0.value) } ?? []
+        return address + [proto == "udp" ? 17 : 6, 0, 0, 0] + [UInt8(hostPort >> 8), UInt8(hostPort & 0xff), 0, 0]
     }
 
-    var key: String {
-        hostIP.map { "published { \($0) . \(proto) . \(hostPort) }" } ?? "published_any { \(proto) . \(hostPort) }"
+    /// The element's value: the container's address . port.
+    func value(to container: IPv4Address) -> [UInt8] {
+        Self.bytes(container.value) + [UInt8(containerPort >> 8), UInt8(containerPort & 0xff), 0, 0]
+    }
+
+    private static func bytes(_ value: UInt32) -> [UInt8] {
+        [24, 16, 8, 0].map { (shift: UInt32) in UInt8(truncatingIfNeeded: value >> shift) }
     }
 }
