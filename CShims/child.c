@@ -60,6 +60,17 @@ static int bring_loopback_up(void) {
 // its veth); we give it its address, bring it up and route through the
 // bridge. Three netlink requests on a socket of this namespace.
 static void configure_eth0(const sr_child_spec *spec) {
+    // The parent's second byte: eth0 is here. It made the veth while we
+    // mounted; EOF means it failed, and says why itself.
+    char ready;
+    ssize_t got;
+    do {
+        got = read(spec->sync_fd, &ready, 1);
+    } while (got < 0 && errno == EINTR);
+    if (got != 1) {
+        if (got == 0) errno = EPIPE;
+        sr_fail(spec, SR_STEP_NETWORK, -1);
+    }
     int nl = sr_netlink_open();
     if (nl < 0) sr_fail(spec, SR_STEP_NETWORK, 0);
     int index = sr_link_index("eth0");

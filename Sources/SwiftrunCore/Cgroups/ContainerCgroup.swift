@@ -181,7 +181,7 @@ struct ContainerCgroup {
     /// Pid 1 and exec's processes both start this way.
     func spawn(
         _ child: ChildSpec, narrate: (String, String) -> Void = { _, _ in },
-        cloned: (pid_t) throws(SwiftrunError) -> Void = { _ in }, started: (pid_t) throws(SwiftrunError) -> Void,
+        cloned: (pid_t) -> Void = { _ in }, started: (pid_t) throws(SwiftrunError) -> Void,
         stepDone: (ChildRecord) -> Void = { _ in }
     ) throws(SwiftrunError) -> ContainerProcess {
         let unifiedFD = unifiedDirectory.map { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } ?? -1
@@ -190,7 +190,7 @@ struct ContainerCgroup {
         return try ContainerProcess.start(
             child,
             placing: { (pid) throws(SwiftrunError) in
-                try cloned(pid)
+                cloned(pid)
                 try add(pid, bornIn: child.raw.cgroup_fd >= 0 ? unifiedDirectory : nil, narrate: narrate)
             },
             started: started, stepDone: stepDone)

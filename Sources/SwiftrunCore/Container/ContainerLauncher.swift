@@ -40,11 +40,11 @@ struct ContainerLauncher {
             narrate: { file, value in
                 narrator?.parent("cgroup", "\(file) = \(value)", why: "the child starts inside its cgroups", manual: "cgroups(7)")
             },
-            cloned: { (pid) throws(SwiftrunError) in
-                narrator?.cloned(pid: pid, flags: child.cloneFlagNames)
-                try ContainerNetwork(layout: layout).connect(network, id: plan.id, pid: pid, narrator: narrator)
-            },
+            cloned: { narrator?.cloned(pid: $0, flags: child.cloneFlagNames) },
             started: { (pid) throws(SwiftrunError) in
+                // The child mounts its root meanwhile; it waits for eth0 only
+                // when it gets to configure it (ContainerProcess.start).
+                try ContainerNetwork(layout: layout).connect(network, id: plan.id, pid: pid, narrator: narrator)
                 state.pid = pid
                 state.status = .running
                 state.started = JSON.timestamp()

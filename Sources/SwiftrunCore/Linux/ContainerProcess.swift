@@ -53,14 +53,18 @@ struct ContainerProcess {
         }
         var go: UInt8 = 1
         _ = write(sync.write, &go, 1)
-        close(sync.write)
         do {
             try started(pid)
         } catch {
+            close(sync.write)
             kill(pid, SIGKILL)
             _ = try? reap(pid)
             throw error
         }
+        // A bridged child waits a second time, just before it configures
+        // eth0: `started` made the veth meanwhile, while the child mounted.
+        if child.raw.net_address != 0 { _ = write(sync.write, &go, 1) }
+        close(sync.write)
 
         var failure: ChildRecord?
         while let record = try readRecord(report.read) {
