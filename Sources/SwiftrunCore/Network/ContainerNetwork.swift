@@ -21,8 +21,9 @@ public struct NetworkAttachment: Codable, Sendable, Equatable {
 
 /// The network part of the phases, for every --network mode:
 ///   attach   (start, before clone3)  the bridge, an address, network.json, /etc files
-///   connect  (start, clone3 done, before the go byte)  the veth into the
-///            child's namespace, the published ports
+///   connect  (start, after the go byte, while the child mounts; it waits
+///            for a second byte before eth0)  the veth into the child's
+///            namespace, the published ports
 ///   detach   (delete, after each exit)  ports, veth, address; idempotent
 /// The child itself configures eth0 (CShims/child.c, configure_eth0).
 struct ContainerNetwork {
@@ -109,7 +110,7 @@ struct ContainerNetwork {
     }
 
     /// Connect, once the child exists in its new network namespace and
-    /// before it is told to go: the veth pair, born with its peer (eth0)
+    /// before it reaches eth0: the veth pair, born with its peer (eth0)
     /// already in the child's namespace, and the published ports.
     func connect(_ plan: Plan, id: String, pid: pid_t, narrator: Narrator?) throws(SwiftrunError) {
         guard let attachment = plan.attachment else { return }
