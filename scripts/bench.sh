@@ -70,6 +70,11 @@ if command -v podman >/dev/null 2>&1; then
     podman_run="$podman run --rm --network none busybox /bin/true"
     if reason=$($podman_run 2>&1); then
         set -- "$@" -n podman "$podman_run"
+        # Its bridge (netavark) and a published port, beside swiftrun's.
+        for row in "podman-bridge:--network bridge" "podman-publish:--network bridge -p 127.0.0.1:18998:80"; do
+            command="$podman run --rm ${row#*:} busybox /bin/true"
+            if reason=$($command 2>&1); then set -- "$@" -n "${row%%:*}" "$command"; else echo "${row%%:*}: skipped: $(echo "$reason" | tail -n 1)"; fi
+        done
     else
         echo "podman: skipped: $(echo "$reason" | tail -n 1)"
     fi
@@ -82,13 +87,16 @@ import json, sys
 results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 crun = results["crun"]["median"]
 print(f"{'runtime':<20} {'median':>9} {'mean':>9} {'stddev':>8} {'vs crun':>8}")
-for name in ["swiftrun", "swiftrun-bridge", "swiftrun-publish", "swiftrun-privileged", "swiftrun-explain", "swiftrun-limits", "crun", "runc", "podman", "floor"]:
+for name in ["swiftrun", "swiftrun-bridge", "swiftrun-publish", "swiftrun-privileged", "swiftrun-explain", "swiftrun-limits", "crun", "runc", "podman", "podman-bridge", "podman-publish", "floor"]:
     if name in results:
         r = results[name]
         print(f"{name:<20} {r['median']*1000:8.2f}ms {r['mean']*1000:8.2f}ms {r['stddev']*1000:7.2f}ms {r['median']/crun:7.2f}x")
 bridge = (results["swiftrun-bridge"]["median"] - results["swiftrun"]["median"]) * 1000
 publish = (results["swiftrun-publish"]["median"] - results["swiftrun-bridge"]["median"]) * 1000
 print(f"the default bridge costs {bridge:.2f} ms at the median (goal: 3), -p {publish:.2f} ms more (goal: 2)")
+if "podman-bridge" in results:
+    podman_bridge = (results["podman-bridge"]["median"] - results["podman"]["median"]) * 1000
+    print(f"podman's bridge costs {podman_bridge:.2f} ms")
 hardening = (results["swiftrun"]["median"] - results["swiftrun-privileged"]["median"]) * 1000
 print(f"hardening costs {hardening:.2f} ms at the median (default walls vs --privileged)")
 limits = (results["swiftrun-limits"]["median"] - results["swiftrun"]["median"]) * 1000

@@ -110,7 +110,14 @@ import Testing
         let loopback = try #require(ports.first { $0.contains("127.0.0.1:") }).split(separator: ":").last!
         let any = try #require(ports.first { $0.contains("0.0.0.0:") }).split(separator: ":").last!
         #expect(try fetch("http://127.0.0.1:\(loopback)/") == "published\n")
-        let hostAddress = try #require(HostRoutes.localAddresses().first { !$0.description.hasPrefix("127.") && !$0.description.hasPrefix("172.") })
+        // The host's own address: its network card's, or where it has none
+        // (the test VM), the default bridge's gateway, which is the host's too.
+        let gateway = try NetworkStore().find("bridge").gateway
+        let bridges = try NetworkStore().all().map(\.subnet)
+        let hostAddress =
+            HostRoutes.localAddresses().first { address in
+                !address.description.hasPrefix("127.") && !bridges.contains { $0.contains(address) }
+            } ?? gateway
         #expect(try fetch("http://\(hostAddress):\(any)/") == "published\n")
         #expect(sandbox.run(["port", "web", "8080/tcp"]).stdout.contains(":"))
         let id = try sandbox.containerID("web")

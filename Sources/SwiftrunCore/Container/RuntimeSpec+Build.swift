@@ -29,7 +29,8 @@ extension RuntimeSpec {
             throw .invalidArgument("the working directory '\(cwd)' is invalid: it needs to be an absolute path")
         }
         let hostname = options.hostname ?? ContainerID.short(id)
-        try Self.validateHostname(hostname)
+        // --network host takes the host's name as it is ("(none)" in a bare VM).
+        if options.network.kind != .host { try Self.validateHostname(hostname) }
         let user = try UserResolver(readFile: imageFile).resolve(options.user ?? config?.User)
 
         var env = Environment(config?.Env ?? [])
