@@ -29,6 +29,41 @@ struct NameServer {
             try write(lines, for: network)
             try reload()
         }
+        try waitUntilServed(entry.names[0], by: network.gateway)
+    }
+
+    /// aardvark-dns reloads after SIGHUP (or binds after its start) in
+    /// its own time. A container started right after this one returns
+    /// must find its name, so ask the server for it until it answers: one
+    /// round trip when it is ready, each try bounded by a receive timeout.
+    private func waitUntilServed(_ name: String, by server: IPv4Address) throws(SwiftrunError) {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .system("socket", errno: errno) }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(53).bigEndian
+        address.sin_addr.s_addr = server.networkOrder
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw .system("connect to \(server):53", errno: errno) }
+        // A standard query, recursion desired, for NAME's A record.
+        var query: [UInt8] = [0x53, 0x52, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
+        for label in name.split(separator: ".") { query += [UInt8(label.utf8.count)] + Array(label.utf8) }
+        query += [0, 0, 1, 0, 1]
+        var reply = [UInt8](repeating: 0, count: 512)
+        for _ in 0..<60 {
+            let count = send(fd, query, query.count, 0) == query.count ? recv(fd, &reply, reply.count, 0) : -1
+            // The same id, no error, at least one answer.
+            if count >= 12 && reply[0] == 0x53 && reply[1] == 0x52 && reply[3] & 0x0f == 0 && (reply[6] != 0 || reply[7] != 0) { return }
+            // Nothing listens yet (a refusal comes back at once): give the
+            // daemon the time a reply would have had.
+            if count < 0 && errno == ECONNREFUSED { poll(nil, 0, 50) }
+        }
+        throw .invalidArgument("aardvark-dns on \(server):53 did not answer for \(name) within 3 s")
     }
 
     /// Removes `container`'s line; the file goes with its last line.
