@@ -62,6 +62,20 @@ import Testing
         #expect(HostRoutes.subnets().filter { $0.overlaps(network.subnet) }.count == 1)
     }
 
+    /// The walls on the network: without CAP_NET_ADMIN (Docker's default
+    /// set) a container can neither take another address, change its MAC,
+    /// nor reroute; each attempt is made and must fail.
+    @Test func aContainerCannotRewireItsNetwork() {
+        let result = sandbox.run([
+            "run", "--rm", "busybox", "sh", "-c",
+            "ip addr add 10.99.0.9/16 dev eth0; echo $?; ip link set eth0 address 02:42:00:00:00:01; echo $?; ip route del default; echo $?; ip -4 -o addr show eth0 | grep -c 10.99"
+        ])
+        let codes = result.stdout.split(separator: "\n")
+        #expect(codes.count == 4, "\(result.stdout) \(result.stderr)")
+        #expect(!codes.dropLast().contains("0"), "a network change succeeded: \(result.stdout)")
+        #expect(codes.last == "0", "the address was added")
+    }
+
     @Test func explainNarratesEachNetworkStep() throws {
         let result = sandbox.run(["run", "--rm", "--explain=json", "-p", "127.0.0.1::80", "busybox", "true"])
         #expect(result.code == 0, "\(result.stderr)")

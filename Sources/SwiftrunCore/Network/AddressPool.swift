@@ -26,12 +26,21 @@ struct AddressPool {
             if required { throw .invalidArgument("Address already in use: \(preferred) on network \(network.name)") }
         }
         let taken = Set(((try? FileSystem.listDirectory(directory)) ?? []).compactMap { IPv4Address($0) })
-        var candidate = network.subnet.firstHost.value
-        while candidate <= network.subnet.lastHost.value {
-            let address = IPv4Address(candidate)
-            candidate += 1
+        // Round-robin from the last address given, as Docker's IPAM does: a
+        // freed address must not be given again at once, because the
+        // kernel removes the old container's veth (which still holds it on
+        // the bridge) asynchronously, after its namespace is gone.
+        let first = network.subnet.firstHost.value
+        let count = network.subnet.lastHost.value - first + 1
+        let last = (try? FileSystem.readFile(directory + "/last", limit: 64)).flatMap { IPv4Address(String(decoding: $0, as: UTF8.self)) }
+        let start = last.map { network.subnet.contains($0) ? $0.value - first + 1 : 0 } ?? 0
+        for step in 0..<count {
+            let address = IPv4Address(first + (start + step) % count)
             if address == network.gateway || taken.contains(address) { continue }
-            if try claim(address, for: owner) { return address }
+            if try claim(address, for: owner) {
+                try? FileSystem.writeAtomically(Array(address.description.utf8), to: directory + "/last", durable: false)
+                return address
+            }
         }
         throw .invalidArgument("no available IPv4 addresses on network \(network.name) (\(network.subnet))")
     }

@@ -80,7 +80,7 @@ struct ContainerNetwork {
                     prefix: network.subnet.prefix, gateway: network.gateway,
                     macAddress: request.macAddress ?? Self.mac(for: address), hostInterface: "veth" + id.prefix(11),
                     aliases: request.aliases, ports: [])
-                try save(attachment, id: id)
+                // Saved once, ports chosen: reserving them makes no kernel object.
                 attachment.ports = try request.ports.map { (port) throws(SwiftrunError) in try port.reserved() }
                 try save(attachment, id: id)
                 if network.resolvesNames {

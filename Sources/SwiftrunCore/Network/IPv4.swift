@@ -1,6 +1,6 @@
 /// An IPv4 address as a number (host byte order), for arithmetic on
 /// subnets; `networkOrder` is the form netlink and sockets take.
-public struct IPv4Address: Codable, Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct IPv4Address: TextCodable, Sendable, Hashable, Comparable {
     public let value: UInt32
 
     public init(_ value: UInt32) { self.value = value }
@@ -26,22 +26,10 @@ public struct IPv4Address: Codable, Sendable, Hashable, Comparable, CustomString
 
     public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let address = IPv4Address(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an IPv4 address: \(text)"))
-        }
-        self = address
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }
 
 /// A subnet in CIDR form: "172.18.0.0/16".
-public struct IPv4Subnet: Codable, Sendable, Hashable, CustomStringConvertible {
+public struct IPv4Subnet: TextCodable, Sendable, Hashable {
     public let network: IPv4Address
     public let prefix: Int
 
@@ -75,12 +63,20 @@ public struct IPv4Subnet: Codable, Sendable, Hashable, CustomStringConvertible {
         return network.value & mask == other.network.value & mask
     }
 
+}
+
+/// A value stored in JSON as its text ("10.0.0.1", "10.0.0.0/16").
+public protocol TextCodable: Codable, CustomStringConvertible {
+    init?(_ text: some StringProtocol)
+}
+
+extension TextCodable {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let subnet = IPv4Subnet(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a subnet: \(text)"))
+        guard let value = Self(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a \(Self.self): \(text)"))
         }
-        self = subnet
+        self = value
     }
 
     public func encode(to encoder: any Encoder) throws {

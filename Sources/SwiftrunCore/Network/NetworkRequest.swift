@@ -39,14 +39,6 @@ public struct NetworkRequest: Codable, Sendable, Equatable {
         }
     }
 
-    /// A network namespace of its own (bridge, user network, none).
-    var ownsNamespace: Bool {
-        switch kind {
-        case .none, .network: true
-        case .host, .container: false
-        }
-    }
-
     /// Flag combinations Docker refuses, refused the same way (exit 125).
     func validate(hostname: String?) throws(SwiftrunError) {
         switch kind {
