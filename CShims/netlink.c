@@ -9,6 +9,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <linux/if_link.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -137,8 +140,9 @@ int sr_netlink_add_bridge(int socket, const char *name) {
     return transact(socket, &r);
 }
 
-int sr_netlink_add_veth(int socket, const char *name, int master, const char *peer, pid_t peer_pid,
-                        const unsigned char peer_mac[6]) {
+// NS_TYPE is IFLA_NET_NS_PID or IFLA_NET_NS_FD: where the peer is born.
+static int add_veth(int socket, const char *name, int master, const char *peer, unsigned short ns_type, uint32_t ns,
+                    const unsigned char peer_mac[6]) {
     request r;
     struct ifinfomsg *info = begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *info);
     info->ifi_family = AF_UNSPEC;
@@ -159,13 +163,22 @@ int sr_netlink_add_veth(int socket, const char *name, int master, const char *pe
     memset(tail(&r), 0, sizeof(struct ifinfomsg));
     r.header.nlmsg_len = NLMSG_ALIGN(r.header.nlmsg_len) + NLMSG_ALIGN(sizeof(struct ifinfomsg));
     if (add_string(&r, IFLA_IFNAME, peer) < 0) return -1;
-    uint32_t pid = (uint32_t)peer_pid;
-    if (add_attribute(&r, IFLA_NET_NS_PID, &pid, sizeof pid) < 0) return -1;
+    if (add_attribute(&r, ns_type, &ns, sizeof ns) < 0) return -1;
     if (add_attribute(&r, IFLA_ADDRESS, peer_mac, 6) < 0) return -1;
     end_nest(&r, peer_info);
     end_nest(&r, data);
     end_nest(&r, linkinfo);
     return transact(socket, &r);
+}
+
+int sr_netlink_add_veth(int socket, const char *name, int master, const char *peer, pid_t peer_pid,
+                        const unsigned char peer_mac[6]) {
+    return add_veth(socket, name, master, peer, IFLA_NET_NS_PID, (uint32_t)peer_pid, peer_mac);
+}
+
+int sr_netlink_add_veth_in(int socket, const char *name, int master, const char *peer, int peer_netns,
+                           const unsigned char peer_mac[6]) {
+    return add_veth(socket, name, master, peer, IFLA_NET_NS_FD, (uint32_t)peer_netns, peer_mac);
 }
 
 int sr_netlink_delete_link(int socket, int index) {
@@ -210,6 +223,54 @@ int sr_netlink_add_default_route(int socket, uint32_t gateway) {
     info->rtm_type = RTN_UNICAST;
     if (add_attribute(&r, RTA_GATEWAY, &gateway, 4) < 0) return -1;
     return transact(socket, &r);
+}
+
+// A running container's namespace, entered by this thread only for as long
+// as one request takes: the network namespace is per thread, and a
+// netlink socket stays in the namespace it was made in. Leaving must not
+// fail; a thread left in a container's namespace would be worse than an
+// abort.
+static int enter_netns(int target) {
+    int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (home < 0) return -1;
+    if (setns(target, CLONE_NEWNET) < 0) {
+        int saved = errno;
+        close(home);
+        errno = saved;
+        return -1;
+    }
+    return home;
+}
+
+static void leave_netns(int home) {
+    if (setns(home, CLONE_NEWNET) < 0) abort();
+    close(home);
+}
+
+int sr_netns_open(int pidfd) {
+    int home = enter_netns(pidfd);
+    if (home < 0) return -1;
+    int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    int saved = errno;
+    leave_netns(home);
+    errno = saved;
+    return fd;
+}
+
+int sr_netlink_configure_in(int netns, const char *name, uint32_t address, int prefix, uint32_t gateway) {
+    int home = enter_netns(netns);
+    if (home < 0) return -1;
+    int rc = -1;
+    int nl = sr_netlink_open();
+    int index = nl < 0 ? -1 : sr_link_index(name);
+    if (index >= 0 && sr_netlink_add_address(nl, index, address, prefix) == 0 && sr_netlink_link_up(nl, index) == 0 &&
+        (gateway == 0 || sr_netlink_add_default_route(nl, gateway) == 0))
+        rc = 0;
+    int saved = errno;
+    if (nl >= 0) close(nl);
+    leave_netns(home);
+    errno = saved;
+    return rc;
 }
 
 // nf_tables set elements (nfnetlink), for published ports: one batch of

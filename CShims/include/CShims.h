@@ -224,6 +224,14 @@ int sr_netlink_add_bridge(int socket, const char *name);
 // namespace of PEER_PID, with PEER_MAC, down until that side brings it up.
 int sr_netlink_add_veth(int socket, const char *name, int master, const char *peer, pid_t peer_pid,
                         const unsigned char peer_mac[6]);
+// The same, PEER born in the network namespace PEER_NETNS (an fd).
+int sr_netlink_add_veth_in(int socket, const char *name, int master, const char *peer, int peer_netns,
+                           const unsigned char peer_mac[6]);
+// An fd of the network namespace of the process PIDFD names.
+int sr_netns_open(int pidfd);
+// Inside the network namespace NETNS (an fd): NAME gets ADDRESS/PREFIX
+// and is brought up; a default route via GATEWAY unless it is 0.
+int sr_netlink_configure_in(int netns, const char *name, uint32_t address, int prefix, uint32_t gateway);
 int sr_netlink_delete_link(int socket, int index);
 int sr_netlink_link_up(int socket, int index);
 int sr_netlink_add_address(int socket, int index, uint32_t address, int prefix);

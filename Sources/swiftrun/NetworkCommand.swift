@@ -7,7 +7,7 @@ struct NetworkCommand: ParsableCommand {
         commandName: "network", abstract: "Manage networks.",
         subcommands: [
             NetworkCreateCommand.self, NetworkListCommand.self, NetworkInspectCommand.self, NetworkRemoveCommand.self,
-            NetworkPruneCommand.self
+            NetworkPruneCommand.self, NetworkConnectCommand.self, NetworkDisconnectCommand.self
         ])
 }
 
@@ -108,6 +108,48 @@ struct NetworkPruneCommand: StoreCommand {
         guard force || confirm("WARNING! This will remove all custom networks not used by at least one container.") else { return 0 }
         let removed = try NetworkStore().prune()
         printBlock("Deleted Networks:", removed)
+        return 0
+    }
+}
+
+struct NetworkConnectCommand: StoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connect", abstract: "Connect a container to a network: a running one gets its next ethN at once.")
+
+    @Option(name: .customLong("ip"), help: "The container's IPv4 address on this network.")
+    var ip: String?
+
+    @Option(name: .customLong("alias"), help: "Another name for the container on this network.")
+    var aliases: [String] = []
+
+    @Argument(help: "The network: a name or an ID.")
+    var network: String
+
+    @Argument(help: "The container: a name or an ID.")
+    var container: String
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let address = try ip.map { (text) throws(SwiftrunError) -> IPv4Address in
+            guard let value = IPv4Address(text) else { throw .invalidArgument("invalid IPv4 address: \(text)") }
+            return value
+        }
+        try ContainerStore(layout: layout).connect(container, to: network, ipAddress: address, aliases: aliases)
+        return 0
+    }
+}
+
+struct NetworkDisconnectCommand: StoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "disconnect", abstract: "Disconnect a container from a network: a running one loses that interface at once.")
+
+    @Argument(help: "The network: a name or an ID.")
+    var network: String
+
+    @Argument(help: "The container: a name or an ID.")
+    var container: String
+
+    func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        try ContainerStore(layout: layout).disconnect(container, from: network)
         return 0
     }
 }

@@ -191,6 +191,74 @@ import Testing
         #expect(try !tool(["nft", "list", "table", "ip", "swiftrun"]).contains(bridge))
     }
 
+    @Test func connectAndDisconnectChangeARunningContainersInterfaces() throws {
+        let (front, back) = (Self.unique("front"), Self.unique("back"))
+        for network in [front, back] { #expect(sandbox.run(["network", "create", network]).code == 0) }
+        defer { for network in [front, back] { sandbox.run(["network", "rm", network]) } }
+        let api = try startServer("api", body: "api-ok", ["--network", back])
+        #expect(sandbox.run(["run", "-d", "--name", "app", "--network", front, "busybox", "sleep", "300"]).code == 0)
+        let app = try sandbox.containerID("app")
+        let unreached = sandbox.run(["exec", "app", "wget", "-T", "1", "-qO-", "http://api:8080/"])
+        #expect(unreached.code != 0, "app reached api before it was connected")
+
+        // connect: eth1 on back, at once; api answers by name (back's DNS,
+        // asked through front's server, which knows app is on both).
+        #expect(sandbox.run(["network", "connect", "--alias", "web", back, "app"]).code == 0)
+        let hostEnd = "veth\(app.prefix(8))-1"
+        #expect(sr_link_index(hostEnd) >= 0)
+        let joined = sandbox.run(["exec", "app", "sh", "-c", "ls /sys/class/net; wget -qO- http://api:8080/; grep -c app /etc/hosts || true"])
+        #expect(joined.stdout.hasPrefix("eth0\neth1\nlo\napi-ok\n"), "\(joined.stdout) \(joined.stderr)")
+        let aliased = sandbox.run(["exec", "api", "nslookup", "web", try NetworkStore().find(back).gateway.description])
+        #expect(aliased.stdout.contains("Address: 172.") || aliased.stdout.contains("Address: 192.168."), "\(aliased.stdout)")
+        let networks = try inspectNetworks("app")
+        #expect(Set(networks.keys) == [front, back])
+        let hosts = sandbox.run(["exec", "app", "cat", "/etc/hosts"]).stdout
+        #expect(networks.values.allSatisfy { hosts.contains("\($0)\t") }, "\(hosts)")
+
+        // Refused as Docker refuses them: twice, host, a --network none container.
+        let twice = sandbox.run(["network", "connect", back, "app"])
+        #expect(twice.code == 1 && twice.stderr.contains("already exists in network \(back)"), "\(twice.stderr)")
+        #expect(sandbox.run(["network", "connect", "host", "app"]).code == 1)
+        #expect(sandbox.run(["run", "-d", "--name", "alone", "--network", "none", "busybox", "sleep", "300"]).code == 0)
+        let private_ = sandbox.run(["network", "connect", front, "alone"])
+        #expect(private_.code == 1 && private_.stderr.contains("private (none) mode"), "\(private_.stderr)")
+
+        // disconnect front: eth0 and its route go; back's gateway takes the default route.
+        #expect(sandbox.run(["network", "disconnect", front, "app"]).code == 0)
+        let left = sandbox.run(["exec", "app", "sh", "-c", "ls /sys/class/net; ip route | grep default"])
+        #expect(left.stdout == "eth1\nlo\ndefault via \(try NetworkStore().find(back).gateway) dev eth1 \n", "\(left.stdout)")
+        #expect(try inspectNetworks("app").keys.sorted() == [back])
+        #expect(sandbox.run(["network", "disconnect", front, "app"]).code == 1)
+        #expect(sandbox.run(["network", "rm", front]).code == 0, "front has no endpoint left")
+        #expect(sandbox.run(["network", "create", front]).code == 0)
+
+        // A stopped container keeps its list: it starts on back (eth0),
+        // then front, connected while it was stopped (eth1).
+        #expect(sandbox.run(["stop", "-t", "0", "app"]).code == 0)
+        #expect(sandbox.run(["network", "connect", front, "app"]).code == 0)
+        #expect(sandbox.run(["start", "app"]).code == 0)
+        let restarted = try inspectNetworks("app")
+        let interfaces = sandbox.run(["exec", "app", "ip", "-4", "-o", "addr"]).stdout
+        #expect(interfaces.contains("eth0    inet \(restarted[back] ?? "-")/"), "\(interfaces)")
+        #expect(interfaces.contains("eth1    inet \(restarted[front] ?? "-")/"), "\(interfaces)")
+
+        #expect(sandbox.run(["rm", "-f", "app", "api", "alone"]).code == 0)
+        api.waitForSwiftrun()
+        #expect(waitForLinkGone(hostEnd))
+        for network in [front, back] {
+            let pool = AddressPool(store: NetworkStore(), network: try NetworkStore().find(network))
+            #expect(pool.owners().isEmpty, "\(network) still gives addresses out")
+        }
+    }
+
+    /// inspect's NetworkSettings.Networks: each network's name and address.
+    func inspectNetworks(_ name: String) throws -> [String: String] {
+        let result = sandbox.run(["inspect", name])
+        let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [[String: Any]]
+        let networks = try #require((document[0]["NetworkSettings"] as? [String: Any])?["Networks"] as? [String: [String: Any]])
+        return networks.mapValues { $0["IPAddress"] as? String ?? "" }
+    }
+
     @Test func containerModeSharesTheNetworkNamespace() throws {
         let server = try startServer("holder", body: "shared")
         let shared = sandbox.run([

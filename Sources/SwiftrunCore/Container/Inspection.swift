@@ -87,7 +87,7 @@ public struct Inspection {
                         }
                     },
                     Dns: network.dns.servers, DnsSearch: network.dns.search, ExtraHosts: network.extraHosts),
-                NetworkSettings: NetworkSettingsDocument(active ? ContainerNetwork(layout: layout).attachment(state.id) : nil),
+                NetworkSettings: NetworkSettingsDocument(active ? ContainerNetwork(layout: layout).attachments(state.id) : []),
                 Config: spec)
             return String(decoding: try JSON.encode(document), as: UTF8.self)
         }

@@ -23,5 +23,11 @@ struct PinnedPid1 {
         self.fd = fd
     }
 
+    /// pid 1 has ended since it was pinned: its pidfd polls readable.
+    var hasExited: Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&poller, 1, 0) == 1
+    }
+
     func close() { Glibc.close(fd) }
 }

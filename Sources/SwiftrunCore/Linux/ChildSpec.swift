@@ -71,7 +71,7 @@ final class ChildSpec {
     /// or a namespace to join (a pidfd of the container sharing it).
     func attachNetwork(_ plan: ContainerNetwork.Plan) {
         raw.netns_fd = plan.joinPidFD
-        if let attachment = plan.attachment {
+        if let attachment = plan.attachments.first {
             raw.net_address = attachment.ipAddress.networkOrder
             raw.net_gateway = attachment.gateway.networkOrder
             raw.net_prefix = Int32(attachment.prefix)

@@ -12,20 +12,44 @@ public struct NetworkAttachment: Codable, Sendable, Equatable {
     public var prefix: Int
     public var gateway: IPv4Address
     public var macAddress: String
-    /// The host's end of the veth pair (the container's is eth0).
+    /// The container's end of the veth pair: eth0 for the first network,
+    /// eth1... for those connected after.
+    public var interface: String
+    /// The host's end.
     public var hostInterface: String
     public var aliases: [String]
-    /// Host ports as chosen at this start.
+    /// Host ports as chosen at this start (the first network's only).
     public var ports: [PublishedPort]
 }
 
+extension NetworkAttachment {
+    /// A network.json from before multiple networks has no interface: it was eth0.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        network = try values.decode(String.self, forKey: .network)
+        networkID = try values.decode(String.self, forKey: .networkID)
+        bridge = try values.decode(String.self, forKey: .bridge)
+        ipAddress = try values.decode(IPv4Address.self, forKey: .ipAddress)
+        prefix = try values.decode(Int.self, forKey: .prefix)
+        gateway = try values.decode(IPv4Address.self, forKey: .gateway)
+        macAddress = try values.decode(String.self, forKey: .macAddress)
+        interface = try values.decodeIfPresent(String.self, forKey: .interface) ?? "eth0"
+        hostInterface = try values.decode(String.self, forKey: .hostInterface)
+        aliases = try values.decode([String].self, forKey: .aliases)
+        ports = try values.decode([PublishedPort].self, forKey: .ports)
+    }
+}
+
 /// The network part of the phases, for every --network mode:
-///   attach   (start, before clone3)  the bridge, an address, network.json, /etc files
+///   attach   (start, before clone3)  the bridges, addresses, network.json, /etc files
 ///   connect  (start, after the go byte, while the child mounts; it waits
-///            for a second byte before eth0)  the veth into the child's
+///            for a second byte before eth0)  the veths into the child's
 ///            namespace, the published ports
-///   detach   (delete, after each exit)  ports, veth, address; idempotent
-/// The child itself configures eth0 (CShims/child.c, configure_eth0).
+///   detach   (delete, after each exit)  ports, veths, addresses; idempotent
+/// The child itself configures eth0 (CShims/child.c, configure_eth0); the
+/// parent configures eth1... from outside (sr_netlink_configure_in).
+/// `network connect` and `disconnect` (NetworkConnection.swift) change the
+/// list of networks, and a running container's links, one network at a time.
 struct ContainerNetwork {
     let layout: StoreLayout
     let store: NetworkStore
@@ -36,14 +60,18 @@ struct ContainerNetwork {
     }
 
     func attachmentPath(_ id: String) -> String { layout.container(id) + "/network.json" }
+    /// The networks, once `network connect` or `disconnect` changed them:
+    /// kept apart from state.json, which the monitor rewrites from its own copy.
+    func endpointsPath(_ id: String) -> String { layout.container(id) + "/endpoints.json" }
     /// Left in a container's dir when another joins its network namespace.
     func sharedMarkerPath(_ id: String) -> String { layout.container(id) + "/network-shared" }
     func etcPath(_ id: String, _ name: String) -> String { layout.container(id) + "/" + name }
 
     /// What the child and `connect` need of one start.
     struct Plan {
-        var attachment: NetworkAttachment?
-        var bridgeIndex: Int32 = -1
+        /// In the order of the container's interfaces: eth0 first.
+        var attachments: [NetworkAttachment] = []
+        var bridgeIndexes: [Int32] = []
         /// container:NAME: a pidfd of that container's pid 1, whose
         /// network namespace the child joins.
         var joinPidFD: Int32 = -1
@@ -61,39 +89,33 @@ struct ContainerNetwork {
         for port in request.ports where port.hostPort != 0 { _ = try port.reserved() }
     }
 
+    /// The networks a container is on, in order: run's flags', as `network
+    /// connect` and `disconnect` changed them since.
+    func endpoints(_ id: String, request: NetworkRequest) -> [NetworkEndpoint] {
+        if let bytes = try? FileSystem.readFile(endpointsPath(id)),
+            let endpoints = try? JSON.decode([NetworkEndpoint].self, from: bytes, path: endpointsPath(id))
+        {
+            return endpoints
+        }
+        return request.primaryEndpoint.map { [$0] } ?? []
+    }
+
     /// Attach, before clone3. On failure, whatever was taken is given back.
     func attach(_ request: NetworkRequest, id: String, name: String, hostname: String, narrator: Narrator?) throws(SwiftrunError) -> Plan {
         var plan = Plan()
         do {
             switch request.kind {
-            case let .network(networkName):
-                let network = try store.find(networkName)
-                plan.bridgeIndex = try NetworkBridge(network: network).ensure(lockPath: store.lock) {
-                    narrator?.parent("bridge", $0, why: "the network's switch on the host, made on first use", manual: "rtnetlink(7)")
+            case .network:
+                let previous = attachments(id)
+                for (index, endpoint) in endpoints(id, request: request).enumerated() {
+                    let (attachment, bridgeIndex) = try allocate(
+                        endpoint, interface: index, id: id, request: request,
+                        previous: previous.first { $0.network == endpoint.network }?.ipAddress, narrator: narrator)
+                    plan.attachments.append(attachment)
+                    plan.bridgeIndexes.append(bridgeIndex)
                 }
-                let previous = try? JSON.decode(NetworkAttachment.self, from: FileSystem.readFile(attachmentPath(id)), path: attachmentPath(id))
-                let owner = AddressPool.Owner(root: layout.root, container: id)
-                let address = try AddressPool(store: store, network: network).allocate(
-                    for: owner, preferred: request.ipAddress ?? previous?.ipAddress, required: request.ipAddress != nil)
-                var attachment = NetworkAttachment(
-                    network: network.name, networkID: network.id, bridge: network.bridge, ipAddress: address,
-                    prefix: network.subnet.prefix, gateway: network.gateway,
-                    macAddress: request.macAddress ?? Self.mac(for: address), hostInterface: "veth" + id.prefix(11),
-                    aliases: request.aliases, ports: [])
-                // Saved once, ports chosen: reserving them makes no kernel object.
-                attachment.ports = try request.ports.map { (port) throws(SwiftrunError) in try port.reserved() }
-                try save(attachment, id: id)
-                if network.resolvesNames {
-                    try NameServer(lockPath: store.lock).add(
-                        .init(container: id, address: address, names: [name] + request.aliases + [ContainerID.short(id)]), to: network)
-                    narrator?.parent(
-                        "dns", "\(name) -> \(address) in \(NameServer.directory)/\(network.name); aardvark-dns answers on \(network.gateway):53",
-                        why: "on a user network, containers find each other by name", manual: "resolv.conf(5)")
-                }
-                narrator?.parent(
-                    "address", "\(address)/\(network.subnet.prefix) on \(network.name) (\(network.bridge)), gateway \(network.gateway)",
-                    why: "IPAM: a file per address, created with O_EXCL, so no two containers share one", manual: "open(2)")
-                plan.attachment = attachment
+                try save(plan.attachments, id: id)
+                for attachment in plan.attachments { try announce(attachment, id: id, name: name, narrator: narrator) }
             case let .container(key):
                 let pinned = try runningPid1(of: key)
                 plan.joinPidFD = pinned.fd
@@ -101,7 +123,7 @@ struct ContainerNetwork {
                 try FileSystem.writeAtomically([], to: sharedMarkerPath(target.id), durable: false)
             case .none, .host: break
             }
-            try writeEtcFiles(request, id: id, hostname: hostname, address: plan.attachment?.ipAddress)
+            try writeEtcFiles(request, id: id, hostname: hostname, addresses: plan.attachments.map(\.ipAddress))
         } catch {
             detach(id)
             throw error
@@ -109,32 +131,105 @@ struct ContainerNetwork {
         return plan
     }
 
-    /// Connect, once the child exists in its new network namespace and
-    /// before it reaches eth0: the veth pair, born with its peer (eth0)
-    /// already in the child's namespace, and the published ports.
-    func connect(_ plan: Plan, id: String, pid: pid_t, narrator: Narrator?) throws(SwiftrunError) {
-        guard let attachment = plan.attachment else { return }
-        let socket = try Syscall.check("netlink socket") { sr_netlink_open() }
-        defer { close(socket) }
-        let mac = NetworkRequest.macBytes(attachment.macAddress) ?? [2, 0x42, 0, 0, 0, 0]
-        try Syscall.check("create veth \(attachment.hostInterface)") {
-            sr_netlink_add_veth(socket, attachment.hostInterface, plan.bridgeIndex, "eth0", pid, mac)
+    /// One network's bridge (made on first use) and an address on it. The
+    /// first network (eth0) takes the published ports: choosing them
+    /// makes no kernel object.
+    func allocate(
+        _ endpoint: NetworkEndpoint, interface index: Int, id: String, request: NetworkRequest, previous: IPv4Address?,
+        narrator: Narrator?
+    ) throws(SwiftrunError) -> (NetworkAttachment, Int32) {
+        guard index < 100 else { throw .invalidArgument("a container can be on at most 100 networks") }
+        let network = try store.find(endpoint.network)
+        let bridgeIndex = try NetworkBridge(network: network).ensure(lockPath: store.lock) {
+            narrator?.parent("bridge", $0, why: "the network's switch on the host, made on first use", manual: "rtnetlink(7)")
+        }
+        let owner = AddressPool.Owner(root: layout.root, container: id)
+        let address = try AddressPool(store: store, network: network).allocate(
+            for: owner, preferred: endpoint.ipAddress ?? previous, required: endpoint.ipAddress != nil)
+        var attachment = NetworkAttachment(
+            network: network.name, networkID: network.id, bridge: network.bridge, ipAddress: address,
+            prefix: network.subnet.prefix, gateway: network.gateway,
+            macAddress: (index == 0 ? request.macAddress : nil) ?? Self.mac(for: address), interface: "eth\(index)",
+            hostInterface: index == 0 ? "veth" + id.prefix(11) : "veth\(id.prefix(8))-\(index)",
+            aliases: endpoint.aliases, ports: [])
+        if index == 0 {
+            do {
+                attachment.ports = try request.ports.map { (port) throws(SwiftrunError) in try port.reserved() }
+            } catch {
+                AddressPool(store: store, network: network).release(address, for: owner)
+                throw error
+            }
         }
         narrator?.parent(
-            "veth", "\(attachment.hostInterface) on \(attachment.bridge) <-> eth0 (\(attachment.macAddress)) in pid \(pid)'s namespace",
-            why: "one cable: one end on the host's bridge, the other inside the container", manual: "veth(4)")
+            "address", "\(address)/\(network.subnet.prefix) on \(network.name) (\(network.bridge)), gateway \(network.gateway)",
+            why: "IPAM: a file per address, created with O_EXCL, so no two containers share one", manual: "open(2)")
+        return (attachment, bridgeIndex)
+    }
+
+    /// On a user network, the container's names go to its DNS server.
+    func announce(_ attachment: NetworkAttachment, id: String, name: String, narrator: Narrator?) throws(SwiftrunError) {
+        guard let network = try? store.find(attachment.network), network.id == attachment.networkID, network.resolvesNames else { return }
+        try NameServer(lockPath: store.lock).add(
+            .init(container: id, address: attachment.ipAddress, names: [name] + attachment.aliases + [ContainerID.short(id)]), to: network)
+        narrator?.parent(
+            "dns", "\(name) -> \(attachment.ipAddress) in \(NameServer.directory)/\(network.name); aardvark-dns answers on \(network.gateway):53",
+            why: "on a user network, containers find each other by name", manual: "resolv.conf(5)")
+    }
+
+    /// Connect, once the child exists in its new network namespace and
+    /// before it reaches eth0: the veth pairs, born with their peers
+    /// already in the child's namespace, and the published ports.
+    func connect(_ plan: Plan, id: String, pid: pid_t, narrator: Narrator?) throws(SwiftrunError) {
+        guard !plan.attachments.isEmpty else { return }
+        let socket = try Syscall.check("netlink socket") { sr_netlink_open() }
+        defer { close(socket) }
+        for (attachment, bridgeIndex) in zip(plan.attachments, plan.bridgeIndexes) {
+            let mac = NetworkRequest.macBytes(attachment.macAddress) ?? [2, 0x42, 0, 0, 0, 0]
+            try Syscall.check("create veth \(attachment.hostInterface)") {
+                sr_netlink_add_veth(socket, attachment.hostInterface, bridgeIndex, attachment.interface, pid, mac)
+            }
+            narrator?.parent(
+                "veth", "\(attachment.hostInterface) on \(attachment.bridge) <-> \(attachment.interface) (\(attachment.macAddress)) in pid \(pid)'s namespace",
+                why: "one cable: one end on the host's bridge, the other inside the container", manual: "veth(4)")
+        }
+        if plan.attachments.count > 1 {
+            let netns = try Syscall.check("open /proc/\(pid)/ns/net") { open("/proc/\(pid)/ns/net", O_RDONLY | O_CLOEXEC) }
+            defer { close(netns) }
+            for attachment in plan.attachments.dropFirst() { try configure(attachment, in: netns, route: false, narrator: narrator) }
+        }
+        try publish(plan.attachments[0], id: id, narrator: narrator)
+    }
+
+    /// eth1... from outside: the child configures only eth0.
+    func configure(_ attachment: NetworkAttachment, in netns: Int32, route: Bool, narrator: Narrator?) throws(SwiftrunError) {
+        try Syscall.check("configure \(attachment.interface)") {
+            sr_netlink_configure_in(
+                netns, attachment.interface, attachment.ipAddress.networkOrder, Int32(attachment.prefix),
+                route ? attachment.gateway.networkOrder : 0)
+        }
+        narrator?.parent(
+            "configure \(attachment.interface)",
+            "RTM_NEWADDR \(attachment.ipAddress)/\(attachment.prefix); RTM_NEWLINK IFF_UP"
+                + (route ? "; RTM_NEWROUTE default via \(attachment.gateway)" : ""),
+            why: "from the host, through a netlink socket opened inside the container's namespace", manual: "setns(2)")
+    }
+
+    /// The first network's published ports. network.json lists the ports
+    /// before they are published, so a crash in between leaves nothing
+    /// teardown does not know of. A port another container holds is
+    /// dropped from the list first: teardown deletes by key, and must not
+    /// delete that container's entry.
+    func publish(_ attachment: NetworkAttachment, id: String, narrator: Narrator?) throws(SwiftrunError) {
         guard !attachment.ports.isEmpty else { return }
-        // network.json lists the ports before they are published, so a
-        // crash in between leaves nothing teardown does not know of. A port
-        // another container holds is dropped from the list first: teardown
-        // deletes by key, and must not delete that container's entry.
         for (index, port) in attachment.ports.enumerated() {
             do {
                 try Firewall.publish(port, to: attachment.ipAddress)
             } catch {
-                var published = attachment
-                published.ports = Array(attachment.ports[..<index])
-                try save(published, id: id)
+                var saved = attachments(id)
+                if let position = saved.firstIndex(where: { $0.interface == attachment.interface }) {
+                    saved[position].ports = Array(attachment.ports[..<index])
+                }
+                try save(saved, id: id)
                 guard case .system(_, EEXIST) = error else { throw error }
                 let host = "\(port.hostIP.map(String.init(describing:)) ?? "0.0.0.0"):\(port.hostPort)"
                 throw .invalidArgument("Bind for \(host) failed: port is already allocated")
@@ -145,24 +240,27 @@ struct ContainerNetwork {
             why: "DNAT in table \(Firewall.table): the host's port leads to the container's", manual: "nft(8)")
     }
 
-    /// Detach: the published ports, the host's veth end (gone already when
-    /// the namespace died with the container, unless another container
-    /// shares it), and the address. Each step is idempotent, so recovery
-    /// may run it again after a crash part-way.
+    /// Detach: every network's published ports, veth and address. Each
+    /// step is idempotent, so recovery may run it again after a crash part-way.
     func detach(_ id: String) {
-        guard let bytes = try? FileSystem.readFile(attachmentPath(id)),
-            let attachment = try? JSON.decode(NetworkAttachment.self, from: bytes, path: attachmentPath(id))
-        else {
+        guard FileSystem.exists(attachmentPath(id)) else {
             for network in (try? store.all()) ?? [] { AddressPool(store: store, network: network).release(container: id) }
             return
         }
-        attachment.ports.forEach(Firewall.unpublish)
-        // The veth pair dies with the container's namespace, in the
-        // kernel's own time: deleting it here would cost a grace period
+        // The veth pairs die with the container's namespace, in the
+        // kernel's own time: deleting them here would cost a grace period
         // (about 25 ms) on every exit. Only a namespace that containers
-        // joined with container:ID outlives pid 1, and then the link goes
-        // now, so the address freed below is not still on the wire.
-        let index = FileSystem.exists(sharedMarkerPath(id)) ? sr_link_index(attachment.hostInterface) : -1
+        // joined with container:ID outlives pid 1, and then the links go
+        // now, so the addresses freed below are not still on the wire.
+        let shared = FileSystem.exists(sharedMarkerPath(id))
+        for attachment in attachments(id) { release(attachment, id: id, deleteLink: shared) }
+        unlink(attachmentPath(id))
+    }
+
+    /// One network's part of a detach.
+    func release(_ attachment: NetworkAttachment, id: String, deleteLink: Bool) {
+        attachment.ports.forEach(Firewall.unpublish)
+        let index = deleteLink ? sr_link_index(attachment.hostInterface) : -1
         if index >= 0 {
             let socket = sr_netlink_open()
             if socket >= 0 {
@@ -175,17 +273,18 @@ struct ContainerNetwork {
             AddressPool(store: store, network: network).release(
                 attachment.ipAddress, for: .init(root: layout.root, container: id))
         }
-        unlink(attachmentPath(id))
     }
 
-    /// The attachment while the container runs (inspect, port).
-    func attachment(_ id: String) -> NetworkAttachment? {
-        guard let bytes = try? FileSystem.readFile(attachmentPath(id)) else { return nil }
-        return try? JSON.decode(NetworkAttachment.self, from: bytes, path: attachmentPath(id))
+    /// The attachments while the container runs (inspect, port), eth0
+    /// first. A network.json of one object is from before multiple networks.
+    func attachments(_ id: String) -> [NetworkAttachment] {
+        guard let bytes = try? FileSystem.readFile(attachmentPath(id)) else { return [] }
+        if let list = try? JSON.decode([NetworkAttachment].self, from: bytes, path: attachmentPath(id)) { return list }
+        return (try? JSON.decode(NetworkAttachment.self, from: bytes, path: attachmentPath(id))).map { [$0] } ?? []
     }
 
-    private func save(_ attachment: NetworkAttachment, id: String) throws(SwiftrunError) {
-        try FileSystem.writeAtomically(try JSON.encode(attachment), to: attachmentPath(id), durable: false)
+    func save(_ attachments: [NetworkAttachment], id: String) throws(SwiftrunError) {
+        try FileSystem.writeAtomically(try JSON.encode(attachments), to: attachmentPath(id), durable: false)
     }
 
     /// container:NAME: that container's pid 1, pinned, and checked to be
@@ -211,7 +310,7 @@ struct ContainerNetwork {
     /// hosts, hostname and resolv.conf in the container's dir, made anew at
     /// each start (the address may change). container:NAME uses that
     /// container's own (RuntimeSpec+Build binds them).
-    private func writeEtcFiles(_ request: NetworkRequest, id: String, hostname: String, address: IPv4Address?) throws(SwiftrunError) {
+    func writeEtcFiles(_ request: NetworkRequest, id: String, hostname: String, addresses: [IPv4Address]) throws(SwiftrunError) {
         if case .container = request.kind { return }
         let hostResolv = String(decoding: (try? FileSystem.readFile("/etc/resolv.conf")) ?? [], as: UTF8.self)
         let hosts: String
@@ -220,15 +319,8 @@ struct ContainerNetwork {
             hosts = String(decoding: (try? FileSystem.readFile("/etc/hosts")) ?? [], as: UTF8.self)
             resolv = EtcFiles.resolvConf(host: hostResolv, dns: request.dns, fallback: [], keepLoopback: true)
         } else {
-            let network: NetworkDefinition? =
-                if case let .network(name) = request.kind { try? store.find(name) } else { nil }
-            let gateway = network?.gateway
-            let extra = request.extraHosts.map { entry in
-                let colon = entry.lastIndex(of: ":")!
-                let value = String(entry[entry.index(after: colon)...])
-                return (String(entry[..<colon]), value == "host-gateway" ? gateway.map(String.init(describing:)) ?? "127.0.0.1" : value)
-            }
-            hosts = EtcFiles.hosts(hostname: hostname, address: address, extraHosts: extra)
+            let network = modeNetwork(request)
+            hosts = hostsFile(request, network: network, hostname: hostname, addresses: addresses)
             // A user network's own server (aardvark-dns on the gateway) knows
             // the containers' names and forwards the rest.
             if let network, network.resolvesNames {
@@ -243,6 +335,32 @@ struct ContainerNetwork {
         try FileSystem.writeAtomically(Array((hostname + "\n").utf8), to: etcPath(id, "hostname"), durable: false)
         try FileSystem.writeAtomically(Array(resolv.utf8), to: etcPath(id, "resolv.conf"), durable: false)
     }
+
+    /// `network connect` and `disconnect` while the container runs: its
+    /// /etc/hosts lists its addresses. Rewritten in place, because the
+    /// container's bind mount holds this inode; a rename would go unseen.
+    func rewriteHosts(_ request: NetworkRequest, id: String, hostname: String, addresses: [IPv4Address]) throws(SwiftrunError) {
+        let path = etcPath(id, "hosts")
+        let hosts = hostsFile(request, network: modeNetwork(request), hostname: hostname, addresses: addresses)
+        let fd = try Syscall.check("open \(path)") { open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC) }
+        defer { close(fd) }
+        try FileSystem.writeAll(fd, Array(hosts.utf8), path: path)
+    }
+
+    /// The network --network named: its gateway is host-gateway, its DNS
+    /// server the container's.
+    private func modeNetwork(_ request: NetworkRequest) -> NetworkDefinition? {
+        if case let .network(name) = request.kind { try? store.find(name) } else { nil }
+    }
+
+    private func hostsFile(_ request: NetworkRequest, network: NetworkDefinition?, hostname: String, addresses: [IPv4Address]) -> String {
+        let extra = request.extraHosts.map { entry in
+            let colon = entry.lastIndex(of: ":")!
+            let value = String(entry[entry.index(after: colon)...])
+            return (String(entry[..<colon]), value == "host-gateway" ? network.map(\.gateway.description) ?? "127.0.0.1" : value)
+        }
+        return EtcFiles.hosts(hostname: hostname, addresses: addresses, extraHosts: extra)
+    }
 }
 
 extension ContainerStore {
@@ -251,6 +369,6 @@ extension ContainerStore {
     public func publishedPorts(_ key: String) throws(SwiftrunError) -> (ContainerState, [PublishedPort]) {
         let state = try find(key)
         guard state.isActive else { return (state, []) }
-        return (state, ContainerNetwork(layout: layout).attachment(state.id)?.ports ?? [])
+        return (state, ContainerNetwork(layout: layout).attachments(state.id).first?.ports ?? [])
     }
 }

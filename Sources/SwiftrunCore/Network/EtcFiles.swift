@@ -8,15 +8,15 @@ enum EtcFiles {
     static let publicResolvers = [IPv4Address(0x0808_0808), IPv4Address(0x0808_0404)]
 
     /// Docker's /etc/hosts: localhost, the IPv6 names, --add-host lines,
-    /// then the container's own address with its hostname (127.0.0.1 when
-    /// it has none of its own, as with --network none).
-    static func hosts(hostname: String, address: IPv4Address?, extraHosts: [(String, String)]) -> String {
+    /// then the container's own addresses (one per network) with its
+    /// hostname (127.0.0.1 when it has none, as with --network none).
+    static func hosts(hostname: String, addresses: [IPv4Address], extraHosts: [(String, String)]) -> String {
         var lines = [
             "127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet",
             "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters"
         ]
         lines += extraHosts.map { "\($0.1)\t\($0.0)" }
-        lines.append("\(address.map(String.init(describing:)) ?? "127.0.0.1")\t\(hostname)")
+        lines += (addresses.isEmpty ? ["127.0.0.1"] : addresses.map(\.description)).map { "\($0)\t\(hostname)" }
         return lines.joined(separator: "\n") + "\n"
     }
 

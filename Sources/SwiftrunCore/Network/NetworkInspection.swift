@@ -22,24 +22,31 @@ struct NetworkSettingsDocument: Encodable {
     var MacAddress: String
     var Networks: [String: Endpoint]
 
-    /// A stopped container, or one without a bridge: empty fields, as Docker shows them.
-    init(_ attachment: NetworkAttachment?) {
-        guard let attachment else {
-            (Ports, Gateway, IPAddress, IPPrefixLen, MacAddress, Networks) = ([:], "", "", 0, "", [:])
+    /// The top-level fields are the first network's (Docker's legacy
+    /// ones); Networks has each. A stopped container, or one on no bridge,
+    /// has empty fields, as Docker shows them.
+    init(_ attachments: [NetworkAttachment]) {
+        Networks = Dictionary(
+            attachments.map { attachment in
+                (
+                    attachment.network,
+                    Endpoint(
+                        Aliases: attachment.aliases.isEmpty ? nil : attachment.aliases, NetworkID: attachment.networkID,
+                        Gateway: attachment.gateway.description, IPAddress: attachment.ipAddress.description,
+                        IPPrefixLen: attachment.prefix, MacAddress: attachment.macAddress)
+                )
+            }, uniquingKeysWith: { first, _ in first })
+        guard let first = attachments.first else {
+            (Ports, Gateway, IPAddress, IPPrefixLen, MacAddress) = ([:], "", "", 0, "")
             return
         }
-        Ports = Dictionary(grouping: attachment.ports) { "\($0.containerPort)/\($0.proto)" }.mapValues { ports in
+        Ports = Dictionary(grouping: first.ports) { "\($0.containerPort)/\($0.proto)" }.mapValues { ports in
             ports.map { PortBinding(HostIp: $0.hostIP.map(String.init(describing:)) ?? "0.0.0.0", HostPort: String($0.hostPort)) }
         }
-        Gateway = attachment.gateway.description
-        IPAddress = attachment.ipAddress.description
-        IPPrefixLen = attachment.prefix
-        MacAddress = attachment.macAddress
-        Networks = [
-            attachment.network: Endpoint(
-                Aliases: attachment.aliases.isEmpty ? nil : attachment.aliases, NetworkID: attachment.networkID,
-                Gateway: Gateway, IPAddress: IPAddress, IPPrefixLen: IPPrefixLen, MacAddress: MacAddress)
-        ]
+        Gateway = first.gateway.description
+        IPAddress = first.ipAddress.description
+        IPPrefixLen = first.prefix
+        MacAddress = first.macAddress
     }
 }
 
@@ -90,7 +97,10 @@ extension NetworkStore {
         var endpoints: [String: NetworkDocument.ContainerEndpoint] = [:]
         for (_, owner) in AddressPool(store: self, network: network).entries() {
             let layout = StoreLayout(root: owner.root)
-            guard let attachment = ContainerNetwork(layout: layout, store: self).attachment(owner.container),
+            guard
+                let attachment = ContainerNetwork(layout: layout, store: self).attachments(owner.container).first(where: {
+                    $0.networkID == network.id
+                }),
                 let state = try? ContainerStore(layout: layout).state(owner.container)
             else { continue }
             endpoints[owner.container] = .init(
