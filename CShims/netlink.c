@@ -297,7 +297,9 @@ static int add_data(request *r, unsigned short type, const uint8_t *value, size_
     return 0;
 }
 
-int sr_nft_set_element(int add, const char *table, const char *set, const uint8_t *key, size_t key_length,
+int sr_nft_open(void) { return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER); }
+
+int sr_nft_set_element(int fd, int add, const char *table, const char *set, const uint8_t *key, size_t key_length,
                        const uint8_t *data, size_t data_length) {
     request r;
     uint16_t type = (NFNL_SUBSYS_NFTABLES << 8) | (add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
@@ -312,8 +314,6 @@ int sr_nft_set_element(int add, const char *table, const char *set, const uint8_
     end_nest(&r, element);
     end_nest(&r, elements);
 
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-    if (fd < 0) return -1;
     static __thread uint32_t sequence;
     uint32_t first = ++sequence;
     r.header.nlmsg_seq = ++sequence;
@@ -352,7 +352,6 @@ int sr_nft_set_element(int add, const char *table, const char *set, const uint8_
             if (done) break;
         }
     }
-    close(fd);
     errno = saved;
     return result;
 }

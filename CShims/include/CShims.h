@@ -239,8 +239,9 @@ int sr_netlink_add_default_route(int socket, uint32_t gateway);
 // Adds (create: fails with EEXIST if the key is there) or deletes one
 // element of an nf_tables set or map of family ip. KEY and DATA are in the
 // kernel's layout: each field of a concatenation padded to 4 bytes.
-// DATA is NULL for a deletion or a set.
-int sr_nft_set_element(int add, const char *table, const char *set, const uint8_t *key, size_t key_length,
+// DATA is NULL for a deletion or a set. SOCKET is sr_nft_open's.
+int sr_nft_open(void);
+int sr_nft_set_element(int socket, int add, const char *table, const char *set, const uint8_t *key, size_t key_length,
                        const uint8_t *data, size_t data_length);
 
 // Runs nft COMMANDS through libnftables (nftables.c, loaded on first use):

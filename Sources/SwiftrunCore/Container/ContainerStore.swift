@@ -81,10 +81,11 @@ public struct ContainerStore: Sendable {
     /// for the monitor that will start the container again.
     @discardableResult
     func recordExit(_ state: ContainerState, exitCode: Int32, restarting: Bool) throws(SwiftrunError) -> ContainerState {
-        // Read before the cgroup goes: it holds the OOM killer's count.
+        // The network first: see Firewall.socket. Read the OOM killer's
+        // count before the cgroup that holds it goes.
+        ContainerNetwork(layout: layout).detach(state.id)
         let oomKilled = ContainerCgroup.oomKilled(id: state.id)
         ContainerCgroup.remove(id: state.id)
-        ContainerNetwork(layout: layout).detach(state.id)
         var exited = state
         exited.status = restarting ? .restarting : .exited
         exited.exitCode = exitCode
@@ -114,8 +115,8 @@ public struct ContainerStore: Sendable {
     /// Removes every trace, in the reverse order of `create`.
     func remove(_ state: ContainerState) throws(SwiftrunError) {
         let name = currentName(state)
+        ContainerNetwork(layout: layout).detach(state.id)  // first: see Firewall.socket
         ContainerCgroup.remove(id: state.id)
-        ContainerNetwork(layout: layout).detach(state.id)
         try FileSystem.removeTree(layout.container(state.id))
         if (try? FileSystem.readFile(namePath(name))) == Array(state.id.utf8) {
             unlink(namePath(name))
