@@ -129,11 +129,12 @@ int sr_link_index(const char *name) {
     return rc < 0 ? -1 : ifr.ifr_ifindex;
 }
 
-int sr_netlink_add_bridge(int socket, const char *name) {
+int sr_netlink_add_bridge(int socket, const char *name, uint32_t mtu) {
     request r;
     struct ifinfomsg *info = begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *info);
     info->ifi_family = AF_UNSPEC;
     if (add_string(&r, IFLA_IFNAME, name) < 0) return -1;
+    if (add_attribute(&r, IFLA_MTU, &mtu, sizeof mtu) < 0) return -1;
     struct rtattr *linkinfo = begin_nest(&r, IFLA_LINKINFO);
     if (linkinfo == NULL || add_string(&r, IFLA_INFO_KIND, "bridge") < 0) return -1;
     end_nest(&r, linkinfo);
@@ -141,8 +142,8 @@ int sr_netlink_add_bridge(int socket, const char *name) {
 }
 
 // NS_TYPE is IFLA_NET_NS_PID or IFLA_NET_NS_FD: where the peer is born.
-static int add_veth(int socket, const char *name, int master, const char *peer, unsigned short ns_type, uint32_t ns,
-                    const unsigned char peer_mac[6]) {
+static int add_veth(int socket, const char *name, int master, uint32_t mtu, const char *peer, unsigned short ns_type,
+                    uint32_t ns, const unsigned char peer_mac[6]) {
     request r;
     struct ifinfomsg *info = begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *info);
     info->ifi_family = AF_UNSPEC;
@@ -150,6 +151,7 @@ static int add_veth(int socket, const char *name, int master, const char *peer, 
     info->ifi_change = IFF_UP;
     if (add_string(&r, IFLA_IFNAME, name) < 0) return -1;
     if (add_attribute(&r, IFLA_MASTER, &master, sizeof master) < 0) return -1;
+    if (add_attribute(&r, IFLA_MTU, &mtu, sizeof mtu) < 0) return -1;
     struct rtattr *linkinfo = begin_nest(&r, IFLA_LINKINFO);
     if (linkinfo == NULL || add_string(&r, IFLA_INFO_KIND, "veth") < 0) return -1;
     struct rtattr *data = begin_nest(&r, IFLA_INFO_DATA);
@@ -164,6 +166,7 @@ static int add_veth(int socket, const char *name, int master, const char *peer, 
     r.header.nlmsg_len = NLMSG_ALIGN(r.header.nlmsg_len) + NLMSG_ALIGN(sizeof(struct ifinfomsg));
     if (add_string(&r, IFLA_IFNAME, peer) < 0) return -1;
     if (add_attribute(&r, ns_type, &ns, sizeof ns) < 0) return -1;
+    if (add_attribute(&r, IFLA_MTU, &mtu, sizeof mtu) < 0) return -1;
     if (add_attribute(&r, IFLA_ADDRESS, peer_mac, 6) < 0) return -1;
     end_nest(&r, peer_info);
     end_nest(&r, data);
@@ -171,14 +174,14 @@ static int add_veth(int socket, const char *name, int master, const char *peer, 
     return transact(socket, &r);
 }
 
-int sr_netlink_add_veth(int socket, const char *name, int master, const char *peer, pid_t peer_pid,
+int sr_netlink_add_veth(int socket, const char *name, int master, uint32_t mtu, const char *peer, pid_t peer_pid,
                         const unsigned char peer_mac[6]) {
-    return add_veth(socket, name, master, peer, IFLA_NET_NS_PID, (uint32_t)peer_pid, peer_mac);
+    return add_veth(socket, name, master, mtu, peer, IFLA_NET_NS_PID, (uint32_t)peer_pid, peer_mac);
 }
 
-int sr_netlink_add_veth_in(int socket, const char *name, int master, const char *peer, int peer_netns,
+int sr_netlink_add_veth_in(int socket, const char *name, int master, uint32_t mtu, const char *peer, int peer_netns,
                            const unsigned char peer_mac[6]) {
-    return add_veth(socket, name, master, peer, IFLA_NET_NS_FD, (uint32_t)peer_netns, peer_mac);
+    return add_veth(socket, name, master, mtu, peer, IFLA_NET_NS_FD, (uint32_t)peer_netns, peer_mac);
 }
 
 int sr_netlink_delete_link(int socket, int index) {
@@ -299,25 +302,56 @@ static int add_data(request *r, unsigned short type, const uint8_t *value, size_
 
 int sr_nft_open(void) { return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER); }
 
+// One element request (NEWSETELEM, DELSETELEM or GETSETELEM) on table and set.
+static int element_request(request *r, uint16_t message, uint16_t flags, const char *table, const char *set,
+                           const uint8_t *key, size_t key_length, const uint8_t *data, size_t data_length) {
+    struct nfgenmsg *g = begin(r, (NFNL_SUBSYS_NFTABLES << 8) | message, flags, sizeof *g);
+    g->nfgen_family = NFPROTO_IPV4;
+    g->version = NFNETLINK_V0;
+    if (add_string(r, NFTA_SET_ELEM_LIST_TABLE, table) < 0 || add_string(r, NFTA_SET_ELEM_LIST_SET, set) < 0) return -1;
+    struct rtattr *elements = begin_nest(r, NFTA_SET_ELEM_LIST_ELEMENTS | NLA_F_NESTED);
+    struct rtattr *element = elements == NULL ? NULL : begin_nest(r, NFTA_LIST_ELEM | NLA_F_NESTED);
+    if (element == NULL || add_data(r, NFTA_SET_ELEM_KEY, key, key_length) < 0) return -1;
+    if (data != NULL && add_data(r, NFTA_SET_ELEM_DATA, data, data_length) < 0) return -1;
+    end_nest(r, element);
+    end_nest(r, elements);
+    return 0;
+}
+
+// Sends PARTS and reads until the ack (or error) of message SEQUENCE, the
+// only reply that matters here: 0, or -1 with errno.
+static int send_and_await(int fd, struct iovec *parts, size_t count, uint32_t sequence) {
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    struct msghdr message = {.msg_name = &kernel, .msg_namelen = sizeof kernel, .msg_iov = parts, .msg_iovlen = count};
+    if (sendmsg(fd, &message, 0) < 0) return -1;
+    char reply[1024];
+    for (;;) {
+        ssize_t n = recv(fd, reply, sizeof reply, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq != sequence) continue;
+            int err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+            if (err == 0) return 0;
+            errno = -err;
+            return -1;
+        }
+    }
+}
+
+static __thread uint32_t nft_sequence;
+
 int sr_nft_set_element(int fd, int add, const char *table, const char *set, const uint8_t *key, size_t key_length,
                        const uint8_t *data, size_t data_length) {
     request r;
-    uint16_t type = (NFNL_SUBSYS_NFTABLES << 8) | (add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
-    struct nfgenmsg *g = begin(&r, type, add ? NLM_F_CREATE | NLM_F_EXCL : 0, sizeof *g);
-    g->nfgen_family = NFPROTO_IPV4;
-    g->version = NFNETLINK_V0;
-    if (add_string(&r, NFTA_SET_ELEM_LIST_TABLE, table) < 0 || add_string(&r, NFTA_SET_ELEM_LIST_SET, set) < 0) return -1;
-    struct rtattr *elements = begin_nest(&r, NFTA_SET_ELEM_LIST_ELEMENTS | NLA_F_NESTED);
-    struct rtattr *element = elements == NULL ? NULL : begin_nest(&r, NFTA_LIST_ELEM | NLA_F_NESTED);
-    if (element == NULL || add_data(&r, NFTA_SET_ELEM_KEY, key, key_length) < 0) return -1;
-    if (data != NULL && add_data(&r, NFTA_SET_ELEM_DATA, data, data_length) < 0) return -1;
-    end_nest(&r, element);
-    end_nest(&r, elements);
-
-    static __thread uint32_t sequence;
-    uint32_t first = ++sequence;
-    r.header.nlmsg_seq = ++sequence;
-    uint32_t last = ++sequence;
+    if (element_request(&r, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, add ? NLM_F_CREATE | NLM_F_EXCL : 0, table,
+                        set, key, key_length, data, data_length) < 0)
+        return -1;
+    uint32_t first = ++nft_sequence;
+    r.header.nlmsg_seq = ++nft_sequence;
+    uint32_t last = ++nft_sequence;
     char begin_buffer[NLMSG_SPACE(sizeof(struct nfgenmsg))], end_buffer[NLMSG_SPACE(sizeof(struct nfgenmsg))];
     batch_marker((struct nlmsghdr *)begin_buffer, NFNL_MSG_BATCH_BEGIN, first);
     batch_marker((struct nlmsghdr *)end_buffer, NFNL_MSG_BATCH_END, last);
@@ -326,32 +360,14 @@ int sr_nft_set_element(int fd, int add, const char *table, const char *set, cons
         {r.bytes, NLMSG_ALIGN(r.header.nlmsg_len)},
         {end_buffer, NLMSG_ALIGN(((struct nlmsghdr *)end_buffer)->nlmsg_len)},
     };
-    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-    struct msghdr message = {.msg_name = &kernel, .msg_namelen = sizeof kernel, .msg_iov = parts, .msg_iovlen = 3};
-    int result = -1, saved = 0;
-    if (sendmsg(fd, &message, 0) < 0) {
-        saved = errno;
-    } else {
-        // The ack of the element (or its error) is the only reply asked for.
-        char reply[512];
-        for (;;) {
-            ssize_t n = recv(fd, reply, sizeof reply, 0);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                saved = errno;
-                break;
-            }
-            int done = 0;
-            for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-                if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq != r.header.nlmsg_seq) continue;
-                int err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-                saved = -err;
-                result = err == 0 ? 0 : -1;
-                done = 1;
-            }
-            if (done) break;
-        }
-    }
-    errno = saved;
-    return result;
+    return send_and_await(fd, parts, 3, r.header.nlmsg_seq);
+}
+
+int sr_nft_has_element(int fd, const char *table, const char *set, const uint8_t *key, size_t key_length) {
+    request r;
+    if (element_request(&r, NFT_MSG_GETSETELEM, 0, table, set, key, key_length, NULL, 0) < 0) return -1;
+    r.header.nlmsg_seq = ++nft_sequence;
+    struct iovec part = {r.bytes, NLMSG_ALIGN(r.header.nlmsg_len)};
+    if (send_and_await(fd, &part, 1, r.header.nlmsg_seq) == 0) return 1;
+    return errno == ENOENT ? 0 : -1;
 }

@@ -26,9 +26,10 @@ rate() { python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"
 # Waits for an iperf3 server's "Server listening" line in a container's log.
 listening() { until "$bin" --root "$store" logs "$1" 2>&1 | grep -q "Server listening"; do :; done; }
 
-iperf3 -s -1 -p 15201 >/dev/null 2>&1 &
+iperf3 -s -p 15201 >/dev/null 2>&1 &
 host_server=$!
-until iperf3 -c 127.0.0.1 -p 15201 -t 3 -J > "$work/loopback.json" 2>/dev/null; do :; done
+# iperf3 -J exits 0 even when it could not connect: the JSON says so.
+until iperf3 -c 127.0.0.1 -p 15201 -t 3 -J > "$work/loopback.json" 2>/dev/null && ! grep -q '"error"' "$work/loopback.json"; do :; done
 loopback=$(rate < "$work/loopback.json")
 
 # shellcheck disable=SC2086

@@ -219,13 +219,14 @@ int sr_receive_fd(int socket);
 // network byte order; indexes are if_nametoindex's.
 int sr_netlink_open(void);
 int sr_link_index(const char *name);
-int sr_netlink_add_bridge(int socket, const char *name);
-// A veth pair: NAME here, enslaved to MASTER and up; PEER in the network
-// namespace of PEER_PID, with PEER_MAC, down until that side brings it up.
-int sr_netlink_add_veth(int socket, const char *name, int master, const char *peer, pid_t peer_pid,
+int sr_netlink_add_bridge(int socket, const char *name, uint32_t mtu);
+// A veth pair of MTU: NAME here, enslaved to MASTER and up; PEER in the
+// network namespace of PEER_PID, with PEER_MAC, down until that side
+// brings it up.
+int sr_netlink_add_veth(int socket, const char *name, int master, uint32_t mtu, const char *peer, pid_t peer_pid,
                         const unsigned char peer_mac[6]);
 // The same, PEER born in the network namespace PEER_NETNS (an fd).
-int sr_netlink_add_veth_in(int socket, const char *name, int master, const char *peer, int peer_netns,
+int sr_netlink_add_veth_in(int socket, const char *name, int master, uint32_t mtu, const char *peer, int peer_netns,
                            const unsigned char peer_mac[6]);
 // An fd of the network namespace of the process PIDFD names.
 int sr_netns_open(int pidfd);
@@ -243,6 +244,8 @@ int sr_netlink_add_default_route(int socket, uint32_t gateway);
 int sr_nft_open(void);
 int sr_nft_set_element(int socket, int add, const char *table, const char *set, const uint8_t *key, size_t key_length,
                        const uint8_t *data, size_t data_length);
+// 1 if KEY is in the set (0 if not, or if the table or set is missing), -1 with errno.
+int sr_nft_has_element(int socket, const char *table, const char *set, const uint8_t *key, size_t key_length);
 
 // Runs nft COMMANDS through libnftables (nftables.c, loaded on first use):
 // 0, or -1 with nft's message (or why the library did not load) in ERROR.

@@ -29,6 +29,9 @@ struct NetworkCreateCommand: StoreCommand {
     @Option(help: "A label: KEY=VALUE.")
     var label: [String] = []
 
+    @Option(name: [.customShort("o"), .customLong("opt")], help: "A driver option: com.docker.network.driver.mtu=N (default 65535).")
+    var options: [String] = []
+
     @Argument(help: "The network's name.")
     var name: String
 
@@ -42,8 +45,19 @@ struct NetworkCreateCommand: StoreCommand {
             guard let value = IPv4Address(text) else { throw .invalidArgument("invalid gateway \(text): not an IPv4 address") }
             return value
         }
+        var mtu: Int?
+        for option in options {
+            let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0] == NetworkDefinition.mtuOption else {
+                throw .invalidArgument("unsupported driver option \"\(option)\": swiftrun's bridge takes \(NetworkDefinition.mtuOption)=N only")
+            }
+            guard let value = Int(parts[1]), (68...65535).contains(value) else {
+                throw .invalidArgument("invalid MTU \"\(parts[1])\": a number from 68 to 65535")
+            }
+            mtu = value
+        }
         let labels = Dictionary(label.map { $0.split(separator: "=", maxSplits: 1).map(String.init) }.map { ($0[0], $0.count > 1 ? $0[1] : "") }) { $1 }
-        let network = try NetworkStore().create(name: name, subnet: parsedSubnet, gateway: parsedGateway, isInternal: `internal`, labels: labels)
+        let network = try NetworkStore().create(name: name, subnet: parsedSubnet, gateway: parsedGateway, isInternal: `internal`, labels: labels, mtu: mtu)
         print(network.id)
         return 0
     }

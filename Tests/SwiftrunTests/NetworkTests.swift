@@ -162,6 +162,10 @@ import Testing
         let second = sandbox.run(["run", "--rm", "-p", "127.0.0.1:\(port):80", "busybox", "true"])
         #expect(second.code == 125)
         #expect(second.stderr == "swiftrun: Bind for 127.0.0.1:\(port) failed: port is already allocated\n")
+        // 0.0.0.0:P is a different key, yet the same port on 127.0.0.1: refused too.
+        let anyAddress = sandbox.run(["run", "--rm", "-p", "\(port):80", "busybox", "true"])
+        #expect(anyAddress.code == 125)
+        #expect(anyAddress.stderr == "swiftrun: Bind for 0.0.0.0:\(port) failed: port is already allocated\n")
         #expect(try fetch("http://127.0.0.1:\(port)/") == "first\n")
         #expect(sandbox.run(["rm", "-f", "first"]).code == 0)
         server.waitForSwiftrun()
@@ -249,6 +253,20 @@ import Testing
             let pool = AddressPool(store: NetworkStore(), network: try NetworkStore().find(network))
             #expect(pool.owners().isEmpty, "\(network) still gives addresses out")
         }
+    }
+
+    @Test func linksHaveTheNetworksMTU() throws {
+        let small = Self.unique("mtu")
+        #expect(sandbox.run(["network", "create", "-o", "com.docker.network.driver.mtu=1400", small]).code == 0)
+        defer { sandbox.run(["network", "rm", small]) }
+        let read = "cat /sys/class/net/eth0/mtu"
+        #expect(sandbox.run(["run", "--rm", "--network", small, "busybox", "sh", "-c", read]).stdout == "1400\n")
+        #expect(sandbox.run(["run", "--rm", "busybox", "sh", "-c", read]).stdout == "\(NetworkDefinition.defaultMTU)\n")
+        let inspected = sandbox.run(["network", "inspect", small]).stdout
+        #expect(inspected.contains("\"com.docker.network.driver.mtu\":\"1400\""), "\(inspected)")
+        let refused = sandbox.run(["network", "create", "-o", "com.docker.network.bridge.enable_icc=false", Self.unique("icc")])
+        #expect(refused.code == 1 && refused.stderr.contains("unsupported driver option"), "\(refused.stderr)")
+        #expect(sandbox.run(["network", "create", "-o", "com.docker.network.driver.mtu=70000", Self.unique("big")]).code == 1)
     }
 
     /// inspect's NetworkSettings.Networks: each network's name and address.

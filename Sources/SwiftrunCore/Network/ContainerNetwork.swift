@@ -12,6 +12,8 @@ public struct NetworkAttachment: Codable, Sendable, Equatable {
     public var prefix: Int
     public var gateway: IPv4Address
     public var macAddress: String
+    /// Both ends of the veth pair have the network's MTU.
+    public var mtu: Int
     /// The container's end of the veth pair: eth0 for the first network,
     /// eth1... for those connected after.
     public var interface: String
@@ -23,7 +25,8 @@ public struct NetworkAttachment: Codable, Sendable, Equatable {
 }
 
 extension NetworkAttachment {
-    /// A network.json from before multiple networks has no interface: it was eth0.
+    /// A network.json from before multiple networks has no interface (it
+    /// was eth0) and no MTU (1500).
     public init(from decoder: any Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         network = try values.decode(String.self, forKey: .network)
@@ -33,6 +36,7 @@ extension NetworkAttachment {
         prefix = try values.decode(Int.self, forKey: .prefix)
         gateway = try values.decode(IPv4Address.self, forKey: .gateway)
         macAddress = try values.decode(String.self, forKey: .macAddress)
+        mtu = try values.decodeIfPresent(Int.self, forKey: .mtu) ?? 1500
         interface = try values.decodeIfPresent(String.self, forKey: .interface) ?? "eth0"
         hostInterface = try values.decode(String.self, forKey: .hostInterface)
         aliases = try values.decode([String].self, forKey: .aliases)
@@ -149,7 +153,7 @@ struct ContainerNetwork {
         var attachment = NetworkAttachment(
             network: network.name, networkID: network.id, bridge: network.bridge, ipAddress: address,
             prefix: network.subnet.prefix, gateway: network.gateway,
-            macAddress: (index == 0 ? request.macAddress : nil) ?? Self.mac(for: address), interface: "eth\(index)",
+            macAddress: (index == 0 ? request.macAddress : nil) ?? Self.mac(for: address), mtu: network.linkMTU, interface: "eth\(index)",
             hostInterface: index == 0 ? "veth" + id.prefix(11) : "veth\(id.prefix(8))-\(index)",
             aliases: endpoint.aliases, ports: [])
         if index == 0 {
@@ -186,7 +190,7 @@ struct ContainerNetwork {
         for (attachment, bridgeIndex) in zip(plan.attachments, plan.bridgeIndexes) {
             let mac = NetworkRequest.macBytes(attachment.macAddress) ?? [2, 0x42, 0, 0, 0, 0]
             try Syscall.check("create veth \(attachment.hostInterface)") {
-                sr_netlink_add_veth(socket, attachment.hostInterface, bridgeIndex, attachment.interface, pid, mac)
+                sr_netlink_add_veth(socket, attachment.hostInterface, bridgeIndex, UInt32(attachment.mtu), attachment.interface, pid, mac)
             }
             narrator?.parent(
                 "veth", "\(attachment.hostInterface) on \(attachment.bridge) <-> \(attachment.interface) (\(attachment.macAddress)) in pid \(pid)'s namespace",
@@ -221,8 +225,18 @@ struct ContainerNetwork {
     /// delete that container's entry.
     func publish(_ attachment: NetworkAttachment, id: String, narrator: Narrator?) throws(SwiftrunError) {
         guard !attachment.ports.isEmpty else { return }
+        // Under the networks' lock: 0.0.0.0:P and ADDRESS:P are different
+        // keys, so only a check then an add, alone, keeps them exclusive.
+        try StoreLock.withLock(store.lock) { () throws(SwiftrunError) in try publishExclusively(attachment, id: id) }
+        narrator?.parent(
+            "ports", attachment.ports.map(\.description).joined(separator: ", "),
+            why: "DNAT in table \(Firewall.table): the host's port leads to the container's", manual: "nft(8)")
+    }
+
+    private func publishExclusively(_ attachment: NetworkAttachment, id: String) throws(SwiftrunError) {
         for (index, port) in attachment.ports.enumerated() {
-            do {
+            do throws(SwiftrunError) {
+                guard !Firewall.isTaken(port) else { throw .system("publish \(port.description)", errno: EEXIST) }
                 try Firewall.publish(port, to: attachment.ipAddress)
             } catch {
                 var saved = attachments(id)
@@ -235,9 +249,6 @@ struct ContainerNetwork {
                 throw .invalidArgument("Bind for \(host) failed: port is already allocated")
             }
         }
-        narrator?.parent(
-            "ports", attachment.ports.map(\.description).joined(separator: ", "),
-            why: "DNAT in table \(Firewall.table): the host's port leads to the container's", manual: "nft(8)")
     }
 
     /// Detach: every network's published ports, veth and address. Each

@@ -95,6 +95,24 @@ enum Firewall {
         }
     }
 
+    /// Whether another container has published this host port, as Docker's
+    /// proxy would find it bound: 0.0.0.0:P clashes with P on each of the
+    /// host's addresses, and an address's P with 0.0.0.0:P. A missing
+    /// table holds nothing.
+    static func isTaken(_ port: PublishedPort) -> Bool {
+        var candidates = [PublishedPort](repeating: port, count: 1)
+        candidates[0].hostIP = nil
+        for address in port.hostIP.map({ [$0] }) ?? HostRoutes.localAddresses() {
+            var specific = port
+            specific.hostIP = address
+            candidates.append(specific)
+        }
+        return candidates.contains { candidate in
+            let key = candidate.key
+            return sr_nft_has_element(socket, "swiftrun", candidate.map, key, key.count) == 1
+        }
+    }
+
     /// Deletes the entry; one that is not there is not an error.
     static func unpublish(_ port: PublishedPort) {
         let key = port.key

@@ -62,6 +62,13 @@ struct NameServer {
             // Nothing listens yet (a refusal comes back at once): give the
             // daemon the time a reply would have had.
             if count < 0 && errno == ECONNREFUSED { poll(nil, 0, 50) }
+            // aardvark-dns exits by itself once a SIGHUP finds no network
+            // left. A SIGHUP sent while it was on its way out (the last
+            // network removed just before this one came) went to a
+            // process that is now gone: start a new one.
+            if count < 0 && runningPid() == nil {
+                try StoreLock.withLock(lockPath) { () throws(SwiftrunError) in try reload() }
+            }
         }
         throw .invalidArgument("aardvark-dns on \(server):53 did not answer for \(name) within 3 s")
     }

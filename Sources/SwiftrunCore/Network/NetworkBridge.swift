@@ -22,7 +22,7 @@ struct NetworkBridge {
     private func create(narrate: (String) -> Void) throws(SwiftrunError) -> Int32 {
         let socket = try Syscall.check("netlink socket") { sr_netlink_open() }
         defer { close(socket) }
-        try Syscall.check("create bridge \(network.bridge)") { sr_netlink_add_bridge(socket, network.bridge) }
+        try Syscall.check("create bridge \(network.bridge)") { sr_netlink_add_bridge(socket, network.bridge, UInt32(network.linkMTU)) }
         let index = try Syscall.check("find bridge \(network.bridge)") { sr_link_index(network.bridge) }
         do {
             let prefix = Int32(network.subnet.prefix)

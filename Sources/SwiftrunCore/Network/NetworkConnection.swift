@@ -85,7 +85,7 @@ extension ContainerNetwork {
             defer { close(socket) }
             let mac = NetworkRequest.macBytes(attachment.macAddress) ?? [2, 0x42, 0, 0, 0, 0]
             try Syscall.check("create veth \(attachment.hostInterface)") {
-                sr_netlink_add_veth_in(socket, attachment.hostInterface, bridgeIndex, attachment.interface, netns, mac)
+                sr_netlink_add_veth_in(socket, attachment.hostInterface, bridgeIndex, UInt32(attachment.mtu), attachment.interface, netns, mac)
             }
             // The only network: it takes the default route, as eth0 does at a start.
             try configure(attachment, in: netns, route: attachments.count == 1, narrator: nil)

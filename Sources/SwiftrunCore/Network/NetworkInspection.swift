@@ -84,7 +84,7 @@ struct NetworkDocument: Encodable {
         IPAM = IPAMDocument(Config: [["Subnet": network.subnet.description, "Gateway": network.gateway.description]])
         Internal = network.isInternal
         Containers = containers
-        Options = ["com.docker.network.bridge.name": network.bridge]
+        Options = ["com.docker.network.bridge.name": network.bridge, NetworkDefinition.mtuOption: String(network.linkMTU)]
         Labels = network.labels
     }
 }

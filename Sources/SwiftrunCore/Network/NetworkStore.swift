@@ -64,7 +64,7 @@ public struct NetworkStore: Sendable {
 
     /// `network create`.
     public func create(
-        name: String, subnet: IPv4Subnet?, gateway: IPv4Address?, isInternal: Bool, labels: [String: String]
+        name: String, subnet: IPv4Subnet?, gateway: IPv4Address?, isInternal: Bool, labels: [String: String], mtu: Int? = nil
     ) throws(SwiftrunError) -> NetworkDefinition {
         try NetworkDefinition.validate(name: name)
         try prepare()
@@ -72,7 +72,7 @@ public struct NetworkStore: Sendable {
             guard !FileSystem.exists(definitionPath(name)) else {
                 throw .invalidArgument("network with name \(name) already exists")
             }
-            return try define(name: name, subnet: subnet, gateway: gateway, isInternal: isInternal, labels: labels)
+            return try define(name: name, subnet: subnet, gateway: gateway, isInternal: isInternal, labels: labels, mtu: mtu)
         }
     }
 
@@ -80,7 +80,7 @@ public struct NetworkStore: Sendable {
     /// other networks, and saves the definition. The bridge itself is made
     /// when the first container needs it (NetworkBridge).
     private func define(
-        name: String, subnet: IPv4Subnet?, gateway: IPv4Address?, isInternal: Bool, labels: [String: String]
+        name: String, subnet: IPv4Subnet?, gateway: IPv4Address?, isInternal: Bool, labels: [String: String], mtu: Int? = nil
     ) throws(SwiftrunError) -> NetworkDefinition {
         let taken = try all().map(\.subnet)
         let routes = HostRoutes.subnets()
@@ -103,7 +103,7 @@ public struct NetworkStore: Sendable {
         let network = NetworkDefinition(
             name: name, id: id, created: JSON.timestamp(), subnet: chosen, gateway: gateway,
             bridge: name == NetworkDefinition.defaultName ? NetworkDefinition.defaultBridge : "swr-" + id.prefix(11),
-            isInternal: isInternal, labels: labels)
+            isInternal: isInternal, labels: labels, mtu: mtu)
         try FileSystem.makeDirectory(addressDirectory(network), mode: 0o700)
         try FileSystem.writeAtomically(try JSON.encode(network), to: definitionPath(name), durable: true)
         return network

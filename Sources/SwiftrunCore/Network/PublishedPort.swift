@@ -62,10 +62,22 @@ public struct PublishedPort: Codable, Sendable, Equatable {
         return Array(low...high)
     }
 
-    /// Before anything is created: the host port must be free (no listener
-    /// on it, as Docker's proxy would find), and a port given as 0 gets one
-    /// from the kernel's ephemeral range.
+    /// Before anything is created: the host port must be free, neither
+    /// listened on (as Docker's proxy would find) nor published by another
+    /// container. A port given as 0 gets one from the kernel's ephemeral
+    /// range, tried again while the kernel offers a published one.
     func reserved() throws(SwiftrunError) -> PublishedPort {
+        for _ in 0..<16 {
+            let chosen = try bound()
+            guard Firewall.isTaken(chosen) else { return chosen }
+            if hostPort != 0 { break }
+        }
+        throw .invalidArgument("Bind for \(hostIP.map(String.init(describing:)) ?? "0.0.0.0"):\(hostPort) failed: port is already allocated")
+    }
+
+    /// This port bound (and listened on, for TCP) for a moment: nothing on
+    /// the host holds it.
+    private func bound() throws(SwiftrunError) -> PublishedPort {
         let type = proto == "udp" ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue
         let fd = socket(AF_INET, Int32(type | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", errno: errno) }
