@@ -106,6 +106,7 @@ bench: bench-deps build samples
 	@./scripts/bench-build.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-detached.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-network.sh $(RELEASE_BIN) $(SAMPLE)
+	@./scripts/bench-docker.sh $(RELEASE_BIN) $(SAMPLE)
 
 # Swift with warnings as errors in a build dir of its own (the flags would
 # otherwise rebuild .build each time); the C with gcc's -Wall -Wextra; then
