@@ -32,6 +32,11 @@ else
 fi
 echo "outside: containers left behind by --rm: $("$bin" --root "$root" ps -a -q | wc -l)"
 
+svg=${DEMO_SVG:-$(dirname "$0")/../.build/demo-isolation.svg}
+say "The same as one picture: swiftrun run --rm --explain=svg:FILE --memory 64m -p 127.0.0.1::80 busybox true"
+"$bin" --root "$root" run --rm --explain=svg:"$svg" --hostname demo --memory 64m --pids-limit 100 -p 127.0.0.1::80 busybox true
+echo "drawn: $(realpath "$svg"): open it in a browser (docs/HOW-IT-WORKS.md shows one)"
+
 web=$(dirname "$0")/../rootfs-samples/web
 say "Build an image from a Dockerfile: swiftrun build -t web rootfs-samples/web"
 "$bin" --root "$root" build -t web "$web"

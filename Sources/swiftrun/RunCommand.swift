@@ -132,7 +132,7 @@ struct RunCommand: StoreCommand {
     @Flag(name: .customLong("no-healthcheck"), help: "Disable the image's HEALTHCHECK.")
     var noHealthcheck = false
 
-    @Option(help: "Narrate every isolation step on stderr: --explain, or --explain=json.")
+    @Option(help: "Narrate every isolation step on stderr: --explain, --explain=json; or draw them: --explain=svg:FILE.")
     var explain: Narrator.Format?
 
     @Option(help: "When to pull the image: missing (default), always or never.")

@@ -33,12 +33,16 @@ struct ContainerLauncher {
         if let console { child.attachConsole(socket: console.childEnd, size: TerminalSize.of(1)) }
         child.attachNetwork(network)
         let cgroup = try ContainerCgroup.create(id: plan.id, resources: plan.spec.linux.resources) { file, value in
-            narrator?.parent("cgroup", "\(file) = \(value)", why: "limits and the device filter, set before the child runs", manual: "cgroups(7)")
+            narrator?.parent(
+                "cgroup", "\(file) = \(value)", why: "limits and the device filter, set before the child runs", manual: "cgroups(7)",
+                data: ["file": .string(file), "value": .string(value)])
         }
         let process = try cgroup.spawn(
             child,
             narrate: { file, value in
-                narrator?.parent("cgroup", "\(file) = \(value)", why: "the child starts inside its cgroups", manual: "cgroups(7)")
+                narrator?.parent(
+                    "cgroup", "\(file) = \(value)", why: "the child starts inside its cgroups", manual: "cgroups(7)",
+                    data: ["file": .string(file), "value": .string(value)])
             },
             cloned: { narrator?.cloned(pid: $0, flags: child.cloneFlagNames) },
             started: { (pid) throws(SwiftrunError) in

@@ -126,24 +126,39 @@ public struct ContainerRunner {
     /// --explain: the parent's decisions before the child exists.
     private func explainPlan(_ narrator: Narrator, plan: ContainerPlan) throws(SwiftrunError) {
         let (image, layers, spec, seccompBytes) = (plan.image, plan.layers, plan.spec, plan.seccomp)
+        let blobs = image.manifest.layers
+        let layerData: [JSONValue] = image.configuration.rootfs.diff_ids.enumerated().map { index, diffID in
+            .object([
+                "diff_id": .string(diffID.description),
+                "size": .integer(index < blobs.count ? blobs[index].size : 0)
+            ])
+        }
+        let strings = { (values: [String]) in JSONValue.array(values.map(JSONValue.string)) }
         narrator.parent(
             "image", "\(image.manifestDigest.short) with \(layers.count) layer(s): \(layers.joined(separator: ", "))",
-            why: "an image is read-only layers plus a config", manual: "OCI image-spec")
+            why: "an image is read-only layers plus a config", manual: "OCI image-spec",
+            data: [
+                "image": .string(image.manifestDigest.description), "layers": .array(layerData), "upper": .string(plan.dirs.upper),
+                "rootfs": .string(plan.dirs.rootfs), "masked": strings(spec.linux.maskedPaths),
+                "readonly": strings(spec.linux.readonlyPaths)
+            ])
         let kept = spec.process.capabilities.bounding
         let dropped = Capabilities.all().filter { !kept.contains($0) }
         narrator.parent(
             "capabilities", "keep \(kept.joined(separator: " ")); drop \(dropped.joined(separator: " "))",
-            why: "root in a container gets only some of root's powers", manual: "capabilities(7)")
+            why: "root in a container gets only some of root's powers", manual: "capabilities(7)",
+            data: ["kept": strings(kept), "dropped": strings(dropped)])
         let bpf = seccompBytes.map { " (\($0.count / 8) BPF instructions)" } ?? ""
         narrator.parent(
             "seccomp", try spec.seccompPolicy.summary(capabilities: kept) + bpf,
             why: "the kernel refuses syscalls containers never need", manual: "seccomp(2)")
         narrator.parent(
             "no_new_privs", spec.process.noNewPrivileges ? "on" : "off (--security-opt no-new-privileges turns it on)",
-            why: "with it, setuid binaries cannot gain privileges", manual: "prctl(2)")
+            why: "with it, setuid binaries cannot gain privileges", manual: "prctl(2)", data: ["on": .bool(spec.process.noNewPrivileges)])
         let user = spec.process.user
         narrator.parent(
             "user", "uid \(user.uid), gid \(user.gid), groups \(user.additionalGids)",
-            why: "who the process will be inside", manual: "credentials(7)")
+            why: "who the process will be inside", manual: "credentials(7)",
+            data: ["uid": .integer(Int64(user.uid)), "gid": .integer(Int64(user.gid))])
     }
 }

@@ -5,10 +5,22 @@ import Glibc
 /// happens: what was done (the real call with its real arguments), why, and
 /// where to read more. The child's lines come from the child's own records
 /// (CShims/child_report.c); the parent's from the code that does each step.
-/// `--explain=json` prints the same records as JSON lines.
+/// `--explain=json` prints the same records as JSON lines; `--explain=svg:FILE`
+/// keeps them and draws them (IsolationDrawing) once the container is set up.
 public final class Narrator {
-    public enum Format: String, Sendable {
+    public enum Format: Sendable, Equatable {
         case text, json
+        case svg(path: String)
+
+        /// text, json or svg:FILE, as --explain= spells them.
+        public init?(argument: String) {
+            switch argument {
+            case "text": self = .text
+            case "json": self = .json
+            case let value where value.hasPrefix("svg:") && value.count > 4: self = .svg(path: String(value.dropFirst(4)))
+            default: return nil
+            }
+        }
     }
 
     let format: Format
@@ -16,12 +28,19 @@ public final class Narrator {
     /// When clone3 made the container's pid 1: its run time counts from here.
     private var cloned: Double?
     private var sequence = 0
+    /// svg: the records so far.
+    private var records: [[String: JSONValue]] = []
 
     public init(format: Format) { self.format = format }
 
-    /// A step swiftrun's parent process did.
-    func parent(_ step: String, _ call: String, why: String, manual: String) {
-        emit(["by": .string("parent"), "step": .string(step), "call": .string(call), "why": .string(why), "man": .string(manual)])
+    /// A step swiftrun's parent process did. `data` holds its values for
+    /// the drawing (and for any reader of --explain=json).
+    func parent(_ step: String, _ call: String, why: String, manual: String, data: [String: JSONValue] = [:]) {
+        var fields: [String: JSONValue] = [
+            "by": .string("parent"), "step": .string(step), "call": .string(call), "why": .string(why), "man": .string(manual)
+        ]
+        if !data.isEmpty { fields["data"] = .object(data) }
+        emit(fields)
     }
 
     /// clone3 made the container's pid 1.
@@ -40,6 +59,18 @@ public final class Narrator {
         if record.header.detail >= 0 { fields["detail"] = .integer(Int64(record.header.detail)) }
         emit(fields)
         if record.header.step == SR_STEP_IDENTITY.rawValue { namespaces(container: record.call) }
+        if case let .svg(path) = format, record.header.step == SR_STEP_EXEC.rawValue { draw(to: path) }
+    }
+
+    /// svg: the container is set up (its command is about to run), so the
+    /// drawing has all it shows. A failure to write it is told, not fatal:
+    /// the container runs on.
+    private func draw(to path: String) {
+        do {
+            try IsolationDrawing.write(IsolationDrawing(records: records).svg(), to: path)
+        } catch {
+            write("swiftrun: --explain=svg: \(error)\n")
+        }
     }
 
     /// The host's namespaces, root and hostname beside the container's,
@@ -65,7 +96,7 @@ public final class Narrator {
 
         let rows = ["pid", "mnt", "uts", "ipc", "net", "cgroup", "root", "hostname"]
         switch format {
-        case .json:
+        case .json, .svg:
             emit([
                 "by": .string("parent"), "step": .string("compare"),
                 "host": .object(host.mapValues(JSONValue.string)), "container": .object(inside.mapValues(JSONValue.string))
@@ -100,11 +131,13 @@ public final class Narrator {
 
     private func emit(_ fields: [String: JSONValue]) {
         sequence += 1
+        var record = fields
+        record["seq"] = .integer(Int64(sequence))
+        record["ms"] = .number(Double(Int((Narrator.now() - started) * 10)) / 10)
         switch format {
+        case .svg:
+            records.append(record)
         case .json:
-            var record = fields
-            record["seq"] = .integer(Int64(sequence))
-            record["ms"] = .number(Double(Int((Narrator.now() - started) * 10)) / 10)
             let line = (try? JSON.encode(JSONValue.object(record))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
             write(line + "\n")
         case .text:

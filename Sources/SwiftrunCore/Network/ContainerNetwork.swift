@@ -166,7 +166,12 @@ struct ContainerNetwork {
         }
         narrator?.parent(
             "address", "\(address)/\(network.subnet.prefix) on \(network.name) (\(network.bridge)), gateway \(network.gateway)",
-            why: "IPAM: a file per address, created with O_EXCL, so no two containers share one", manual: "open(2)")
+            why: "IPAM: a file per address, created with O_EXCL, so no two containers share one", manual: "open(2)",
+            data: [
+                "network": .string(network.name), "bridge": .string(network.bridge), "address": .string("\(address)/\(network.subnet.prefix)"),
+                "gateway": .string(network.gateway.description), "subnet": .string(network.subnet.description),
+                "nat": .bool(!network.isInternal)
+            ])
         return (attachment, bridgeIndex)
     }
 
@@ -194,7 +199,11 @@ struct ContainerNetwork {
             }
             narrator?.parent(
                 "veth", "\(attachment.hostInterface) on \(attachment.bridge) <-> \(attachment.interface) (\(attachment.macAddress)) in pid \(pid)'s namespace",
-                why: "one cable: one end on the host's bridge, the other inside the container", manual: "veth(4)")
+                why: "one cable: one end on the host's bridge, the other inside the container", manual: "veth(4)",
+                data: [
+                    "host": .string(attachment.hostInterface), "container": .string(attachment.interface),
+                    "mac": .string(attachment.macAddress), "bridge": .string(attachment.bridge)
+                ])
         }
         if plan.attachments.count > 1 {
             let netns = try Syscall.check("open /proc/\(pid)/ns/net") { open("/proc/\(pid)/ns/net", O_RDONLY | O_CLOEXEC) }
@@ -230,7 +239,8 @@ struct ContainerNetwork {
         try StoreLock.withLock(store.lock) { () throws(SwiftrunError) in try publishExclusively(attachment, id: id) }
         narrator?.parent(
             "ports", attachment.ports.map(\.description).joined(separator: ", "),
-            why: "DNAT in table \(Firewall.table): the host's port leads to the container's", manual: "nft(8)")
+            why: "DNAT in table \(Firewall.table): the host's port leads to the container's", manual: "nft(8)",
+            data: ["ports": .array(attachment.ports.map { .string($0.description) })])
     }
 
     private func publishExclusively(_ attachment: NetworkAttachment, id: String) throws(SwiftrunError) {
