@@ -129,12 +129,13 @@ int sr_link_index(const char *name) {
     return rc < 0 ? -1 : ifr.ifr_ifindex;
 }
 
-int sr_netlink_add_bridge(int socket, const char *name, uint32_t mtu) {
+int sr_netlink_add_bridge(int socket, const char *name, uint32_t mtu, const unsigned char mac[6]) {
     request r;
     struct ifinfomsg *info = begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *info);
     info->ifi_family = AF_UNSPEC;
     if (add_string(&r, IFLA_IFNAME, name) < 0) return -1;
     if (add_attribute(&r, IFLA_MTU, &mtu, sizeof mtu) < 0) return -1;
+    if (add_attribute(&r, IFLA_ADDRESS, mac, 6) < 0) return -1;
     struct rtattr *linkinfo = begin_nest(&r, IFLA_LINKINFO);
     if (linkinfo == NULL || add_string(&r, IFLA_INFO_KIND, "bridge") < 0) return -1;
     end_nest(&r, linkinfo);
@@ -189,6 +190,15 @@ int sr_netlink_delete_link(int socket, int index) {
     struct ifinfomsg *info = begin(&r, RTM_DELLINK, 0, sizeof *info);
     info->ifi_family = AF_UNSPEC;
     info->ifi_index = index;
+    return transact(socket, &r);
+}
+
+int sr_netlink_set_address(int socket, int index, const unsigned char mac[6]) {
+    request r;
+    struct ifinfomsg *info = begin(&r, RTM_NEWLINK, 0, sizeof *info);
+    info->ifi_family = AF_UNSPEC;
+    info->ifi_index = index;
+    if (add_attribute(&r, IFLA_ADDRESS, mac, 6) < 0) return -1;
     return transact(socket, &r);
 }
 

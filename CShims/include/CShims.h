@@ -219,7 +219,10 @@ int sr_receive_fd(int socket);
 // network byte order; indexes are if_nametoindex's.
 int sr_netlink_open(void);
 int sr_link_index(const char *name);
-int sr_netlink_add_bridge(int socket, const char *name, uint32_t mtu);
+// A bridge with a MAC of its own: without one, it takes its lowest port's,
+// which changes as containers come and go.
+int sr_netlink_add_bridge(int socket, const char *name, uint32_t mtu, const unsigned char mac[6]);
+int sr_netlink_set_address(int socket, int index, const unsigned char mac[6]);
 // A veth pair of MTU: NAME here, enslaved to MASTER and up; PEER in the
 // network namespace of PEER_PID, with PEER_MAC, down until that side
 // brings it up.

@@ -72,13 +72,15 @@ struct NetworkListCommand: StoreCommand {
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let store = NetworkStore()
         _ = try store.find(NetworkDefinition.defaultName)  // defined on first use, as docker0 always is
-        let networks = try store.all()
+        // Docker's order: by name, the modes host and none among them.
+        let rows = (try store.all().map { ($0.id, $0.name, "bridge") } + ModeNetwork.all.map { ($0.id, $0.name, $0.driver) })
+            .sorted { $0.1 < $1.1 }
         if quiet {
-            networks.forEach { print(String($0.id.prefix(12))) }
+            rows.forEach { print(String($0.0.prefix(12))) }
             return 0
         }
         var table = Table(["NETWORK ID", "NAME", "DRIVER", "SCOPE"])
-        for network in networks { table.add([String(network.id.prefix(12)), network.name, "bridge", "local"]) }
+        for (id, name, driver) in rows { table.add([String(id.prefix(12)), name, driver, "local"]) }
         print(table.render(), terminator: "")
         return 0
     }

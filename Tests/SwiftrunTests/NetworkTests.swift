@@ -54,6 +54,12 @@ import Testing
         ])
         #expect(result.code == 0, "\(result.stderr)")
         let network = try NetworkStore().find("bridge")
+        // The bridge keeps a MAC of its own (02:42 and the gateway): one
+        // taken from its ports would change as containers come and go, and
+        // the containers' ARP entries for the gateway would go stale.
+        let mac = try String(contentsOfFile: "/sys/class/net/\(network.bridge)/address", encoding: .utf8)
+        #expect(mac == ContainerNetwork.mac(for: network.gateway) + "\n")
+        #expect(try String(contentsOfFile: "/sys/class/net/\(network.bridge)/addr_assign_type", encoding: .utf8) == "3\n")
         // eth0's address is one of the network's (any of them: addresses go round-robin).
         let inet = result.stdout.split(separator: " ").drop { $0 != "inet" }.dropFirst().first?.split(separator: "/").first
         let address = try #require(inet.flatMap { IPv4Address($0) }, "\(result.stdout)")
@@ -207,7 +213,8 @@ import Testing
 
         // connect: eth1 on back, at once; api answers by name (back's DNS,
         // asked through front's server, which knows app is on both).
-        #expect(sandbox.run(["network", "connect", "--alias", "web", back, "app"]).code == 0)
+        let connected = sandbox.run(["network", "connect", "--alias", "web", back, "app"])
+        #expect(connected.code == 0, "\(connected.stderr)")
         let hostEnd = "veth\(app.prefix(8))-1"
         #expect(sr_link_index(hostEnd) >= 0)
         let joined = sandbox.run(["exec", "app", "sh", "-c", "ls /sys/class/net; wget -qO- http://api:8080/; grep -c app /etc/hosts || true"])
@@ -267,6 +274,17 @@ import Testing
         let refused = sandbox.run(["network", "create", "-o", "com.docker.network.bridge.enable_icc=false", Self.unique("icc")])
         #expect(refused.code == 1 && refused.stderr.contains("unsupported driver option"), "\(refused.stderr)")
         #expect(sandbox.run(["network", "create", "-o", "com.docker.network.driver.mtu=70000", Self.unique("big")]).code == 1)
+    }
+
+    @Test func hostAndNoneAreListedAsDockerListsThem() throws {
+        let listed = sandbox.run(["network", "ls"]).stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        let drivers = Dictionary(listed.dropFirst().map { ($0[1], $0[2]) }) { first, _ in first }
+        #expect(drivers["bridge"] == "bridge" && drivers["host"] == "host" && drivers["none"] == "null", "\(listed)")
+        let none = try JSONSerialization.jsonObject(with: Data(sandbox.run(["network", "inspect", "none"]).stdout.utf8)) as! [[String: Any]]
+        #expect(none[0]["Driver"] as? String == "null")
+        #expect((none[0]["Id"] as? String)?.hasPrefix(listed.first { $0[1] == "none" }?[0] ?? "-") == true)
+        let removed = sandbox.run(["network", "rm", "host"])
+        #expect(removed.code == 1 && removed.stderr == "swiftrun: host is a pre-defined network and cannot be removed\n")
     }
 
     /// inspect's NetworkSettings.Networks: each network's name and address.

@@ -22,21 +22,23 @@ struct NameServer {
         guard FileSystem.exists(Self.program) else {
             throw .invalidArgument("\(Self.program) is missing: install Debian's aardvark-dns for names on user networks")
         }
-        try StoreLock.withLock(lockPath) { () throws(SwiftrunError) in
+        let signaled = try StoreLock.withLock(lockPath) { () throws(SwiftrunError) -> pid_t? in
             try FileSystem.makeDirectories(Self.directory, mode: 0o700)
             var lines = entries(of: network).filter { !$0.hasPrefix(entry.container + " ") }
             lines.append("\(entry.container) \(entry.address)  \(entry.names.joined(separator: ","))")
             try write(lines, for: network)
-            try reload()
+            return try reload()
         }
-        try waitUntilServed(entry.names[0], by: network.gateway)
+        try waitUntilServed(entry.names[0], by: network.gateway, signaled: signaled)
     }
 
     /// aardvark-dns reloads after SIGHUP (or binds after its start) in
     /// its own time. A container started right after this one returns
     /// must find its name, so ask the server for it until it answers: one
     /// round trip when it is ready, each try bounded by a receive timeout.
-    private func waitUntilServed(_ name: String, by server: IPv4Address) throws(SwiftrunError) {
+    /// `signaled`: the server this add sent SIGHUP to (nil: it started one).
+    private func waitUntilServed(_ name: String, by server: IPv4Address, signaled: pid_t?) throws(SwiftrunError) {
+        var signaled = signaled
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", errno: errno) }
         defer { close(fd) }
@@ -65,9 +67,11 @@ struct NameServer {
             // aardvark-dns exits by itself once a SIGHUP finds no network
             // left. A SIGHUP sent while it was on its way out (the last
             // network removed just before this one came) went to a
-            // process that is now gone: start a new one.
-            if count < 0 && runningPid() == nil {
-                try StoreLock.withLock(lockPath) { () throws(SwiftrunError) in try reload() }
+            // process that is now gone: start a new one (or signal the one
+            // another add started meanwhile). A server this add started is
+            // only given time: it writes its pid file once it is up.
+            if count < 0, let pid = signaled, !Self.isServer(pid) {
+                signaled = try StoreLock.withLock(lockPath) { () throws(SwiftrunError) -> pid_t? in try reload() }
             }
         }
         throw .invalidArgument("aardvark-dns on \(server):53 did not answer for \(name) within 3 s")
@@ -100,22 +104,26 @@ struct NameServer {
         try FileSystem.writeAtomically(Array(text.utf8), to: path(network), durable: false)
     }
 
-    /// SIGHUP to the running server, or a new one.
-    private func reload() throws(SwiftrunError) {
+    /// SIGHUP to the running server (its pid returned), or a new one (nil).
+    private func reload() throws(SwiftrunError) -> pid_t? {
         if let pid = runningPid() {
             kill(pid, SIGHUP)
-            return
+            return pid
         }
         try HostCommand.startDaemon([Self.program, "--config", Self.directory, "-p", "53", "run"])
+        return nil
     }
 
     /// The server's pid from the file it writes, if that process is still aardvark-dns.
     private func runningPid() -> pid_t? {
         guard let text = try? FileSystem.readFile(Self.directory + "/aardvark.pid"),
-            let pid = pid_t(String(decoding: text, as: UTF8.self).trimmedWhitespace), pid > 0,
-            let comm = try? FileSystem.readFile("/proc/\(pid)/comm"),
-            String(decoding: comm, as: UTF8.self).hasPrefix("aardvark-dns")
+            let pid = pid_t(String(decoding: text, as: UTF8.self).trimmedWhitespace), pid > 0, Self.isServer(pid)
         else { return nil }
         return pid
+    }
+
+    private static func isServer(_ pid: pid_t) -> Bool {
+        guard let comm = try? FileSystem.readFile("/proc/\(pid)/comm") else { return false }
+        return String(decoding: comm, as: UTF8.self).hasPrefix("aardvark-dns")
     }
 }

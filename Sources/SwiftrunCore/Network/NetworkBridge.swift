@@ -11,18 +11,36 @@ struct NetworkBridge {
     /// The bridge's ifindex, creating and configuring it if it is missing.
     func ensure(lockPath: String, narrate: (String) -> Void = { _ in }) throws(SwiftrunError) -> Int32 {
         let existing = sr_link_index(network.bridge)
-        if existing >= 0 { return existing }
+        if existing >= 0 && hasItsOwnMAC { return existing }
         return try StoreLock.withLock(lockPath) { () throws(SwiftrunError) -> Int32 in
             let index = sr_link_index(network.bridge)
-            if index >= 0 { return index }
-            return try create(narrate: narrate)
+            guard index >= 0 else { return try create(narrate: narrate) }
+            // Made before bridges had a MAC of their own: give it one now.
+            if !hasItsOwnMAC {
+                let socket = try Syscall.check("netlink socket") { sr_netlink_open() }
+                defer { close(socket) }
+                try Syscall.check("set the MAC of \(network.bridge)") { sr_netlink_set_address(socket, index, mac) }
+            }
+            return index
         }
+    }
+
+    /// Docker's scheme, 02:42 and the gateway's four bytes. A bridge
+    /// without a MAC of its own takes its lowest port's, which changes as
+    /// containers come and go; their ARP caches then hold a gateway MAC the
+    /// bridge no longer answers to, and replies through the gateway are
+    /// lost until the entry expires.
+    private var mac: [UInt8] { NetworkRequest.macBytes(ContainerNetwork.mac(for: network.gateway)) ?? [2, 0x42, 0, 0, 0, 1] }
+
+    /// The kernel says how the bridge got its MAC: 3 is "set" (by us).
+    private var hasItsOwnMAC: Bool {
+        (try? FileSystem.readFile("/sys/class/net/\(network.bridge)/addr_assign_type", limit: 16)) == Array("3\n".utf8)
     }
 
     private func create(narrate: (String) -> Void) throws(SwiftrunError) -> Int32 {
         let socket = try Syscall.check("netlink socket") { sr_netlink_open() }
         defer { close(socket) }
-        try Syscall.check("create bridge \(network.bridge)") { sr_netlink_add_bridge(socket, network.bridge, UInt32(network.linkMTU)) }
+        try Syscall.check("create bridge \(network.bridge)") { sr_netlink_add_bridge(socket, network.bridge, UInt32(network.linkMTU), mac) }
         let index = try Syscall.check("find bridge \(network.bridge)") { sr_link_index(network.bridge) }
         do {
             let prefix = Int32(network.subnet.prefix)

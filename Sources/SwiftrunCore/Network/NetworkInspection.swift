@@ -77,6 +77,19 @@ struct NetworkDocument: Encodable {
     var Options: [String: String]
     var Labels: [String: String]
 
+    /// host and none: no subnet, no options, Docker's drivers.
+    init(_ mode: ModeNetwork) {
+        Name = mode.name
+        Id = mode.id
+        Created = "0001-01-01T00:00:00Z"
+        Driver = mode.driver
+        IPAM = IPAMDocument(Config: [])
+        Internal = false
+        Containers = [:]
+        Options = [:]
+        Labels = [:]
+    }
+
     init(_ network: NetworkDefinition, containers: [String: ContainerEndpoint]) {
         Name = network.name
         Id = network.id
@@ -93,6 +106,7 @@ extension NetworkStore {
     /// `network inspect`: the definition, with the running containers
     /// whose addresses it holds (in any store root on the host).
     public func inspect(_ key: String) throws(SwiftrunError) -> String {
+        if let mode = ModeNetwork.find(key) { return String(decoding: try JSON.encode(NetworkDocument(mode)), as: UTF8.self) }
         let network = try find(key)
         var endpoints: [String: NetworkDocument.ContainerEndpoint] = [:]
         for (_, owner) in AddressPool(store: self, network: network).entries() {

@@ -135,6 +135,9 @@ public struct NetworkStore: Sendable {
     /// `network rm`: refused while a container uses it. The bridge and its
     /// firewall entries go first, the definition last.
     public func remove(_ key: String) throws(SwiftrunError) -> NetworkDefinition {
+        if let mode = ModeNetwork.find(key) {
+            throw .invalidArgument("\(mode.name) is a pre-defined network and cannot be removed")
+        }
         let network = try find(key)
         guard !network.isDefault else {
             throw .invalidArgument("bridge is a pre-defined network and cannot be removed")
