@@ -71,14 +71,8 @@ static void configure_eth0(const sr_child_spec *spec) {
         if (got == 0) errno = EPIPE;
         sr_fail(spec, SR_STEP_NETWORK, -1);
     }
-    int nl = sr_netlink_open();
-    if (nl < 0) sr_fail(spec, SR_STEP_NETWORK, 0);
-    int index = sr_link_index("eth0");
-    if (index < 0) sr_fail(spec, SR_STEP_NETWORK, 0);
-    if (sr_netlink_add_address(nl, index, spec->net_address, spec->net_prefix) < 0) sr_fail(spec, SR_STEP_NETWORK, 1);
-    if (sr_netlink_link_up(nl, index) < 0) sr_fail(spec, SR_STEP_NETWORK, 2);
-    if (spec->net_gateway != 0 && sr_netlink_add_default_route(nl, spec->net_gateway) < 0) sr_fail(spec, SR_STEP_NETWORK, 3);
-    close(nl);
+    int failed = sr_netlink_configure("eth0", spec->net_address, spec->net_prefix, spec->net_gateway);
+    if (failed != 0) sr_fail(spec, SR_STEP_NETWORK, failed);
     if (spec->narrate) {
         sr_text t = {.length = 0};
         const unsigned char *a = (const unsigned char *)&spec->net_address;

@@ -226,6 +226,25 @@ int sr_netlink_add_address(int socket, int index, uint32_t address, int prefix) 
     return transact(socket, &r);
 }
 
+int sr_netlink_configure(const char *name, uint32_t address, int prefix, uint32_t gateway) {
+    int nl = sr_netlink_open();
+    if (nl < 0) return SR_CONFIGURE_FIND;
+    int failed = 0;
+    int index = sr_link_index(name);
+    if (index < 0)
+        failed = SR_CONFIGURE_FIND;
+    else if (sr_netlink_add_address(nl, index, address, prefix) < 0)
+        failed = SR_CONFIGURE_ADDRESS;
+    else if (sr_netlink_link_up(nl, index) < 0)
+        failed = SR_CONFIGURE_UP;
+    else if (gateway != 0 && sr_netlink_add_default_route(nl, gateway) < 0)
+        failed = SR_CONFIGURE_ROUTE;
+    int saved = errno;
+    close(nl);
+    errno = saved;
+    return failed;
+}
+
 int sr_netlink_add_default_route(int socket, uint32_t gateway) {
     request r;
     struct rtmsg *info = begin(&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof *info);
@@ -273,17 +292,11 @@ int sr_netns_open(int pidfd) {
 int sr_netlink_configure_in(int netns, const char *name, uint32_t address, int prefix, uint32_t gateway) {
     int home = enter_netns(netns);
     if (home < 0) return -1;
-    int rc = -1;
-    int nl = sr_netlink_open();
-    int index = nl < 0 ? -1 : sr_link_index(name);
-    if (index >= 0 && sr_netlink_add_address(nl, index, address, prefix) == 0 && sr_netlink_link_up(nl, index) == 0 &&
-        (gateway == 0 || sr_netlink_add_default_route(nl, gateway) == 0))
-        rc = 0;
+    int failed = sr_netlink_configure(name, address, prefix, gateway);
     int saved = errno;
-    if (nl >= 0) close(nl);
     leave_netns(home);
     errno = saved;
-    return rc;
+    return failed == 0 ? 0 : -1;
 }
 
 // nf_tables set elements (nfnetlink), for published ports: one batch of

@@ -231,10 +231,16 @@ int sr_netlink_add_veth(int socket, const char *name, int master, uint32_t mtu, 
 // The same, PEER born in the network namespace PEER_NETNS (an fd).
 int sr_netlink_add_veth_in(int socket, const char *name, int master, uint32_t mtu, const char *peer, int peer_netns,
                            const unsigned char peer_mac[6]);
+// In this thread's network namespace: NAME gets ADDRESS/PREFIX and is
+// brought up, with a default route via GATEWAY unless it is 0. 0, or the
+// request that failed (errno says why): the child reports it as the
+// network step's detail.
+enum { SR_CONFIGURE_ADDRESS = 1, SR_CONFIGURE_UP = 2, SR_CONFIGURE_ROUTE = 3, SR_CONFIGURE_FIND = 4 };
+int sr_netlink_configure(const char *name, uint32_t address, int prefix, uint32_t gateway);
 // An fd of the network namespace of the process PIDFD names.
 int sr_netns_open(int pidfd);
-// Inside the network namespace NETNS (an fd): NAME gets ADDRESS/PREFIX
-// and is brought up; a default route via GATEWAY unless it is 0.
+// sr_netlink_configure inside the network namespace NETNS (an fd): 0, or
+// -1 with errno.
 int sr_netlink_configure_in(int netns, const char *name, uint32_t address, int prefix, uint32_t gateway);
 int sr_netlink_delete_link(int socket, int index);
 int sr_netlink_link_up(int socket, int index);

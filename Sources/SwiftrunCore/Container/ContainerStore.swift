@@ -212,6 +212,7 @@ public struct ContainerStore: Sendable {
     }
 
     private func finishAbandoned(_ id: String) throws(SwiftrunError) {
+        ContainerNetwork(layout: layout).releaseClaims(of: id)
         guard let state = try? state(id) else {
             // Died while creating: nothing of it was ever visible as a container.
             ContainerCgroup.remove(id: id)

@@ -110,11 +110,8 @@ struct ContainerNetwork {
         do {
             switch request.kind {
             case .network:
-                let previous = attachments(id)
                 for (index, endpoint) in endpoints(id, request: request).enumerated() {
-                    let (attachment, bridgeIndex) = try allocate(
-                        endpoint, interface: index, id: id, request: request,
-                        previous: previous.first { $0.network == endpoint.network }?.ipAddress, narrator: narrator)
+                    let (attachment, bridgeIndex) = try allocate(endpoint, interface: index, id: id, request: request, narrator: narrator)
                     plan.attachments.append(attachment)
                     plan.bridgeIndexes.append(bridgeIndex)
                 }
@@ -129,6 +126,9 @@ struct ContainerNetwork {
             }
             try writeEtcFiles(request, id: id, hostname: hostname, addresses: plan.attachments.map(\.ipAddress))
         } catch {
+            // network.json is saved once all are taken: what was taken
+            // before it is given back here, the rest by detach.
+            for attachment in plan.attachments { release(attachment, id: id, deleteLink: false) }
             detach(id)
             throw error
         }
@@ -139,8 +139,7 @@ struct ContainerNetwork {
     /// first network (eth0) takes the published ports: choosing them
     /// makes no kernel object.
     func allocate(
-        _ endpoint: NetworkEndpoint, interface index: Int, id: String, request: NetworkRequest, previous: IPv4Address?,
-        narrator: Narrator?
+        _ endpoint: NetworkEndpoint, interface index: Int, id: String, request: NetworkRequest, narrator: Narrator?
     ) throws(SwiftrunError) -> (NetworkAttachment, Int32) {
         guard index < 100 else { throw .invalidArgument("a container can be on at most 100 networks") }
         let network = try store.find(endpoint.network)
@@ -149,7 +148,7 @@ struct ContainerNetwork {
         }
         let owner = AddressPool.Owner(root: layout.root, container: id)
         let address = try AddressPool(store: store, network: network).allocate(
-            for: owner, preferred: endpoint.ipAddress ?? previous, required: endpoint.ipAddress != nil)
+            for: owner, preferred: endpoint.ipAddress, required: endpoint.ipAddress != nil)
         var attachment = NetworkAttachment(
             network: network.name, networkID: network.id, bridge: network.bridge, ipAddress: address,
             prefix: network.subnet.prefix, gateway: network.gateway,
@@ -264,10 +263,7 @@ struct ContainerNetwork {
     /// Detach: every network's published ports, veth and address. Each
     /// step is idempotent, so recovery may run it again after a crash part-way.
     func detach(_ id: String) {
-        guard FileSystem.exists(attachmentPath(id)) else {
-            for network in (try? store.all()) ?? [] { AddressPool(store: store, network: network).release(container: id) }
-            return
-        }
+        guard FileSystem.exists(attachmentPath(id)) else { return }
         // The veth pairs die with the container's namespace, in the
         // kernel's own time: deleting them here would cost a grace period
         // (about 25 ms) on every exit. Only a namespace that containers
@@ -276,6 +272,12 @@ struct ContainerNetwork {
         let shared = FileSystem.exists(sharedMarkerPath(id))
         for attachment in attachments(id) { release(attachment, id: id, deleteLink: shared) }
         unlink(attachmentPath(id))
+    }
+
+    /// Recovery, for a container killed while it attached: an address it
+    /// claimed before network.json named it is found by its owner file.
+    func releaseClaims(of id: String) {
+        for network in (try? store.all()) ?? [] { AddressPool(store: store, network: network).release(container: id) }
     }
 
     /// One network's part of a detach.

@@ -12,7 +12,7 @@ extension ContainerStore {
         try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
             let state = try find(key)
             let request = state.network ?? .none
-            try Self.checkMode(request)
+            if let refusal = Self.refusal(request.kind) { throw refusal }
             var endpoints = links.endpoints(state.id, request: request)
             guard !endpoints.contains(where: { $0.network == network.name }) else {
                 throw .invalidArgument("endpoint with name \(currentName(state)) already exists in network \(network.name)")
@@ -46,22 +46,21 @@ extension ContainerStore {
         }
     }
 
-    /// host and none are modes, not networks one joins (Docker's words).
+    /// host and none are modes, not networks one joins.
     private static func connectable(_ key: String) throws(SwiftrunError) -> NetworkDefinition {
-        switch key {
-        case "host": throw .invalidArgument("container cannot be disconnected from host network or connected to host network")
-        case "none": throw .invalidArgument("container cannot be connected to multiple networks with one of the networks in private (none) mode")
-        default: return try NetworkStore().find(key)
-        }
+        if let refusal = refusal(NetworkRequest.kind(of: key)) { throw refusal }
+        return try NetworkStore().find(key)
     }
 
-    private static func checkMode(_ request: NetworkRequest) throws(SwiftrunError) {
-        switch request.kind {
-        case .network: return
-        case .host: throw .invalidArgument("container cannot be disconnected from host network or connected to host network")
-        case .none: throw .invalidArgument("container cannot be connected to multiple networks with one of the networks in private (none) mode")
+    /// Why a container in this network mode cannot join or leave a
+    /// network, in Docker's words; nil for a network.
+    private static func refusal(_ kind: NetworkRequest.Kind) -> SwiftrunError? {
+        switch kind {
+        case .network: nil
+        case .host: .invalidArgument("container cannot be disconnected from host network or connected to host network")
+        case .none: .invalidArgument("container cannot be connected to multiple networks with one of the networks in private (none) mode")
         case .container:
-            throw .invalidArgument("container sharing network namespace with another container or host cannot be connected to any other network")
+            .invalidArgument("container sharing network namespace with another container or host cannot be connected to any other network")
         }
     }
 }
@@ -75,7 +74,7 @@ extension ContainerNetwork {
         let request = state.network ?? .none
         var attachments = attachments(state.id)
         let index = attachments.compactMap { Int($0.interface.dropFirst("eth".count)) }.max().map { $0 + 1 } ?? 0
-        let (attachment, bridgeIndex) = try allocate(endpoint, interface: index, id: state.id, request: request, previous: nil, narrator: nil)
+        let (attachment, bridgeIndex) = try allocate(endpoint, interface: index, id: state.id, request: request, narrator: nil)
         attachments.append(attachment)
         do throws(SwiftrunError) {
             try save(attachments, id: state.id)

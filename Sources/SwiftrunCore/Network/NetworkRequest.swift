@@ -29,7 +29,9 @@ public struct NetworkRequest: Codable, Sendable, Equatable {
         case network(String)
     }
 
-    var kind: Kind {
+    var kind: Kind { Self.kind(of: mode) }
+
+    static func kind(of mode: String) -> Kind {
         switch mode {
         case "none": .none
         case "host": .host

@@ -120,11 +120,20 @@ public struct NetworkStore: Sendable {
         let removed = try all().filter { !$0.isDefault && AddressPool(store: self, network: $0).owners().isEmpty }.compactMap { network in
             (try? remove(network.name)).map(\.name)
         }
+        try removeIdleDefaultBridge()
+        return removed
+    }
+
+    /// The default bridge, when no container uses it, and with the last of
+    /// swiftrun's bridges the firewall table. It stays between containers,
+    /// as docker0 does (making it again costs the next run about 4 ms, and
+    /// deleting it a grace period); `network prune` gives the host back, and
+    /// so does the end of the test suite.
+    func removeIdleDefaultBridge() throws(SwiftrunError) {
         let standard = try defaultNetwork()
         try StoreLock.withLock(lock) { () throws(SwiftrunError) in
             if AddressPool(store: self, network: standard).owners().isEmpty { try removeBridge(standard) }
         }
-        return removed
     }
 
     /// Docker's default address pools: 172.17-31.0.0/16, then 192.168.0.0/16 in /20s.
