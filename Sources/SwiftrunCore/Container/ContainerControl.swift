@@ -71,8 +71,12 @@ public struct ContainerControl {
         defer { if let monitor { close(monitor.fd) } }
         while true {
             guard let state = try? containers.state(first.id) else { throw .containerNotFound(key) }
-            if state.status != .running || !state.monitor.isAlive || state.started != first.started {
-                return state.exitCode ?? 128 + SIGKILL
+            if state.status != .running || state.started != first.started { return state.exitCode ?? 128 + SIGKILL }
+            if !state.monitor.isAlive {
+                // It may have recorded the exit after the read above, then
+                // ended: only a monitor that died without recording is a kill.
+                let latest = try? containers.state(first.id)
+                return latest?.status == .running ? 128 + SIGKILL : latest?.exitCode ?? 128 + SIGKILL
             }
             var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)]
             // The supervisor's end also ends the wait: one killed -9 records nothing.
