@@ -163,56 +163,27 @@ void sr_wait_for_go(const sr_child_spec *spec) {
     }
 }
 
-static _Noreturn void run_child(const sr_child_spec *spec) {
-    // 1-5: tie our life to the parent, wait for its go, cut ties with its
-    // terminal. PDEATHSIG is set before we look for the go byte: if the
-    // parent died in between, our copy of the write end is the only one
-    // left, so after closing it the read returns EOF and we leave.
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) sr_fail(spec, SR_STEP_PDEATHSIG, -1);
-    sr_narrate_call(spec, SR_STEP_PDEATHSIG, "prctl(PR_SET_PDEATHSIG, SIGKILL)");
-    sr_wait_for_go(spec);
-    sr_narrate_call(spec, SR_STEP_WAIT_PARENT, "read(sync_fd) = 1: the parent says go");
-    // The parent has placed us in the container's cgroups by now; a cgroup
-    // namespace made here is rooted there, so the container sees only its own.
-    if (spec->unshare_cgroup) {
-        if (unshare(CLONE_NEWCGROUP) < 0) sr_fail(spec, SR_STEP_UNSHARE_CGROUP, -1);
-        sr_narrate_call(spec, SR_STEP_UNSHARE_CGROUP, "unshare(CLONE_NEWCGROUP)");
+// A bundle's namespaces given by path, joined in the order the parent
+// listed them (it puts the user namespace first, as setns(2) requires for
+// the others to be permitted). The pid namespace was joined by the parent.
+static void join_namespaces(const sr_child_spec *spec) {
+    for (int i = 0; i < spec->join_count; i++) {
+        if (spec->joins[i].type == CLONE_NEWPID) continue;
+        if (setns(spec->joins[i].fd, spec->joins[i].type) < 0) sr_fail(spec, SR_STEP_JOIN_NAMESPACES, i);
+        close(spec->joins[i].fd);
+        if (spec->narrate) {
+            sr_text t = {.length = 0};
+            sr_text_add(&t, "setns(fd, ");
+            sr_text_number(&t, spec->joins[i].type);
+            sr_text_add(&t, ")");
+            sr_narrate(spec, SR_STEP_JOIN_NAMESPACES, i, &t);
+        }
     }
-    // --network container:NAME: that container's namespace, before
-    // anything here could open a socket in the one we were born in.
-    if (spec->netns_fd >= 0) {
-        if (setns(spec->netns_fd, CLONE_NEWNET) < 0) sr_fail(spec, SR_STEP_JOIN_NETNS, -1);
-        close(spec->netns_fd);
-        sr_narrate_call(spec, SR_STEP_JOIN_NETNS, "setns(netns_fd, CLONE_NEWNET)");
-    }
-    if (setsid() < 0) sr_fail(spec, SR_STEP_SETSID, -1);
-    sr_narrate_call(spec, SR_STEP_SETSID, "setsid()");
-    // Non-dumpable until execve, so no process can ptrace us or open our
-    // /proc/<pid>/ files while we hold host fds (CVE-2016-9962).
-    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) sr_fail(spec, SR_STEP_DUMPABLE, -1);
-    sr_narrate_call(spec, SR_STEP_DUMPABLE, "prctl(PR_SET_DUMPABLE, 0)");
+}
 
-    // 6: nothing we mount from here on may propagate back to the host.
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) sr_fail(spec, SR_STEP_MOUNT_PRIVATE, -1);
-    sr_narrate_call(spec, SR_STEP_MOUNT_PRIVATE, "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)");
-
-    // 7-8: the rootfs is an overlay that exists only in this mount namespace.
-    if (mount("overlay", spec->rootfs, "overlay", 0, spec->overlay_options) < 0)
-        sr_fail(spec, SR_STEP_MOUNT_OVERLAY, -1);
-    if (spec->narrate) {
-        sr_text t = {.length = 0};
-        sr_text_add(&t, "mount(\"overlay\", ");
-        sr_text_quoted(&t, spec->rootfs);
-        sr_text_add(&t, ", \"overlay\", 0, ");
-        sr_text_quoted(&t, spec->overlay_options);
-        sr_text_add(&t, ")");
-        sr_narrate(spec, SR_STEP_MOUNT_OVERLAY, -1, &t);
-    }
-    int rootfd = open(spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd < 0) sr_fail(spec, SR_STEP_OPEN_ROOTFS, -1);
-
-    // 9-16: the special filesystems. umask 0 so modes are exactly as given.
-    umask(0);
+// swiftrun's own containers: the special filesystems every container gets,
+// always the same. A bundle lists its own in its mounts instead.
+static void mount_standard_set(const sr_child_spec *spec, int rootfd) {
     int fd = sr_mount_in_root(spec, SR_STEP_MOUNT_PROC, rootfd, "proc", "proc", "proc",
                               MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     close(fd);
@@ -232,11 +203,75 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
     fd = sr_mount_in_root(spec, SR_STEP_MOUNT_SYS, rootfd, "sys", "sysfs", "sysfs",
                           MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     close(fd);
+}
 
-    // 17-20: volumes and --tmpfs, extra devices, then the masked and
-    // read-only paths last, so nothing mounted earlier can uncover them.
+static _Noreturn void run_child(const sr_child_spec *spec) {
+    // 1-5: tie our life to the parent, wait for its go, cut ties with its
+    // terminal. PDEATHSIG is set before we look for the go byte: if the
+    // parent died in between, our copy of the write end is the only one
+    // left, so after closing it the read returns EOF and we leave. A
+    // bundle's container outlives `create`: its engine's shim reaps it.
+    if (!spec->survive_parent) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) sr_fail(spec, SR_STEP_PDEATHSIG, -1);
+        sr_narrate_call(spec, SR_STEP_PDEATHSIG, "prctl(PR_SET_PDEATHSIG, SIGKILL)");
+    }
+    sr_wait_for_go(spec);
+    sr_narrate_call(spec, SR_STEP_WAIT_PARENT, "read(sync_fd) = 1: the parent says go");
+    // The parent has placed us in the container's cgroups by now; a cgroup
+    // namespace made here is rooted there, so the container sees only its own.
+    if (spec->unshare_cgroup) {
+        if (unshare(CLONE_NEWCGROUP) < 0) sr_fail(spec, SR_STEP_UNSHARE_CGROUP, -1);
+        sr_narrate_call(spec, SR_STEP_UNSHARE_CGROUP, "unshare(CLONE_NEWCGROUP)");
+    }
+    // Namespaces to join (--network container:NAME, a bundle's paths),
+    // before anything here could open a socket in the ones we were born in.
+    join_namespaces(spec);
+    if (setsid() < 0) sr_fail(spec, SR_STEP_SETSID, -1);
+    sr_narrate_call(spec, SR_STEP_SETSID, "setsid()");
+    // Non-dumpable until execve, so no process can ptrace us or open our
+    // /proc/<pid>/ files while we hold host fds (CVE-2016-9962).
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) sr_fail(spec, SR_STEP_DUMPABLE, -1);
+    sr_narrate_call(spec, SR_STEP_DUMPABLE, "prctl(PR_SET_DUMPABLE, 0)");
+
+    // 6: nothing we mount from here on may propagate back to the host
+    // (unless a bundle's rootfsPropagation asks for it).
+    unsigned long propagation = spec->root_propagation != 0 ? spec->root_propagation : MS_REC | MS_PRIVATE;
+    if (mount(NULL, "/", NULL, propagation, NULL) < 0) sr_fail(spec, SR_STEP_MOUNT_PRIVATE, -1);
+    sr_narrate_call(spec, SR_STEP_MOUNT_PRIVATE, "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)");
+
+    // 7-8: the rootfs is an overlay that exists only in this mount
+    // namespace; a bundle's is its own directory, bound onto itself so that
+    // it is a mount point pivot_root can use.
+    if (spec->overlay_options != NULL) {
+        if (mount("overlay", spec->rootfs, "overlay", 0, spec->overlay_options) < 0)
+            sr_fail(spec, SR_STEP_MOUNT_OVERLAY, -1);
+        if (spec->narrate) {
+            sr_text t = {.length = 0};
+            sr_text_add(&t, "mount(\"overlay\", ");
+            sr_text_quoted(&t, spec->rootfs);
+            sr_text_add(&t, ", \"overlay\", 0, ");
+            sr_text_quoted(&t, spec->overlay_options);
+            sr_text_add(&t, ")");
+            sr_narrate(spec, SR_STEP_MOUNT_OVERLAY, -1, &t);
+        }
+    } else {
+        if (mount(spec->rootfs, spec->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) sr_fail(spec, SR_STEP_MOUNT_ROOT, -1);
+        sr_narrate_quoted(spec, SR_STEP_MOUNT_ROOT, "mount(", spec->rootfs, ", itself, NULL, MS_BIND|MS_REC, NULL)");
+    }
+    int rootfd = open(spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) sr_fail(spec, SR_STEP_OPEN_ROOTFS, -1);
+
+    // 9-16: the special filesystems. umask 0 so modes are exactly as given.
+    umask(0);
+    if (!spec->mounts_complete) mount_standard_set(spec, rootfd);
+
+    // 17-20: volumes and --tmpfs (a bundle's whole list), extra devices,
+    // sysctls, then the masked and read-only paths last, so nothing mounted
+    // earlier can uncover them.
     sr_mount_extra(spec, rootfd);
+    if (spec->mounts_complete) sr_make_standard_devices_in_tmpfs(spec, rootfd);
     sr_make_devices(spec, rootfd);
+    sr_write_sysctls(spec, rootfd);
     sr_mask_paths(spec, rootfd);
     sr_make_paths_readonly(spec, rootfd);
 
@@ -255,9 +290,12 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
         sr_narrate_call(spec, SR_STEP_READONLY_ROOT, "mount(NULL, \"/\", NULL, MS_BIND|MS_REMOUNT|MS_RDONLY, NULL)");
     }
 
-    // 24-25: identity and network inside the new namespaces.
-    if (sethostname(spec->hostname, strlen(spec->hostname)) < 0) sr_fail(spec, SR_STEP_HOSTNAME, -1);
-    sr_narrate_quoted(spec, SR_STEP_HOSTNAME, "sethostname(", spec->hostname, ")");
+    // 24-25: identity and network inside the new namespaces. A uts
+    // namespace joined by path keeps its owner's name.
+    if ((spec->clone_flags & CLONE_NEWUTS) && spec->hostname[0] != '\0') {
+        if (sethostname(spec->hostname, strlen(spec->hostname)) < 0) sr_fail(spec, SR_STEP_HOSTNAME, -1);
+        sr_narrate_quoted(spec, SR_STEP_HOSTNAME, "sethostname(", spec->hostname, ")");
+    }
     if (spec->clone_flags & CLONE_NEWNET) {
         if (bring_loopback_up() < 0) sr_fail(spec, SR_STEP_LOOPBACK, -1);
         sr_narrate_call(spec, SR_STEP_LOOPBACK, "ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP)");
@@ -279,6 +317,7 @@ _Noreturn void sr_finish_and_exec(const sr_child_spec *spec) {
     if (getcwd(cwd, sizeof cwd) == NULL || cwd[0] != '/') sr_fail(spec, SR_STEP_GETCWD, -1);
     sr_narrate_quoted(spec, SR_STEP_GETCWD, "getcwd() = ", cwd, "");
     if (spec->narrate) narrate_identity(spec);
+    if (spec->exec_fifo_fd >= 0) sr_wait_for_start(spec);
 
     // 29-34: the walls on the process itself. Without no_new_privs the
     // filter goes in now, while CAP_SYS_ADMIN is still held; with it, as
@@ -295,10 +334,11 @@ _Noreturn void sr_finish_and_exec(const sr_child_spec *spec) {
 
     // 35-37: hand over a clean process: Docker's umask, default signals,
     // no inherited fds above 2 (the report pipe closes on exec), then exec.
-    umask(022);
+    umask((mode_t)spec->umask);
     if (sr_reset_signals() < 0) sr_fail(spec, SR_STEP_SIGNALS, -1);
     sr_narrate_call(spec, SR_STEP_SIGNALS, "sigaction(1..64, SIG_DFL); sigprocmask(SIG_SETMASK, {})");
-    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) sr_fail(spec, SR_STEP_CLOSE_FDS, -1);
+    if (syscall(SYS_close_range, 3U + (unsigned)spec->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        sr_fail(spec, SR_STEP_CLOSE_FDS, -1);
     sr_narrate_call(spec, SR_STEP_CLOSE_FDS, "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)");
     sr_exec(spec);
 }
@@ -310,6 +350,11 @@ pid_t sr_spawn_container(const sr_child_spec *spec) {
     memset(&args, 0, sizeof args);
     args.flags = spec->clone_flags;
     args.exit_signal = SIGCHLD;
+    // A pid namespace given by path: setns(CLONE_NEWPID) moves only the
+    // children made afterwards, so the parent joins it for this clone.
+    for (int i = 0; i < spec->join_count; i++) {
+        if (spec->joins[i].type == CLONE_NEWPID && setns(spec->joins[i].fd, CLONE_NEWPID) < 0) return -errno;
+    }
     // Born in its cgroup: no migration afterwards, which on a busy host
     // waits for an RCU grace period (clone3(2), CLONE_INTO_CGROUP).
     if (spec->cgroup_fd >= 0) {

@@ -4,6 +4,7 @@
 #include "child_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -25,15 +26,19 @@ int sr_reset_signals(void) {
     return sigprocmask(SIG_SETMASK, &empty, NULL);
 }
 
+// execve, or with CHECK_ONLY an access(X_OK) check of the same file.
+static int try_file(const sr_child_spec *spec, const char *file, int check_only) {
+    if (check_only) return access(file, X_OK);
+    return execve(file, (char *const *)spec->argv, (char *const *)spec->envp);
+}
+
 // execvp(3) without its allocations: try each $PATH entry in turn. Like
 // execvp, a permission error is remembered and reported only if no later
 // entry works, so "not found" (127) and "cannot execute" (126) stay distinct.
-static void exec_searching_path(const sr_child_spec *spec) {
+// With CHECK_ONLY it only looks, and returns 0 when execve would find it.
+static int exec_searching_path(const sr_child_spec *spec, int check_only) {
     const char *file = spec->argv[0];
-    if (strchr(file, '/') != NULL) {
-        execve(file, (char *const *)spec->argv, (char *const *)spec->envp);
-        return;
-    }
+    if (strchr(file, '/') != NULL) return try_file(spec, file, check_only);
     size_t file_len = strlen(file);
     int saw_eacces = 0;
     char buf[SR_PATH_MAX];
@@ -48,17 +53,18 @@ static void exec_searching_path(const sr_child_spec *spec) {
                 *p++ = '/';
             }
             memcpy(p, file, file_len + 1);
-            execve(buf, (char *const *)spec->argv, (char *const *)spec->envp);
+            if (try_file(spec, buf, check_only) == 0) return 0;
             if (errno == EACCES) {
                 saw_eacces = 1;
             } else if (errno != ENOENT && errno != ENOTDIR) {
-                return;
+                return -1;
             }
         }
         if (*end == '\0') break;
         dir = end + 1;
     }
     errno = saw_eacces ? EACCES : ENOENT;
+    return -1;
 }
 
 // The last record before execve, which closes the report pipe.
@@ -99,7 +105,7 @@ static _Noreturn void run_init(const sr_child_spec *spec) {
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         narrate_exec(spec);
-        exec_searching_path(spec);
+        exec_searching_path(spec, 0);
         sr_fail(spec, SR_STEP_EXEC, -1);
     }
     // The report pipe must close when the command execs, not when pid 1 exits.
@@ -124,6 +130,28 @@ static _Noreturn void run_init(const sr_child_spec *spec) {
 _Noreturn void sr_exec(const sr_child_spec *spec) {
     if (spec->init) run_init(spec);
     narrate_exec(spec);
-    exec_searching_path(spec);
+    exec_searching_path(spec, 0);
     sr_fail(spec, SR_STEP_EXEC, -1);
+}
+
+// create returns here: everything is set up but the walls on the process
+// itself and the exec. A command that is not there is reported now, while
+// `create` still reads the report pipe, as runc does. Then the child blocks
+// opening the exec fifo for writing, which completes when `start` opens it
+// for reading; the fifo is reopened through our own fd (O_PATH, from the
+// parent), as the state dir is not in this root.
+void sr_wait_for_start(const sr_child_spec *spec) {
+    if (exec_searching_path(spec, 1) < 0) sr_fail(spec, SR_STEP_EXEC, -1);
+    sr_report_value(spec, SR_STEP_CREATED, 0);
+    sr_close_report(spec);
+    char path[32];
+    sr_fd_path(path, spec->exec_fifo_fd);
+    int fifo;
+    do {
+        fifo = open(path, O_WRONLY | O_CLOEXEC);
+    } while (fifo < 0 && errno == EINTR);
+    if (fifo < 0) sr_fail(spec, SR_STEP_EXEC_FIFO, -1);
+    if (write(fifo, "0", 1) != 1) sr_fail(spec, SR_STEP_EXEC_FIFO, -1);
+    close(fifo);
+    close(spec->exec_fifo_fd);
 }

@@ -8,8 +8,10 @@
 
 #define SR_PATH_MAX 4096
 
-// Report (step, errno, detail) to the parent and exit.
+// Report (step, errno, detail) to the parent and exit. Once the report pipe
+// is closed (a created container waiting for start), say it on stderr.
 _Noreturn void sr_fail(const sr_child_spec *spec, sr_step step, int detail);
+void sr_close_report(const sr_child_spec *spec);
 
 // --explain: a step's call, built on the stack, sent as one record.
 typedef struct {
@@ -35,6 +37,9 @@ void sr_fd_path(char buf[32], int fd);
 int sr_mount_in_root(const sr_child_spec *spec, sr_step step, int dirfd, const char *name,
                      const char *source, const char *fstype, unsigned long flags, const char *data);
 void sr_make_standard_devices(const sr_child_spec *spec, int devfd);
+// A bundle: the standard nodes and links, when its /dev is a tmpfs.
+void sr_make_standard_devices_in_tmpfs(const sr_child_spec *spec, int rootfd);
+void sr_write_sysctls(const sr_child_spec *spec, int rootfd);
 void sr_mount_extra(const sr_child_spec *spec, int rootfd);
 void sr_make_devices(const sr_child_spec *spec, int rootfd);
 void sr_mask_paths(const sr_child_spec *spec, int rootfd);
@@ -62,6 +67,8 @@ int sr_enter_dir(const char *dir, int create);
 
 // child_exec.c
 int sr_reset_signals(void);
+// create: report SR_STEP_CREATED, close the report pipe, block until start.
+void sr_wait_for_start(const sr_child_spec *spec);
 _Noreturn void sr_exec(const sr_child_spec *spec);
 
 #endif

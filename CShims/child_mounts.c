@@ -11,11 +11,19 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+_Static_assert(SR_MOUNT_ATTR_RDONLY == MOUNT_ATTR_RDONLY && SR_MOUNT_ATTR_NOSUID == MOUNT_ATTR_NOSUID &&
+                   SR_MOUNT_ATTR_NODEV == MOUNT_ATTR_NODEV && SR_MOUNT_ATTR_NOEXEC == MOUNT_ATTR_NOEXEC &&
+                   SR_MOUNT_ATTR_NOATIME == MOUNT_ATTR_NOATIME && SR_MOUNT_ATTR_STRICTATIME == MOUNT_ATTR_STRICTATIME &&
+                   SR_MOUNT_ATTR_NODIRATIME == MOUNT_ATTR_NODIRATIME,
+               "SR_MOUNT_ATTR_* must match <linux/mount.h>");
 
 void sr_fd_path(char buf[32], int fd) {
     static const char prefix[] = "/proc/self/fd/";
@@ -111,6 +119,22 @@ void sr_make_standard_devices(const sr_child_spec *spec, int devfd) {
     sr_narrate_call(spec, SR_STEP_DEV_SYMLINKS, "symlink /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr, /dev/ptmx");
 }
 
+// A bundle lists /dev among its mounts. Where that is a tmpfs (not the
+// host's /dev bound in), it gets the standard nodes and links, as runc
+// gives every container.
+void sr_make_standard_devices_in_tmpfs(const sr_child_spec *spec, int rootfd) {
+    int devfd = sr_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
+    if (devfd < 0) return;
+    struct statfs fs;
+    if (fstatfs(devfd, &fs) == 0 && fs.f_type == TMPFS_MAGIC) {
+        int dir = sr_open_in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY);
+        if (dir < 0) sr_fail(spec, SR_STEP_MKNOD, -1);
+        sr_make_standard_devices(spec, dir);
+        close(dir);
+    }
+    close(devfd);
+}
+
 // Resolves PATH (absolute, in the container) under ROOTFD, creating what is
 // missing like mkdir -p; the last component is an empty file when LAST_IS_FILE.
 // Each prefix is resolved from the root again, so a symlink anywhere on the
@@ -161,25 +185,29 @@ static int make_path_in_root(int rootfd, const char *path, int last_is_file) {
 // would leave /host/proc/sys writable, and writing the host's core_pattern
 // is an escape. mount_setattr(2) with AT_RECURSIVE (Linux 5.12) covers the
 // whole tree at once; where it is missing, the mount is refused (ENOSYS).
-static int make_tree_readonly(int fd) {
+static int set_tree_attributes(int fd, uint64_t attributes) {
     struct mount_attr attr;
     memset(&attr, 0, sizeof attr);
-    attr.attr_set = MOUNT_ATTR_RDONLY;
+    attr.attr_set = attributes;
     return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
 }
 
-// Mounts on an fd's magic link. With READONLY, it then reopens the target,
-// so that the read-only attribute applies to the new mount (and everything
-// below it) and not to what it covers.
+// Mounts on an fd's magic link. With ATTRIBUTES (MOUNT_ATTR_RDONLY, ...)
+// or PROPAGATION, it then reopens the target, so that they apply to the
+// new mount (and everything below it) and not to what it covers: a bind
+// ignores such flags given to mount(2) itself.
 static int mount_on(int rootfd, const char *target, int fd, const char *source, const char *fstype,
-                    unsigned long flags, const char *data, int readonly) {
+                    unsigned long flags, const char *data, uint64_t attributes, unsigned long propagation) {
     char path[32];
     sr_fd_path(path, fd);
     if (mount(source, path, fstype, flags, data) < 0) return -1;
-    if (!readonly) return 0;
+    if (attributes == 0 && propagation == 0) return 0;
     int mounted = sr_open_in_root(rootfd, target, O_PATH);
     if (mounted < 0) return -1;
-    int rc = make_tree_readonly(mounted);
+    char mounted_path[32];
+    sr_fd_path(mounted_path, mounted);
+    int rc = attributes != 0 ? set_tree_attributes(mounted, attributes) : 0;
+    if (rc == 0 && propagation != 0) rc = mount(NULL, mounted_path, NULL, propagation, NULL);
     int saved = errno;
     close(mounted);
     errno = saved;
@@ -191,7 +219,8 @@ void sr_mount_extra(const sr_child_spec *spec, int rootfd) {
         const sr_mount *m = &spec->mounts[i];
         int fd = make_path_in_root(rootfd, m->target, m->target_is_file);
         if (fd < 0) sr_fail(spec, SR_STEP_MOUNT_EXTRA, i);
-        if (mount_on(rootfd, m->target, fd, m->source, m->fstype, m->flags, m->data, m->readonly) < 0)
+        uint64_t attributes = m->attributes | (m->readonly ? MOUNT_ATTR_RDONLY : 0);
+        if (mount_on(rootfd, m->target, fd, m->source, m->fstype, m->flags, m->data, attributes, m->propagation) < 0)
             sr_fail(spec, SR_STEP_MOUNT_EXTRA, i);
         if (spec->narrate) {
             sr_text t = {.length = 0};
@@ -266,8 +295,8 @@ void sr_mask_paths(const sr_child_spec *spec, int rootfd) {
         struct stat st;
         if (fstat(fd, &st) < 0) sr_fail(spec, SR_STEP_MASK_PATHS, i);
         int rc = S_ISDIR(st.st_mode)
-                     ? mount_on(rootfd, spec->masked_paths[i], fd, "tmpfs", "tmpfs", MS_RDONLY, "size=0,mode=755", 0)
-                     : mount_on(rootfd, spec->masked_paths[i], fd, devnull, NULL, MS_BIND, NULL, 0);
+                     ? mount_on(rootfd, spec->masked_paths[i], fd, "tmpfs", "tmpfs", MS_RDONLY, "size=0,mode=755", 0, 0)
+                     : mount_on(rootfd, spec->masked_paths[i], fd, devnull, NULL, MS_BIND, NULL, 0, 0);
         if (rc < 0) sr_fail(spec, SR_STEP_MASK_PATHS, i);
         if (spec->narrate) {
             sr_text t = {.length = 0};
@@ -291,7 +320,7 @@ void sr_make_paths_readonly(const sr_child_spec *spec, int rootfd) {
         }
         char self[32];
         sr_fd_path(self, fd);
-        if (mount_on(rootfd, target, fd, self, NULL, MS_BIND | MS_REC, NULL, 1) < 0)
+        if (mount_on(rootfd, target, fd, self, NULL, MS_BIND | MS_REC, NULL, MOUNT_ATTR_RDONLY, 0) < 0)
             sr_fail(spec, SR_STEP_READONLY_PATHS, i);
         if (spec->narrate) {
             sr_text t = {.length = 0};
@@ -301,5 +330,19 @@ void sr_make_paths_readonly(const sr_child_spec *spec, int rootfd) {
             sr_narrate(spec, SR_STEP_READONLY_PATHS, i, &t);
         }
         close(fd);
+    }
+}
+
+// linux.sysctl: each value written through the container's own /proc, so
+// it lands in the namespaces the child is in, before /proc/sys is made
+// read-only. The parent allowed only namespaced keys.
+void sr_write_sysctls(const sr_child_spec *spec, int rootfd) {
+    for (int i = 0; spec->sysctl_paths != NULL && spec->sysctl_paths[i] != NULL; i++) {
+        int fd = sr_open_in_root(rootfd, spec->sysctl_paths[i], O_WRONLY | O_TRUNC);
+        if (fd < 0) sr_fail(spec, SR_STEP_SYSCTL, i);
+        size_t length = strlen(spec->sysctl_values[i]);
+        if (write(fd, spec->sysctl_values[i], length) != (ssize_t)length) sr_fail(spec, SR_STEP_SYSCTL, i);
+        close(fd);
+        sr_narrate_quoted(spec, SR_STEP_SYSCTL, "write(", spec->sysctl_paths[i], ")");
     }
 }

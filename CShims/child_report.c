@@ -20,9 +20,32 @@ static void send(const sr_child_spec *spec, sr_step step, int err, int detail, c
     (void)!write(spec->report_fd, &record, sizeof record.header + length);
 }
 
+// Set in this child only (its own copy of memory) once `create` has
+// returned: nobody reads the report pipe any more.
+static int report_closed;
+
+void sr_close_report(const sr_child_spec *spec) {
+    close(spec->report_fd);
+    report_closed = 1;
+}
+
 _Noreturn void sr_fail(const sr_child_spec *spec, sr_step step, int detail) {
-    send(spec, step, errno, detail, "", 0);
-    _exit(125);
+    int err = errno;
+    if (!report_closed) {
+        send(spec, step, err, detail, "", 0);
+        _exit(125);
+    }
+    // After start: the engine shows the container's stderr. Exit codes as
+    // a shell's: 127 for a command not found, 126 for one that cannot run.
+    sr_text t = {.length = 0};
+    sr_text_add(&t, "swiftrun: ");
+    sr_text_add(&t, sr_step_name(step));
+    sr_text_add(&t, ": ");
+    const char *why = strerrordesc_np(err);
+    sr_text_add(&t, why != NULL ? why : "unknown error");
+    sr_text_add(&t, "\n");
+    (void)!write(2, t.text, t.length);
+    _exit(step == SR_STEP_EXEC ? (err == ENOENT ? 127 : 126) : 125);
 }
 
 void sr_report_value(const sr_child_spec *spec, sr_step step, int value) { send(spec, step, 0, value, "", 0); }

@@ -24,7 +24,7 @@ typedef enum {
     SR_STEP_PDEATHSIG = 1,     // prctl(PR_SET_PDEATHSIG, SIGKILL)
     SR_STEP_WAIT_PARENT,       // read the parent's go byte (EOF: parent died)
     SR_STEP_UNSHARE_CGROUP,    // new cgroup ns, rooted where the parent placed us
-    SR_STEP_JOIN_NETNS,        // --network container:NAME: setns into its network namespace
+    SR_STEP_JOIN_NAMESPACES,   // setns into each namespace given by path; detail = index
     SR_STEP_SETSID,            // new session: no TIOCSTI into the caller's tty
     SR_STEP_DUMPABLE,          // prctl(PR_SET_DUMPABLE, 0) until execve
     SR_STEP_MOUNT_PRIVATE,     // mount("", "/", MS_REC|MS_PRIVATE)
@@ -67,6 +67,10 @@ typedef enum {
     SR_STEP_JOIN,              // exec: setns(pidfd) into the container's namespaces
     SR_STEP_JOIN_FORK,         // exec: fork into its pid namespace; detail = the pid
     SR_STEP_CONSOLE,           // -t: a pty from the container's devpts, master sent to the parent
+    SR_STEP_MOUNT_ROOT,        // a bundle's rootfs: bind-mounted onto itself
+    SR_STEP_SYSCTL,            // linux.sysctl: write /proc/sys/...; detail = index
+    SR_STEP_CREATED,           // a bundle's container is set up and waits for start (not a failure)
+    SR_STEP_EXEC_FIFO,         // wait for start: open the exec fifo for writing
     SR_STEP_COUNT
 } sr_step;
 
@@ -87,7 +91,8 @@ enum { SR_REPORT_TEXT_MAX = 2048 };
 const char *sr_step_why(int32_t step);
 const char *sr_step_manual(int32_t step);
 
-// A mount beyond the standard ones: -v (bind) and --tmpfs.
+// A mount beyond the standard ones: -v (bind) and --tmpfs; or, for a
+// bundle, every mount of its config.json in order.
 typedef struct {
     const char *source;          // bind: the host path; else the fs source
     const char *target;          // absolute, resolved inside the rootfs
@@ -96,7 +101,31 @@ typedef struct {
     const char *data;
     int readonly;                // bind: remount read-only afterwards
     int target_is_file;          // create an empty file, not a dir, if missing
+    uint64_t attributes;         // bind: MOUNT_ATTR_NOSUID|NODEV|NOEXEC set afterwards (recursively)
+    unsigned long propagation;   // MS_PRIVATE, MS_SLAVE, ... (| MS_REC) set afterwards, or 0
 } sr_mount;
+
+// mount_setattr(2)'s MOUNT_ATTR_*, which <linux/mount.h> would bring in
+// against glibc's <sys/mount.h>; checked against it in child_mounts.c.
+enum {
+    SR_MOUNT_ATTR_RDONLY = 0x1,
+    SR_MOUNT_ATTR_NOSUID = 0x2,
+    SR_MOUNT_ATTR_NODEV = 0x4,
+    SR_MOUNT_ATTR_NOEXEC = 0x8,
+    SR_MOUNT_ATTR_NOATIME = 0x10,
+    SR_MOUNT_ATTR_STRICTATIME = 0x20,
+    SR_MOUNT_ATTR_NODIRATIME = 0x80,
+};
+
+// A namespace to join rather than make (a config's namespace path, or
+// --network container:NAME): an fd the parent opened, and its CLONE_NEW*.
+// A pid namespace is joined by the parent itself just before clone3, since
+// setns(CLONE_NEWPID) applies to children only.
+typedef struct {
+    int fd;
+    int type;
+} sr_namespace_join;
+enum { SR_MAX_JOINS = 8 };
 
 // A device node to create in the container's /dev (--device, --privileged).
 typedef struct {
@@ -119,8 +148,12 @@ typedef struct {
     uint64_t clone_flags;        // SR_CLONE_NEW* for each namespace in the spec
     int cgroup_fd;               // a cgroup v2 dir to start in (CLONE_INTO_CGROUP), or -1
     int unshare_cgroup;          // unshare the cgroup ns after the parent placed us
-    const char *rootfs;          // host path of the (empty) merged dir
-    const char *overlay_options; // "lowerdir=...,upperdir=...,workdir=..."
+    const char *rootfs;          // host path of the (empty) merged dir, or a bundle's root dir
+    const char *overlay_options; // "lowerdir=...,upperdir=...,workdir=..."; NULL: bind rootfs onto itself
+    // A bundle: MOUNTS is the whole list (proc, /dev, ... included), so the
+    // standard set is not made; the standard device nodes go in a tmpfs /dev.
+    int mounts_complete;
+    unsigned long root_propagation; // applied to / first; 0: MS_REC|MS_PRIVATE
     const char *hostname;
     const char *cwd;             // absolute, inside the container
     const char *path;            // $PATH used to find argv[0]
@@ -134,6 +167,10 @@ typedef struct {
     const char *const *masked_paths;
     const char *const *readonly_paths;
     int readonly_root;
+    // linux.sysctl: paths in the container ("/proc/sys/net/..."), and
+    // their values; written before the read-only paths cover /proc/sys.
+    const char *const *sysctl_paths;
+    const char *const *sysctl_values;
 
     const sr_rlimit *rlimits;
     int rlimit_count;
@@ -142,6 +179,7 @@ typedef struct {
     int group_count;
     uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable;
     int no_new_privs;
+    int umask;                   // the process's umask
     const void *seccomp_filter;  // struct sock_filter[], or NULL: unconfined
     uint16_t seccomp_length;     // instructions in the filter
     int init;                    // --init: pid 1 is a reaper, the command its child
@@ -152,7 +190,7 @@ typedef struct {
     // Mounts, devices, paths and hostname are the container's already.
     int join_pidfd;              // -1: a new container
     uint64_t join_flags;         // SR_CLONE_NEW* to join
-    int survive_parent;          // exec -d: no PDEATHSIG, the caller returns at once
+    int survive_parent;          // exec -d, OCI create: no PDEATHSIG, the caller returns at once
     int null_fd;                 // exec -d: /dev/null, made stdio (the caller's is not held); or -1
     // -t: the child opens a pty in the container's devpts, makes the slave
     // its stdio and controlling terminal, and sends the master over this
@@ -160,12 +198,20 @@ typedef struct {
     int console_fd;              // -1: no pty
     uint16_t console_rows, console_cols;  // 0: leave the pty's size alone
 
-    // --network: a network namespace to join (container:NAME), or -1; and
-    // eth0's IPv4 address, prefix and gateway in network byte order (0:
-    // no eth0). The parent made eth0 in our namespace before the go byte.
-    int netns_fd;
+    sr_namespace_join joins[SR_MAX_JOINS];
+    int join_count;
+    // A bridge network: eth0's IPv4 address, prefix and gateway in network
+    // byte order (0: no eth0). The parent made eth0 in our namespace after
+    // the go byte.
     uint32_t net_address, net_gateway;
     int net_prefix;
+
+    // create: an O_PATH fd of the exec fifo, or -1. Set up, the child
+    // reports SR_STEP_CREATED, closes the report pipe and blocks opening the
+    // fifo for writing until `start` opens it for reading.
+    int exec_fifo_fd;
+    // create --preserve-fds N: fds 3 to 2+N pass into the container.
+    int preserve_fds;
 
     int sync_fd;                 // child reads one byte: the parent's go
     int sync_write_fd;           // the parent's end; the child closes its copy

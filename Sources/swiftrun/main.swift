@@ -11,6 +11,9 @@ func printError(_ message: String) {
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
+if let runtimeArguments = RuntimeDispatch.runtimeArguments(arguments, environment: environmentVariable) {
+    runRuntimeCLI(runtimeArguments)
+}
 let command: any ParsableCommand
 let global: GlobalOptions
 do {

@@ -1,38 +1,53 @@
 import Glibc
 
 /// A container's own cgroups: its resource limits, its device filter, and
-/// what its processes use. One directory per hierarchy, named by the
-/// container id under a shared `swiftrun` parent:
+/// what its processes use. One directory per hierarchy, at the same path
+/// under each: for swiftrun's containers the id under a shared `swiftrun`
+/// parent; for an engine's bundle, its cgroupsPath:
 ///   - cgroup v2: <v2 mount>/swiftrun/<id>, limits and the BPF device filter;
 ///   - cgroup v1 (hybrid or legacy, like this VM): <controller mount>/swiftrun/<id>
 ///     for each controller a limit asks for (memory, pids, cpu and cpuacct,
 ///     cpuset), with the equivalent v1 files; the device filter goes on the
 ///     v2 directory where one is mounted, or into the v1 devices controller.
 struct ContainerCgroup {
-    let id: String
+    /// Relative to each hierarchy's mount: "swiftrun/<id>", or a bundle's
+    /// cgroupsPath without its leading "/".
+    let path: String
     let mode: CgroupMode
     /// Every directory made, the v2 one first if any.
     private(set) var directories: [String] = []
 
     static let parentName = "swiftrun"
 
+    /// Where swiftrun's own container `id` lives in each hierarchy.
+    static func path(of id: String) -> String { parentName + "/" + id }
+
     /// Makes the cgroups and writes every limit. `narrate` hears each file
-    /// written with its value.
+    /// written with its value. With `everyController` (an engine's
+    /// container, whose usage the engine reads from each), every v1
+    /// hierarchy is joined, not only those holding a limit.
     static func create(
         id: String, resources: RuntimeSpec.Resources, mode: CgroupMode = .host,
         narrate: (String, String) -> Void = { _, _ in }
     ) throws(SwiftrunError) -> ContainerCgroup {
-        var cgroup = ContainerCgroup(id: id, mode: mode)
+        try create(path: path(of: id), resources: resources, mode: mode, narrate: narrate)
+    }
+
+    static func create(
+        path: String, resources: RuntimeSpec.Resources, mode: CgroupMode = .host, everyController: Bool = false,
+        narrate: (String, String) -> Void = { _, _ in }
+    ) throws(SwiftrunError) -> ContainerCgroup {
+        var cgroup = ContainerCgroup(path: path, mode: mode)
         do {
-            try cgroup.make(resources, narrate: narrate)
+            try cgroup.make(resources, everyController: everyController, narrate: narrate)
         } catch {
-            remove(id: id, mode: mode)
+            remove(path: path, mode: mode)
             throw error
         }
         return cgroup
     }
 
-    private mutating func make(_ resources: RuntimeSpec.Resources, narrate: (String, String) -> Void) throws(SwiftrunError) {
+    private mutating func make(_ resources: RuntimeSpec.Resources, everyController: Bool, narrate: (String, String) -> Void) throws(SwiftrunError) {
         func write(_ dir: String, _ file: String, _ value: String) throws(SwiftrunError) {
             try FileSystem.writeString(value, to: dir + "/" + file)
             narrate(dir + "/" + file, value)
@@ -41,7 +56,7 @@ struct ContainerCgroup {
         if let unified = mode.unified {
             if mode.isPureV2 {
                 try Self.enableControllers(
-                    in: unified, wanted: resources.cpu?.cpus != nil ? ["memory", "pids", "cpu", "cpuset"] : ["memory", "pids", "cpu"], narrate: narrate)
+                    in: unified, below: path, wanted: resources.cpu?.cpus != nil ? ["memory", "pids", "cpu", "cpuset"] : ["memory", "pids", "cpu"], narrate: narrate)
             }
             let dir = try makeDirectory(under: unified)
             if mode.isPureV2 { try writeV2Limits(resources, dir: dir, write: write) }
@@ -60,6 +75,7 @@ struct ContainerCgroup {
         if resources.cpu?.quota != nil || resources.cpu?.shares != nil { controllers += ["cpu", "cpuacct"] }
         if resources.cpu?.cpus != nil { controllers.append("cpuset") }
         if mode.unified == nil && restrictDevices { controllers.append("devices") }
+        if everyController { controllers = ["memory", "pids", "cpu", "cpuacct", "cpuset", "blkio", "freezer", "devices"] }
         var made: [String: String] = [:]
         for controller in controllers {
             guard let mount = mode.v1[controller] else { continue }
@@ -77,20 +93,28 @@ struct ContainerCgroup {
         }
     }
 
-    /// <mount>/swiftrun/<id>. The parent goes when its last container does
+    /// <mount>/<path>. The parent goes when its last container does
     /// (remove), so another swiftrun may remove it between the mkdirs: retry.
     private mutating func makeDirectory(under mount: String, cpuset: Bool = false) throws(SwiftrunError) -> String {
-        let parent = mount + "/" + Self.parentName
-        let dir = parent + "/" + id
+        let dir = mount + "/" + path
+        let ancestors = Self.ancestors(of: path).map { mount + "/" + $0 }
         while true {
-            try FileSystem.makeDirectory(parent)
-            // A v1 cpuset cgroup has no cpus or mems until given some.
-            if cpuset { try Self.inheritCpuset(from: mount, to: parent) }
+            for (index, ancestor) in ancestors.enumerated() {
+                try FileSystem.makeDirectory(ancestor)
+                // A v1 cpuset cgroup has no cpus or mems until given some.
+                if cpuset { try Self.inheritCpuset(from: index == 0 ? mount : ancestors[index - 1], to: ancestor) }
+            }
             if try Syscall.attempt("mkdir \(dir)", allowing: [ENOENT], { mkdir(dir, 0o755) }) != nil { break }
         }
         directories.append(dir)
-        if cpuset { try Self.inheritCpuset(from: parent, to: dir) }
+        if cpuset { try Self.inheritCpuset(from: ancestors.last ?? mount, to: dir) }
         return dir
+    }
+
+    /// "a/b/c" -> ["a", "a/b"].
+    private static func ancestors(of path: String) -> [String] {
+        let parts = path.split(separator: "/")
+        return parts.indices.dropLast().map { parts[...$0].joined(separator: "/") }
     }
 
     private static func inheritCpuset(from source: String, to target: String) throws(SwiftrunError) {
@@ -103,13 +127,13 @@ struct ContainerCgroup {
     }
 
     /// v2 controllers must be enabled in every ancestor's subtree_control.
-    private static func enableControllers(in root: String, wanted: [String], narrate: (String, String) -> Void) throws(SwiftrunError) {
+    private static func enableControllers(in root: String, below path: String, wanted: [String], narrate: (String, String) -> Void) throws(SwiftrunError) {
         let available = String(decoding: (try? FileSystem.readFile(root + "/cgroup.controllers")) ?? [], as: UTF8.self).split(separator: " ")
             .map { String($0).trimmedWhitespace }
         let enable = wanted.filter(available.contains).map { "+" + $0 }.joined(separator: " ")
         guard !enable.isEmpty else { return }
-        try FileSystem.makeDirectory(root + "/" + parentName)
-        for dir in [root, root + "/" + parentName] {
+        for dir in [root] + ancestors(of: path).map({ root + "/" + $0 }) {
+            try FileSystem.makeDirectory(dir)
             try FileSystem.writeString(enable, to: dir + "/cgroup.subtree_control")
             narrate(dir + "/cgroup.subtree_control", enable)
         }
@@ -166,8 +190,12 @@ struct ContainerCgroup {
     /// The cgroup v2 directory, where clone3 can start the child directly.
     /// The cgroups a running container already has, for exec to join.
     static func existing(id: String, mode: CgroupMode = .host) -> ContainerCgroup {
-        var cgroup = ContainerCgroup(id: id, mode: mode)
-        cgroup.directories = directories(id: id, mode: mode).filter { FileSystem.exists($0) }
+        existing(path: path(of: id), mode: mode)
+    }
+
+    static func existing(path: String, mode: CgroupMode = .host) -> ContainerCgroup {
+        var cgroup = ContainerCgroup(path: path, mode: mode)
+        cgroup.directories = directories(path: path, mode: mode).filter { FileSystem.exists($0) }
         return cgroup
     }
 
@@ -219,20 +247,37 @@ struct ContainerCgroup {
 
     /// Every directory an id may have, on this host.
     static func directories(id: String, mode: CgroupMode) -> [String] {
+        directories(path: path(of: id), mode: mode)
+    }
+
+    static func directories(path: String, mode: CgroupMode) -> [String] {
         var mounts = Set(mode.v1.values)
         if let unified = mode.unified { mounts.insert(unified) }
-        return mounts.sorted().map { $0 + "/\(parentName)/\(id)" }
+        return mounts.sorted().map { $0 + "/" + path }
     }
 
     /// Kills whatever is left in the container's cgroups (cgroup.kill on v2,
     /// SIGKILL to each pid on v1), then removes them depth-first, sub-cgroups
     /// the container made included, retrying while the kernel still tears
-    /// the processes down (EBUSY). The shared parents go once empty.
+    /// the processes down (EBUSY). swiftrun's shared parent goes once empty;
+    /// an engine's parents are the engine's.
     static func remove(id: String, mode: CgroupMode = .host) {
-        for dir in directories(id: id, mode: mode) where FileSystem.exists(dir) {
+        remove(path: path(of: id), mode: mode)
+    }
+
+    static func remove(path: String, mode: CgroupMode = .host) {
+        for dir in directories(path: path, mode: mode) where FileSystem.exists(dir) {
             removeTree(dir)
-            rmdir(String(dir[..<dir.lastIndex(of: "/")!]))
+            if path.hasPrefix(parentName + "/") { rmdir(String(dir[..<dir.lastIndex(of: "/")!])) }
         }
+    }
+
+    /// The pids in the container's cgroups, for `kill --all` and `ps`.
+    static func processes(path: String, mode: CgroupMode = .host) -> [pid_t] {
+        let pids = directories(path: path, mode: mode).flatMap { dir in
+            String(decoding: (try? FileSystem.readFile(dir + "/cgroup.procs")) ?? [], as: UTF8.self).split(separator: "\n").compactMap { pid_t($0) }
+        }
+        return Array(Set(pids)).sorted()
     }
 
     private static func removeTree(_ dir: String) {

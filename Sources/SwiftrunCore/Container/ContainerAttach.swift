@@ -64,27 +64,9 @@ public struct ContainerAttach {
         return try ContainerControl(layout: layout).wait(state.id)
     }
 
-    /// The monitor's socket, named through an fd of the container's dir
-    /// (a unix socket path holds at most 108 bytes).
+    /// The monitor's socket in the container's dir.
     private func connect(to id: String) throws(SwiftrunError) -> Int32 {
-        let dir = try Syscall.check("open \(layout.container(id))") { open(layout.container(id), Int32(SR_O_PATH) | O_DIRECTORY | O_CLOEXEC) }
-        defer { close(dir) }
-        let fd = try Syscall.check("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let path = Array("/proc/self/fd/\(dir)/attach.sock".utf8CString)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.map { UInt8(bitPattern: $0) }.prefix(raw.count - 1))
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            let error = errno
-            close(fd)
-            throw .system("connect to the monitor of container \(id)", errno: error)
-        }
-        return fd
+        try UnixSocket.connect(directory: layout.container(id), name: "attach.sock", describe: "the monitor of container \(id)")
     }
 
     /// Docker's --detach-keys: "ctrl-p,ctrl-q", "ctrl-a", "x", comma-separated.

@@ -1,7 +1,9 @@
 /// The container's description, in the shape of the OCI runtime spec's
-/// config.json (runtime-spec v1.2), limited to what swiftrun sets. `run`
-/// turns image and flags into this (RuntimeSpec+Build.swift); ChildSpec
-/// turns this into the flat C struct the child works from.
+/// config.json (runtime-spec v1.2). `run` turns image and flags into this
+/// (RuntimeSpec+Build.swift); an engine's bundle is read into it
+/// (RuntimeSpec+Decoding.swift, OCI/Bundle.swift); ChildSpec turns it into
+/// the flat C struct the child works from. Fields `run` never sets are
+/// optional, so its config.json stays as it was.
 public struct RuntimeSpec: Codable, Sendable {
     /// The runtime-spec version this shape follows.
     public static let specVersion = "1.2.0"
@@ -12,6 +14,7 @@ public struct RuntimeSpec: Codable, Sendable {
     public var mounts: [Mount]
     public var linux: Linux
     public var annotations: [String: String]
+    public var hooks: Hooks?
 
     public struct Process: Codable, Sendable {
         public var terminal = false
@@ -22,12 +25,22 @@ public struct RuntimeSpec: Codable, Sendable {
         public var capabilities: CapabilitySets
         public var rlimits: [Rlimit]
         public var noNewPrivileges: Bool
+        public var consoleSize: ConsoleSize?
+        public var oomScoreAdj: Int?
+        public var apparmorProfile: String?
+        public var selinuxLabel: String?
+    }
+
+    public struct ConsoleSize: Codable, Sendable, Equatable {
+        public var height: UInt16
+        public var width: UInt16
     }
 
     public struct User: Codable, Sendable, Equatable {
         public var uid: UInt32
         public var gid: UInt32
         public var additionalGids: [UInt32]
+        public var umask: UInt32?
     }
 
     public struct CapabilitySets: Codable, Sendable {
@@ -51,10 +64,11 @@ public struct RuntimeSpec: Codable, Sendable {
         public var readonly: Bool
     }
 
-    /// A mount beyond the standard set the child always makes.
+    /// For `run`, a mount beyond the standard set the child always makes;
+    /// for a bundle, any of its mounts.
     public struct Mount: Codable, Sendable, Equatable {
         public var destination: String
-        /// "bind" or "tmpfs".
+        /// "bind", "tmpfs", "proc", ...; a bundle may leave it out for a bind.
         public var type: String
         public var source: String
         public var options: [String]
@@ -67,6 +81,38 @@ public struct RuntimeSpec: Codable, Sendable {
         /// Nodes created in the container's /dev beyond the standard ones.
         public var devices: [Device]
         public var resources: Resources
+        /// Relative to each cgroup hierarchy's root; a bundle's engine names it.
+        public var cgroupsPath: String?
+        public var sysctl: [String: String]?
+        public var seccomp: SeccompProfile?
+        /// "rprivate", "rslave", "rshared", ...
+        public var rootfsPropagation: String?
+        public var uidMappings: [IDMapping]?
+        public var gidMappings: [IDMapping]?
+    }
+
+    public struct IDMapping: Codable, Sendable, Equatable {
+        public var containerID: UInt32
+        public var hostID: UInt32
+        public var size: UInt32
+    }
+
+    /// Programs an engine asks the runtime to run at points of the
+    /// lifecycle, each given the container's state on stdin.
+    public struct Hooks: Codable, Sendable {
+        public var prestart: [Hook]?
+        public var createRuntime: [Hook]?
+        public var createContainer: [Hook]?
+        public var startContainer: [Hook]?
+        public var poststart: [Hook]?
+        public var poststop: [Hook]?
+    }
+
+    public struct Hook: Codable, Sendable, Equatable {
+        public var path: String
+        public var args: [String]?
+        public var env: [String]?
+        public var timeout: Int?
     }
 
     public struct Namespace: Codable, Sendable, Equatable {

@@ -11,7 +11,10 @@ final class ChildSpec {
     private(set) var raw = sr_child_spec()
     private let spec: RuntimeSpec
 
-    init(spec: RuntimeSpec, overlayOptions: String, seccomp: [UInt8]?, narrate: Bool = false) throws(SwiftrunError) {
+    /// `overlayOptions`: the layers, upper and work dir of swiftrun's own
+    /// container; nil for a bundle, whose root is its own dir and whose
+    /// mounts are the whole list.
+    init(spec: RuntimeSpec, overlayOptions: String?, seccomp: [UInt8]?, narrate: Bool = false) throws(SwiftrunError) {
         self.spec = spec
         do {
             try fill(spec: spec, overlayOptions: overlayOptions, seccomp: seccomp)
@@ -39,6 +42,8 @@ final class ChildSpec {
         func pick(_ items: [String]) -> String { items.indices.contains(index) ? " " + items[index] : "" }
         switch sr_step(UInt32(report.step)) {
         case SR_STEP_MOUNT_EXTRA: return name + pick(spec.mounts.map { "\($0.type) \($0.destination)" })
+        case SR_STEP_SYSCTL: return name + pick((spec.linux.sysctl ?? [:]).keys.sorted())
+        case SR_STEP_JOIN_NAMESPACES: return name + pick(joinedPaths)
         case SR_STEP_DEVICES: return name + pick(spec.linux.devices.map(\.path))
         case SR_STEP_MASK_PATHS: return name + pick(spec.linux.maskedPaths)
         case SR_STEP_READONLY_PATHS: return name + pick(spec.linux.readonlyPaths)
@@ -70,12 +75,32 @@ final class ChildSpec {
     /// The network of this start: eth0's address and route on a bridge,
     /// or a namespace to join (a pidfd of the container sharing it).
     func attachNetwork(_ plan: ContainerNetwork.Plan) {
-        raw.netns_fd = plan.joinPidFD
+        if plan.joinPidFD >= 0 { join(namespace: plan.joinPidFD, type: SR_CLONE_NEWNET, path: "container network") }
         if let attachment = plan.attachments.first {
             raw.net_address = attachment.ipAddress.networkOrder
             raw.net_gateway = attachment.gateway.networkOrder
             raw.net_prefix = Int32(attachment.prefix)
         }
+    }
+
+    private(set) var joinedPaths: [String] = []
+
+    /// A namespace to join rather than make: an fd of it (or a pidfd of a
+    /// process in it), kept open by the caller until the spawn.
+    func join(namespace fd: Int32, type: Int, path: String) {
+        withUnsafeMutableBytes(of: &raw.joins) { bytes in
+            bytes.bindMemory(to: sr_namespace_join.self)[Int(raw.join_count)] = sr_namespace_join(fd: fd, type: Int32(type))
+        }
+        raw.join_count += 1
+        joinedPaths.append(path)
+    }
+
+    /// A bundle's container outlives `create`, and waits for `start` on the
+    /// exec fifo (an O_PATH fd the caller keeps open until the spawn).
+    func waitForStart(fifo: Int32, preservingFDs count: Int) {
+        raw.exec_fifo_fd = fifo
+        raw.survive_parent = 1
+        raw.preserve_fds = Int32(count)
     }
 
     /// -t: the child makes a pty and sends its master over `socket`.
@@ -91,19 +116,25 @@ final class ChildSpec {
         raw.report_fd = reportWrite
     }
 
-    private func fill(spec: RuntimeSpec, overlayOptions: String, seccomp: [UInt8]?) throws(SwiftrunError) {
+    private func fill(spec: RuntimeSpec, overlayOptions: String?, seccomp: [UInt8]?) throws(SwiftrunError) {
         // The cgroup namespace is made by the child after the parent has put
         // it in its cgroups (unshare), so it is rooted there, not here.
-        let unshareCgroup = spec.linux.namespaces.contains { $0.type == "cgroup" }
-        raw.clone_flags = Self.cloneFlags(spec.linux.namespaces.filter { $0.type != "cgroup" && $0.path == nil })
+        let made = spec.linux.namespaces.filter { $0.path == nil }
+        raw.clone_flags = Self.cloneFlags(made.filter { $0.type != "cgroup" })
         raw.cgroup_fd = -1
         raw.join_pidfd = -1
         raw.null_fd = -1
         raw.console_fd = -1
-        raw.netns_fd = -1
-        raw.unshare_cgroup = unshareCgroup ? 1 : 0
+        raw.exec_fifo_fd = -1
+        raw.unshare_cgroup = made.contains { $0.type == "cgroup" } ? 1 : 0
         raw.rootfs = own(spec.root.path)
-        raw.overlay_options = own(overlayOptions)
+        raw.overlay_options = overlayOptions.map { own($0) }
+        raw.mounts_complete = overlayOptions == nil ? 1 : 0
+        raw.root_propagation = try spec.linux.rootfsPropagation.map { (name) throws(SwiftrunError) in
+            guard let flags = MountOptions.propagation[name] else { throw .invalidArgument("rootfsPropagation: unknown propagation \(name)") }
+            return flags
+        } ?? 0
+        raw.umask = Int32(spec.process.user.umask ?? 0o022)
         raw.hostname = own(spec.hostname)
         raw.cwd = own(spec.process.cwd)
         raw.path = own(spec.searchPath)
@@ -123,6 +154,9 @@ final class ChildSpec {
         raw.masked_paths = UnsafePointer(ownArray(spec.linux.maskedPaths))
         raw.readonly_paths = UnsafePointer(ownArray(spec.linux.readonlyPaths))
         raw.readonly_root = spec.root.readonly ? 1 : 0
+        let sysctls = (spec.linux.sysctl ?? [:]).sorted { $0.key < $1.key }
+        raw.sysctl_paths = UnsafePointer(ownArray(sysctls.map { "/proc/sys/" + $0.key.replacingDots() }))
+        raw.sysctl_values = UnsafePointer(ownArray(sysctls.map(\.value)))
 
         let limits = try spec.process.rlimits.map { (limit) throws(SwiftrunError) -> sr_rlimit in
             let name = limit.type.dropFirst("RLIMIT_".count).lowercased()
@@ -153,40 +187,29 @@ final class ChildSpec {
     /// by path (an fd opened here would belong to this mount namespace, and
     /// the kernel binds only from the caller's own).
     private func makeMount(_ mount: RuntimeSpec.Mount) throws(SwiftrunError) -> sr_mount {
-        var flags: UInt = 0
-        var data: [String] = []
-        var readonly = false
-        for option in mount.options {
-            switch option {
-            case "bind", "rbind": flags |= UInt(MS_BIND) | (option == "rbind" ? UInt(MS_REC) : 0)
-            case "ro": readonly = true
-            case "rw": readonly = false
-            case "nosuid": flags |= UInt(MS_NOSUID)
-            case "nodev": flags |= UInt(MS_NODEV)
-            case "noexec": flags |= UInt(MS_NOEXEC)
-            case "suid": flags &= ~UInt(MS_NOSUID)
-            case "dev": flags &= ~UInt(MS_NODEV)
-            case "exec": flags &= ~UInt(MS_NOEXEC)
-            default: data.append(option)
-            }
-        }
+        let options = try MountOptions(mount.options, for: mount.destination)
         var result = sr_mount()
         result.target = own(mount.destination)
-        if mount.type == "bind" {
+        result.propagation = options.propagation
+        if mount.type == "bind" || options.flags & UInt(MS_BIND) != 0 {
             var info = stat()
             guard stat(mount.source, &info) == 0 else {
                 throw .invalidArgument("-v \(mount.source):\(mount.destination): bind source path \(mount.source): \(SwiftrunError.strerror(errno))")
             }
             result.source = own(mount.source)
             result.target_is_file = info.st_mode & S_IFMT == S_IFDIR ? 0 : 1
-            result.readonly = readonly ? 1 : 0
+            result.readonly = options.readonly ? 1 : 0
+            // A bind takes MS_BIND and MS_REC only; the rest is set on the new mount.
+            result.flags = options.flags & UInt(MS_BIND | MS_REC)
+            result.attributes = options.attributes
         } else {
             result.source = own(mount.source)
-            result.fstype = own(mount.type)
-            if readonly { flags |= UInt(MS_RDONLY) }
-            if !data.isEmpty { result.data = own(data.joined(separator: ",")) }
+            // cgroup v1 needs a hierarchy per controller; the unified one,
+            // seen through the container's cgroup namespace, serves both.
+            result.fstype = own(mount.type == "cgroup" ? "cgroup2" : mount.type)
+            result.flags = options.flags | (options.readonly ? UInt(MS_RDONLY) : 0)
+            if !options.data.isEmpty && mount.type != "cgroup" { result.data = own(options.data.joined(separator: ",")) }
         }
-        result.flags = flags
         return result
     }
 

@@ -72,6 +72,9 @@ struct ContainerProcess {
                 failure = record
                 break
             }
+            // A bundle's container is set up and waits for `start`; the
+            // child closed the pipe after this record.
+            if record.header.step == SR_STEP_CREATED.rawValue { break }
             if record.header.step == SR_STEP_JOIN_FORK.rawValue {
                 // exec: the process that joined forked the real one into
                 // the pid namespace, as our child (CLONE_PARENT), and left.

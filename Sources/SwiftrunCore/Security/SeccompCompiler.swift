@@ -98,17 +98,26 @@ struct SeccompCompiler {
         case "SCMP_ACT_TRAP": return UInt32(SCMP_ACT_TRAP)
         case "SCMP_ACT_LOG": return UInt32(SCMP_ACT_LOG)
         case "SCMP_ACT_TRACE": return sr_scmp_act_trace(errno ?? 0)
+        case "SCMP_ACT_NOTIFY":
+            throw .invalidArgument("\(source): seccomp action SCMP_ACT_NOTIFY is not supported (it needs a listener swiftrun does not run)")
         default: throw .invalidArgument("\(source): unknown seccomp action \(name)")
         }
     }
 
+    /// What `features` reports this compiler takes.
+    static let actionNames = [
+        "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP",
+        "SCMP_ACT_LOG", "SCMP_ACT_TRACE"
+    ]
+    private static let operators: [String: scmp_compare] = [
+        "SCMP_CMP_NE": SCMP_CMP_NE, "SCMP_CMP_LT": SCMP_CMP_LT, "SCMP_CMP_LE": SCMP_CMP_LE,
+        "SCMP_CMP_EQ": SCMP_CMP_EQ, "SCMP_CMP_GE": SCMP_CMP_GE, "SCMP_CMP_GT": SCMP_CMP_GT,
+        "SCMP_CMP_MASKED_EQ": SCMP_CMP_MASKED_EQ
+    ]
+    static var operatorNames: [String] { operators.keys.sorted() }
+
     private func comparison(_ argument: SeccompProfile.Argument, source: String) throws(SwiftrunError) -> scmp_arg_cmp {
-        let operators: [String: scmp_compare] = [
-            "SCMP_CMP_NE": SCMP_CMP_NE, "SCMP_CMP_LT": SCMP_CMP_LT, "SCMP_CMP_LE": SCMP_CMP_LE,
-            "SCMP_CMP_EQ": SCMP_CMP_EQ, "SCMP_CMP_GE": SCMP_CMP_GE, "SCMP_CMP_GT": SCMP_CMP_GT,
-            "SCMP_CMP_MASKED_EQ": SCMP_CMP_MASKED_EQ
-        ]
-        guard let op = operators[argument.op], argument.index < 6 else {
+        guard let op = Self.operators[argument.op], argument.index < 6 else {
             throw .invalidArgument("\(source): bad syscall argument rule (index \(argument.index), op \(argument.op))")
         }
         // For MASKED_EQ, Docker's "value" is the mask and "valueTwo" the result.

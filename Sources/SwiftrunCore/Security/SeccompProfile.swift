@@ -1,6 +1,7 @@
 /// A seccomp profile in Docker's JSON format (the format of moby's
-/// profiles/seccomp/default.json and of `--security-opt seccomp=FILE`).
-struct SeccompProfile: Decodable {
+/// profiles/seccomp/default.json and of `--security-opt seccomp=FILE`),
+/// which reads the OCI runtime spec's linux.seccomp too.
+public struct SeccompProfile: Codable, Sendable {
     var defaultAction: String
     var defaultErrnoRet: UInt16?
     var archMap: [ArchMap]?
@@ -8,12 +9,12 @@ struct SeccompProfile: Decodable {
     var architectures: [String]?
     var syscalls: [Rule]?
 
-    struct ArchMap: Decodable {
+    struct ArchMap: Codable, Sendable {
         var architecture: String
         var subArchitectures: [String]?
     }
 
-    struct Rule: Decodable {
+    struct Rule: Codable, Sendable {
         var names: [String]?
         /// The older form: one name per rule.
         var name: String?
@@ -24,7 +25,7 @@ struct SeccompProfile: Decodable {
         var excludes: Condition?
     }
 
-    struct Argument: Decodable {
+    struct Argument: Codable, Sendable {
         var index: UInt32
         var value: UInt64
         var valueTwo: UInt64?
@@ -33,7 +34,7 @@ struct SeccompProfile: Decodable {
 
     /// When a rule applies: all of `caps` held, the arch among `arches`,
     /// and a kernel at least `minKernel` ("4.8").
-    struct Condition: Decodable {
+    struct Condition: Codable, Sendable {
         var caps: [String]?
         var arches: [String]?
         var minKernel: String?

@@ -17,6 +17,17 @@ public enum JSON {
         }
     }
 
+    /// Indented, for people and for the OCI verbs that print state as runc does.
+    public static func encodePretty<T: Encodable>(_ value: T) throws(SwiftrunError) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        do {
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        } catch {
+            throw .invalidArgument("cannot encode \(T.self): \(error)")
+        }
+    }
+
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], path: String) throws(SwiftrunError) -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(bytes))

@@ -1,0 +1,239 @@
+import CShims
+import Glibc
+
+/// runc's verbs over a bundle, for the engines that drive a runtime
+/// binary (podman through conmon, containerd's shim, dockerd). They use the
+/// same phases as `swiftrun run`, split at the exec fifo:
+///   - create: the bundle's config.json read into a RuntimeSpec (Bundle),
+///     the cgroups, and the same C child, which sets itself up, reports
+///     SR_STEP_CREATED and blocks opening the exec fifo; `create` exits and
+///     the engine's shim (a subreaper) becomes the child's parent;
+///   - start: opens the fifo, so the child goes on to the walls on the
+///     process and execve;
+///   - kill, delete: signal pid 1 through a pidfd; remove the cgroups and
+///     the state dir.
+public struct OCIRuntime {
+    let root: RuntimeStateRoot
+
+    public init(root: String) { self.root = RuntimeStateRoot(path: root) }
+
+    public struct CreateOptions {
+        public var bundle: String
+        public var pidFile: String?
+        public var consoleSocket: String?
+        public var preserveFDs = 0
+        public var systemdCgroup = false
+
+        public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil, preserveFDs: Int = 0, systemdCgroup: Bool = false) {
+            self.bundle = bundle
+            self.pidFile = pidFile
+            self.consoleSocket = consoleSocket
+            self.preserveFDs = preserveFDs
+            self.systemdCgroup = systemdCgroup
+        }
+    }
+
+    /// Makes the container and leaves it waiting for `start`. Returns
+    /// pid 1, which is this process's child until this process exits.
+    @discardableResult
+    public func create(_ id: String, _ options: CreateOptions) throws(SwiftrunError) -> pid_t {
+        guard RuntimeID.isValid(id) else { throw .invalidArgument("invalid container id format: \(id)") }
+        try FileSystem.makeDirectories(root.path, mode: 0o700)
+        let dir = root.directory(id)
+        guard try Syscall.attempt("mkdir \(dir)", allowing: [EEXIST], { mkdir(dir, 0o700) }) != nil else {
+            throw .invalidArgument("container with id exists: \(id)")
+        }
+        var cgroupPath: String?
+        do {
+            let bundle = try Bundle.load(options.bundle)
+            cgroupPath = try Self.cgroupPath(bundle.spec, id: id, systemd: options.systemdCgroup)
+            return try create(id, bundle: bundle, cgroupPath: cgroupPath!, options: options)
+        } catch {
+            cgroupPath.map { ContainerCgroup.remove(path: $0) }
+            try? FileSystem.removeTree(dir)
+            throw error
+        }
+    }
+
+    private func create(_ id: String, bundle: Bundle, cgroupPath: String, options: CreateOptions) throws(SwiftrunError) -> pid_t {
+        let spec = bundle.spec
+        if spec.process.terminal && options.consoleSocket == nil {
+            throw .invalidArgument("process.terminal is set, so --console-socket is required to hand over the pty")
+        }
+        if !spec.process.terminal && options.consoleSocket != nil {
+            throw .invalidArgument("--console-socket needs process.terminal set in config.json")
+        }
+        let seccomp = try spec.linux.seccomp.map { (profile) throws(SwiftrunError) in
+            try SeccompCompiler(capabilities: Set(spec.process.capabilities.bounding), kernel: SeccompPolicy.kernelVersion(HostInfo.kernelRelease()))
+                .compile(profile, source: "linux.seccomp")
+        }
+        let child = try ChildSpec(spec: spec, overlayOptions: nil, seccomp: seccomp)
+
+        let fifoPath = root.fifo(id)
+        try Syscall.check("mkfifo \(fifoPath)") { mkfifo(fifoPath, 0o622) }
+        let fifo = try Syscall.check("open \(fifoPath)") { open(fifoPath, Int32(SR_O_PATH) | O_CLOEXEC) }
+        var opened = [fifo]
+        defer { opened.forEach { close($0) } }
+        child.waitForStart(fifo: fifo, preservingFDs: options.preserveFDs)
+        if let socket = options.consoleSocket {
+            let fd = try UnixSocket.connect(path: socket, describe: "the console socket \(socket)")
+            opened.append(fd)
+            child.attachConsole(socket: fd, size: spec.process.consoleSize.map { TerminalSize(rows: $0.height, columns: $0.width) })
+        }
+        for namespace in spec.linux.namespaces {
+            guard let path = namespace.path else { continue }
+            let fd = try Syscall.check("open namespace \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+            opened.append(fd)
+            child.join(namespace: fd, type: Int(ChildSpec.cloneFlags([namespace])), path: path)
+        }
+
+        let cgroup = try ContainerCgroup.create(path: cgroupPath, resources: spec.linux.resources, everyController: true)
+        let process = try cgroup.spawn(
+            child,
+            started: { (pid) throws(SwiftrunError) in
+                if let score = spec.process.oomScoreAdj { try FileSystem.writeString(String(score), to: "/proc/\(pid)/oom_score_adj") }
+            })
+        guard let start = ProcessIdentity.startTime(of: process.pid) else { throw .system("read /proc/\(process.pid)/stat", errno: ESRCH) }
+        let record = RuntimeRecord(
+            id: id, init_: ProcessIdentity(pid: process.pid, startTime: start), bundle: bundle.path, rootfs: spec.root.path,
+            created: JSON.timestamp(), annotations: spec.annotations, cgroupPath: cgroupPath, hooks: spec.hooks)
+        do {
+            try root.save(record)
+            let state = root.ociState(of: record)
+            try RuntimeHooks.run(spec.hooks?.prestart ?? [], state: state, stage: "prestart")
+            try RuntimeHooks.run(spec.hooks?.createRuntime ?? [], state: state, stage: "createRuntime")
+            if let pidFile = options.pidFile {
+                try FileSystem.writeAtomically(Array(String(process.pid).utf8), to: pidFile, durable: false)
+            }
+        } catch {
+            Glibc.kill(process.pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(process.pid, &status, 0)
+            throw error
+        }
+        return process.pid
+    }
+
+    /// The cgroup path below each hierarchy: the config's, or swiftrun's own
+    /// place for the id. systemd's "slice:prefix:name" form needs its D-Bus
+    /// API, which this runtime does not speak.
+    private static func cgroupPath(_ spec: RuntimeSpec, id: String, systemd: Bool) throws(SwiftrunError) -> String {
+        if systemd {
+            let running = FileSystem.exists("/run/systemd/system")
+            throw .invalidArgument(
+                "--systemd-cgroup: "
+                    + (running
+                        ? "systemd cgroup paths are not supported by swiftrun yet"
+                        : "systemd is not running on this host; use the cgroupfs manager (podman --cgroup-manager cgroupfs)"))
+        }
+        guard let path = spec.linux.cgroupsPath, !path.isEmpty else { return ContainerCgroup.path(of: id) }
+        let relative = path.split(separator: "/").map(String.init)
+        guard !relative.isEmpty, !relative.contains(".."), !relative.contains("."), !path.contains(":") else {
+            throw .invalidArgument("linux.cgroupsPath \(path): not a cgroupfs path (a systemd slice:prefix:name needs --systemd-cgroup)")
+        }
+        return relative.joined(separator: "/")
+    }
+
+    /// Lets a created container exec its command.
+    public func start(_ id: String) throws(SwiftrunError) {
+        let record = try root.load(id)
+        switch root.status(of: record) {
+        case .created: break
+        case .running: throw .invalidArgument("cannot start an already running container")
+        case .stopped, .creating: throw .invalidArgument("cannot start a container that has stopped")
+        }
+        let fifoPath = root.fifo(id)
+        let fifo = try Syscall.check("open \(fifoPath)") { open(fifoPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
+        defer { close(fifo) }
+        let pidfd = try Syscall.check("pidfd_open") { sr_pidfd_open(record.init_.pid) }
+        defer { close(pidfd) }
+        // The child's blocked open for writing completes now; its byte says
+        // it goes on. Its death instead makes the pidfd readable.
+        var fds = [pollfd(fd: fifo, events: Int16(POLLIN), revents: 0), pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+        while true {
+            let ready = poll(&fds, 2, -1)
+            if ready > 0 { break }
+            if ready < 0 && errno != EINTR { throw .system("poll the exec fifo", errno: errno) }
+        }
+        var byte: UInt8 = 0
+        guard fds[0].revents & Int16(POLLIN) != 0, read(fifo, &byte, 1) == 1 else {
+            throw .invalidArgument("container \(id) exited before it could start")
+        }
+        unlink(fifoPath)
+        RuntimeHooks.runWarning(record.hooks?.poststart ?? [], state: root.ociState(of: record), stage: "poststart")
+    }
+
+    /// Sends `signal` to pid 1, or with `all` to every process in the
+    /// container's cgroups.
+    public func kill(_ id: String, signal: Int32, all: Bool = false) throws(SwiftrunError) {
+        let record = try root.load(id)
+        guard root.status(of: record) != .stopped else { throw .invalidArgument("container not running") }
+        if all {
+            for pid in ContainerCgroup.processes(path: record.cgroupPath) { Glibc.kill(pid, signal) }
+            return
+        }
+        try signalInit(record, signal)
+    }
+
+    /// Through a pidfd opened while pid 1 was still the process recorded,
+    /// so a recycled pid is never signalled.
+    private func signalInit(_ record: RuntimeRecord, _ signal: Int32) throws(SwiftrunError) {
+        let pidfd = sr_pidfd_open(record.init_.pid)
+        guard pidfd >= 0 else { throw .invalidArgument("container not running") }
+        defer { close(pidfd) }
+        guard record.init_.isAlive else { throw .invalidArgument("container not running") }
+        try Syscall.check("pidfd_send_signal") { sr_pidfd_send_signal(pidfd, signal) }
+    }
+
+    /// Removes a stopped or created container; `force` kills a running one
+    /// first. A missing one is an error, but not with `force`.
+    public func delete(_ id: String, force: Bool = false) throws(SwiftrunError) {
+        guard root.holds(id) else {
+            guard force, RuntimeID.isValid(id) else { throw .containerNotFound(id) }
+            try? FileSystem.removeTree(root.directory(id))
+            return
+        }
+        let record = try root.load(id)
+        let status = root.status(of: record)
+        if status == .running && !force {
+            throw .invalidArgument("cannot delete container \(id) that is not stopped: running")
+        }
+        if status != .stopped {
+            try? signalInit(record, SIGKILL)
+            waitForExit(record)
+        }
+        ContainerCgroup.remove(path: record.cgroupPath)
+        var state = root.ociState(of: record)
+        state.status = RuntimeRecord.Status.stopped.rawValue
+        RuntimeHooks.runWarning(record.hooks?.poststop ?? [], state: state, stage: "poststop")
+        try FileSystem.removeTree(root.directory(id))
+    }
+
+    /// pid 1 is the engine's shim's child, not ours: its pidfd says when it ends.
+    private func waitForExit(_ record: RuntimeRecord) {
+        let pidfd = sr_pidfd_open(record.init_.pid)
+        guard pidfd >= 0 else { return }
+        defer { close(pidfd) }
+        var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+        while poll(&fds, 1, 10_000) < 0 && errno == EINTR {}
+    }
+
+    /// `run` without -d: pid 1 is our own child; signals are passed on
+    /// until it exits. Its exit code, as a shell reports it.
+    public static func waitForeground(_ pid: pid_t) throws(SwiftrunError) -> Int32 {
+        ExitStatus(waitStatus: try SignalForwarder.forward(to: pid)).code
+    }
+
+    public func state(_ id: String) throws(SwiftrunError) -> OCIState {
+        root.ociState(of: try root.load(id))
+    }
+
+    public func list() -> [OCIState] {
+        root.ids().compactMap { try? state($0) }
+    }
+
+    /// The pids in the container's cgroups.
+    public func processes(_ id: String) throws(SwiftrunError) -> [pid_t] {
+        ContainerCgroup.processes(path: try root.load(id).cgroupPath)
+    }
+}

@@ -1,0 +1,217 @@
+import ArgumentParser
+import Glibc
+import SwiftrunCore
+
+/// runc's command line (see RuntimeDispatch for when it applies). Global
+/// flags come first and are taken off by RuntimeGlobals; each verb is one
+/// command over OCIRuntime. Errors go to stderr and, with --log, to the
+/// engine's log file; the exit code is 1, as runc's.
+struct RuntimeCLI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftrun oci",
+        abstract: "The OCI runtime command line (runc's), for podman, containerd and dockerd.",
+        discussion: """
+            Global options (before the verb): --root DIR (state, default \(RuntimeStateRoot.defaultPath)), --log FILE, \
+            --log-format text|json, --debug, --systemd-cgroup.
+            """,
+        subcommands: [
+            RuntimeCreate.self, RuntimeStart.self, RuntimeRun.self, RuntimeState.self, RuntimeKill.self, RuntimeDelete.self,
+            RuntimeList.self, RuntimePs.self, RuntimeSpecCommand.self, RuntimeFeatures.self
+        ])
+}
+
+/// What every verb gets: the state root and the global flags.
+struct RuntimeGlobals {
+    var root: String
+    var log: RuntimeLog
+    var systemdCgroup = false
+
+    static func extract(from arguments: inout [String], environment: (String) -> String?) throws(SwiftrunError) -> RuntimeGlobals {
+        var root = environment("SWIFTRUN_RUNTIME_ROOT").flatMap { $0.isEmpty ? nil : $0 } ?? RuntimeStateRoot.defaultPath
+        var logPath: String?
+        var format = RuntimeLog.Format.text
+        var systemd = false
+        while let first = arguments.first, first.hasPrefix("-") {
+            let parts = first.split(separator: "=", maxSplits: 1).map(String.init)
+            let name = parts[0]
+            func value() throws(SwiftrunError) -> String {
+                if parts.count == 2 { return parts[1] }
+                guard arguments.count > 1 else { throw .invalidArgument("\(name) needs a value") }
+                arguments.removeFirst()
+                return arguments[0]
+            }
+            switch name {
+            case "--root": root = try value()
+            case "--log": logPath = try value()
+            case "--log-format":
+                let text = try value()
+                guard let parsed = RuntimeLog.Format(rawValue: text) else { throw .invalidArgument("--log-format \(text): text or json") }
+                format = parsed
+            case "--systemd-cgroup": systemd = true
+            case "--debug": break
+            case "--criu", "--rootless": _ = try value()
+            default: throw .invalidArgument("unknown global option \(name)")
+            }
+            arguments.removeFirst()
+        }
+        guard root.hasPrefix("/") else { throw .invalidArgument("--root must be an absolute path, not \(root)") }
+        return RuntimeGlobals(root: root, log: RuntimeLog(path: logPath, format: format), systemdCgroup: systemd)
+    }
+}
+
+/// A runc verb: runs with the globals and returns the exit code.
+protocol RuntimeVerb: ParsableCommand {
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32
+}
+
+struct RuntimeCreate: RuntimeVerb {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a container from a bundle; it waits for start.")
+
+    @OptionGroup var options: BundleOptions
+    @Argument(help: "The container id.") var id: String
+
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
+        try OCIRuntime(root: globals.root).create(id, options.createOptions(globals))
+        return 0
+    }
+}
+
+struct BundleOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: "The bundle directory (config.json and the rootfs).") var bundle = "."
+    @Option(name: .customLong("pid-file"), help: "Write pid 1's pid here.") var pidFile: String?
+    @Option(name: .customLong("console-socket"), help: "A unix socket to send the pty master to (process.terminal).")
+    var consoleSocket: String?
+    @Option(name: .customLong("preserve-fds"), help: "Pass fds 3 to 2+N into the container.") var preserveFDs = 0
+    @Flag(name: .customLong("no-pivot"), help: "Accepted for runc's sake; swiftrun always uses pivot_root.") var noPivot = false
+    @Flag(name: .customLong("no-new-keyring"), help: "Accepted for runc's sake; swiftrun makes no session keyring.") var noNewKeyring = false
+
+    func createOptions(_ globals: RuntimeGlobals) -> OCIRuntime.CreateOptions {
+        OCIRuntime.CreateOptions(
+            bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket, preserveFDs: preserveFDs, systemdCgroup: globals.systemdCgroup)
+    }
+}
+
+struct RuntimeStart: RuntimeVerb {
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Let a created container run its command.")
+    @Argument(help: "The container id.") var id: String
+
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
+        try OCIRuntime(root: globals.root).start(id)
+        return 0
+    }
+}
+
+struct RuntimeRun: RuntimeVerb {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and start a container; wait for it unless -d.")
+
+    @OptionGroup var options: BundleOptions
+    @Flag(name: [.short, .long], help: "Return once it runs.") var detach = false
+    @Flag(help: "Keep the container's state after it exits.") var keep = false
+    @Argument(help: "The container id.") var id: String
+
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
+        let runtime = OCIRuntime(root: globals.root)
+        let pid = try runtime.create(id, options.createOptions(globals))
+        do {
+            try runtime.start(id)
+        } catch {
+            try? runtime.delete(id, force: true)
+            throw error
+        }
+        if detach { return 0 }
+        let status = try OCIRuntime.waitForeground(pid)
+        if !keep { try runtime.delete(id, force: true) }
+        return status
+    }
+}
+
+struct RuntimeState: RuntimeVerb {
+    static let configuration = CommandConfiguration(commandName: "state", abstract: "Print a container's OCI state as JSON.")
+    @Argument(help: "The container id.") var id: String
+
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
+        print(try JSON.encodePretty(OCIRuntime(root: globals.root).state(id)))
+        return 0
+    }
+}
+
+struct RuntimeKill: RuntimeVerb {
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal (default SIGTERM) to pid 1.")
+    @Flag(name: [.short, .long], help: "Signal every process of the container.") var all = false
+    @Argument(help: "The container id.") var id: String
+    @Argument(help: "A name (TERM, SIGKILL) or number.") var signal = "TERM"
+
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
+        try OCIRuntime(root: globals.root).kill(id, signal: SignalName.parse(signal), all: all)
+        return 0
+    }
+}
+
+struct RuntimeDelete: RuntimeVerb {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Remove a container's state and cgroups.")
+    @Flag(name: [.short, .long], help: "Kill it first if it runs; no error if it is gone.") var force = false
+    @Argument(help: "The container id.") var id: String
+
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
+        try OCIRuntime(root: globals.root).delete(id, force: force)
+        return 0
+    }
+}
+
+struct RuntimeList: RuntimeVerb {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the containers in the state root.")
+    @Option(name: [.short, .long], help: "table or json.") var format = "table"
+    @Flag(name: [.short, .long], help: "Only ids.") var quiet = false
+
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
+        let states = OCIRuntime(root: globals.root).list()
+        if quiet {
+            states.forEach { print($0.id) }
+        } else if format == "json" {
+            print(try JSON.encodePretty(states))
+        } else {
+            var table = Table(["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"])
+            for state in states { table.add([state.id, String(state.pid), state.status, state.bundle, state.created, "root"]) }
+            print(table.render(), terminator: "")
+        }
+        return 0
+    }
+}
+
+struct RuntimePs: RuntimeVerb {
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "The processes of a container.")
+    @Option(name: [.short, .long], help: "table or json.") var format = "table"
+    @Argument(help: "The container id.") var id: String
+
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
+        let pids = try OCIRuntime(root: globals.root).processes(id)
+        if format == "json" {
+            print("[" + pids.map(String.init).joined(separator: ",") + "]")
+        } else {
+            print("PID")
+            pids.forEach { print($0) }
+        }
+        return 0
+    }
+}
+
+struct RuntimeSpecCommand: RuntimeVerb {
+    static let configuration = CommandConfiguration(commandName: "spec", abstract: "Write a default config.json into the bundle.")
+    @Option(name: [.short, .long], help: "The bundle directory.") var bundle = "."
+    @Flag(help: "Not supported: swiftrun runs as root.") var rootless = false
+
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
+        if rootless { throw .invalidArgument("--rootless: swiftrun runs as root, so it writes no rootless spec") }
+        try RuntimeDescription.writeDefaultSpec(in: bundle)
+        return 0
+    }
+}
+
+struct RuntimeFeatures: RuntimeVerb {
+    static let configuration = CommandConfiguration(commandName: "features", abstract: "Print what this runtime supports, as JSON.")
+
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
+        print(try RuntimeDescription.featuresJSON())
+        return 0
+    }
+}
