@@ -78,8 +78,9 @@ void sr_switch_user(const sr_child_spec *spec) {
     if (syscall(SYS_setresgid, spec->gid, spec->gid, spec->gid) < 0) sr_fail(spec, SR_STEP_USER, -1);
     if (syscall(SYS_setresuid, spec->uid, spec->uid, spec->uid) < 0) sr_fail(spec, SR_STEP_USER, -1);
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) sr_fail(spec, SR_STEP_USER, -1);
-    // A credential change clears the parent-death signal (prctl(2)): set it again.
-    if (spec->uid != 0 || spec->gid != 0) {
+    // A credential change clears the parent-death signal (prctl(2)): set it
+    // again, unless the process is to outlive its caller.
+    if (!spec->survive_parent && (spec->uid != 0 || spec->gid != 0)) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) sr_fail(spec, SR_STEP_USER, -1);
     }
     if (spec->narrate) {

@@ -15,7 +15,7 @@ struct RuntimeCLI: ParsableCommand {
             --log-format text|json, --debug, --systemd-cgroup.
             """,
         subcommands: [
-            RuntimeCreate.self, RuntimeStart.self, RuntimeRun.self, RuntimeState.self, RuntimeKill.self, RuntimeDelete.self,
+            RuntimeCreate.self, RuntimeStart.self, RuntimeRun.self, RuntimeExec.self, RuntimeState.self, RuntimeKill.self, RuntimeDelete.self,
             RuntimeList.self, RuntimePs.self, RuntimeSpecCommand.self, RuntimeFeatures.self
         ])
 }
@@ -213,5 +213,40 @@ struct RuntimeFeatures: RuntimeVerb {
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         print(try RuntimeDescription.featuresJSON())
         return 0
+    }
+}
+
+struct RuntimeExec: RuntimeVerb {
+    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a process in a running container.")
+
+    @Option(name: [.short, .long], help: "process.json: the whole process, instead of the flags below.") var process: String?
+    @Flag(name: [.short, .long], help: "Return once it runs.") var detach = false
+    @Option(name: .customLong("pid-file"), help: "Write its pid here.") var pidFile: String?
+    @Option(name: .customLong("console-socket"), help: "A unix socket to send the pty master to.") var consoleSocket: String?
+    @Option(name: .customLong("preserve-fds"), help: "Pass fds 3 to 2+N into the process.") var preserveFDs = 0
+    @Flag(name: [.short, .long], help: "Give it a terminal (needs --console-socket).") var tty = false
+    @Option(help: "Its working directory.") var cwd: String?
+    @Option(name: [.short, .long], help: "KEY=VALUE added to its environment.") var env: [String] = []
+    @Option(name: [.short, .long], help: "uid[:gid].") var user: String?
+    @Option(help: "A capability added.") var cap: [String] = []
+    @Flag(name: .customLong("no-new-privs"), help: "Set no_new_privs.") var noNewPrivs = false
+    @Argument(help: "The container id.") var id: String
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
+
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
+        let runtime = OCIRuntime(root: globals.root)
+        let spec: RuntimeSpec.Process
+        if let process {
+            spec = try OCIRuntime.readProcess(process)
+        } else {
+            spec = try runtime.execProcess(
+                id, args: command, env: env, cwd: cwd, user: user, tty: tty, capabilities: cap, noNewPrivileges: noNewPrivs)
+        }
+        var request = OCIRuntime.ExecRequest(process: spec)
+        request.detach = detach
+        request.pidFile = pidFile
+        request.consoleSocket = consoleSocket
+        request.preserveFDs = preserveFDs
+        return try runtime.exec(id, request)
     }
 }

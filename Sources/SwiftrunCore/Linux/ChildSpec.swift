@@ -88,8 +88,10 @@ final class ChildSpec {
     /// A namespace to join rather than make: an fd of it (or a pidfd of a
     /// process in it), kept open by the caller until the spawn.
     func join(namespace fd: Int32, type: Int, path: String) {
+        let index = Int(raw.join_count)
+        precondition(index < SR_MAX_JOINS, "more namespaces to join than kinds of namespace")
         withUnsafeMutableBytes(of: &raw.joins) { bytes in
-            bytes.bindMemory(to: sr_namespace_join.self)[Int(raw.join_count)] = sr_namespace_join(fd: fd, type: Int32(type))
+            bytes.bindMemory(to: sr_namespace_join.self)[index] = sr_namespace_join(fd: fd, type: Int32(type))
         }
         raw.join_count += 1
         joinedPaths.append(path)
@@ -99,8 +101,19 @@ final class ChildSpec {
     /// exec fifo (an O_PATH fd the caller keeps open until the spawn).
     func waitForStart(fifo: Int32, preservingFDs count: Int) {
         raw.exec_fifo_fd = fifo
-        raw.survive_parent = 1
+        preserve(fds: count)
+        outliveCaller()
+    }
+
+    /// --preserve-fds: fds 3 to 2+count pass into the new process.
+    func preserve(fds count: Int) {
         raw.preserve_fds = Int32(count)
+    }
+
+    /// No PDEATHSIG: the process is an engine's (its shim reaps it), and
+    /// the caller exits once it runs.
+    func outliveCaller() {
+        raw.survive_parent = 1
     }
 
     /// -t: the child makes a pty and sends its master over `socket`.

@@ -99,6 +99,7 @@ public struct OCIRuntime {
             created: JSON.timestamp(), annotations: spec.annotations, cgroupPath: cgroupPath, hooks: spec.hooks)
         do {
             try root.save(record)
+            try FileSystem.writeAtomically(JSON.encode(spec), to: root.config(id), durable: false)
             let state = root.ociState(of: record)
             try RuntimeHooks.run(spec.hooks?.prestart ?? [], state: state, stage: "prestart")
             try RuntimeHooks.run(spec.hooks?.createRuntime ?? [], state: state, stage: "createRuntime")

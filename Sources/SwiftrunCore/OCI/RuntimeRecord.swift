@@ -27,16 +27,18 @@ struct RuntimeRecord: Codable {
     }
 }
 
-/// The state directory of the OCI verbs (`--root`, default /run/swiftrun):
+/// The state directory of the OCI verbs (`--root`, default /run/swiftrun/containers):
 /// tmpfs, as runc's /run/runc, since nothing in it outlives a reboot.
 public struct RuntimeStateRoot: Sendable {
-    public static let defaultPath = "/run/swiftrun"
+    public static let defaultPath = "/run/swiftrun/containers"
     public let path: String
 
     public init(path: String) { self.path = path }
 
     func directory(_ id: String) -> String { path + "/" + id }
     func fifo(_ id: String) -> String { directory(id) + "/exec.fifo" }
+    /// The bundle's config as created (root path resolved): exec's base.
+    func config(_ id: String) -> String { directory(id) + "/config.json" }
 
     /// The ids that have a directory here.
     func ids() -> [String] {
