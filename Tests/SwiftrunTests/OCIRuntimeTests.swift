@@ -1,0 +1,287 @@
+import CShims
+import Foundation
+import Testing
+
+@testable import SwiftrunCore
+
+/// runc's command line over a bundle (swiftrun as an engine's runtime),
+/// driven the way conmon and containerd drive it: create, state, start,
+/// exec, kill, delete, each a separate process. The container's stdio is
+/// create's, so a test reads what the container printed from create's
+/// pipes once the container has ended.
+@Suite struct OCIRuntimeTests {
+    /// A bundle in the sandbox: busybox unpacked as rootfs/, and the config
+    /// `swiftrun spec` writes, changed by `edit`.
+    private func makeBundle(_ sandbox: Sandbox, _ name: String, edit: (inout [String: Any]) -> Void) throws -> String {
+        let bundle = sandbox.root + "/bundles/" + name
+        try FileManager.default.createDirectory(atPath: bundle + "/rootfs", withIntermediateDirectories: true)
+        try tool(["tar", "-xf", Sandbox.sample, "-C", bundle + "/rootfs"])
+        let spec = sandbox.run(["spec", "--bundle", bundle])
+        try #require(spec.code == 0, "spec failed: \(spec.stderr)")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle + "/config.json"))) as! [String: Any]
+        var process = config["process"] as! [String: Any]
+        process["terminal"] = false
+        config["process"] = process
+        config["hostname"] = "oci-" + name
+        edit(&config)
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: bundle + "/config.json"))
+        return bundle
+    }
+
+    private static func setArgs(_ args: [String]) -> (inout [String: Any]) -> Void {
+        { config in
+            var process = config["process"] as! [String: Any]
+            process["args"] = args
+            config["process"] = process
+        }
+    }
+
+    /// `create`, as an engine's shim starts it: the container keeps
+    /// create's stdio, so its stdout is a pipe the test reads (`output`)
+    /// and its stderr a file. posix_spawn rather than Foundation's Process,
+    /// which on Linux learns of an exit when an fd it hands the child
+    /// closes, and the container holds that fd until its execve.
+    private struct Created {
+        let code: Int32
+        let output: FileHandle
+        let stderr: String
+    }
+
+    private func create(_ sandbox: Sandbox, _ arguments: [String]) throws -> Created {
+        var fds: [Int32] = [-1, -1]
+        try #require(sr_pipe_cloexec(&fds) == 0)
+        let errors = sandbox.root + "/create-stderr-\(UUID().uuidString)"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = ([Sandbox.binary, "--root", sandbox.root] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        try #require(posix_spawn(&pid, Sandbox.binary, &actions, nil, argv, environ) == 0)
+        close(fds[1])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let stderr = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+        return Created(code: (status >> 8) & 0xff, output: FileHandle(fileDescriptor: fds[0], closeOnDealloc: true), stderr: stderr)
+    }
+
+    private func state(_ sandbox: Sandbox, _ id: String) throws -> [String: Any] {
+        let result = sandbox.run(["state", id])
+        try #require(result.code == 0, "state failed: \(result.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+    }
+
+    /// create, state, start, exec, kill, delete: runc's states in order, the
+    /// pid file, exec inside the container's namespaces, and nothing left.
+    @Test func aBundleGoesThroughRuncsLifecycle() throws {
+        let sandbox = try Sandbox(importBusybox: false)
+        let bundle = try makeBundle(sandbox, "life", edit: Self.setArgs(["sh", "-c", "echo started; exec sleep 1000"]))
+        let id = "life-\(getpid())"
+        let create = try self.create(sandbox, ["create", "--bundle", bundle, "--pid-file", bundle + "/pid", id])
+        try #require(create.code == 0, "create failed: \(create.stderr)")
+
+        var state = try self.state(sandbox, id)
+        #expect(state["status"] as? String == "created")
+        #expect(state["bundle"] as? String == bundle)
+        #expect(state["ociVersion"] as? String == RuntimeSpec.specVersion)
+        let pid = try #require(state["pid"] as? Int)
+        #expect(try String(contentsOfFile: bundle + "/pid", encoding: .utf8) == String(pid))
+        #expect(sandbox.run(["list", "-q"]).stdout.split(separator: "\n").contains(Substring(id)))
+        #expect(sandbox.run(["delete", "nonexistent-\(id)"]).code == 1)
+
+        #expect(sandbox.run(["start", id]).code == 0)
+        #expect(String(decoding: create.output.readData(ofLength: 8), as: UTF8.self) == "started\n")
+        state = try self.state(sandbox, id)
+        #expect(state["status"] as? String == "running")
+        let again = sandbox.run(["start", id])
+        #expect(again.code == 1 && again.stderr.contains("already running"))
+
+        let exec = sandbox.run(["exec", id, "sh", "-c", "hostname; cat /proc/1/comm; exit 5"])
+        #expect(exec.code == 5)
+        #expect(exec.stdout == "oci-life\nsleep\n")
+
+        let refused = sandbox.run(["delete", id])
+        #expect(refused.code == 1)
+        #expect(refused.stderr.contains("cannot delete container \(id) that is not stopped: running"))
+        #expect(sandbox.run(["kill", id, "KILL"]).code == 0)
+        #expect(waitForExit(of: pid_t(pid)))
+        state = try self.state(sandbox, id)
+        #expect(state["status"] as? String == "stopped")
+        #expect(state["pid"] as? Int == 0)
+        let late = sandbox.run(["kill", id, "9"])
+        #expect(late.code == 1 && late.stderr.contains("container not running"))
+
+        #expect(sandbox.run(["delete", id]).code == 0)
+        #expect(sandbox.run(["state", id]).code == 1)
+        #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/" + id))
+        #expect(!Sandbox.cgroupExists(id))
+        #expect(create.output.readDataToEndOfFile().isEmpty)  // the container's stdout closed with it
+    }
+
+    /// `run` in the foreground: the container's output and exit code, and
+    /// its state gone afterwards. `delete --force` of a missing id succeeds.
+    @Test func runWaitsAndReturnsTheExitCode() throws {
+        let sandbox = try Sandbox(importBusybox: false)
+        let bundle = try makeBundle(sandbox, "fg", edit: Self.setArgs(["sh", "-c", "echo out; echo err >&2; exit 3"]))
+        let result = sandbox.run(["run", "--bundle", bundle, "fg"])
+        #expect(result.code == 3)
+        #expect(result.stdout == "out\n")
+        #expect(result.stderr == "err\n")
+        #expect(sandbox.run(["list", "-q"]).stdout == "")
+        #expect(sandbox.run(["delete", "--force", "fg"]).code == 0)
+        #expect(!Sandbox.cgroupExists("fg"))
+    }
+
+    /// A command that is not in the rootfs fails `create`, as runc's does,
+    /// with the reason in the engine's JSON log; nothing is left behind.
+    @Test func createErrorsGoToTheJSONLog() throws {
+        let sandbox = try Sandbox(importBusybox: false)
+        let bundle = try makeBundle(sandbox, "bad", edit: Self.setArgs(["no-such-command"]))
+        let log = bundle + "/log.json"
+        let result = sandbox.run(["--log", log, "--log-format", "json", "create", "--bundle", bundle, "bad"])
+        #expect(result.code == 1)
+        #expect(result.stderr.contains("executable file not found in $PATH"))
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        let last = try JSONSerialization.jsonObject(with: Data(try #require(lines.last).utf8)) as! [String: Any]
+        #expect(last["level"] as? String == "error")
+        #expect((last["msg"] as? String)?.contains("\"no-such-command\": executable file not found") == true)
+        #expect(last["time"] is String)
+        #expect(sandbox.run(["state", "bad"]).code == 1)
+        #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/bad"))
+        #expect(!Sandbox.cgroupExists("bad"))
+
+        let badVersion = try makeBundle(sandbox, "v2") { $0["ociVersion"] = "2.0.0" }
+        let refused = sandbox.run(["create", "--bundle", badVersion, "v2"])
+        #expect(refused.code == 1 && refused.stderr.contains("ociVersion 2.0.0 is not supported"))
+        let notify = try makeBundle(sandbox, "notify") { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["seccomp"] = ["defaultAction": "SCMP_ACT_NOTIFY", "architectures": ["SCMP_ARCH_X86_64"]]
+            config["linux"] = linux
+        }
+        let notified = sandbox.run(["create", "--bundle", notify, "notify"])
+        #expect(notified.code == 1 && notified.stderr.contains("SCMP_ACT_NOTIFY is not supported"))
+    }
+
+    /// The config's own mounts with their options, a namespace joined by
+    /// path, sysctls, the user, a read-only root, rlimits, the seccomp
+    /// profile in OCI form, and the masked paths.
+    @Test func theConfigIsHonouredField() throws {
+        let sandbox = try Sandbox(importBusybox: false)
+        let shared = sandbox.root + "/shared"
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        try "host file\n".write(toFile: shared + "/note", atomically: true, encoding: .utf8)
+        // A network namespace someone else made (as CNI does for a pod).
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        holder.arguments = ["--net", "sleep", "1000"]
+        try holder.run()
+        defer {
+            kill(holder.processIdentifier, SIGKILL)  // SIGTERM is blocked in the test's children
+            holder.waitUntilExit()
+        }
+        let netns = "/proc/\(holder.processIdentifier)/ns/net"
+        // unshare's child replaces it in place: wait until the namespace differs from ours.
+        while (try? FileManager.default.destinationOfSymbolicLink(atPath: netns)) == (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")) {
+            sched_yield()
+        }
+        let expectedNetns = try FileManager.default.destinationOfSymbolicLink(atPath: netns)
+
+        let script = """
+            readlink /proc/self/ns/net; id -u; id -g; ulimit -n
+            grep ' /scratch ' /proc/self/mounts | cut -d' ' -f3,4
+            cat /data/note; touch /data/x 2>/dev/null && echo data-writable
+            touch /x 2>/dev/null && echo root-writable
+            cat /proc/sys/net/ipv4/ip_unprivileged_port_start
+            wc -c < /proc/timer_list
+            mkdir /scratch/d 2>&1 | grep -c 'not permitted'
+            """
+        let bundle = try makeBundle(sandbox, "fields") { config in
+            var process = config["process"] as! [String: Any]
+            process["args"] = ["sh", "-c", script]
+            process["user"] = ["uid": 1000, "gid": 1000]
+            process["rlimits"] = [["type": "RLIMIT_NOFILE", "hard": 321, "soft": 123]]
+            config["process"] = process
+            var mounts = config["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m", "mode=1777"]])
+            mounts.append(["destination": "/data", "type": "bind", "source": shared, "options": ["rbind", "ro", "rprivate"]])
+            config["mounts"] = mounts
+            var linux = config["linux"] as! [String: Any]
+            var namespaces = linux["namespaces"] as! [[String: Any]]
+            namespaces = namespaces.map { $0["type"] as? String == "network" ? ["type": "network", "path": netns] : $0 }
+            linux["namespaces"] = namespaces
+            linux["sysctl"] = ["net.ipv4.ip_unprivileged_port_start": "99"]
+            linux["seccomp"] = [
+                "defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+                "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]]
+            ]
+            config["linux"] = linux
+        }
+        let result = sandbox.run(["run", "--bundle", bundle, "fields"])
+        #expect(result.code == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.count >= 10, "\(result.stdout)\(result.stderr)")
+        guard lines.count >= 10 else { return }
+        #expect(lines[0] == expectedNetns)
+        #expect(lines[1] == "1000" && lines[2] == "1000")
+        #expect(lines[3] == "123")
+        #expect(lines[4].hasPrefix("tmpfs rw,nosuid,"))
+        #expect(lines[4].contains("size=1024k"))
+        #expect(lines[5] == "host file")
+        #expect(lines[6] == "99")  // the read-only root and /data printed nothing
+        #expect(lines[7] == "0")
+        #expect(lines[8] == "1")
+        #expect(!FileManager.default.fileExists(atPath: shared + "/x"))
+    }
+
+    /// prestart and createRuntime hooks get the state on stdin at create,
+    /// poststop at delete; a failing prestart hook fails create.
+    @Test func hooksRunWithTheStateOnStdin() throws {
+        let sandbox = try Sandbox(importBusybox: false)
+        let out = sandbox.root + "/hooks"
+        func hook(_ name: String) -> [String: Any] { ["path": "/bin/sh", "args": ["sh", "-c", "cat > \(out).\(name)"], "env": [ContainerDefaults.path]] }
+        let bundle = try makeBundle(sandbox, "hooked") { config in
+            Self.setArgs(["sleep", "1000"])(&config)
+            config["hooks"] = ["prestart": [hook("prestart")], "createRuntime": [hook("createRuntime")], "poststop": [hook("poststop")]]
+            config["annotations"] = ["org.example.owner": "test"]
+        }
+        let create = try self.create(sandbox, ["create", "--bundle", bundle, "hooked"])
+        try #require(create.code == 0, "create failed: \(create.stderr)")
+        for stage in ["prestart", "createRuntime"] {
+            let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "." + stage))) as! [String: Any]
+            #expect(state["id"] as? String == "hooked")
+            #expect(state["status"] as? String == "created")
+            #expect((state["annotations"] as? [String: String])?["org.example.owner"] == "test")
+        }
+        #expect(sandbox.run(["delete", "--force", "hooked"]).code == 0)
+        let stopped = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + ".poststop"))) as! [String: Any]
+        #expect(stopped["status"] as? String == "stopped")
+        #expect(create.output.readDataToEndOfFile().isEmpty)
+
+        let failing = try makeBundle(sandbox, "failing") { config in
+            Self.setArgs(["sleep", "1000"])(&config)
+            config["hooks"] = ["prestart": [["path": "/bin/false"]]]
+        }
+        let result = sandbox.run(["create", "--bundle", failing, "failing"])
+        #expect(result.code == 1 && result.stderr.contains("prestart hook /bin/false exited with status 1"))
+        #expect(sandbox.run(["state", "failing"]).code == 1)
+    }
+
+    /// `spec` refuses to overwrite; `features` is JSON that names what
+    /// this runtime does.
+    @Test func specAndFeatures() throws {
+        let sandbox = try Sandbox(importBusybox: false)
+        let bundle = try makeBundle(sandbox, "spec") { _ in }
+        let again = sandbox.run(["spec", "--bundle", bundle])
+        #expect(again.code == 1 && again.stderr.contains("exists"))
+        let features = sandbox.run(["features"])
+        #expect(features.code == 0)
+        let document = try JSONSerialization.jsonObject(with: Data(features.stdout.utf8)) as! [String: Any]
+        #expect(document["ociVersionMax"] as? String == RuntimeSpec.specVersion)
+        let linux = try #require(document["linux"] as? [String: Any])
+        #expect((linux["namespaces"] as? [String])?.contains("network") == true)
+        #expect(((linux["seccomp"] as? [String: Any])?["actions"] as? [String])?.contains("SCMP_ACT_ERRNO") == true)
+    }
+}
