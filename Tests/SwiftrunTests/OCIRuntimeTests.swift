@@ -37,35 +37,9 @@ import Testing
     }
 
     /// `create`, as an engine's shim starts it: the container keeps
-    /// create's stdio, so its stdout is a pipe the test reads (`output`)
-    /// and its stderr a file. posix_spawn rather than Foundation's Process,
-    /// which on Linux learns of an exit when an fd it hands the child
-    /// closes, and the container holds that fd until its execve.
-    private struct Created {
-        let code: Int32
-        let output: FileHandle
-        let stderr: String
-    }
-
-    private func create(_ sandbox: Sandbox, _ arguments: [String]) throws -> Created {
-        var fds: [Int32] = [-1, -1]
-        try #require(sr_pipe_cloexec(&fds) == 0)
-        let errors = sandbox.root + "/create-stderr-\(UUID().uuidString)"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = ([Sandbox.binary, "--root", sandbox.root] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        try #require(posix_spawn(&pid, Sandbox.binary, &actions, nil, argv, environ) == 0)
-        close(fds[1])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let stderr = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
-        return Created(code: (status >> 8) & 0xff, output: FileHandle(fileDescriptor: fds[0], closeOnDealloc: true), stderr: stderr)
+    /// create's stdio, so its stdout is a pipe the test reads (`output`).
+    private func create(_ sandbox: Sandbox, _ arguments: [String]) throws -> Spawned {
+        try Spawned.run([Sandbox.binary, "--root", sandbox.root] + arguments, directory: sandbox.root)
     }
 
     private func state(_ sandbox: Sandbox, _ id: String) throws -> [String: Any] {
@@ -81,7 +55,7 @@ import Testing
         let bundle = try makeBundle(sandbox, "life", edit: Self.setArgs(["sh", "-c", "echo started; exec sleep 1000"]))
         let id = "life-\(getpid())"
         let create = try self.create(sandbox, ["create", "--bundle", bundle, "--pid-file", bundle + "/pid", id])
-        try #require(create.code == 0, "create failed: \(create.stderr)")
+        try #require(create.status == 0, "create failed: \(create.stderr)")
 
         var state = try self.state(sandbox, id)
         #expect(state["status"] as? String == "created")
@@ -184,7 +158,9 @@ import Testing
         }
         let netns = "/proc/\(holder.processIdentifier)/ns/net"
         // unshare's child replaces it in place: wait until the namespace differs from ours.
-        while (try? FileManager.default.destinationOfSymbolicLink(atPath: netns)) == (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")) {
+        while (try? FileManager.default.destinationOfSymbolicLink(atPath: netns))
+            == (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net"))
+        {
             sched_yield()
         }
         let expectedNetns = try FileManager.default.destinationOfSymbolicLink(atPath: netns)
@@ -248,7 +224,7 @@ import Testing
             config["annotations"] = ["org.example.owner": "test"]
         }
         let create = try self.create(sandbox, ["create", "--bundle", bundle, "hooked"])
-        try #require(create.code == 0, "create failed: \(create.stderr)")
+        try #require(create.status == 0, "create failed: \(create.stderr)")
         for stage in ["prestart", "createRuntime"] {
             let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "." + stage))) as! [String: Any]
             #expect(state["id"] as? String == "hooked")
@@ -283,5 +259,64 @@ import Testing
         let linux = try #require(document["linux"] as? [String: Any])
         #expect((linux["namespaces"] as? [String])?.contains("network") == true)
         #expect(((linux["seccomp"] as? [String: Any])?["actions"] as? [String])?.contains("SCMP_ACT_ERRNO") == true)
+    }
+}
+
+/// Real engines with swiftrun as their OCI runtime, as a user registers it.
+@Suite struct EngineTests {
+    /// podman 4.3 through conmon: `run` (exit codes, a missing command),
+    /// `run -d`, `exec`, `-t` (the pty over --console-socket), `stop` and
+    /// `rm`. podman's state, swiftrun's state root and the cgroup parent
+    /// are the test's own, and its network is none: nothing of the host's
+    /// is touched.
+    @Test func podmanRunsContainersThroughSwiftrun() throws {
+        let sandbox = try Sandbox(importBusybox: false)
+        let work = sandbox.root
+        let parent = "swiftrun-podman-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { ContainerCgroup.remove(path: parent) }
+        try """
+        [containers]
+        default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+        [engine]
+        cgroup_manager = "cgroupfs"
+        events_logger = "none"
+        runtime = "swiftrun"
+        runtime_supports_json = ["swiftrun"]
+        [engine.runtimes]
+        swiftrun = ["\(Sandbox.binary)"]
+        """.write(toFile: work + "/containers.conf", atomically: true, encoding: .utf8)
+        let environment = ["CONTAINERS_CONF": work + "/containers.conf"]
+        func podman(_ arguments: [String]) throws -> Spawned {
+            try Spawned.run(
+                ["/usr/bin/podman", "--root", work + "/storage", "--runroot", work + "/run", "--storage-driver", "vfs"] + arguments,
+                directory: work, environment: environment)
+        }
+        func output(_ arguments: [String]) throws -> String {
+            let result = try podman(arguments)
+            try #require(result.status == 0, "podman \(arguments.joined(separator: " ")) failed: \(result.stderr)")
+            return String(decoding: result.output.readDataToEndOfFile(), as: UTF8.self)
+        }
+        // swiftrun's default state root: podman's cleanup process (conmon's
+        // exit command) does not pass --runtime-flag on, so a root given
+        // that way would miss its `delete`. Engines' ids are unique.
+        let run = ["run", "--network", "none", "--cgroup-parent", "/" + parent]
+        _ = try output(["import", "-q", Sandbox.sample, "localhost/busybox"])
+
+        #expect(try output(run + ["--rm", "localhost/busybox", "echo", "hello"]) == "hello\n")
+        #expect(try podman(run + ["--rm", "localhost/busybox", "sh", "-c", "exit 7"]).status == 7)
+        let missing = try podman(run + ["--rm", "localhost/busybox", "no-such-command"])
+        #expect(missing.status == 127)
+        #expect(missing.stderr.contains("executable file not found"))
+        #expect(try output(run + ["--rm", "-t", "localhost/busybox", "tty"]).hasPrefix("/dev/pts/0"))
+
+        let name = "svc-\(getpid())"
+        let id = try output(run + ["-d", "--name", name, "localhost/busybox", "sleep", "1000"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(FileManager.default.fileExists(atPath: RuntimeStateRoot.defaultPath + "/" + id + "/state.json"))
+        #expect(try output(["exec", name, "cat", "/proc/1/comm"]) == "sleep\n")
+        #expect(try podman(["exec", name, "sh", "-c", "exit 4"]).status == 4)
+        #expect(try output(["ps", "--format", "{{.Names}} {{.Status}}"]).hasPrefix(name + " Up"))
+        _ = try output(["rm", "-f", "-t", "0", name])
+        #expect(try output(["ps", "-a", "-q"]) == "")
+        #expect(!FileManager.default.fileExists(atPath: RuntimeStateRoot.defaultPath + "/" + id))
     }
 }

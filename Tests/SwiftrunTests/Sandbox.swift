@@ -240,3 +240,43 @@ func tool(_ arguments: [String], environment: [String: String] = [:]) throws -> 
     try #require(process.terminationStatus == 0, "\(arguments.joined(separator: " ")) failed: \(text)")
     return text
 }
+
+/// A program run with posix_spawn and waited for with waitpid: its exit
+/// status, its stdout as a pipe to read (`output`) and its stderr. For
+/// programs that leave something running with their fds (`swiftrun
+/// create`'s container, podman's conmon): Foundation's Process on Linux
+/// learns of an exit when an fd it hands the child closes, and such a
+/// survivor holds that fd.
+struct Spawned {
+    let status: Int32
+    let output: FileHandle
+    let stderr: String
+
+    static func run(_ arguments: [String], directory: String, environment: [String: String] = [:]) throws -> Spawned {
+        var fds: [Int32] = [-1, -1]
+        try #require(sr_pipe_cloexec(&fds) == 0)
+        let errors = directory + "/stderr-\(UUID().uuidString)"
+        defer { unlink(errors) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = arguments.map { strdup($0) } + [nil]
+        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + env).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, env)
+        close(fds[1])
+        guard spawned == 0 else {
+            close(fds[0])
+            throw POSIXError(.init(rawValue: spawned)!)
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let stderr = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+        let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Spawned(status: code, output: FileHandle(fileDescriptor: fds[0], closeOnDealloc: true), stderr: stderr)
+    }
+}

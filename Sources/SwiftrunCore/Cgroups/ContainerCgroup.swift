@@ -56,7 +56,8 @@ struct ContainerCgroup {
         if let unified = mode.unified {
             if mode.isPureV2 {
                 try Self.enableControllers(
-                    in: unified, below: path, wanted: resources.cpu?.cpus != nil ? ["memory", "pids", "cpu", "cpuset"] : ["memory", "pids", "cpu"], narrate: narrate)
+                    in: unified, below: path, wanted: resources.cpu?.cpus != nil ? ["memory", "pids", "cpu", "cpuset"] : ["memory", "pids", "cpu"],
+                    narrate: narrate)
             }
             let dir = try makeDirectory(under: unified)
             if mode.isPureV2 { try writeV2Limits(resources, dir: dir, write: write) }

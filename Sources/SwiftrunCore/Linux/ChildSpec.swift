@@ -143,10 +143,11 @@ final class ChildSpec {
         raw.rootfs = own(spec.root.path)
         raw.overlay_options = overlayOptions.map { own($0) }
         raw.mounts_complete = overlayOptions == nil ? 1 : 0
-        raw.root_propagation = try spec.linux.rootfsPropagation.map { (name) throws(SwiftrunError) in
-            guard let flags = MountOptions.propagation[name] else { throw .invalidArgument("rootfsPropagation: unknown propagation \(name)") }
-            return flags
-        } ?? 0
+        raw.root_propagation =
+            try spec.linux.rootfsPropagation.map { (name) throws(SwiftrunError) in
+                guard let flags = MountOptions.propagation[name] else { throw .invalidArgument("rootfsPropagation: unknown propagation \(name)") }
+                return flags
+            } ?? 0
         raw.umask = Int32(spec.process.user.umask ?? 0o022)
         raw.hostname = own(spec.hostname)
         raw.cwd = own(spec.process.cwd)

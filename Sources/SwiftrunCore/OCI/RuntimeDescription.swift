@@ -50,8 +50,11 @@ public enum RuntimeDescription {
 
     static func features() -> JSONValue {
         func strings(_ values: [String]) -> JSONValue { .array(values.map { .string($0) }) }
-        let mountOptions = ["bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "noatime", "atime",
-            "nodiratime", "diratime", "relatime", "norelatime", "strictatime", "sync", "async", "dirsync", "mand", "nomand", "defaults"]
+        let mountOptions =
+            [
+                "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "noatime", "atime",
+                "nodiratime", "diratime", "relatime", "norelatime", "strictatime", "sync", "async", "dirsync", "mand", "nomand", "defaults"
+            ]
             + ["private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"]
         let mode = CgroupMode.host
         return .object([
