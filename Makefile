@@ -20,6 +20,9 @@ BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev lib
 # Each tool a target runs, and its package, is listed in scripts/tools.list;
 # scripts/check-tools.sh fails a target whose list lacks one of its tools.
 TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman runc docker-registry apache2-utils openssl tar dash util-linux procps nftables iproute2 librsvg2-bin
+# The engines the tests drive with swiftrun as their runtime, installed
+# with their services neither started nor enabled (scripts/install-engines.sh).
+ENGINE_PACKAGES = containerd docker.io
 BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 tar gzip iperf3 iproute2 util-linux
 VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod
 LINT_PACKAGES  = gcc
@@ -42,7 +45,8 @@ deps:
 
 test-deps: deps
 	$(call apt_install,$(TEST_PACKAGES))
-	@scripts/check-tools.sh test "$(BUILD_PACKAGES) $(TEST_PACKAGES)"
+	@scripts/install-engines.sh $(ENGINE_PACKAGES)
+	@scripts/check-tools.sh test "$(BUILD_PACKAGES) $(TEST_PACKAGES) $(ENGINE_PACKAGES)"
 
 bench-deps: deps
 	$(call apt_install,$(BENCH_PACKAGES))

@@ -31,11 +31,12 @@ done || failed=1
 
 if [ "$target" = test ]; then
     # Tools the tests start by name: tool(["NAME", ...]), Process arguments
-    # ["NAME", ...] and OCI runtimes handed to engines (--runtime NAME).
-    used=$(grep -ohE 'tool\(\["[a-zA-Z0-9._-]+"|arguments = \["[a-zA-Z0-9._-]+"|"--runtime", "[a-zA-Z0-9._-]+"|fileURLWithPath: "/(usr/)?s?bin/[a-zA-Z0-9._-]+"' \
+    # ["NAME", ...], Spawned.run(["/usr/bin/NAME", ...]), EngineDaemon(["/usr/bin/NAME", ...]) and OCI runtimes
+    # handed to engines (--runtime NAME).
+    used=$(grep -ohE 'tool\(\["[a-zA-Z0-9._-]+"|arguments = \["[a-zA-Z0-9._-]+"|Spawned\.run\(\["[a-zA-Z0-9._/-]+"|EngineDaemon\(\s*\[?\s*"[a-zA-Z0-9._/-]+"|"--runtime", "[a-zA-Z0-9._-]+"|fileURLWithPath: "/(usr/)?s?bin/[a-zA-Z0-9._-]+"' \
         "$here/../Tests/SwiftrunTests/"*.swift | sed -E 's/.*"([^"]*)"$/\1/; s|.*/||' | sort -u)
     for tool in $used; do
-        case "$tool" in -c|env|serve) continue ;; esac
+        case "$tool" in -c|env|serve|swiftrun) continue ;; esac
         awk -v t="$tool" '($1 == "test" || $1 == "build") && $2 == t { found = 1 } END { exit !found }' "$here/tools.list" \
             || fail "the tests run $tool, which scripts/tools.list does not list for make test"
     done

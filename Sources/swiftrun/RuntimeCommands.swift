@@ -16,7 +16,7 @@ struct RuntimeCLI: ParsableCommand {
             """,
         subcommands: [
             RuntimeCreate.self, RuntimeStart.self, RuntimeRun.self, RuntimeExec.self, RuntimeState.self, RuntimeKill.self, RuntimeDelete.self,
-            RuntimeList.self, RuntimePs.self, RuntimeSpecCommand.self, RuntimeFeatures.self
+            RuntimeList.self, RuntimePs.self, RuntimePause.self, RuntimeResume.self, RuntimeSpecCommand.self, RuntimeFeatures.self
         ])
 }
 
@@ -248,5 +248,25 @@ struct RuntimeExec: RuntimeVerb {
         request.consoleSocket = consoleSocket
         request.preserveFDs = preserveFDs
         return try runtime.exec(id, request)
+    }
+}
+
+struct RuntimePause: RuntimeVerb {
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze every process of a container.")
+    @Argument(help: "The container id.") var id: String
+
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
+        try OCIRuntime(root: globals.root).pause(id)
+        return 0
+    }
+}
+
+struct RuntimeResume: RuntimeVerb {
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Thaw a paused container.")
+    @Argument(help: "The container id.") var id: String
+
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
+        try OCIRuntime(root: globals.root).resume(id)
+        return 0
     }
 }

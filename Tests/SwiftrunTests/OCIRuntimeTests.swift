@@ -149,8 +149,8 @@ import Testing
         try "host file\n".write(toFile: shared + "/note", atomically: true, encoding: .utf8)
         // A network namespace someone else made (as CNI does for a pod).
         let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        holder.arguments = ["--net", "sleep", "1000"]
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["unshare", "--net", "sleep", "1000"]
         try holder.run()
         defer {
             kill(holder.processIdentifier, SIGKILL)  // SIGTERM is blocked in the test's children
@@ -318,5 +318,107 @@ import Testing
         _ = try output(["rm", "-f", "-t", "0", name])
         #expect(try output(["ps", "-a", "-q"]) == "")
         #expect(!FileManager.default.fileExists(atPath: RuntimeStateRoot.defaultPath + "/" + id))
+    }
+}
+
+extension EngineTests {
+    /// containerd 1.6 with its runc shim (containerd-shim-runc-v2), told
+    /// to use swiftrun as the runc binary: the path Kubernetes takes through
+    /// a RuntimeClass. The shim sends runc's global flags (--root, --log,
+    /// --log-format json) and reads errors from the JSON log.
+    @Test func containerdRunsTasksThroughSwiftrun() throws {
+        let sandbox = try Sandbox()
+        let work = sandbox.root
+        #expect(sandbox.run(["save", "-o", work + "/busybox.tar", "busybox"]).code == 0)
+        try """
+        version = 2
+        root = "\(work)/containerd"
+        state = "\(work)/containerd-state"
+        disabled_plugins = ["io.containerd.grpc.v1.cri"]
+        [grpc]
+          address = "\(work)/containerd.sock"
+        [ttrpc]
+          address = "\(work)/containerd.sock.ttrpc"
+        """.write(toFile: work + "/containerd.toml", atomically: true, encoding: .utf8)
+        let daemon = try EngineDaemon(
+            ["/usr/bin/containerd", "--config", work + "/containerd.toml"], log: work + "/containerd.log", readyWhen: "containerd successfully booted")
+        defer { daemon.stop() }
+        // The shim keeps runc's state under /run/containerd/runc/<namespace>.
+        let namespace = "swiftrun-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { rmdir("/run/containerd/runc/" + namespace) }
+        func ctr(_ arguments: [String]) throws -> Spawned {
+            try Spawned.run(["/usr/bin/ctr", "-a", work + "/containerd.sock", "-n", namespace] + arguments, directory: work)
+        }
+        func output(_ arguments: [String]) throws -> String {
+            let result = try ctr(arguments)
+            try #require(result.status == 0, "ctr \(arguments.joined(separator: " ")) failed: \(result.stderr)")
+            return String(decoding: result.output.readDataToEndOfFile(), as: UTF8.self)
+        }
+        _ = try output(["image", "import", work + "/busybox.tar"])
+        let image = "docker.io/library/busybox:latest"
+        let run = ["run", "--runc-binary", Sandbox.binary]
+
+        let once = try ctr(run + ["--rm", image, "once", "sh", "-c", "echo hello; exit 3"])
+        #expect(once.status == 3)
+        #expect(String(decoding: once.output.readDataToEndOfFile(), as: UTF8.self) == "hello\n")
+        let missing = try ctr(run + ["--rm", image, "missing", "no-such-command"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("executable file not found"), "\(missing.stderr)")
+
+        _ = try output(run + ["-d", image, "svc", "sleep", "1000"])
+        #expect(try output(["task", "ls"]).contains("RUNNING"))
+        let exec = try ctr(["task", "exec", "--exec-id", "probe", "svc", "sh", "-c", "cat /proc/1/comm; exit 2"])
+        #expect(exec.status == 2)
+        #expect(String(decoding: exec.output.readDataToEndOfFile(), as: UTF8.self) == "sleep\n")
+        _ = try output(["task", "rm", "-f", "svc"])
+        _ = try output(["container", "rm", "svc"])
+        #expect(try output(["task", "ls", "-q"]) == "")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: "/run/containerd/runc/" + namespace)) ?? []
+        #expect(left.isEmpty, "swiftrun state left: \(left)")
+    }
+
+    /// dockerd 20.10 with swiftrun added as a runtime (`--add-runtime`):
+    /// run, exit codes, a missing command, -d, exec, pause and rm. Docker
+    /// runs privately: its own data root, exec root and socket, no bridge
+    /// and no iptables rules.
+    @Test func dockerdRunsContainersThroughSwiftrun() throws {
+        let sandbox = try Sandbox()
+        let work = sandbox.root
+        #expect(sandbox.run(["save", "-o", work + "/busybox.tar", "busybox"]).code == 0)
+        let socket = work + "/docker.sock"
+        let daemon = try EngineDaemon(
+            [
+                "/usr/sbin/dockerd", "--data-root", work + "/docker", "--exec-root", work + "/exec", "--pidfile", work + "/docker.pid",
+                "-H", "unix://" + socket, "--storage-driver", "vfs", "--iptables=false", "--bridge=none",
+                "--add-runtime", "swiftrun=" + Sandbox.binary
+            ], log: work + "/dockerd.log", readyWhen: "API listen on")
+        defer { daemon.stop() }
+        func docker(_ arguments: [String]) throws -> Spawned {
+            try Spawned.run(["/usr/bin/docker", "-H", "unix://" + socket] + arguments, directory: work)
+        }
+        func output(_ arguments: [String]) throws -> String {
+            let result = try docker(arguments)
+            try #require(result.status == 0, "docker \(arguments.joined(separator: " ")) failed: \(result.stderr)")
+            return String(decoding: result.output.readDataToEndOfFile(), as: UTF8.self)
+        }
+        _ = try output(["load", "-i", work + "/busybox.tar"])
+        let run = ["run", "--runtime", "swiftrun", "--network", "none"]
+
+        let once = try docker(run + ["--rm", "busybox", "sh", "-c", "echo hello; exit 3"])
+        #expect(once.status == 3)
+        #expect(String(decoding: once.output.readDataToEndOfFile(), as: UTF8.self) == "hello\n")
+        let missing = try docker(run + ["--rm", "busybox", "no-such-command"])
+        #expect(missing.status == 127)
+        #expect(missing.stderr.contains("executable file not found"), "\(missing.stderr)")
+
+        _ = try output(run + ["-d", "--name", "svc", "busybox", "sleep", "1000"])
+        #expect(try output(["exec", "svc", "cat", "/proc/1/comm"]) == "sleep\n")
+        #expect(try docker(["exec", "svc", "sh", "-c", "exit 5"]).status == 5)
+        _ = try output(["pause", "svc"])
+        #expect(try output(["ps", "--format", "{{.Status}}"]).contains("(Paused)"))
+        _ = try output(["unpause", "svc"])
+        #expect(try output(["exec", "svc", "echo", "thawed"]) == "thawed\n")
+        _ = try output(["rm", "-f", "svc"])
+        #expect(try output(["ps", "-a", "-q"]) == "")
     }
 }

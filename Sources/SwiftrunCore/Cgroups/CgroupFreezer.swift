@@ -12,8 +12,13 @@ struct CgroupFreezer {
 
     /// nil where the container has no v2 cgroup.
     init?(id: String, mode: CgroupMode = .host) {
+        self.init(path: ContainerCgroup.path(of: id), mode: mode)
+    }
+
+    /// The container whose cgroups are at `path` in each hierarchy.
+    init?(path: String, mode: CgroupMode = .host) {
         guard let unified = mode.unified else { return nil }
-        directory = unified + "/\(ContainerCgroup.parentName)/\(id)"
+        directory = unified + "/" + path
         guard FileSystem.exists(directory + "/cgroup.freeze") else { return nil }
     }
 

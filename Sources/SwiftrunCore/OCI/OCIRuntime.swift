@@ -140,14 +140,20 @@ public struct OCIRuntime {
         let record = try root.load(id)
         switch root.status(of: record) {
         case .created: break
-        case .running: throw .invalidArgument("cannot start an already running container")
+        case .running, .paused: throw .invalidArgument("cannot start an already running container")
         case .stopped, .creating: throw .invalidArgument("cannot start a container that has stopped")
         }
+        // The pidfd first: once the fifo is open the command may run and
+        // end at once, and the engine's shim reap it.
+        let pidfd = sr_pidfd_open(record.init_.pid)
+        guard pidfd >= 0, record.init_.isAlive else {
+            if pidfd >= 0 { close(pidfd) }
+            throw .invalidArgument("cannot start a container that has stopped")
+        }
+        defer { close(pidfd) }
         let fifoPath = root.fifo(id)
         let fifo = try Syscall.check("open \(fifoPath)") { open(fifoPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
         defer { close(fifo) }
-        let pidfd = try Syscall.check("pidfd_open") { sr_pidfd_open(record.init_.pid) }
-        defer { close(pidfd) }
         // The child's blocked open for writing completes now; its byte says
         // it goes on. Its death instead makes the pidfd readable.
         var fds = [pollfd(fd: fifo, events: Int16(POLLIN), revents: 0), pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
@@ -196,9 +202,10 @@ public struct OCIRuntime {
         }
         let record = try root.load(id)
         let status = root.status(of: record)
-        if status == .running && !force {
-            throw .invalidArgument("cannot delete container \(id) that is not stopped: running")
+        if (status == .running || status == .paused) && !force {
+            throw .invalidArgument("cannot delete container \(id) that is not stopped: \(status.rawValue)")
         }
+        if status == .paused { try? CgroupFreezer(path: record.cgroupPath)?.thaw() }
         if status != .stopped {
             try? signalInit(record, SIGKILL)
             waitForExit(record)
@@ -223,6 +230,24 @@ public struct OCIRuntime {
     /// until it exits. Its exit code, as a shell reports it.
     public static func waitForeground(_ pid: pid_t) throws(SwiftrunError) -> Int32 {
         ExitStatus(waitStatus: try SignalForwarder.forward(to: pid)).code
+    }
+
+    /// Freezes every process of the container (cgroup v2's cgroup.freeze).
+    public func pause(_ id: String) throws(SwiftrunError) {
+        let record = try root.load(id)
+        guard root.status(of: record) == .running else { throw .invalidArgument("container not running") }
+        guard let freezer = CgroupFreezer(path: record.cgroupPath) else {
+            throw .invalidArgument("pause needs the container's cgroup v2 directory, which this host does not have")
+        }
+        try freezer.freeze()
+    }
+
+    public func resume(_ id: String) throws(SwiftrunError) {
+        let record = try root.load(id)
+        guard root.status(of: record) == .paused, let freezer = CgroupFreezer(path: record.cgroupPath) else {
+            throw .invalidArgument("container not paused")
+        }
+        try freezer.thaw()
     }
 
     public func state(_ id: String) throws(SwiftrunError) -> OCIState {

@@ -23,7 +23,7 @@ struct RuntimeRecord: Codable {
     }
 
     enum Status: String {
-        case creating, created, running, stopped
+        case creating, created, running, paused, stopped
     }
 }
 
@@ -63,7 +63,8 @@ public struct RuntimeStateRoot: Sendable {
 
     func status(of record: RuntimeRecord) -> RuntimeRecord.Status {
         guard record.init_.isAlive else { return .stopped }
-        return FileSystem.exists(fifo(record.id)) ? .created : .running
+        if FileSystem.exists(fifo(record.id)) { return .created }
+        return CgroupFreezer(path: record.cgroupPath)?.isFrozen == true ? .paused : .running
     }
 
     /// The state as the runtime spec defines it, and as `runc state` prints it.
