@@ -50,7 +50,7 @@ struct RuntimeGlobals {
             case "--systemd-cgroup": systemd = true
             case "--debug": break
             case "--criu", "--rootless": _ = try value()
-            default: throw .invalidArgument("unknown global option \(name)")
+            default: return RuntimeGlobals(root: root, log: RuntimeLog(path: logPath, format: format), systemdCgroup: systemd)  // --help, or the parser's error
             }
             arguments.removeFirst()
         }

@@ -8,9 +8,11 @@ import SwiftrunCore
 ///     `--debug`, `--systemd-cgroup`), which containerd and dockerd send;
 ///   - a verb only runc has (`state`, `delete`, `spec`, `features`, ...);
 ///   - `create` or `run` with `--bundle`/`-b`, which conmon sends;
-///   - `start`, `kill`, `exec`, `ps` or `pause` naming a container in the
-///     runtime's state root (an engine's id, never a Docker name here), or
-///     `exec --process`.
+///   - `start`, `kill`, `exec`, `ps` or `pause` whose first argument after
+///     the flags names a container in the runtime's state root (an engine's
+///     id, never a Docker name here), or `exec --process`.
+/// Only the flags before the verb's first positional argument count: a
+/// container's command (`swiftrun run busybox ls -b`) is never read.
 /// In runc's command line, `--root` is the state root, not the store.
 enum RuntimeDispatch {
     private static let runcOnly: Set<String> = [
@@ -21,7 +23,6 @@ enum RuntimeDispatch {
 
     /// runc's arguments when `arguments` (without argv[0]) is an engine's call.
     static func runtimeArguments(_ arguments: [String], environment: (String) -> String?) -> [String]? {
-        if arguments.first == "oci" { return Array(arguments.dropFirst()) }
         var index = 0
         var root: String?
         var sawRuncGlobal = false
@@ -34,15 +35,35 @@ enum RuntimeDispatch {
         }
         guard index < arguments.count else { return sawRuncGlobal ? arguments : nil }
         let verb = arguments[index]
-        let rest = arguments[(index + 1)...]
+        if verb == "oci" { return Array(arguments[..<index] + arguments[(index + 1)...]) }
+        let (flags, id) = leadingFlags(arguments[(index + 1)...])
         if sawRuncGlobal || runcOnly.contains(verb) { return arguments }
         if verb == "create" || verb == "run" {
-            return rest.contains { $0 == "-b" || $0 == "--bundle" || $0.hasPrefix("--bundle=") } ? arguments : nil
+            return flags.contains { $0 == "-b" || $0 == "--bundle" || $0.hasPrefix("--bundle=") } ? arguments : nil
         }
         guard shared.contains(verb) else { return nil }
-        if verb == "exec" && rest.contains(where: { $0 == "--process" || $0.hasPrefix("--process=") }) { return arguments }
+        if verb == "exec" && flags.contains(where: { $0 == "--process" || $0 == "-p" || $0.hasPrefix("--process=") }) { return arguments }
         let states = RuntimeStateRoot(path: root ?? environment("SWIFTRUN_RUNTIME_ROOT") ?? RuntimeStateRoot.defaultPath)
-        return rest.contains { !$0.hasPrefix("-") && states.holds($0) } ? arguments : nil
+        return id.map(states.holds) == true ? arguments : nil
+    }
+
+    /// runc's flags that take a value as the next argument.
+    private static let valueFlags: Set<String> = [
+        "-b", "--bundle", "--pid-file", "--console-socket", "--preserve-fds", "-p", "--process", "--cwd", "-e", "--env", "-u", "--user",
+        "--cap", "-f", "--format", "--apparmor", "--process-label"
+    ]
+
+    /// The flags before the verb's first positional argument, and that
+    /// argument (runc's container id). Only these are looked at: what comes
+    /// after is a container's command, whose own flags must not count.
+    private static func leadingFlags(_ rest: ArraySlice<String>) -> (flags: [String], id: String?) {
+        var flags: [String] = []
+        var index = rest.startIndex
+        while index < rest.endIndex, rest[index].hasPrefix("-") {
+            flags.append(rest[index])
+            index += valueFlags.contains(rest[index]) ? 2 : 1
+        }
+        return (flags, index < rest.endIndex ? rest[index] : nil)
     }
 
     private static func split(_ flag: String) -> (String, String?) {

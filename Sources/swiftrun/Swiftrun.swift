@@ -8,7 +8,10 @@ struct Swiftrun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftrun",
         abstract: "A small, fast Linux container runtime.",
-        discussion: "Global option (before the command): --root DIR, the store (default \(StoreLayout.defaultRoot), or $SWIFTRUN_ROOT).",
+        discussion: """
+            Global option (before the command): --root DIR, the store (default \(StoreLayout.defaultRoot), or $SWIFTRUN_ROOT).
+            For engines (podman, containerd, Docker), swiftrun also answers runc's command line: see `swiftrun oci --help`.
+            """,
         version: VersionCommand.short,
         subcommands: [
             RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self, StatsCommand.self,

@@ -245,6 +245,20 @@ import Testing
         #expect(sandbox.run(["state", "failing"]).code == 1)
     }
 
+    /// runc's command line is told from Docker's by what comes before the
+    /// container's command only: a command whose own flags are runc's
+    /// (`-b`, `--process`) still runs as Docker's, and `oci` forces runc's.
+    @Test func dockersCommandLineIsNotMistakenForRuncs() throws {
+        let sandbox = try Sandbox()
+        let run = sandbox.run(["run", "--rm", "busybox", "echo", "-b", "--bundle", "x"])
+        #expect(run.code == 0 && run.stdout == "-b --bundle x\n", "\(run.stderr)")
+        #expect(sandbox.run(["run", "-d", "--name", "quiet", "busybox", "sleep", "1000"]).code == 0)
+        let exec = sandbox.run(["exec", "quiet", "echo", "--process", "p"])
+        #expect(exec.code == 0 && exec.stdout == "--process p\n", "\(exec.stderr)")
+        let list = sandbox.run(["oci", "list", "-q"])
+        #expect(list.code == 0 && list.stdout == "")
+    }
+
     /// `spec` refuses to overwrite; `features` is JSON that names what
     /// this runtime does.
     @Test func specAndFeatures() throws {
