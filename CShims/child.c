@@ -210,8 +210,9 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
     // terminal. PDEATHSIG is set before we look for the go byte: if the
     // parent died in between, our copy of the write end is the only one
     // left, so after closing it the read returns EOF and we leave. A
-    // bundle's container outlives `create`: its engine's shim reaps it.
-    if (!spec->survive_parent) {
+    // bundle's container outlives `create` (its engine's shim reaps it),
+    // but only once it is created: sr_wait_for_start clears the signal.
+    if (!spec->survive_parent || spec->exec_fifo_fd >= 0) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) sr_fail(spec, SR_STEP_PDEATHSIG, -1);
         sr_narrate_call(spec, SR_STEP_PDEATHSIG, "prctl(PR_SET_PDEATHSIG, SIGKILL)");
     }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -142,6 +143,11 @@ _Noreturn void sr_exec(const sr_child_spec *spec) {
 // parent), as the state dir is not in this root.
 void sr_wait_for_start(const sr_child_spec *spec) {
     if (exec_searching_path(spec, 1) < 0) sr_fail(spec, SR_STEP_EXEC, -1);
+    // Until now a kill -9 of `create` took this child with it. From here
+    // the state is on disk (the parent wrote it right after the go byte),
+    // so `delete` finds the child, which must outlive create: the signal
+    // goes before the record that lets create exit.
+    if (prctl(PR_SET_PDEATHSIG, 0) < 0) sr_fail(spec, SR_STEP_EXEC_FIFO, -1);
     sr_report_value(spec, SR_STEP_CREATED, 0);
     sr_close_report(spec);
     char path[32];

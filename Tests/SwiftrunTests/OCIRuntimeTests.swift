@@ -228,7 +228,7 @@ import Testing
         for stage in ["prestart", "createRuntime"] {
             let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "." + stage))) as! [String: Any]
             #expect(state["id"] as? String == "hooked")
-            #expect(state["status"] as? String == "created")
+            #expect(state["status"] as? String == "creating")
             #expect((state["annotations"] as? [String: String])?["org.example.owner"] == "test")
         }
         #expect(sandbox.run(["delete", "--force", "hooked"]).code == 0)
@@ -257,6 +257,34 @@ import Testing
         #expect(exec.code == 0 && exec.stdout == "--process p\n", "\(exec.stderr)")
         let list = sandbox.run(["oci", "list", "-q"])
         #expect(list.code == 0 && list.stdout == "")
+    }
+
+    /// A kill -9 of `create` while it runs a hook leaves a container
+    /// "creating", which `delete --force` finishes: pid 1, its cgroups and
+    /// its state go.
+    @Test func deleteFinishesACreateKilledMidway() throws {
+        let sandbox = try Sandbox(importBusybox: false)
+        let signal = sandbox.root + "/hook.fifo"
+        let release = sandbox.root + "/release.fifo"
+        #expect(mkfifo(signal, 0o600) == 0 && mkfifo(release, 0o600) == 0)
+        let bundle = try makeBundle(sandbox, "killed") { config in
+            Self.setArgs(["sleep", "1000"])(&config)
+            let script = "echo in-hook > \(signal); read x < \(release)"
+            config["hooks"] = ["createRuntime": [["path": "/bin/sh", "args": ["sh", "-c", script], "env": [ContainerDefaults.path]]]]
+        }
+        let create = sandbox.start(["create", "--bundle", bundle, "killed"])
+        let hook = try #require(FileHandle(forReadingAtPath: signal))
+        #expect(String(decoding: hook.readDataToEndOfFile(), as: UTF8.self) == "in-hook\n")
+        create.signal(SIGKILL)
+        let state = try self.state(sandbox, "killed")
+        #expect(state["status"] as? String == "creating")
+        let pid = try #require(state["pid"] as? Int)
+        #expect(sandbox.run(["delete", "--force", "killed"]).code == 0)
+        #expect(waitForExit(of: pid_t(pid)))
+        #expect(sandbox.run(["state", "killed"]).code == 1)
+        #expect(!Sandbox.cgroupExists("killed"))
+        try Data("done\n".utf8).write(to: URL(fileURLWithPath: release))  // the orphaned hook ends
+        #expect(create.waitForSwiftrun() == 137)
     }
 
     /// `spec` refuses to overwrite; `features` is JSON that names what

@@ -9,7 +9,7 @@ final class ChildSpec {
     private var strings: [UnsafeMutablePointer<CChar>] = []
     private var buffers: [UnsafeMutableRawPointer] = []
     private(set) var raw = sr_child_spec()
-    private let spec: RuntimeSpec
+    let spec: RuntimeSpec
 
     /// `overlayOptions`: the layers, upper and work dir of swiftrun's own
     /// container; nil for a bundle, whose root is its own dir and whose

@@ -31,20 +31,12 @@ extension OCIRuntime {
         }
         spec.mounts = []  // in place already, in the namespace it joins
         spec.process = request.process
-        let seccomp = try spec.linux.seccomp.map { (profile) throws(SwiftrunError) in
-            try SeccompCompiler(capabilities: Set(spec.process.capabilities.bounding), kernel: SeccompPolicy.kernelVersion(HostInfo.kernelRelease()))
-                .compile(profile, source: "linux.seccomp")
-        }
-        let child = try ChildSpec(spec: spec, overlayOptions: "", seccomp: seccomp)
+        let child = try ChildSpec(spec: spec, overlayOptions: "", seccomp: spec.compiledSeccomp())
         child.join(pidfd: pidfd, flags: ChildSpec.cloneFlags(spec.linux.namespaces.map { .init(type: $0.type) }), detachedWith: nil)
         child.preserve(fds: request.preserveFDs)
         if request.detach { child.outliveCaller() }
-        var console: Int32 = -1
-        defer { if console >= 0 { close(console) } }
-        if let socket = request.consoleSocket {
-            console = try UnixSocket.connect(path: socket, describe: "the console socket \(socket)")
-            child.attachConsole(socket: console, size: spec.process.consoleSize.map { TerminalSize(rows: $0.height, columns: $0.width) })
-        }
+        let console = try request.consoleSocket.map { (socket) throws(SwiftrunError) in try child.sendConsole(to: socket) }
+        defer { console.map { _ = close($0) } }
         let process = try ContainerCgroup.existing(path: record.cgroupPath).spawn(child, started: { _ in })
         if let pidFile = request.pidFile {
             try FileSystem.writeAtomically(Array(String(process.pid).utf8), to: pidFile, durable: false)
@@ -88,5 +80,27 @@ extension OCIRuntime {
         }
         if noNewPrivileges { process.noNewPrivileges = true }
         return process
+    }
+}
+
+extension RuntimeSpec {
+    /// linux.seccomp compiled for this process's bounding capabilities, or
+    /// nil when the config has none.
+    func compiledSeccomp() throws(SwiftrunError) -> [UInt8]? {
+        try linux.seccomp.map { (profile) throws(SwiftrunError) in
+            try SeccompCompiler(capabilities: Set(process.capabilities.bounding), kernel: SeccompPolicy.kernelVersion(HostInfo.kernelRelease()))
+                .compile(profile, source: "linux.seccomp")
+        }
+    }
+}
+
+extension ChildSpec {
+    /// --console-socket: the child sends its pty master to the engine's
+    /// socket. Returns the connected fd, which the caller closes after the spawn.
+    func sendConsole(to socket: String) throws(SwiftrunError) -> Int32 {
+        let fd = try UnixSocket.connect(path: socket, describe: "the console socket \(socket)")
+        let size = spec.process.consoleSize.map { TerminalSize(rows: $0.height, columns: $0.width) }
+        attachConsole(socket: fd, size: size)
+        return fd
     }
 }

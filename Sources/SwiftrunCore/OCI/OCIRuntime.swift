@@ -63,11 +63,7 @@ public struct OCIRuntime {
         if !spec.process.terminal && options.consoleSocket != nil {
             throw .invalidArgument("--console-socket needs process.terminal set in config.json")
         }
-        let seccomp = try spec.linux.seccomp.map { (profile) throws(SwiftrunError) in
-            try SeccompCompiler(capabilities: Set(spec.process.capabilities.bounding), kernel: SeccompPolicy.kernelVersion(HostInfo.kernelRelease()))
-                .compile(profile, source: "linux.seccomp")
-        }
-        let child = try ChildSpec(spec: spec, overlayOptions: nil, seccomp: seccomp)
+        let child = try ChildSpec(spec: spec, overlayOptions: nil, seccomp: spec.compiledSeccomp())
 
         let fifoPath = root.fifo(id)
         try Syscall.check("mkfifo \(fifoPath)") { mkfifo(fifoPath, 0o622) }
@@ -75,11 +71,7 @@ public struct OCIRuntime {
         var opened = [fifo]
         defer { opened.forEach { close($0) } }
         child.waitForStart(fifo: fifo, preservingFDs: options.preserveFDs)
-        if let socket = options.consoleSocket {
-            let fd = try UnixSocket.connect(path: socket, describe: "the console socket \(socket)")
-            opened.append(fd)
-            child.attachConsole(socket: fd, size: spec.process.consoleSize.map { TerminalSize(rows: $0.height, columns: $0.width) })
-        }
+        if let socket = options.consoleSocket { opened.append(try child.sendConsole(to: socket)) }
         for namespace in spec.linux.namespaces {
             guard let path = namespace.path else { continue }
             let fd = try Syscall.check("open namespace \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
@@ -88,21 +80,26 @@ public struct OCIRuntime {
         }
 
         let cgroup = try ContainerCgroup.create(path: cgroupPath, resources: spec.linux.resources, everyController: true)
+        var record: RuntimeRecord?
         let process = try cgroup.spawn(
             child,
             started: { (pid) throws(SwiftrunError) in
+                // Recorded while the child sets itself up: from here a kill
+                // -9 of this process leaves a state `delete` can finish.
+                guard let start = ProcessIdentity.startTime(of: pid) else { throw .system("read /proc/\(pid)/stat", errno: ESRCH) }
+                record = RuntimeRecord(
+                    id: id, init_: ProcessIdentity(pid: pid, startTime: start), bundle: bundle.path, rootfs: spec.root.path,
+                    created: JSON.timestamp(), annotations: spec.annotations, cgroupPath: cgroupPath, hooks: spec.hooks)
+                try FileSystem.writeAtomically(JSON.encode(spec), to: root.config(id), durable: false)
+                try root.save(record!)
                 if let score = spec.process.oomScoreAdj { try FileSystem.writeString(String(score), to: "/proc/\(pid)/oom_score_adj") }
             })
-        guard let start = ProcessIdentity.startTime(of: process.pid) else { throw .system("read /proc/\(process.pid)/stat", errno: ESRCH) }
-        let record = RuntimeRecord(
-            id: id, init_: ProcessIdentity(pid: process.pid, startTime: start), bundle: bundle.path, rootfs: spec.root.path,
-            created: JSON.timestamp(), annotations: spec.annotations, cgroupPath: cgroupPath, hooks: spec.hooks)
         do {
-            try root.save(record)
-            try FileSystem.writeAtomically(JSON.encode(spec), to: root.config(id), durable: false)
-            let state = root.ociState(of: record)
+            let state = root.ociState(of: record!)
             try RuntimeHooks.run(spec.hooks?.prestart ?? [], state: state, stage: "prestart")
             try RuntimeHooks.run(spec.hooks?.createRuntime ?? [], state: state, stage: "createRuntime")
+            record!.ready = true
+            try root.save(record!)
             if let pidFile = options.pidFile {
                 try FileSystem.writeAtomically(Array(String(process.pid).utf8), to: pidFile, durable: false)
             }
@@ -141,7 +138,8 @@ public struct OCIRuntime {
         switch root.status(of: record) {
         case .created: break
         case .running, .paused: throw .invalidArgument("cannot start an already running container")
-        case .stopped, .creating: throw .invalidArgument("cannot start a container that has stopped")
+        case .creating: throw .invalidArgument("cannot start a container that is still being created")
+        case .stopped: throw .invalidArgument("cannot start a container that has stopped")
         }
         // The pidfd first: once the fifo is open the command may run and
         // end at once, and the engine's shim reap it.

@@ -16,9 +16,12 @@ struct RuntimeRecord: Codable {
     /// Relative to each cgroup hierarchy's mount.
     var cgroupPath: String
     var hooks: RuntimeSpec.Hooks?
+    /// Set once `create` has seen the child reach the exec fifo and has run
+    /// the hooks; until then the container is "creating".
+    var ready = false
 
     enum CodingKeys: String, CodingKey {
-        case id, bundle, rootfs, created, annotations, cgroupPath, hooks
+        case id, bundle, rootfs, created, annotations, cgroupPath, hooks, ready
         case init_ = "init"
     }
 
@@ -63,7 +66,7 @@ public struct RuntimeStateRoot: Sendable {
 
     func status(of record: RuntimeRecord) -> RuntimeRecord.Status {
         guard record.init_.isAlive else { return .stopped }
-        if FileSystem.exists(fifo(record.id)) { return .created }
+        if FileSystem.exists(fifo(record.id)) { return record.ready ? .created : .creating }
         return CgroupFreezer(path: record.cgroupPath)?.isFrozen == true ? .paused : .running
     }
 
