@@ -33,6 +33,8 @@ spec["root"]["readonly"] = False
 json.dump(spec, open(path, "w"), indent=2)
 PY
 
+# swiftrun-oci is runc's command line on the same bundle as runc and crun:
+# what an engine (podman, containerd, dockerd) pays for the runtime itself.
 # swiftrun with its default walls (capabilities, the seccomp filter from its
 # cache, masked paths, the device cgroup) and without them (--privileged):
 # the difference is what hardening costs. --explain's row shows what the
@@ -49,6 +51,7 @@ set -- \
     -n swiftrun-privileged "$bin --root $work/store run --rm --network none --privileged busybox /bin/true" \
     -n swiftrun-explain "sh -c '$bin --root $work/store run --rm --network none --explain=json busybox /bin/true 2>/dev/null'" \
     -n swiftrun-limits "$bin --root $work/store run --rm --network none --memory 256m --pids-limit 200 --cpus 1 busybox /bin/true" \
+    -n swiftrun-oci "$bin oci --root $work/oci run -b $work/bundle bench-oci" \
     -n runc "runc --root $work/runc run -b $work/bundle bench-runc" \
     -n floor "unshare -m -u -i -n -p -f chroot $work/bundle/rootfs /bin/true"
 
@@ -70,6 +73,8 @@ if command -v podman >/dev/null 2>&1; then
     podman_run="$podman run --rm --network none busybox /bin/true"
     if reason=$($podman_run 2>&1); then
         set -- "$@" -n podman "$podman_run"
+        # The same podman with swiftrun as its OCI runtime, through conmon.
+        set -- "$@" -n podman-swiftrun "$podman --runtime $bin run --rm --network none busybox /bin/true"
         # Its bridge (netavark) and a published port, beside swiftrun's.
         for row in "podman-bridge:--network bridge" "podman-publish:--network bridge -p 127.0.0.1:18998:80"; do
             command="$podman run --rm ${row#*:} busybox /bin/true"
@@ -87,7 +92,7 @@ import json, sys
 results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 crun = results["crun"]["median"]
 print(f"{'runtime':<20} {'median':>9} {'mean':>9} {'stddev':>8} {'vs crun':>8}")
-for name in ["swiftrun", "swiftrun-bridge", "swiftrun-publish", "swiftrun-privileged", "swiftrun-explain", "swiftrun-limits", "crun", "runc", "podman", "podman-bridge", "podman-publish", "floor"]:
+for name in ["swiftrun", "swiftrun-bridge", "swiftrun-publish", "swiftrun-privileged", "swiftrun-explain", "swiftrun-limits", "swiftrun-oci", "crun", "runc", "podman", "podman-swiftrun", "podman-bridge", "podman-publish", "floor"]:
     if name in results:
         r = results[name]
         print(f"{name:<20} {r['median']*1000:8.2f}ms {r['mean']*1000:8.2f}ms {r['stddev']*1000:7.2f}ms {r['median']/crun:7.2f}x")
@@ -97,6 +102,10 @@ print(f"the default bridge costs {bridge:.2f} ms at the median (goal: 3), -p {pu
 if "podman-bridge" in results:
     podman_bridge = (results["podman-bridge"]["median"] - results["podman"]["median"]) * 1000
     print(f"podman's bridge costs {podman_bridge:.2f} ms")
+oci = results["swiftrun-oci"]["median"]
+print(f"as an OCI runtime (run -b on runc's bundle): {oci*1000:.2f} ms, {oci/results['runc']['median']:.2f}x runc, {oci/crun:.2f}x crun")
+if "podman-swiftrun" in results:
+    print(f"podman with swiftrun as its runtime: {results['podman-swiftrun']['median']/results['podman']['median']:.2f}x podman with runc")
 hardening = (results["swiftrun"]["median"] - results["swiftrun-privileged"]["median"]) * 1000
 print(f"hardening costs {hardening:.2f} ms at the median (default walls vs --privileged)")
 limits = (results["swiftrun-limits"]["median"] - results["swiftrun"]["median"]) * 1000
