@@ -16,7 +16,7 @@ struct RuntimeCLI: ParsableCommand {
             """,
         subcommands: [
             RuntimeCreate.self, RuntimeStart.self, RuntimeRun.self, RuntimeExec.self, RuntimeState.self, RuntimeKill.self, RuntimeDelete.self,
-            RuntimeList.self, RuntimePs.self, RuntimePause.self, RuntimeResume.self, RuntimeSpecCommand.self, RuntimeFeatures.self
+            RuntimeList.self, RuntimePs.self, RuntimePause.self, RuntimeResume.self, RuntimeUpdate.self, RuntimeSpecCommand.self, RuntimeFeatures.self
         ])
 }
 
@@ -267,6 +267,35 @@ struct RuntimeResume: RuntimeVerb {
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         try OCIRuntime(root: globals.root).resume(id)
+        return 0
+    }
+}
+
+struct RuntimeUpdate: RuntimeVerb {
+    static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a container's resource limits.")
+    @Option(name: [.short, .long], help: "linux.resources as JSON in a file, or - for stdin.") var resources: String?
+    @Option(help: "Memory limit (bytes, or 256m).") var memory: String?
+    @Option(name: .customLong("memory-reservation"), help: "Memory soft limit.") var memoryReservation: String?
+    @Option(name: .customLong("memory-swap"), help: "Memory plus swap (-1: unlimited).") var memorySwap: String?
+    @Option(name: .customLong("cpu-shares"), help: "CPU shares.") var cpuShares: UInt64?
+    @Option(name: .customLong("cpu-quota"), help: "CFS quota in microseconds.") var cpuQuota: Int64?
+    @Option(name: .customLong("cpu-period"), help: "CFS period in microseconds.") var cpuPeriod: UInt64?
+    @Option(name: .customLong("cpuset-cpus"), help: "CPUs allowed: 0-1, 0,2.") var cpusetCpus: String?
+    @Option(name: .customLong("pids-limit"), help: "Maximum number of tasks.") var pidsLimit: Int64?
+    @Argument(help: "The container id.") var id: String
+
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
+        var changes = OCIRuntime.ResourceChanges()
+        changes.file = resources
+        changes.memory = memory
+        changes.memoryReservation = memoryReservation
+        changes.memorySwap = memorySwap
+        changes.cpuShares = cpuShares
+        changes.cpuQuota = cpuQuota
+        changes.cpuPeriod = cpuPeriod
+        changes.cpusetCpus = cpusetCpus
+        changes.pidsLimit = pidsLimit
+        try OCIRuntime(root: globals.root).update(id, changes)
         return 0
     }
 }

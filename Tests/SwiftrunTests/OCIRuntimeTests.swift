@@ -48,8 +48,9 @@ import Testing
         return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
     }
 
-    /// create, state, start, exec, kill, delete: runc's states in order, the
-    /// pid file, exec inside the container's namespaces, and nothing left.
+    /// create, state, start, exec, update, kill, delete: runc's states in
+    /// order, the pid file, exec inside the container's namespaces, new
+    /// limits in its cgroups, and nothing left.
     @Test func aBundleGoesThroughRuncsLifecycle() throws {
         let sandbox = try Sandbox(importBusybox: false)
         let bundle = try makeBundle(sandbox, "life", edit: Self.setArgs(["sh", "-c", "echo started; exec sleep 1000"]))
@@ -76,6 +77,18 @@ import Testing
         let exec = sandbox.run(["exec", id, "sh", "-c", "hostname; cat /proc/1/comm; exit 5"])
         #expect(exec.code == 5)
         #expect(exec.stdout == "oci-life\nsleep\n")
+
+        // update: flags, then linux.resources on stdin, as containerd sends it.
+        let mode = CgroupMode.host
+        func limit(_ controller: String, _ v2: String, _ v1: String) -> String? {
+            let mount = mode.isPureV2 ? mode.unified : mode.v1[controller]
+            return mount.flatMap { try? String(contentsOfFile: "\($0)/\(ContainerCgroup.path(of: id))/\(mode.isPureV2 ? v2 : v1)", encoding: .utf8) }
+        }
+        #expect(sandbox.run(["update", "--memory", "64m", "--pids-limit", "50", id]).code == 0)
+        #expect(limit("memory", "memory.max", "memory.limit_in_bytes") == "67108864\n")
+        #expect(limit("pids", "pids.max", "pids.max") == "50\n")
+        #expect(sandbox.run(["update", "--resources", "-", id], stdin: #"{"pids": {"limit": 60}}"#).code == 0)
+        #expect(limit("pids", "pids.max", "pids.max") == "60\n")
 
         let refused = sandbox.run(["delete", id])
         #expect(refused.code == 1)

@@ -188,6 +188,22 @@ struct ContainerCgroup {
         pids.limit == Int64.max ? "max" : String(pids.limit)
     }
 
+    /// Writes `resources`' limits into the cgroups the container already
+    /// has (runc's `update`): only the fields given change.
+    func update(_ resources: RuntimeSpec.Resources) throws(SwiftrunError) {
+        func write(_ dir: String, _ file: String, _ value: String) throws(SwiftrunError) {
+            try FileSystem.writeString(value, to: dir + "/" + file)
+        }
+        if mode.isPureV2 {
+            guard let dir = unifiedDirectory else { throw .invalidArgument("the container has no cgroup at \(path)") }
+            try writeV2Limits(resources, dir: dir, write: write)
+            return
+        }
+        var dirs: [String: String] = [:]
+        for (controller, mount) in mode.v1 where FileSystem.exists(mount + "/" + path) { dirs[controller] = mount + "/" + path }
+        try writeV1Limits(resources, dirs: dirs, write: write)
+    }
+
     /// The cgroup v2 directory, where clone3 can start the child directly.
     /// The cgroups a running container already has, for exec to join.
     static func existing(id: String, mode: CgroupMode = .host) -> ContainerCgroup {

@@ -230,6 +230,56 @@ public struct OCIRuntime {
         ExitStatus(waitStatus: try SignalForwarder.forward(to: pid)).code
     }
 
+    /// runc's `update`: a linux.resources file ("-": stdin), and flags on top.
+    public struct ResourceChanges {
+        public var file: String?
+        public var memory: String?
+        public var memoryReservation: String?
+        public var memorySwap: String?
+        public var cpuShares: UInt64?
+        public var cpuQuota: Int64?
+        public var cpuPeriod: UInt64?
+        public var cpusetCpus: String?
+        public var pidsLimit: Int64?
+
+        public init() {}
+
+        func resources() throws(SwiftrunError) -> RuntimeSpec.Resources {
+            var resources = RuntimeSpec.Resources(devices: [])
+            if let file {
+                let bytes = file == "-" ? try FileSystem.readAll(0, path: "stdin", limit: 1 << 20) : try FileSystem.readFile(file)
+                resources = try JSON.decode(RuntimeSpec.Resources.self, from: bytes, path: file == "-" ? "stdin" : file)
+            }
+            func bytes(_ text: String?, _ flag: String) throws(SwiftrunError) -> Int64? {
+                try text.map { (value) throws(SwiftrunError) in value == "-1" ? -1 : try RunOptions.parseBytes(value, flag: flag) }
+            }
+            if memory != nil || memoryReservation != nil || memorySwap != nil {
+                var limits = resources.memory ?? RuntimeSpec.Memory()
+                limits.limit = try bytes(memory, "--memory") ?? limits.limit
+                limits.reservation = try bytes(memoryReservation, "--memory-reservation") ?? limits.reservation
+                limits.swap = try bytes(memorySwap, "--memory-swap") ?? limits.swap
+                resources.memory = limits
+            }
+            if cpuShares != nil || cpuQuota != nil || cpuPeriod != nil || cpusetCpus != nil {
+                var cpu = resources.cpu ?? RuntimeSpec.CPU()
+                cpu.shares = cpuShares ?? cpu.shares
+                cpu.quota = cpuQuota ?? cpu.quota
+                cpu.period = cpuPeriod ?? cpu.period
+                cpu.cpus = cpusetCpus ?? cpu.cpus
+                resources.cpu = cpu
+            }
+            if let pidsLimit { resources.pids = RuntimeSpec.Pids(limit: pidsLimit <= 0 ? Int64.max : pidsLimit) }
+            return resources
+        }
+    }
+
+    /// New limits for a created, running or paused container.
+    public func update(_ id: String, _ changes: ResourceChanges) throws(SwiftrunError) {
+        let record = try root.load(id)
+        guard root.status(of: record) != .stopped else { throw .invalidArgument("container not running") }
+        try ContainerCgroup.existing(path: record.cgroupPath).update(changes.resources())
+    }
+
     /// Freezes every process of the container (cgroup v2's cgroup.freeze).
     public func pause(_ id: String) throws(SwiftrunError) {
         let record = try root.load(id)
