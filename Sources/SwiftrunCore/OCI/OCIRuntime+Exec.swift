@@ -31,7 +31,7 @@ extension OCIRuntime {
         }
         spec.mounts = []  // in place already, in the namespace it joins
         spec.process = request.process
-        let child = try ChildSpec(spec: spec, overlayOptions: "", seccomp: spec.compiledSeccomp())
+        let child = try ChildSpec(spec: spec, overlayOptions: "", seccomp: spec.compiledSeccomp(cache: root.seccompCache))
         child.join(pidfd: pidfd, flags: ChildSpec.cloneFlags(spec.linux.namespaces.map { .init(type: $0.type) }), detachedWith: nil)
         child.preserve(fds: request.preserveFDs)
         if request.detach { child.outliveCaller() }
@@ -84,12 +84,12 @@ extension OCIRuntime {
 }
 
 extension RuntimeSpec {
-    /// linux.seccomp compiled for this process's bounding capabilities, or
+    /// linux.seccomp compiled for this process's bounding capabilities
+    /// (cached in `cache`: an engine sends the same profile every time), or
     /// nil when the config has none.
-    func compiledSeccomp() throws(SwiftrunError) -> [UInt8]? {
+    func compiledSeccomp(cache: String) throws(SwiftrunError) -> [UInt8]? {
         try linux.seccomp.map { (profile) throws(SwiftrunError) in
-            try SeccompCompiler(capabilities: Set(process.capabilities.bounding), kernel: SeccompPolicy.kernelVersion(HostInfo.kernelRelease()))
-                .compile(profile, source: "linux.seccomp")
+            try SeccompPolicy.compile(JSON.encode(profile), source: "linux.seccomp", capabilities: process.capabilities.bounding, cache: cache)
         }
     }
 }

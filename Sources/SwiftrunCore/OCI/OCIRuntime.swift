@@ -63,7 +63,7 @@ public struct OCIRuntime {
         if !spec.process.terminal && options.consoleSocket != nil {
             throw .invalidArgument("--console-socket needs process.terminal set in config.json")
         }
-        let child = try ChildSpec(spec: spec, overlayOptions: nil, seccomp: spec.compiledSeccomp())
+        let child = try ChildSpec(spec: spec, overlayOptions: nil, seccomp: spec.compiledSeccomp(cache: root.seccompCache))
 
         let fifoPath = root.fifo(id)
         try Syscall.check("mkfifo \(fifoPath)") { mkfifo(fifoPath, 0o622) }

@@ -39,6 +39,8 @@ public struct RuntimeStateRoot: Sendable {
     public init(path: String) { self.path = path }
 
     func directory(_ id: String) -> String { path + "/" + id }
+    /// Compiled seccomp filters, by profile; '@' is never in an id.
+    var seccompCache: String { path + "/@seccomp" }
     func fifo(_ id: String) -> String { directory(id) + "/exec.fifo" }
     /// The bundle's config as created (root path resolved): exec's base.
     func config(_ id: String) -> String { directory(id) + "/config.json" }

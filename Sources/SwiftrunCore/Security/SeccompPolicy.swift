@@ -35,16 +35,23 @@ public enum SeccompPolicy: Equatable, Sendable {
             source = path
             profileBytes = try FileSystem.readFile(path)
         }
+        return try Self.compile(profileBytes, source: source, capabilities: capabilities, cache: layout.seccompCache)
+    }
+
+    /// The BPF for a profile's JSON bytes, from `cache` (a directory) when
+    /// compiled before. `swiftrun run`'s profiles and an engine's bundles
+    /// (linux.seccomp, re-encoded with sorted keys) share this.
+    static func compile(_ profileBytes: [UInt8], source: String, capabilities: [String], cache: String) throws(SwiftrunError) -> [UInt8] {
         let kernel = HostInfo.kernelRelease()
         let key = Digest.of(profileBytes + Array("\0\(capabilities.sorted())\0\(kernel)\0\(HostInfo.libseccompVersion())".utf8))
-        let cached = layout.seccompCache + "/" + key.hex + ".bpf"
+        let cached = cache + "/" + key.hex + ".bpf"
         if let bpf = try? FileSystem.readFile(cached), bpf.count % 8 == 0, !bpf.isEmpty {
             return bpf
         }
         let profile = try JSON.decode(SeccompProfile.self, from: profileBytes, path: source)
         let compiler = SeccompCompiler(capabilities: Set(capabilities), kernel: Self.kernelVersion(kernel))
         let bpf = try compiler.compile(profile, source: source)
-        try FileSystem.makeDirectory(layout.seccompCache, mode: 0o700)
+        try FileSystem.makeDirectories(cache, mode: 0o700)
         try FileSystem.writeAtomically(bpf, to: cached, durable: false)
         return bpf
     }
