@@ -16,7 +16,8 @@ struct RuntimeCLI: ParsableCommand {
             """,
         subcommands: [
             RuntimeCreate.self, RuntimeStart.self, RuntimeRun.self, RuntimeExec.self, RuntimeState.self, RuntimeKill.self, RuntimeDelete.self,
-            RuntimeList.self, RuntimePs.self, RuntimePause.self, RuntimeResume.self, RuntimeUpdate.self, RuntimeSpecCommand.self, RuntimeFeatures.self
+            RuntimeList.self, RuntimePs.self, RuntimePause.self, RuntimeResume.self, RuntimeUpdate.self, RuntimeEvents.self, RuntimeSpecCommand.self,
+            RuntimeFeatures.self
         ])
 }
 
@@ -110,18 +111,7 @@ struct RuntimeRun: RuntimeVerb {
     @Argument(help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
-        let runtime = OCIRuntime(root: globals.root)
-        let pid = try runtime.create(id, options.createOptions(globals))
-        do {
-            try runtime.start(id)
-        } catch {
-            try? runtime.delete(id, force: true)
-            throw error
-        }
-        if detach { return 0 }
-        let status = try OCIRuntime.waitForeground(pid)
-        if !keep { try runtime.delete(id, force: true) }
-        return status
+        try OCIRuntime(root: globals.root).run(id, options.createOptions(globals), detach: detach, keep: keep)
     }
 }
 
@@ -296,6 +286,18 @@ struct RuntimeUpdate: RuntimeVerb {
         changes.cpusetCpus = cpusetCpus
         changes.pidsLimit = pidsLimit
         try OCIRuntime(root: globals.root).update(id, changes)
+        return 0
+    }
+}
+
+struct RuntimeEvents: RuntimeVerb {
+    static let configuration = CommandConfiguration(commandName: "events", abstract: "Print a container's resource usage (--stats), once.")
+    @Flag(help: "One stats event, then exit.") var stats = false
+    @Argument(help: "The container id.") var id: String
+
+    func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
+        guard stats else { throw .invalidArgument("events: only --stats (one event) is supported; the event stream is not") }
+        print(try OCIRuntime(root: globals.root).statsEvent(id))
         return 0
     }
 }

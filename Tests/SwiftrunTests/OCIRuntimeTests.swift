@@ -78,6 +78,12 @@ import Testing
         #expect(exec.code == 5)
         #expect(exec.stdout == "oci-life\nsleep\n")
 
+        let events = sandbox.run(["events", "--stats", id])
+        #expect(events.code == 0, "\(events.stderr)")
+        let event = try JSONSerialization.jsonObject(with: Data(events.stdout.utf8)) as? [String: Any]
+        #expect(event?["type"] as? String == "stats" && event?["id"] as? String == id)
+        #expect(((event?["data"] as? [String: Any])?["pids"] as? [String: Any])?["current"] as? Int ?? 0 >= 1)
+
         // update: flags, then linux.resources on stdin, as containerd sends it.
         let mode = CgroupMode.host
         func limit(_ controller: String, _ v2: String, _ v1: String) -> String? {
@@ -109,7 +115,8 @@ import Testing
     }
 
     /// `run` in the foreground: the container's output and exit code, and
-    /// its state gone afterwards. `delete --force` of a missing id succeeds.
+    /// its state gone afterwards; with a terminal, the pty relayed. `delete
+    /// --force` of a missing id succeeds.
     @Test func runWaitsAndReturnsTheExitCode() throws {
         let sandbox = try Sandbox(importBusybox: false)
         let bundle = try makeBundle(sandbox, "fg", edit: Self.setArgs(["sh", "-c", "echo out; echo err >&2; exit 3"]))
@@ -120,6 +127,17 @@ import Testing
         #expect(sandbox.run(["list", "-q"]).stdout == "")
         #expect(sandbox.run(["delete", "--force", "fg"]).code == 0)
         #expect(!Sandbox.cgroupExists("fg"))
+
+        // With process.terminal and no --console-socket, run relays a pty.
+        let tty = try makeBundle(sandbox, "tty") { config in
+            Self.setArgs(["sh", "-c", "tty; exit 6"])(&config)
+            var process = config["process"] as! [String: Any]
+            process["terminal"] = true
+            config["process"] = process
+        }
+        let onTerminal = sandbox.run(["run", "--bundle", tty, "tty"])
+        #expect(onTerminal.code == 6)
+        #expect(onTerminal.stdout.hasPrefix("/dev/pts/0"), "\(onTerminal.stdout)\(onTerminal.stderr)")
     }
 
     /// A command that is not in the rootfs fails `create`, as runc's does,

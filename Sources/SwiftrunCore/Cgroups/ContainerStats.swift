@@ -8,11 +8,16 @@ public struct ContainerStats: Sendable {
     public var pids: Int64
 
     public static func read(id: String, mode: CgroupMode = .host) -> ContainerStats? {
+        read(path: ContainerCgroup.path(of: id), mode: mode)
+    }
+
+    /// The container whose cgroups are at `path` in each hierarchy.
+    static func read(path: String, mode: CgroupMode = .host) -> ContainerStats? {
         func number(_ path: String?) -> Int64? {
             guard let path, let bytes = try? FileSystem.readFile(path) else { return nil }
             return Int64(String(decoding: bytes, as: UTF8.self).trimmedWhitespace)
         }
-        let directory = { (mount: String?) in mount.map { $0 + "/\(ContainerCgroup.parentName)/\(id)" } }
+        let directory = { (mount: String?) in mount.map { $0 + "/" + path } }
         if mode.isPureV2 {
             guard let dir = directory(mode.unified), FileSystem.exists(dir) else { return nil }
             let cpuStat = String(decoding: (try? FileSystem.readFile(dir + "/cpu.stat")) ?? [], as: UTF8.self)

@@ -23,6 +23,9 @@ public struct OCIRuntime {
         public var consoleSocket: String?
         public var preserveFDs = 0
         public var systemdCgroup = false
+        /// `run` in the foreground with process.terminal: the pty comes back
+        /// to this process, which relays the caller's terminal to it.
+        var console: ConsoleSocket?
 
         public init(bundle: String, pidFile: String? = nil, consoleSocket: String? = nil, preserveFDs: Int = 0, systemdCgroup: Bool = false) {
             self.bundle = bundle
@@ -57,7 +60,7 @@ public struct OCIRuntime {
 
     private func create(_ id: String, bundle: Bundle, cgroupPath: String, options: CreateOptions) throws(SwiftrunError) -> pid_t {
         let spec = bundle.spec
-        if spec.process.terminal && options.consoleSocket == nil {
+        if spec.process.terminal && options.consoleSocket == nil && options.console == nil {
             throw .invalidArgument("process.terminal is set, so --console-socket is required to hand over the pty")
         }
         if !spec.process.terminal && options.consoleSocket != nil {
@@ -72,6 +75,10 @@ public struct OCIRuntime {
         defer { opened.forEach { close($0) } }
         child.waitForStart(fifo: fifo, preservingFDs: options.preserveFDs)
         if let socket = options.consoleSocket { opened.append(try child.sendConsole(to: socket)) }
+        if let console = options.console {
+            child.attachConsole(
+                socket: console.childEnd, size: spec.process.consoleSize.map { TerminalSize(rows: $0.height, columns: $0.width) } ?? TerminalSize.of(1))
+        }
         for namespace in spec.linux.namespaces {
             guard let path = namespace.path else { continue }
             let fd = try Syscall.check("open namespace \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
@@ -224,9 +231,30 @@ public struct OCIRuntime {
         while poll(&fds, 1, 10_000) < 0 && errno == EINTR {}
     }
 
-    /// `run` without -d: pid 1 is our own child; signals are passed on
-    /// until it exits. Its exit code, as a shell reports it.
-    public static func waitForeground(_ pid: pid_t) throws(SwiftrunError) -> Int32 {
+    /// `run`: create and start; without `detach`, wait for pid 1 (our own
+    /// child) while passing signals on, or with process.terminal relaying
+    /// the caller's terminal to its pty, then delete unless `keep`.
+    public func run(_ id: String, _ options: CreateOptions, detach: Bool, keep: Bool) throws(SwiftrunError) -> Int32 {
+        var options = options
+        if !detach, options.consoleSocket == nil, try Bundle.load(options.bundle).spec.process.terminal {
+            options.console = try ConsoleSocket()
+        }
+        let pid = try create(id, options)
+        do {
+            try start(id)
+        } catch {
+            try? delete(id, force: true)
+            throw error
+        }
+        if detach { return 0 }
+        let status = try ContainerProcess(pid: pid).wait(console: options.console, interactive: true).code
+        if !keep { try delete(id, force: true) }
+        return status
+    }
+
+    /// pid 1 our own child (`run`, a foreground `exec`): signals are passed
+    /// on until it exits. Its exit code, as a shell reports it.
+    static func waitForeground(_ pid: pid_t) throws(SwiftrunError) -> Int32 {
         ExitStatus(waitStatus: try SignalForwarder.forward(to: pid)).code
     }
 
@@ -296,6 +324,25 @@ public struct OCIRuntime {
             throw .invalidArgument("container not paused")
         }
         try freezer.thaw()
+    }
+
+    /// `events --stats`: one stats event in runc's shape, from the cgroups.
+    public func statsEvent(_ id: String) throws(SwiftrunError) -> String {
+        let record = try root.load(id)
+        guard root.status(of: record) != .stopped, let stats = ContainerStats.read(path: record.cgroupPath) else {
+            throw .invalidArgument("container not running")
+        }
+        var memory: [String: JSONValue] = ["usage": .integer(stats.memoryUsage)]
+        if let limit = stats.memoryLimit { memory["limit"] = .integer(limit) }
+        let event: JSONValue = .object([
+            "type": .string("stats"), "id": .string(id),
+            "data": .object([
+                "cpu": .object(["usage": .object(["total": .integer(stats.cpuNanoseconds)])]),
+                "memory": .object(["usage": .object(memory)]),
+                "pids": .object(["current": .integer(stats.pids)])
+            ])
+        ])
+        return String(decoding: try JSON.encode(event), as: UTF8.self)
     }
 
     public func state(_ id: String) throws(SwiftrunError) -> OCIState {
