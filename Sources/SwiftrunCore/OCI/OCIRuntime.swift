@@ -86,27 +86,30 @@ public struct OCIRuntime {
             child.join(namespace: fd, type: Int(ChildSpec.cloneFlags([namespace])), path: path)
         }
 
+        // Recorded before anything is made in the kernel, with no process
+        // yet ("stopped"), then again with pid 1 while the child sets itself
+        // up: a kill -9 of this process at any point leaves a state that
+        // `delete` can finish, cgroups included.
+        var record = RuntimeRecord(
+            id: id, init_: ProcessIdentity(pid: 0, startTime: 0), bundle: bundle.path, rootfs: spec.root.path,
+            created: JSON.timestamp(), annotations: spec.annotations, cgroupPath: cgroupPath, hooks: spec.hooks)
+        try FileSystem.writeAtomically(JSON.encode(spec), to: root.config(id), durable: false)
+        try root.save(record)
         let cgroup = try ContainerCgroup.create(path: cgroupPath, resources: spec.linux.resources, everyController: true)
-        var record: RuntimeRecord?
         let process = try cgroup.spawn(
             child,
             started: { (pid) throws(SwiftrunError) in
-                // Recorded while the child sets itself up: from here a kill
-                // -9 of this process leaves a state `delete` can finish.
                 guard let start = ProcessIdentity.startTime(of: pid) else { throw .system("read /proc/\(pid)/stat", errno: ESRCH) }
-                record = RuntimeRecord(
-                    id: id, init_: ProcessIdentity(pid: pid, startTime: start), bundle: bundle.path, rootfs: spec.root.path,
-                    created: JSON.timestamp(), annotations: spec.annotations, cgroupPath: cgroupPath, hooks: spec.hooks)
-                try FileSystem.writeAtomically(JSON.encode(spec), to: root.config(id), durable: false)
-                try root.save(record!)
+                record.init_ = ProcessIdentity(pid: pid, startTime: start)
+                try root.save(record)
                 if let score = spec.process.oomScoreAdj { try FileSystem.writeString(String(score), to: "/proc/\(pid)/oom_score_adj") }
             })
         do {
-            let state = root.ociState(of: record!)
+            let state = root.ociState(of: record)
             try RuntimeHooks.run(spec.hooks?.prestart ?? [], state: state, stage: "prestart")
             try RuntimeHooks.run(spec.hooks?.createRuntime ?? [], state: state, stage: "createRuntime")
-            record!.ready = true
-            try root.save(record!)
+            record.ready = true
+            try root.save(record)
             if let pidFile = options.pidFile {
                 try FileSystem.writeAtomically(Array(String(process.pid).utf8), to: pidFile, durable: false)
             }
