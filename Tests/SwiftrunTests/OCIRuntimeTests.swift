@@ -243,6 +243,42 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: shared + "/x"))
     }
 
+    /// Walls a bundle cannot cross: a mount target behind a symlink in the
+    /// rootfs that points at a host dir never reaches that dir, and a
+    /// sysctl outside the container's namespaces is refused before anything
+    /// is made.
+    @Test func aBundleCannotReachTheHost() throws {
+        let sandbox = try Sandbox(importBusybox: false)
+        let host = sandbox.root + "/host-dir"
+        try FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true)
+        let bundle = try makeBundle(sandbox, "escape") { config in
+            Self.setArgs(["sh", "-c", "touch /link/planted; grep -c ' /link ' /proc/self/mounts"])(&config)
+            var root = config["root"] as! [String: Any]
+            root["readonly"] = false
+            config["root"] = root
+            var mounts = config["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/link", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]])
+            config["mounts"] = mounts
+        }
+        try FileManager.default.createSymbolicLink(atPath: bundle + "/rootfs/link", withDestinationPath: host)
+        // Resolved in the rootfs, the link names <rootfs><host-dir>, which is
+        // not there: the mount is refused, and the host's dir never sees it.
+        let result = sandbox.run(["run", "--bundle", bundle, "escape"])
+        #expect(result.code == 1)
+        #expect(result.stderr.contains("mount tmpfs /link: No such file or directory"), "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: host).isEmpty)
+        #expect(!(try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)).contains(" \(host) "))
+
+        let sysctl = try makeBundle(sandbox, "sysctl") { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["sysctl"] = ["kernel.core_pattern": "|/tmp/x"]
+            config["linux"] = linux
+        }
+        let refused = sandbox.run(["create", "--bundle", sysctl, "sysctl"])
+        #expect(refused.code == 1 && refused.stderr.contains("linux.sysctl kernel.core_pattern: not namespaced"))
+        #expect(sandbox.run(["state", "sysctl"]).code == 1)
+    }
+
     /// prestart and createRuntime hooks get the state on stdin at create,
     /// poststop at delete; a failing prestart hook fails create.
     @Test func hooksRunWithTheStateOnStdin() throws {
@@ -416,9 +452,13 @@ extension EngineTests {
         let daemon = try EngineDaemon(
             ["/usr/bin/containerd", "--config", work + "/containerd.toml"], log: work + "/containerd.log", readyWhen: "containerd successfully booted")
         defer { daemon.stop() }
-        // The shim keeps runc's state under /run/containerd/runc/<namespace>.
+        // The shim keeps runc's state under /run/containerd/runc/<namespace>,
+        // and puts the namespace's containers under the cgroup /<namespace>.
         let namespace = "swiftrun-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        defer { rmdir("/run/containerd/runc/" + namespace) }
+        defer {
+            rmdir("/run/containerd/runc/" + namespace)
+            ContainerCgroup.remove(path: namespace)
+        }
         func ctr(_ arguments: [String]) throws -> Spawned {
             try Spawned.run(["/usr/bin/ctr", "-a", work + "/containerd.sock", "-n", namespace] + arguments, directory: work)
         }
@@ -459,10 +499,13 @@ extension EngineTests {
         let work = sandbox.root
         #expect(sandbox.run(["save", "-o", work + "/busybox.tar", "busybox"]).code == 0)
         let socket = work + "/docker.sock"
+        // Docker's containers go under this cgroup parent, not the host's /docker.
+        let parent = "swiftrun-docker-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { ContainerCgroup.remove(path: parent) }
         let daemon = try EngineDaemon(
             [
                 "/usr/sbin/dockerd", "--data-root", work + "/docker", "--exec-root", work + "/exec", "--pidfile", work + "/docker.pid",
-                "-H", "unix://" + socket, "--storage-driver", "vfs", "--iptables=false", "--bridge=none",
+                "-H", "unix://" + socket, "--storage-driver", "vfs", "--iptables=false", "--bridge=none", "--cgroup-parent", "/" + parent,
                 "--add-runtime", "swiftrun=" + Sandbox.binary
             ], log: work + "/dockerd.log", readyWhen: "API listen on")
         defer { daemon.stop() }
@@ -493,5 +536,6 @@ extension EngineTests {
         #expect(try output(["exec", "svc", "echo", "thawed"]) == "thawed\n")
         _ = try output(["rm", "-f", "svc"])
         #expect(try output(["ps", "-a", "-q"]) == "")
+        #expect(ContainerCgroup.processes(path: parent).isEmpty)
     }
 }

@@ -42,7 +42,7 @@ extension OCIRuntime {
             try FileSystem.writeAtomically(Array(String(process.pid).utf8), to: pidFile, durable: false)
         }
         if request.detach { return 0 }
-        return try Self.waitForeground(process.pid)
+        return try process.wait().code
     }
 
     /// `exec --process FILE`: a process object of the runtime spec.

@@ -255,12 +255,6 @@ public struct OCIRuntime {
         return status
     }
 
-    /// pid 1 our own child (`run`, a foreground `exec`): signals are passed
-    /// on until it exits. Its exit code, as a shell reports it.
-    static func waitForeground(_ pid: pid_t) throws(SwiftrunError) -> Int32 {
-        ExitStatus(waitStatus: try SignalForwarder.forward(to: pid)).code
-    }
-
     /// runc's `update`: a linux.resources file ("-": stdin), and flags on top.
     public struct ResourceChanges {
         public var file: String?
