@@ -200,15 +200,24 @@ public struct ContainerStore: Sendable {
         guard !pending.isEmpty else { return [] }
         return try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
             var unfinished: [(id: String, error: SwiftrunError)] = []
-            for id in pending {
-                guard let marker = try? FileSystem.readFile(markerPath(id)),
-                    let monitor = try? JSON.decode(ProcessIdentity.self, from: marker, path: markerPath(id)),
-                    !monitor.isAlive
-                else { continue }
+            for id in pending where isAbandoned(id) {
                 do throws(SwiftrunError) { try finishAbandoned(id) } catch { unfinished.append((id, error)) }
             }
             return unfinished
         }
+    }
+
+    /// The marker names a monitor that is gone, and still names it once
+    /// that is known. A monitor records its container's exit without the
+    /// store lock, then unlinks the marker and exits; read before that
+    /// and checked after, its marker would pass for abandoned and its
+    /// recorded exit be overwritten with a kill.
+    private func isAbandoned(_ id: String) -> Bool {
+        guard let marker = try? FileSystem.readFile(markerPath(id)),
+            let monitor = try? JSON.decode(ProcessIdentity.self, from: marker, path: markerPath(id)),
+            !monitor.isAlive
+        else { return false }
+        return (try? FileSystem.readFile(markerPath(id))) == marker
     }
 
     private func finishAbandoned(_ id: String) throws(SwiftrunError) {
