@@ -62,15 +62,7 @@ static int bring_loopback_up(void) {
 static void configure_eth0(const sr_child_spec *spec) {
     // The parent's second byte: eth0 is here. It made the veth while we
     // mounted; EOF means it failed, and says why itself.
-    char ready;
-    ssize_t got;
-    do {
-        got = read(spec->sync_fd, &ready, 1);
-    } while (got < 0 && errno == EINTR);
-    if (got != 1) {
-        if (got == 0) errno = EPIPE;
-        sr_fail(spec, SR_STEP_NETWORK, -1);
-    }
+    sr_read_sync_byte(spec, SR_STEP_NETWORK);
     int failed = sr_netlink_configure("eth0", spec->net_address, spec->net_prefix, spec->net_gateway);
     if (failed != 0) sr_fail(spec, SR_STEP_NETWORK, failed);
     if (spec->narrate) {
@@ -152,14 +144,20 @@ static void narrate_identity(const sr_child_spec *spec) {
 // the parent died (or gave up) before saying go: the child leaves.
 void sr_wait_for_go(const sr_child_spec *spec) {
     close(spec->sync_write_fd);
-    char go;
+    sr_read_sync_byte(spec, SR_STEP_WAIT_PARENT);
+}
+
+// One byte from the parent, or the step fails: EOF (EPIPE) means it died
+// or gave up, and says why itself.
+void sr_read_sync_byte(const sr_child_spec *spec, sr_step step) {
+    char byte;
     ssize_t n;
     do {
-        n = read(spec->sync_fd, &go, 1);
+        n = read(spec->sync_fd, &byte, 1);
     } while (n < 0 && errno == EINTR);
     if (n != 1) {
         if (n == 0) errno = EPIPE;
-        sr_fail(spec, SR_STEP_WAIT_PARENT, -1);
+        sr_fail(spec, step, -1);
     }
 }
 
@@ -167,6 +165,7 @@ void sr_wait_for_go(const sr_child_spec *spec) {
 // listed them (it puts the user namespace first, as setns(2) requires for
 // the others to be permitted). The pid namespace was joined by the parent.
 static void join_namespaces(const sr_child_spec *spec) {
+    if (spec->clone_flags & CLONE_NEWUSER) return;  // joined by the parent for clone3
     for (int i = 0; i < spec->join_count; i++) {
         if (spec->joins[i].type == CLONE_NEWPID) continue;
         if (setns(spec->joins[i].fd, spec->joins[i].type) < 0) sr_fail(spec, SR_STEP_JOIN_NAMESPACES, i);
@@ -218,6 +217,7 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
     }
     sr_wait_for_go(spec);
     sr_narrate_call(spec, SR_STEP_WAIT_PARENT, "read(sync_fd) = 1: the parent says go");
+    if (spec->clone_flags & CLONE_NEWUSER) sr_become_namespace_root(spec);
     // The parent has placed us in the container's cgroups by now; a cgroup
     // namespace made here is rooted there, so the container sees only its own.
     if (spec->unshare_cgroup) {
@@ -276,6 +276,11 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
     sr_mask_paths(spec, rootfd);
     sr_make_paths_readonly(spec, rootfd);
 
+    // A bundle's hooks see the finished tree before it becomes "/": the
+    // parent's (prestart, createRuntime), then createContainer here.
+    if (spec->pause_for_hooks) sr_pause_for_hooks(spec);
+    sr_run_hooks(spec, SR_HOOK_CREATE_CONTAINER);
+
     // 21-23: make the rootfs "/" and drop the host's tree entirely.
     // pivot_root(".", ".") stacks the old root on top of the new one, and the
     // lazy unmount removes it; unlike chroot, nothing of the host stays
@@ -318,7 +323,10 @@ _Noreturn void sr_finish_and_exec(const sr_child_spec *spec) {
     if (getcwd(cwd, sizeof cwd) == NULL || cwd[0] != '/') sr_fail(spec, SR_STEP_GETCWD, -1);
     sr_narrate_quoted(spec, SR_STEP_GETCWD, "getcwd() = ", cwd, "");
     if (spec->narrate) narrate_identity(spec);
-    if (spec->exec_fifo_fd >= 0) sr_wait_for_start(spec);
+    if (spec->exec_fifo_fd >= 0) {
+        sr_wait_for_start(spec);
+        sr_run_hooks(spec, SR_HOOK_START_CONTAINER);
+    }
 
     // 29-34: the walls on the process itself. Without no_new_privs the
     // filter goes in now, while CAP_SYS_ADMIN is still held; with it, as
@@ -344,6 +352,60 @@ _Noreturn void sr_finish_and_exec(const sr_child_spec *spec) {
     sr_exec(spec);
 }
 
+// The caller's own namespace of TYPE, to come back to: an fd, or -1.
+static int own_namespace(int type) {
+    const char *path = type == CLONE_NEWNET      ? "/proc/thread-self/ns/net"
+                       : type == CLONE_NEWIPC    ? "/proc/thread-self/ns/ipc"
+                       : type == CLONE_NEWUTS    ? "/proc/thread-self/ns/uts"
+                       : type == CLONE_NEWCGROUP ? "/proc/thread-self/ns/cgroup"
+                                                 : NULL;
+    if (path == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+// With a new user namespace, the child is root only there, and setns into
+// a namespace the host's user namespace owns (a pod's network) needs
+// CAP_SYS_ADMIN over that owner. So this thread joins those namespaces for
+// the clone3, whose child is born in them, and comes back. (These kinds
+// belong to a thread, not to the process; a mount or user namespace
+// cannot be joined this way, and Bundle refuses them.)
+static long clone_in_joined(const sr_child_spec *spec, struct clone_args *args) {
+    int saved[SR_MAX_JOINS];
+    int joined = 0, failed = 0;
+    long pid = -1;
+    for (; joined < spec->join_count; joined++) {
+        int type = spec->joins[joined].type;
+        saved[joined] = -1;
+        if (type == CLONE_NEWPID) continue;
+        if ((saved[joined] = own_namespace(type)) < 0 || setns(spec->joins[joined].fd, type) < 0) {
+            failed = errno;
+            if (saved[joined] >= 0) close(saved[joined]);
+            break;
+        }
+    }
+    if (!failed) {
+        pid = syscall(SYS_clone3, args, sizeof *args);
+        if (pid == 0) {  // the child, born in the joined namespaces, keeps no way back
+            for (int i = 0; i < joined; i++)
+                if (saved[i] >= 0) close(saved[i]);
+            return 0;
+        }
+        if (pid < 0) failed = errno;
+    }
+    for (int i = joined - 1; i >= 0; i--) {
+        if (saved[i] < 0) continue;
+        // Coming back cannot fail for a namespace we were in; if it did,
+        // this thread must not go on in the container's.
+        if (setns(saved[i], spec->joins[i].type) < 0) _exit(125);
+        close(saved[i]);
+    }
+    errno = failed;
+    return failed ? -1 : pid;
+}
+
 pid_t sr_spawn_container(const sr_child_spec *spec) {
     // No stack and no CLONE_VM: fork semantics, so the child runs on a
     // private copy of this stack and returns from syscall() below.
@@ -362,7 +424,7 @@ pid_t sr_spawn_container(const sr_child_spec *spec) {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = (uint64_t)spec->cgroup_fd;
     }
-    long pid = syscall(SYS_clone3, &args, sizeof args);
+    long pid = (spec->clone_flags & CLONE_NEWUSER) ? clone_in_joined(spec, &args) : syscall(SYS_clone3, &args, sizeof args);
     if (pid < 0) return -errno;
     if (pid == 0) {
         if (spec->join_pidfd >= 0) sr_join_container(spec);

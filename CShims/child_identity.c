@@ -96,6 +96,20 @@ void sr_switch_user(const sr_child_spec *spec) {
     }
 }
 
+// A new user namespace: the parent has written its maps before the go
+// byte. Until this process takes uid and gid 0 there, it is the host's root,
+// which the namespace does not map, and every file it made would fail
+// (EOVERFLOW). Its capabilities in the namespace stay: the uid it leaves
+// is not the namespace's root. The credential change clears PDEATHSIG,
+// which is set again.
+void sr_become_namespace_root(const sr_child_spec *spec) {
+    if (syscall(SYS_setresgid, 0, 0, 0) < 0) sr_fail(spec, SR_STEP_USERNS_ROOT, -1);
+    if (syscall(SYS_setresuid, 0, 0, 0) < 0) sr_fail(spec, SR_STEP_USERNS_ROOT, -1);
+    if ((!spec->survive_parent || spec->exec_fifo_fd >= 0) && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        sr_fail(spec, SR_STEP_USERNS_ROOT, -1);
+    sr_narrate_call(spec, SR_STEP_USERNS_ROOT, "setresgid(0, 0, 0); setresuid(0, 0, 0) in the new user namespace");
+}
+
 void sr_set_capabilities(const sr_child_spec *spec) {
     struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2] = {

@@ -50,13 +50,22 @@ void sr_set_rlimits(const sr_child_spec *spec);
 void sr_load_seccomp(const sr_child_spec *spec);
 void sr_drop_bounding_set(const sr_child_spec *spec);
 void sr_switch_user(const sr_child_spec *spec);
+void sr_become_namespace_root(const sr_child_spec *spec);
 void sr_set_capabilities(const sr_child_spec *spec);
 
 // child_console.c
 void sr_setup_console(const sr_child_spec *spec);
 
-// child.c: the parent's go byte (EOF: it died first).
+// child_hooks.c: the parent's pause for its hooks (one more byte on the
+// sync pipe), and the hooks of one stage, run in order.
+void sr_pause_for_hooks(const sr_child_spec *spec);
+void sr_run_hooks(const sr_child_spec *spec, int stage);
+// A hook that failed: err > 0 an errno; else -err is its exit status.
+_Noreturn void sr_fail_hook(const sr_child_spec *spec, int index, int err);
+
+// child.c: the parent's go byte (EOF: it died first), and any later byte.
 void sr_wait_for_go(const sr_child_spec *spec);
+void sr_read_sync_byte(const sr_child_spec *spec, sr_step step);
 
 // child_join.c
 _Noreturn void sr_join_container(const sr_child_spec *spec);

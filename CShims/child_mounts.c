@@ -84,6 +84,35 @@ int sr_mount_in_root(const sr_child_spec *spec, sr_step step, int dirfd, const c
     return mounted;
 }
 
+// A device node NAME under DIRFD. In a user namespace the kernel refuses
+// mknod of a device, so the host's node at HOST_PATH is bound onto an empty
+// file instead, as runc does, once checked to be the device asked for.
+static int make_device(const sr_child_spec *spec, int dirfd, const char *name, const char *host_path, mode_t mode, dev_t dev) {
+    if (!(spec->clone_flags & CLONE_NEWUSER)) return mknodat(dirfd, name, mode, dev);
+    int source = open(host_path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (source < 0) return -1;
+    int target = -1;
+    struct stat st;
+    int rc = fstat(source, &st);
+    if (rc == 0 && ((st.st_mode & S_IFMT) != (mode & S_IFMT) || st.st_rdev != dev)) {
+        errno = ENODEV;
+        rc = -1;
+    }
+    if (rc == 0 && mknodat(dirfd, name, S_IFREG | 0644, 0) < 0 && errno != EEXIST) rc = -1;
+    if (rc == 0 && (target = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0) rc = -1;
+    if (rc == 0) {
+        char from[32], to[32];
+        sr_fd_path(from, source);
+        sr_fd_path(to, target);
+        rc = mount(from, to, NULL, MS_BIND, NULL);
+    }
+    int saved = errno;
+    close(source);
+    if (target >= 0) close(target);
+    errno = saved;
+    return rc;
+}
+
 // The standard device nodes Docker gives every container, and its symlinks.
 void sr_make_standard_devices(const sr_child_spec *spec, int devfd) {
     static const struct {
@@ -95,7 +124,9 @@ void sr_make_standard_devices(const sr_child_spec *spec, int devfd) {
     };
     for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
         dev_t dev = makedev(nodes[i].major, nodes[i].minor);
-        if (mknodat(devfd, nodes[i].name, S_IFCHR | 0666, dev) < 0) sr_fail(spec, SR_STEP_MKNOD, -1);
+        char host[16] = "/dev/";
+        memcpy(host + 5, nodes[i].name, strlen(nodes[i].name) + 1);
+        if (make_device(spec, devfd, nodes[i].name, host, S_IFCHR | 0666, dev) < 0) sr_fail(spec, SR_STEP_MKNOD, -1);
         if (spec->narrate) {
             sr_text t = {.length = 0};
             sr_text_add(&t, "mknod(\"/dev/");
@@ -220,8 +251,13 @@ void sr_mount_extra(const sr_child_spec *spec, int rootfd) {
         int fd = make_path_in_root(rootfd, m->target, m->target_is_file);
         if (fd < 0) sr_fail(spec, SR_STEP_MOUNT_EXTRA, i);
         uint64_t attributes = m->attributes | (m->readonly ? MOUNT_ATTR_RDONLY : 0);
-        if (mount_on(rootfd, m->target, fd, m->source, m->fstype, m->flags, m->data, attributes, m->propagation) < 0)
-            sr_fail(spec, SR_STEP_MOUNT_EXTRA, i);
+        int rc = mount_on(rootfd, m->target, fd, m->source, m->fstype, m->flags, m->data, attributes, m->propagation);
+        if (rc < 0 && errno == EPERM && (spec->clone_flags & CLONE_NEWUSER) && m->userns_fallback != NULL) {
+            uint64_t bound = attributes | (m->flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) | (m->flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
+                             (m->flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) | (m->flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
+            rc = mount_on(rootfd, m->target, fd, m->userns_fallback, NULL, MS_BIND | MS_REC, NULL, bound, m->propagation);
+        }
+        if (rc < 0) sr_fail(spec, SR_STEP_MOUNT_EXTRA, i);
         if (spec->narrate) {
             sr_text t = {.length = 0};
             sr_text_add(&t, "mount(");
@@ -252,8 +288,10 @@ void sr_make_devices(const sr_child_spec *spec, int rootfd) {
         if (dirfd < 0) sr_fail(spec, SR_STEP_DEVICES, i);
         const char *name = d->path + (slash - dir) + 1;
         if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT) sr_fail(spec, SR_STEP_DEVICES, i);
-        if (mknodat(dirfd, name, d->mode, makedev(d->major, d->minor)) < 0) sr_fail(spec, SR_STEP_DEVICES, i);
-        if (fchownat(dirfd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) sr_fail(spec, SR_STEP_DEVICES, i);
+        if (make_device(spec, dirfd, name, d->path, d->mode, makedev(d->major, d->minor)) < 0) sr_fail(spec, SR_STEP_DEVICES, i);
+        // A bound node is the host's own: its owner is not ours to change.
+        if (!(spec->clone_flags & CLONE_NEWUSER) && fchownat(dirfd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
+            sr_fail(spec, SR_STEP_DEVICES, i);
         if (spec->narrate) {
             sr_text t = {.length = 0};
             sr_text_add(&t, "mknod(");

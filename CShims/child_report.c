@@ -48,6 +48,29 @@ _Noreturn void sr_fail(const sr_child_spec *spec, sr_step step, int detail) {
     _exit(step == SR_STEP_EXEC ? (err == ENOENT ? 127 : 126) : 125);
 }
 
+_Noreturn void sr_fail_hook(const sr_child_spec *spec, int index, int err) {
+    if (!report_closed) {
+        send(spec, SR_STEP_CONTAINER_HOOK, err, index, "", 0);
+        _exit(125);
+    }
+    // A startContainer hook, after create returned: say it on stderr.
+    const sr_hook *hook = &spec->hooks[index];
+    sr_text t = {.length = 0};
+    sr_text_add(&t, hook->stage == SR_HOOK_START_CONTAINER ? "swiftrun: startContainer hook " : "swiftrun: createContainer hook ");
+    sr_text_add(&t, hook->path);
+    if (err > 0) {
+        const char *why = strerrordesc_np(err);
+        sr_text_add(&t, ": ");
+        sr_text_add(&t, why != NULL ? why : "unknown error");
+    } else {
+        sr_text_add(&t, " exited with status ");
+        sr_text_number(&t, -err);
+    }
+    sr_text_add(&t, "\n");
+    (void)!write(2, t.text, t.length);
+    _exit(125);
+}
+
 void sr_report_value(const sr_child_spec *spec, sr_step step, int value) { send(spec, step, 0, value, "", 0); }
 
 void sr_narrate(const sr_child_spec *spec, sr_step step, int detail, const sr_text *t) {

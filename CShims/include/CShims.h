@@ -71,6 +71,9 @@ typedef enum {
     SR_STEP_SYSCTL,            // linux.sysctl: write /proc/sys/...; detail = index
     SR_STEP_CREATED,           // a bundle's container is set up and waits for start (not a failure)
     SR_STEP_EXEC_FIFO,         // wait for start: open the exec fifo for writing
+    SR_STEP_RUNTIME_HOOKS,     // before pivot_root: the parent runs prestart and createRuntime (not a failure)
+    SR_STEP_CONTAINER_HOOK,    // a createContainer or startContainer hook; detail = index, err < 0: -(exit status)
+    SR_STEP_USERNS_ROOT,       // a new user namespace: setresgid/setresuid(0) in it, once mapped
     SR_STEP_COUNT
 } sr_step;
 
@@ -103,6 +106,11 @@ typedef struct {
     int target_is_file;          // create an empty file, not a dir, if missing
     uint64_t attributes;         // bind: MOUNT_ATTR_NOSUID|NODEV|NOEXEC set afterwards (recursively)
     unsigned long propagation;   // MS_PRIVATE, MS_SLAVE, ... (| MS_REC) set afterwards, or 0
+    // In a user namespace that does not own the namespace the filesystem
+    // belongs to (sysfs without its own network namespace, cgroup2 without
+    // its own cgroup namespace) the kernel refuses the mount: this host
+    // path is bound instead, with the same flags, as runc does. Or NULL.
+    const char *userns_fallback;
 } sr_mount;
 
 // mount_setattr(2)'s MOUNT_ATTR_*, which <linux/mount.h> would bring in
@@ -139,6 +147,23 @@ typedef struct {
     int32_t resource;            // RLIMIT_*
     uint64_t soft, hard;
 } sr_rlimit;
+
+// A bundle's createContainer or startContainer hook: run by the child
+// itself, in the container's namespaces, with the state on stdin. A
+// createContainer hook runs before pivot_root (its path is the runtime's);
+// a startContainer hook after start, just before the exec (its path is the
+// container's).
+enum { SR_HOOK_CREATE_CONTAINER = 0, SR_HOOK_START_CONTAINER = 1 };
+typedef struct {
+    const char *path;
+    const char *const *argv;
+    const char *const *envp;
+    int timeout;                 // seconds; 0: none
+    int stage;                   // SR_HOOK_*
+} sr_hook;
+// The state a hook reads is JSON whose "pid" is SR_HOOK_PID_WIDTH digits
+// the child overwrites with its own pid, padded with spaces.
+enum { SR_HOOK_PID_WIDTH = 10 };
 
 // The flat, pre-computed description the child works from. Swift fills it
 // (Sources/SwiftrunCore/Linux/ChildSpec.swift) before clone3; the child only
@@ -212,6 +237,16 @@ typedef struct {
     int exec_fifo_fd;
     // create --preserve-fds N: fds 3 to 2+N pass into the container.
     int preserve_fds;
+
+    // A bundle's hooks. With pause_for_hooks the child, its tree mounted,
+    // reports SR_STEP_RUNTIME_HOOKS before pivot_root and reads one more
+    // byte from the sync pipe: the parent has run prestart and
+    // createRuntime. hook_states: the JSON each stage's hooks read.
+    int pause_for_hooks;
+    const sr_hook *hooks;
+    int hook_count;
+    const char *hook_states[2];
+    int hook_state_pid_at[2];    // offset of the pid's digits in each
 
     int sync_fd;                 // child reads one byte: the parent's go
     int sync_write_fd;           // the parent's end; the child closes its copy

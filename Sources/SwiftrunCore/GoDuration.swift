@@ -1,11 +1,11 @@
 /// Durations as Docker spells them (Go's time.ParseDuration): "30s",
 /// "1m30s", "500ms", "1.5h". HEALTHCHECK and --health-* take them, and so
 /// do `logs --since/--until` for a time before now.
-enum GoDuration {
+public enum GoDuration {
     private static let units: [Substring: Double] = ["ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600]
 
     /// The length in seconds, or nil if `text` is not a duration.
-    static func seconds(_ text: String) -> Double? {
+    public static func seconds(_ text: String) -> Double? {
         var total = 0.0
         var rest = Substring(text)
         while !rest.isEmpty {

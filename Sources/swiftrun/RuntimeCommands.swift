@@ -291,13 +291,26 @@ struct RuntimeUpdate: RuntimeVerb {
 }
 
 struct RuntimeEvents: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "events", abstract: "Print a container's resource usage (--stats), once.")
+    static let configuration = CommandConfiguration(
+        commandName: "events", abstract: "Print a container's resource usage as JSON events, every interval until it stops.")
     @Flag(help: "One stats event, then exit.") var stats = false
+    @Option(help: "Time between two events (Go duration, as runc takes it).") var interval = "5s"
     @Argument(help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
-        guard stats else { throw .invalidArgument("events: only --stats (one event) is supported; the event stream is not") }
-        print(try OCIRuntime(root: globals.root).statsEvent(id))
+        let runtime = OCIRuntime(root: globals.root)
+        if stats {
+            print(try runtime.statsEvent(id))
+            return 0
+        }
+        guard let seconds = GoDuration.seconds(interval), seconds > 0 else {
+            throw .invalidArgument("events: invalid --interval \(interval)")
+        }
+        // Each event written at once: an engine reads them as they come.
+        try runtime.streamEvents(id, interval: Int32(min(seconds * 1000, Double(Int32.max)))) { event in
+            var line = event + "\n"
+            line.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
+        }
         return 0
     }
 }

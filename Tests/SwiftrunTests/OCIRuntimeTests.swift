@@ -83,6 +83,10 @@ import Testing
         let event = try JSONSerialization.jsonObject(with: Data(events.stdout.utf8)) as? [String: Any]
         #expect(event?["type"] as? String == "stats" && event?["id"] as? String == id)
         #expect(((event?["data"] as? [String: Any])?["pids"] as? [String: Any])?["current"] as? Int ?? 0 >= 1)
+        // Without --stats: a stream, one event per interval, until pid 1 exits.
+        let stream = sandbox.start(["events", "--interval", "50ms", id])
+        let streamed = try JSONSerialization.jsonObject(with: Data((stream.readLine() ?? "").utf8)) as? [String: Any]
+        #expect(streamed?["type"] as? String == "stats" && streamed?["id"] as? String == id)
 
         // update: flags, then linux.resources on stdin, as containerd sends it.
         let mode = CgroupMode.host
@@ -101,6 +105,8 @@ import Testing
         #expect(refused.stderr.contains("cannot delete container \(id) that is not stopped: running"))
         #expect(sandbox.run(["kill", id, "KILL"]).code == 0)
         #expect(waitForExit(of: pid_t(pid)))
+        let ended = stream.finish()
+        #expect(ended.code == 0 && ended.stdout.split(separator: "\n").allSatisfy { $0.hasPrefix(#"{"data":"#) }, "\(ended)")
         state = try self.state(sandbox, id)
         #expect(state["status"] as? String == "stopped")
         #expect(state["pid"] as? Int == 0)
@@ -312,6 +318,121 @@ import Testing
         #expect(sandbox.run(["state", "failing"]).code == 1)
     }
 
+    /// createContainer hooks run in the container's namespaces before
+    /// pivot_root, with the runtime's paths; startContainer hooks after
+    /// start, inside the container's root, before its process. Both read
+    /// the state with pid 1, as runc gives it. A failing or slow one fails
+    /// its stage with its status.
+    @Test func containerHooksRunInsideTheContainer() throws {
+        let sandbox = try Sandbox(importBusybox: false)
+        let out = sandbox.root + "/hooks"
+        let bundle = try makeBundle(sandbox, "inside") { config in
+            Self.setArgs(["cat", "/started-state"])(&config)
+            config["root"] = ["path": "rootfs", "readonly": false]
+            config["hooks"] = [
+                "prestart": [["path": "/bin/sh", "args": ["sh", "-c", "readlink /proc/self/ns/mnt > \(out).prestart-mnt"]]],
+                "createContainer": [
+                    ["path": "/bin/sh", "args": ["sh", "-c", "cat > \(out).created; readlink /proc/self/ns/mnt > \(out).created-mnt"]]
+                ],
+                "startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "cat > /started-state"]]]
+            ]
+        }
+        let create = try self.create(sandbox, ["create", "--bundle", bundle, "inside"])
+        try #require(create.status == 0, "create failed: \(create.stderr)")
+        let pid = try #require(try self.state(sandbox, "inside")["pid"] as? Int)
+        let created = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + ".created"))) as! [String: Any]
+        #expect(created["status"] as? String == "creating" && created["pid"] as? Int == 1 && created["id"] as? String == "inside")
+        let containerMounts = try String(contentsOfFile: out + ".created-mnt", encoding: .utf8)
+        #expect(containerMounts == (try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt")) + "\n")
+        #expect(try String(contentsOfFile: out + ".prestart-mnt", encoding: .utf8) != containerMounts)
+        #expect(!FileManager.default.fileExists(atPath: bundle + "/rootfs/started-state"))
+
+        #expect(sandbox.run(["start", "inside"]).code == 0)
+        let started = try JSONSerialization.jsonObject(with: create.output.readDataToEndOfFile()) as? [String: Any]
+        #expect(started?["status"] as? String == "created" && started?["pid"] as? Int == 1)
+        #expect(waitForExit(of: pid_t(pid)))
+        #expect(sandbox.run(["delete", "inside"]).code == 0)
+
+        for (stage, script, timeout, status) in [("createContainer", "exit 3", 0, 3), ("createContainer", "sleep 100", 1, 137)] {
+            let failing = try makeBundle(sandbox, "failing-\(status)") { config in
+                config["hooks"] = [stage: [["path": "/bin/sh", "args": ["sh", "-c", script], "timeout": timeout]]]
+            }
+            let result = sandbox.run(["create", "--bundle", failing, "failing-\(status)"])
+            #expect(result.code == 1 && result.stderr == "swiftrun: \(stage) hook /bin/sh exited with status \(status)\n", "\(result.stderr)")
+            #expect(sandbox.run(["state", "failing-\(status)"]).code == 1)
+            #expect(!Sandbox.cgroupExists("failing-\(status)"))
+        }
+        // After start, create has returned: the container says it on stderr.
+        let late = try makeBundle(sandbox, "late") { config in
+            config["hooks"] = ["startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "exit 4"]]]]
+        }
+        let lateCreate = try self.create(sandbox, ["create", "--bundle", late, "late"])
+        try #require(lateCreate.status == 0, "create failed: \(lateCreate.stderr)")
+        let latePid = try #require(try self.state(sandbox, "late")["pid"] as? Int)
+        #expect(sandbox.run(["start", "late"]).code == 0)
+        #expect(waitForExit(of: pid_t(latePid)))
+        #expect(sandbox.run(["delete", "late"]).code == 0)
+        #expect(lateCreate.output.readDataToEndOfFile().isEmpty)
+    }
+
+    /// A new user namespace: root inside is an unprivileged uid of the
+    /// host, the standard devices are the host's nodes bound in, exec joins
+    /// the same namespace, and a network namespace of the host's joined by
+    /// path still works (joined before clone3; /sys bound, not mounted).
+    @Test func aUserNamespaceMapsRootToAnUnprivilegedUid() throws {
+        let sandbox = try Sandbox(importBusybox: false)
+        let script =
+            "id -u; cat /proc/self/uid_map; echo x > /dev/null && echo null-ok; readlink /proc/self/ns/net; ls /sys/class/net | grep -c lo; exec sleep 1000"
+        func mapped(_ name: String, network: String?) throws -> String {
+            try makeBundle(sandbox, name) { config in
+                Self.setArgs(["sh", "-c", script])(&config)
+                var linux = config["linux"] as! [String: Any]
+                var namespaces = (linux["namespaces"] as! [[String: Any]]).filter { $0["type"] as? String != "network" }
+                namespaces.append(network.map { ["type": "network", "path": $0] } ?? ["type": "network"])
+                namespaces.append(["type": "user"])
+                linux["namespaces"] = namespaces
+                linux["uidMappings"] = [["containerID": 0, "hostID": 200000, "size": 65536]]
+                linux["gidMappings"] = [["containerID": 0, "hostID": 200000, "size": 65536]]
+                config["linux"] = linux
+            }
+        }
+        let hostNet = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
+        // The namespace's root is uid 200000 on the host: it must be able
+        // to reach its bundle (mkdtemp made the sandbox 0700), as with runc.
+        #expect(chmod(sandbox.root, 0o711) == 0)
+        for (id, network) in [("userns", nil), ("userns-hostnet", "/proc/\(getpid())/ns/net")] {
+            let bundle = try mapped(id, network: network)
+            let create = try self.create(sandbox, ["create", "--bundle", bundle, id])
+            try #require(create.status == 0, "create failed: \(create.stderr)")
+            let pid = try #require(try self.state(sandbox, id)["pid"] as? Int)
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            #expect(status.contains("\nUid:\t200000\t200000\t200000\t200000\n"), "\(status)")
+            #expect(sandbox.run(["start", id]).code == 0)
+            var output = Data()
+            while output.filter({ $0 == UInt8(ascii: "\n") }).count < 5 {
+                let chunk = create.output.availableData
+                if chunk.isEmpty { break }
+                output.append(chunk)
+            }
+            let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+            #expect(lines.count == 5 && lines[0] == "0" && lines[2] == "null-ok" && lines[4] == "1", "\(lines)")
+            #expect(lines.count > 1 && lines[1].split(separator: " ", omittingEmptySubsequences: true) == ["0", "200000", "65536"])
+            #expect(lines.count > 3 && (lines[3] == hostNet) == (network != nil))
+            let exec = sandbox.run(["exec", id, "sh", "-c", "id -u; cat /proc/self/uid_map"])
+            #expect(exec.code == 0 && exec.stdout.hasPrefix("0\n") && exec.stdout.contains("200000"), "\(exec.stderr)")
+            #expect(sandbox.run(["delete", "--force", id]).code == 0)
+            #expect(waitForExit(of: pid_t(pid)))
+            #expect(!Sandbox.cgroupExists(id))
+        }
+        let joined = try makeBundle(sandbox, "userns-joined") { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]) + [["type": "user", "path": "/proc/1/ns/user"]]
+            config["linux"] = linux
+        }
+        let refused = sandbox.run(["create", "--bundle", joined, "userns-joined"])
+        #expect(refused.code == 1 && refused.stderr.contains("joining a user namespace by path is not supported"))
+    }
+
     /// runc's command line is told from Docker's by what comes before the
     /// container's command only: a command whose own flags are runc's
     /// (`-b`, `--process`) still runs as Docker's, and `oci` forces runc's.
@@ -326,9 +447,9 @@ import Testing
         #expect(list.code == 0 && list.stdout == "")
     }
 
-    /// A kill -9 of `create` while it runs a hook leaves a container
-    /// "creating", which `delete --force` finishes: pid 1, its cgroups and
-    /// its state go.
+    /// A kill -9 of `create` while it runs a hook (the child waits for it
+    /// before pivot_root) takes the child with it, and leaves a state that
+    /// `delete --force` finishes: its cgroups and its state go.
     @Test func deleteFinishesACreateKilledMidway() throws {
         let sandbox = try Sandbox(importBusybox: false)
         let signal = sandbox.root + "/hook.fifo"
@@ -336,18 +457,20 @@ import Testing
         #expect(mkfifo(signal, 0o600) == 0 && mkfifo(release, 0o600) == 0)
         let bundle = try makeBundle(sandbox, "killed") { config in
             Self.setArgs(["sleep", "1000"])(&config)
-            let script = "echo in-hook > \(signal); read x < \(release)"
+            let script = "cat > \(signal).state; echo in-hook > \(signal); read x < \(release)"
             config["hooks"] = ["createRuntime": [["path": "/bin/sh", "args": ["sh", "-c", script], "env": [ContainerDefaults.path]]]]
         }
         let create = sandbox.start(["create", "--bundle", bundle, "killed"])
         let hook = try #require(FileHandle(forReadingAtPath: signal))
         #expect(String(decoding: hook.readDataToEndOfFile(), as: UTF8.self) == "in-hook\n")
+        let hookState = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: signal + ".state"))) as! [String: Any]
+        #expect(hookState["status"] as? String == "creating")
+        let pid = try #require(hookState["pid"] as? Int)
+        #expect(try self.state(sandbox, "killed")["status"] as? String == "creating")
         create.signal(SIGKILL)
-        let state = try self.state(sandbox, "killed")
-        #expect(state["status"] as? String == "creating")
-        let pid = try #require(state["pid"] as? Int)
-        #expect(sandbox.run(["delete", "--force", "killed"]).code == 0)
         #expect(waitForExit(of: pid_t(pid)))
+        #expect(try self.state(sandbox, "killed")["status"] as? String == "stopped")
+        #expect(sandbox.run(["delete", "--force", "killed"]).code == 0)
         #expect(sandbox.run(["state", "killed"]).code == 1)
         #expect(!Sandbox.cgroupExists("killed"))
         try Data("done\n".utf8).write(to: URL(fileURLWithPath: release))  // the orphaned hook ends
@@ -417,6 +540,13 @@ import Testing
         #expect(missing.status == 127)
         #expect(missing.stderr.contains("executable file not found"))
         #expect(try output(run + ["--rm", "-t", "localhost/busybox", "tty"]).hasPrefix("/dev/pts/0"))
+        // --uidmap: a user namespace, root inside is uid 300000 outside
+        // (who must reach the storage under the 0700 sandbox).
+        #expect(chmod(work, 0o711) == 0)
+        let mapped = try output(run + ["--rm", "--uidmap", "0:300000:65536", "--gidmap", "0:300000:65536", "localhost/busybox", "cat", "/proc/self/uid_map"])
+        #expect(
+            mapped.split(separator: " ", omittingEmptySubsequences: true).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } == ["0", "300000", "65536"]
+        )
 
         let name = "svc-\(getpid())"
         let id = try output(run + ["-d", "--name", name, "localhost/busybox", "sleep", "1000"]).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -227,7 +227,7 @@ struct ContainerCgroup {
     func spawn(
         _ child: ChildSpec, narrate: (String, String) -> Void = { _, _ in },
         cloned: (pid_t) -> Void = { _ in }, started: (pid_t) throws(SwiftrunError) -> Void,
-        stepDone: (ChildRecord) -> Void = { _ in }
+        runtimeHooks: (pid_t) throws(SwiftrunError) -> Void = { _ in }, stepDone: (ChildRecord) -> Void = { _ in }
     ) throws(SwiftrunError) -> ContainerProcess {
         let unifiedFD = unifiedDirectory.map { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } ?? -1
         defer { if unifiedFD >= 0 { close(unifiedFD) } }
@@ -238,7 +238,7 @@ struct ContainerCgroup {
                 cloned(pid)
                 try add(pid, bornIn: child.raw.cgroup_fd >= 0 ? unifiedDirectory : nil, narrate: narrate)
             },
-            started: started, stepDone: stepDone)
+            started: started, runtimeHooks: runtimeHooks, stepDone: stepDone)
     }
 
     /// Puts `pid` in the container's cgroups, but the one it was born in.

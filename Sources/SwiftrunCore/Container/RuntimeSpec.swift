@@ -182,3 +182,14 @@ public struct RuntimeSpec: Codable, Sendable {
         static let initProcess = "run.swiftrun.init"
     }
 }
+
+extension RuntimeSpec.Linux {
+    /// The host's id for `id` of the container under `mappings`; nil
+    /// without a mapping that covers it.
+    func hostID(of id: UInt32, in mappings: [RuntimeSpec.IDMapping]?) -> UInt32? {
+        guard let mapping = mappings?.first(where: { $0.containerID <= id && UInt64(id) < UInt64($0.containerID) + UInt64($0.size) }) else {
+            return nil
+        }
+        return mapping.hostID + (id - mapping.containerID)
+    }
+}

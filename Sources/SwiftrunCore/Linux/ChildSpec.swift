@@ -49,6 +49,7 @@ final class ChildSpec {
         case SR_STEP_READONLY_PATHS: return name + pick(spec.linux.readonlyPaths)
         case SR_STEP_RLIMITS: return name + pick(spec.process.rlimits.map(\.type))
         case SR_STEP_CHDIR: return name + " " + spec.process.cwd
+        case SR_STEP_CONTAINER_HOOK: return hookNames.indices.contains(index) ? hookNames[index] : name
         default: return name
         }
     }
@@ -103,6 +104,56 @@ final class ChildSpec {
         raw.exec_fifo_fd = fifo
         preserve(fds: count)
         outliveCaller()
+    }
+
+    /// A bundle's hooks. With prestart or createRuntime hooks the child
+    /// pauses before pivot_root while the parent runs them; it runs the
+    /// createContainer and startContainer hooks itself, in the container's
+    /// namespaces. `state` is what every hook reads; the child sets each
+    /// stage's status and its own pid.
+    func run(hooks: RuntimeSpec.Hooks?, state: OCIState) throws(SwiftrunError) {
+        guard let hooks else { return }
+        raw.pause_for_hooks = (hooks.prestart ?? []).isEmpty && (hooks.createRuntime ?? []).isEmpty ? 0 : 1
+        let staged =
+            (hooks.createContainer ?? []).map { ($0, Int32(SR_HOOK_CREATE_CONTAINER)) }
+            + (hooks.startContainer ?? []).map { ($0, Int32(SR_HOOK_START_CONTAINER)) }
+        guard !staged.isEmpty else { return }
+        let made = staged.map { hook, stage in
+            sr_hook(
+                path: own(hook.path), argv: UnsafePointer(ownArray(hook.args ?? [hook.path])), envp: UnsafePointer(ownArray(hook.env ?? [])),
+                timeout: Int32(max(hook.timeout ?? 0, 0)), stage: stage)
+        }
+        raw.hooks = UnsafePointer(ownBuffer(made))
+        raw.hook_count = Int32(made.count)
+        hookNames = staged.map { hook, stage in (stage == SR_HOOK_START_CONTAINER ? "startContainer" : "createContainer") + " hook " + hook.path }
+        let placeholder = 1_234_567_890
+        precondition(String(placeholder).count == SR_HOOK_PID_WIDTH)
+        var states: [(UnsafePointer<CChar>, Int32)] = []
+        for status in ["creating", "created"] {
+            var staged = state
+            staged.status = status
+            staged.pid = Int32(placeholder)
+            let json = try JSON.encode(staged)
+            let marker = Array("\"pid\":\(placeholder)".utf8)
+            guard let at = json.indices.first(where: { json[$0...].starts(with: marker) }) else {
+                throw .invalidArgument("hooks: the state has no pid to fill in")
+            }
+            states.append((own(String(decoding: json, as: UTF8.self)), Int32(at + marker.count - SR_HOOK_PID_WIDTH)))
+        }
+        raw.hook_states = (states[0].0, states[1].0)
+        raw.hook_state_pid_at = (states[0].1, states[1].1)
+    }
+
+    private(set) var hookNames: [String] = []
+
+    /// A new user namespace's uid_map and gid_map, as the parent writes
+    /// them after clone3 and before the go byte; nil without one.
+    var idMaps: (uid: String, gid: String)? {
+        guard raw.clone_flags & UInt64(SR_CLONE_NEWUSER) != 0 else { return nil }
+        func lines(_ mappings: [RuntimeSpec.IDMapping]?) -> String {
+            (mappings ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        }
+        return (lines(spec.linux.uidMappings), lines(spec.linux.gidMappings))
     }
 
     /// --preserve-fds: fds 3 to 2+count pass into the new process.
@@ -223,6 +274,11 @@ final class ChildSpec {
             result.fstype = own(mount.type == "cgroup" ? "cgroup2" : mount.type)
             result.flags = options.flags | (options.readonly ? UInt(MS_RDONLY) : 0)
             if !options.data.isEmpty && mount.type != "cgroup" { result.data = own(options.data.joined(separator: ",")) }
+            switch mount.type {
+            case "sysfs": result.userns_fallback = own("/sys")
+            case "cgroup", "cgroup2": result.userns_fallback = CgroupMode.host.unified.map { own($0) }
+            default: break
+            }
         }
         return result
     }

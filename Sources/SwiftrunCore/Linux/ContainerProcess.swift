@@ -18,9 +18,13 @@ struct ContainerProcess {
     /// (recording the container) costs no start-up time.
     /// `stepDone` receives the child's records with --explain (the spec's
     /// `narrate`): each step done, with the call as the child made it.
+    /// `runtimeHooks` runs when a bundle's child pauses before pivot_root
+    /// (ChildSpec.run(hooks:state:)): the moment for prestart and
+    /// createRuntime.
     static func start(
         _ child: ChildSpec, placing: (pid_t) throws(SwiftrunError) -> Void,
         started: (pid_t) throws(SwiftrunError) -> Void,
+        runtimeHooks: (pid_t) throws(SwiftrunError) -> Void = { _ in },
         stepDone: (ChildRecord) -> Void = { _ in }
     ) throws(SwiftrunError) -> ContainerProcess {
         let sync = try makePipe()
@@ -45,6 +49,12 @@ struct ContainerProcess {
             throw .system("clone3", errno: -pid)
         }
         do {
+            // A new user namespace has no ids until its maps are written;
+            // the child does nothing before the go byte.
+            if let maps = child.idMaps {
+                try FileSystem.writeString(maps.uid, to: "/proc/\(pid)/uid_map")
+                try FileSystem.writeString(maps.gid, to: "/proc/\(pid)/gid_map")
+            }
             try placing(pid)
         } catch {
             close(sync.write)  // EOF: the child gives up before doing anything
@@ -64,13 +74,32 @@ struct ContainerProcess {
         // A bridged child waits a second time, just before it configures
         // eth0: `started` made the veth meanwhile, while the child mounted.
         if child.raw.net_address != 0 { _ = write(sync.write, &go, 1) }
-        close(sync.write)
+        // A child that pauses for the runtime's hooks reads once more.
+        var syncWrite = sync.write
+        if child.raw.pause_for_hooks == 0 {
+            close(syncWrite)
+            syncWrite = -1
+        }
+        defer { if syncWrite >= 0 { close(syncWrite) } }
 
         var failure: ChildRecord?
         while let record = try readRecord(report.read) {
             guard record.header.err == 0 else {
                 failure = record
                 break
+            }
+            if record.header.step == SR_STEP_RUNTIME_HOOKS.rawValue && syncWrite >= 0 {
+                do {
+                    try runtimeHooks(pid)
+                } catch {
+                    kill(pid, SIGKILL)
+                    _ = try? reap(pid)
+                    throw error
+                }
+                _ = write(syncWrite, &go, 1)
+                close(syncWrite)
+                syncWrite = -1
+                continue
             }
             // A bundle's container is set up and waits for `start`; the
             // child closed the pipe after this record.
@@ -89,6 +118,9 @@ struct ContainerProcess {
             _ = try reap(pid)
             if failure.header.step == SR_STEP_EXEC.rawValue {
                 throw .cannotExecute(String(cString: child.raw.argv[0]!), errno: failure.header.err)
+            }
+            if failure.header.step == SR_STEP_CONTAINER_HOOK.rawValue && failure.header.err < 0 {
+                throw .commandFailed("\(child.describe(failure.header)) exited with status \(-failure.header.err)", code: 1)
             }
             throw .childStep(child.describe(failure.header), errno: failure.header.err)
         }

@@ -41,16 +41,11 @@ struct Bundle {
     /// host cannot: refused with the field's name, as runc refuses.
     private static func check(_ spec: RuntimeSpec) throws(SwiftrunError) {
         let types = spec.linux.namespaces.map(\.type)
-        if types.contains("user") || spec.linux.uidMappings?.isEmpty == false {
-            throw .invalidArgument("linux.namespaces: user namespaces (uidMappings) are not supported by swiftrun yet")
-        }
+        try checkUserNamespace(spec)
         if spec.linux.namespaces.contains(where: { $0.type == "mount" && $0.path != nil }) {
             throw .invalidArgument("linux.namespaces: joining a mount namespace by path is not supported")
         }
         if !types.contains("mount") { throw .invalidArgument("linux.namespaces: a mount namespace is required") }
-        if let hooks = spec.hooks, hooks.createContainer?.isEmpty == false || hooks.startContainer?.isEmpty == false {
-            throw .invalidArgument("hooks: createContainer and startContainer hooks are not supported by swiftrun yet")
-        }
         if spec.process.selinuxLabel?.isEmpty == false && FileSystem.exists("/sys/fs/selinux/enforce") {
             throw .invalidArgument("process.selinuxLabel: SELinux labels are not supported by swiftrun")
         }
@@ -59,6 +54,25 @@ struct Bundle {
         }
         for (key, _) in spec.linux.sysctl ?? [:] {
             try checkSysctl(key, namespaces: spec.linux.namespaces)
+        }
+    }
+
+    /// A new user namespace needs both maps, and maps need one. Joining
+    /// one by path is refused: the namespaces made with the container
+    /// would have to be made from inside it, after the setns.
+    private static func checkUserNamespace(_ spec: RuntimeSpec) throws(SwiftrunError) {
+        let mapped = spec.linux.uidMappings?.isEmpty == false || spec.linux.gidMappings?.isEmpty == false
+        guard let user = spec.linux.namespaces.first(where: { $0.type == "user" }) else {
+            if mapped { throw .invalidArgument("linux.uidMappings: mappings need a user namespace in linux.namespaces") }
+            return
+        }
+        if user.path != nil { throw .invalidArgument("linux.namespaces: joining a user namespace by path is not supported") }
+        guard spec.linux.uidMappings?.isEmpty == false, spec.linux.gidMappings?.isEmpty == false else {
+            throw .invalidArgument("linux.namespaces: a new user namespace needs linux.uidMappings and linux.gidMappings")
+        }
+        let joined = spec.linux.namespaces.filter { $0.path != nil }.map(\.type)
+        if let kind = joined.first(where: { !["network", "ipc", "uts", "cgroup", "pid"].contains($0) }) {
+            throw .invalidArgument("linux.namespaces: a \(kind) namespace cannot be joined by path with a new user namespace")
         }
     }
 

@@ -70,6 +70,11 @@ public struct OCIRuntime {
 
         let fifoPath = root.fifo(id)
         try Syscall.check("mkfifo \(fifoPath)") { mkfifo(fifoPath, 0o622) }
+        // In a user namespace the child is an unprivileged uid of the
+        // host: the fifo is its root's, as runc makes it.
+        if let uid = spec.linux.hostID(of: 0, in: spec.linux.uidMappings), let gid = spec.linux.hostID(of: 0, in: spec.linux.gidMappings) {
+            try Syscall.check("chown \(fifoPath)") { chown(fifoPath, uid, gid) }
+        }
         let fifo = try Syscall.check("open \(fifoPath)") { open(fifoPath, Int32(SR_O_PATH) | O_CLOEXEC) }
         var opened = [fifo]
         defer { opened.forEach { close($0) } }
@@ -95,6 +100,7 @@ public struct OCIRuntime {
             created: JSON.timestamp(), annotations: spec.annotations, cgroupPath: cgroupPath, hooks: spec.hooks)
         try FileSystem.writeAtomically(JSON.encode(spec), to: root.config(id), durable: false)
         try root.save(record)
+        try child.run(hooks: spec.hooks, state: root.ociState(of: record))
         let cgroup = try ContainerCgroup.create(path: cgroupPath, resources: spec.linux.resources, everyController: true)
         let process = try cgroup.spawn(
             child,
@@ -103,11 +109,15 @@ public struct OCIRuntime {
                 record.init_ = ProcessIdentity(pid: pid, startTime: start)
                 try root.save(record)
                 if let score = spec.process.oomScoreAdj { try FileSystem.writeString(String(score), to: "/proc/\(pid)/oom_score_adj") }
+            },
+            // The child has mounted its tree and waits before pivot_root:
+            // the runtime's own hooks see the container as "creating".
+            runtimeHooks: { (_) throws(SwiftrunError) in
+                let state = root.ociState(of: record)
+                try RuntimeHooks.run(spec.hooks?.prestart ?? [], state: state, stage: "prestart")
+                try RuntimeHooks.run(spec.hooks?.createRuntime ?? [], state: state, stage: "createRuntime")
             })
         do {
-            let state = root.ociState(of: record)
-            try RuntimeHooks.run(spec.hooks?.prestart ?? [], state: state, stage: "prestart")
-            try RuntimeHooks.run(spec.hooks?.createRuntime ?? [], state: state, stage: "createRuntime")
             record.ready = true
             try root.save(record)
             if let pidFile = options.pidFile {
@@ -324,6 +334,24 @@ public struct OCIRuntime {
     }
 
     /// `events --stats`: one stats event in runc's shape, from the cgroups.
+    /// `events` without --stats: a stats event at once and every
+    /// `interval` milliseconds, until pid 1 exits (a pidfd ends the wait).
+    public func streamEvents(_ id: String, interval: Int32, emit: (String) -> Void) throws(SwiftrunError) {
+        let record = try root.load(id)
+        let pidfd = sr_pidfd_open(record.init_.pid)
+        guard pidfd >= 0, record.init_.isAlive else {
+            if pidfd >= 0 { close(pidfd) }
+            throw .invalidArgument("container not running")
+        }
+        defer { close(pidfd) }
+        while true {
+            guard let event = try? statsEvent(id) else { return }
+            emit(event)
+            var exited = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+            if poll(&exited, 1, interval) != 0 { return }
+        }
+    }
+
     public func statsEvent(_ id: String) throws(SwiftrunError) -> String {
         let record = try root.load(id)
         guard root.status(of: record) != .stopped, let stats = ContainerStats.read(path: record.cgroupPath) else {

@@ -60,10 +60,10 @@ public enum RuntimeDescription {
         return .object([
             "ociVersionMin": .string("1.0.0"),
             "ociVersionMax": .string(RuntimeSpec.specVersion),
-            "hooks": strings(["prestart", "createRuntime", "poststart", "poststop"]),
+            "hooks": strings(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]),
             "mountOptions": strings(mountOptions),
             "linux": .object([
-                "namespaces": strings(["cgroup", "ipc", "mount", "network", "pid", "uts"]),
+                "namespaces": strings(["cgroup", "ipc", "mount", "network", "pid", "user", "uts"]),
                 "capabilities": strings(Capabilities.all()),
                 "cgroup": .object([
                     "v1": .bool(!mode.isPureV2), "v2": .bool(mode.unified != nil), "systemd": .bool(false), "systemdUser": .bool(false)
