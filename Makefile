@@ -24,7 +24,7 @@ TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman runc docker-registry 
 # with their services neither started nor enabled (scripts/install-engines.sh).
 ENGINE_PACKAGES = containerd docker.io
 BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 tar gzip iperf3 iproute2 util-linux
-VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod
+VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod systemd libsystemd0
 LINT_PACKAGES  = gcc
 
 .PHONY: all deps test-deps bench-deps vm-deps lint-deps build samples demo test host-test vm-test bench lint install clean
@@ -108,6 +108,7 @@ vm-test: test-deps vm-deps samples $(PROBE_IMAGE)
 	$(SWIFT) build --build-tests
 	$(call build_monitor,.build/debug)
 	./scripts/vm-test.sh
+	VM_INIT=systemd VM_TESTS=OCIRuntimeTests/aSystemdScope VM_TIMEOUT=900 ./scripts/vm-test.sh
 
 bench: bench-deps build samples
 	@./scripts/bench.sh $(RELEASE_BIN) $(SAMPLE)

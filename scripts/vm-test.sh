@@ -11,6 +11,8 @@
 #
 #   VM_ACCEL=tcg|kvm (default tcg: nested KVM here cannot run Debian's kernel)
 #   VM_TESTS=<swift test --filter pattern> (default: every test)
+#   VM_INIT=sh|systemd (default sh: a shell runs the tests; systemd boots systemd as
+#   pid 1 and runs them as its one unit)
 #   VM_TIMEOUT=<seconds> bounds the whole boot and run (default 3600: the suite took
 #   1580 s under TCG with the engines' tests, within .ci/run's 90 minutes)
 #   VM_VERBOSE=1 prints the guest's console
@@ -18,6 +20,7 @@ set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 accel=${VM_ACCEL:-tcg}
 filter=${VM_TESTS:-.}
+init=${VM_INIT:-sh}
 kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n 1)
 version=${kernel#/boot/vmlinuz-}
 modules=/lib/modules/$version
@@ -28,7 +31,7 @@ initramfs=$work/initramfs
 mkdir -p "$initramfs/bin" "$initramfs/proc" "$initramfs/sys" "$initramfs/dev" "$initramfs/host" \
          "$initramfs/upper" "$initramfs/newroot" "$initramfs/modules"
 cp /bin/busybox "$initramfs/bin/busybox"
-for applet in sh mount mkdir insmod switch_root poweroff echo cat sleep; do ln -s busybox "$initramfs/bin/$applet"; done
+for applet in sh mount mkdir insmod switch_root poweroff echo cat sleep cp rm; do ln -s busybox "$initramfs/bin/$applet"; done
 
 # Modules in dependency order, from modules.dep.
 loaded=""
@@ -42,6 +45,58 @@ add_module() {
 }
 for module in overlay virtio_pci 9pnet 9pnet_virtio netfs fscache 9p; do add_module "$module"; done
 
+# The test run, the same under either init: mounts for the tests, then the
+# test bundle, then power off. The host reads the result from the console.
+cat > "$initramfs/run-tests" <<RUN
+# The host's /lib/modules is the guest's too: loop for the device tests, ext4
+# for /tmp, where the tests keep their stores (tmpfs lacks user.* xattrs on 6.1).
+modprobe loop; modprobe ext4; modprobe virtio_blk
+# The checkout may itself live under /tmp: keep it in view across the new /tmp.
+mkdir -p /run/repo; mount --bind $repo /run/repo
+mount -t ext4 /dev/vda /tmp
+mkdir -p $repo; mount --bind /run/repo $repo
+ip link set lo up  # Foundation.Process wakes its run loop through a loopback socket pair
+export PATH=/opt/swift/usr/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+ulimit -n 65536  # the tests spawn many processes with pipes; the default 1024 runs out
+cd $repo
+echo "swiftrun-vm: init \$(cat /proc/1/comm), cgroup controllers: \$(cat /sys/fs/cgroup/cgroup.controllers)"
+# The test bundle runs directly: swift test would try to resolve packages, and the guest has no network.
+SWIFTRUN_BIN=$repo/.build/debug/swiftrun SWIFTRUN_SAMPLE=$repo/rootfs-samples/out/busybox.tar \\
+    SWIFTRUN_PROBE_IMAGE=$repo/rootfs-samples/out/probe.tar \\
+    $repo/.build/debug/swiftrunPackageTests.xctest --testing-library swift-testing --filter "$filter" 2>&1
+echo "swiftrun-vm: tests exited \$?"
+poweroff -f -f
+RUN
+
+# VM_INIT=systemd: systemd boots as pid 1 and runs the tests as its only
+# unit (no default target), for what needs systemd's API (--systemd-cgroup).
+cat > "$initramfs/swiftrun-vm-test.service" <<UNIT
+[Unit]
+Description=swiftrun's tests under systemd
+DefaultDependencies=no
+[Service]
+Type=oneshot
+ExecStart=/bin/sh /etc/swiftrun-vm-test.sh
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/ttyS0
+UNIT
+
+if [ "$init" = systemd ]; then
+    # systemd mounts /proc, /sys, /dev, /run and the cgroup2 tree itself.
+    # The host's /.dockerenv would make it a container's systemd, which
+    # ignores the kernel's command line: the unit goes on its own.
+    start='cp /swiftrun-vm-test.service /newroot/etc/systemd/system/
+rm -f /newroot/.dockerenv
+exec switch_root /newroot /lib/systemd/systemd --unit=swiftrun-vm-test.service --show-status=0'
+else
+    start="exec switch_root /newroot /bin/sh -c '
+    mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+    mount -t cgroup2 cgroup2 /sys/fs/cgroup; mount -t tmpfs run /run
+    mkdir -p /dev/shm /dev/pts; mount -t tmpfs shm /dev/shm; mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts; ln -sf pts/ptmx /dev/ptmx
+    exec /bin/sh /etc/swiftrun-vm-test.sh'"
+fi
+
 cat > "$initramfs/init" <<INIT
 #!/bin/sh
 mount -t proc proc /proc
@@ -52,29 +107,9 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro host0 /host
 mount -t tmpfs -o size=3g upper /upper
 mkdir -p /upper/data /upper/work
 mount -t overlay overlay -o lowerdir=/host,upperdir=/upper/data,workdir=/upper/work /newroot
+cp /run-tests /newroot/etc/swiftrun-vm-test.sh
 # pivot_root refuses the initramfs as the old root: switch_root moves to the overlay instead.
-exec switch_root /newroot /bin/sh -c '
-    mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-    mount -t cgroup2 cgroup2 /sys/fs/cgroup; mount -t tmpfs run /run
-    mkdir -p /dev/shm /dev/pts; mount -t tmpfs shm /dev/shm; mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts; ln -sf pts/ptmx /dev/ptmx
-    # The host'"'"'s /lib/modules is the guest'"'"'s too: loop for the device tests, ext4
-    # for /tmp, where the tests keep their stores (tmpfs lacks user.* xattrs on 6.1).
-    modprobe loop; modprobe ext4; modprobe virtio_blk
-    # The checkout may itself live under /tmp: keep it in view across the new /tmp.
-    mkdir -p /run/repo; mount --bind $repo /run/repo
-    mount -t ext4 /dev/vda /tmp
-    mkdir -p $repo; mount --bind /run/repo $repo
-    ip link set lo up  # Foundation.Process wakes its run loop through a loopback socket pair
-    export PATH=/opt/swift/usr/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
-    ulimit -n 65536  # the tests spawn many processes with pipes; the default 1024 runs out
-    cd $repo
-    echo "swiftrun-vm: cgroup controllers: \$(cat /sys/fs/cgroup/cgroup.controllers)"
-    # The test bundle runs directly: swift test would try to resolve packages, and the guest has no network.
-    SWIFTRUN_BIN=$repo/.build/debug/swiftrun SWIFTRUN_SAMPLE=$repo/rootfs-samples/out/busybox.tar \
-        SWIFTRUN_PROBE_IMAGE=$repo/rootfs-samples/out/probe.tar \
-        $repo/.build/debug/swiftrunPackageTests.xctest --testing-library swift-testing --filter "$filter" 2>&1
-    echo "swiftrun-vm: tests exited \$?"
-    poweroff -f'
+$start
 INIT
 chmod +x "$initramfs/init"
 (cd "$initramfs" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$work/initramfs.cpio.gz"

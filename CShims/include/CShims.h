@@ -342,6 +342,14 @@ int sr_nft_has_element(int socket, const char *table, const char *set, const uin
 // What nft printed (a `list`) goes to OUTPUT.
 int sr_nft_run(const char *commands, char *output, size_t output_size, char *error, size_t error_size);
 
+// --systemd-cgroup (systemd.c, libsystemd loaded on first use): a transient
+// scope UNIT in SLICE ("" for systemd's default) holding PID, started and
+// waited for; and a unit stopped (a unit already gone is no error). 0, or
+// a negative errno with the reason in ERROR.
+int sr_systemd_start_scope(const char *unit, const char *slice, const char *description, pid_t pid, char *error,
+                           size_t error_size);
+int sr_systemd_stop_unit(const char *unit, char *error, size_t error_size);
+
 // The name of a step, for error messages ("pivot_root", "mount /proc").
 const char *sr_step_name(int32_t step);
 

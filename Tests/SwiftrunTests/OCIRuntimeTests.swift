@@ -433,6 +433,55 @@ import Testing
         #expect(refused.code == 1 && refused.stderr.contains("joining a user namespace by path is not supported"))
     }
 
+    /// --systemd-cgroup where systemd is init (`make vm-test` boots it for
+    /// this test): a transient scope unit in the bundle's slice holds pid 1,
+    /// the limits are written in its cgroup, and `delete` stops the unit.
+    @Test(.enabled(if: SystemdScope.isRunning)) func aSystemdScopeHoldsTheContainer() throws {
+        let sandbox = try Sandbox(importBusybox: false)
+        let name = "scoped\(getpid())"
+        let unit = "swiftrun-test-" + name + ".scope"
+        let bundle = try makeBundle(sandbox, name) { config in
+            Self.setArgs(["sleep", "1000"])(&config)
+            var linux = config["linux"] as! [String: Any]
+            linux["cgroupsPath"] = "swiftrun-test.slice:swiftrun-test:" + name
+            linux["resources"] = ["pids": ["limit": 42]]
+            config["linux"] = linux
+        }
+        let create = try self.create(sandbox, ["--systemd-cgroup", "create", "--bundle", bundle, name])
+        try #require(create.status == 0, "create failed: \(create.stderr)")
+        let pid = try #require(try self.state(sandbox, name)["pid"] as? Int)
+        let cgroup = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
+        // systemd nests "swiftrun-test.slice" in "swiftrun.slice".
+        let path = "swiftrun.slice/swiftrun-test.slice/" + unit
+        #expect(cgroup.contains("0::/\(path)\n"), "\(cgroup)")
+        #expect(FileManager.default.fileExists(atPath: "/run/systemd/transient/" + unit))
+        let mode = CgroupMode.host
+        let dir = (mode.unified ?? "") + "/" + path
+        #expect(try String(contentsOfFile: (mode.isPureV2 ? dir : mode.v1["pids"]! + "/" + path) + "/pids.max", encoding: .utf8) == "42\n")
+        #expect(sandbox.run(["start", name]).code == 0)
+        #expect(sandbox.run(["delete", "--force", name]).code == 0)
+        #expect(waitForExit(of: pid_t(pid)))
+        #expect(!FileManager.default.fileExists(atPath: dir))
+        #expect(!FileManager.default.fileExists(atPath: "/run/systemd/transient/" + unit))
+
+        let bad = try makeBundle(sandbox, "badslice") { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["cgroupsPath"] = "/not/a/slice"
+            config["linux"] = linux
+        }
+        let refused = sandbox.run(["--systemd-cgroup", "create", "--bundle", bad, "badslice"])
+        #expect(refused.code == 1 && refused.stderr.contains("--systemd-cgroup takes slice:prefix:name"), "\(refused.stderr)")
+    }
+
+    /// Without systemd, --systemd-cgroup says so and names the way out.
+    @Test(.enabled(if: !SystemdScope.isRunning)) func systemdCgroupNeedsSystemd() throws {
+        let sandbox = try Sandbox(importBusybox: false)
+        let bundle = try makeBundle(sandbox, "nosystemd", edit: Self.setArgs(["true"]))
+        let refused = sandbox.run(["--systemd-cgroup", "create", "--bundle", bundle, "nosystemd"])
+        #expect(refused.code == 1 && refused.stderr.contains("systemd is not running on this host"), "\(refused.stderr)")
+        #expect(sandbox.run(["state", "nosystemd"]).code == 1)
+    }
+
     /// runc's command line is told from Docker's by what comes before the
     /// container's command only: a command whose own flags are runc's
     /// (`-b`, `--process`) still runs as Docker's, and `oci` forces runc's.

@@ -16,6 +16,8 @@ struct ContainerCgroup {
     let mode: CgroupMode
     /// Every directory made, the v2 one first if any.
     private(set) var directories: [String] = []
+    /// The leaf may exist already: systemd made it for a scope (SystemdScope).
+    private var adopting = false
 
     static let parentName = "swiftrun"
 
@@ -35,9 +37,10 @@ struct ContainerCgroup {
 
     static func create(
         path: String, resources: RuntimeSpec.Resources, mode: CgroupMode = .host, everyController: Bool = false,
-        narrate: (String, String) -> Void = { _, _ in }
+        adopting: Bool = false, narrate: (String, String) -> Void = { _, _ in }
     ) throws(SwiftrunError) -> ContainerCgroup {
         var cgroup = ContainerCgroup(path: path, mode: mode)
+        cgroup.adopting = adopting
         do {
             try cgroup.make(resources, everyController: everyController, narrate: narrate)
         } catch {
@@ -105,7 +108,8 @@ struct ContainerCgroup {
                 // A v1 cpuset cgroup has no cpus or mems until given some.
                 if cpuset { try Self.inheritCpuset(from: index == 0 ? mount : ancestors[index - 1], to: ancestor) }
             }
-            if try Syscall.attempt("mkdir \(dir)", allowing: [ENOENT], { mkdir(dir, 0o755) }) != nil { break }
+            let made = try Syscall.attempt("mkdir \(dir)", allowing: adopting ? [ENOENT, EEXIST] : [ENOENT], { mkdir(dir, 0o755) })
+            if made != nil || (adopting && FileSystem.exists(dir)) { break }
         }
         directories.append(dir)
         if cpuset { try Self.inheritCpuset(from: ancestors.last ?? mount, to: dir) }

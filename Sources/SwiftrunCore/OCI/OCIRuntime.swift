@@ -46,19 +46,20 @@ public struct OCIRuntime {
         guard try Syscall.attempt("mkdir \(dir)", allowing: [EEXIST], { mkdir(dir, 0o700) }) != nil else {
             throw .invalidArgument("container with id exists: \(id)")
         }
-        var cgroupPath: String?
+        var placement: (path: String, scope: SystemdScope?)?
         do {
             let bundle = try Bundle.load(options.bundle)
-            cgroupPath = try Self.cgroupPath(bundle.spec, id: id, systemd: options.systemdCgroup)
-            return try create(id, bundle: bundle, cgroupPath: cgroupPath!, options: options)
+            placement = try Self.cgroupPlacement(bundle.spec, id: id, systemd: options.systemdCgroup)
+            return try create(id, bundle: bundle, cgroupPath: placement!.path, scope: placement!.scope, options: options)
         } catch {
-            cgroupPath.map { ContainerCgroup.remove(path: $0) }
+            if let scope = placement?.scope { try? SystemdScope.stop(unit: scope.unit) }
+            placement.map { ContainerCgroup.remove(path: $0.path) }
             try? FileSystem.removeTree(dir)
             throw error
         }
     }
 
-    private func create(_ id: String, bundle: Bundle, cgroupPath: String, options: CreateOptions) throws(SwiftrunError) -> pid_t {
+    private func create(_ id: String, bundle: Bundle, cgroupPath: String, scope: SystemdScope?, options: CreateOptions) throws(SwiftrunError) -> pid_t {
         let spec = bundle.spec
         if spec.process.terminal && options.consoleSocket == nil && options.console == nil {
             throw .invalidArgument("process.terminal is set, so --console-socket is required to hand over the pty")
@@ -97,26 +98,33 @@ public struct OCIRuntime {
         // `delete` can finish, cgroups included.
         var record = RuntimeRecord(
             id: id, init_: ProcessIdentity(pid: 0, startTime: 0), bundle: bundle.path, rootfs: spec.root.path,
-            created: JSON.timestamp(), annotations: spec.annotations, cgroupPath: cgroupPath, hooks: spec.hooks)
+            created: JSON.timestamp(), annotations: spec.annotations, cgroupPath: cgroupPath, hooks: spec.hooks, systemdUnit: scope?.unit)
         try FileSystem.writeAtomically(JSON.encode(spec), to: root.config(id), durable: false)
         try root.save(record)
         try child.run(hooks: spec.hooks, state: root.ociState(of: record))
-        let cgroup = try ContainerCgroup.create(path: cgroupPath, resources: spec.linux.resources, everyController: true)
-        let process = try cgroup.spawn(
-            child,
-            started: { (pid) throws(SwiftrunError) in
-                guard let start = ProcessIdentity.startTime(of: pid) else { throw .system("read /proc/\(pid)/stat", errno: ESRCH) }
-                record.init_ = ProcessIdentity(pid: pid, startTime: start)
-                try root.save(record)
-                if let score = spec.process.oomScoreAdj { try FileSystem.writeString(String(score), to: "/proc/\(pid)/oom_score_adj") }
-            },
-            // The child has mounted its tree and waits before pivot_root:
-            // the runtime's own hooks see the container as "creating".
-            runtimeHooks: { (_) throws(SwiftrunError) in
-                let state = root.ociState(of: record)
-                try RuntimeHooks.run(spec.hooks?.prestart ?? [], state: state, stage: "prestart")
-                try RuntimeHooks.run(spec.hooks?.createRuntime ?? [], state: state, stage: "createRuntime")
-            })
+        let started = { (pid: pid_t) throws(SwiftrunError) in
+            guard let start = ProcessIdentity.startTime(of: pid) else { throw .system("read /proc/\(pid)/stat", errno: ESRCH) }
+            record.init_ = ProcessIdentity(pid: pid, startTime: start)
+            try root.save(record)
+            if let score = spec.process.oomScoreAdj { try FileSystem.writeString(String(score), to: "/proc/\(pid)/oom_score_adj") }
+            guard let scope else { return }
+            // systemd makes the scope's cgroup and moves pid 1 there; then
+            // the limits, and the hierarchies systemd does not manage.
+            try scope.start(pid: pid, id: id)
+            try ContainerCgroup.create(path: cgroupPath, resources: spec.linux.resources, everyController: true, adopting: true).add(pid)
+        }
+        // The child has mounted its tree and waits before pivot_root: the
+        // runtime's own hooks see the container as "creating".
+        let runtimeHooks = { (_: pid_t) throws(SwiftrunError) in
+            let state = root.ociState(of: record)
+            try RuntimeHooks.run(spec.hooks?.prestart ?? [], state: state, stage: "prestart")
+            try RuntimeHooks.run(spec.hooks?.createRuntime ?? [], state: state, stage: "createRuntime")
+        }
+        let process =
+            scope == nil
+            ? try ContainerCgroup.create(path: cgroupPath, resources: spec.linux.resources, everyController: true)
+                .spawn(child, started: started, runtimeHooks: runtimeHooks)
+            : try ContainerProcess.start(child, placing: { _ in }, started: started, runtimeHooks: runtimeHooks)
         do {
             record.ready = true
             try root.save(record)
@@ -133,17 +141,21 @@ public struct OCIRuntime {
     }
 
     /// The cgroup path below each hierarchy: the config's, or swiftrun's own
-    /// place for the id. systemd's "slice:prefix:name" form needs its D-Bus
-    /// API, which this runtime does not speak.
-    private static func cgroupPath(_ spec: RuntimeSpec, id: String, systemd: Bool) throws(SwiftrunError) -> String {
+    /// place for the id; with --systemd-cgroup, the scope unit its
+    /// "slice:prefix:name" names, and that unit's path.
+    private static func cgroupPlacement(_ spec: RuntimeSpec, id: String, systemd: Bool) throws(SwiftrunError) -> (path: String, scope: SystemdScope?) {
         if systemd {
-            let running = FileSystem.exists("/run/systemd/system")
-            throw .invalidArgument(
-                "--systemd-cgroup: "
-                    + (running
-                        ? "systemd cgroup paths are not supported by swiftrun yet"
-                        : "systemd is not running on this host; use the cgroupfs manager (podman --cgroup-manager cgroupfs)"))
+            guard SystemdScope.isRunning else {
+                throw .invalidArgument(
+                    "--systemd-cgroup: systemd is not running on this host; use the cgroupfs manager (podman --cgroup-manager cgroupfs)")
+            }
+            let scope = try SystemdScope(cgroupsPath: spec.linux.cgroupsPath, id: id)
+            return (scope.cgroupPath, scope)
         }
+        return (try cgroupPath(spec, id: id), nil)
+    }
+
+    private static func cgroupPath(_ spec: RuntimeSpec, id: String) throws(SwiftrunError) -> String {
         guard let path = spec.linux.cgroupsPath, !path.isEmpty else { return ContainerCgroup.path(of: id) }
         let relative = path.split(separator: "/").map(String.init)
         guard !relative.isEmpty, !relative.contains(".."), !relative.contains("."), !path.contains(":") else {
@@ -228,6 +240,8 @@ public struct OCIRuntime {
             try? signalInit(record, SIGKILL)
             waitForExit(record)
         }
+        // systemd removes its scope's cgroup; ours go after.
+        if let unit = record.systemdUnit { try SystemdScope.stop(unit: unit) }
         ContainerCgroup.remove(path: record.cgroupPath)
         var state = root.ociState(of: record)
         state.status = RuntimeRecord.Status.stopped.rawValue

@@ -66,7 +66,7 @@ public enum RuntimeDescription {
                 "namespaces": strings(["cgroup", "ipc", "mount", "network", "pid", "user", "uts"]),
                 "capabilities": strings(Capabilities.all()),
                 "cgroup": .object([
-                    "v1": .bool(!mode.isPureV2), "v2": .bool(mode.unified != nil), "systemd": .bool(false), "systemdUser": .bool(false)
+                    "v1": .bool(!mode.isPureV2), "v2": .bool(mode.unified != nil), "systemd": .bool(true), "systemdUser": .bool(false)
                 ]),
                 "seccomp": .object([
                     "enabled": .bool(true),

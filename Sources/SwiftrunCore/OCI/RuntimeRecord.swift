@@ -16,12 +16,14 @@ struct RuntimeRecord: Codable {
     /// Relative to each cgroup hierarchy's mount.
     var cgroupPath: String
     var hooks: RuntimeSpec.Hooks?
+    /// --systemd-cgroup: the scope unit that holds the cgroup, stopped by `delete`.
+    var systemdUnit: String?
     /// Set once `create` has seen the child reach the exec fifo and has run
     /// the hooks; until then the container is "creating".
     var ready = false
 
     enum CodingKeys: String, CodingKey {
-        case id, bundle, rootfs, created, annotations, cgroupPath, hooks, ready
+        case id, bundle, rootfs, created, annotations, cgroupPath, hooks, systemdUnit, ready
         case init_ = "init"
     }
 
