@@ -174,6 +174,14 @@ import Testing
         }
         let notified = sandbox.run(["create", "--bundle", notify, "notify"])
         #expect(notified.code == 1 && notified.stderr.contains("SCMP_ACT_NOTIFY is not supported"))
+        let rdt = try makeBundle(sandbox, "rdt") { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["intelRdt"] = ["closID": "guaranteed", "l3CacheSchema": "L3:0=7f"]
+            config["linux"] = linux
+        }
+        let rdtRefused = sandbox.run(["create", "--bundle", rdt, "rdt"])
+        #expect(rdtRefused.code == 1 && rdtRefused.stderr.contains("linux.intelRdt: Intel RDT is not supported"), "\(rdtRefused.stderr)")
+        #expect(sandbox.run(["state", "rdt"]).code == 1)
     }
 
     /// The config's own mounts with their options, a namespace joined by

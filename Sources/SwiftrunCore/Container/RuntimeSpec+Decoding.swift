@@ -112,6 +112,7 @@ extension RuntimeSpec.Linux {
         rootfsPropagation = try c.optional("rootfsPropagation")
         uidMappings = try c.optional("uidMappings")
         gidMappings = try c.optional("gidMappings")
+        intelRdt = try c.optional("intelRdt")
     }
 }
 

@@ -89,6 +89,14 @@ public struct RuntimeSpec: Codable, Sendable {
         public var rootfsPropagation: String?
         public var uidMappings: [IDMapping]?
         public var gidMappings: [IDMapping]?
+        /// Intel RDT (resctrl): read only to refuse it by name.
+        public var intelRdt: IntelRdt?
+    }
+
+    public struct IntelRdt: Codable, Sendable, Equatable {
+        public var closID: String?
+        public var l3CacheSchema: String?
+        public var memBwSchema: String?
     }
 
     public struct IDMapping: Codable, Sendable, Equatable {

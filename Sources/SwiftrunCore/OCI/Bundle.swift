@@ -52,6 +52,12 @@ struct Bundle {
         if let profile = spec.process.apparmorProfile, !profile.isEmpty, profile != "unconfined", AppArmor.isEnabled {
             throw .invalidArgument("process.apparmorProfile \(profile): AppArmor profiles are not supported by swiftrun")
         }
+        if spec.linux.intelRdt != nil {
+            throw .invalidArgument(
+                FileSystem.exists("/sys/fs/resctrl/schemata")
+                    ? "linux.intelRdt: Intel RDT is not supported by swiftrun"
+                    : "linux.intelRdt: Intel RDT is not supported or enabled on this host (no resctrl at /sys/fs/resctrl)")
+        }
         for (key, _) in spec.linux.sysctl ?? [:] {
             try checkSysctl(key, namespaces: spec.linux.namespaces)
         }
