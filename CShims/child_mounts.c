@@ -252,7 +252,7 @@ void sr_mount_extra(const sr_child_spec *spec, int rootfd) {
         if (fd < 0) sr_fail(spec, SR_STEP_MOUNT_EXTRA, i);
         uint64_t attributes = m->attributes | (m->readonly ? MOUNT_ATTR_RDONLY : 0);
         int rc = mount_on(rootfd, m->target, fd, m->source, m->fstype, m->flags, m->data, attributes, m->propagation);
-        if (rc < 0 && errno == EPERM && (spec->clone_flags & CLONE_NEWUSER) && m->userns_fallback != NULL) {
+        if (rc < 0 && (errno == EPERM || errno == EBUSY) && (spec->clone_flags & CLONE_NEWUSER) && m->userns_fallback != NULL) {
             uint64_t bound = attributes | (m->flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) | (m->flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
                              (m->flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) | (m->flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
             rc = mount_on(rootfd, m->target, fd, m->userns_fallback, NULL, MS_BIND | MS_REC, NULL, bound, m->propagation);

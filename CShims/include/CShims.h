@@ -106,10 +106,10 @@ typedef struct {
     int target_is_file;          // create an empty file, not a dir, if missing
     uint64_t attributes;         // bind: MOUNT_ATTR_NOSUID|NODEV|NOEXEC set afterwards (recursively)
     unsigned long propagation;   // MS_PRIVATE, MS_SLAVE, ... (| MS_REC) set afterwards, or 0
-    // In a user namespace that does not own the namespace the filesystem
-    // belongs to (sysfs without its own network namespace, cgroup2 without
-    // its own cgroup namespace) the kernel refuses the mount: this host
-    // path is bound instead, with the same flags, as runc does. Or NULL.
+    // In a user namespace the kernel may refuse the mount (EPERM, EBUSY):
+    // sysfs without a network namespace of its own, cgroup2 without a
+    // cgroup namespace. This host path is bound instead, with the same
+    // flags, as runc does: /sys, or the container's own cgroup. Or NULL.
     const char *userns_fallback;
 } sr_mount;
 
@@ -341,6 +341,19 @@ int sr_nft_has_element(int socket, const char *table, const char *set, const uin
 // 0, or -1 with nft's message (or why the library did not load) in ERROR.
 // What nft printed (a `list`) goes to OUTPUT.
 int sr_nft_run(const char *commands, char *output, size_t output_size, char *error, size_t error_size);
+
+// Gzip decompression with ISA-L (inflate.c, libisal loaded on first use).
+// sr_inflater_new is NULL where libisal is missing: the caller keeps zlib.
+// sr_inflater_run consumes from *INPUT (advancing it), writes up to
+// OUTPUT_LENGTH bytes and says how many; MEMBER_END once a gzip member
+// and its checked trailer are done (reset for the next member).
+typedef struct sr_inflater sr_inflater;
+enum { SR_INFLATE_OK = 0, SR_INFLATE_MEMBER_END = 1, SR_INFLATE_CORRUPT = -1 };
+sr_inflater *sr_inflater_new(void);
+void sr_inflater_reset(sr_inflater *inflater);
+void sr_inflater_free(sr_inflater *inflater);
+int sr_inflater_run(sr_inflater *inflater, const uint8_t **input, size_t *input_length, uint8_t *output,
+                    size_t output_length, size_t *produced);
 
 // --systemd-cgroup (systemd.c, libsystemd loaded on first use): a transient
 // scope UNIT in SLICE ("" for systemd's default) holding PID, started and

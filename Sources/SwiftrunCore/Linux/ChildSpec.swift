@@ -10,12 +10,16 @@ final class ChildSpec {
     private var buffers: [UnsafeMutableRawPointer] = []
     private(set) var raw = sr_child_spec()
     let spec: RuntimeSpec
+    private let cgroupDirectory: String?
 
     /// `overlayOptions`: the layers, upper and work dir of swiftrun's own
     /// container; nil for a bundle, whose root is its own dir and whose
     /// mounts are the whole list.
-    init(spec: RuntimeSpec, overlayOptions: String?, seccomp: [UInt8]?, narrate: Bool = false) throws(SwiftrunError) {
+    /// `cgroupDirectory`: the container's own cgroup v2 directory, which
+    /// a bundle's cgroup mount binds where a user namespace cannot mount one.
+    init(spec: RuntimeSpec, overlayOptions: String?, seccomp: [UInt8]?, narrate: Bool = false, cgroupDirectory: String? = nil) throws(SwiftrunError) {
         self.spec = spec
+        self.cgroupDirectory = cgroupDirectory
         do {
             try fill(spec: spec, overlayOptions: overlayOptions, seccomp: seccomp)
             raw.narrate = narrate ? 1 : 0
@@ -276,7 +280,7 @@ final class ChildSpec {
             if !options.data.isEmpty && mount.type != "cgroup" { result.data = own(options.data.joined(separator: ",")) }
             switch mount.type {
             case "sysfs": result.userns_fallback = own("/sys")
-            case "cgroup", "cgroup2": result.userns_fallback = CgroupMode.host.unified.map { own($0) }
+            case "cgroup", "cgroup2": result.userns_fallback = cgroupDirectory.map { own($0) }
             default: break
             }
         }

@@ -67,7 +67,9 @@ public struct OCIRuntime {
         if !spec.process.terminal && options.consoleSocket != nil {
             throw .invalidArgument("--console-socket needs process.terminal set in config.json")
         }
-        let child = try ChildSpec(spec: spec, overlayOptions: nil, seccomp: spec.compiledSeccomp(cache: root.seccompCache))
+        let child = try ChildSpec(
+            spec: spec, overlayOptions: nil, seccomp: spec.compiledSeccomp(cache: root.seccompCache),
+            cgroupDirectory: CgroupMode.host.unified.map { $0 + "/" + cgroupPath })
 
         let fifoPath = root.fifo(id)
         try Syscall.check("mkfifo \(fifoPath)") { mkfifo(fifoPath, 0o622) }
@@ -107,11 +109,6 @@ public struct OCIRuntime {
             record.init_ = ProcessIdentity(pid: pid, startTime: start)
             try root.save(record)
             if let score = spec.process.oomScoreAdj { try FileSystem.writeString(String(score), to: "/proc/\(pid)/oom_score_adj") }
-            guard let scope else { return }
-            // systemd makes the scope's cgroup and moves pid 1 there; then
-            // the limits, and the hierarchies systemd does not manage.
-            try scope.start(pid: pid, id: id)
-            try ContainerCgroup.create(path: cgroupPath, resources: spec.linux.resources, everyController: true, adopting: true).add(pid)
         }
         // The child has mounted its tree and waits before pivot_root: the
         // runtime's own hooks see the container as "creating".
@@ -120,11 +117,21 @@ public struct OCIRuntime {
             try RuntimeHooks.run(spec.hooks?.prestart ?? [], state: state, stage: "prestart")
             try RuntimeHooks.run(spec.hooks?.createRuntime ?? [], state: state, stage: "createRuntime")
         }
-        let process =
-            scope == nil
-            ? try ContainerCgroup.create(path: cgroupPath, resources: spec.linux.resources, everyController: true)
+        let process: ContainerProcess
+        if let scope {
+            process = try ContainerProcess.start(
+                child,
+                // Before the go byte: systemd makes the scope's cgroup and
+                // moves pid 1 there; then the limits, and the hierarchies
+                // systemd does not manage.
+                placing: { (pid) throws(SwiftrunError) in
+                    try scope.start(pid: pid, id: id)
+                    try ContainerCgroup.create(path: cgroupPath, resources: spec.linux.resources, everyController: true, adopting: true).add(pid)
+                }, started: started, runtimeHooks: runtimeHooks)
+        } else {
+            process = try ContainerCgroup.create(path: cgroupPath, resources: spec.linux.resources, everyController: true)
                 .spawn(child, started: started, runtimeHooks: runtimeHooks)
-            : try ContainerProcess.start(child, placing: { _ in }, started: started, runtimeHooks: runtimeHooks)
+        }
         do {
             record.ready = true
             try root.save(record)
