@@ -16,14 +16,14 @@ RELEASE_BIN   = .build/release/swiftrun
 DEBUG_BIN     = .build/debug/swiftrun
 
 # Build and run needs; test needs; bench needs.
-BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libcurl4-openssl-dev busybox-static gcc libc6-dev libnftables1 aardvark-dns
+BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libcurl4-openssl-dev libisal-dev busybox-static gcc libc6-dev libnftables1 aardvark-dns
 # Each tool a target runs, and its package, is listed in scripts/tools.list;
 # scripts/check-tools.sh fails a target whose list lacks one of its tools.
 TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman runc docker-registry apache2-utils openssl tar dash util-linux procps nftables iproute2 librsvg2-bin
 # The engines the tests drive with swiftrun as their runtime, installed
 # with their services neither started nor enabled (scripts/install-engines.sh).
 ENGINE_PACKAGES = containerd docker.io
-BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 tar gzip iperf3 iproute2 util-linux
+BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 tar gzip iperf3 iproute2 util-linux debootstrap
 VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod systemd libsystemd0
 LINT_PACKAGES  = gcc
 
@@ -114,6 +114,7 @@ bench: bench-deps build samples
 	@./scripts/bench.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-pull.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-unpack.sh $(RELEASE_BIN)
+	@./scripts/bench-debian.sh $(RELEASE_BIN)
 	@./scripts/bench-build.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-detached.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-network.sh $(RELEASE_BIN) $(SAMPLE)

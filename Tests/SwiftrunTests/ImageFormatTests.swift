@@ -159,6 +159,22 @@ import Testing
         #expect(sandbox.run(["run", "--rm", "localhost/from-podman:v1", "echo", "ran"]).stdout == "ran\n")
     }
 
+    /// A gzip file of several members back to back (gzip(1) allows it,
+    /// and `cat a.gz b.gz` makes one) unpacks whole, as one tar.
+    @Test func aGzipOfSeveralMembersImportsWhole() throws {
+        let layer = work + "/members.tar.gz"
+        try tool([
+            "python3", "-c",
+            "import gzip, sys; d = open(sys.argv[1], 'rb').read(); n = len(d) // 3; open(sys.argv[2], 'wb').write(gzip.compress(d[:n]) + gzip.compress(d[n:]))",
+            Sandbox.sample, layer
+        ])
+        #expect(sandbox.run(["import", layer, "members"]).code == 0)
+        let check = ["run", "--rm", "--entrypoint", "sh"]
+        let script = ["-c", "md5sum /bin/busybox; find /bin /etc /usr | sort | md5sum"]
+        let whole = sandbox.run(check + ["busybox"] + script)
+        #expect(whole.code == 0 && sandbox.run(check + ["members"] + script).stdout == whole.stdout)
+    }
+
     @Test func aWrongDigestStoresNothing() throws {
         let layout = try umociLayout()
         // Corrupt the largest blob (a layer) in place, keeping its name.

@@ -1,20 +1,28 @@
+import CShims
 import CZlib
 
-/// Streams gzip decompression (zlib's inflate) so a layer is unpacked as it
-/// is read, with no temporary copy of the tar.
+/// Streams gzip decompression so a layer is unpacked as it is read, with
+/// no temporary copy of the tar: with ISA-L's igzip where libisal is
+/// installed (CShims/inflate.c), else with zlib's inflate.
 final class GzipSource: ByteSource {
     static let magic: [UInt8] = [0x1f, 0x8b]
 
     private let inner: any ByteSource
     private let name: String
+    private let isal: OpaquePointer?
     private var stream = z_stream()
-    private let input = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
+    private let input = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 17, alignment: 16)
+    /// igzip's unread input: input[pending...] holds `pendingCount` bytes.
+    private var pending = 0
+    private var pendingCount = 0
     private var innerEnded = false
     private var finished = false
 
     init(_ inner: any ByteSource, name: String) throws(SwiftrunError) {
         self.inner = inner
         self.name = name
+        isal = sr_inflater_new()
+        guard isal == nil else { return }
         // 15 + 16: a gzip wrapper with the largest window (zlib.h, inflateInit2).
         let rc = inflateInit2_(&stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard rc == Z_OK else {
@@ -24,11 +32,12 @@ final class GzipSource: ByteSource {
     }
 
     deinit {
-        inflateEnd(&stream)
+        if let isal { sr_inflater_free(isal) } else { inflateEnd(&stream) }
         input.deallocate()
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int {
+        if let isal { return try read(with: isal, into: buffer) }
         while !finished {
             if stream.avail_in == 0 && !innerEnded {
                 let n = try inner.read(into: input)
@@ -56,6 +65,41 @@ final class GzipSource: ByteSource {
             default:
                 let detail = stream.msg.map { String(cString: $0) } ?? "error \(rc)"
                 throw .badArchive(name, reason: "corrupt gzip data: \(detail)")
+            }
+            if produced > 0 { return produced }
+        }
+        return 0
+    }
+
+    /// The same loop with igzip: members back to back, a truncated or
+    /// corrupt stream refused.
+    private func read(with isal: OpaquePointer, into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int {
+        while !finished {
+            if pendingCount == 0 && !innerEnded {
+                pendingCount = try inner.read(into: input)
+                pending = 0
+                innerEnded = pendingCount == 0
+            }
+            var next: UnsafePointer<UInt8>? = UnsafePointer(input.baseAddress!.advanced(by: pending).assumingMemoryBound(to: UInt8.self))
+            var left = pendingCount
+            var produced = 0
+            let rc = sr_inflater_run(isal, &next, &left, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count, &produced)
+            pending += pendingCount - left
+            pendingCount = left
+            switch rc {
+            case Int32(SR_INFLATE_MEMBER_END):
+                if pendingCount == 0 && !innerEnded {
+                    pendingCount = try inner.read(into: input)
+                    pending = 0
+                    innerEnded = pendingCount == 0
+                }
+                if pendingCount > 0 { sr_inflater_reset(isal) } else { finished = true }
+            case Int32(SR_INFLATE_OK):
+                if produced == 0 && pendingCount == 0 && innerEnded {
+                    throw .badArchive(name, reason: "gzip stream ends early (truncated file)")
+                }
+            default:
+                throw .badArchive(name, reason: "corrupt gzip data")
             }
             if produced > 0 { return produced }
         }
