@@ -27,16 +27,22 @@ enum LayerUnpacker {
         var compression: Compression
     }
 
+    /// Reading, hashing and decompressing run a few buffers ahead on a
+    /// second thread (ReadAheadSource), stopped before this returns, so
+    /// `source` is this thread's again afterwards.
     static func unpack(_ source: any ByteSource, into directory: String, name: String, whiteouts: Bool = true) throws(SwiftrunError) -> Result {
         let (decompressed, compression) = try Compression.decompressing(source, name: name)
         let tar = HashingSource(decompressed)
-        let reader = TarReader(tar, name: name)
+        let ahead = ReadAheadSource(tar)
+        defer { ahead.stop() }
+        let reader = TarReader(ahead, name: name)
         let writer = try LayerWriter(directory: directory, archive: name, whiteouts: whiteouts)
         while let entry = try reader.next() {
             try writer.write(entry, from: reader)
         }
         try writer.finish()
         try reader.drain()
+        ahead.stop()
         return Result(diffID: tar.hasher.finalize(), compression: compression)
     }
 }
