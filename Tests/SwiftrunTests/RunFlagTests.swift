@@ -86,8 +86,13 @@ import Testing
         let command = try #require(children(of: initPID).min())  // forked first
         let initOrphans = children(of: initPID).filter { $0 != command }
         #expect(initOrphans.count == 100)
-        initOrphans.forEach { kill($0, SIGKILL) }
-        #expect(initOrphans.allSatisfy { waitForExit(of: $0) })
+        // Pinned by pidfds before the kill: the reaper frees each pid at
+        // once, and another test's process may take it before a wait by pid.
+        let pinned = initOrphans.map { sr_pidfd_open($0) }
+        #expect(pinned.allSatisfy { $0 >= 0 })
+        pinned.forEach { _ = sr_pidfd_send_signal($0, SIGKILL) }
+        #expect(pinned.allSatisfy { waitForExit(pidfd: $0) })
+        pinned.forEach { close($0) }
         // Reaping by another process has no event a test can wait on, so
         // this one check waits with a deadline.
         #expect(eventually { children(of: initPID) == [command] }, "zombies left: \(children(of: initPID).count - 1)")

@@ -213,7 +213,12 @@ func waitForExit(of pid: pid_t, timeout milliseconds: Int32 = 10_000) -> Bool {
     let fd = sr_pidfd_open(pid)
     if fd < 0 { return errno == ESRCH }
     defer { close(fd) }
-    var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    return waitForExit(pidfd: fd, timeout: milliseconds)
+}
+
+/// The same for a process pinned by a pidfd, which no recycled pid can fool.
+func waitForExit(pidfd: Int32, timeout milliseconds: Int32 = 10_000) -> Bool {
+    var poller = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
     return poll(&poller, 1, milliseconds) == 1
 }
 
