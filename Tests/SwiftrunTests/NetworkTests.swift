@@ -74,6 +74,24 @@ import Testing
     /// The walls on the network: without CAP_NET_ADMIN (Docker's default
     /// set) a container can neither take another address, change its MAC,
     /// nor reroute; each attempt is made and must fail.
+    /// A start right after an exit may find the last run's veth still
+    /// there: its namespace dies in the kernel's own time. The name is the
+    /// container's own, so the leftover (here a veth pair made by hand)
+    /// goes, and the start succeeds.
+    @Test func aStartReplacesItsOwnLeftoverVeth() throws {
+        #expect(sandbox.run(["run", "--name", "again", "busybox", "true"]).code == 0)
+        let document = try JSONSerialization.jsonObject(with: Data(sandbox.run(["inspect", "again"]).stdout.utf8)) as! [[String: Any]]
+        let id = try #require(document[0]["Id"] as? String)
+        let veth = "veth" + id.prefix(11)
+        let peer = "stale" + id.prefix(8)
+        try tool(["ip", "link", "add", veth, "type", "veth", "peer", "name", peer])
+        let started = sandbox.run(["start", "-a", "again"])
+        #expect(started.code == 0, "\(started.stderr)")
+        let gone = !FileManager.default.fileExists(atPath: "/sys/class/net/" + peer)
+        #expect(gone, "the leftover pair was not replaced")
+        if !gone { _ = try? tool(["ip", "link", "del", peer]) }
+    }
+
     @Test func aContainerCannotRewireItsNetwork() {
         let result = sandbox.run([
             "run", "--rm", "busybox", "sh", "-c",

@@ -193,8 +193,16 @@ struct ContainerNetwork {
         defer { close(socket) }
         for (attachment, bridgeIndex) in zip(plan.attachments, plan.bridgeIndexes) {
             let mac = NetworkRequest.macBytes(attachment.macAddress) ?? [2, 0x42, 0, 0, 0, 0]
-            try Syscall.check("create veth \(attachment.hostInterface)") {
-                sr_netlink_add_veth(socket, attachment.hostInterface, bridgeIndex, UInt32(attachment.mtu), attachment.interface, pid, mac)
+            try Syscall.check("create veth \(attachment.hostInterface)") { () -> Int32 in
+                let add = { sr_netlink_add_veth(socket, attachment.hostInterface, bridgeIndex, UInt32(attachment.mtu), attachment.interface, pid, mac) }
+                // The name is this container's: taken at a start, it is the
+                // pair of its last run, whose namespace the kernel has not
+                // yet torn down (detach leaves that to it). It goes now.
+                let added = add()
+                guard added < 0 && errno == EEXIST else { return added }
+                let stale = sr_link_index(attachment.hostInterface)
+                if stale >= 0 { _ = sr_netlink_delete_link(socket, stale) }
+                return add()
             }
             narrator?.parent(
                 "veth", "\(attachment.hostInterface) on \(attachment.bridge) <-> \(attachment.interface) (\(attachment.macAddress)) in pid \(pid)'s namespace",
