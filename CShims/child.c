@@ -161,13 +161,21 @@ void sr_read_sync_byte(const sr_child_spec *spec, sr_step step) {
     }
 }
 
-// A bundle's namespaces given by path, joined in the order the parent
-// listed them (it puts the user namespace first, as setns(2) requires for
-// the others to be permitted). The pid namespace was joined by the parent.
+// Which joins the parent makes on its own thread for the clone3, so the
+// child is born in those namespaces: a pid namespace always, since
+// setns(CLONE_NEWPID) moves only children made afterwards; and with a new
+// user namespace every kind, since the child is root only there and
+// setns into a namespace the host's user namespace owns (a pod's network)
+// needs CAP_SYS_ADMIN over that owner. The child joins the rest itself.
+static int parent_joins(const sr_child_spec *spec, int type) {
+    return type == CLONE_NEWPID || (spec->clone_flags & CLONE_NEWUSER) != 0;
+}
+
+// Namespaces given by path (a bundle's, --network container:), in order;
+// those parent_joins names were joined by the parent for the clone3.
 static void join_namespaces(const sr_child_spec *spec) {
-    if (spec->clone_flags & CLONE_NEWUSER) return;  // joined by the parent for clone3
     for (int i = 0; i < spec->join_count; i++) {
-        if (spec->joins[i].type == CLONE_NEWPID) continue;
+        if (parent_joins(spec, spec->joins[i].type)) continue;
         if (setns(spec->joins[i].fd, spec->joins[i].type) < 0) sr_fail(spec, SR_STEP_JOIN_NAMESPACES, i);
         close(spec->joins[i].fd);
         if (spec->narrate) {
@@ -211,7 +219,7 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
     // left, so after closing it the read returns EOF and we leave. A
     // bundle's container outlives `create` (its engine's shim reaps it),
     // but only once it is created: sr_wait_for_start clears the signal.
-    if (!spec->survive_parent || spec->exec_fifo_fd >= 0) {
+    if (sr_dies_with_parent(spec)) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) sr_fail(spec, SR_STEP_PDEATHSIG, -1);
         sr_narrate_call(spec, SR_STEP_PDEATHSIG, "prctl(PR_SET_PDEATHSIG, SIGKILL)");
     }
@@ -352,12 +360,15 @@ _Noreturn void sr_finish_and_exec(const sr_child_spec *spec) {
     sr_exec(spec);
 }
 
-// The caller's own namespace of TYPE, to come back to: an fd, or -1.
+// The calling thread's own namespace of TYPE, to come back to: an fd, or -1.
+// (These kinds belong to a thread, not to the process; a mount or user
+// namespace cannot be joined this way, and Bundle refuses them by path.)
 static int own_namespace(int type) {
     const char *path = type == CLONE_NEWNET      ? "/proc/thread-self/ns/net"
                        : type == CLONE_NEWIPC    ? "/proc/thread-self/ns/ipc"
                        : type == CLONE_NEWUTS    ? "/proc/thread-self/ns/uts"
                        : type == CLONE_NEWCGROUP ? "/proc/thread-self/ns/cgroup"
+                       : type == CLONE_NEWPID    ? "/proc/thread-self/ns/pid"
                                                  : NULL;
     if (path == NULL) {
         errno = EINVAL;
@@ -366,12 +377,8 @@ static int own_namespace(int type) {
     return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-// With a new user namespace, the child is root only there, and setns into
-// a namespace the host's user namespace owns (a pod's network) needs
-// CAP_SYS_ADMIN over that owner. So this thread joins those namespaces for
-// the clone3, whose child is born in them, and comes back. (These kinds
-// belong to a thread, not to the process; a mount or user namespace
-// cannot be joined this way, and Bundle refuses them.)
+// clone3 with the thread in the namespaces parent_joins names, then
+// back in its own.
 static long clone_in_joined(const sr_child_spec *spec, struct clone_args *args) {
     int saved[SR_MAX_JOINS];
     int joined = 0, failed = 0;
@@ -379,7 +386,7 @@ static long clone_in_joined(const sr_child_spec *spec, struct clone_args *args) 
     for (; joined < spec->join_count; joined++) {
         int type = spec->joins[joined].type;
         saved[joined] = -1;
-        if (type == CLONE_NEWPID) continue;
+        if (!parent_joins(spec, type)) continue;
         if ((saved[joined] = own_namespace(type)) < 0 || setns(spec->joins[joined].fd, type) < 0) {
             failed = errno;
             if (saved[joined] >= 0) close(saved[joined]);
@@ -413,18 +420,13 @@ pid_t sr_spawn_container(const sr_child_spec *spec) {
     memset(&args, 0, sizeof args);
     args.flags = spec->clone_flags;
     args.exit_signal = SIGCHLD;
-    // A pid namespace given by path: setns(CLONE_NEWPID) moves only the
-    // children made afterwards, so the parent joins it for this clone.
-    for (int i = 0; i < spec->join_count; i++) {
-        if (spec->joins[i].type == CLONE_NEWPID && setns(spec->joins[i].fd, CLONE_NEWPID) < 0) return -errno;
-    }
     // Born in its cgroup: no migration afterwards, which on a busy host
     // waits for an RCU grace period (clone3(2), CLONE_INTO_CGROUP).
     if (spec->cgroup_fd >= 0) {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = (uint64_t)spec->cgroup_fd;
     }
-    long pid = (spec->clone_flags & CLONE_NEWUSER) ? clone_in_joined(spec, &args) : syscall(SYS_clone3, &args, sizeof args);
+    long pid = spec->join_count > 0 ? clone_in_joined(spec, &args) : syscall(SYS_clone3, &args, sizeof args);
     if (pid < 0) return -errno;
     if (pid == 0) {
         if (spec->join_pidfd >= 0) sr_join_container(spec);

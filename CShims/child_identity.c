@@ -105,7 +105,7 @@ void sr_switch_user(const sr_child_spec *spec) {
 void sr_become_namespace_root(const sr_child_spec *spec) {
     if (syscall(SYS_setresgid, 0, 0, 0) < 0) sr_fail(spec, SR_STEP_USERNS_ROOT, -1);
     if (syscall(SYS_setresuid, 0, 0, 0) < 0) sr_fail(spec, SR_STEP_USERNS_ROOT, -1);
-    if ((!spec->survive_parent || spec->exec_fifo_fd >= 0) && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+    if (sr_dies_with_parent(spec) && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         sr_fail(spec, SR_STEP_USERNS_ROOT, -1);
     sr_narrate_call(spec, SR_STEP_USERNS_ROOT, "setresgid(0, 0, 0); setresuid(0, 0, 0) in the new user namespace");
 }

@@ -63,6 +63,13 @@ void sr_run_hooks(const sr_child_spec *spec, int stage);
 // A hook that failed: err > 0 an errno; else -err is its exit status.
 _Noreturn void sr_fail_hook(const sr_child_spec *spec, int index, int err);
 
+// Until it is set up, the child dies with its parent (PDEATHSIG), unless
+// it is an `exec -d` that outlives its caller at once; a bundle's child
+// outlives `create` only once created (sr_wait_for_start).
+static inline int sr_dies_with_parent(const sr_child_spec *spec) {
+    return !spec->survive_parent || spec->exec_fifo_fd >= 0;
+}
+
 // child.c: the parent's go byte (EOF: it died first), and any later byte.
 void sr_wait_for_go(const sr_child_spec *spec);
 void sr_read_sync_byte(const sr_child_spec *spec, sr_step step);
