@@ -4,8 +4,8 @@
 // and where it is missing the caller keeps zlib (GzipSource.swift). Only
 // the header comes from libisal-dev, for the state's layout.
 #include "CShims.h"
+#include "library.h"
 
-#include <dlfcn.h>
 #include <isa-l/igzip_lib.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -18,11 +18,13 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int loaded;
 
 static void load(void) {
-    void *library = dlopen("libisal.so.2", RTLD_NOW | RTLD_LOCAL);
-    if (library == NULL) return;
-    *(void **)&api.init = dlsym(library, "isal_inflate_init");
-    *(void **)&api.run = dlsym(library, "isal_inflate");
-    loaded = api.init != NULL && api.run != NULL;
+    static char why[128];
+    const sr_symbol symbols[] = {
+        {"isal_inflate_init", (void **)&api.init},
+        {"isal_inflate", (void **)&api.run},
+        {NULL, NULL},
+    };
+    loaded = sr_load_library("libisal.so.2", "libisal2", symbols, why, sizeof why) == NULL;
 }
 
 struct sr_inflater {

@@ -2,8 +2,8 @@
 // commands that touch the firewall pay for it, and `run` without -p never
 // does. Its header is not needed: four entry points, declared here.
 #include "CShims.h"
+#include "library.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,20 +22,17 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static const char *load_error = "libnftables was not loaded";
 
 static void load(void) {
-    void *library = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (library == NULL) {
-        load_error = "cannot load libnftables.so.1 (install Debian's libnftables1)";
-        return;
-    }
-#define RESOLVE(field, symbol) \
-    if ((*(void **)&api.field = dlsym(library, symbol)) == NULL) { load_error = "libnftables.so.1 lacks " symbol; return; }
-    RESOLVE(ctx_new, "nft_ctx_new")
-    RESOLVE(ctx_buffer_output, "nft_ctx_buffer_output")
-    RESOLVE(ctx_buffer_error, "nft_ctx_buffer_error")
-    RESOLVE(ctx_get_output_buffer, "nft_ctx_get_output_buffer")
-    RESOLVE(ctx_get_error_buffer, "nft_ctx_get_error_buffer")
-    RESOLVE(run_cmd_from_buffer, "nft_run_cmd_from_buffer")
-#undef RESOLVE
+    static char why[128];
+    const sr_symbol symbols[] = {
+        {"nft_ctx_new", (void **)&api.ctx_new},
+        {"nft_ctx_buffer_output", (void **)&api.ctx_buffer_output},
+        {"nft_ctx_buffer_error", (void **)&api.ctx_buffer_error},
+        {"nft_ctx_get_output_buffer", (void **)&api.ctx_get_output_buffer},
+        {"nft_ctx_get_error_buffer", (void **)&api.ctx_get_error_buffer},
+        {"nft_run_cmd_from_buffer", (void **)&api.run_cmd_from_buffer},
+        {NULL, NULL},
+    };
+    if ((load_error = sr_load_library("libnftables.so.1", "libnftables1", symbols, why, sizeof why)) != NULL) return;
     context = api.ctx_new(0);
     if (context == NULL || api.ctx_buffer_output(context) != 0 || api.ctx_buffer_error(context) != 0) {
         load_error = "nft_ctx_new failed";

@@ -7,8 +7,8 @@
 // As root, the bus is systemd's own private socket, as systemctl uses it:
 // it needs no D-Bus broker. The system bus is the fallback.
 #include "CShims.h"
+#include "library.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -48,31 +48,27 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static const char *load_error = "libsystemd was not loaded";
 
 static void load(void) {
-    void *library = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (library == NULL) {
-        load_error = "cannot load libsystemd.so.0 (install Debian's libsystemd0)";
-        return;
-    }
-#define RESOLVE(field, symbol) \
-    if ((*(void **)&api.field = dlsym(library, symbol)) == NULL) { load_error = "libsystemd.so.0 lacks " symbol; return; }
-    RESOLVE(bus_new, "sd_bus_new")
-    RESOLVE(set_address, "sd_bus_set_address")
-    RESOLVE(start, "sd_bus_start")
-    RESOLVE(open_system, "sd_bus_open_system")
-    RESOLVE(flush_close_unref, "sd_bus_flush_close_unref")
-    RESOLVE(new_method_call, "sd_bus_message_new_method_call")
-    RESOLVE(append, "sd_bus_message_append")
-    RESOLVE(open_container, "sd_bus_message_open_container")
-    RESOLVE(close_container, "sd_bus_message_close_container")
-    RESOLVE(call, "sd_bus_call")
-    RESOLVE(read, "sd_bus_message_read")
-    RESOLVE(message_unref, "sd_bus_message_unref")
-    RESOLVE(add_match, "sd_bus_add_match")
-    RESOLVE(process, "sd_bus_process")
-    RESOLVE(wait, "sd_bus_wait")
-    RESOLVE(error_free, "sd_bus_error_free")
-#undef RESOLVE
-    load_error = NULL;
+    static char why[128];
+    const sr_symbol symbols[] = {
+        {"sd_bus_new", (void **)&api.bus_new},
+        {"sd_bus_set_address", (void **)&api.set_address},
+        {"sd_bus_start", (void **)&api.start},
+        {"sd_bus_open_system", (void **)&api.open_system},
+        {"sd_bus_flush_close_unref", (void **)&api.flush_close_unref},
+        {"sd_bus_message_new_method_call", (void **)&api.new_method_call},
+        {"sd_bus_message_append", (void **)&api.append},
+        {"sd_bus_message_open_container", (void **)&api.open_container},
+        {"sd_bus_message_close_container", (void **)&api.close_container},
+        {"sd_bus_call", (void **)&api.call},
+        {"sd_bus_message_read", (void **)&api.read},
+        {"sd_bus_message_unref", (void **)&api.message_unref},
+        {"sd_bus_add_match", (void **)&api.add_match},
+        {"sd_bus_process", (void **)&api.process},
+        {"sd_bus_wait", (void **)&api.wait},
+        {"sd_bus_error_free", (void **)&api.error_free},
+        {NULL, NULL},
+    };
+    load_error = sr_load_library("libsystemd.so.0", "libsystemd0", symbols, why, sizeof why);
 }
 
 static const char destination[] = "org.freedesktop.systemd1";
