@@ -7,7 +7,7 @@ import Glibc
 /// "machine.slice:libpod:ID"). systemd creates the scope's cgroup and moves
 /// pid 1 into it; swiftrun then writes the resources there, in every
 /// hierarchy, as for a cgroupfs path. `delete` stops the unit.
-struct SystemdScope: Equatable {
+struct SystemdScope {
     /// "machine.slice", the parent slice.
     let slice: String
     /// "libpod-ID.scope".

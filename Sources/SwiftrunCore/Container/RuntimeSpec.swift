@@ -93,11 +93,8 @@ public struct RuntimeSpec: Codable, Sendable {
         public var intelRdt: IntelRdt?
     }
 
-    public struct IntelRdt: Codable, Sendable, Equatable {
-        public var closID: String?
-        public var l3CacheSchema: String?
-        public var memBwSchema: String?
-    }
+    /// Its fields do not matter: the object's presence is refused.
+    public struct IntelRdt: Codable, Sendable, Equatable {}
 
     public struct IDMapping: Codable, Sendable, Equatable {
         public var containerID: UInt32
@@ -191,13 +188,11 @@ public struct RuntimeSpec: Codable, Sendable {
     }
 }
 
-extension RuntimeSpec.Linux {
-    /// The host's id for `id` of the container under `mappings`; nil
-    /// without a mapping that covers it.
-    func hostID(of id: UInt32, in mappings: [RuntimeSpec.IDMapping]?) -> UInt32? {
-        guard let mapping = mappings?.first(where: { $0.containerID <= id && UInt64(id) < UInt64($0.containerID) + UInt64($0.size) }) else {
-            return nil
-        }
+extension [RuntimeSpec.IDMapping] {
+    /// The host's id for `id` of the container; nil without a mapping
+    /// that covers it.
+    func hostID(of id: UInt32) -> UInt32? {
+        guard let mapping = first(where: { $0.containerID <= id && UInt64(id) < UInt64($0.containerID) + UInt64($0.size) }) else { return nil }
         return mapping.hostID + (id - mapping.containerID)
     }
 }

@@ -53,7 +53,9 @@ final class ChildSpec {
         case SR_STEP_READONLY_PATHS: return name + pick(spec.linux.readonlyPaths)
         case SR_STEP_RLIMITS: return name + pick(spec.process.rlimits.map(\.type))
         case SR_STEP_CHDIR: return name + " " + spec.process.cwd
-        case SR_STEP_CONTAINER_HOOK: return hookNames.indices.contains(index) ? hookNames[index] : name
+        case SR_STEP_CONTAINER_HOOK:
+            let hooks = Self.containerHooks(spec.hooks)
+            return hooks.indices.contains(index) ? "\(hooks[index].stage) hook \(hooks[index].hook.path)" : name
         default: return name
         }
     }
@@ -118,18 +120,15 @@ final class ChildSpec {
     func run(hooks: RuntimeSpec.Hooks?, state: OCIState) throws(SwiftrunError) {
         guard let hooks else { return }
         raw.pause_for_hooks = (hooks.prestart ?? []).isEmpty && (hooks.createRuntime ?? []).isEmpty ? 0 : 1
-        let staged =
-            (hooks.createContainer ?? []).map { ($0, Int32(SR_HOOK_CREATE_CONTAINER)) }
-            + (hooks.startContainer ?? []).map { ($0, Int32(SR_HOOK_START_CONTAINER)) }
+        let staged = Self.containerHooks(hooks)
         guard !staged.isEmpty else { return }
-        let made = staged.map { hook, stage in
+        let made = staged.map { stage, hook in
             sr_hook(
                 path: own(hook.path), argv: UnsafePointer(ownArray(hook.args ?? [hook.path])), envp: UnsafePointer(ownArray(hook.env ?? [])),
-                timeout: Int32(max(hook.timeout ?? 0, 0)), stage: stage)
+                timeout: Int32(max(hook.timeout ?? 0, 0)), stage: stage == "startContainer" ? Int32(SR_HOOK_START_CONTAINER) : Int32(SR_HOOK_CREATE_CONTAINER))
         }
         raw.hooks = UnsafePointer(ownBuffer(made))
         raw.hook_count = Int32(made.count)
-        hookNames = staged.map { hook, stage in (stage == SR_HOOK_START_CONTAINER ? "startContainer" : "createContainer") + " hook " + hook.path }
         let placeholder = 1_234_567_890
         precondition(String(placeholder).count == SR_HOOK_PID_WIDTH)
         var states: [(UnsafePointer<CChar>, Int32)] = []
@@ -148,7 +147,11 @@ final class ChildSpec {
         raw.hook_state_pid_at = (states[0].1, states[1].1)
     }
 
-    private(set) var hookNames: [String] = []
+    /// The hooks the child runs, in the order of `raw.hooks` (a failure's
+    /// detail indexes them).
+    private static func containerHooks(_ hooks: RuntimeSpec.Hooks?) -> [(stage: String, hook: RuntimeSpec.Hook)] {
+        (hooks?.createContainer ?? []).map { ("createContainer", $0) } + (hooks?.startContainer ?? []).map { ("startContainer", $0) }
+    }
 
     /// A new user namespace's uid_map and gid_map, as the parent writes
     /// them after clone3 and before the go byte; nil without one.

@@ -21,9 +21,8 @@ extension OCIRuntime {
     public func exec(_ id: String, _ request: ExecRequest) throws(SwiftrunError) -> Int32 {
         let record = try root.load(id)
         guard root.status(of: record) == .running else { throw .invalidArgument("cannot exec in a stopped or not yet started container") }
-        let pidfd = try Syscall.check("pidfd_open") { sr_pidfd_open(record.init_.pid) }
+        guard let pidfd = record.pinInit() else { throw .invalidArgument("cannot exec in a stopped container") }
         defer { close(pidfd) }
-        guard record.init_.isAlive else { throw .invalidArgument("cannot exec in a stopped container") }
         let config = root.config(id)
         var spec = try JSON.decode(RuntimeSpec.self, from: FileSystem.readFile(config), path: config)
         if request.process.terminal && request.consoleSocket == nil {

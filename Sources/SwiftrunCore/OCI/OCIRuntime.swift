@@ -75,7 +75,7 @@ public struct OCIRuntime {
         try Syscall.check("mkfifo \(fifoPath)") { mkfifo(fifoPath, 0o622) }
         // In a user namespace the child is an unprivileged uid of the
         // host: the fifo is its root's, as runc makes it.
-        if let uid = spec.linux.hostID(of: 0, in: spec.linux.uidMappings), let gid = spec.linux.hostID(of: 0, in: spec.linux.gidMappings) {
+        if let uid = spec.linux.uidMappings?.hostID(of: 0), let gid = spec.linux.gidMappings?.hostID(of: 0) {
             try Syscall.check("chown \(fifoPath)") { chown(fifoPath, uid, gid) }
         }
         let fifo = try Syscall.check("open \(fifoPath)") { open(fifoPath, Int32(SR_O_PATH) | O_CLOEXEC) }
@@ -182,11 +182,7 @@ public struct OCIRuntime {
         }
         // The pidfd first: once the fifo is open the command may run and
         // end at once, and the engine's shim reap it.
-        let pidfd = sr_pidfd_open(record.init_.pid)
-        guard pidfd >= 0, record.init_.isAlive else {
-            if pidfd >= 0 { close(pidfd) }
-            throw .invalidArgument("cannot start a container that has stopped")
-        }
+        guard let pidfd = record.pinInit() else { throw .invalidArgument("cannot start a container that has stopped") }
         defer { close(pidfd) }
         let fifoPath = root.fifo(id)
         let fifo = try Syscall.check("open \(fifoPath)") { open(fifoPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
@@ -219,13 +215,10 @@ public struct OCIRuntime {
         try signalInit(record, signal)
     }
 
-    /// Through a pidfd opened while pid 1 was still the process recorded,
-    /// so a recycled pid is never signalled.
+    /// Through a pidfd (RuntimeRecord.pinInit), so a recycled pid is never signalled.
     private func signalInit(_ record: RuntimeRecord, _ signal: Int32) throws(SwiftrunError) {
-        let pidfd = sr_pidfd_open(record.init_.pid)
-        guard pidfd >= 0 else { throw .invalidArgument("container not running") }
+        guard let pidfd = record.pinInit() else { throw .invalidArgument("container not running") }
         defer { close(pidfd) }
-        guard record.init_.isAlive else { throw .invalidArgument("container not running") }
         try Syscall.check("pidfd_send_signal") { sr_pidfd_send_signal(pidfd, signal) }
     }
 
@@ -258,8 +251,7 @@ public struct OCIRuntime {
 
     /// pid 1 is the engine's shim's child, not ours: its pidfd says when it ends.
     private func waitForExit(_ record: RuntimeRecord) {
-        let pidfd = sr_pidfd_open(record.init_.pid)
-        guard pidfd >= 0 else { return }
+        guard let pidfd = record.pinInit() else { return }
         defer { close(pidfd) }
         var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
         while poll(&fds, 1, 10_000) < 0 && errno == EINTR {}
@@ -354,16 +346,10 @@ public struct OCIRuntime {
         try freezer.thaw()
     }
 
-    /// `events --stats`: one stats event in runc's shape, from the cgroups.
     /// `events` without --stats: a stats event at once and every
     /// `interval` milliseconds, until pid 1 exits (a pidfd ends the wait).
     public func streamEvents(_ id: String, interval: Int32, emit: (String) -> Void) throws(SwiftrunError) {
-        let record = try root.load(id)
-        let pidfd = sr_pidfd_open(record.init_.pid)
-        guard pidfd >= 0, record.init_.isAlive else {
-            if pidfd >= 0 { close(pidfd) }
-            throw .invalidArgument("container not running")
-        }
+        guard let pidfd = try root.load(id).pinInit() else { throw .invalidArgument("container not running") }
         defer { close(pidfd) }
         while true {
             guard let event = try? statsEvent(id) else { return }
@@ -373,6 +359,7 @@ public struct OCIRuntime {
         }
     }
 
+    /// `events --stats`: one stats event in runc's shape, from the cgroups.
     public func statsEvent(_ id: String) throws(SwiftrunError) -> String {
         let record = try root.load(id)
         guard root.status(of: record) != .stopped, let stats = ContainerStats.read(path: record.cgroupPath) else {

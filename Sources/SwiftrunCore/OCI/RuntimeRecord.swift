@@ -1,3 +1,4 @@
+import CShims
 import Glibc
 
 /// One container made through the OCI verbs: `<state root>/<id>/state.json`,
@@ -29,6 +30,19 @@ struct RuntimeRecord: Codable {
 
     enum Status: String {
         case creating, created, running, paused, stopped
+    }
+
+    /// A pidfd of pid 1, taken while it is still the recorded process
+    /// (its start time checked after the open), so a recycled pid is never
+    /// mistaken for it; nil once it has gone. The caller closes it.
+    func pinInit() -> Int32? {
+        let pidfd = sr_pidfd_open(init_.pid)
+        guard pidfd >= 0 else { return nil }
+        guard init_.isAlive else {
+            close(pidfd)
+            return nil
+        }
+        return pidfd
     }
 }
 
