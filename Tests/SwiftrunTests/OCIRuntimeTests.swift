@@ -339,8 +339,16 @@ import Testing
             config["root"] = ["path": "rootfs", "readonly": false]
             config["hooks"] = [
                 "prestart": [["path": "/bin/sh", "args": ["sh", "-c", "readlink /proc/self/ns/mnt > \(out).prestart-mnt"]]],
+                // The first also tries to rewrite the state the second reads.
                 "createContainer": [
-                    ["path": "/bin/sh", "args": ["sh", "-c", "cat > \(out).created; readlink /proc/self/ns/mnt > \(out).created-mnt"]]
+                    [
+                        "path": "/bin/sh",
+                        "args": [
+                            "sh", "-c",
+                            "cat > \(out).created; readlink /proc/self/ns/mnt > \(out).created-mnt; { echo '{}' > /proc/self/fd/0; } 2>/dev/null; true"
+                        ]
+                    ],
+                    ["path": "/bin/sh", "args": ["sh", "-c", "cat > \(out).second"]]
                 ],
                 "startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "cat > /started-state"]]]
             ]
@@ -350,6 +358,7 @@ import Testing
         let pid = try #require(try self.state(sandbox, "inside")["pid"] as? Int)
         let created = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + ".created"))) as! [String: Any]
         #expect(created["status"] as? String == "creating" && created["pid"] as? Int == 1 && created["id"] as? String == "inside")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + ".second")) == Data(contentsOf: URL(fileURLWithPath: out + ".created")))
         let containerMounts = try String(contentsOfFile: out + ".created-mnt", encoding: .utf8)
         #expect(containerMounts == (try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt")) + "\n")
         #expect(try String(contentsOfFile: out + ".prestart-mnt", encoding: .utf8) != containerMounts)
@@ -390,7 +399,8 @@ import Testing
     @Test func aUserNamespaceMapsRootToAnUnprivilegedUid() throws {
         let sandbox = try Sandbox(importBusybox: false)
         let script =
-            "id -u; cat /proc/self/uid_map; echo x > /dev/null && echo null-ok; readlink /proc/self/ns/net; ls /sys/class/net | grep -c lo; exec sleep 1000"
+            "id -u; cat /proc/self/uid_map; echo x > /dev/null && echo null-ok; readlink /proc/self/ns/net; ls /sys/class/net | grep -c lo; "
+            + "wc -l < /sys/fs/cgroup/cgroup.procs; exec sleep 1000"
         func mapped(_ name: String, network: String?) throws -> String {
             try makeBundle(sandbox, name) { config in
                 Self.setArgs(["sh", "-c", script])(&config)
@@ -417,15 +427,18 @@ import Testing
             #expect(status.contains("\nUid:\t200000\t200000\t200000\t200000\n"), "\(status)")
             #expect(sandbox.run(["start", id]).code == 0)
             var output = Data()
-            while output.filter({ $0 == UInt8(ascii: "\n") }).count < 5 {
+            while output.filter({ $0 == UInt8(ascii: "\n") }).count < 6 {
                 let chunk = create.output.availableData
                 if chunk.isEmpty { break }
                 output.append(chunk)
             }
             let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
-            #expect(lines.count == 5 && lines[0] == "0" && lines[2] == "null-ok" && lines[4] == "1", "\(lines)")
+            #expect(lines.count == 6 && lines[0] == "0" && lines[2] == "null-ok" && lines[4] == "1", "\(lines)")
             #expect(lines.count > 1 && lines[1].split(separator: " ", omittingEmptySubsequences: true) == ["0", "200000", "65536"])
             #expect(lines.count > 3 && (lines[3] == hostNet) == (network != nil))
+            // /sys/fs/cgroup is the container's own cgroup (mounted, or
+            // bound where the kernel refuses the mount), never the host's tree.
+            #expect(lines.count > 5 && (Int(lines[5]) ?? 99) <= 3, "cgroup.procs lists \(lines.count > 5 ? lines[5] : "?") processes")
             let exec = sandbox.run(["exec", id, "sh", "-c", "id -u; cat /proc/self/uid_map"])
             #expect(exec.code == 0 && exec.stdout.hasPrefix("0\n") && exec.stdout.contains("200000"), "\(exec.stderr)")
             #expect(sandbox.run(["delete", "--force", id]).code == 0)
@@ -439,6 +452,22 @@ import Testing
         }
         let refused = sandbox.run(["create", "--bundle", joined, "userns-joined"])
         #expect(refused.code == 1 && refused.stderr.contains("joining a user namespace by path is not supported"))
+
+        // A device is the host's node bound in: one whose numbers are not
+        // the node's at that path (/dev/mem's at /dev/kmsg) is refused.
+        let swapped = try makeBundle(sandbox, "userns-device") { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]) + [["type": "user"]]
+            linux["uidMappings"] = [["containerID": 0, "hostID": 200000, "size": 65536]]
+            linux["gidMappings"] = [["containerID": 0, "hostID": 200000, "size": 65536]]
+            linux["devices"] = [["path": "/dev/kmsg", "type": "c", "major": 1, "minor": 1]]
+            config["linux"] = linux
+            Self.setArgs(["true"])(&config)
+        }
+        let device = try self.create(sandbox, ["create", "--bundle", swapped, "userns-device"])
+        #expect(device.status == 1 && device.stderr.contains("/dev/kmsg: No such device"), "\(device.stderr)")
+        if device.status == 0 { _ = sandbox.run(["delete", "--force", "userns-device"]) }
+        #expect(sandbox.run(["state", "userns-device"]).code == 1)
     }
 
     /// --systemd-cgroup where systemd is init (`make vm-test` boots it for
