@@ -23,7 +23,7 @@ TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman runc docker-registry 
 # The engines the tests drive with swiftrun as their runtime, installed
 # with their services neither started nor enabled (scripts/install-engines.sh).
 ENGINE_PACKAGES = containerd docker.io
-BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 tar gzip iperf3 iproute2 util-linux debootstrap e2fsprogs
+BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 tar gzip iperf3 iproute2 util-linux debootstrap e2fsprogs mount
 VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod systemd libsystemd0
 LINT_PACKAGES  = gcc
 

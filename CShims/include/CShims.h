@@ -342,8 +342,8 @@ int sr_nft_has_element(int socket, const char *table, const char *set, const uin
 // What nft printed (a `list`) goes to OUTPUT.
 int sr_nft_run(const char *commands, char *output, size_t output_size, char *error, size_t error_size);
 
-// Gzip decompression with ISA-L (inflate.c, libisal loaded on first use).
-// sr_inflater_new is NULL where libisal is missing: the caller keeps zlib.
+// Gzip decompression (inflate.c): ISA-L's igzip where libisal loads, else
+// zlib. sr_inflater_new is NULL only when memory or zlib's setup fails.
 // sr_inflater_run consumes from *INPUT (advancing it), writes up to
 // OUTPUT_LENGTH bytes and says how many; MEMBER_END once a gzip member
 // and its checked trailer are done (reset for the next member).
