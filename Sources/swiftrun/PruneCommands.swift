@@ -156,7 +156,7 @@ struct ContainerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "container", abstract: "Manage containers.",
         subcommands: [
-            PsCommand.self, ContainerPruneCommand.self, RunCommand.self, RmCommand.self, InspectCommand.self,
+            PsCommand.self, ContainerPruneCommand.self, RunCommand.self, CreateCommand.self, RmCommand.self, InspectCommand.self,
             CommitCommand.self, StatsCommand.self, LogsCommand.self, StopCommand.self, StartCommand.self, RestartCommand.self,
             KillCommand.self, WaitCommand.self, PauseCommand.self, UnpauseCommand.self
         ])

@@ -14,7 +14,7 @@ struct Swiftrun: ParsableCommand {
             """,
         version: VersionCommand.short,
         subcommands: [
-            RunCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self, StatsCommand.self,
+            RunCommand.self, CreateCommand.self, PsCommand.self, RmCommand.self, CommitCommand.self, StatsCommand.self,
             ExecCommand.self, AttachCommand.self, CpCommand.self, TopCommand.self, PortCommand.self, RenameCommand.self, LogsCommand.self, StopCommand.self,
             StartCommand.self,
             RestartCommand.self, KillCommand.self, WaitCommand.self,

@@ -67,6 +67,8 @@ struct Table {
     /// Docker's STATUS column: "Up 3 seconds (healthy)", "Exited (0) 2 minutes ago".
     static func status(_ container: ContainerState, paused: Bool = false, health: String? = nil) -> String {
         switch container.status {
+        case .created:
+            return "Created"
         case .running:
             guard let started = JSON.date(from: container.started ?? container.created) else { return "Up" }
             let note =

@@ -256,4 +256,32 @@ import Testing
         #expect(sandbox.run(["stop", "--timeout", "1", "spinner"]).code == 0)
         #expect(try (inspect("spinner")["State"] as? [String: Any])?["Status"] as? String == "exited")
     }
+
+    /// `create` records a container that nothing runs until `start`: no
+    /// process, no cgroup, no marker for recovery; then it runs as `run -d` does.
+    @Test func createRecordsAContainerThatStartRuns() throws {
+        let created = sandbox.run(["create", "--name", "later", "-e", "X=5", "busybox", "sh", "-c", "echo hi $X; exit 3"])
+        #expect(created.code == 0, "\(created.stderr)")
+        let id = created.stdout.trimmingCharacters(in: .newlines)
+        #expect(id.range(of: #"^[0-9a-f]{64}$"#, options: .regularExpression) != nil, "\(created.stdout)")
+        let state = try #require(try inspect("later")["State"] as? [String: Any])
+        #expect(state["Status"] as? String == "created" && state["Running"] as? Bool == false && state["Pid"] as? Int == 0)
+        #expect(state["StartedAt"] as? String == "0001-01-01T00:00:00Z")
+        #expect(sandbox.run(["ps", "-a", "--format", "{{.Status}}"]).stdout == "Created\n")
+        #expect(sandbox.run(["ps", "-q"]).stdout.isEmpty)
+        #expect(!Sandbox.cgroupExists(id))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/running").isEmpty)
+        // Another command's recovery leaves it as it is.
+        #expect(sandbox.run(["ps", "-a", "-f", "status=created", "-q"]).stdout == String(id.prefix(12)) + "\n")
+        #expect(wait("later") == "0\n", "never started: Docker's wait answers 0")
+        #expect(sandbox.run(["start", "later"]).code == 0)
+        #expect(wait("later") == "3\n")
+        #expect(sandbox.run(["logs", "later"]).stdout == "hi 5\n")
+        let taken = sandbox.run(["create", "--name", "later", "busybox", "true"])
+        #expect(taken.code == 125 && taken.stderr.contains("is already in use"))
+        let missing = sandbox.run(["create", "--pull", "never", "no-such-image"])
+        #expect(missing.code == 125 && missing.stderr.contains("image not found"))
+        #expect(sandbox.run(["rm", "later"]).code == 0)
+        #expect(sandbox.run(["ps", "-a", "-q"]).stdout.isEmpty)
+    }
 }

@@ -71,6 +71,8 @@ public struct ContainerControl {
         defer { if let monitor { close(monitor.fd) } }
         while true {
             guard let state = try? containers.state(first.id) else { throw .containerNotFound(key) }
+            // Never started: Docker's wait (condition not-running) answers 0.
+            if state.status == .created { return 0 }
             if state.status != .running || state.started != first.started { return state.exitCode ?? 128 + SIGKILL }
             if !state.monitor.isAlive {
                 // It may have recorded the exit after the read above, then

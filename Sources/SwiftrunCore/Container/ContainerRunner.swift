@@ -72,6 +72,32 @@ public struct ContainerRunner {
         return plan.id
     }
 
+    /// `create`: prepare and create, then stop short of starting. The spec
+    /// and a `created` state are recorded, as `start` reads them back; no
+    /// process supervises the container until `start` hands it to a
+    /// monitor. Returns the full id.
+    public func createStopped(_ options: RunOptions) throws(SwiftrunError) -> String {
+        if let name = options.name { try ContainerName.validate(name) }
+        if options.autoRemove && options.restart.name != .no {
+            throw .invalidArgument("conflicting options: cannot specify both --restart and --rm")
+        }
+        try layout.prepare()
+        var detached = options
+        detached.detach = true
+        var plan = try ContainerPlan.prepare(detached, image: try images.image(options.image), layout: layout)
+        try create(&plan, chosenName: options.name != nil)
+        plan.state.status = .created
+        do {
+            try containers.record(plan.state, spec: plan.spec)
+        } catch {
+            try? containers.remove(plan.state)
+            throw error
+        }
+        // Recorded: from here on the container is whole without this process.
+        unlink(containers.markerPath(plan.id))
+        return plan.id
+    }
+
     /// The boot hook (`swiftrun __boot`, run by swiftrun-boot.service that
     /// `make install` sets up): after a reboot no monitor is left, and the
     /// containers whose policy says so come back, as Docker's daemon
@@ -79,7 +105,7 @@ public struct ContainerRunner {
     /// ones that no `stop` ended. Their names, oldest first, to `start`.
     public func restartableAfterBoot() throws(SwiftrunError) -> [String] {
         try containers.all().reversed().filter { state in
-            guard !state.isActive, let policy = state.restartPolicy else { return false }
+            guard !state.isActive, state.status != .created, let policy = state.restartPolicy else { return false }
             return policy.name == .always || (policy.name == .unlessStopped && !FileSystem.exists(containers.stopRequestPath(state.id)))
         }.map(\.name)
     }

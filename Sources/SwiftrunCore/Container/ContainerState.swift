@@ -2,8 +2,10 @@
 public struct ContainerState: Codable, Sendable {
     public enum Status: String, Codable, Sendable {
         /// `restarting`: a detached container's monitor waits out the
-        /// restart policy's delay before starting it again.
-        case running, restarting, exited
+        /// restart policy's delay before starting it again. `created`:
+        /// made by `create` (or the Engine API), never started, and no
+        /// process supervises it.
+        case created, running, restarting, exited
     }
 
     public var id: String
@@ -54,12 +56,13 @@ public struct ContainerState: Codable, Sendable {
 
     /// Whether a process of swiftrun still supervises this container.
     public var isActive: Bool {
-        status != .exited && monitor.isAlive
+        status != .exited && status != .created && monitor.isAlive
     }
 
-    /// Docker's State word (inspect's State.Status, ps's State): running,
-    /// paused, restarting or exited.
+    /// Docker's State word (inspect's State.Status, ps's State): created,
+    /// running, paused, restarting or exited.
     public func dockerStatus(paused: Bool) -> String {
+        if status == .created { return "created" }
         guard isActive else { return "exited" }
         return paused ? "paused" : status.rawValue
     }

@@ -230,6 +230,11 @@ public struct ContainerStore: Sendable {
             unlink(markerPath(id))
             return
         }
+        // `create` died after recording the container: nothing ran.
+        if state.status == .created {
+            unlink(markerPath(id))
+            return
+        }
         // The container was killed with its monitor (PDEATHSIG = SIGKILL).
         try finish(state, exitCode: 128 + SIGKILL)
     }

@@ -73,7 +73,7 @@ public struct Inspection {
                     Running: running, Paused: paused,
                     Restarting: active && state.status == .restarting, Pid: running ? state.pid ?? 0 : 0,
                     ExitCode: state.exitCode ?? 0, OOMKilled: state.oomKilled ?? false,
-                    StartedAt: state.started ?? state.created, FinishedAt: state.finished ?? zeroTime,
+                    StartedAt: state.started ?? zeroTime, FinishedAt: state.finished ?? zeroTime,
                     Health: ContainerHealth(layout: layout).state(of: state)),
                 RestartCount: state.restartCount ?? 0,
                 LogPath: state.detached == true && log.driver == "json-file" ? containers.logPath(state.id) : "",
