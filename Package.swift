@@ -6,9 +6,11 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "swiftrun", targets: ["swiftrun"]),
+        .executable(name: "swiftrun-api", targets: ["swiftrun-api"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Everything between clone and execve: raw syscalls, no malloc, no Swift.
@@ -34,6 +36,18 @@ let package = Package(
             dependencies: [
                 "SwiftrunCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The Docker Engine API on a unix socket (`swiftrun system service`
+        // execs it): its own binary, so SwiftNIO never loads on run's path.
+        // The API itself (routes, documents) is SwiftrunCore's; this is HTTP.
+        .executableTarget(
+            name: "swiftrun-api",
+            dependencies: [
+                "SwiftrunCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Sources/swiftrun-monitor (C) is built by the Makefile with gcc:

@@ -16,6 +16,9 @@ struct ContainerFlags: ParsableArguments {
     @Option(name: .customLong("env-file"), help: "Read environment variables from a file (KEY=VALUE or KEY lines).")
     var envFiles: [String] = []
 
+    @Option(name: [.customShort("l"), .customLong("label")], help: "Set a label: KEY=VALUE (or KEY, empty).")
+    var labels: [String] = []
+
     @Option(name: [.customShort("w"), .customLong("workdir")], help: "Working directory inside the container.")
     var workingDirectory: String?
 
@@ -139,6 +142,7 @@ struct ContainerFlags: ParsableArguments {
         options.autoRemove = autoRemove || extraAutoRemove
         options.name = name
         options.environment = try EnvironmentFile.read(envFiles) + environment
+        options.labels = Dictionary(labels.map(RunOptions.label), uniquingKeysWith: { $1 })
         options.workingDirectory = workingDirectory
         options.hostname = hostname
         options.network = try networkFlags.request()

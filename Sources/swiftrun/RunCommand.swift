@@ -48,7 +48,7 @@ struct RunCommand: StoreCommand {
     /// The options that take a value, so that `--explain` is recognised
     /// only among swiftrun's flags and never in the container's command.
     static let optionsWithValues: Set<String> = Set([
-        "--name", "-e", "--env", "-w", "--workdir", "-h", "--hostname", "--entrypoint", "-u", "--user",
+        "--name", "-e", "--env", "-l", "--label", "-w", "--workdir", "-h", "--hostname", "--entrypoint", "-u", "--user",
         "--cap-add", "--cap-drop", "--security-opt", "--tmpfs", "-v", "--volume", "--device", "--ulimit",
         "-m", "--memory", "--memory-swap", "--memory-reservation", "--cpus", "-c", "--cpu-shares", "--cpuset-cpus", "--pids-limit",
         "--pull", "--platform", "--tls-verify", "--cert-dir", "--restart", "--log-driver", "--log-opt", "--stop-signal", "--stop-timeout"

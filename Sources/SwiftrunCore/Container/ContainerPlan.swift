@@ -50,6 +50,9 @@ struct ContainerPlan {
             imageManifest: image.manifestDigest,
             command: spec.process.args, created: JSON.timestamp(), autoRemove: options.autoRemove,
             status: .running, monitor: try ProcessIdentity.current())
+        state.entrypointLength = RuntimeSpec.entrypoint(image: image.configuration.config, options: options).count
+        state.labels = (image.configuration.config?.Labels ?? [:]).merging(options.labels) { $1 }
+        state.user = options.user ?? image.configuration.config?.User ?? ""
         state.stopSignal = options.stopSignal ?? image.configuration.config?.StopSignal
         state.stopTimeout = options.stopTimeout
         state.openStdin = options.interactive

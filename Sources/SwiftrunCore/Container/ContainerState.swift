@@ -17,6 +17,13 @@ public struct ContainerState: Codable, Sendable {
     /// a container uses them, and commit builds on them.
     public var imageManifest: Digest?
     public var command: [String]
+    /// How many words of `command` are the entrypoint, the rest being
+    /// Docker's Cmd (inspect's Config shows them apart).
+    public var entrypointLength: Int?
+    /// The image's labels with -l over them (Docker's Config.Labels).
+    public var labels: [String: String]?
+    /// -u as given, else the image's User (Docker's Config.User).
+    public var user: String?
     public var created: String
     public var autoRemove: Bool
     public var status: Status

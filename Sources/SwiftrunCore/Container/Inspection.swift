@@ -9,13 +9,70 @@ public struct Inspection {
         var Id: String
         var Name: String
         var Created: String
+        var Path: String
+        var Args: [String]
         var Image: Digest
+        var Driver = "overlay2"
+        var Platform = "linux"
         var State: StateDocument
         var RestartCount: Int
         var LogPath: String
         var HostConfig: HostConfigDocument
         var NetworkSettings: NetworkSettingsDocument
-        var Config: RuntimeSpec?
+        var Mounts: [MountDocument]
+        var Config: ConfigDocument
+    }
+
+    /// Docker's container Config: what the container was asked to run.
+    /// (The OCI spec swiftrun ran it with is the container's config.json.)
+    struct ConfigDocument: Encodable {
+        var Hostname: String
+        var Domainname = ""
+        var User: String
+        var AttachStdin = false
+        var AttachStdout = false
+        var AttachStderr = false
+        var ExposedPorts: [String: ImageConfiguration.Empty]?
+        var Tty: Bool
+        var OpenStdin: Bool
+        var StdinOnce = false
+        var Env: [String]
+        var Cmd: [String]
+        var Image: String
+        var WorkingDir: String
+        var Entrypoint: [String]?
+        var Labels: [String: String]
+        var StopSignal: String?
+        var StopTimeout: Int?
+
+        init(_ state: ContainerState, spec: RuntimeSpec?) {
+            let words = state.command
+            let split = min(state.entrypointLength ?? 0, words.count)
+            Hostname = spec?.hostname ?? ""
+            User = state.user ?? ""
+            let ports = (state.network?.ports ?? []).map { "\($0.containerPort)/\($0.proto)" }
+            ExposedPorts = ports.isEmpty ? nil : Dictionary(ports.map { ($0, ImageConfiguration.Empty()) }) { first, _ in first }
+            Tty = spec?.process.terminal ?? false
+            OpenStdin = state.openStdin ?? false
+            Env = spec?.process.env ?? []
+            Cmd = Array(words[split...])
+            Image = state.image
+            WorkingDir = spec?.process.cwd ?? ""
+            Entrypoint = split > 0 ? Array(words[..<split]) : nil
+            Labels = state.labels ?? [:]
+            StopSignal = state.stopSignal
+            StopTimeout = state.stopTimeout
+        }
+    }
+
+    /// A bind (-v) or tmpfs the container was given, as Docker lists them.
+    struct MountDocument: Encodable {
+        var `Type`: String
+        var Source: String
+        var Destination: String
+        var Mode: String
+        var RW: Bool
+        var Propagation: String
     }
 
     struct StateDocument: Encodable {
@@ -67,7 +124,8 @@ public struct Inspection {
             if log.maxFiles > 1 { logOptions["max-file"] = String(log.maxFiles) }
             let zeroTime = "0001-01-01T00:00:00Z"
             let document = ContainerDocument(
-                Id: state.id, Name: "/" + state.name, Created: state.created, Image: state.imageID,
+                Id: state.id, Name: "/" + state.name, Created: state.created,
+                Path: state.command.first ?? "", Args: Array(state.command.dropFirst()), Image: state.imageID,
                 State: .init(
                     Status: state.dockerStatus(paused: paused),
                     Running: running, Paused: paused,
@@ -88,10 +146,25 @@ public struct Inspection {
                     },
                     Dns: network.dns.servers, DnsSearch: network.dns.search, ExtraHosts: network.extraHosts),
                 NetworkSettings: NetworkSettingsDocument(active ? ContainerNetwork(layout: layout).attachments(state.id) : []),
-                Config: spec)
+                Mounts: Self.mounts(spec, containerDirectory: layout.container(state.id)),
+                Config: ConfigDocument(state, spec: spec))
             return String(decoding: try JSON.encode(document), as: UTF8.self)
         }
         let images = ImageStore(layout: layout)
         return String(decoding: try JSON.encode(try ImageInspection(store: images, image: try images.image(target))), as: UTF8.self)
+    }
+
+    /// The spec's binds and tmpfs mounts but for swiftrun's own (the /etc
+    /// files in the container's dir) and the kernel filesystems.
+    private static func mounts(_ spec: RuntimeSpec?, containerDirectory: String) -> [MountDocument] {
+        (spec?.mounts ?? []).compactMap { mount in
+            let bind = mount.type == "bind" || mount.options.contains("bind") || mount.options.contains("rbind")
+            guard bind ? !mount.source.hasPrefix(containerDirectory + "/") : mount.type == "tmpfs" && !["/dev", "/dev/shm"].contains(mount.destination)
+            else { return nil }
+            let readOnly = mount.options.contains("ro")
+            return MountDocument(
+                Type: bind ? "bind" : "tmpfs", Source: bind ? mount.source : "", Destination: mount.destination, Mode: readOnly ? "ro" : "",
+                RW: !readOnly, Propagation: bind ? "rprivate" : "")
+        }
     }
 }

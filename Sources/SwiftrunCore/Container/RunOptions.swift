@@ -15,6 +15,8 @@ public struct RunOptions: Sendable {
     public var network = NetworkRequest()
     /// -P: every port the image EXPOSEs, each to a host port of the kernel's choice.
     public var publishAll = false
+    /// -l KEY=VALUE: over the image's labels, as Docker merges them.
+    public var labels: [String: String] = [:]
     /// -u: "uid[:gid]" or "name[:group]".
     public var user: String?
     public var capAdd: [String] = []
@@ -66,4 +68,10 @@ public struct RunOptions: Sendable {
     public var noHealthcheck = false
 
     public init(image: String) { self.image = image }
+
+    /// -l KEY=VALUE, or KEY alone for an empty value (Docker's parse).
+    public static func label(_ text: String) -> (String, String) {
+        let pair = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        return (pair[0], pair.count == 2 ? pair[1] : "")
+    }
 }

@@ -1,6 +1,18 @@
 import Glibc
 
 extension RuntimeSpec {
+    /// Docker's rule for pid 1's words: the entrypoint (--entrypoint, ""
+    /// clearing it, else the image's), then the command given, else the
+    /// image's Cmd unless --entrypoint replaced the image's.
+    static func entrypoint(image config: ImageConfiguration.ExecutionConfig?, options: RunOptions) -> [String] {
+        options.entrypoint.map { $0.isEmpty ? [] : [$0] } ?? config?.Entrypoint ?? []
+    }
+
+    static func command(image config: ImageConfiguration.ExecutionConfig?, options: RunOptions) -> [String] {
+        guard options.command.isEmpty else { return options.command }
+        return options.entrypoint == nil ? config?.Cmd ?? [] : []
+    }
+
     /// Image config + flags -> spec, with Docker's precedence: flags win over
     /// the image, the image wins over the defaults.
     ///
@@ -18,9 +30,7 @@ extension RuntimeSpec {
         hostEnvironment: (String) -> String? = getenvString
     ) throws(SwiftrunError) {
         let config = image.config
-        let entrypoint = options.entrypoint.map { $0.isEmpty ? [] : [$0] } ?? config?.Entrypoint ?? []
-        let imageCmd = options.entrypoint == nil ? config?.Cmd ?? [] : []
-        let args = entrypoint + (options.command.isEmpty ? imageCmd : options.command)
+        let args = Self.entrypoint(image: config, options: options) + Self.command(image: config, options: options)
         guard !args.isEmpty else {
             throw .invalidArgument("no command specified: the image has no Cmd or Entrypoint, so give one after the image name")
         }

@@ -73,6 +73,7 @@ public struct ImageConfiguration: Codable, Sendable {
         public var Healthcheck: HealthConfig?
         /// EXPOSE: "80/tcp" -> {}; -P publishes each.
         public var ExposedPorts: [String: Empty]?
+        public var Labels: [String: String]?
     }
 
     /// The `{}` that Docker's sets of keys (ExposedPorts, Volumes) map to.
