@@ -1,4 +1,61 @@
+import Glibc
+import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 import NIOHTTP1
-print("x")
+import NIOPosix
+import SwiftrunCore
+
+/// swiftrun-api --root DIR --socket PATH --time SECS --swiftrun BIN
+///
+/// The Docker Engine API on a unix socket, started by `swiftrun system
+/// service` (Sources/swiftrun/ServiceCommand.swift), which checks the
+/// arguments. Exits after SECS with no request in flight (0: never).
+func fail(_ message: String) -> Never {
+    var line = "swiftrun: " + message + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    exit(1)
+}
+
+var options: [String: String] = [:]
+var arguments = CommandLine.arguments.dropFirst()
+while let name = arguments.popFirst() {
+    guard name.hasPrefix("--"), let value = arguments.popFirst() else { fail("swiftrun-api: unexpected argument \(name)") }
+    options[String(name.dropFirst(2))] = value
+}
+guard let root = options["root"], let socketPath = options["socket"], let swiftrun = options["swiftrun"],
+    let idle = options["time"].flatMap(Int.init), idle >= 0
+else { fail("usage: swiftrun-api --root DIR --socket PATH --time SECS --swiftrun BIN") }
+
+// A client that hangs up mid-answer is a failed write, not a signal.
+signal(SIGPIPE, SIG_IGN)
+let activity = Activity()
+let api = EngineAPI(layout: StoreLayout(root: root), swiftrun: swiftrun)
+let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+let bootstrap = ServerBootstrap(group: group)
+    .serverChannelOption(ChannelOptions.backlog, value: 256)
+    .childChannelInitializer { channel in
+        channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
+            channel.pipeline.addHandler(APIHandler(api: api, activity: activity))
+        }
+    }
+
+let server: any Channel
+do {
+    try ServiceSocket.prepare(socketPath)
+    server = try bootstrap.bind(unixDomainSocketPath: socketPath).wait()
+    try ServiceSocket.restrict(socketPath)
+} catch let error as SwiftrunError {
+    fail(error.description)
+} catch {
+    fail("serve on \(socketPath): \(error)")
+}
+
+if idle > 0 {
+    // Checked each second: no request in flight, none for `idle` seconds.
+    group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+        if activity.idleSeconds() >= idle { server.close(promise: nil) }
+    }
+}
+try? server.closeFuture.wait()
+unlink(socketPath)
+exit(0)

@@ -39,14 +39,14 @@ struct ImagesCommand: StoreCommand {
                 print(
                     JSONLine([
                         "ID": image.id.short, "Repository": image.repository, "Tag": image.tag, "Digest": image.id.description,
-                        "CreatedAt": image.created ?? "", "CreatedSince": Table.ago(image.created), "Size": Table.size(image.size)
+                        "CreatedAt": image.created ?? "", "CreatedSince": DockerWords.ago(image.created), "Size": Table.size(image.size)
                     ]))
             }
             return 0
         }
         var table = Table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"])
         for image in images {
-            table.add([image.repository, image.tag, image.id.short, Table.ago(image.created), Table.size(image.size)])
+            table.add([image.repository, image.tag, image.id.short, DockerWords.ago(image.created), Table.size(image.size)])
         }
         print(table.render(), terminator: "")
         return 0

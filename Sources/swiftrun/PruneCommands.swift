@@ -123,7 +123,7 @@ struct SystemDfCommand: StoreCommand {
         for detail in usage.imageDetails {
             let summary = detail.summary
             images.add([
-                summary.repository, summary.tag, summary.id.short, Table.ago(summary.created),
+                summary.repository, summary.tag, summary.id.short, DockerWords.ago(summary.created),
                 Table.size(detail.uniqueSize + detail.sharedSize), Table.size(detail.sharedSize), Table.size(detail.uniqueSize),
                 String(detail.containers)
             ])
@@ -135,7 +135,7 @@ struct SystemDfCommand: StoreCommand {
             let state = detail.state
             containers.add([
                 ContainerID.short(state.id), state.image, Table.command(state.command), "0", Table.size(detail.size),
-                Table.ago(state.created), Table.status(state), state.name
+                DockerWords.ago(state.created), DockerWords.status(state), state.name
             ])
         }
         print(containers.render())
@@ -149,7 +149,7 @@ struct SystemDfCommand: StoreCommand {
 struct SystemCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "system", abstract: "Manage swiftrun.",
-        subcommands: [SystemDfCommand.self, SystemPruneCommand.self, InfoCommand.self])
+        subcommands: [SystemDfCommand.self, SystemPruneCommand.self, InfoCommand.self, ServiceCommand.self])
 }
 
 struct ContainerCommand: ParsableCommand {

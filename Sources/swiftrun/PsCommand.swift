@@ -38,8 +38,8 @@ struct PsCommand: StoreCommand {
             let command = noTrunc ? "\"" + container.command.joined(separator: " ") + "\"" : Table.command(container.command)
             return [
                 "ID": noTrunc ? container.id : ContainerID.short(container.id), "Image": container.image, "Command": command,
-                "CreatedAt": container.created, "RunningFor": Table.ago(container.created),
-                "Status": Table.status(container, paused: entry.paused, health: entry.health),
+                "CreatedAt": container.created, "RunningFor": DockerWords.ago(container.created),
+                "Status": DockerWords.status(container, paused: entry.paused, health: entry.health),
                 "State": entry.status, "Names": container.name,
                 "Labels": (container.labels ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
                 "Ports": "", "Mounts": "", "Networks": "", "Size": ""

@@ -64,7 +64,7 @@ struct HistoryCommand: StoreCommand {
         var table = Table(["IMAGE", "CREATED", "CREATED BY", "COMMENT"])
         for (i, step) in history.enumerated().reversed() {
             table.add([
-                i == history.count - 1 ? found.id.short : "<missing>", Table.ago(step.created),
+                i == history.count - 1 ? found.id.short : "<missing>", DockerWords.ago(step.created),
                 Table.truncate(step.created_by ?? "", 45), step.comment ?? ""
             ])
         }

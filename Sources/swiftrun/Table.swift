@@ -23,24 +23,6 @@ struct Table {
         }.joined()
     }
 
-    /// "5 seconds ago", "About a minute ago", "3 hours ago", as Docker words it.
-    static func ago(_ timestamp: String?) -> String {
-        guard let timestamp, let date = JSON.date(from: timestamp) else { return "unknown" }
-        return duration(Date().timeIntervalSince(date)) + " ago"
-    }
-
-    static func duration(_ seconds: Double) -> String {
-        switch seconds {
-        case ..<1: "Less than a second"
-        case ..<60: "\(Int(seconds)) seconds"
-        case ..<120: "About a minute"
-        case ..<3600: "\(Int(seconds / 60)) minutes"
-        case ..<7200: "About an hour"
-        case ..<172_800: "\(Int(seconds / 3600)) hours"
-        default: "\(Int(seconds / 86400)) days"
-        }
-    }
-
     /// Decimal units with three significant digits: "4.26MB".
     static func size(_ bytes: Int64) -> String {
         var value = Double(bytes)
@@ -61,24 +43,6 @@ struct Table {
 
     static func truncate(_ text: String, _ width: Int) -> String {
         text.count > width ? String(text.prefix(width - 1)) + "…" : text
-    }
-
-    /// Docker's STATUS column: "Up 3 seconds (Paused)", "Restarting (1) 2 seconds ago", "Exited (0) ...".
-    /// Docker's STATUS column: "Up 3 seconds (healthy)", "Exited (0) 2 minutes ago".
-    static func status(_ container: ContainerState, paused: Bool = false, health: String? = nil) -> String {
-        switch container.status {
-        case .created:
-            return "Created"
-        case .running:
-            guard let started = JSON.date(from: container.started ?? container.created) else { return "Up" }
-            let note =
-                paused ? " (Paused)" : health.map { $0 == "starting" ? " (health: starting)" : " (\($0))" } ?? ""
-            return "Up " + duration(Date().timeIntervalSince(started)) + note
-        case .restarting:
-            return "Restarting (\(container.exitCode ?? -1)) " + ago(container.finished)
-        case .exited:
-            return "Exited (\(container.exitCode ?? -1)) " + ago(container.finished)
-        }
     }
 }
 

@@ -95,6 +95,37 @@ public struct ContainerControl {
         }
     }
 
+    /// The Engine API's wait conditions next-exit and removed, which the
+    /// docker CLI asks for before it starts the container: returns once a
+    /// `created` container has been started (or removed).
+    func waitUntilStarted(_ id: String) throws(SwiftrunError) {
+        try watch(id) { $0 == nil || $0?.status != .created }
+    }
+
+    /// Returns once the container is gone: removed by `rm`, or by its
+    /// monitor after its exit (--rm).
+    func waitUntilRemoved(_ id: String) throws(SwiftrunError) {
+        try watch(id) { $0 == nil }
+    }
+
+    /// Waits until `done` holds for the container's state (nil: removed),
+    /// woken by inotify as each new state.json is renamed into place.
+    private func watch(_ id: String, until done: (ContainerState?) -> Bool) throws(SwiftrunError) {
+        let directory = layout.container(id)
+        let inotify = try Syscall.check("inotify_init1") { inotify_init1(Int32(IN_CLOEXEC)) }
+        defer { close(inotify) }
+        guard inotify_add_watch(inotify, directory, UInt32(IN_MOVED_TO | IN_DELETE_SELF)) >= 0 else {
+            if errno == ENOENT && done(nil) { return }
+            throw .system("inotify_add_watch \(directory)", errno: errno)
+        }
+        while !done(try? containers.state(id)) {
+            var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)]
+            try Syscall.check("poll") { poll(&fds, 1, -1) }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            _ = read(inotify, &buffer, buffer.count)
+        }
+    }
+
     /// `pause`: freezes every process of a running container (cgroup v2's
     /// cgroup.freeze). `unpause` thaws them.
     public func pause(_ key: String, _ paused: Bool) throws(SwiftrunError) {

@@ -29,6 +29,8 @@ public struct ListedContainer: Sendable {
 public struct ContainerFilter: Sendable {
     private var wanted: [String: [String]] = [:]
 
+    private init() {}
+
     public init(_ filters: [String]) throws(SwiftrunError) {
         for filter in filters {
             let parts = filter.split(separator: "=", maxSplits: 1).map(String.init)
@@ -40,6 +42,21 @@ public struct ContainerFilter: Sendable {
             }
             wanted[parts[0], default: []].append(parts[1])
         }
+    }
+
+    /// The Engine API's `filters` query: JSON mapping each key to a list of
+    /// values, or (older clients) to an object of values set to true.
+    static func fromAPI(_ filters: String?) throws(APIError) -> ContainerFilter {
+        guard let text = filters, !text.isEmpty else { return ContainerFilter() }
+        guard let object = (try? JSON.decode(JSONValue.self, from: Array(text.utf8), path: "filters"))?.objectValue else {
+            throw .badRequest("invalid filters: \(text)")
+        }
+        var lines: [String] = []
+        for (key, values) in object {
+            let listed = values.stringsValue ?? values.objectValue.map { Array($0.keys) } ?? []
+            lines += listed.map { "\(key)=\($0)" }
+        }
+        do { return try ContainerFilter(lines) } catch { throw .badRequest(error.description) }
     }
 
     public var mentionsStatus: Bool { wanted["status"] != nil || wanted["exited"] != nil }

@@ -28,8 +28,17 @@ public struct ContainerLogs {
         containers = ContainerStore(layout: layout)
     }
 
-    /// Writes the log to fds 1 and 2 by stream.
-    public func show(_ key: String, options: Options) throws(SwiftrunError) {
+    /// Where each entry goes: stderr's or stdout's bytes. False: the
+    /// reader has gone, and a follow ends.
+    public typealias Output = (_ stderr: Bool, _ bytes: [UInt8]) -> Bool
+
+    /// fds 1 and 2, for the CLI.
+    public static func standardStreams(_ stderr: Bool, _ bytes: [UInt8]) -> Bool {
+        (try? FileSystem.writeAll(stderr ? 2 : 1, bytes, path: "logs")) != nil
+    }
+
+    /// Writes the log to `output` (fds 1 and 2 unless told otherwise) by stream.
+    public func show(_ key: String, options: Options, output: Output = standardStreams) throws(SwiftrunError) {
         let state = try containers.find(key)
         guard state.detached == true else {
             throw .invalidArgument("container \(state.name) ran in the foreground: its output went to the terminal, and no log was kept")
@@ -49,16 +58,16 @@ public struct ContainerLogs {
         let records = lines.compactMap { try? JSON.decode(Record.self, from: $0, path: path) }
             .filter { record in (since.map { record.time >= $0 } ?? true) && (until.map { record.time < $0 } ?? true) }
         for record in options.tail.map({ records.suffix(max($0, 0)) }) ?? records[...] {
-            Self.write(record, timestamps: options.timestamps)
+            guard Self.write(record, timestamps: options.timestamps, to: output) else { return }
         }
         if options.follow && until == nil && state.isActive {
-            try follow(state, path: path, timestamps: options.timestamps)
+            try follow(state, path: path, timestamps: options.timestamps, output: output)
         }
     }
 
     /// `-f`: the lines written from now on, until the container's
     /// supervisor exits. inotify wakes the loop; nothing polls on a timer.
-    private func follow(_ state: ContainerState, path: String, timestamps: Bool) throws(SwiftrunError) {
+    private func follow(_ state: ContainerState, path: String, timestamps: Bool, output: Output) throws(SwiftrunError) {
         guard let supervisor = try ContainerControl.Supervisor(state) else { return }
         defer { close(supervisor.fd) }
         let inotify = try Syscall.check("inotify_init1") { inotify_init1(Int32(IN_CLOEXEC)) }
@@ -76,7 +85,7 @@ public struct ContainerLogs {
             var info = stat()
             var current = stat()
             if fd >= 0, fstat(fd, &current) == 0, lstat(path, &info) == 0, info.st_ino != current.st_ino {
-                drain(fd, &offset, &pending, timestamps: timestamps)
+                guard drain(fd, &offset, &pending, timestamps: timestamps, output: output) else { return }
                 close(fd)
                 fd = open(path, O_RDONLY | O_CLOEXEC)
                 offset = 0
@@ -84,7 +93,7 @@ public struct ContainerLogs {
                 fd = open(path, O_RDONLY | O_CLOEXEC)
                 offset = 0
             }
-            if fd >= 0 { drain(fd, &offset, &pending, timestamps: timestamps) }
+            if fd >= 0 { guard drain(fd, &offset, &pending, timestamps: timestamps, output: output) else { return } }
             if done { return }
             var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: supervisor.fd, events: Int16(POLLIN), revents: 0)]
             try Syscall.check("poll") { poll(&fds, 2, -1) }
@@ -97,7 +106,8 @@ public struct ContainerLogs {
         }
     }
 
-    private func drain(_ fd: Int32, _ offset: inout off_t, _ pending: inout [UInt8], timestamps: Bool) {
+    /// False once `output` says its reader has gone.
+    private func drain(_ fd: Int32, _ offset: inout off_t, _ pending: inout [UInt8], timestamps: Bool, output: Output) -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = pread(fd, &chunk, chunk.count, offset)
@@ -106,17 +116,17 @@ public struct ContainerLogs {
             pending += chunk[0..<n]
         }
         while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-            if let record = try? JSON.decode(Record.self, from: Array(pending[..<newline]), path: "log") {
-                Self.write(record, timestamps: timestamps)
-            }
+            let line = Array(pending[..<newline])
             pending.removeSubrange(...newline)
+            if let record = try? JSON.decode(Record.self, from: line, path: "log") {
+                guard Self.write(record, timestamps: timestamps, to: output) else { return false }
+            }
         }
+        return true
     }
 
-    private static func write(_ record: Record, timestamps: Bool) {
-        let text = (timestamps ? record.time + " " : "") + record.log
-        let fd: Int32 = record.stream == "stderr" ? 2 : 1
-        try? FileSystem.writeAll(fd, Array(text.utf8), path: "logs")
+    private static func write(_ record: Record, timestamps: Bool, to output: Output) -> Bool {
+        output(record.stream == "stderr", Array(((timestamps ? record.time + " " : "") + record.log).utf8))
     }
 
     /// --since/--until: RFC 3339 ("2026-11-28T18:00:00Z", fractions and

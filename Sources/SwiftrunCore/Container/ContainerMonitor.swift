@@ -210,21 +210,11 @@ public struct ContainerMonitor {
         let healthInterval: Int64
     }
 
-    /// This binary's path: the monitor execs it again after each exit and
-    /// for each health check.
-    private static var executable: String? {
-        var path = [CChar](repeating: 0, count: 4096)
-        let length = readlink("/proc/self/exe", &path, path.count - 1)
-        guard length > 0 else { return nil }
-        return String(decoding: path[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
     /// Becomes swiftrun-monitor, beside this binary, if it is there: only
     /// the two pipes' read ends are passed (their CLOEXEC cleared).
     private func execMonitor(_ job: Job) {
-        guard let swiftrun = Self.executable else { return }
-        let monitor = String(swiftrun[..<(swiftrun.lastIndex(of: "/") ?? swiftrun.startIndex)]) + "/swiftrun-monitor"
-        guard access(monitor, X_OK) == 0 else { return }
+        // The monitor execs this binary again after each exit and for each health check.
+        guard let swiftrun = SwiftrunBinary.path, let monitor = SwiftrunBinary.sibling("swiftrun-monitor") else { return }
         let streams = job.streams
         let passed = [streams.out, streams.err, job.stdin, job.attached].filter { $0 >= 0 }
         for fd in passed { _ = fcntl(fd, F_SETFD, 0) }
@@ -274,7 +264,7 @@ public struct ContainerMonitor {
         }
         let pidfd = try Syscall.check("pidfd_open \(job.pid)") { sr_pidfd_open(job.pid) }
         defer { close(pidfd) }
-        let words: [String] = [Self.executable ?? "/proc/self/exe", "--root", layout.root, "__health-check", job.id]
+        let words: [String] = [SwiftrunBinary.path ?? "/proc/self/exe", "--root", layout.root, "__health-check", job.id]
         let health = words.map { strdup($0) }
         defer { health.forEach { free($0) } }
         var healthArgv: [UnsafePointer<CChar>?] = health.map { $0.map { UnsafePointer($0) } } + [nil]

@@ -110,48 +110,54 @@ public struct Inspection {
     }
 
     public func describe(_ target: String) throws(SwiftrunError) -> String {
-        let containers = ContainerStore(layout: layout)
-        if let state = try? containers.find(target) {
-            let spec = try? containers.spec(state.id)
-            let active = state.isActive
-            let running = active && state.status == .running
-            let paused = ContainerControl(layout: layout).isPaused(state)
-            let policy = state.restartPolicy ?? .never
-            let log = state.logConfig ?? LogConfig()
-            let network = state.network ?? .none
-            var logOptions: [String: String] = [:]
-            if let size = log.maxSize { logOptions["max-size"] = String(size) }
-            if log.maxFiles > 1 { logOptions["max-file"] = String(log.maxFiles) }
-            let zeroTime = "0001-01-01T00:00:00Z"
-            let document = ContainerDocument(
-                Id: state.id, Name: "/" + state.name, Created: state.created,
-                Path: state.command.first ?? "", Args: Array(state.command.dropFirst()), Image: state.imageID,
-                State: .init(
-                    Status: state.dockerStatus(paused: paused),
-                    Running: running, Paused: paused,
-                    Restarting: active && state.status == .restarting, Pid: running ? state.pid ?? 0 : 0,
-                    ExitCode: state.exitCode ?? 0, OOMKilled: state.oomKilled ?? false,
-                    StartedAt: state.started ?? zeroTime, FinishedAt: state.finished ?? zeroTime,
-                    Health: ContainerHealth(layout: layout).state(of: state)),
-                RestartCount: state.restartCount ?? 0,
-                LogPath: state.detached == true && log.driver == "json-file" ? containers.logPath(state.id) : "",
-                HostConfig: .init(
-                    RestartPolicy: .init(Name: policy.name.rawValue, MaximumRetryCount: policy.maximumRetryCount),
-                    AutoRemove: state.autoRemove, LogConfig: .init(Type: log.driver, Config: logOptions),
-                    NetworkMode: network.mode,
-                    PortBindings: Dictionary(grouping: network.ports) { "\($0.containerPort)/\($0.proto)" }.mapValues { ports in
-                        ports.map {
-                            .init(HostIp: $0.hostIP.map(String.init(describing:)) ?? "", HostPort: $0.hostPort == 0 ? "" : String($0.hostPort))
-                        }
-                    },
-                    Dns: network.dns.servers, DnsSearch: network.dns.search, ExtraHosts: network.extraHosts),
-                NetworkSettings: NetworkSettingsDocument(active ? ContainerNetwork(layout: layout).attachments(state.id) : []),
-                Mounts: Self.mounts(spec, containerDirectory: layout.container(state.id)),
-                Config: ConfigDocument(state, spec: spec))
-            return String(decoding: try JSON.encode(document), as: UTF8.self)
+        if let state = try? ContainerStore(layout: layout).find(target) {
+            return String(decoding: try JSON.encode(container(state)), as: UTF8.self)
         }
         let images = ImageStore(layout: layout)
         return String(decoding: try JSON.encode(try ImageInspection(store: images, image: try images.image(target))), as: UTF8.self)
+    }
+
+    /// Docker's ContainerInspect document: `inspect` and the Engine API's
+    /// `GET /containers/{id}/json`.
+    func container(_ state: ContainerState) -> ContainerDocument {
+        let containers = ContainerStore(layout: layout)
+        let spec = try? containers.spec(state.id)
+        let active = state.isActive
+        let running = active && state.status == .running
+        let paused = ContainerControl(layout: layout).isPaused(state)
+        let policy = state.restartPolicy ?? .never
+        let log = state.logConfig ?? LogConfig()
+        let network = state.network ?? .none
+        var logOptions: [String: String] = [:]
+        if let size = log.maxSize { logOptions["max-size"] = String(size) }
+        if log.maxFiles > 1 { logOptions["max-file"] = String(log.maxFiles) }
+        let zeroTime = "0001-01-01T00:00:00Z"
+        let document = ContainerDocument(
+            Id: state.id, Name: "/" + state.name, Created: state.created,
+            Path: state.command.first ?? "", Args: Array(state.command.dropFirst()), Image: state.imageID,
+            State: .init(
+                Status: state.dockerStatus(paused: paused),
+                Running: running, Paused: paused,
+                Restarting: active && state.status == .restarting, Pid: running ? state.pid ?? 0 : 0,
+                ExitCode: state.exitCode ?? 0, OOMKilled: state.oomKilled ?? false,
+                StartedAt: state.started ?? zeroTime, FinishedAt: state.finished ?? zeroTime,
+                Health: ContainerHealth(layout: layout).state(of: state)),
+            RestartCount: state.restartCount ?? 0,
+            LogPath: state.detached == true && log.driver == "json-file" ? containers.logPath(state.id) : "",
+            HostConfig: .init(
+                RestartPolicy: .init(Name: policy.name.rawValue, MaximumRetryCount: policy.maximumRetryCount),
+                AutoRemove: state.autoRemove, LogConfig: .init(Type: log.driver, Config: logOptions),
+                NetworkMode: network.mode,
+                PortBindings: Dictionary(grouping: network.ports) { "\($0.containerPort)/\($0.proto)" }.mapValues { ports in
+                    ports.map {
+                        .init(HostIp: $0.hostIP.map(String.init(describing:)) ?? "", HostPort: $0.hostPort == 0 ? "" : String($0.hostPort))
+                    }
+                },
+                Dns: network.dns.servers, DnsSearch: network.dns.search, ExtraHosts: network.extraHosts),
+            NetworkSettings: NetworkSettingsDocument(active ? ContainerNetwork(layout: layout).attachments(state.id) : []),
+            Mounts: Self.mounts(spec, containerDirectory: layout.container(state.id)),
+            Config: ConfigDocument(state, spec: spec))
+        return document
     }
 
     /// The spec's binds and tmpfs mounts but for swiftrun's own (the /etc

@@ -121,10 +121,3 @@ struct IsolationFacts {
         return (rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)) + " " + units[unit]
     }
 }
-
-extension JSONValue {
-    var integerValue: Int64? { if case let .integer(value) = self { value } else { nil } }
-    var arrayValue: [JSONValue]? { if case let .array(value) = self { value } else { nil } }
-    var objectValue: [String: JSONValue]? { if case let .object(value) = self { value } else { nil } }
-    var stringList: [String]? { arrayValue?.compactMap(\.stringValue) }
-}

@@ -27,6 +27,48 @@ enum HostCommand {
 }
 
 extension HostCommand {
+    /// Runs a program with stdin and stdout on /dev/null and collects its
+    /// stderr, with default signals and an empty mask: the caller's threads
+    /// may block some, and a child must not inherit that.
+    static func errors(_ arguments: [String]) throws(SwiftrunError) -> (status: Int32, stderr: String) {
+        var fds: [Int32] = [-1, -1]
+        try Syscall.check("pipe2") { sr_pipe_cloexec(&fds) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        var attributes = defaultSignals()
+        defer { posix_spawnattr_destroy(&attributes) }
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        close(fds[1])
+        defer { close(fds[0]) }
+        guard spawned == 0 else { throw .system("run \(arguments[0])", errno: spawned) }
+        let bytes = (try? FileSystem.readAll(fds[0], path: arguments[0], limit: 1 << 20)) ?? []
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (ExitStatus(waitStatus: status).code, String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// Spawn attributes for a child with every signal at its default and
+    /// none blocked; `flags` adds to POSIX_SPAWN_SETSIGMASK|SETSIGDEF.
+    private static func defaultSignals(flags: Int32 = 0) -> posix_spawnattr_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(flags | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return attributes
+    }
+
     /// Starts a host daemon that forks itself into the background (as
     /// aardvark-dns does) and waits for the first process, the one that
     /// returns once the daemon is ready. Its stdio is /dev/null, it gets a
@@ -40,17 +82,9 @@ extension HostCommand {
         // Not every fd here is CLOEXEC: the monitor's report pipe was
         // dup2'd to 3, and a daemon holding it would keep `run -d` waiting.
         sr_spawn_close_from(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
         // 0x80 is POSIX_SPAWN_SETSID, which Swift's Glibc does not import.
-        posix_spawnattr_setflags(&attributes, Int16(0x80 | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var attributes = defaultSignals(flags: 0x80)
+        defer { posix_spawnattr_destroy(&attributes) }
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0

@@ -55,3 +55,52 @@ enum JSONValue: Codable, Equatable, Sendable {
         if case let .string(value) = self { value } else { nil }
     }
 }
+
+extension JSONValue {
+    var objectValue: [String: JSONValue]? {
+        if case let .object(value) = self { value } else { nil }
+    }
+
+    var arrayValue: [JSONValue]? {
+        if case let .array(value) = self { value } else { nil }
+    }
+
+    var boolValue: Bool? {
+        if case let .bool(value) = self { value } else { nil }
+    }
+
+    /// A whole number, as Go writes int64s (a float with no fraction passes).
+    var integerValue: Int64? {
+        switch self {
+        case let .integer(value): value
+        case let .number(value) where value.rounded() == value: Int64(exactly: value)
+        default: nil
+        }
+    }
+
+    /// The strings of an array, others skipped.
+    var stringList: [String]? { arrayValue?.compactMap(\.stringValue) }
+
+    /// A list of strings; Docker's "strslice" also takes one string alone.
+    var stringsValue: [String]? {
+        switch self {
+        case let .string(value): [value]
+        case let .array(values): values.allSatisfy { $0.stringValue != nil } ? values.compactMap(\.stringValue) : nil
+        default: nil
+        }
+    }
+
+    /// Go's zero value for the field's type: what a client that does not
+    /// use a field sends for it.
+    var isZero: Bool {
+        switch self {
+        case .null: true
+        case let .bool(value): !value
+        case let .integer(value): value == 0
+        case let .number(value): value == 0
+        case let .string(value): value.isEmpty
+        case let .array(values): values.isEmpty || values.allSatisfy(\.isZero)
+        case let .object(fields): fields.values.allSatisfy(\.isZero)
+        }
+    }
+}

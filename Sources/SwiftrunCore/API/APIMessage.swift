@@ -1,0 +1,85 @@
+/// One Engine API request, as the HTTP server hands it over: the path
+/// without its `/v1.41` prefix, the query decoded, the body read whole
+/// (every body this API takes is small JSON, or a tar for the routes that
+/// stream it in).
+public struct APIRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var query: [String: String]
+    public var body: [UInt8]
+
+    public init(method: String, path: String, query: [String: String], body: [UInt8]) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.body = body
+    }
+
+    /// Docker's booleans in a query: 1, true, True (anything else is false).
+    func flag(_ name: String) -> Bool {
+        guard let value = query[name] else { return false }
+        return ["1", "true", "True", "TRUE"].contains(value)
+    }
+}
+
+/// What goes back: a status, a content type and a body, whole or streamed.
+public struct APIResponse: Sendable {
+    public enum Body: Sendable {
+        case bytes([UInt8])
+        /// Written as it comes (logs -f, wait, pull progress): `send`
+        /// returns false once the client has gone, and the producer stops.
+        case stream(@Sendable (_ send: @escaping @Sendable ([UInt8]) -> Bool) -> Void)
+    }
+
+    public var status: Int
+    public var contentType: String
+    public var body: Body
+
+    static func json<T: Encodable>(_ value: T, status: Int = 200) throws(SwiftrunError) -> APIResponse {
+        APIResponse(status: status, contentType: "application/json", body: .bytes(try JSON.encode(value) + [UInt8(ascii: "\n")]))
+    }
+
+    static func text(_ text: String, status: Int = 200) -> APIResponse {
+        APIResponse(status: status, contentType: "text/plain; charset=utf-8", body: .bytes(Array(text.utf8)))
+    }
+
+    static let noContent = APIResponse(status: 204, contentType: "text/plain", body: .bytes([]))
+
+    /// Docker's error body, `{"message": "..."}`: docker-py turns the
+    /// status into its exception (404 NotFound, or ImageNotFound when the
+    /// message says "No such image"; 409 conflict; 400; 500).
+    static func error(_ error: APIError) -> APIResponse {
+        let body = (try? JSON.encode(["message": error.message])) ?? Array("{}".utf8)
+        return APIResponse(status: error.status, contentType: "application/json", body: .bytes(body + [UInt8(ascii: "\n")]))
+    }
+}
+
+/// An error with the status Docker gives it.
+public struct APIError: Error, Sendable {
+    public var status: Int
+    public var message: String
+
+    static func badRequest(_ message: String) -> APIError { APIError(status: 400, message: message) }
+    static func notFound(_ message: String) -> APIError { APIError(status: 404, message: message) }
+    static func conflict(_ message: String) -> APIError { APIError(status: 409, message: message) }
+
+    /// swiftrun's errors in Docker's words and codes.
+    init(_ error: SwiftrunError) {
+        switch error {
+        case let .containerNotFound(name): self.init(status: 404, message: "No such container: \(name)")
+        case let .imageNotFound(name): self.init(status: 404, message: "No such image: \(name)")
+        case let .networkNotFound(name): self.init(status: 404, message: "network \(name) not found")
+        case let .nameInUse(name):
+            self.init(status: 409, message: "Conflict. The container name \"/\(name)\" is already in use. You have to remove (or rename) that container to be able to reuse that name.")
+        case let .containerRunning(name):
+            self.init(status: 409, message: "You cannot remove a running container \(name). Stop the container before attempting removal or force remove")
+        case .invalidArgument, .badArchive: self.init(status: 400, message: error.description)
+        default: self.init(status: 500, message: error.description)
+        }
+    }
+
+    init(status: Int, message: String) {
+        self.status = status
+        self.message = message
+    }
+}

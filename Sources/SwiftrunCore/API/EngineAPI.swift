@@ -1,0 +1,52 @@
+/// The Docker Engine API (v1.41) over swiftrun's store: what docker-py,
+/// testcontainers and the docker CLI call, answered with the same code the
+/// CLI runs. This type knows routes and Docker's documents, not HTTP:
+/// `swiftrun-api` (Sources/swiftrun-api) carries requests to `handle` and
+/// its answers back.
+///
+/// Nothing here outlives a request. Containers live in the store and are
+/// supervised by their monitors, so the service can stop, or be killed,
+/// and every container runs on; a new service sees them all.
+public struct EngineAPI: Sendable {
+    let layout: StoreLayout
+    /// The swiftrun binary, for the steps that fork a monitor: a process
+    /// with the server's threads must not fork and go on in Swift, so
+    /// `start` runs as `swiftrun start` in a process of its own.
+    let swiftrun: String
+
+    public init(layout: StoreLayout, swiftrun: String) {
+        self.layout = layout
+        self.swiftrun = swiftrun
+    }
+
+    /// Answers one request; never throws: every failure is Docker's error body.
+    public func handle(_ request: APIRequest) -> APIResponse {
+        do throws(APIError) {
+            _ = try? ContainerStore(layout: layout).recover()
+            return try route(request)
+        } catch {
+            return .error(error)
+        }
+    }
+
+    private func route(_ request: APIRequest) throws(APIError) -> APIResponse {
+        let parts = request.path.split(separator: "/").map(String.init)
+        switch (request.method, parts.first ?? "") {
+        case ("GET", "_ping"), ("HEAD", "_ping"): return .text("OK")
+        case ("GET", "version"): return try answer { () throws(SwiftrunError) in try .json(SystemDocuments.version()) }
+        case ("GET", "info"): return try answer { () throws(SwiftrunError) in try .json(SystemDocuments.info(layout)) }
+        case (_, "containers"): return try containers(request, Array(parts.dropFirst()))
+        case (_, "images"): return try images(request, Array(parts.dropFirst()))
+        default: throw .notFound("page not found")
+        }
+    }
+
+    /// Runs `body`, turning swiftrun's errors into Docker's.
+    func answer(_ body: () throws(SwiftrunError) -> APIResponse) throws(APIError) -> APIResponse {
+        do {
+            return try body()
+        } catch {
+            throw APIError(error)
+        }
+    }
+}

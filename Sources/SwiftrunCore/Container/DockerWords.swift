@@ -1,0 +1,45 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// How Docker words times and states for people: `ps`'s STATUS and
+/// CREATED columns, and the Engine API's container list.
+public enum DockerWords {
+    /// "5 seconds ago", "About a minute ago", "3 hours ago", as Docker words it.
+    public static func ago(_ timestamp: String?) -> String {
+        guard let timestamp, let date = JSON.date(from: timestamp) else { return "unknown" }
+        return duration(Date().timeIntervalSince(date)) + " ago"
+    }
+
+    public static func duration(_ seconds: Double) -> String {
+        switch seconds {
+        case ..<1: "Less than a second"
+        case ..<60: "\(Int(seconds)) seconds"
+        case ..<120: "About a minute"
+        case ..<3600: "\(Int(seconds / 60)) minutes"
+        case ..<7200: "About an hour"
+        case ..<172_800: "\(Int(seconds / 3600)) hours"
+        default: "\(Int(seconds / 86400)) days"
+        }
+    }
+
+    /// Docker's STATUS column: "Up 3 seconds (Paused)", "Up 3 seconds
+    /// (healthy)", "Restarting (1) 2 seconds ago", "Exited (0) 2 minutes ago".
+    public static func status(_ container: ContainerState, paused: Bool = false, health: String? = nil) -> String {
+        switch container.status {
+        case .created:
+            return "Created"
+        case .running:
+            guard let started = JSON.date(from: container.started ?? container.created) else { return "Up" }
+            let note =
+                paused ? " (Paused)" : health.map { $0 == "starting" ? " (health: starting)" : " (\($0))" } ?? ""
+            return "Up " + duration(Date().timeIntervalSince(started)) + note
+        case .restarting:
+            return "Restarting (\(container.exitCode ?? -1)) " + ago(container.finished)
+        case .exited:
+            return "Exited (\(container.exitCode ?? -1)) " + ago(container.finished)
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Glibc
+import NIOCore
+import NIOHTTP1
+import SwiftrunCore
+
+/// One connection's requests: the head and body gathered, then answered on
+/// a thread of its own (a wait or a followed log blocks as long as the
+/// container runs), and the answer written back on the event loop, whole
+/// or as it comes.
+final class APIHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// Bodies this API reads are JSON; a bigger one is refused.
+    static let bodyLimit = 16 << 20
+
+    private let api: EngineAPI
+    private let activity: Activity
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+
+    init(api: EngineAPI, activity: Activity) {
+        self.api = api
+        self.activity = activity
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case let .head(requestHead):
+            head = requestHead
+            body = []
+        case var .body(buffer):
+            guard body.count + buffer.readableBytes <= Self.bodyLimit else {
+                context.close(promise: nil)
+                return
+            }
+            body += buffer.readBytes(length: buffer.readableBytes) ?? []
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            answer(head, body: body, context: context)
+        }
+    }
+
+    private func answer(_ head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
+        let request = RequestTarget.parse(method: head.method.rawValue, uri: head.uri, body: body)
+        let channel = context.channel
+        let keepAlive = head.isKeepAlive
+        let version = head.version
+        let isHead = head.method == .HEAD
+        let api = api
+        activity.begin()
+        let activity = activity
+        RequestThread.start {
+            defer { activity.end() }
+            let response = api.handle(request)
+            Self.write(response, to: channel, version: version, keepAlive: keepAlive, isHead: isHead)
+        }
+    }
+
+    /// Docker's headers on every answer: clients read the API version from them.
+    private static func headers(for response: APIResponse) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "Api-Version", value: HostInfo.apiVersion)
+        headers.add(name: "Docker-Experimental", value: "false")
+        headers.add(name: "Ostype", value: "linux")
+        headers.add(name: "Server", value: "swiftrun/\(HostInfo.version) (linux)")
+        headers.add(name: "Content-Type", value: response.contentType)
+        return headers
+    }
+
+    /// From the request's thread: each part is handed to the event loop, and
+    /// a stream waits for each write, so a slow client slows the producer
+    /// rather than filling memory.
+    private static func write(_ response: APIResponse, to channel: any Channel, version: HTTPVersion, keepAlive: Bool, isHead: Bool) {
+        var headers = headers(for: response)
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let status = HTTPResponseStatus(statusCode: response.status)
+        switch response.body {
+        case let .bytes(bytes):
+            headers.add(name: "Content-Length", value: String(bytes.count))
+            channel.eventLoop.execute {
+                channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: status, headers: headers)), promise: nil)
+                if !isHead && !bytes.isEmpty {
+                    channel.write(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: bytes))), promise: nil)
+                }
+                let done = channel.writeAndFlush(HTTPServerResponsePart.end(nil))
+                if !keepAlive { done.whenComplete { _ in channel.close(promise: nil) } }
+            }
+        case let .stream(produce):
+            let started = channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: status, headers: headers)))
+            guard (try? started.wait()) != nil else { return }
+            produce { bytes in
+                let written = channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: bytes))))
+                return (try? written.wait()) != nil
+            }
+            let done = channel.writeAndFlush(HTTPServerResponsePart.end(nil))
+            if !keepAlive { done.whenComplete { _ in channel.close(promise: nil) } }
+        }
+    }
+}
+
+/// The API's path and query from a request's URI: the `/v1.41` prefix
+/// dropped, the query's values percent-decoded.
+enum RequestTarget {
+    static func parse(method: String, uri: String, body: [UInt8]) -> APIRequest {
+        let pathPart = uri.prefix { $0 != "?" }
+        let queryPart = uri.dropFirst(pathPart.count + 1)
+        var path = String(pathPart)
+        let parts = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true)
+        if let first = parts.first, first.hasPrefix("v"), Double(first.dropFirst()) != nil {
+            path = "/" + (parts.count > 1 ? String(parts[1]) : "")
+        }
+        var query: [String: String] = [:]
+        for pair in queryPart.split(separator: "&") {
+            let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            query[decode(keyValue[0])] = keyValue.count > 1 ? decode(keyValue[1]) : ""
+        }
+        return APIRequest(method: method, path: decode(Substring(path)), query: query, body: body)
+    }
+
+    /// %XX and '+' for a space, as a form's query is encoded.
+    static func decode(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        var index = text.utf8.startIndex
+        let utf8 = text.utf8
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "%"), let high = utf8.index(index, offsetBy: 1, limitedBy: utf8.endIndex),
+                let low = utf8.index(index, offsetBy: 2, limitedBy: utf8.endIndex), low < utf8.endIndex,
+                let value = UInt8(String(decoding: [utf8[high], utf8[low]], as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+                index = utf8.index(after: low)
+                continue
+            }
+            bytes.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+            index = utf8.index(after: index)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

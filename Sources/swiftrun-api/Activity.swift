@@ -1,0 +1,33 @@
+import Glibc
+import NIOConcurrencyHelpers
+
+/// Requests in flight and when the last one ended, for `--time`: the
+/// service ends once it has been idle that long, as podman's does.
+final class Activity: Sendable {
+    private struct Counts {
+        var inFlight = 0
+        var lastEnd = Activity.now()
+    }
+
+    private let counts = NIOLockedValueBox(Counts())
+
+    func begin() { counts.withLockedValue { $0.inFlight += 1 } }
+
+    func end() {
+        counts.withLockedValue {
+            $0.inFlight -= 1
+            $0.lastEnd = Self.now()
+        }
+    }
+
+    /// Seconds since the last request ended; 0 while one is in flight.
+    func idleSeconds() -> Int {
+        counts.withLockedValue { $0.inFlight > 0 ? 0 : Self.now() - $0.lastEnd }
+    }
+
+    private static func now() -> Int {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return time.tv_sec
+    }
+}
