@@ -19,10 +19,13 @@ DEBUG_BIN     = .build/debug/swiftrun
 BUILD_PACKAGES = libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libcurl4-openssl-dev libisal-dev busybox-static gcc libc6-dev libnftables1 aardvark-dns
 # Each tool a target runs, and its package, is listed in scripts/tools.list;
 # scripts/check-tools.sh fails a target whose list lacks one of its tools.
-TEST_PACKAGES  = python3 gcc libc6-dev umoci skopeo podman runc docker-registry apache2-utils openssl tar dash util-linux procps nftables iproute2 librsvg2-bin
+TEST_PACKAGES  = python3 python3-venv gcc libc6-dev umoci skopeo podman runc docker-registry apache2-utils openssl tar dash util-linux procps nftables iproute2 librsvg2-bin
 # The engines the tests drive with swiftrun as their runtime, installed
 # with their services neither started nor enabled (scripts/install-engines.sh).
 ENGINE_PACKAGES = containerd docker.io
+# The Engine API's clients, from PyPI, in a venv beside the build.
+API_VENV       = .build/api-venv
+API_CLIENTS    = docker==7.2.0 testcontainers==4.15.0
 BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 tar gzip iperf3 iproute2 util-linux debootstrap e2fsprogs mount
 VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod systemd libsystemd0
 LINT_PACKAGES  = gcc
@@ -95,7 +98,13 @@ test: host-test vm-test
 # The suite, then HostLeftAsFoundTests alone: the host's networking as the
 # suite found it (the default bridge and swiftrun's nftables table go again
 # if the suite made them).
-host-test: test-deps samples $(PROBE_IMAGE)
+$(API_VENV)/ready: Makefile
+	rm -rf $(API_VENV)
+	/usr/bin/python3 -m venv $(API_VENV)
+	$(API_VENV)/bin/pip install -q $(API_CLIENTS)
+	touch $@
+
+host-test: test-deps samples $(PROBE_IMAGE) $(API_VENV)/ready
 	$(SWIFT) build --build-tests
 	$(call build_monitor,.build/debug)
 	had=$$(nft list table ip swiftrun >/dev/null 2>&1 && echo 1 || echo 0); \
@@ -104,7 +113,7 @@ host-test: test-deps samples $(PROBE_IMAGE)
 	SWIFTRUN_SUITE_DONE=1 SWIFTRUN_HAD_FIREWALL=$$had $(SWIFT) test --skip-build --filter HostLeftAsFoundTests || status=1; \
 	exit $$status
 
-vm-test: test-deps vm-deps samples $(PROBE_IMAGE)
+vm-test: test-deps vm-deps samples $(PROBE_IMAGE) $(API_VENV)/ready
 	$(SWIFT) build --build-tests
 	$(call build_monitor,.build/debug)
 	./scripts/vm-test.sh

@@ -445,6 +445,8 @@ static inline int sr_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open,
 static inline int sr_pidfd_send_signal(int pidfd, int sig) {
     return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
+// gettid(2), which glibc declares only under _GNU_SOURCE.
+static inline pid_t sr_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 
 // makedev(3) is a macro in glibc.
 #include <sys/sysmacros.h>

@@ -7,7 +7,7 @@ import SwiftrunCore
 /// a thread of its own (a wait or a followed log blocks as long as the
 /// container runs), and the answer written back on the event loop, whole
 /// or as it comes.
-final class APIHandler: ChannelInboundHandler, @unchecked Sendable {
+final class APIHandler: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -96,7 +96,52 @@ final class APIHandler: ChannelInboundHandler, @unchecked Sendable {
             }
             let done = channel.writeAndFlush(HTTPServerResponsePart.end(nil))
             if !keepAlive { done.whenComplete { _ in channel.close(promise: nil) } }
+        case let .hijacked(produce):
+            headers.add(name: "Connection", value: "Upgrade")
+            headers.add(name: "Upgrade", value: "tcp")
+            let head = HTTPResponseHead(version: version, status: .switchingProtocols, headers: headers)
+            let raw = channel.eventLoop.flatSubmit {
+                channel.writeAndFlush(HTTPServerResponsePart.head(head)).flatMap { HTTPPipeline.hijack(channel) }
+            }
+            // Without the connection the work is still done (an exec runs
+            // and records its exit code); its output has nowhere to go.
+            let connected = (try? raw.wait()) != nil
+            produce { bytes in
+                connected && (try? channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)).wait()) != nil
+            }
+            channel.close(promise: nil)
         }
+    }
+}
+
+/// The HTTP handlers of a connection, by name, so that a hijacked one can
+/// leave HTTP: after the 101 head its bytes are the stream's own.
+enum HTTPPipeline {
+    static let handlers = ["http-encoder", "http-decoder", "http-pipelining", "http-errors", "api"]
+
+    static func configure(_ channel: any Channel, api: EngineAPI, activity: Activity) -> EventLoopFuture<Void> {
+        channel.eventLoop.makeCompletedFuture {
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandler(HTTPResponseEncoder(), name: "http-encoder")
+            try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)), name: "http-decoder")
+            try pipeline.addHandler(HTTPServerPipelineHandler(), name: "http-pipelining")
+            try pipeline.addHandler(HTTPServerProtocolErrorHandler(), name: "http-errors")
+            try pipeline.addHandler(APIHandler(api: api, activity: activity), name: "api")
+        }
+    }
+
+    /// What the client sends after the head is dropped: stdin is not
+    /// attached through the API yet.
+    static func hijack(_ channel: any Channel) -> EventLoopFuture<Void> {
+        let removed = handlers.map { channel.pipeline.removeHandler(name: $0) }
+        return EventLoopFuture.andAllSucceed(removed, on: channel.eventLoop).flatMap {
+            channel.pipeline.addHandler(DiscardInput())
+        }
+    }
+
+    private final class DiscardInput: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
     }
 }
 
@@ -140,3 +185,4 @@ enum RequestTarget {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+

@@ -10,6 +10,8 @@ import SwiftrunCore
 /// The Docker Engine API on a unix socket, started by `swiftrun system
 /// service` (Sources/swiftrun/ServiceCommand.swift), which checks the
 /// arguments. Exits after SECS with no request in flight (0: never).
+/// Closes its stdout once the socket listens: a caller that reads it to
+/// EOF knows the service is ready, without polling the socket.
 func fail(_ message: String) -> Never {
     var line = "swiftrun: " + message + "\n"
     line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
@@ -26,6 +28,12 @@ guard let root = options["root"], let socketPath = options["socket"], let swiftr
     let idle = options["time"].flatMap(Int.init), idle >= 0
 else { fail("usage: swiftrun-api --root DIR --socket PATH --time SECS --swiftrun BIN") }
 
+// Whatever mask the caller left (a test runner's threads block most
+// signals) would outlive exec and make SIGTERM wait forever; cleared
+// before any thread starts, so every thread has none.
+var unblocked = sigset_t()
+sigemptyset(&unblocked)
+sigprocmask(SIG_SETMASK, &unblocked, nil)
 // A client that hangs up mid-answer is a failed write, not a signal.
 signal(SIGPIPE, SIG_IGN)
 let activity = Activity()
@@ -33,17 +41,14 @@ let api = EngineAPI(layout: StoreLayout(root: root), swiftrun: swiftrun)
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 let bootstrap = ServerBootstrap(group: group)
     .serverChannelOption(ChannelOptions.backlog, value: 256)
-    .childChannelInitializer { channel in
-        channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-            channel.pipeline.addHandler(APIHandler(api: api, activity: activity))
-        }
-    }
+    .childChannelInitializer { channel in HTTPPipeline.configure(channel, api: api, activity: activity) }
 
 let server: any Channel
 do {
     try ServiceSocket.prepare(socketPath)
     server = try bootstrap.bind(unixDomainSocketPath: socketPath).wait()
     try ServiceSocket.restrict(socketPath)
+    dup2(open("/dev/null", O_WRONLY | O_CLOEXEC), 1)
 } catch let error as SwiftrunError {
     fail(error.description)
 } catch {

@@ -29,6 +29,10 @@ public struct APIResponse: Sendable {
         /// Written as it comes (logs -f, wait, pull progress): `send`
         /// returns false once the client has gone, and the producer stops.
         case stream(@Sendable (_ send: @escaping @Sendable ([UInt8]) -> Bool) -> Void)
+        /// Docker's hijacked connection (exec start, attach): a 101 head
+        /// with `Upgrade: tcp`, then the bytes raw, not HTTP's chunks, until
+        /// the producer returns and the connection closes.
+        case hijacked(@Sendable (_ send: @escaping @Sendable ([UInt8]) -> Bool) -> Void)
     }
 
     public var status: Int

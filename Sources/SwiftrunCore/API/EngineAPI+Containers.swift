@@ -40,6 +40,7 @@ extension EngineAPI {
         case ("POST", "pause"), ("POST", "unpause"):
             try answer { () throws(SwiftrunError) in try control.pause(state.id, verb == "pause") }
         case ("POST", "wait"): return try wait(state, condition: request.query["condition"] ?? "not-running")
+        case ("POST", "exec"): return try createExec(state, request)
         default: throw .notFound("page not found")
         }
         return .noContent
@@ -47,10 +48,6 @@ extension EngineAPI {
 
     private func answerState(_ key: String) throws(APIError) -> ContainerState {
         try answer { () throws(SwiftrunError) in try ContainerStore(layout: layout).find(key) }
-    }
-
-    private func answer<T>(_ body: () throws(SwiftrunError) -> T) throws(APIError) -> T {
-        do { return try body() } catch { throw APIError(error) }
     }
 
     private func integer(_ text: String, _ name: String) throws(APIError) -> Int {
@@ -91,6 +88,7 @@ extension EngineAPI {
         var State: String
         var Status: String
         var HostConfig: [String: String]
+        var NetworkSettings: [String: [String: NetworkSettingsDocument.Endpoint]]
     }
 
     private func list(_ request: APIRequest) throws(APIError) -> APIResponse {
@@ -99,7 +97,8 @@ extension EngineAPI {
         if let limit = request.query["limit"].flatMap(Int.init), limit > 0 { listed = Array(listed.prefix(limit)) }
         let summaries = listed.map { entry in
             let state = entry.state
-            let ports = entry.state.isActive ? ContainerNetwork(layout: layout).attachments(state.id).first?.ports ?? [] : []
+            let attachments = entry.state.isActive ? ContainerNetwork(layout: layout).attachments(state.id) : []
+            let ports = attachments.first?.ports ?? []
             return Summary(
                 Id: state.id, Names: ["/" + state.name], Image: state.image, ImageID: state.imageID.description,
                 Command: state.command.joined(separator: " "),
@@ -110,7 +109,8 @@ extension EngineAPI {
                         Type: $0.proto)
                 },
                 Labels: state.labels ?? [:], State: entry.status, Status: DockerWords.status(state, paused: entry.paused, health: entry.health),
-                HostConfig: ["NetworkMode": state.network?.mode ?? "none"])
+                HostConfig: ["NetworkMode": state.network?.mode ?? "none"],
+                NetworkSettings: ["Networks": NetworkSettingsDocument(attachments).Networks])
         }
         return try answer { () throws(SwiftrunError) in try .json(summaries) }
     }

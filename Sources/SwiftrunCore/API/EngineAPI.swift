@@ -37,12 +37,13 @@ public struct EngineAPI: Sendable {
         case ("GET", "info"): return try answer { () throws(SwiftrunError) in try .json(SystemDocuments.info(layout)) }
         case (_, "containers"): return try containers(request, Array(parts.dropFirst()))
         case (_, "images"): return try images(request, Array(parts.dropFirst()))
+        case (_, "exec"): return try exec(request, Array(parts.dropFirst()))
         default: throw .notFound("page not found")
         }
     }
 
     /// Runs `body`, turning swiftrun's errors into Docker's.
-    func answer(_ body: () throws(SwiftrunError) -> APIResponse) throws(APIError) -> APIResponse {
+    func answer<T>(_ body: () throws(SwiftrunError) -> T) throws(APIError) -> T {
         do {
             return try body()
         } catch {

@@ -95,7 +95,9 @@ public enum FileSystem {
 
     /// The same, with the content written by `body` to the temp file's fd.
     static func writeAtomically(to path: String, durable: Bool, _ body: (Int32, String) throws(SwiftrunError) -> Void) throws(SwiftrunError) {
-        let temp = "\(path).tmp-\(getpid())"
+        // The thread's id: one process (the API service) writes the same
+        // file from several threads at once (the seccomp cache, say).
+        let temp = "\(path).tmp-\(getpid())-\(sr_gettid())"
         let fd = try Syscall.check("create \(temp)") { open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
         do {
             try body(fd, temp)

@@ -54,6 +54,54 @@ extension HostCommand {
         return (ExitStatus(waitStatus: status).code, String(decoding: bytes, as: UTF8.self))
     }
 
+    /// Runs a program with stdin on /dev/null, handing each chunk of its
+    /// stdout and stderr to `output` in the order they arrive, and returns
+    /// its exit code. Once `output` says its reader has gone, the rest is
+    /// read and dropped, so the program never blocks on a full pipe.
+    static func stream(_ arguments: [String], output: (_ stderr: Bool, _ bytes: [UInt8]) -> Bool) throws(SwiftrunError) -> Int32 {
+        var out: [Int32] = [-1, -1]
+        var err: [Int32] = [-1, -1]
+        try Syscall.check("pipe2") { sr_pipe_cloexec(&out) }
+        defer { close(out[0]) }
+        do { try Syscall.check("pipe2") { sr_pipe_cloexec(&err) } } catch {
+            close(out[1])
+            throw error
+        }
+        defer { close(err[0]) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        var attributes = defaultSignals()
+        defer { posix_spawnattr_destroy(&attributes) }
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        close(out[1])
+        close(err[1])
+        guard spawned == 0 else { throw .system("run \(arguments[0])", errno: spawned) }
+        var listening = true
+        var fds = [pollfd(fd: out[0], events: Int16(POLLIN), revents: 0), pollfd(fd: err[0], events: Int16(POLLIN), revents: 0)]
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while fds.contains(where: { $0.fd >= 0 }) {
+            guard poll(&fds, 2, -1) >= 0 || errno == EINTR else { break }
+            for index in fds.indices where fds[index].fd >= 0 && fds[index].revents != 0 {
+                let count = read(fds[index].fd, &buffer, buffer.count)
+                if count <= 0 {
+                    fds[index].fd = -1  // poll skips a negative fd
+                } else if listening {
+                    listening = output(index == 1, Array(buffer[0..<count]))
+                }
+            }
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return ExitStatus(waitStatus: status).code
+    }
+
     /// Spawn attributes for a child with every signal at its default and
     /// none blocked; `flags` adds to POSIX_SPAWN_SETSIGMASK|SETSIGDEF.
     private static func defaultSignals(flags: Int32 = 0) -> posix_spawnattr_t {

@@ -1,0 +1,155 @@
+"""Real Engine API clients against swiftrun's service, one scenario per run.
+
+EngineAPITests.swift runs `python clients.py SCENARIO` from the venv that
+`make test` builds (docker-py and testcontainers from PyPI), with
+DOCKER_HOST on the test's own socket. Each scenario asserts, and prints
+"ok SCENARIO" only when every assertion held.
+"""
+import json
+import sys
+import threading
+import urllib.request
+
+import docker
+
+# A pool as large as the concurrent scenario, so no request waits for a connection.
+client = docker.from_env(timeout=120, max_pool_size=64)
+
+
+def basics():
+    assert client.ping() is True
+    assert client.version()["ApiVersion"] == "1.41"
+    assert client.api.api_version == "1.41"
+    info = client.info()
+    assert info["Images"] == 1 and info["Containers"] == 0, info
+    tags = [tag for image in client.images.list() for tag in image.tags]
+    assert tags == ["busybox:latest"], tags
+    assert client.images.get("busybox").attrs["RepoTags"] == ["busybox:latest"]
+
+
+def run():
+    out = client.containers.run("busybox", ["sh", "-c", "echo hello; echo to-stderr >&2"], remove=True)
+    assert out == b"hello\n", out
+    try:
+        client.containers.run("busybox", ["sh", "-c", "echo failed >&2; exit 3"], remove=True)
+        raise AssertionError("no ContainerError")
+    except docker.errors.ContainerError as error:
+        assert error.exit_status == 3 and error.stderr == b"failed\n", (error.exit_status, error.stderr)
+    assert client.containers.list(all=True) == []
+
+
+def lifecycle():
+    container = client.containers.run(
+        "busybox", ["sh", "-c", "echo started; exec sleep 300"], detach=True, name="sleeper", labels={"app": "api-test"}
+    )
+    assert [c.id for c in client.containers.list(filters={"label": "app=api-test"})] == [container.id]
+    assert [c.id for c in client.containers.list(filters={"name": "sleeper"})] == [container.id]
+    assert client.containers.list(filters={"label": "app=other"}) == []
+    container.reload()
+    assert container.status == "running" and container.labels == {"app": "api-test"}, container.attrs["State"]
+    assert container.attrs["HostConfig"]["LogConfig"]["Type"] == "json-file"
+    follow = container.logs(stream=True, follow=True)
+    assert next(follow) == b"started\n"
+    exit_code, output = container.exec_run(["sh", "-c", "echo in-exec; exit 4"])
+    assert (exit_code, output) == (4, b"in-exec\n"), (exit_code, output)
+    container.stop(timeout=1)
+    assert container.wait()["StatusCode"] == 137
+    assert list(follow) == [], "follow ends when the container does"
+    container.reload()
+    assert container.status == "exited"
+    container.remove()
+    try:
+        client.containers.get("sleeper")
+        raise AssertionError("the container is still there")
+    except docker.errors.NotFound:
+        pass
+
+
+def errors():
+    try:
+        client.containers.get("no-such-container")
+        raise AssertionError("no NotFound")
+    except docker.errors.NotFound as error:
+        assert "No such container: no-such-container" in str(error)
+    try:
+        client.containers.create("no-such-image")
+        raise AssertionError("no ImageNotFound")
+    except docker.errors.ImageNotFound:
+        pass
+    base = client.api.base_url
+    response = client.api.post(base + "/v1.41/containers/create", data="{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and "message" in response.json(), (response.status_code, response.text)
+    body = json.dumps({"Image": "busybox", "HostConfig": {"VolumeDriver": "flocker"}})
+    response = client.api.post(base + "/v1.41/containers/create", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.status_code
+    assert response.json()["message"] == "HostConfig.VolumeDriver is not supported by swiftrun", response.text
+    client.containers.create("busybox", ["true"], name="taken")
+    try:
+        client.containers.create("busybox", ["true"], name="taken")
+        raise AssertionError("no conflict")
+    except docker.errors.APIError as error:
+        assert error.status_code == 409, error
+    # The service keeps serving after every one of these.
+    assert client.ping() is True
+    client.containers.get("taken").remove()
+
+
+def ports():
+    container = client.containers.run(
+        "busybox",
+        ["sh", "-c", "mkdir /www && echo served > /www/index.html && exec httpd -f -p 8080 -h /www"],
+        detach=True,
+        ports={"8080/tcp": None},
+    )
+    container.reload()
+    port = container.attrs["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"]
+    assert port.isdigit() and int(port) > 0, container.attrs["NetworkSettings"]
+    assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read() == b"served\n"
+    container.remove(v=True, force=True)
+
+
+def concurrent():
+    results = [None] * 50
+
+    def one(index):
+        try:
+            results[index] = client.containers.run("busybox", ["echo", str(index)], remove=True)
+        except docker.errors.APIError as error:
+            results[index] = str(error)
+
+    threads = [threading.Thread(target=one, args=(index,)) for index in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [f"{index}\n".encode() for index in range(50)], results
+    assert client.containers.list(all=True) == []
+
+
+def testcontainers():
+    from testcontainers.core.container import DockerContainer
+
+    command = "sh -c 'mkdir /www && echo from-testcontainers > /www/index.html && exec httpd -f -p 8080 -h /www'"
+    with DockerContainer("busybox").with_command(command).with_exposed_ports(8080) as container:
+        host = container.get_container_host_ip()
+        port = container.get_exposed_port(8080)
+        assert urllib.request.urlopen(f"http://{host}:{port}/", timeout=10).read() == b"from-testcontainers\n"
+    assert client.containers.list(all=True) == []
+
+
+def detached():
+    """Starts a container for the kill -9 test, and prints its id."""
+    container = client.containers.run("busybox", ["sleep", "300"], detach=True, name="outlives")
+    print(container.id)
+
+
+def survivor():
+    """After the service's kill -9 and a restart: the container still runs."""
+    container = client.containers.get("outlives")
+    assert container.status == "running", container.status
+    container.remove(force=True)
+
+
+scenario = sys.argv[1]
+globals()[scenario]()
+print("ok " + scenario)
