@@ -41,6 +41,9 @@ let api = EngineAPI(layout: StoreLayout(root: root), swiftrun: swiftrun)
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 let bootstrap = ServerBootstrap(group: group)
     .serverChannelOption(ChannelOptions.backlog, value: 256)
+    // The docker CLI half-closes a hijacked connection once it has no
+    // more input, and still reads the container's output from it.
+    .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
     .childChannelInitializer { channel in HTTPPipeline.configure(channel, api: api, activity: activity) }
 
 let server: any Channel

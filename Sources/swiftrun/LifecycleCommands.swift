@@ -82,9 +82,21 @@ struct StartCommand: StoreCommand {
     @Option(name: .customLong("detach-keys"), help: "Keys that detach and leave it running (default: ctrl-p,ctrl-q).")
     var detachKeys: String?
 
+    /// The Engine API's attach before start: a socket the caller passed,
+    /// which the monitor takes as its first client, so no output is missed.
+    @Option(name: .customLong("attach-fd"), help: .hidden)
+    var attachFD: Int32?
+
     @OptionGroup var containers: ContainerList
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        if let attachFD {
+            guard containers.names.count == 1, UnixSocket.isSocket(attachFD) else {
+                throw .invalidArgument("--attach-fd takes one container and an open socket")
+            }
+            _ = try ContainerRunner(layout: layout).start(containers.names[0], attached: attachFD)
+            return 0
+        }
         if attach || interactive {
             guard containers.names.count == 1 else { throw .invalidArgument("you cannot start and attach multiple containers at once") }
             return try ContainerAttach(layout: layout).start(containers.names[0], detachKeys: detachKeys, sendInput: interactive)

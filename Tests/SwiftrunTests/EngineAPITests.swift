@@ -108,4 +108,30 @@ import Testing
         #expect(result.code == 0, "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: socket))
     }
+
+    /// The docker CLI 20.10 (Debian's docker.io) pointed at the socket. Its
+    /// `run` attaches and asks for the exit code (wait?condition=removed)
+    /// before it starts the container, so a short command's output and the
+    /// exit code of a --rm container both have to be kept for it.
+    @Test func theDockerCLIRunsListsExecsAndReadsLogs() throws {
+        let service = serve()
+        defer { _ = stop(service) }
+        func docker(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+            let result = try Spawned.run(["/usr/bin/docker", "-H", "unix://" + socket] + arguments, directory: sandbox.root)
+            return (result.status, String(decoding: result.output.readDataToEndOfFile(), as: UTF8.self), result.stderr)
+        }
+        let run = try docker(["run", "--rm", "busybox", "sh", "-c", "echo hi; echo err >&2; exit 3"])
+        #expect(run.status == 3 && run.stdout == "hi\n" && run.stderr == "err\n", "\(run)")
+        #expect(try docker(["run", "-d", "--name", "web", "busybox", "sh", "-c", "echo started; exec sleep 300"]).status == 0)
+        let listed = try docker(["ps", "-a", "--format", "{{.Names}} {{.Status}}"]).stdout
+        #expect(listed.hasPrefix("web Up "), "\(listed)")
+        #expect(try docker(["images", "--format", "{{.Repository}}:{{.Tag}}"]).stdout == "busybox:latest\n")
+        let exec = try docker(["exec", "web", "sh", "-c", "echo in-exec; exit 5"])
+        #expect(exec.status == 5 && exec.stdout == "in-exec\n", "\(exec)")
+        #expect(try docker(["logs", "web"]).stdout == "started\n")
+        #expect(try docker(["rm", "-f", "web"]).status == 0)
+        #expect(try docker(["ps", "-a", "-q"]).stdout.isEmpty)
+        // Nothing waits any more: no exit code is left behind in the store.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/exits").isEmpty)
+    }
 }

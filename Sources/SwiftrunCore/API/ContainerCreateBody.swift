@@ -36,12 +36,17 @@ struct ContainerCreateBody {
         "CgroupnsMode", "ConsoleSize", "ShmSize", "Isolation"
     ]
 
+    /// Fields whose "unset" is not Go's zero: the docker CLI sends
+    /// MemorySwappiness -1 when --memory-swappiness is not given.
+    private static let unsetHostValues: [String: JSONValue] = ["MemorySwappiness": .integer(-1)]
+
     func options(name: String?) throws(APIError) -> RunOptions {
-        for (key, value) in body where !Self.configFields.contains(key) && !value.isZero {
-            throw .badRequest("\(key) is not supported by swiftrun")
-        }
-        for (key, value) in host where !Self.hostFields.contains(key) && !value.isZero {
-            throw .badRequest("HostConfig.\(key) is not supported by swiftrun")
+        let refused =
+            body.filter { !Self.configFields.contains($0.key) && !$0.value.isZero }.keys.sorted()
+            + host.filter { !Self.hostFields.contains($0.key) && !$0.value.isZero && Self.unsetHostValues[$0.key] != $0.value }
+            .keys.sorted().map { "HostConfig." + $0 }
+        if !refused.isEmpty {
+            throw .badRequest(refused.joined(separator: ", ") + (refused.count == 1 ? " is" : " are") + " not supported by swiftrun")
         }
         guard let image = body["Image"]?.stringValue, !image.isEmpty else { throw .badRequest("no image given: Config.Image is empty") }
         var options = RunOptions(image: image)

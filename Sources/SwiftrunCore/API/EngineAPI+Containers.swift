@@ -24,7 +24,13 @@ extension EngineAPI {
         case ("POST", "start"):
             // Docker's 304: already started.
             if state.isActive { return APIResponse(status: 304, contentType: "text/plain", body: .bytes([])) }
-            try runSwiftrun(["start", state.id])
+            // An attach made before the start: its socket is the monitor's first client.
+            if let attached = pendingAttaches.take(state.id) {
+                defer { close(attached) }
+                try runSwiftrun(["start", "--attach-fd", "3", state.id], passing: attached)
+            } else {
+                try runSwiftrun(["start", state.id])
+            }
         case ("POST", "stop"):
             if !state.isActive { return APIResponse(status: 304, contentType: "text/plain", body: .bytes([])) }
             let timeout = try request.query["t"].map { (text) throws(APIError) in try integer(text, "t") }
@@ -41,6 +47,7 @@ extension EngineAPI {
             try answer { () throws(SwiftrunError) in try control.pause(state.id, verb == "pause") }
         case ("POST", "wait"): return try wait(state, condition: request.query["condition"] ?? "not-running")
         case ("POST", "exec"): return try createExec(state, request)
+        case ("POST", "attach"): return try attach(state, request)
         default: throw .notFound("page not found")
         }
         return .noContent
@@ -153,8 +160,7 @@ extension EngineAPI {
             let control = ContainerControl(layout: layout)
             var result = WaitResult(StatusCode: 0)
             do throws(SwiftrunError) {
-                if condition != "not-running" { try control.waitUntilStarted(state.id) }
-                result.StatusCode = try control.wait(state.id)
+                result.StatusCode = try condition == "not-running" ? control.wait(state.id) : control.waitForNextExit(state)
                 if condition == "removed" { try control.waitUntilRemoved(state.id) }
             } catch {
                 result.Error = ["Message": error.description]
@@ -191,10 +197,10 @@ extension EngineAPI {
     /// Runs `swiftrun --root ROOT ARGS` and waits: a failure is its one
     /// line of stderr, as a 500 (or Docker's status where the text is one
     /// of its errors). Nothing of this process's is inherited but stderr's pipe.
-    func runSwiftrun(_ arguments: [String]) throws(APIError) {
+    func runSwiftrun(_ arguments: [String], passing fd: Int32 = -1) throws(APIError) {
         let result: (status: Int32, stderr: String)
         do {
-            result = try HostCommand.errors([swiftrun, "--root", layout.root] + arguments)
+            result = try HostCommand.errors([swiftrun, "--root", layout.root] + arguments, passing: fd)
         } catch {
             throw APIError(error)
         }

@@ -13,6 +13,8 @@ public struct EngineAPI: Sendable {
     /// with the server's threads must not fork and go on in Swift, so
     /// `start` runs as `swiftrun start` in a process of its own.
     let swiftrun: String
+    /// Attaches made before their container's start (EngineAPI+Attach.swift).
+    let pendingAttaches = PendingAttaches()
 
     public init(layout: StoreLayout, swiftrun: String) {
         self.layout = layout

@@ -61,6 +61,25 @@ public struct ContainerControl {
     /// so inotify's IN_MOVED_TO wakes the wait: no polling.
     public func wait(_ key: String) throws(SwiftrunError) -> Int32 {
         let first = try containers.find(key)
+        // Before the state is read again: a --rm container may be gone by then.
+        return try wait(first, dropBox: first.autoRemove ? ExitDropBox(layout: layout, id: first.id) : nil)
+    }
+
+    /// The Engine API's wait conditions next-exit and removed, which the
+    /// docker CLI asks for before it starts the container: a created one
+    /// is waited for until it has started, and then until it exits.
+    func waitForNextExit(_ state: ContainerState) throws(SwiftrunError) -> Int32 {
+        let dropBox = state.autoRemove ? ExitDropBox(layout: layout, id: state.id) : nil
+        try waitUntilStarted(state.id)
+        guard let started = try? containers.state(state.id) else {
+            if let code = dropBox?.code() { return code }
+            throw .containerNotFound(state.id)
+        }
+        return try wait(started, dropBox: dropBox)
+    }
+
+    private func wait(_ first: ContainerState, dropBox: ExitDropBox?) throws(SwiftrunError) -> Int32 {
+        let key = first.id
         let directory = layout.container(first.id)
         let inotify = try Syscall.check("inotify_init1") { inotify_init1(Int32(IN_CLOEXEC)) }
         defer { close(inotify) }
@@ -70,7 +89,10 @@ public struct ContainerControl {
         let monitor = first.isActive ? try? Supervisor(first) : nil
         defer { if let monitor { close(monitor.fd) } }
         while true {
-            guard let state = try? containers.state(first.id) else { throw .containerNotFound(key) }
+            guard let state = try? containers.state(first.id) else {
+                if let code = dropBox?.code() { return code }
+                throw .containerNotFound(key)
+            }
             // Never started: Docker's wait (condition not-running) answers 0.
             if state.status == .created { return 0 }
             if state.status != .running || state.started != first.started { return state.exitCode ?? 128 + SIGKILL }
@@ -78,7 +100,7 @@ public struct ContainerControl {
                 // It may have recorded the exit after the read above, then
                 // ended: only a monitor that died without recording is a kill.
                 let latest = try? containers.state(first.id)
-                return latest?.status == .running ? 128 + SIGKILL : latest?.exitCode ?? 128 + SIGKILL
+                return latest?.status == .running ? 128 + SIGKILL : latest?.exitCode ?? dropBox?.code() ?? 128 + SIGKILL
             }
             var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)]
             // The supervisor's end also ends the wait: one killed -9 records nothing.
@@ -90,15 +112,13 @@ public struct ContainerControl {
             }
             if fds.count > 1 && fds[1].revents != 0 {
                 _ = try? containers.recover()
-                return (try? containers.state(first.id))?.exitCode ?? 128 + SIGKILL
+                return (try? containers.state(first.id))?.exitCode ?? dropBox?.code() ?? 128 + SIGKILL
             }
         }
     }
 
-    /// The Engine API's wait conditions next-exit and removed, which the
-    /// docker CLI asks for before it starts the container: returns once a
-    /// `created` container has been started (or removed).
-    func waitUntilStarted(_ id: String) throws(SwiftrunError) {
+    /// Returns once a `created` container has been started (or removed).
+    private func waitUntilStarted(_ id: String) throws(SwiftrunError) {
         try watch(id) { $0 == nil || $0?.status != .created }
     }
 

@@ -64,6 +64,9 @@ public struct ContainerMonitor {
     private func supervise(_ plan: ContainerPlan, creating: Bool, chosenName: Bool, report: Int32, attached: Int32) -> Never {
         var plan = plan
         var report = report
+        // Out of the way first: the attach socket may arrive as fd 3
+        // (`start --attach-fd 3`), where the report pipe goes next.
+        let attached = attached >= 0 ? fcntl(attached, F_DUPFD_CLOEXEC, 10) : -1
         setsid()
         // Nothing of the caller's stays open here: a caller may hold fds
         // whose EOF it waits for (Foundation's Process learns that its child

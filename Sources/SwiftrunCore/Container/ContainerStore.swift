@@ -70,6 +70,7 @@ public struct ContainerStore: Sendable {
     /// record its exit code.
     func finish(_ state: ContainerState, exitCode: Int32) throws(SwiftrunError) {
         if state.autoRemove {
+            leaveExitCode(exitCode, of: state.id)
             try remove(state)
             return
         }
@@ -111,6 +112,17 @@ public struct ContainerStore: Sendable {
 
     /// Docker's json-file log, in the container's dir.
     public func logPath(_ id: String) -> String { layout.container(id) + "/\(id)-json.log" }
+
+    /// A --rm container's exit code outlives it only where someone waits:
+    /// a waiter makes exits/<id> (ExitDropBox) and holds it open, and the
+    /// code is written there before the container goes. Nobody waiting,
+    /// nothing is left.
+    private func leaveExitCode(_ code: Int32, of id: String) {
+        let fd = open(layout.exits + "/" + id, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return }
+        _ = try? FileSystem.writeAll(fd, Array(String(code).utf8), path: "exit code")
+        close(fd)
+    }
 
     /// Removes every trace, in the reverse order of `create`.
     func remove(_ state: ContainerState) throws(SwiftrunError) {

@@ -29,8 +29,9 @@ enum HostCommand {
 extension HostCommand {
     /// Runs a program with stdin and stdout on /dev/null and collects its
     /// stderr, with default signals and an empty mask: the caller's threads
-    /// may block some, and a child must not inherit that.
-    static func errors(_ arguments: [String]) throws(SwiftrunError) -> (status: Int32, stderr: String) {
+    /// may block some, and a child must not inherit that. `passing` becomes
+    /// the program's fd 3.
+    static func errors(_ arguments: [String], passing: Int32 = -1) throws(SwiftrunError) -> (status: Int32, stderr: String) {
         var fds: [Int32] = [-1, -1]
         try Syscall.check("pipe2") { sr_pipe_cloexec(&fds) }
         var actions = posix_spawn_file_actions_t()
@@ -39,6 +40,7 @@ extension HostCommand {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        if passing >= 0 { posix_spawn_file_actions_adddup2(&actions, passing, 3) }
         var attributes = defaultSignals()
         defer { posix_spawnattr_destroy(&attributes) }
         let argv = arguments.map { strdup($0) } + [nil]

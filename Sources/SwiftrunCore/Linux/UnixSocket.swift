@@ -1,7 +1,14 @@
 import CShims
 import Glibc
 
-enum UnixSocket {
+public enum UnixSocket {
+    /// Whether `fd` is an open socket: what a caller passes by number
+    /// (`start --attach-fd`) is checked before it is trusted.
+    public static func isSocket(_ fd: Int32) -> Bool {
+        var info = stat()
+        return fd >= 0 && fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK
+    }
+
     /// Connects a stream socket to `name` in `directory`, named through an
     /// fd of the directory: a unix socket path holds at most 108 bytes, and
     /// a store or an engine's state dir can be deeper.

@@ -6,6 +6,7 @@
 ///     containers/<id>/       state.json, config.json, upper/, work/, rootfs/
 ///     names/<name>           the id owning a container name (O_EXCL = unique)
 ///     running/<id>           containers whose swiftrun may still be alive
+///     exits/<id>             a --rm container's exit code, for whoever waits on it
 ///     tmp/                   half-written blobs and layers, never visible
 ///     seccomp/<key>.bpf      compiled seccomp filters, by profile and capabilities
 ///     build-cache.json       build step key -> the untagged image that step made
@@ -26,6 +27,7 @@ public struct StoreLayout: Sendable {
     var containers: String { root + "/containers" }
     var names: String { root + "/names" }
     var running: String { root + "/running" }
+    var exits: String { root + "/exits" }
     var temp: String { root + "/tmp" }
     var seccompCache: String { root + "/seccomp" }
     var buildCache: String { root + "/build-cache.json" }
@@ -37,7 +39,7 @@ public struct StoreLayout: Sendable {
     /// Creates the directories; cheap when they exist.
     func prepare() throws(SwiftrunError) {
         try FileSystem.makeDirectories(root, mode: 0o711)
-        for dir in [root + "/blobs", blobs, layers, containers, names, running, temp] {
+        for dir in [root + "/blobs", blobs, layers, containers, names, running, exits, temp] {
             try FileSystem.makeDirectory(dir, mode: 0o700)
         }
     }
