@@ -66,6 +66,7 @@ final class APIHandler: ChannelInboundHandler, RemovableChannelHandler, @uncheck
         headers.add(name: "Ostype", value: "linux")
         headers.add(name: "Server", value: "swiftrun/\(HostInfo.version) (linux)")
         headers.add(name: "Content-Type", value: response.contentType)
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
         return headers
     }
 

@@ -5,8 +5,10 @@ EngineAPITests.swift runs `python clients.py SCENARIO` from the venv that
 DOCKER_HOST on the test's own socket. Each scenario asserts, and prints
 "ok SCENARIO" only when every assertion held.
 """
+import io
 import json
 import sys
+import tarfile
 import threading
 import urllib.request
 
@@ -52,6 +54,22 @@ def lifecycle():
     assert next(follow) == b"started\n"
     exit_code, output = container.exec_run(["sh", "-c", "echo in-exec; exit 4"])
     assert (exit_code, output) == (4, b"in-exec\n"), (exit_code, output)
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        info = tarfile.TarInfo("hello.txt")
+        info.size = 8
+        tar.addfile(info, io.BytesIO(b"payload\n"))
+    assert container.put_archive("/tmp", archive.getvalue()) is True
+    assert container.exec_run(["cat", "/tmp/hello.txt"]) == (0, b"payload\n")
+    stream, stat = container.get_archive("/tmp/hello.txt")
+    assert stat["name"] == "hello.txt" and stat["size"] == 8, stat
+    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+        assert tar.extractfile("hello.txt").read() == b"payload\n"
+    try:
+        container.get_archive("/no/such/file")
+        raise AssertionError("no NotFound")
+    except docker.errors.NotFound:
+        pass
     container.stop(timeout=1)
     assert container.wait()["StatusCode"] == 137
     assert list(follow) == [], "follow ends when the container does"

@@ -38,6 +38,15 @@ public struct APIResponse: Sendable {
     public var status: Int
     public var contentType: String
     public var body: Body
+    /// Beyond Content-Type and Docker's own: X-Docker-Container-Path-Stat.
+    public var headers: [String: String] = [:]
+
+    init(status: Int, contentType: String, body: Body, headers: [String: String] = [:]) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+        self.headers = headers
+    }
 
     static func json<T: Encodable>(_ value: T, status: Int = 200) throws(SwiftrunError) -> APIResponse {
         APIResponse(status: status, contentType: "application/json", body: .bytes(try JSON.encode(value) + [UInt8(ascii: "\n")]))

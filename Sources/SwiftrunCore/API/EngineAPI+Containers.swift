@@ -48,6 +48,7 @@ extension EngineAPI {
         case ("POST", "wait"): return try wait(state, condition: request.query["condition"] ?? "not-running")
         case ("POST", "exec"): return try createExec(state, request)
         case ("POST", "attach"): return try attach(state, request)
+        case ("GET", "archive"), ("HEAD", "archive"), ("PUT", "archive"): return try archive(state, request)
         default: throw .notFound("page not found")
         }
         return .noContent

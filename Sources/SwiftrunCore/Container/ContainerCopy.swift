@@ -67,6 +67,40 @@ public struct ContainerCopy {
         try transfer(host, to: target, options: options)
     }
 
+    /// What the Engine API's archive routes report of a path (Docker's
+    /// X-Docker-Container-Path-Stat): resolved in the container's root, the
+    /// last component not followed.
+    public struct PathStat: Encodable, Sendable {
+        public var name: String
+        public var size: Int64
+        /// Go's os.FileMode bits: the permissions, plus 1<<31 for a directory and 1<<27 for a symlink.
+        public var mode: UInt32
+        public var mtime: String
+        public var linkTarget: String
+    }
+
+    public func pathStat(_ key: String, path: String) throws(SwiftrunError) -> PathStat {
+        var result: PathStat?
+        try withRoot(key) { (root) throws(SwiftrunError) in
+            let source = try Source(root: root, path: path, describe: "\(key):\(path)", inContainer: true)
+            defer { close(source.parentFD) }
+            var info = Glibc.stat()
+            guard fstatat(source.parentFD, source.name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+                throw Source.missing("\(key):\(path)", inContainer: true)
+            }
+            let kind = info.st_mode & S_IFMT
+            var target = [CChar](repeating: 0, count: 4096)
+            let length = kind == S_IFLNK ? readlinkat(source.parentFD, source.name, &target, target.count - 1) : 0
+            let typeBits: UInt32 = kind == S_IFDIR ? 1 << 31 : kind == S_IFLNK ? 1 << 27 : 0
+            result = PathStat(
+                name: source.name == "." ? ContainerCopy.split(path).parent.split(separator: "/").last.map(String.init) ?? "/" : source.name,
+                size: Int64(info.st_size), mode: UInt32(info.st_mode & 0o7777) | typeBits,
+                mtime: ContainerLogs.format(Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9),
+                linkTarget: String(decoding: target.prefix(max(0, length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        return result!
+    }
+
     // MARK: - The two ends
 
     /// What is copied: the entry `name` of the directory `parentFD`.

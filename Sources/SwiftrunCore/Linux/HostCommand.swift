@@ -31,13 +31,17 @@ extension HostCommand {
     /// stderr, with default signals and an empty mask: the caller's threads
     /// may block some, and a child must not inherit that. `passing` becomes
     /// the program's fd 3.
-    static func errors(_ arguments: [String], passing: Int32 = -1) throws(SwiftrunError) -> (status: Int32, stderr: String) {
+    static func errors(_ arguments: [String], stdin: Int32 = -1, passing: Int32 = -1) throws(SwiftrunError) -> (status: Int32, stderr: String) {
         var fds: [Int32] = [-1, -1]
         try Syscall.check("pipe2") { sr_pipe_cloexec(&fds) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if stdin >= 0 {
+            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
         if passing >= 0 { posix_spawn_file_actions_adddup2(&actions, passing, 3) }
