@@ -26,7 +26,7 @@ ENGINE_PACKAGES = containerd docker.io
 # The Engine API's clients, from PyPI, in a venv beside the build.
 API_VENV       = .build/api-venv
 API_CLIENTS    = docker==7.2.0 testcontainers==4.15.0
-BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 tar gzip iperf3 iproute2 util-linux debootstrap e2fsprogs mount
+BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 python3-venv tar gzip iperf3 iproute2 util-linux debootstrap e2fsprogs mount
 VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod systemd libsystemd0
 LINT_PACKAGES  = gcc
 
@@ -119,7 +119,7 @@ vm-test: test-deps vm-deps samples $(PROBE_IMAGE) $(API_VENV)/ready
 	./scripts/vm-test.sh
 	VM_INIT=systemd VM_TESTS=OCIRuntimeTests/aSystemdScope VM_TIMEOUT=900 ./scripts/vm-test.sh
 
-bench: bench-deps build samples
+bench: bench-deps build samples $(API_VENV)/ready
 	@./scripts/bench.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-pull.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-unpack.sh $(RELEASE_BIN)
@@ -127,6 +127,7 @@ bench: bench-deps build samples
 	@./scripts/bench-build.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-detached.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-network.sh $(RELEASE_BIN) $(SAMPLE)
+	@./scripts/bench-api.sh $(RELEASE_BIN) $(API_VENV)/bin/python3 $(SAMPLE)
 	@./scripts/bench-docker.sh $(RELEASE_BIN) $(SAMPLE)
 
 # Swift with warnings as errors in a build dir of its own (the flags would
@@ -141,6 +142,7 @@ lint: lint-deps
 install: build
 	install -m 755 $(RELEASE_BIN) /usr/local/bin/swiftrun
 	install -m 755 $(RELEASE_BIN)-monitor /usr/local/bin/swiftrun-monitor
+	install -m 755 $(RELEASE_BIN)-api /usr/local/bin/swiftrun-api
 	# The boot hook: restart-policy containers come back after a reboot.
 	if [ -d /etc/systemd/system ]; then \
 		install -m 644 scripts/swiftrun-boot.service /etc/systemd/system/swiftrun-boot.service; \

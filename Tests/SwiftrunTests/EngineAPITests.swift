@@ -32,9 +32,9 @@ import Testing
     /// Runs one scenario of Tests/api/clients.py; it prints "ok NAME" when
     /// every assertion in it held.
     @discardableResult
-    func client(_ scenario: String) throws -> String {
+    func client(_ scenario: String, _ arguments: String...) throws -> String {
         let output = try tool(
-            [Self.python, Self.clients, scenario],
+            [Self.python, Self.clients, scenario] + arguments,
             environment: ["DOCKER_HOST": "unix://" + socket, "TC_HOST": "127.0.0.1", "TESTCONTAINERS_RYUK_DISABLED": "true"])
         #expect(output.hasSuffix("ok \(scenario)\n"), "\(output)")
         return output
@@ -66,6 +66,15 @@ import Testing
         defer { _ = stop(service) }
         try client("ports")
         try client("testcontainers")
+    }
+
+    /// Networks are the host's, shared by every store: the name is this test's own.
+    @Test func aUserNetworkResolvesContainersByName() throws {
+        let service = serve()
+        defer { _ = stop(service) }
+        let name = "api\(getpid())"
+        defer { _ = sandbox.run(["network", "rm", name]) }
+        try client("networks", name)
     }
 
     @Test func fiftyConcurrentRunsAllSucceedAndLeaveNothing() throws {

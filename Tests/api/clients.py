@@ -126,6 +126,38 @@ def ports():
     container.remove(v=True, force=True)
 
 
+def networks():
+    """A user network: one container reaches another by name through its DNS."""
+    name = sys.argv[2]
+    network = client.networks.create(name, labels={"test": "api"})
+    assert [n.name for n in client.networks.list(names=[name])] == [name]
+    assert client.networks.get(name).attrs["Driver"] == "bridge"
+    server = client.containers.run(
+        "busybox",
+        ["sh", "-c", "mkdir /www && echo by-name > /www/index.html && exec httpd -f -p 8080 -h /www"],
+        detach=True,
+        name="server",
+        network=name,
+    )
+    fetched = client.containers.run("busybox", ["wget", "-qO-", "http://server:8080/"], network=name, remove=True)
+    assert fetched == b"by-name\n", fetched
+    # Connected while it runs, a container on the default bridge reaches the server's address there.
+    server.reload()
+    address = server.attrs["NetworkSettings"]["Networks"][name]["IPAddress"]
+    other = client.containers.run("busybox", ["sleep", "300"], detach=True)
+    network.connect(other)
+    assert other.exec_run(["wget", "-qO-", f"http://{address}:8080/"]) == (0, b"by-name\n")
+    network.disconnect(other)
+    for container in (server, other):
+        container.remove(force=True)
+    network.remove()
+    try:
+        client.networks.get(name)
+        raise AssertionError("the network is still there")
+    except docker.errors.NotFound:
+        pass
+
+
 def concurrent():
     results = [None] * 50
 
@@ -169,5 +201,6 @@ def survivor():
 
 
 scenario = sys.argv[1]
+
 globals()[scenario]()
 print("ok " + scenario)

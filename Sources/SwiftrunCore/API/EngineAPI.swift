@@ -40,6 +40,7 @@ public struct EngineAPI: Sendable {
         case (_, "containers"): return try containers(request, Array(parts.dropFirst()))
         case (_, "images"): return try images(request, Array(parts.dropFirst()))
         case (_, "exec"): return try exec(request, Array(parts.dropFirst()))
+        case (_, "networks"): return try networks(request, Array(parts.dropFirst()))
         default: throw .notFound("page not found")
         }
     }

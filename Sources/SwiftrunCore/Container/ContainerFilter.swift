@@ -47,15 +47,7 @@ public struct ContainerFilter: Sendable {
     /// The Engine API's `filters` query: JSON mapping each key to a list of
     /// values, or (older clients) to an object of values set to true.
     static func fromAPI(_ filters: String?) throws(APIError) -> ContainerFilter {
-        guard let text = filters, !text.isEmpty else { return ContainerFilter() }
-        guard let object = (try? JSON.decode(JSONValue.self, from: Array(text.utf8), path: "filters"))?.objectValue else {
-            throw .badRequest("invalid filters: \(text)")
-        }
-        var lines: [String] = []
-        for (key, values) in object {
-            let listed = values.stringsValue ?? values.objectValue.map { Array($0.keys) } ?? []
-            lines += listed.map { "\(key)=\($0)" }
-        }
+        let lines = try EngineAPI.filters(filters).flatMap { key, values in values.map { "\(key)=\($0)" } }
         do { return try ContainerFilter(lines) } catch { throw .badRequest(error.description) }
     }
 

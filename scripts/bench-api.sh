@@ -1,0 +1,80 @@
+#!/bin/sh
+# make bench, the Engine API: docker-py's containers.run("busybox", "true",
+# remove=True) through swiftrun's service, beside the same through
+# `podman system service`, beside the CLI's `swiftrun run --rm`. Prints the
+# API's overhead per container and both services' idle resident memory.
+# Medians of BENCH_RUNS runs. $2 is the venv's python with docker-py.
+set -eu
+bin=$(realpath "$1") python=$(realpath "$2") sample=$(realpath "$3")
+runs=${BENCH_RUNS:-20}
+work=$(mktemp -d /tmp/swiftrun-bench-api-XXXXXX)
+export CONTAINERS_CONF="$(cd "$(dirname "$0")" && pwd)/podman-bench.conf"
+podman="podman --root $work/podman --runroot $work/podman-run"
+cleanup() {
+    [ -n "${swiftrun_pid:-}" ] && kill "$swiftrun_pid" 2>/dev/null || true
+    [ -n "${podman_pid:-}" ] && kill "$podman_pid" 2>/dev/null || true
+    wait 2>/dev/null || true
+    "$bin" --root "$work/store" rm -f $("$bin" --root "$work/store" ps -aq) >/dev/null 2>&1 || true
+    $podman rm -f -a >/dev/null 2>&1 || true
+    awk -v w="$work" '$5 ~ "^" w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount "$m"; done
+    for dir in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent; do rmdir "$dir/conmon" "$dir" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+"$bin" --root "$work/store" import "$sample" busybox >/dev/null
+$podman import "$sample" busybox >/dev/null 2>&1
+
+# swiftrun's service closes its stdout once it listens; podman's is polled for.
+"$bin" --root "$work/store" system service --time 0 "unix://$work/swiftrun.sock" > "$work/ready" &
+swiftrun_pid=$!
+$podman system service --time 0 "unix://$work/podman.sock" >/dev/null 2>&1 &
+podman_pid=$!
+
+"$python" - "$bin" "$work" "$runs" "$swiftrun_pid" "$podman_pid" <<'PY'
+import statistics, subprocess, sys, time, os
+import docker
+binary, work, runs, swiftrun_pid, podman_pid = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+
+def ready(path):
+    for _ in range(300):
+        try:
+            docker.DockerClient(base_url="unix://" + path).ping()
+            return
+        except Exception:
+            time.sleep(0.1)
+    raise SystemExit(f"no service on {path}")
+
+def rss(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+
+def median_run(client, extra):
+    client.containers.run("busybox", "true", remove=True, **extra)  # warm caches
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        client.containers.run("busybox", "true", remove=True, **extra)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+ready(work + "/swiftrun.sock")
+ready(work + "/podman.sock")
+time.sleep(1)  # idle memory: after start-up settles, before any request
+idle = {"swiftrun": rss(swiftrun_pid), "podman": rss(podman_pid)}
+api = {
+    "swiftrun": median_run(docker.DockerClient(base_url="unix://" + work + "/swiftrun.sock"), {}),
+    "podman": median_run(docker.DockerClient(base_url="unix://" + work + "/podman.sock"), {"network_mode": "none"}),
+}
+cli = []
+for _ in range(runs):
+    start = time.perf_counter()
+    subprocess.run([binary, "--root", work + "/store", "run", "--rm", "busybox", "true"], check=True)
+    cli.append(time.perf_counter() - start)
+cli = statistics.median(cli)
+print(f"{'engine API':<12} {'containers.run':>15} {'idle RSS':>10}")
+for name in ("swiftrun", "podman"):
+    print(f"{name:<12} {api[name]*1000:13.1f}ms {idle[name]:8.1f}MB")
+print(f"swiftrun run --rm (CLI): {cli*1000:.1f}ms; the API's overhead per container {1000*(api['swiftrun']-cli):.1f}ms")
+print(f"ratios swiftrun/podman: containers.run {api['swiftrun']/api['podman']:.2f}x, idle RSS {idle['swiftrun']/idle['podman']:.2f}x")
+PY
