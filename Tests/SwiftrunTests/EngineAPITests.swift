@@ -68,6 +68,18 @@ import Testing
         try client("testcontainers")
     }
 
+    /// The image routes, with a registry on 127.0.0.1 that skopeo filled.
+    @Test func dockerPyTagsSavesLoadsAndPullsImages() throws {
+        let registry = try RegistryServer(in: sandbox.root + "/registry")
+        defer { registry.stop() }
+        let archive = sandbox.root + "/busybox.tar"
+        #expect(sandbox.run(["save", "-o", archive, "busybox"]).code == 0)
+        try registry.push("docker-archive:" + archive, as: "test/busybox:v1")
+        let service = serve()
+        defer { _ = stop(service) }
+        try client("images", registry.host)
+    }
+
     /// Networks are the host's, shared by every store: the name is this test's own.
     @Test func aUserNetworkResolvesContainersByName() throws {
         let service = serve()

@@ -126,6 +126,33 @@ def ports():
     container.remove(v=True, force=True)
 
 
+def images():
+    """Tag, save, remove, load, and pull from the test's registry (argv[2])."""
+    registry = sys.argv[2]
+    image = client.images.get("busybox")
+    assert image.tag("copy", "v1") is True
+    assert sorted(client.images.get("copy:v1").tags) == ["busybox:latest", "copy:v1"]
+    archive = b"".join(image.save(named=True))
+    assert archive[257:262] == b"ustar", archive[:300]
+    client.images.remove("copy:v1")
+    client.images.remove("busybox")
+    assert client.images.list() == []
+    loaded = client.images.load(archive)
+    assert [i.tags for i in loaded] == [["busybox:latest"]], loaded
+    pulled = client.images.pull(f"{registry}/test/busybox", tag="v1")
+    assert pulled.tags == [f"{registry}/test/busybox:v1"], pulled.tags
+    try:
+        client.images.pull(f"{registry}/test/missing", tag="v1")
+        raise AssertionError("a missing image was pulled")
+    except docker.errors.APIError:
+        pass
+    try:
+        client.images.remove("no-such-image")
+        raise AssertionError("no ImageNotFound")
+    except docker.errors.ImageNotFound:
+        pass
+
+
 def networks():
     """A user network: one container reaches another by name through its DNS."""
     name = sys.argv[2]

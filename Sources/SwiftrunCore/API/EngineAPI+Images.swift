@@ -2,6 +2,7 @@
 /// (`/images/registry:5000/team/app:v1/json`), so the verb is the last part.
 extension EngineAPI {
     func images(_ request: APIRequest, _ parts: [String]) throws(APIError) -> APIResponse {
+        if let response = try imageVerb(request, parts) { return response }
         switch (request.method, parts.last ?? "") {
         case ("GET", "json") where parts.count == 1: return try list()
         case ("GET", "json"):

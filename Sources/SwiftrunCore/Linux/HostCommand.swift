@@ -60,11 +60,11 @@ extension HostCommand {
         return (ExitStatus(waitStatus: status).code, String(decoding: bytes, as: UTF8.self))
     }
 
-    /// Runs a program with stdin on /dev/null, handing each chunk of its
+    /// Runs a program with stdin on /dev/null (or `stdin`), handing each chunk of its
     /// stdout and stderr to `output` in the order they arrive, and returns
     /// its exit code. Once `output` says its reader has gone, the rest is
     /// read and dropped, so the program never blocks on a full pipe.
-    static func stream(_ arguments: [String], output: (_ stderr: Bool, _ bytes: [UInt8]) -> Bool) throws(SwiftrunError) -> Int32 {
+    static func stream(_ arguments: [String], stdin: Int32 = -1, output: (_ stderr: Bool, _ bytes: [UInt8]) -> Bool) throws(SwiftrunError) -> Int32 {
         var out: [Int32] = [-1, -1]
         var err: [Int32] = [-1, -1]
         try Syscall.check("pipe2") { sr_pipe_cloexec(&out) }
@@ -77,7 +77,11 @@ extension HostCommand {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if stdin >= 0 {
+            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, out[1], 1)
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
         var attributes = defaultSignals()

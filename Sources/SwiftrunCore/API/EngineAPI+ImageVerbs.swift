@@ -1,0 +1,135 @@
+import CShims
+import Glibc
+
+/// The image routes that change the store or stream an archive: pull
+/// (`POST /images/create`), tag, remove, prune, load and get. Each runs the
+/// CLI's own command in a process of its own (`swiftrun pull`, `tag`,
+/// `rmi`, `image prune`, `load`, `save`), so there is one implementation of
+/// each, and its lock and crash safety are the CLI's.
+extension EngineAPI {
+    func imageVerb(_ request: APIRequest, _ parts: [String]) throws(APIError) -> APIResponse? {
+        switch (request.method, parts.last ?? "") {
+        case ("POST", "create") where parts.count == 1: return try pull(request)
+        case ("POST", "prune") where parts.count == 1: return try pruneImages()
+        case ("POST", "load") where parts.count == 1: return try load(request)
+        case ("GET", "get") where parts.count == 1:
+            return save(request.query["names"].map { [$0] } ?? [])
+        case ("GET", "get"): return save([parts.dropLast().joined(separator: "/")])
+        case ("POST", "tag") where parts.count > 1:
+            let name = parts.dropLast().joined(separator: "/")
+            guard let repository = request.query["repo"], !repository.isEmpty else { throw .badRequest("repo is required") }
+            let target = repository + (request.query["tag"].flatMap { $0.isEmpty ? nil : ":" + $0 } ?? "")
+            try runCollecting(["tag", name, target], notFound: name)
+            return APIResponse(status: 201, contentType: "text/plain", body: .bytes([]))
+        case ("DELETE", _) where !parts.isEmpty:
+            let name = parts.joined(separator: "/")
+            let output = try runCollecting(["rmi"] + (request.flag("force") ? ["-f"] : []) + [name], notFound: name)
+            // "Untagged: NAME" and "Deleted: ID" lines, as Docker's list of objects.
+            let items: [[String: String]] = output.split(separator: "\n").compactMap { (line: Substring) in
+                let pair = line.split(separator: " ", maxSplits: 1)
+                return pair.count == 2 && pair[0].hasSuffix(":") ? [String(pair[0].dropLast()): String(pair[1])] : nil
+            }
+            return try answer { () throws(SwiftrunError) in try .json(items) }
+        default: return nil
+        }
+    }
+
+    /// `fromImage` and `tag`: the registry's progress is not relayed; the
+    /// stream says when the pull starts and how it ended, in Docker's
+    /// JSON-lines shape (an `error` object on failure, which docker-py raises).
+    private func pull(_ request: APIRequest) throws(APIError) -> APIResponse {
+        guard let image = request.query["fromImage"], !image.isEmpty else {
+            throw .badRequest("fromImage is required (importing from a source is not supported by swiftrun)")
+        }
+        let tag = request.query["tag"].flatMap { $0.isEmpty ? nil : $0 }
+        let reference = tag.map { $0.hasPrefix("sha256:") ? "\(image)@\($0)" : "\(image):\($0)" } ?? image
+        let arguments = [swiftrun, "--root", layout.root, "pull", "-q", reference]
+        return APIResponse(status: 200, contentType: "application/json", body: .stream { send in
+            func line(_ fields: [String: String]) -> [UInt8] { ((try? JSON.encode(fields)) ?? []) + [UInt8(ascii: "\n")] }
+            guard send(line(["status": "Pulling from \(image)", "id": tag ?? "latest"])) else { return }
+            var output: [UInt8] = []
+            var errors: [UInt8] = []
+            let status = (try? HostCommand.stream(arguments) { isStderr, bytes in
+                if isStderr { errors += bytes } else { output += bytes }
+                return true
+            }) ?? 1
+            if status == 0 {
+                let digest = String(decoding: output, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+                _ = send(line(["status": "Digest: \(digest)"]))
+                _ = send(line(["status": "Status: Downloaded newer image for \(reference)"]))
+            } else {
+                let message = Self.lastLine(errors) ?? "pull \(reference) failed"
+                _ = send(((try? JSON.encode(PullError(message: message))) ?? []) + [UInt8(ascii: "\n")])
+            }
+        })
+    }
+
+    private struct PullError: Encodable {
+        var errorDetail: [String: String]
+        var error: String
+        init(message: String) {
+            errorDetail = ["message": message]
+            error = message
+        }
+    }
+
+    private struct ImagesPruned: Encodable {
+        var ImagesDeleted: [[String: String]]
+        var SpaceReclaimed: Int64
+    }
+
+    private func pruneImages() throws(APIError) -> APIResponse {
+        let output = try runCollecting(["image", "prune", "-f"], notFound: "")
+        let deleted: [[String: String]] = output.split(separator: "\n").compactMap { line in
+            line.hasPrefix("deleted: ") ? ["Deleted": String(line.dropFirst(9))]
+                : line.hasPrefix("untagged: ") ? ["Untagged": String(line.dropFirst(10))] : nil
+        }
+        return try answer { () throws(SwiftrunError) in try .json(ImagesPruned(ImagesDeleted: deleted, SpaceReclaimed: 0)) }
+    }
+
+    /// The body is a `docker save` archive (up to the server's body limit).
+    private func load(_ request: APIRequest) throws(APIError) -> APIResponse {
+        let temp = open(layout.temp, Int32(SR_O_TMPFILE) | O_RDWR | O_CLOEXEC, 0o600)
+        guard temp >= 0 else { throw APIError(.system("open a temp file in \(layout.temp)", errno: errno)) }
+        defer { close(temp) }
+        try answer { () throws(SwiftrunError) in try FileSystem.writeAll(temp, request.body, path: "the archive") }
+        lseek(temp, 0, SEEK_SET)
+        let output = try runCollecting(["load"], stdin: temp, notFound: "")
+        let lines = output.split(separator: "\n").map { line in
+            ((try? JSON.encode(["stream": String(line) + "\n"])) ?? []) + [UInt8(ascii: "\n")]
+        }
+        return APIResponse(status: 200, contentType: "application/json", body: .bytes(lines.flatMap { $0 }))
+    }
+
+    private func save(_ names: [String]) -> APIResponse {
+        let arguments = [swiftrun, "--root", layout.root, "save"] + names
+        return APIResponse(status: 200, contentType: "application/x-tar", body: .stream { send in
+            _ = try? HostCommand.stream(arguments) { isStderr, bytes in isStderr || send(bytes) }
+        })
+    }
+
+    /// Runs `swiftrun ARGS` and returns its stdout; a failure is its last
+    /// line of stderr, 404 when it names `notFound` as missing.
+    @discardableResult
+    private func runCollecting(_ arguments: [String], stdin: Int32 = -1, notFound: String) throws(APIError) -> String {
+        var output: [UInt8] = []
+        var errors: [UInt8] = []
+        let status = try answer { () throws(SwiftrunError) in
+            try HostCommand.stream([swiftrun, "--root", layout.root] + arguments, stdin: stdin) { isStderr, bytes in
+                if isStderr { errors += bytes } else { output += bytes }
+                return true
+            }
+        }
+        guard status == 0 else {
+            let message = Self.lastLine(errors) ?? "swiftrun \(arguments.joined(separator: " ")) failed"
+            // Docker's words for a missing image: docker-py's ImageNotFound looks for them.
+            if message.hasPrefix("image not found") { throw .notFound("No such image: \(notFound)") }
+            throw APIError(status: message.contains("in use") ? 409 : 500, message: message)
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private static func lastLine(_ bytes: [UInt8]) -> String? {
+        String(decoding: bytes, as: UTF8.self).split(separator: "\n").last.map { String($0.trimmingPrefix("swiftrun: ")) }
+    }
+}
