@@ -80,6 +80,12 @@ import Testing
         try client("images", registry.host)
     }
 
+    @Test func eventsFollowAContainersLife() throws {
+        let service = serve()
+        defer { _ = stop(service) }
+        try client("events")
+    }
+
     /// Networks are the host's, shared by every store: the name is this test's own.
     @Test func aUserNetworkResolvesContainersByName() throws {
         let service = serve()

@@ -153,6 +153,24 @@ def images():
         pass
 
 
+def events():
+    """create, start, die and destroy of one container, read as they happen."""
+    stream = client.events(decode=True, filters={"type": "container"})
+    try:
+        client.containers.run("busybox", ["sh", "-c", "exit 2"], name="evented")
+    except docker.errors.ContainerError:
+        pass
+    client.containers.get("evented").remove()
+    seen = []
+    for event in stream:
+        if event["Actor"]["Attributes"].get("name") == "evented":
+            seen.append((event["Action"], event["Actor"]["Attributes"].get("exitCode")))
+        if seen and seen[-1][0] == "destroy":
+            break
+    stream.close()
+    assert seen == [("create", None), ("start", None), ("die", "2"), ("destroy", None)], seen
+
+
 def networks():
     """A user network: one container reaches another by name through its DNS."""
     name = sys.argv[2]

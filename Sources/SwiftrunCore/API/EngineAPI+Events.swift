@@ -1,0 +1,127 @@
+import Glibc
+
+/// `GET /events`: container create, start, die and destroy, as they
+/// happen, one JSON object a line. No daemon sees them pass, so they are
+/// read off the store: inotify on containers/ for dirs made and removed,
+/// and on each container's dir for its state.json being replaced, whose
+/// new status says start or die.
+extension EngineAPI {
+    struct Event: Encodable {
+        struct Actor: Encodable {
+            var ID: String
+            var Attributes: [String: String]
+        }
+        var status: String
+        var id: String
+        var from: String
+        var `Type` = "container"
+        var Action: String
+        var Actor: Actor
+        var scope = "local"
+        var time: Int64
+        var timeNano: Int64
+    }
+
+    func events(_ request: APIRequest) throws(APIError) -> APIResponse {
+        let filters = try Self.filters(request.query["filters"])
+        let layout = layout
+        return APIResponse(status: 200, contentType: "application/json", body: .stream { send in
+            EventWatch(layout: layout)?.run { event in
+                let wanted = (filters["type"].map { $0.contains("container") } ?? true)
+                    && (filters["event"].map { $0.contains(event.Action) } ?? true)
+                    && (filters["container"].map { $0.contains(event.id) || $0.contains(event.Actor.Attributes["name"] ?? "") } ?? true)
+                return !wanted || send(((try? JSON.encode(event)) ?? []) + [UInt8(ascii: "\n")])
+            }
+        })
+    }
+}
+
+/// The inotify watches behind /events, and what each container last was,
+/// so that a replaced state.json turns into the right event.
+private final class EventWatch {
+    private let layout: StoreLayout
+    private let inotify: Int32
+    private let containersWatch: Int32
+    /// Watch descriptor -> container id, and id -> (status, started, image, name).
+    private var watched: [Int32: String] = [:]
+    private var known: [String: ContainerState] = [:]
+
+    init?(layout: StoreLayout) {
+        self.layout = layout
+        inotify = inotify_init1(Int32(IN_CLOEXEC))
+        guard inotify >= 0 else { return nil }
+        try? layout.prepare()
+        containersWatch = inotify_add_watch(inotify, layout.containers, UInt32(IN_CREATE | IN_DELETE | IN_ONLYDIR))
+        guard containersWatch >= 0 else {
+            close(inotify)
+            return nil
+        }
+        for id in (try? FileSystem.listDirectory(layout.containers)) ?? [] where ContainerID.isValid(id) { watch(id) }
+    }
+
+    deinit { close(inotify) }
+
+    private func watch(_ id: String) {
+        let descriptor = inotify_add_watch(inotify, layout.container(id), UInt32(IN_MOVED_TO | IN_ONLYDIR))
+        if descriptor >= 0 { watched[descriptor] = id }
+        known[id] = try? ContainerStore(layout: layout).state(id)
+    }
+
+    /// Until `emit` returns false (the client has gone, seen at the next event).
+    func run(_ emit: (EngineAPI.Event) -> Bool) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(inotify, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return }
+            var offset = 0
+            while offset + MemoryLayout<inotify_event>.size <= count {
+                let (descriptor, mask, length, name) = buffer.withUnsafeBytes { raw in
+                    let event = raw.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
+                    let start = offset + MemoryLayout<inotify_event>.size
+                    let bytes = raw[start..<(start + Int(event.len))].prefix { $0 != 0 }
+                    return (event.wd, event.mask, Int(event.len), String(decoding: bytes, as: UTF8.self))
+                }
+                offset += MemoryLayout<inotify_event>.size + length
+                for event in events(descriptor: descriptor, mask: mask, name: name) {
+                    guard emit(event) else { return }
+                }
+            }
+        }
+    }
+
+    private func events(descriptor: Int32, mask: UInt32, name: String) -> [EngineAPI.Event] {
+        if descriptor == containersWatch {
+            guard ContainerID.isValid(name) else { return [] }
+            if mask & UInt32(IN_CREATE) != 0 {
+                watch(name)
+                return []  // "create" once its state says what it is
+            }
+            guard mask & UInt32(IN_DELETE) != 0, let last = known.removeValue(forKey: name) else { return [] }
+            // A --rm container goes without an exited state: its die comes with its destroy.
+            return (last.status == .running ? [event("die", last)] : []) + [event("destroy", last)]
+        }
+        guard name == "state.json", let id = watched[descriptor], let state = try? ContainerStore(layout: layout).state(id) else { return [] }
+        let previous = known[id]
+        known[id] = state
+        var events: [EngineAPI.Event] = []
+        if previous == nil { events.append(event("create", state)) }
+        if state.status == .running && state.started != nil && state.started != previous?.started {
+            events.append(event("start", state))
+        }
+        if state.status == .exited && previous?.status != .exited && state.finished != nil {
+            events.append(event("die", state, ["exitCode": String(state.exitCode ?? 0)]))
+        }
+        return events
+    }
+
+    private func event(_ action: String, _ state: ContainerState, _ attributes: [String: String] = [:]) -> EngineAPI.Event {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let nanoseconds = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+        return EngineAPI.Event(
+            status: action, id: state.id, from: state.image, Action: action,
+            Actor: .init(ID: state.id, Attributes: attributes.merging(["image": state.image, "name": state.name]) { first, _ in first }),
+            time: Int64(now.tv_sec), timeNano: nanoseconds)
+    }
+}
