@@ -50,6 +50,10 @@ def lifecycle():
     container.reload()
     assert container.status == "running" and container.labels == {"app": "api-test"}, container.attrs["State"]
     assert container.attrs["HostConfig"]["LogConfig"]["Type"] == "json-file"
+    top = container.top()
+    assert top["Titles"][:2] == ["UID", "PID"] and any("sleep 300" in p[-1] for p in top["Processes"]), top
+    stats = container.stats(stream=False)
+    assert stats["pids_stats"]["current"] >= 1 and stats["memory_stats"]["limit"] > 0, stats
     follow = container.logs(stream=True, follow=True)
     assert next(follow) == b"started\n"
     exit_code, output = container.exec_run(["sh", "-c", "echo in-exec; exit 4"])

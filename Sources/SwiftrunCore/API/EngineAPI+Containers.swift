@@ -48,6 +48,8 @@ extension EngineAPI {
         case ("POST", "wait"): return try wait(state, condition: request.query["condition"] ?? "not-running")
         case ("POST", "exec"): return try createExec(state, request)
         case ("POST", "attach"): return try attach(state, request)
+        case ("GET", "top"): return try top(state, request)
+        case ("GET", "stats"): return try stats(state, request)
         case ("GET", "archive"), ("HEAD", "archive"), ("PUT", "archive"): return try archive(state, request)
         default: throw .notFound("page not found")
         }

@@ -1,0 +1,74 @@
+import Glibc
+
+/// `GET /containers/{id}/top` (the host's ps, the container's lines, as
+/// `swiftrun top`) and `GET /containers/{id}/stats?stream=false` (one
+/// sample of the container's cgroups, as `swiftrun stats --no-stream`).
+extension EngineAPI {
+    private struct TopDocument: Encodable {
+        var Titles: [String]
+        var Processes: [[String]]
+    }
+
+    func top(_ state: ContainerState, _ request: APIRequest) throws(APIError) -> APIResponse {
+        let arguments = request.query["ps_args"].map { $0.split(separator: " ").map(String.init) } ?? []
+        let text = try answer { () throws(SwiftrunError) in try ContainerTop(layout: layout).show(state.id, psArguments: arguments) }
+        var lines = text.split(separator: "\n")
+        guard !lines.isEmpty else { return try answer { () throws(SwiftrunError) in try .json(TopDocument(Titles: [], Processes: [])) } }
+        let titles = lines.removeFirst().split(separator: " ").map(String.init)
+        // The last column (the command) keeps its spaces.
+        let processes = lines.map { line in
+            let fields = line.split(separator: " ", maxSplits: max(titles.count - 1, 0)).map(String.init)
+            return fields.count == titles.count ? fields : fields + Array(repeating: "", count: max(0, titles.count - fields.count))
+        }
+        return try answer { () throws(SwiftrunError) in try .json(TopDocument(Titles: titles, Processes: processes)) }
+    }
+
+    /// Docker's stats shape, with what the cgroups say: CPU time, memory
+    /// and its limit, pids. `precpu_stats` is empty: one sample only.
+    private struct StatsDocument: Encodable {
+        struct CPU: Encodable {
+            var cpu_usage: [String: Int64]
+            var system_cpu_usage: Int64
+            var online_cpus: Int
+        }
+        var id: String
+        var name: String
+        var read: String
+        var preread = "0001-01-01T00:00:00Z"
+        var pids_stats: [String: Int64]
+        var cpu_stats: CPU
+        var precpu_stats: [String: Int64] = [:]
+        var memory_stats: [String: Int64]
+    }
+
+    func stats(_ state: ContainerState, _ request: APIRequest) throws(APIError) -> APIResponse {
+        guard !request.query.keys.contains("stream") || !request.flag("stream") || request.query["stream"] == "0" else {
+            throw .badRequest("only stream=false is supported by swiftrun's API (swiftrun stats streams)")
+        }
+        let sample = state.isActive ? ContainerStats.read(id: state.id) : nil
+        var memory: [String: Int64] = [:]
+        if let sample {
+            memory["usage"] = sample.memoryUsage
+            memory["limit"] = sample.memoryLimit ?? Int64(sysconf(Int32(_SC_PHYS_PAGES))) * Int64(sysconf(Int32(_SC_PAGESIZE)))
+        }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let document = StatsDocument(
+            id: state.id, name: "/" + state.name, read: ContainerLogs.format(Double(now.tv_sec) + Double(now.tv_nsec) / 1e9),
+            pids_stats: sample.map { ["current": $0.pids] } ?? [:],
+            cpu_stats: .init(
+                cpu_usage: ["total_usage": sample?.cpuNanoseconds ?? 0], system_cpu_usage: Self.systemCPUNanoseconds(),
+                online_cpus: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))),
+            memory_stats: memory)
+        return try answer { () throws(SwiftrunError) in try .json(document) }
+    }
+
+    /// The host's CPU time so far, from /proc/stat's first line (clock ticks).
+    private static func systemCPUNanoseconds() -> Int64 {
+        guard let bytes = try? FileSystem.readFile("/proc/stat", limit: 1 << 16),
+            let line = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first
+        else { return 0 }
+        let ticks = line.split(separator: " ").dropFirst().compactMap { Int64($0) }.reduce(0, +)
+        return ticks * (1_000_000_000 / Int64(sysconf(Int32(_SC_CLK_TCK))))
+    }
+}
