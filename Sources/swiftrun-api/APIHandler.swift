@@ -80,8 +80,9 @@ final class APIHandler: ChannelInboundHandler, RemovableChannelHandler, @uncheck
         switch response.body {
         case let .bytes(bytes):
             headers.add(name: "Content-Length", value: String(bytes.count))
+            let head = HTTPResponseHead(version: version, status: status, headers: headers)
             channel.eventLoop.execute {
-                channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: status, headers: headers)), promise: nil)
+                channel.write(HTTPServerResponsePart.head(head), promise: nil)
                 if !isHead && !bytes.isEmpty {
                     channel.write(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: bytes))), promise: nil)
                 }
@@ -186,4 +187,3 @@ enum RequestTarget {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
-

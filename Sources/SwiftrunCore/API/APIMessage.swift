@@ -41,13 +41,6 @@ public struct APIResponse: Sendable {
     /// Beyond Content-Type and Docker's own: X-Docker-Container-Path-Stat.
     public var headers: [String: String] = [:]
 
-    init(status: Int, contentType: String, body: Body, headers: [String: String] = [:]) {
-        self.status = status
-        self.contentType = contentType
-        self.body = body
-        self.headers = headers
-    }
-
     static func json<T: Encodable>(_ value: T, status: Int = 200) throws(SwiftrunError) -> APIResponse {
         APIResponse(status: status, contentType: "application/json", body: .bytes(try JSON.encode(value) + [UInt8(ascii: "\n")]))
     }
@@ -83,7 +76,10 @@ public struct APIError: Error, Sendable {
         case let .imageNotFound(name): self.init(status: 404, message: "No such image: \(name)")
         case let .networkNotFound(name): self.init(status: 404, message: "network \(name) not found")
         case let .nameInUse(name):
-            self.init(status: 409, message: "Conflict. The container name \"/\(name)\" is already in use. You have to remove (or rename) that container to be able to reuse that name.")
+            self.init(
+                status: 409,
+                message:
+                    "Conflict. The container name \"/\(name)\" is already in use. You have to remove (or rename) that container to be able to reuse that name.")
         case let .containerRunning(name):
             self.init(status: 409, message: "You cannot remove a running container \(name). Stop the container before attempting removal or force remove")
         case .invalidArgument, .badArchive: self.init(status: 400, message: error.description)

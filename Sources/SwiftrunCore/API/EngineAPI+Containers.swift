@@ -159,17 +159,19 @@ extension EngineAPI {
             throw .badRequest("invalid condition: \"\(condition)\"")
         }
         let layout = layout
-        return APIResponse(status: 200, contentType: "application/json", body: .stream { send in
-            let control = ContainerControl(layout: layout)
-            var result = WaitResult(StatusCode: 0)
-            do throws(SwiftrunError) {
-                result.StatusCode = try condition == "not-running" ? control.wait(state.id) : control.waitForNextExit(state)
-                if condition == "removed" { try control.waitUntilRemoved(state.id) }
-            } catch {
-                result.Error = ["Message": error.description]
-            }
-            _ = send(((try? JSON.encode(result)) ?? []) + [UInt8(ascii: "\n")])
-        })
+        return APIResponse(
+            status: 200, contentType: "application/json",
+            body: .stream { send in
+                let control = ContainerControl(layout: layout)
+                var result = WaitResult(StatusCode: 0)
+                do throws(SwiftrunError) {
+                    result.StatusCode = try condition == "not-running" ? control.wait(state.id) : control.waitForNextExit(state)
+                    if condition == "removed" { try control.waitUntilRemoved(state.id) }
+                } catch {
+                    result.Error = ["Message": error.description]
+                }
+                _ = send(((try? JSON.encode(result)) ?? []) + [UInt8(ascii: "\n")])
+            })
     }
 
     /// Docker's json-file log, framed by stream (8-byte headers) unless the

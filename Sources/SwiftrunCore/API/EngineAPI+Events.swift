@@ -25,14 +25,17 @@ extension EngineAPI {
     func events(_ request: APIRequest) throws(APIError) -> APIResponse {
         let filters = try Self.filters(request.query["filters"])
         let layout = layout
-        return APIResponse(status: 200, contentType: "application/json", body: .stream { send in
-            EventWatch(layout: layout)?.run { event in
-                let wanted = (filters["type"].map { $0.contains("container") } ?? true)
-                    && (filters["event"].map { $0.contains(event.Action) } ?? true)
-                    && (filters["container"].map { $0.contains(event.id) || $0.contains(event.Actor.Attributes["name"] ?? "") } ?? true)
-                return !wanted || send(((try? JSON.encode(event)) ?? []) + [UInt8(ascii: "\n")])
-            }
-        })
+        return APIResponse(
+            status: 200, contentType: "application/json",
+            body: .stream { send in
+                EventWatch(layout: layout)?.run { event in
+                    let wanted =
+                        (filters["type"].map { $0.contains("container") } ?? true)
+                        && (filters["event"].map { $0.contains(event.Action) } ?? true)
+                        && (filters["container"].map { $0.contains(event.id) || $0.contains(event.Actor.Attributes["name"] ?? "") } ?? true)
+                    return !wanted || send(((try? JSON.encode(event)) ?? []) + [UInt8(ascii: "\n")])
+                }
+            })
     }
 }
 

@@ -44,24 +44,27 @@ extension EngineAPI {
         let tag = request.query["tag"].flatMap { $0.isEmpty ? nil : $0 }
         let reference = tag.map { $0.hasPrefix("sha256:") ? "\(image)@\($0)" : "\(image):\($0)" } ?? image
         let arguments = [swiftrun, "--root", layout.root, "pull", "-q", reference]
-        return APIResponse(status: 200, contentType: "application/json", body: .stream { send in
-            func line(_ fields: [String: String]) -> [UInt8] { ((try? JSON.encode(fields)) ?? []) + [UInt8(ascii: "\n")] }
-            guard send(line(["status": "Pulling from \(image)", "id": tag ?? "latest"])) else { return }
-            var output: [UInt8] = []
-            var errors: [UInt8] = []
-            let status = (try? HostCommand.stream(arguments) { isStderr, bytes in
-                if isStderr { errors += bytes } else { output += bytes }
-                return true
-            }) ?? 1
-            if status == 0 {
-                let digest = String(decoding: output, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-                _ = send(line(["status": "Digest: \(digest)"]))
-                _ = send(line(["status": "Status: Downloaded newer image for \(reference)"]))
-            } else {
-                let message = Self.lastLine(errors) ?? "pull \(reference) failed"
-                _ = send(((try? JSON.encode(PullError(message: message))) ?? []) + [UInt8(ascii: "\n")])
-            }
-        })
+        return APIResponse(
+            status: 200, contentType: "application/json",
+            body: .stream { send in
+                func line(_ fields: [String: String]) -> [UInt8] { ((try? JSON.encode(fields)) ?? []) + [UInt8(ascii: "\n")] }
+                guard send(line(["status": "Pulling from \(image)", "id": tag ?? "latest"])) else { return }
+                var output: [UInt8] = []
+                var errors: [UInt8] = []
+                let status =
+                    (try? HostCommand.stream(arguments) { isStderr, bytes in
+                        if isStderr { errors += bytes } else { output += bytes }
+                        return true
+                    }) ?? 1
+                if status == 0 {
+                    let digest = String(decoding: output, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+                    _ = send(line(["status": "Digest: \(digest)"]))
+                    _ = send(line(["status": "Status: Downloaded newer image for \(reference)"]))
+                } else {
+                    let message = Self.lastLine(errors) ?? "pull \(reference) failed"
+                    _ = send(((try? JSON.encode(PullError(message: message))) ?? []) + [UInt8(ascii: "\n")])
+                }
+            })
     }
 
     private struct PullError: Encodable {
@@ -81,7 +84,8 @@ extension EngineAPI {
     private func pruneImages() throws(APIError) -> APIResponse {
         let output = try runCollecting(["image", "prune", "-f"], notFound: "")
         let deleted: [[String: String]] = output.split(separator: "\n").compactMap { line in
-            line.hasPrefix("deleted: ") ? ["Deleted": String(line.dropFirst(9))]
+            line.hasPrefix("deleted: ")
+                ? ["Deleted": String(line.dropFirst(9))]
                 : line.hasPrefix("untagged: ") ? ["Untagged": String(line.dropFirst(10))] : nil
         }
         return try answer { () throws(SwiftrunError) in try .json(ImagesPruned(ImagesDeleted: deleted, SpaceReclaimed: 0)) }
@@ -103,9 +107,11 @@ extension EngineAPI {
 
     private func save(_ names: [String]) -> APIResponse {
         let arguments = [swiftrun, "--root", layout.root, "save"] + names
-        return APIResponse(status: 200, contentType: "application/x-tar", body: .stream { send in
-            _ = try? HostCommand.stream(arguments) { isStderr, bytes in isStderr || send(bytes) }
-        })
+        return APIResponse(
+            status: 200, contentType: "application/x-tar",
+            body: .stream { send in
+                _ = try? HostCommand.stream(arguments) { isStderr, bytes in isStderr || send(bytes) }
+            })
     }
 
     /// Runs `swiftrun ARGS` and returns its stdout; a failure is its last
