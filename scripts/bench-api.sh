@@ -5,7 +5,8 @@
 # API's overhead per container and both services' idle resident memory.
 # Medians of BENCH_RUNS runs. $2 is the venv's python with docker-py.
 set -eu
-bin=$(realpath "$1") python=$(realpath "$2") sample=$(realpath "$3")
+# The venv's python by its own path: resolving its symlink would leave the venv.
+bin=$(realpath "$1") python=$(cd "$(dirname "$2")" && pwd)/$(basename "$2") sample=$(realpath "$3")
 runs=${BENCH_RUNS:-20}
 work=$(mktemp -d /tmp/swiftrun-bench-api-XXXXXX)
 export CONTAINERS_CONF="$(cd "$(dirname "$0")" && pwd)/podman-bench.conf"
