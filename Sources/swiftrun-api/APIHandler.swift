@@ -11,13 +11,15 @@ final class APIHandler: ChannelInboundHandler, RemovableChannelHandler, @uncheck
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// Bodies this API reads are JSON; a bigger one is refused.
-    static let bodyLimit = 16 << 20
+    /// JSON bodies stay in memory; past this size a body (an image to
+    /// load, a tar to unpack) goes on to a temp file in the store.
+    static let memoryLimit = 1 << 20
 
     private let api: EngineAPI
     private let activity: Activity
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
+    private var spool: BodySpool?
 
     init(api: EngineAPI, activity: Activity) {
         self.api = api
@@ -29,21 +31,34 @@ final class APIHandler: ChannelInboundHandler, RemovableChannelHandler, @uncheck
         case let .head(requestHead):
             head = requestHead
             body = []
+            spool = nil
         case var .body(buffer):
-            guard body.count + buffer.readableBytes <= Self.bodyLimit else {
-                context.close(promise: nil)
-                return
+            let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+            if spool == nil && body.count + bytes.count > Self.memoryLimit {
+                guard let file = BodySpool(api.spoolFile()) else {
+                    context.close(promise: nil)
+                    return
+                }
+                spool = file
+                guard file.append(body) else { return context.close(promise: nil) }
+                body = []
             }
-            body += buffer.readBytes(length: buffer.readableBytes) ?? []
+            if let spool {
+                guard spool.append(bytes) else { return context.close(promise: nil) }
+            } else {
+                body += bytes
+            }
         case .end:
             guard let head else { return }
             self.head = nil
-            answer(head, body: body, context: context)
+            answer(head, body: body, spool: spool, context: context)
+            spool = nil
         }
     }
 
-    private func answer(_ head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
-        let request = RequestTarget.parse(method: head.method.rawValue, uri: head.uri, body: body)
+    private func answer(_ head: HTTPRequestHead, body: [UInt8], spool: BodySpool?, context: ChannelHandlerContext) {
+        var request = RequestTarget.parse(method: head.method.rawValue, uri: head.uri, body: body)
+        request.bodyFile = spool?.fd ?? -1
         let channel = context.channel
         let keepAlive = head.isKeepAlive
         let version = head.version
@@ -52,7 +67,10 @@ final class APIHandler: ChannelInboundHandler, RemovableChannelHandler, @uncheck
         activity.begin()
         let activity = activity
         RequestThread.start {
-            defer { activity.end() }
+            defer {
+                activity.end()
+                withExtendedLifetime(spool) {}  // the body's file, closed once answered
+            }
             let response = api.handle(request)
             Self.write(response, to: channel, version: version, keepAlive: keepAlive, isHead: isHead)
         }
@@ -144,6 +162,31 @@ enum HTTPPipeline {
     private final class DiscardInput: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+    }
+}
+
+/// A request body too big to hold: an unnamed temp file in the store,
+/// closed (and so gone) when the request has been answered.
+final class BodySpool: @unchecked Sendable {
+    let fd: Int32
+
+    init?(_ fd: Int32) {
+        guard fd >= 0 else { return nil }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// False on a write error (a full disk): the connection is then closed.
+    func append(_ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return false }
+            offset += written
+        }
+        return true
     }
 }
 

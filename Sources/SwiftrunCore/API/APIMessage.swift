@@ -1,3 +1,6 @@
+import CShims
+import Glibc
+
 /// One Engine API request, as the HTTP server hands it over: the path
 /// without its `/v1.41` prefix, the query decoded, the body read whole
 /// (every body this API takes is small JSON, or a tar for the routes that
@@ -7,12 +10,34 @@ public struct APIRequest: Sendable {
     public var path: String
     public var query: [String: String]
     public var body: [UInt8]
+    /// A body too big for memory, spooled by the server to an unnamed temp
+    /// file (`EngineAPI.spoolFile`); -1 when `body` holds it all.
+    public var bodyFile: Int32 = -1
 
     public init(method: String, path: String, query: [String: String], body: [UInt8]) {
         self.method = method
         self.path = path
         self.query = query
         self.body = body
+    }
+
+    /// The body as an fd at its start, for a command's stdin: the spooled
+    /// file, or `body` written to a new temp file in `layout`'s tmp.
+    func bodyAsFile(_ layout: StoreLayout) throws(APIError) -> (fd: Int32, owned: Bool) {
+        if bodyFile >= 0 {
+            lseek(bodyFile, 0, SEEK_SET)
+            return (bodyFile, false)
+        }
+        let temp = open(layout.temp, Int32(SR_O_TMPFILE) | O_RDWR | O_CLOEXEC, 0o600)
+        guard temp >= 0 else { throw APIError(.system("open a temp file in \(layout.temp)", errno: errno)) }
+        do {
+            try FileSystem.writeAll(temp, body, path: "the request body")
+        } catch {
+            close(temp)
+            throw APIError(error)
+        }
+        lseek(temp, 0, SEEK_SET)
+        return (temp, true)
     }
 
     /// Docker's booleans in a query: 1, true, True (anything else is false).

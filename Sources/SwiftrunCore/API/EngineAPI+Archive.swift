@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 
 #if canImport(FoundationEssentials)
@@ -14,7 +13,7 @@ import Glibc
 extension EngineAPI {
     func archive(_ state: ContainerState, _ request: APIRequest) throws(APIError) -> APIResponse {
         guard let path = request.query["path"], !path.isEmpty else { throw .badRequest("path is required") }
-        if request.method == "PUT" { return try putArchive(state, path: path, body: request.body) }
+        if request.method == "PUT" { return try putArchive(state, path: path, request) }
         let found: ContainerCopy.PathStat
         do {
             found = try ContainerCopy(layout: layout).pathStat(state.id, path: path)
@@ -35,16 +34,12 @@ extension EngineAPI {
         return response
     }
 
-    /// The body is a tar (at most the server's body limit); it reaches
-    /// `swiftrun cp - ID:PATH` through an unnamed temp file in the store.
-    private func putArchive(_ state: ContainerState, path: String, body: [UInt8]) throws(APIError) -> APIResponse {
-        let temp = open(layout.temp, Int32(SR_O_TMPFILE) | O_RDWR | O_CLOEXEC, 0o600)
-        guard temp >= 0 else { throw APIError(.system("open a temp file in \(layout.temp)", errno: errno)) }
-        defer { close(temp) }
-        try answer { () throws(SwiftrunError) in try FileSystem.writeAll(temp, body, path: "the archive") }
-        lseek(temp, 0, SEEK_SET)
+    /// The body is a tar; it reaches `swiftrun cp - ID:PATH` as a file.
+    private func putArchive(_ state: ContainerState, path: String, _ request: APIRequest) throws(APIError) -> APIResponse {
+        let body = try request.bodyAsFile(layout)
+        defer { if body.owned { close(body.fd) } }
         let result = try answer { () throws(SwiftrunError) in
-            try HostCommand.errors([swiftrun, "--root", layout.root, "cp", "-", "\(state.id):\(path)"], stdin: temp)
+            try HostCommand.errors([swiftrun, "--root", layout.root, "cp", "-", "\(state.id):\(path)"], stdin: body.fd)
         }
         guard result.status == 0 else {
             let message = result.stderr.split(separator: "\n").last.map { String($0.trimmingPrefix("swiftrun: ")) } ?? "cp failed"

@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 
 /// The image routes that change the store or stream an archive: pull
@@ -91,14 +90,11 @@ extension EngineAPI {
         return try answer { () throws(SwiftrunError) in try .json(ImagesPruned(ImagesDeleted: deleted, SpaceReclaimed: 0)) }
     }
 
-    /// The body is a `docker save` archive (up to the server's body limit).
+    /// The body is a `docker save` archive, or an OCI layout's tar.
     private func load(_ request: APIRequest) throws(APIError) -> APIResponse {
-        let temp = open(layout.temp, Int32(SR_O_TMPFILE) | O_RDWR | O_CLOEXEC, 0o600)
-        guard temp >= 0 else { throw APIError(.system("open a temp file in \(layout.temp)", errno: errno)) }
-        defer { close(temp) }
-        try answer { () throws(SwiftrunError) in try FileSystem.writeAll(temp, request.body, path: "the archive") }
-        lseek(temp, 0, SEEK_SET)
-        let output = try runCollecting(["load"], stdin: temp, notFound: "")
+        let body = try request.bodyAsFile(layout)
+        defer { if body.owned { close(body.fd) } }
+        let output = try runCollecting(["load"], stdin: body.fd, notFound: "")
         let lines = output.split(separator: "\n").map { line in
             ((try? JSON.encode(["stream": String(line) + "\n"])) ?? []) + [UInt8(ascii: "\n")]
         }

@@ -1,3 +1,6 @@
+import CShims
+import Glibc
+
 /// The Docker Engine API (v1.41) over swiftrun's store: what docker-py,
 /// testcontainers and the docker CLI call, answered with the same code the
 /// CLI runs. This type knows routes and Docker's documents, not HTTP:
@@ -19,6 +22,13 @@ public struct EngineAPI: Sendable {
     public init(layout: StoreLayout, swiftrun: String) {
         self.layout = layout
         self.swiftrun = swiftrun
+    }
+
+    /// An unnamed temp file in the store for a request body too big for
+    /// memory (-1 if it cannot be made): gone with its last fd.
+    public func spoolFile() -> Int32 {
+        try? layout.prepare()
+        return open(layout.temp, Int32(SR_O_TMPFILE) | O_RDWR | O_CLOEXEC, 0o600)
     }
 
     /// Answers one request; never throws: every failure is Docker's error body.
