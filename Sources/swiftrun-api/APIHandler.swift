@@ -111,6 +111,7 @@ final class APIHandler: ChannelInboundHandler, RemovableChannelHandler, @uncheck
             let started = channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: status, headers: headers)))
             guard (try? started.wait()) != nil else { return }
             produce { bytes in
+                guard !bytes.isEmpty else { return channel.isActive }
                 let written = channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: bytes))))
                 return (try? written.wait()) != nil
             }

@@ -127,10 +127,14 @@ import Testing
         #expect(stopped.code == 128 + SIGTERM)
     }
 
-    /// `--time N`: the service ends by itself once idle that long.
+    /// `--time N`: the service ends by itself once idle that long, an
+    /// event stream its client hung up on included.
     @Test func anIdleServiceExits() throws {
         let service = sandbox.start(["system", "service", "--time", "1", "unix://" + socket])
         while service.readLine() != nil {}
+        try client("leave_events")
+        #expect(waitForExit(of: service.pid, timeout: 20_000), "the service still runs")
+        if processExists(service.pid) { service.signal(SIGKILL) }
         let result = service.finish()
         #expect(result.code == 0, "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: socket))

@@ -175,6 +175,11 @@ def events():
     assert seen == [("create", None), ("start", None), ("die", "2"), ("destroy", None)], seen
 
 
+def leave_events():
+    """Opens an event stream and hangs up without reading."""
+    client.events().close()
+
+
 def networks():
     """A user network: one container reaches another by name through its DNS."""
     name = sys.argv[2]

@@ -53,6 +53,8 @@ public struct APIResponse: Sendable {
         case bytes([UInt8])
         /// Written as it comes (logs -f, wait, pull progress): `send`
         /// returns false once the client has gone, and the producer stops.
+        /// An empty send writes nothing: it only asks whether the client is
+        /// still there, for a producer that may wait long between writes.
         case stream(@Sendable (_ send: @escaping @Sendable ([UInt8]) -> Bool) -> Void)
         /// Docker's hijacked connection (exec start, attach): a 101 head
         /// with `Upgrade: tcp`, then the bytes raw, not HTTP's chunks, until

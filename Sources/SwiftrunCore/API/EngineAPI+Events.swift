@@ -34,6 +34,8 @@ extension EngineAPI {
                         && (filters["event"].map { $0.contains(event.Action) } ?? true)
                         && (filters["container"].map { $0.contains(event.id) || $0.contains(event.Actor.Attributes["name"] ?? "") } ?? true)
                     return !wanted || send(((try? JSON.encode(event)) ?? []) + [UInt8(ascii: "\n")])
+                } idle: {
+                    send([])
                 }
             })
     }
@@ -70,10 +72,19 @@ private final class EventWatch {
         known[id] = try? ContainerStore(layout: layout).state(id)
     }
 
-    /// Until `emit` returns false (the client has gone, seen at the next event).
-    func run(_ emit: (EngineAPI.Event) -> Bool) {
+    /// Until `emit` returns false, or `idle` (asked each second without an
+    /// event) says the client has gone: a stream nobody reads must not
+    /// hold its thread, nor keep `--time` from ending the service.
+    func run(_ emit: (EngineAPI.Event) -> Bool, idle: () -> Bool) {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
+            var poller = pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, 1000)
+            if ready < 0 && errno == EINTR { continue }
+            if ready == 0 {
+                guard idle() else { return }
+                continue
+            }
             let count = read(inotify, &buffer, buffer.count)
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { return }
