@@ -37,6 +37,9 @@ def run():
         raise AssertionError("no ContainerError")
     except docker.errors.ContainerError as error:
         assert error.exit_status == 3 and error.stderr == b"failed\n", (error.exit_status, error.stderr)
+    # A bare name would be the service's own variable: it is not passed.
+    leaked = client.containers.run("busybox", ["sh", "-c", "echo ${SWIFTRUN_BIN:-unset}"], environment=["SWIFTRUN_BIN"], remove=True)
+    assert leaked == b"unset\n", leaked
     assert client.containers.list(all=True) == []
 
 

@@ -52,7 +52,9 @@ struct ContainerCreateBody {
         var options = RunOptions(image: image)
         options.name = name.flatMap { $0.isEmpty ? nil : $0 }
         try command(&options)
-        options.environment = strings(body["Env"])
+        // KEY alone would pass the service's own variable, as `run -e KEY`
+        // passes the caller's: only KEY=VALUE comes from a client.
+        options.environment = strings(body["Env"]).filter { $0.contains("=") }
         options.labels = body["Labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
         options.hostname = nonEmpty(body["Hostname"])
         options.user = nonEmpty(body["User"])
