@@ -77,6 +77,8 @@ public struct APIResponse: Sendable {
     }
 
     static let noContent = APIResponse(status: 204, contentType: "text/plain", body: .bytes([]))
+    /// Docker's answer to starting a started container, or stopping a stopped one.
+    static let notModified = APIResponse(status: 304, contentType: "text/plain", body: .bytes([]))
 
     /// Docker's error body, `{"message": "..."}`: docker-py turns the
     /// status into its exception (404 NotFound, or ImageNotFound when the

@@ -23,7 +23,7 @@ extension EngineAPI {
         case ("GET", "logs"): return try logs(state, request)
         case ("POST", "start"):
             // Docker's 304: already started.
-            if state.isActive { return APIResponse(status: 304, contentType: "text/plain", body: .bytes([])) }
+            if state.isActive { return .notModified }
             // An attach made before the start: its socket is the monitor's first client.
             if let attached = pendingAttaches.take(state.id) {
                 defer { close(attached) }
@@ -32,7 +32,7 @@ extension EngineAPI {
                 try runSwiftrun(["start", state.id])
             }
         case ("POST", "stop"):
-            if !state.isActive { return APIResponse(status: 304, contentType: "text/plain", body: .bytes([])) }
+            if !state.isActive { return .notModified }
             let timeout = try request.query["t"].map { (text) throws(APIError) in try integer(text, "t") }
             try answer { () throws(SwiftrunError) in try control.stop(state.id, timeout: timeout) }
         case ("POST", "restart"):
