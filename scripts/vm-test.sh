@@ -10,7 +10,9 @@
 # nothing else depends on the host's hybrid layout.
 #
 #   VM_ACCEL=tcg|kvm (default tcg: nested KVM here cannot run Debian's kernel)
-#   VM_TESTS=<swift test --filter pattern> (default: every test)
+#   VM_TESTS=<swift test --filter pattern> (default: every test but EngineAPITests: the
+#   API service has no path of its own on cgroup v2, its containers' start is the CLI's,
+#   and each of its tests runs python clients, slow under TCG)
 #   VM_INIT=sh|systemd (default sh: a shell runs the tests; systemd boots systemd as
 #   pid 1 and runs them as its one unit)
 #   VM_TIMEOUT=<seconds> bounds the whole boot and run (default 3600: the suite took
@@ -20,6 +22,7 @@ set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 accel=${VM_ACCEL:-tcg}
 filter=${VM_TESTS:-.}
+skip=${VM_SKIP:-EngineAPITests}
 init=${VM_INIT:-sh}
 kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n 1)
 version=${kernel#/boot/vmlinuz-}
@@ -63,7 +66,7 @@ echo "swiftrun-vm: init \$(cat /proc/1/comm), cgroup controllers: \$(cat /sys/fs
 # The test bundle runs directly: swift test would try to resolve packages, and the guest has no network.
 SWIFTRUN_BIN=$repo/.build/debug/swiftrun SWIFTRUN_SAMPLE=$repo/rootfs-samples/out/busybox.tar \\
     SWIFTRUN_PROBE_IMAGE=$repo/rootfs-samples/out/probe.tar \\
-    $repo/.build/debug/swiftrunPackageTests.xctest --testing-library swift-testing --filter "$filter" 2>&1
+    $repo/.build/debug/swiftrunPackageTests.xctest --testing-library swift-testing --filter "$filter" --skip "$skip" 2>&1
 echo "swiftrun-vm: tests exited \$?"
 poweroff -f -f
 RUN
