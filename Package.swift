@@ -38,13 +38,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // The Docker Engine API on a unix socket (`swiftrun system service`
+        // The Docker Engine API: routes and Docker's documents over
+        // SwiftrunCore, with no HTTP. Server code: only swiftrun-api links it,
+        // so none of it is in the binary `swiftrun run` loads.
+        .target(name: "SwiftrunAPI", dependencies: ["SwiftrunCore", "CShims"]),
+        // The API on a unix socket, over HTTP (`swiftrun system service`
         // execs it): its own binary, so SwiftNIO never loads on run's path.
-        // The API itself (routes, documents) is SwiftrunCore's; this is HTTP.
         .executableTarget(
             name: "swiftrun-api",
             dependencies: [
-                "SwiftrunCore",
+                "SwiftrunAPI", "SwiftrunCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -10,9 +10,11 @@
 # nothing else depends on the host's hybrid layout.
 #
 #   VM_ACCEL=tcg|kvm (default tcg: nested KVM here cannot run Debian's kernel)
-#   VM_TESTS=<swift test --filter pattern> (default: every test but EngineAPITests: the
-#   API service has no path of its own on cgroup v2, its containers' start is the CLI's,
-#   and each of its tests runs python clients, slow under TCG)
+#   VM_TESTS=<swift test --filter pattern> (default: every test)
+#   VM_SKIP=<pattern> (default EngineAPITests: the API service has no path of its own
+#   on cgroup v2, its containers start through the CLI. Alone, the suite runs in the
+#   guest in 7 minutes (VM_TESTS=EngineAPITests VM_SKIP=none); inside the whole run, the
+#   guest once did not finish within the hour, for a reason not yet found)
 #   VM_INIT=sh|systemd (default sh: a shell runs the tests; systemd boots systemd as
 #   pid 1 and runs them as its one unit)
 #   VM_TIMEOUT=<seconds> bounds the whole boot and run (default 3600: the suite took

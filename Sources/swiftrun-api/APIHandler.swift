@@ -1,6 +1,7 @@
 import Glibc
 import NIOCore
 import NIOHTTP1
+import SwiftrunAPI
 import SwiftrunCore
 
 /// One connection's requests: the head and body gathered, then answered on

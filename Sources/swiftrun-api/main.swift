@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SwiftrunAPI
 import SwiftrunCore
 
 /// swiftrun-api --root DIR --socket PATH --time SECS --swiftrun BIN

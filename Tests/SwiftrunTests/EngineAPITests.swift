@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import SwiftrunCore
+
 /// The Docker Engine API (issue 17), driven by real clients from PyPI:
 /// docker-py and testcontainers, in the venv `make test` builds beside the
 /// binaries (.build/api-venv), each test against a service of its own on
@@ -52,7 +54,11 @@ import Testing
     @Test func dockerPyDrivesADetachedContainer() throws {
         let service = serve()
         defer { _ = stop(service) }
-        try client("lifecycle")
+        // A host file the container's symlink names: the archive routes must not reach it.
+        let hostDirectory = sandbox.root + "/host-only"
+        try FileManager.default.createDirectory(atPath: hostDirectory, withIntermediateDirectories: true)
+        try Data("host\n".utf8).write(to: URL(fileURLWithPath: hostDirectory + "/secret"))
+        try client("lifecycle", hostDirectory)
     }
 
     @Test func badRequestsGetDockersErrorsAndTheServiceServesOn() throws {
@@ -129,10 +135,20 @@ import Testing
 
     /// `--time N`: the service ends by itself once idle that long, an
     /// event stream its client hung up on included.
+    /// The client is this test itself, on a raw socket: a python one starts
+    /// slower than the idle time under the VM's emulation.
     @Test func anIdleServiceExits() throws {
-        let service = sandbox.start(["system", "service", "--time", "1", "unix://" + socket])
+        let service = sandbox.start(["system", "service", "--time", "3", "unix://" + socket])
         while service.readLine() != nil {}
-        try client("leave_events")
+        let stream = try UnixSocket.connect(path: socket, describe: "the service")
+        let request = Array("GET /v1.41/events HTTP/1.1\r\nHost: swiftrun\r\n\r\n".utf8)
+        #expect(write(stream, request, request.count) == request.count)
+        // The head arrives once the stream is open: then hang up without reading.
+        var head: [UInt8] = []
+        var byte: UInt8 = 0
+        while head.suffix(4) != Array("\r\n\r\n".utf8)[...] && read(stream, &byte, 1) == 1 { head.append(byte) }
+        #expect(String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+        close(stream)
         #expect(waitForExit(of: service.pid, timeout: 20_000), "the service still runs")
         if processExists(service.pid) { service.signal(SIGKILL) }
         let result = service.finish()

@@ -68,7 +68,7 @@ public struct ContainerControl {
     /// The Engine API's wait conditions next-exit and removed, which the
     /// docker CLI asks for before it starts the container: a created one
     /// is waited for until it has started, and then until it exits.
-    func waitForNextExit(_ state: ContainerState) throws(SwiftrunError) -> Int32 {
+    package func waitForNextExit(_ state: ContainerState) throws(SwiftrunError) -> Int32 {
         let dropBox = state.autoRemove ? ExitDropBox(layout: layout, id: state.id) : nil
         try waitUntilStarted(state.id)
         guard let started = try? containers.state(state.id) else {
@@ -124,7 +124,7 @@ public struct ContainerControl {
 
     /// Returns once the container is gone: removed by `rm`, or by its
     /// monitor after its exit (--rm).
-    func waitUntilRemoved(_ id: String) throws(SwiftrunError) {
+    package func waitUntilRemoved(_ id: String) throws(SwiftrunError) {
         try watch(id) { $0 == nil }
     }
 

@@ -29,8 +29,6 @@ public struct ListedContainer: Sendable {
 public struct ContainerFilter: Sendable {
     private var wanted: [String: [String]] = [:]
 
-    private init() {}
-
     public init(_ filters: [String]) throws(SwiftrunError) {
         for filter in filters {
             let parts = filter.split(separator: "=", maxSplits: 1).map(String.init)
@@ -44,13 +42,6 @@ public struct ContainerFilter: Sendable {
         }
     }
 
-    /// The Engine API's `filters` query: JSON mapping each key to a list of
-    /// values, or (older clients) to an object of values set to true.
-    static func fromAPI(_ filters: String?) throws(APIError) -> ContainerFilter {
-        let lines = try EngineAPI.filters(filters).flatMap { key, values in values.map { "\(key)=\($0)" } }
-        do { return try ContainerFilter(lines) } catch { throw .badRequest(error.description) }
-    }
-
     public var mentionsStatus: Bool { wanted["status"] != nil || wanted["exited"] != nil }
 
     public func matches(_ container: ContainerState, status: String, health: String?) -> Bool {
@@ -61,7 +52,7 @@ public struct ContainerFilter: Sendable {
                 // Docker matches names by substring (a regular expression) and ids by prefix.
                 case "name": container.name.contains(value)
                 case "id": container.id.hasPrefix(value)
-                case "label": Self.hasLabel(container, value)
+                case "label": Self.hasLabel(container.labels ?? [:], value)
                 case "exited": status == "exited" && Int32(value) == container.exitCode
                 case "health": (health ?? "none") == value
                 default: false
@@ -70,9 +61,10 @@ public struct ContainerFilter: Sendable {
         }
     }
 
-    /// label=KEY, or label=KEY=VALUE.
-    private static func hasLabel(_ container: ContainerState, _ wanted: String) -> Bool {
+    /// label=KEY, or label=KEY=VALUE: the rule Docker's filters share
+    /// for containers, networks and images.
+    public static func hasLabel(_ labels: [String: String], _ wanted: String) -> Bool {
         let pair = wanted.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        return pair.count == 2 ? container.labels?[pair[0]] == pair[1] : container.labels?[wanted] != nil
+        return pair.count == 2 ? labels[pair[0]] == pair[1] : labels[wanted] != nil
     }
 }

@@ -10,7 +10,7 @@ public enum ContainerID {
 
     public static func short(_ id: String) -> String { String(id.prefix(12)) }
 
-    static func isValid(_ id: String) -> Bool {
+    package static func isValid(_ id: String) -> Bool {
         id.count == 64 && id.allSatisfy { $0.isHexDigit && !$0.isUppercase }
     }
 }

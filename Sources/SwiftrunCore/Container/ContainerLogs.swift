@@ -149,7 +149,7 @@ public struct ContainerLogs {
         return base + "." + (fraction + String(repeating: "0", count: max(0, 9 - fraction.count))).prefix(9) + "Z"
     }
 
-    static func format(_ seconds: Double) -> String {
+    package static func format(_ seconds: Double) -> String {
         var whole = time_t(seconds.rounded(.down))
         let nanos = Int((seconds - Double(whole)) * 1e9)
         var utc = tm()

@@ -170,12 +170,12 @@ public struct ContainerStore: Sendable {
     // MARK: - Reading
 
     /// The spec the container was started with (config.json).
-    func spec(_ id: String) throws(SwiftrunError) -> RuntimeSpec {
+    package func spec(_ id: String) throws(SwiftrunError) -> RuntimeSpec {
         let path = layout.container(id) + "/config.json"
         return try JSON.decode(RuntimeSpec.self, from: try FileSystem.readFile(path), path: path)
     }
 
-    func state(_ id: String) throws(SwiftrunError) -> ContainerState {
+    package func state(_ id: String) throws(SwiftrunError) -> ContainerState {
         try JSON.decode(ContainerState.self, from: try FileSystem.readFile(statePath(id)), path: statePath(id))
     }
 

@@ -5,7 +5,7 @@ public struct Inspection {
 
     public init(layout: StoreLayout) { self.layout = layout }
 
-    struct ContainerDocument: Encodable {
+    package struct ContainerDocument: Encodable {
         var Id: String
         var Name: String
         var Created: String
@@ -119,7 +119,7 @@ public struct Inspection {
 
     /// Docker's ContainerInspect document: `inspect` and the Engine API's
     /// `GET /containers/{id}/json`.
-    func container(_ state: ContainerState) -> ContainerDocument {
+    package func container(_ state: ContainerState) -> ContainerDocument {
         let containers = ContainerStore(layout: layout)
         let spec = try? containers.spec(state.id)
         let active = state.isActive

@@ -48,11 +48,11 @@ struct IsolationFacts {
                 }
                 upper = data["upper"]?.stringValue ?? ""
                 rootfs = data["rootfs"]?.stringValue ?? ""
-                masked = data["masked"]?.stringList ?? []
-                readonly = data["readonly"]?.stringList ?? []
+                masked = data["masked"]?.stringsValue ?? []
+                readonly = data["readonly"]?.stringsValue ?? []
             case ("parent", "capabilities"):
-                kept = data["kept"]?.stringList ?? []
-                dropped = data["dropped"]?.stringList ?? []
+                kept = data["kept"]?.stringsValue ?? []
+                dropped = data["dropped"]?.stringsValue ?? []
             case ("parent", "seccomp"): seccomp = call
             case ("parent", "no_new_privs"): noNewPrivileges = data["on"] == .bool(true)
             case ("parent", "user"):
@@ -74,7 +74,7 @@ struct IsolationFacts {
                 network = data.compactMapValues(\.stringValue)
                 nat = data["nat"] == .bool(true)
             case ("parent", "veth"): veth = data.compactMapValues(\.stringValue)
-            case ("parent", "ports"): ports = data["ports"]?.stringList ?? []
+            case ("parent", "ports"): ports = data["ports"]?.stringsValue ?? []
             case ("child", "exec"): command = call
             default: continue
             }

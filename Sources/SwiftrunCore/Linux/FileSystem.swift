@@ -60,7 +60,7 @@ public enum FileSystem {
     }
 
     /// Writes all of `bytes` to `fd`.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(SwiftrunError) {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(SwiftrunError) {
         var offset = 0
         while offset < bytes.count {
             let n = try Syscall.check("write \(path)") { write(fd, bytes.baseAddress! + offset, bytes.count - offset) }
@@ -68,7 +68,7 @@ public enum FileSystem {
         }
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(SwiftrunError) {
+    package static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(SwiftrunError) {
         var offset = 0
         while offset < bytes.count {
             let n = try Syscall.check("write \(path)") { bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) } }
@@ -89,12 +89,12 @@ public enum FileSystem {
     /// content, never a mix: write a temp file, optionally fsync, rename.
     /// `durable` is for the image store, which must survive a crash; a
     /// container's state is rebuilt by recovery and skips the fsync.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, durable: Bool) throws(SwiftrunError) {
+    package static func writeAtomically(_ bytes: [UInt8], to path: String, durable: Bool) throws(SwiftrunError) {
         try writeAtomically(to: path, durable: durable) { (fd, temp) throws(SwiftrunError) in try writeAll(fd, bytes, path: temp) }
     }
 
     /// The same, with the content written by `body` to the temp file's fd.
-    static func writeAtomically(to path: String, durable: Bool, _ body: (Int32, String) throws(SwiftrunError) -> Void) throws(SwiftrunError) {
+    package static func writeAtomically(to path: String, durable: Bool, _ body: (Int32, String) throws(SwiftrunError) -> Void) throws(SwiftrunError) {
         // The thread's id: one process (the API service) writes the same
         // file from several threads at once (the seccomp cache, say).
         let temp = "\(path).tmp-\(getpid())-\(sr_gettid())"
@@ -112,7 +112,7 @@ public enum FileSystem {
     }
 
     /// Names in a directory, without "." and "..". A missing directory is empty.
-    static func listDirectory(_ path: String) throws(SwiftrunError) -> [String] {
+    package static func listDirectory(_ path: String) throws(SwiftrunError) -> [String] {
         guard let dir = opendir(path) else {
             if errno == ENOENT { return [] }
             throw .system("opendir \(path)", errno: errno)

@@ -4,7 +4,7 @@ import Glibc
 /// Runs a program of the host's (found on $PATH) and collects its stdout:
 /// `top` runs the host's ps, as Docker does. posix_spawn, so nothing of
 /// ours but stdio is inherited (every fd of swiftrun's is CLOEXEC).
-enum HostCommand {
+package enum HostCommand {
     static func output(_ arguments: [String]) throws(SwiftrunError) -> (status: Int32, output: String) {
         var fds: [Int32] = [-1, -1]
         try Syscall.check("pipe2") { sr_pipe_cloexec(&fds) }
@@ -27,44 +27,16 @@ enum HostCommand {
 }
 
 extension HostCommand {
-    /// Runs a program with stdin and stdout on /dev/null and collects its
-    /// stderr, with default signals and an empty mask: the caller's threads
-    /// may block some, and a child must not inherit that. `passing` becomes
-    /// the program's fd 3.
-    static func errors(_ arguments: [String], stdin: Int32 = -1, passing: Int32 = -1) throws(SwiftrunError) -> (status: Int32, stderr: String) {
-        var fds: [Int32] = [-1, -1]
-        try Syscall.check("pipe2") { sr_pipe_cloexec(&fds) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if stdin >= 0 {
-            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-        if passing >= 0 { posix_spawn_file_actions_adddup2(&actions, passing, 3) }
-        var attributes = defaultSignals()
-        defer { posix_spawnattr_destroy(&attributes) }
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
-        close(fds[1])
-        defer { close(fds[0]) }
-        guard spawned == 0 else { throw .system("run \(arguments[0])", errno: spawned) }
-        let bytes = (try? FileSystem.readAll(fds[0], path: arguments[0], limit: 1 << 20)) ?? []
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (ExitStatus(waitStatus: status).code, String(decoding: bytes, as: UTF8.self))
-    }
-
-    /// Runs a program with stdin on /dev/null (or `stdin`), handing each chunk of its
-    /// stdout and stderr to `output` in the order they arrive, and returns
-    /// its exit code. Once `output` says its reader has gone, the rest is
-    /// read and dropped, so the program never blocks on a full pipe.
-    static func stream(_ arguments: [String], stdin: Int32 = -1, output: (_ stderr: Bool, _ bytes: [UInt8]) -> Bool) throws(SwiftrunError) -> Int32 {
+    /// Runs a program with stdin on /dev/null (or `stdin`), handing each
+    /// chunk of its stdout and stderr to `output` in the order they arrive,
+    /// and returns its exit code. Once `output` says its reader has gone,
+    /// the rest is read and dropped, so the program never blocks on a full
+    /// pipe. `passing` becomes the program's fd 3. Signals are at their
+    /// defaults with none blocked: the caller's threads may block some,
+    /// and a child must not inherit that.
+    package static func stream(
+        _ arguments: [String], stdin: Int32 = -1, passing: Int32 = -1, output: (_ stderr: Bool, _ bytes: [UInt8]) -> Bool
+    ) throws(SwiftrunError) -> Int32 {
         var out: [Int32] = [-1, -1]
         var err: [Int32] = [-1, -1]
         try Syscall.check("pipe2") { sr_pipe_cloexec(&out) }
@@ -84,6 +56,7 @@ extension HostCommand {
         }
         posix_spawn_file_actions_adddup2(&actions, out[1], 1)
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        if passing >= 0 { posix_spawn_file_actions_adddup2(&actions, passing, 3) }
         var attributes = defaultSignals()
         defer { posix_spawnattr_destroy(&attributes) }
         let argv = arguments.map { strdup($0) } + [nil]

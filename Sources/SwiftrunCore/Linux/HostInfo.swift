@@ -28,7 +28,7 @@ public struct HostInfo: Sendable {
     }
 
     /// The host's name: a --network host container takes it, as in Docker.
-    static func hostname() -> String {
+    package static func hostname() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count - 1)
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

@@ -2,10 +2,10 @@ import Glibc
 
 /// The one place raw return codes become Swift errors.
 /// Each wrapper retries on EINTR and names the call in the error it throws.
-enum Syscall {
+package enum Syscall {
     /// Runs `body` until it stops failing with EINTR; throws for -1.
     @discardableResult
-    static func check<T: BinaryInteger>(_ call: @autoclosure () -> String, _ body: () -> T) throws(SwiftrunError) -> T {
+    package static func check<T: BinaryInteger>(_ call: @autoclosure () -> String, _ body: () -> T) throws(SwiftrunError) -> T {
         while true {
             let result = body()
             if result != -1 { return result }

@@ -12,7 +12,7 @@ public enum UnixSocket {
     /// Connects a stream socket to `name` in `directory`, named through an
     /// fd of the directory: a unix socket path holds at most 108 bytes, and
     /// a store or an engine's state dir can be deeper.
-    static func connect(directory: String, name: String, describe: String) throws(SwiftrunError) -> Int32 {
+    package static func connect(directory: String, name: String, describe: String) throws(SwiftrunError) -> Int32 {
         let dir = try Syscall.check("open \(directory)") { open(directory, Int32(SR_O_PATH) | O_DIRECTORY | O_CLOEXEC) }
         defer { close(dir) }
         let fd = try Syscall.check("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
@@ -34,7 +34,7 @@ public enum UnixSocket {
     }
 
     /// The same for a socket named by its full path.
-    static func connect(path: String, describe: String) throws(SwiftrunError) -> Int32 {
+    package static func connect(path: String, describe: String) throws(SwiftrunError) -> Int32 {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path

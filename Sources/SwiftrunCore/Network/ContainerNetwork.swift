@@ -54,11 +54,11 @@ extension NetworkAttachment {
 /// parent configures eth1... from outside (sr_netlink_configure_in).
 /// `network connect` and `disconnect` (NetworkConnection.swift) change the
 /// list of networks, and a running container's links, one network at a time.
-struct ContainerNetwork {
+package struct ContainerNetwork {
     let layout: StoreLayout
     let store: NetworkStore
 
-    init(layout: StoreLayout, store: NetworkStore = NetworkStore()) {
+    package init(layout: StoreLayout, store: NetworkStore = NetworkStore()) {
         self.layout = layout
         self.store = store
     }
@@ -308,7 +308,7 @@ struct ContainerNetwork {
 
     /// The attachments while the container runs (inspect, port), eth0
     /// first. A network.json of one object is from before multiple networks.
-    func attachments(_ id: String) -> [NetworkAttachment] {
+    package func attachments(_ id: String) -> [NetworkAttachment] {
         guard let bytes = try? FileSystem.readFile(attachmentPath(id)) else { return [] }
         if let list = try? JSON.decode([NetworkAttachment].self, from: bytes, path: attachmentPath(id)) { return list }
         return (try? JSON.decode(NetworkAttachment.self, from: bytes, path: attachmentPath(id))).map { [$0] } ?? []

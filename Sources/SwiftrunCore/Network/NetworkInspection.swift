@@ -1,12 +1,12 @@
 /// Docker's JSON for networks: `network inspect`, and a container's
 /// NetworkSettings in `inspect`.
-struct NetworkSettingsDocument: Encodable {
-    struct PortBinding: Encodable {
+package struct NetworkSettingsDocument: Encodable {
+    package struct PortBinding: Encodable {
         var HostIp: String
         var HostPort: String
     }
 
-    struct Endpoint: Encodable {
+    package struct Endpoint: Encodable {
         var Aliases: [String]?
         var NetworkID: String
         var Gateway: String
@@ -20,12 +20,12 @@ struct NetworkSettingsDocument: Encodable {
     var IPAddress: String
     var IPPrefixLen: Int
     var MacAddress: String
-    var Networks: [String: Endpoint]
+    package var Networks: [String: Endpoint]
 
     /// The top-level fields are the first network's (Docker's legacy
     /// ones); Networks has each. A stopped container, or one on no bridge,
     /// has empty fields, as Docker shows them.
-    init(_ attachments: [NetworkAttachment]) {
+    package init(_ attachments: [NetworkAttachment]) {
         Networks = Dictionary(
             attachments.map { attachment in
                 (
@@ -50,24 +50,24 @@ struct NetworkSettingsDocument: Encodable {
     }
 }
 
-struct NetworkDocument: Encodable {
+package struct NetworkDocument: Encodable {
     struct IPAMDocument: Encodable {
         var Driver = "default"
         var Config: [[String: String]]
     }
 
-    struct ContainerEndpoint: Encodable {
+    package struct ContainerEndpoint: Encodable {
         var Name: String
         var MacAddress: String
         var IPv4Address: String
         var IPv6Address = ""
     }
 
-    var Name: String
-    var Id: String
+    package var Name: String
+    package var Id: String
     var Created: String
     var Scope = "local"
-    var Driver = "bridge"
+    package var Driver = "bridge"
     var EnableIPv6 = false
     var IPAM: IPAMDocument
     var Internal: Bool
@@ -75,10 +75,10 @@ struct NetworkDocument: Encodable {
     var Ingress = false
     var Containers: [String: ContainerEndpoint]
     var Options: [String: String]
-    var Labels: [String: String]
+    package var Labels: [String: String]
 
     /// host and none: no subnet, no options, Docker's drivers.
-    init(_ mode: ModeNetwork) {
+    package init(_ mode: ModeNetwork) {
         Name = mode.name
         Id = mode.id
         Created = "0001-01-01T00:00:00Z"
@@ -90,7 +90,7 @@ struct NetworkDocument: Encodable {
         Labels = [:]
     }
 
-    init(_ network: NetworkDefinition, containers: [String: ContainerEndpoint]) {
+    package init(_ network: NetworkDefinition, containers: [String: ContainerEndpoint]) {
         Name = network.name
         Id = network.id
         Created = network.created

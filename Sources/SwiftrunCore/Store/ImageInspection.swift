@@ -4,7 +4,7 @@
 /// defaults filled in, the layers' diffIDs under `RootFS`. Beyond Docker's
 /// fields, `Descriptor` (as Docker 25 has it) and `Manifest` keep the OCI
 /// manifest reachable: its compressed layer digests are in no other field.
-struct ImageInspection: Encodable {
+package struct ImageInspection: Encodable {
     var Id: Digest
     var RepoTags: [String]
     var RepoDigests: [String]
@@ -41,7 +41,7 @@ struct ImageInspection: Encodable {
         "Entrypoint": .null, "OnBuild": .null, "Labels": .null
     ]
 
-    init(store: ImageStore, image: Image) throws(SwiftrunError) {
+    package init(store: ImageStore, image: Image) throws(SwiftrunError) {
         let document = try store.editableConfig(of: image).document
         let names = try store.index().filter { $0.value == image.manifestDigest && !$0.key.hasPrefix("<none>") }.map(\.key)
         let references = names.compactMap { try? ImageReference(parsing: $0) }

@@ -7,7 +7,7 @@
 /// JSON as swiftrun writes it: sorted keys, so the same value always has
 /// the same bytes and therefore the same digest.
 public enum JSON {
-    static func encode<T: Encodable>(_ value: T) throws(SwiftrunError) -> [UInt8] {
+    package static func encode<T: Encodable>(_ value: T) throws(SwiftrunError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
@@ -28,7 +28,7 @@ public enum JSON {
         }
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], path: String) throws(SwiftrunError) -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], path: String) throws(SwiftrunError) -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(bytes))
         } catch {

@@ -1,6 +1,6 @@
 /// Any JSON value, for editing documents swiftrun does not fully model
 /// (an image config with Labels, ExposedPorts, ...) without losing fields.
-enum JSONValue: Codable, Equatable, Sendable {
+package enum JSONValue: Codable, Equatable, Sendable {
     case object([String: JSONValue])
     case array([JSONValue])
     case string(String)
@@ -9,7 +9,7 @@ enum JSONValue: Codable, Equatable, Sendable {
     case bool(Bool)
     case null
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -28,7 +28,7 @@ enum JSONValue: Codable, Equatable, Sendable {
         }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case let .object(value): try container.encode(value)
@@ -41,7 +41,7 @@ enum JSONValue: Codable, Equatable, Sendable {
         }
     }
 
-    subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         get { if case let .object(fields) = self { fields[key] } else { nil } }
         set {
             guard case var .object(fields) = self else { return }
@@ -51,26 +51,22 @@ enum JSONValue: Codable, Equatable, Sendable {
     }
 
     /// The string, if this value is one.
-    var stringValue: String? {
+    package var stringValue: String? {
         if case let .string(value) = self { value } else { nil }
     }
 }
 
 extension JSONValue {
-    var objectValue: [String: JSONValue]? {
+    package var objectValue: [String: JSONValue]? {
         if case let .object(value) = self { value } else { nil }
     }
 
-    var arrayValue: [JSONValue]? {
+    package var arrayValue: [JSONValue]? {
         if case let .array(value) = self { value } else { nil }
     }
 
-    var boolValue: Bool? {
-        if case let .bool(value) = self { value } else { nil }
-    }
-
     /// A whole number, as Go writes int64s (a float with no fraction passes).
-    var integerValue: Int64? {
+    package var integerValue: Int64? {
         switch self {
         case let .integer(value): value
         case let .number(value) where value.rounded() == value: Int64(exactly: value)
@@ -78,29 +74,12 @@ extension JSONValue {
         }
     }
 
-    /// The strings of an array, others skipped.
-    var stringList: [String]? { arrayValue?.compactMap(\.stringValue) }
-
     /// A list of strings; Docker's "strslice" also takes one string alone.
-    var stringsValue: [String]? {
+    package var stringsValue: [String]? {
         switch self {
         case let .string(value): [value]
         case let .array(values): values.allSatisfy { $0.stringValue != nil } ? values.compactMap(\.stringValue) : nil
         default: nil
-        }
-    }
-
-    /// Go's zero value for the field's type: what a client that does not
-    /// use a field sends for it.
-    var isZero: Bool {
-        switch self {
-        case .null: true
-        case let .bool(value): !value
-        case let .integer(value): value == 0
-        case let .number(value): value == 0
-        case let .string(value): value.isEmpty
-        case let .array(values): values.isEmpty || values.allSatisfy(\.isZero)
-        case let .object(fields): fields.values.allSatisfy(\.isZero)
         }
     }
 }

@@ -24,20 +24,20 @@ public struct StoreLayout: Sendable {
     var blobs: String { root + "/blobs/sha256" }
     var layers: String { root + "/layers" }
     var imageIndex: String { root + "/images.json" }
-    var containers: String { root + "/containers" }
+    package var containers: String { root + "/containers" }
     var names: String { root + "/names" }
     var running: String { root + "/running" }
     var exits: String { root + "/exits" }
-    var temp: String { root + "/tmp" }
+    package var temp: String { root + "/tmp" }
     var seccompCache: String { root + "/seccomp" }
     var buildCache: String { root + "/build-cache.json" }
 
     func blob(_ digest: Digest) -> String { blobs + "/" + digest.hex }
     func layer(_ diffID: Digest) -> String { layers + "/" + diffID.hex }
-    func container(_ id: String) -> String { containers + "/" + id }
+    package func container(_ id: String) -> String { containers + "/" + id }
 
     /// Creates the directories; cheap when they exist.
-    func prepare() throws(SwiftrunError) {
+    package func prepare() throws(SwiftrunError) {
         try FileSystem.makeDirectories(root, mode: 0o711)
         for dir in [root + "/blobs", blobs, layers, containers, names, running, exits, temp] {
             try FileSystem.makeDirectory(dir, mode: 0o700)

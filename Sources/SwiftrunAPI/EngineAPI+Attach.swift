@@ -1,5 +1,6 @@
 import CShims
 import Glibc
+import SwiftrunCore
 import Synchronization
 
 /// `POST /containers/{id}/attach`: the container's output on a hijacked

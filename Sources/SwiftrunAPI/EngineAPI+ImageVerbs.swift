@@ -1,4 +1,5 @@
 import Glibc
+import SwiftrunCore
 
 /// The image routes that change the store or stream an archive: pull
 /// (`POST /images/create`), tag, remove, prune, load and get. Each runs the
@@ -18,11 +19,11 @@ extension EngineAPI {
             let name = parts.dropLast().joined(separator: "/")
             guard let repository = request.query["repo"], !repository.isEmpty else { throw .badRequest("repo is required") }
             let target = repository + (request.query["tag"].flatMap { $0.isEmpty ? nil : ":" + $0 } ?? "")
-            try runCollecting(["tag", name, target], notFound: name)
+            try runChecked(["tag", name, target], image: name)
             return APIResponse(status: 201, contentType: "text/plain", body: .bytes([]))
         case ("DELETE", _) where !parts.isEmpty:
             let name = parts.joined(separator: "/")
-            let output = try runCollecting(["rmi"] + (request.flag("force") ? ["-f"] : []) + [name], notFound: name)
+            let output = try runChecked(["rmi"] + (request.flag("force") ? ["-f"] : []) + [name], image: name)
             // "Untagged: NAME" and "Deleted: ID" lines, as Docker's list of objects.
             let items: [[String: String]] = output.split(separator: "\n").compactMap { (line: Substring) in
                 let pair = line.split(separator: " ", maxSplits: 1)
@@ -42,26 +43,18 @@ extension EngineAPI {
         }
         let tag = request.query["tag"].flatMap { $0.isEmpty ? nil : $0 }
         let reference = tag.map { $0.hasPrefix("sha256:") ? "\(image)@\($0)" : "\(image):\($0)" } ?? image
-        let arguments = [swiftrun, "--root", layout.root, "pull", "-q", reference]
+        let api = self
         return APIResponse(
             status: 200, contentType: "application/json",
             body: .stream { send in
-                func line(_ fields: [String: String]) -> [UInt8] { ((try? JSON.encode(fields)) ?? []) + [UInt8(ascii: "\n")] }
-                guard send(line(["status": "Pulling from \(image)", "id": tag ?? "latest"])) else { return }
-                var output: [UInt8] = []
-                var errors: [UInt8] = []
-                let status =
-                    (try? HostCommand.stream(arguments) { isStderr, bytes in
-                        if isStderr { errors += bytes } else { output += bytes }
-                        return true
-                    }) ?? 1
-                if status == 0 {
-                    let digest = String(decoding: output, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-                    _ = send(line(["status": "Digest: \(digest)"]))
-                    _ = send(line(["status": "Status: Downloaded newer image for \(reference)"]))
+                guard send(APIResponse.jsonLine(["status": "Pulling from \(image)", "id": tag ?? "latest"])) else { return }
+                let result = (try? api.run(["pull", "-q", reference])) ?? (status: 1, output: "", error: "pull \(reference) failed")
+                if result.status == 0 {
+                    let digest = result.output.split(separator: "\n").first.map(String.init) ?? ""
+                    _ = send(APIResponse.jsonLine(["status": "Digest: \(digest)"]))
+                    _ = send(APIResponse.jsonLine(["status": "Status: Downloaded newer image for \(reference)"]))
                 } else {
-                    let message = Self.lastLine(errors) ?? "pull \(reference) failed"
-                    _ = send(((try? JSON.encode(PullError(message: message))) ?? []) + [UInt8(ascii: "\n")])
+                    _ = send(APIResponse.jsonLine(PullError(message: result.error)))
                 }
             })
     }
@@ -81,7 +74,7 @@ extension EngineAPI {
     }
 
     private func pruneImages() throws(APIError) -> APIResponse {
-        let output = try runCollecting(["image", "prune", "-f"], notFound: "")
+        let output = try runChecked(["image", "prune", "-f"])
         let deleted: [[String: String]] = output.split(separator: "\n").compactMap { line in
             line.hasPrefix("deleted: ")
                 ? ["Deleted": String(line.dropFirst(9))]
@@ -94,44 +87,13 @@ extension EngineAPI {
     private func load(_ request: APIRequest) throws(APIError) -> APIResponse {
         let body = try request.bodyAsFile(layout)
         defer { if body.owned { close(body.fd) } }
-        let output = try runCollecting(["load"], stdin: body.fd, notFound: "")
-        let lines = output.split(separator: "\n").map { line in
-            ((try? JSON.encode(["stream": String(line) + "\n"])) ?? []) + [UInt8(ascii: "\n")]
-        }
+        let output = try runChecked(["load"], stdin: body.fd)
+        let lines = output.split(separator: "\n").map { APIResponse.jsonLine(["stream": String($0) + "\n"]) }
         return APIResponse(status: 200, contentType: "application/json", body: .bytes(lines.flatMap { $0 }))
     }
 
     private func save(_ names: [String]) -> APIResponse {
-        let arguments = [swiftrun, "--root", layout.root, "save"] + names
-        return APIResponse(
-            status: 200, contentType: "application/x-tar",
-            body: .stream { send in
-                _ = try? HostCommand.stream(arguments) { isStderr, bytes in isStderr || send(bytes) }
-            })
-    }
-
-    /// Runs `swiftrun ARGS` and returns its stdout; a failure is its last
-    /// line of stderr, 404 when it names `notFound` as missing.
-    @discardableResult
-    private func runCollecting(_ arguments: [String], stdin: Int32 = -1, notFound: String) throws(APIError) -> String {
-        var output: [UInt8] = []
-        var errors: [UInt8] = []
-        let status = try answer { () throws(SwiftrunError) in
-            try HostCommand.stream([swiftrun, "--root", layout.root] + arguments, stdin: stdin) { isStderr, bytes in
-                if isStderr { errors += bytes } else { output += bytes }
-                return true
-            }
-        }
-        guard status == 0 else {
-            let message = Self.lastLine(errors) ?? "swiftrun \(arguments.joined(separator: " ")) failed"
-            // Docker's words for a missing image: docker-py's ImageNotFound looks for them.
-            if message.hasPrefix("image not found") { throw .notFound("No such image: \(notFound)") }
-            throw APIError(status: message.contains("in use") ? 409 : 500, message: message)
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
-
-    private static func lastLine(_ bytes: [UInt8]) -> String? {
-        String(decoding: bytes, as: UTF8.self).split(separator: "\n").last.map { String($0.trimmingPrefix("swiftrun: ")) }
+        let api = self
+        return APIResponse(status: 200, contentType: "application/x-tar", body: .stream { send in api.streamOutput(["save"] + names, to: send) })
     }
 }

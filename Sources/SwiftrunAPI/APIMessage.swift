@@ -1,5 +1,6 @@
 import CShims
 import Glibc
+import SwiftrunCore
 
 /// One Engine API request, as the HTTP server hands it over: the path
 /// without its `/v1.41` prefix, the query decoded, the body read whole
@@ -72,6 +73,11 @@ public struct APIResponse: Sendable {
         APIResponse(status: status, contentType: "application/json", body: .bytes(try JSON.encode(value) + [UInt8(ascii: "\n")]))
     }
 
+    /// One JSON object and a newline: a line of a streamed answer.
+    static func jsonLine<T: Encodable>(_ value: T) -> [UInt8] {
+        ((try? JSON.encode(value)) ?? Array("{}".utf8)) + [UInt8(ascii: "\n")]
+    }
+
     static func text(_ text: String, status: Int = 200) -> APIResponse {
         APIResponse(status: status, contentType: "text/plain; charset=utf-8", body: .bytes(Array(text.utf8)))
     }
@@ -84,8 +90,7 @@ public struct APIResponse: Sendable {
     /// status into its exception (404 NotFound, or ImageNotFound when the
     /// message says "No such image"; 409 conflict; 400; 500).
     static func error(_ error: APIError) -> APIResponse {
-        let body = (try? JSON.encode(["message": error.message])) ?? Array("{}".utf8)
-        return APIResponse(status: error.status, contentType: "application/json", body: .bytes(body + [UInt8(ascii: "\n")]))
+        APIResponse(status: error.status, contentType: "application/json", body: .bytes(jsonLine(["message": error.message])))
     }
 }
 
@@ -111,6 +116,8 @@ public struct APIError: Error, Sendable {
                     "Conflict. The container name \"/\(name)\" is already in use. You have to remove (or rename) that container to be able to reuse that name.")
         case let .containerRunning(name):
             self.init(status: 409, message: "You cannot remove a running container \(name). Stop the container before attempting removal or force remove")
+        // A path a copy looked for in a container (docker-py's NotFound).
+        case let .invalidArgument(message) where message.hasPrefix("Could not find"): self.init(status: 404, message: message)
         case .invalidArgument, .badArchive: self.init(status: 400, message: error.description)
         default: self.init(status: 500, message: error.description)
         }

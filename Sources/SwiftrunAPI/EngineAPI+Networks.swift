@@ -1,3 +1,5 @@
+import SwiftrunCore
+
 /// `/networks/...`: list (filters by name, id, label), inspect, create,
 /// remove, connect, disconnect and prune, over the host's NetworkStore
 /// that `swiftrun network` uses, in Docker's NetworkResource shape.
@@ -35,10 +37,7 @@ extension EngineAPI {
                         case "name": document.Name.contains(value)
                         case "id": document.Id.hasPrefix(value)
                         case "driver": document.Driver == value
-                        case "label":
-                            value.contains("=")
-                                ? document.Labels[String(value.prefix { $0 != "=" })] == String(value.drop { $0 != "=" }.dropFirst())
-                                : document.Labels[value] != nil
+                        case "label": ContainerFilter.hasLabel(document.Labels, value)
                         default: false
                         }
                     }

@@ -1,4 +1,5 @@
 import Glibc
+import SwiftrunCore
 
 /// `GET /events`: container create, start, die and destroy, as they
 /// happen, one JSON object a line. No daemon sees them pass, so they are
@@ -33,7 +34,7 @@ extension EngineAPI {
                         (filters["type"].map { $0.contains("container") } ?? true)
                         && (filters["event"].map { $0.contains(event.Action) } ?? true)
                         && (filters["container"].map { $0.contains(event.id) || $0.contains(event.Actor.Attributes["name"] ?? "") } ?? true)
-                    return !wanted || send(((try? JSON.encode(event)) ?? []) + [UInt8(ascii: "\n")])
+                    return !wanted || send(APIResponse.jsonLine(event))
                 } idle: {
                     send([])
                 }

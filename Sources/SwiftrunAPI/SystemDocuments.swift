@@ -1,4 +1,5 @@
 import Glibc
+import SwiftrunCore
 
 /// `GET /version` and `GET /info` in Docker's shapes: clients negotiate the
 /// API version from the first, and read the store's counts from the second.

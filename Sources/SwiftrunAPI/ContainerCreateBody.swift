@@ -1,3 +1,5 @@
+import SwiftrunCore
+
 /// `POST /containers/create`'s body (Config, HostConfig and
 /// NetworkingConfig in one object) as the RunOptions `run` builds from its
 /// flags, so the API's containers are made by the same code as the CLI's.

@@ -1,5 +1,6 @@
 import CShims
 import Glibc
+import SwiftrunCore
 
 /// The Docker Engine API (v1.41) over swiftrun's store: what docker-py,
 /// testcontainers and the docker CLI call, answered with the same code the

@@ -1,4 +1,5 @@
 import Glibc
+import SwiftrunCore
 
 /// The socket file: root's, mode 0660, group `swiftrun` where that group
 /// exists, as Docker's socket is root's and group docker's. Whoever can

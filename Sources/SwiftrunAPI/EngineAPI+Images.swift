@@ -1,3 +1,5 @@
+import SwiftrunCore
+
 /// `/images/...`: list and inspect. An image's name may hold slashes
 /// (`/images/registry:5000/team/app:v1/json`), so the verb is the last part.
 extension EngineAPI {

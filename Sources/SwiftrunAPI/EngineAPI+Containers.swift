@@ -1,4 +1,5 @@
 import Glibc
+import SwiftrunCore
 
 /// `/containers/...`: create, list, inspect, start, stop, restart, kill,
 /// wait, pause, unpause, logs, remove, prune.
@@ -27,9 +28,9 @@ extension EngineAPI {
             // An attach made before the start: its socket is the monitor's first client.
             if let attached = pendingAttaches.take(state.id) {
                 defer { close(attached) }
-                try runSwiftrun(["start", "--attach-fd", "3", state.id], passing: attached)
+                try runChecked(["start", "--attach-fd", "3", state.id], passing: attached)
             } else {
-                try runSwiftrun(["start", state.id])
+                try runChecked(["start", state.id])
             }
         case ("POST", "stop"):
             if !state.isActive { return .notModified }
@@ -38,7 +39,7 @@ extension EngineAPI {
         case ("POST", "restart"):
             let timeout = try request.query["t"].map { (text) throws(APIError) in try integer(text, "t") }
             try answer { () throws(SwiftrunError) in try control.stop(state.id, timeout: timeout) }
-            try runSwiftrun(["start", state.id])
+            try runChecked(["start", state.id])
         case ("POST", "kill"):
             guard state.isActive, state.status == .running else { throw .conflict("Container \(state.id) is not running") }
             let signal = try answer { () throws(SwiftrunError) in try SignalName.parse(request.query["signal"] ?? "SIGKILL") }
@@ -102,7 +103,9 @@ extension EngineAPI {
     }
 
     private func list(_ request: APIRequest) throws(APIError) -> APIResponse {
-        let filter = try ContainerFilter.fromAPI(request.query["filters"])
+        // `filters`' keys and values as ps's KEY=VALUE filters.
+        let lines = try Self.filters(request.query["filters"]).flatMap { key, values in values.map { "\(key)=\($0)" } }
+        let filter = try answer { () throws(SwiftrunError) in try ContainerFilter(lines) }
         var listed = try answer { () throws(SwiftrunError) in try ListedContainer.list(layout, all: request.flag("all"), filter: filter) }
         if let limit = request.query["limit"].flatMap(Int.init), limit > 0 { listed = Array(listed.prefix(limit)) }
         let summaries = listed.map { entry in
@@ -170,7 +173,7 @@ extension EngineAPI {
                 } catch {
                     result.Error = ["Message": error.description]
                 }
-                _ = send(((try? JSON.encode(result)) ?? []) + [UInt8(ascii: "\n")])
+                _ = send(APIResponse.jsonLine(result))
             })
     }
 
@@ -195,23 +198,6 @@ extension EngineAPI {
                     return send(tty ? bytes : StreamFrame.frame(bytes, stream: isStderr ? 2 : 1))
                 }
             })
-    }
-
-    // MARK: - steps that fork a monitor
-
-    /// Runs `swiftrun --root ROOT ARGS` and waits: a failure is its one
-    /// line of stderr, as a 500 (or Docker's status where the text is one
-    /// of its errors). Nothing of this process's is inherited but stderr's pipe.
-    func runSwiftrun(_ arguments: [String], passing fd: Int32 = -1) throws(APIError) {
-        let result: (status: Int32, stderr: String)
-        do {
-            result = try HostCommand.errors([swiftrun, "--root", layout.root] + arguments, passing: fd)
-        } catch {
-            throw APIError(error)
-        }
-        guard result.status != 0 else { return }
-        let message = result.stderr.split(separator: "\n").last.map { $0.hasPrefix("swiftrun: ") ? String($0.dropFirst(10)) : String($0) }
-        throw APIError(status: 500, message: message ?? "swiftrun \(arguments.joined(separator: " ")) failed with status \(result.status)")
     }
 }
 

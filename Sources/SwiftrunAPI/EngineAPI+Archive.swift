@@ -1,4 +1,5 @@
 import Glibc
+import SwiftrunCore
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -14,22 +15,15 @@ extension EngineAPI {
     func archive(_ state: ContainerState, _ request: APIRequest) throws(APIError) -> APIResponse {
         guard let path = request.query["path"], !path.isEmpty else { throw .badRequest("path is required") }
         if request.method == "PUT" { return try putArchive(state, path: path, request) }
-        let found: ContainerCopy.PathStat
-        do {
-            found = try ContainerCopy(layout: layout).pathStat(state.id, path: path)
-        } catch {
-            // Docker's 404 for a path that is not there (docker-py's NotFound).
-            throw APIError(status: error.description.hasPrefix("Could not find") ? 404 : APIError(error).status, message: error.description)
+        let header = try answer { () throws(SwiftrunError) in
+            Data(try JSON.encode(try ContainerCopy(layout: layout).pathStat(state.id, path: path))).base64EncodedString()
         }
-        let header = try answer { () throws(SwiftrunError) in Data(try JSON.encode(found)).base64EncodedString() }
-        let arguments = [swiftrun, "--root", layout.root, "cp", "\(state.id):\(path)", "-"]
+        let api = self
         var response = APIResponse(
             status: 200, contentType: "application/x-tar",
             body: request.method == "HEAD"
                 ? .bytes([])
-                : .stream { send in
-                    _ = try? HostCommand.stream(arguments) { isStderr, bytes in isStderr || send(bytes) }
-                })
+                : .stream { send in api.streamOutput(["cp", "\(state.id):\(path)", "-"], to: send) })
         response.headers["X-Docker-Container-Path-Stat"] = header
         return response
     }
@@ -38,13 +32,7 @@ extension EngineAPI {
     private func putArchive(_ state: ContainerState, path: String, _ request: APIRequest) throws(APIError) -> APIResponse {
         let body = try request.bodyAsFile(layout)
         defer { if body.owned { close(body.fd) } }
-        let result = try answer { () throws(SwiftrunError) in
-            try HostCommand.errors([swiftrun, "--root", layout.root, "cp", "-", "\(state.id):\(path)"], stdin: body.fd)
-        }
-        guard result.status == 0 else {
-            let message = result.stderr.split(separator: "\n").last.map { String($0.trimmingPrefix("swiftrun: ")) } ?? "cp failed"
-            throw APIError(status: message.hasPrefix("Could not find") ? 404 : 400, message: message)
-        }
+        try runChecked(["cp", "-", "\(state.id):\(path)"], stdin: body.fd)
         return APIResponse(status: 200, contentType: "text/plain", body: .bytes([]))
     }
 }

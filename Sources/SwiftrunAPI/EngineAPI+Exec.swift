@@ -1,4 +1,5 @@
 import Glibc
+import SwiftrunCore
 
 /// Exec instances: `POST /containers/{id}/exec` records what to run,
 /// `POST /exec/{id}/start` runs it through `swiftrun exec` (a clone3 into
@@ -17,10 +18,12 @@ struct ExecRecord: Codable {
     var User: String
     var Privileged: Bool
     var Tty: Bool
+    /// An exec starts once; a detached one is not Running to our knowledge
+    /// (nobody waits for it), yet started.
+    var Started = false
     var Running = false
-    /// 0 until it ends, as Docker shows it.
-    var ExitCode: Int32 = 0
-    var Ended = false
+    /// nil until it has ended (Docker shows 0 meanwhile).
+    var ExitCode: Int32?
 }
 
 extension EngineAPI {
@@ -52,25 +55,26 @@ extension EngineAPI {
         case ("POST", "start"): break
         default: throw .notFound("page not found")
         }
-        guard !record.Running && !record.Ended else { throw .conflict("Exec \(record.ID) has already been started") }
+        guard !record.Started else { throw .conflict("Exec \(record.ID) has already been started") }
         let detach = (try? JSON.decode(JSONValue.self, from: request.body, path: "body"))?["Detach"]?.boolValue ?? false
-        var arguments = [swiftrun, "--root", layout.root, "exec"] + (detach ? ["-d"] : [])
+        var arguments = ["exec"] + (detach ? ["-d"] : [])
         arguments += record.Env.flatMap { ["-e", $0] }
         if !record.WorkingDir.isEmpty { arguments += ["-w", record.WorkingDir] }
         if !record.User.isEmpty { arguments += ["-u", record.User] }
         if record.Privileged { arguments.append("--privileged") }
         arguments += [record.ContainerID] + record.Cmd
+        record.Started = true
         record.Running = true
         try save(record)
         if detach {
-            let code = (try? HostCommand.errors(arguments))?.status ?? 126
+            let code = (try? run(arguments))?.status ?? 126
+            // Started, it runs on where nobody sees its end; a failure to start is its end.
             record.Running = false
-            record.Ended = code != 0
-            record.ExitCode = code
+            record.ExitCode = code == 0 ? nil : code
             try save(record)
             return APIResponse(status: 200, contentType: "application/json", body: .bytes([]))
         }
-        let (api, started, command) = (self, record, arguments)
+        let (api, started, command) = (self, record, command(arguments))
         return APIResponse(
             status: 101, contentType: "application/vnd.docker.multiplexed-stream",
             body: .hijacked { send in
@@ -79,7 +83,6 @@ extension EngineAPI {
                     send(StreamFrame.frame(bytes, stream: isStderr ? 2 : 1))
                 }
                 ended.Running = false
-                ended.Ended = true
                 ended.ExitCode = code ?? 126
                 try? api.save(ended)
             })
@@ -109,7 +112,7 @@ extension EngineAPI {
             ID = record.ID
             ContainerID = record.ContainerID
             Running = record.Running
-            ExitCode = record.ExitCode
+            ExitCode = record.ExitCode ?? 0
             ProcessConfig = Process(
                 tty: record.Tty, entrypoint: record.Cmd[0], arguments: Array(record.Cmd.dropFirst()), privileged: record.Privileged,
                 user: record.User)

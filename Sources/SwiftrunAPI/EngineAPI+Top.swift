@@ -1,4 +1,5 @@
 import Glibc
+import SwiftrunCore
 
 /// `GET /containers/{id}/top` (the host's ps, the container's lines, as
 /// `swiftrun top`) and `GET /containers/{id}/stats?stream=false` (one
