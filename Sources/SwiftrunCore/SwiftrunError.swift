@@ -14,6 +14,9 @@ public enum SwiftrunError: Error, CustomStringConvertible, Equatable {
     case containerRunning(String)
     case nameInUse(String)
     case networkNotFound(String)
+    case volumeNotFound(String)
+    /// A volume that containers (their ids) mount cannot be removed.
+    case volumeInUse(String, containers: [String])
     case invalidArgument(String)
     case badArchive(_ file: String, reason: String)
     /// Talking to a registry failed: what was asked and what went wrong.
@@ -45,6 +48,10 @@ public enum SwiftrunError: Error, CustomStringConvertible, Equatable {
             return "the container name \"\(name)\" is already in use; remove that container or pick another name"
         case let .networkNotFound(name):
             return "network \(name) not found"
+        case let .volumeNotFound(name):
+            return "no such volume: \(name)"
+        case let .volumeInUse(name, containers):
+            return "remove \(name): volume is in use - [\(containers.joined(separator: ", "))]"
         case let .invalidArgument(message):
             return message
         case let .badArchive(file, reason):

@@ -74,7 +74,7 @@ struct SystemPruneCommand: StoreCommand {
     @Flag(name: .shortAndLong, help: "Do not prompt for confirmation.")
     var force = false
 
-    @Flag(help: "Prune volumes too (swiftrun has no named volumes: nothing to do).")
+    @Flag(help: "Prune volumes too.")
     var volumes = false
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -93,9 +93,11 @@ struct SystemPruneCommand: StoreCommand {
         let remaining = try containers.all()
         let prunedImages = try images.prune(all: all, containers: remaining)
         printBlock("Deleted Images:", prunedImages.removals.map(\.pruneLine))
+        let prunedVolumes = volumes ? try VolumeStore(layout: layout).prune() : (names: [], bytes: 0)
+        printBlock("Deleted Volumes:", prunedVolumes.names)
         let cache = try images.pruneBuildCache(containers: remaining)
         if cache.entries > 0 { printBlock("Deleted build cache objects:", ["\(cache.entries) build steps"]) }
-        print("Total reclaimed space: \(Table.size(prunedContainers.reclaimed + prunedImages.reclaimed + cache.reclaimed))")
+        print("Total reclaimed space: \(Table.size(prunedContainers.reclaimed + prunedImages.reclaimed + prunedVolumes.bytes + cache.reclaimed))")
         return 0
     }
 }
@@ -134,13 +136,15 @@ struct SystemDfCommand: StoreCommand {
         for detail in usage.containerDetails {
             let state = detail.state
             containers.add([
-                ContainerID.short(state.id), state.image, Table.command(state.command), "0", Table.size(detail.size),
+                ContainerID.short(state.id), state.image, Table.command(state.command), String(detail.volumes), Table.size(detail.size),
                 DockerWords.ago(state.created), DockerWords.status(state), state.name
             ])
         }
         print(containers.render())
         print("Local Volumes space usage:\n")
-        print(Table(["VOLUME NAME", "LINKS", "SIZE"]).render())
+        var volumes = Table(["VOLUME NAME", "LINKS", "SIZE"])
+        for detail in usage.volumeDetails { volumes.add([detail.name, String(detail.links), Table.size(detail.size)]) }
+        print(volumes.render())
         print("Build cache usage: \(Table.size(usage.buildCache.size))")
         return 0
     }

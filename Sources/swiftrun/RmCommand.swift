@@ -7,6 +7,9 @@ struct RmCommand: StoreCommand {
     @Flag(name: .shortAndLong, help: "Kill and remove running containers.")
     var force = false
 
+    @Flag(name: .shortAndLong, help: "Remove the containers' anonymous volumes too.")
+    var volumes = false
+
     @Argument(help: "Container IDs (or unique prefixes) or names.")
     var containers: [String]
 
@@ -19,7 +22,7 @@ struct RmCommand: StoreCommand {
         let images = ImageStore(layout: layout)
         return forEachArgument(containers) { (key) throws(SwiftrunError) in
             do throws(SwiftrunError) {
-                try store.remove(key, force: force)
+                try store.remove(key, force: force, volumes: volumes)
                 print(key)
             } catch .containerNotFound(let name) where (try? images.image(name)) != nil {
                 // A popular cheat sheet says `rm` deletes images.

@@ -22,7 +22,7 @@ struct Swiftrun: ParsableCommand {
             UnpauseCommand.self, MonitorExitedCommand.self, HealthCheckCommand.self, BootCommand.self,
             ImagesCommand.self, ImageCommand.self, RmiCommand.self, TagCommand.self, HistoryCommand.self,
             ImportCommand.self, LoadCommand.self, SaveCommand.self, PullCommand.self, BuildCommand.self, LoginCommand.self, LogoutCommand.self,
-            InspectCommand.self, InfoCommand.self, VersionCommand.self, ContainerCommand.self, SystemCommand.self, NetworkCommand.self,
+            InspectCommand.self, InfoCommand.self, VersionCommand.self, ContainerCommand.self, SystemCommand.self, NetworkCommand.self, VolumeCommand.self,
             ExplainCommand.self
         ]
     )

@@ -237,11 +237,41 @@ public struct ContainerCopy {
             throw .invalidArgument("container \(key) does not record the image it was made from")
         }
         let images = ImageStore(layout: layout)
-        let layers = images.layerDirectories(of: try images.load(manifest: manifest))
-        let dirs = containers.directories(state.id)
-        return try Syscall.check("mount the filesystem of container \(key)") {
+        return try Self.mountOverlay(
+            layers: images.layerDirectories(of: try images.load(manifest: manifest)), dirs: containers.directories(state.id), describe: key)
+    }
+
+    /// A container's overlay mounted detached (fsmount): an fd of its root
+    /// that nobody else sees, unmounted when the fd closes.
+    static func mountOverlay(layers: [String], dirs: ContainerStore.Directories, describe: String) throws(SwiftrunError) -> Int32 {
+        try Syscall.check("mount the filesystem of container \(describe)") {
             sr_overlay_detached(layers.reversed().joined(separator: ":"), dirs.upper, dirs.work)
         }
+    }
+
+    /// Docker's copy-up: what the container has at `path` (resolved in its
+    /// root), owners and modes kept, into the empty volume dir `volume`,
+    /// whose own owner and mode become the path's. A path that is missing
+    /// or not a directory gives nothing.
+    func copyUp(root: Int32, path: String, into volume: String) throws(SwiftrunError) {
+        guard
+            let source = try Syscall.attempt(
+                "open \(path) in the container", allowing: [ENOENT, ENOTDIR], { sr_open_in_root(root, path, O_RDONLY | O_DIRECTORY) })
+        else { return }
+        defer { close(source) }
+        let target = try Syscall.check("open \(volume)") { open(volume, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        defer { close(target) }
+        var info = stat()
+        try Syscall.check("stat \(path) in the container") { fstat(source, &info) }
+        try Syscall.check("chown \(volume)") { fchown(target, info.st_uid, info.st_gid) }
+        try Syscall.check("chmod \(volume)") { fchmod(target, info.st_mode & 0o7777) }
+        let temp = try Syscall.check("open a temp file in \(layout.temp)") { open(layout.temp, Int32(SR_O_TMPFILE) | O_RDWR | O_CLOEXEC, 0o600) }
+        defer { close(temp) }
+        let writer = TarWriter(fd: temp, name: path)
+        try TreeArchiver.archive(".", in: source, as: "", describe: path, keepOwners: true, to: writer)
+        _ = try writer.finish()
+        try Syscall.check("rewind the copy") { Int32(truncatingIfNeeded: lseek(temp, 0, SEEK_SET)) }
+        try unpack(from: temp, into: target, describe: path)
     }
 
     /// "a/b/c" -> ("a/b", "c"); "c" -> (".", "c"); "/" -> ("/", ".");

@@ -18,6 +18,8 @@ struct ContainerPlan {
     let seccomp: [UInt8]?
     var state: ContainerState
     let dirs: ContainerStore.Directories
+    /// The volumes it mounts; empty for `start`, which finds them made.
+    var volumes: [VolumeUse] = []
 
     var id: String { state.id }
 
@@ -40,6 +42,8 @@ struct ContainerPlan {
         let id = ContainerID.generate()
         let dirs = containers.directories(id)
         let (etcDirectory, joinedNetwork) = try resolveNetwork(&options, image: image, layout: layout, dirs: dirs)
+        let volumes = try VolumeUse.resolve(
+            &options, imageVolumes: Array((image.configuration.config?.Volumes ?? [:]).keys), store: VolumeStore(layout: layout))
         let spec = try RuntimeSpec(
             image: image.configuration, options: options, id: id, rootfs: dirs.rootfs,
             etcDirectory: etcDirectory, joinedNetwork: joinedNetwork,
@@ -64,7 +68,7 @@ struct ContainerPlan {
             state.logConfig = options.log
             state.health = try HealthConfig.resolve(image: image.configuration.config?.Healthcheck, options: options)
         }
-        return ContainerPlan(image: image, layers: layers, spec: spec, seccomp: seccomp, state: state, dirs: dirs)
+        return ContainerPlan(image: image, layers: layers, spec: spec, seccomp: seccomp, state: state, dirs: dirs, volumes: volumes)
     }
 
     /// The network flags checked against the host (the network exists,

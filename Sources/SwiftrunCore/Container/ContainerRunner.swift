@@ -143,9 +143,25 @@ public struct ContainerRunner {
         }
         do {
             try FileSystem.copyOwnerAndMode(from: plan.layers[plan.layers.count - 1], to: plan.dirs.upper)
+            try attachVolumes(plan)
         } catch {
             try? containers.remove(plan.state)
             throw error
+        }
+    }
+
+    /// The container's volumes, made if missing, recorded in its dir first
+    /// so that removing it finds them whatever happens after. An empty one
+    /// gets what the image has at its path, read from the container's own
+    /// overlay, mounted detached and only if needed.
+    private func attachVolumes(_ plan: ContainerPlan) throws(SwiftrunError) {
+        guard !plan.volumes.isEmpty else { return }
+        try containers.recordVolumes(plan.volumes.map(\.name), of: plan.id)
+        var root: Int32 = -1
+        defer { if root >= 0 { close(root) } }
+        try VolumeStore(layout: layout).attach(plan.volumes, to: plan.id) { (use, mountpoint) throws(SwiftrunError) in
+            if root < 0 { root = try ContainerCopy.mountOverlay(layers: plan.layers, dirs: plan.dirs, describe: plan.state.name) }
+            try ContainerCopy(layout: layout).copyUp(root: root, path: use.destination, into: mountpoint)
         }
     }
 

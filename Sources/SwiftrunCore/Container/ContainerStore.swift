@@ -71,7 +71,7 @@ public struct ContainerStore: Sendable {
     func finish(_ state: ContainerState, exitCode: Int32) throws(SwiftrunError) {
         if state.autoRemove {
             leaveExitCode(exitCode, of: state.id)
-            try remove(state)
+            try remove(state, removingVolumes: true)
             return
         }
         try recordExit(state, exitCode: exitCode, restarting: false)
@@ -124,12 +124,27 @@ public struct ContainerStore: Sendable {
         close(fd)
     }
 
+    /// The volumes a container mounts, by name: recorded at create, before
+    /// any is made, so that removing the container always finds them.
+    func volumesPath(_ id: String) -> String { layout.container(id) + "/volumes.json" }
+
+    func recordVolumes(_ names: [String], of id: String) throws(SwiftrunError) {
+        try FileSystem.writeAtomically(try JSON.encode(names), to: volumesPath(id), durable: false)
+    }
+
+    func volumes(of id: String) -> [String] {
+        (try? FileSystem.readFile(volumesPath(id))).flatMap { try? JSON.decode([String].self, from: $0, path: volumesPath(id)) } ?? []
+    }
+
     /// Removes every trace, in the reverse order of `create`.
-    func remove(_ state: ContainerState) throws(SwiftrunError) {
+    /// `removingVolumes` (run --rm, rm -v): its anonymous volumes go too.
+    func remove(_ state: ContainerState, removingVolumes: Bool = false) throws(SwiftrunError) {
         let name = currentName(state)
         ContainerNetwork(layout: layout).detach(state.id)  // first: see Firewall.socket
         ContainerCgroup.remove(id: state.id)
+        let volumes = volumes(of: state.id)
         try FileSystem.removeTree(layout.container(state.id))
+        try VolumeStore(layout: layout).detach(volumes, from: state.id, removingAnonymous: removingVolumes)
         if (try? FileSystem.readFile(namePath(name))) == Array(state.id.utf8) {
             unlink(namePath(name))
         }
@@ -255,14 +270,15 @@ public struct ContainerStore: Sendable {
 extension ContainerStore {
     /// `swiftrun rm`. A running container is refused unless `force`, which
     /// kills its swiftrun; PDEATHSIG then takes the container down with it.
-    public func remove(_ key: String, force: Bool) throws(SwiftrunError) {
+    /// `volumes` (-v): its anonymous volumes go with it.
+    public func remove(_ key: String, force: Bool, volumes: Bool = false) throws(SwiftrunError) {
         try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
             let state = try find(key)
             if state.isActive {
                 guard force else { throw .containerRunning(key) }
                 try killAndWait(state.monitor)
             }
-            try remove(state)
+            try remove(state, removingVolumes: volumes)
         }
     }
 

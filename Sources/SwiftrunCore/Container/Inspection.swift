@@ -68,8 +68,11 @@ public struct Inspection {
     /// A bind (-v) or tmpfs the container was given, as Docker lists them.
     struct MountDocument: Encodable {
         var `Type`: String
+        /// A volume's name and driver; absent for a bind or tmpfs.
+        var Name: String?
         var Source: String
         var Destination: String
+        var Driver: String?
         var Mode: String
         var RW: Bool
         var Propagation: String
@@ -155,19 +158,24 @@ public struct Inspection {
                 },
                 Dns: network.dns.servers, DnsSearch: network.dns.search, ExtraHosts: network.extraHosts),
             NetworkSettings: NetworkSettingsDocument(active ? ContainerNetwork(layout: layout).attachments(state.id) : []),
-            Mounts: Self.mounts(spec, containerDirectory: layout.container(state.id)),
+            Mounts: Self.mounts(spec, containerDirectory: layout.container(state.id), volumes: VolumeStore(layout: layout)),
             Config: ConfigDocument(state, spec: spec))
         return document
     }
 
-    /// The spec's binds and tmpfs mounts but for swiftrun's own (the /etc
-    /// files in the container's dir) and the kernel filesystems.
-    private static func mounts(_ spec: RuntimeSpec?, containerDirectory: String) -> [MountDocument] {
+    /// The spec's volumes, binds and tmpfs mounts but for swiftrun's own
+    /// (the /etc files in the container's dir) and the kernel filesystems.
+    private static func mounts(_ spec: RuntimeSpec?, containerDirectory: String, volumes: VolumeStore) -> [MountDocument] {
         (spec?.mounts ?? []).compactMap { mount in
             let bind = mount.type == "bind" || mount.options.contains("bind") || mount.options.contains("rbind")
             guard bind ? !mount.source.hasPrefix(containerDirectory + "/") : mount.type == "tmpfs" && !["/dev", "/dev/shm"].contains(mount.destination)
             else { return nil }
             let readOnly = mount.options.contains("ro")
+            if bind, let name = volumes.name(ofSource: mount.source) {
+                return MountDocument(
+                    Type: "volume", Name: name, Source: mount.source, Destination: mount.destination, Driver: "local", Mode: "z",
+                    RW: !readOnly, Propagation: "")
+            }
             return MountDocument(
                 Type: bind ? "bind" : "tmpfs", Source: bind ? mount.source : "", Destination: mount.destination, Mode: readOnly ? "ro" : "",
                 RW: !readOnly, Propagation: bind ? "rprivate" : "")

@@ -4,15 +4,15 @@ import Glibc
 /// Docker's flag syntaxes, each turned into its piece of the spec with a
 /// clear error for anything else.
 extension RunOptions {
-    /// -v HOST:CTR[:ro|rw]. Only absolute host paths: named volumes are not
-    /// something swiftrun has.
+    /// -v HOST:CTR[:ro|rw]. Only absolute host paths: a volume's name was
+    /// already turned into its directory (VolumeUse.resolve).
     static func parseVolume(_ text: String) throws(SwiftrunError) -> RuntimeSpec.Mount {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2 || parts.count == 3 else {
             throw .invalidArgument("invalid volume \"\(text)\": use -v HOST:CONTAINER[:ro]")
         }
         guard parts[0].hasPrefix("/") else {
-            throw .invalidArgument("invalid volume \"\(text)\": the host path must be absolute (named volumes are not supported)")
+            throw .invalidArgument("invalid volume \"\(text)\": the host path must be absolute")
         }
         guard parts[1].hasPrefix("/") else {
             throw .invalidArgument("invalid volume \"\(text)\": the container path must be absolute")

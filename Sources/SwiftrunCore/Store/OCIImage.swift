@@ -74,6 +74,8 @@ public struct ImageConfiguration: Codable, Sendable {
         /// EXPOSE: "80/tcp" -> {}; -P publishes each.
         public var ExposedPorts: [String: Empty]?
         public var Labels: [String: String]?
+        /// VOLUME: "/path" -> {}; each gets an anonymous volume.
+        public var Volumes: [String: Empty]?
     }
 
     /// The `{}` that Docker's sets of keys (ExposedPorts, Volumes) map to.

@@ -2,7 +2,7 @@
 /// Docker's four rows. Sizes are bytes on disk as swiftrun keeps them:
 /// an image's blobs (its layer archives, config and manifest) and its
 /// unpacked layer dirs, each shared blob or layer counted once; a
-/// container's upper dir. swiftrun has no named volumes, so that row is 0.
+/// container's upper dir; a volume's _data.
 public struct StoreUsage: Sendable {
     public struct Row: Sendable {
         public var total = 0
@@ -22,6 +22,14 @@ public struct StoreUsage: Sendable {
     public struct ContainerDetail: Sendable {
         public var state: ContainerState
         public var size: Int64
+        public var volumes: Int
+    }
+
+    public struct VolumeDetail: Sendable {
+        public var name: String
+        /// The containers that mount it.
+        public var links: Int
+        public var size: Int64
     }
 
     public var images = Row()
@@ -30,6 +38,7 @@ public struct StoreUsage: Sendable {
     public var buildCache = Row()
     public var imageDetails: [ImageDetail] = []
     public var containerDetails: [ContainerDetail] = []
+    public var volumeDetails: [VolumeDetail] = []
 
     public init(layout: StoreLayout) throws(SwiftrunError) {
         let store = ImageStore(layout: layout)
@@ -69,7 +78,17 @@ public struct StoreUsage: Sendable {
             containers.total += 1
             containers.size += size
             if running { containers.active += 1 } else { containers.reclaimable += size }
-            containerDetails.append(ContainerDetail(state: state, size: size))
+            containerDetails.append(ContainerDetail(state: state, size: size, volumes: ContainerStore(layout: layout).volumes(of: state.id).count))
+        }
+
+        let volumeStore = VolumeStore(layout: layout)
+        for volume in try volumeStore.all() {
+            let size = DiskUsage.bytes(volume.Mountpoint)
+            let links = volumeStore.users(volume.Name).count
+            volumes.total += 1
+            volumes.size += size
+            if links > 0 { volumes.active += 1 } else { volumes.reclaimable += size }
+            volumeDetails.append(VolumeDetail(name: volume.Name, links: links, size: size))
         }
 
         // The build cache: step images no name keeps, and what only they need.

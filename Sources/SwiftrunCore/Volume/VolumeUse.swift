@@ -1,0 +1,57 @@
+/// A volume as one container mounts it: `-v NAME:/path[:ro|rw|nocopy]`,
+/// `-v /path` (anonymous), or one of the image's VOLUMEs (anonymous).
+struct VolumeUse: Sendable {
+    var name: String
+    var anonymous: Bool
+    var destination: String
+    /// Docker's copy-up: an empty volume first gets what the image has at
+    /// its destination (owners and modes kept), unless `nocopy` is given.
+    var copyUp: Bool
+
+    /// The volumes that -v and the image ask for. Each -v that names a
+    /// volume is rewritten to bind its _data, so the spec sees only binds;
+    /// a host path (absolute) is left as it is.
+    static func resolve(_ options: inout RunOptions, imageVolumes: [String], store: VolumeStore) throws(SwiftrunError) -> [VolumeUse] {
+        var uses: [VolumeUse] = []
+        options.volumes = try options.volumes.map { (text) throws(SwiftrunError) -> String in
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            if parts.count > 1 && parts[0].hasPrefix("/") { return text }  // a host path: RunOptions.parseVolume
+            let anonymous = parts.count == 1
+            guard parts.count <= 3, let destination = anonymous ? parts.first : parts[1], destination.hasPrefix("/") else {
+                throw .invalidArgument("invalid volume \"\(text)\": use -v HOST:CONTAINER[:ro], -v NAME:CONTAINER[:ro] or -v /CONTAINER")
+            }
+            let name = anonymous ? ContainerID.generate() : parts[0]
+            try VolumeStore.validate(name: name)
+            var readOnly = false
+            var copyUp = true
+            for option in parts.count == 3 ? parts[2].split(separator: ",") : [] {
+                switch option {
+                case "ro": readOnly = true
+                case "rw": readOnly = false
+                case "nocopy": copyUp = false
+                default: throw .invalidArgument("invalid volume \"\(text)\": unknown option \"\(option)\" (ro, rw or nocopy)")
+                }
+            }
+            uses.append(VolumeUse(name: name, anonymous: anonymous, destination: destination, copyUp: copyUp))
+            return store.mountpoint(name) + ":" + destination + (readOnly ? ":ro" : "")
+        }
+        // An image's VOLUME that no -v or --tmpfs covers gets an anonymous
+        // volume, as Docker gives it one.
+        let covered = Set(
+            options.volumes.compactMap { $0.split(separator: ":").dropFirst().first.map { Self.clean(String($0)) } }
+                + options.tmpfs.compactMap { $0.split(separator: ":").first.map { Self.clean(String($0)) } })
+        for path in imageVolumes.map(Self.clean).sorted() where path.hasPrefix("/") && !covered.contains(path) {
+            let use = VolumeUse(name: ContainerID.generate(), anonymous: true, destination: path, copyUp: true)
+            uses.append(use)
+            options.volumes.append(store.mountpoint(use.name) + ":" + path)
+        }
+        return uses
+    }
+
+    /// "/data/" and "/data" are one destination.
+    private static func clean(_ path: String) -> String {
+        var path = Substring(path)
+        while path.count > 1 && path.hasSuffix("/") { path = path.dropLast() }
+        return String(path)
+    }
+}
