@@ -58,7 +58,9 @@ import Testing
 
     @Test func anEmptyVolumeGetsTheImagesFilesWithTheirOwnersAndAnonymousOnesGoWithRm() throws {
         try build("seeded", "FROM busybox\nRUN mkdir -p /data/sub && echo seed > /data/sub/f && chown -R 1000:2000 /data && chmod 750 /data\nVOLUME /data\n")
-        let seen = sandbox.run(["run", "--rm", "seeded", "sh", "-c", "stat -c '%u:%g %a' /data /data/sub/f; cat /data/sub/f; grep ' /data ' /proc/mounts | wc -l"])
+        let seen = sandbox.run([
+            "run", "--rm", "seeded", "sh", "-c", "stat -c '%u:%g %a' /data /data/sub/f; cat /data/sub/f; grep ' /data ' /proc/mounts | wc -l"
+        ])
         #expect(seen.stdout == "1000:2000 750\n1000:2000 644\nseed\n1\n", "\(seen)")
         // --rm took the image's anonymous volume with the container.
         #expect(volumeNames().isEmpty)

@@ -85,12 +85,12 @@ public struct VolumeStore: Sendable {
 
     func record(_ name: String) throws(SwiftrunError) -> VolumeRecord {
         let file = path(name) + "/volume.json"
-        guard let bytes = try Syscall.attempt("open \(file)", allowing: [ENOENT, ENOTDIR], { open(file, O_RDONLY | O_CLOEXEC) }).map({
-            (fd) throws(SwiftrunError) -> [UInt8] in
-            defer { close(fd) }
-            return try FileSystem.readAll(fd, path: file, limit: 1 << 20)
-        })
-        else { throw .volumeNotFound(name) }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readFile(file, limit: 1 << 20)
+        } catch .system(_, let errno) where errno == ENOENT || errno == ENOTDIR {
+            throw .volumeNotFound(name)
+        }
         return try JSON.decode(VolumeRecord.self, from: bytes, path: file)
     }
 
