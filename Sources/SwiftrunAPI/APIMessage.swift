@@ -109,6 +109,8 @@ public struct APIError: Error, Sendable {
         case let .containerNotFound(name): self.init(status: 404, message: "No such container: \(name)")
         case let .imageNotFound(name): self.init(status: 404, message: "No such image: \(name)")
         case let .networkNotFound(name): self.init(status: 404, message: "network \(name) not found")
+        case let .volumeNotFound(name): self.init(status: 404, message: "get \(name): no such volume")
+        case .volumeInUse: self.init(status: 409, message: error.description)
         case let .nameInUse(name):
             self.init(
                 status: 409,

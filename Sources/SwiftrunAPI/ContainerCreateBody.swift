@@ -144,7 +144,8 @@ struct ContainerCreateBody {
         options.pidsLimit = host["PidsLimit"]?.integerValue.flatMap { $0 > 0 ? String($0) : $0 == -1 ? "-1" : nil }
     }
 
-    /// Binds ("SRC:DST[:ro]"), Mounts of type bind or tmpfs, and Tmpfs.
+    /// Binds ("SRC:DST[:ro]" or "NAME:DST[:ro]"), Mounts of type bind,
+    /// volume or tmpfs, Tmpfs, and Config's Volumes (anonymous ones).
     private func mounts(_ options: inout RunOptions) throws(APIError) {
         options.volumes = strings(host["Binds"])
         for mount in host["Mounts"]?.arrayValue ?? [] {
@@ -154,12 +155,32 @@ struct ContainerCreateBody {
             case "bind":
                 guard let source = nonEmpty(mount["Source"]) else { throw .badRequest("a bind mount needs a Source") }
                 options.volumes.append("\(source):\(target)" + (readOnly ? ":ro" : ""))
+            case "volume":
+                let noCopy = mount["VolumeOptions"]?["NoCopy"]?.boolValue ?? false
+                let flags = (readOnly ? ["ro"] : []) + (noCopy ? ["nocopy"] : [])
+                guard let source = nonEmpty(mount["Source"]) else {
+                    // No Source: an anonymous volume, as -v /path makes.
+                    guard flags.isEmpty else { throw .badRequest("an anonymous volume takes neither ReadOnly nor NoCopy in swiftrun") }
+                    options.volumes.append(target)
+                    continue
+                }
+                options.volumes.append("\(source):\(target)" + (flags.isEmpty ? "" : ":" + flags.joined(separator: ",")))
             case "tmpfs": options.tmpfs.append(target + (readOnly ? ":ro" : ""))
-            case let kind: throw .badRequest("mounts of type \"\(kind)\" are not supported by swiftrun (bind and tmpfs are)")
+            case let kind: throw .badRequest("mounts of type \"\(kind)\" are not supported by swiftrun (bind, volume and tmpfs are)")
             }
         }
         for (path, mountOptions) in (host["Tmpfs"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             options.tmpfs.append(nonEmpty(mountOptions).map { "\(path):\($0)" } ?? path)
+        }
+        // Config.Volumes, {"/path": {}}: an anonymous volume each, unless a
+        // bind or volume above already mounts there.
+        let targets = Set(
+            options.volumes.map { text in
+                let parts = text.split(separator: ":")
+                return String(parts.count > 1 ? parts[1] : parts.first ?? "")
+            })
+        for path in (body["Volumes"]?.objectValue ?? [:]).keys.sorted() where !targets.contains(path) {
+            options.volumes.append(path)
         }
     }
 

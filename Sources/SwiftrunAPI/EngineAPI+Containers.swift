@@ -129,7 +129,7 @@ extension EngineAPI {
     }
 
     private func remove(_ key: String, _ request: APIRequest) throws(APIError) -> APIResponse {
-        try answer { () throws(SwiftrunError) in try ContainerStore(layout: layout).remove(key, force: request.flag("force")) }
+        try answer { () throws(SwiftrunError) in try ContainerStore(layout: layout).remove(key, force: request.flag("force"), volumes: request.flag("v")) }
         return .noContent
     }
 

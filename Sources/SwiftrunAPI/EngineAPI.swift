@@ -52,6 +52,7 @@ public struct EngineAPI: Sendable {
         case (_, "images"): return try images(request, Array(parts.dropFirst()))
         case (_, "exec"): return try exec(request, Array(parts.dropFirst()))
         case (_, "networks"): return try networks(request, Array(parts.dropFirst()))
+        case (_, "volumes"): return try volumes(request, Array(parts.dropFirst()))
         case ("GET", "events"): return try events(request)
         default: throw .notFound("page not found")
         }

@@ -101,6 +101,13 @@ import Testing
         try client("networks", name)
     }
 
+    @Test func dockerPyMakesMountsAndRemovesVolumes() throws {
+        let service = serve()
+        defer { _ = stop(service) }
+        try client("volumes")
+        #expect(sandbox.run(["volume", "ls", "-q"]).stdout.isEmpty)
+    }
+
     @Test func fiftyConcurrentRunsAllSucceedAndLeaveNothing() throws {
         let service = serve()
         defer { _ = stop(service) }

@@ -220,6 +220,41 @@ def networks():
         pass
 
 
+def volumes():
+    """Named volumes: made, listed, kept across containers, refused while used."""
+    volume = client.volumes.create("api-data", labels={"test": "api"})
+    assert volume.attrs["Driver"] == "local" and volume.attrs["Mountpoint"].endswith("/volumes/api-data/_data"), volume.attrs
+    assert [v.name for v in client.volumes.list(filters={"label": "test=api"})] == ["api-data"]
+    client.containers.run("busybox", ["sh", "-c", "echo kept > /d/f"], volumes={"api-data": {"bind": "/d"}}, remove=True)
+    read = client.containers.run("busybox", ["cat", "/d/f"], volumes=["api-data:/d:ro"], remove=True)
+    assert read == b"kept\n", read
+    # A Mount of type volume, and an anonymous one from Config.Volumes.
+    user = client.containers.create(
+        "busybox", ["sleep", "300"], mounts=[docker.types.Mount("/m", "api-data", type="volume")], volumes=["/anon"]
+    )
+    user.start()
+    kinds = sorted((m["Destination"], m["Type"], m.get("Name") == "api-data") for m in client.api.inspect_container(user.id)["Mounts"])
+    assert kinds == [("/anon", "volume", False), ("/m", "volume", True)], kinds
+    assert user.exec_run(["cat", "/m/f"]) == (0, b"kept\n")
+    try:
+        volume.remove()
+        raise AssertionError("a mounted volume was removed")
+    except docker.errors.APIError as error:
+        assert error.status_code == 409 and "volume is in use" in str(error), error
+    anonymous = [v.name for v in client.volumes.list() if v.name != "api-data"]
+    assert len(anonymous) == 1, anonymous
+    user.remove(force=True, v=True)
+    assert [v.name for v in client.volumes.list()] == ["api-data"]
+    volume.remove()
+    try:
+        client.volumes.get("api-data")
+        raise AssertionError("the volume is still there")
+    except docker.errors.NotFound:
+        pass
+    client.volumes.create("dangling")
+    assert client.volumes.prune()["VolumesDeleted"] == ["dangling"]
+
+
 def concurrent():
     results = [None] * 50
 
