@@ -31,12 +31,18 @@ struct BuildCommand: StoreCommand {
 
     @OptionGroup var registry: RegistryFlags
 
-    @Argument(help: "The build context: the folder COPY and ADD read (and where the Dockerfile is looked for).")
+    @Argument(
+        help: "The build context: the folder COPY and ADD read (and where the Dockerfile is looked for); - reads a tar (or a Dockerfile alone) from stdin."
+    )
     var context: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        var options = BuildOptions(context: context)
+        // `-`: a tar's -f names a file in it, as Docker reads it.
+        let streamed = context == "-" ? try StreamedContext.receive(from: 0, layout: layout) : nil
+        defer { streamed?.remove() }
+        var options = BuildOptions(context: streamed?.directory ?? context)
         options.dockerfile = file
+        options.dockerfileInContext = streamed != nil
         options.tags = try tag.map { (text) throws(SwiftrunError) in try ImageReference(parsing: text).requiringTag() }
         options.target = target
         options.noCache = noCache

@@ -27,13 +27,13 @@ enum BuildInputs {
     /// inside the context (and is not found) instead of printing the host's
     /// file in a parse error. Either way it must be a regular file.
     private static func dockerfileBytes(_ options: BuildOptions, contextFD: Int32) throws(SwiftrunError) -> [UInt8] {
-        if let path = options.dockerfile {
+        if let path = options.dockerfile, !options.dockerfileInContext {
             let fd = try Syscall.check("open \(path)") { open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
             defer { close(fd) }
             try UntrustedFile.requireRegular(fd, describe: path)
             return try FileSystem.readAll(fd, path: path, limit: dockerfileLimit)
         }
-        for name in ["Dockerfile", "dockerfile"] {
+        for name in options.dockerfile.map({ [$0] }) ?? ["Dockerfile", "dockerfile"] {
             guard
                 let fd = try Syscall.attempt(
                     "open \(options.context)/\(name)", allowing: [ENOENT],
@@ -45,6 +45,7 @@ enum BuildInputs {
             try UntrustedFile.requireRegular(fd, describe: "\(options.context)/\(name)")
             return try FileSystem.readAll(fd, path: "\(options.context)/\(name)", limit: dockerfileLimit)
         }
+        if let name = options.dockerfile { throw .invalidArgument("no Dockerfile: \(name) is not a file of the build context") }
         throw .invalidArgument(
             "no Dockerfile: looked for \(options.context)/Dockerfile and \(options.context)/dockerfile; "
                 + "give the folder that holds it (swiftrun build -t NAME docker/) or -f FILE")

@@ -5,6 +5,9 @@ public struct BuildOptions {
     public var context: String
     /// -f; nil means CONTEXT/Dockerfile.
     public var dockerfile: String?
+    /// -f names a file of the context (a streamed context, the API's
+    /// `dockerfile`), opened through the context's fd like any file of it.
+    public var dockerfileInContext = false
     public var tags: [ImageReference] = []
     public var buildArgs: [String: String] = [:]
     public var target: String?

@@ -63,9 +63,8 @@ public struct VolumeStore: Sendable {
     private func ensure(_ name: String, anonymous: Bool, labels: [String: String] = [:]) throws(SwiftrunError) -> VolumeRecord {
         if let record = try? record(name) { return record }
         let record = VolumeRecord(name: name, created: JSON.timestamp(), labels: labels, anonymous: anonymous)
-        let staging = layout.temp + "/volume-\(getpid())-\(sr_gettid())"
-        try FileSystem.removeTree(staging)
-        try FileSystem.makeDirectory(staging, mode: 0o701)
+        let staging = layout.newTempPath("volume")
+        try Syscall.check("mkdir \(staging)") { mkdir(staging, 0o701) }
         do {
             for dir in ["/_data", "/users"] { try Syscall.check("mkdir \(staging + dir)") { mkdir(staging + dir, dir == "/_data" ? 0o755 : 0o700) } }
             try FileSystem.writeAtomically(try JSON.encode(record), to: staging + "/volume.json", durable: true)
@@ -125,7 +124,7 @@ public struct VolumeStore: Sendable {
         let users = users(name)
         guard users.isEmpty else { throw .volumeInUse(name, containers: users) }
         // Renamed out of sight first: a crash mid-removal leaves a tmp/ entry, never half a volume.
-        let doomed = layout.temp + "/volume-removed-\(getpid())-\(sr_gettid())"
+        let doomed = layout.newTempPath("removed-volume")
         try Syscall.check("rename \(path(name))") { rename(path(name), doomed) }
         try FileSystem.removeTree(doomed)
     }
