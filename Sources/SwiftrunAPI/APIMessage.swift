@@ -94,6 +94,18 @@ public struct APIResponse: Sendable {
     }
 }
 
+/// The last line of a streamed answer (pull, build) that failed, in
+/// Docker's shape; docker-py raises on the `error` key.
+struct StreamedError: Encodable {
+    var errorDetail: [String: String]
+    var error: String
+
+    init(message: String) {
+        errorDetail = ["message": message]
+        error = message
+    }
+}
+
 /// An error with the status Docker gives it.
 public struct APIError: Error, Sendable {
     public var status: Int

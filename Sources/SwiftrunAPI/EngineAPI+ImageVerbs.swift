@@ -54,18 +54,9 @@ extension EngineAPI {
                     _ = send(APIResponse.jsonLine(["status": "Digest: \(digest)"]))
                     _ = send(APIResponse.jsonLine(["status": "Status: Downloaded newer image for \(reference)"]))
                 } else {
-                    _ = send(APIResponse.jsonLine(PullError(message: result.error)))
+                    _ = send(APIResponse.jsonLine(StreamedError(message: result.error)))
                 }
             })
-    }
-
-    private struct PullError: Encodable {
-        var errorDetail: [String: String]
-        var error: String
-        init(message: String) {
-            errorDetail = ["message": message]
-            error = message
-        }
     }
 
     private struct ImagesPruned: Encodable {

@@ -50,6 +50,7 @@ public struct EngineAPI: Sendable {
         case ("GET", "info"): return try answer { () throws(SwiftrunError) in try .json(SystemDocuments.info(layout)) }
         case (_, "containers"): return try containers(request, Array(parts.dropFirst()))
         case (_, "images"): return try images(request, Array(parts.dropFirst()))
+        case ("POST", "build"): return try build(request)
         case (_, "exec"): return try exec(request, Array(parts.dropFirst()))
         case (_, "networks"): return try networks(request, Array(parts.dropFirst()))
         case (_, "volumes"): return try volumes(request, Array(parts.dropFirst()))

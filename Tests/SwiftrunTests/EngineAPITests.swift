@@ -108,6 +108,14 @@ import Testing
         #expect(sandbox.run(["volume", "ls", "-q"]).stdout.isEmpty)
     }
 
+    @Test func dockerPyBuildsFromAContextTar() throws {
+        let service = serve()
+        defer { _ = stop(service) }
+        try client("build")
+        // The unpacked contexts are gone.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/tmp").isEmpty)
+    }
+
     @Test func fiftyConcurrentRunsAllSucceedAndLeaveNothing() throws {
         let service = serve()
         defer { _ = stop(service) }
@@ -185,6 +193,17 @@ import Testing
         #expect(try docker(["logs", "web"]).stdout == "started\n")
         #expect(try docker(["rm", "-f", "web"]).status == 0)
         #expect(try docker(["ps", "-a", "-q"]).stdout.isEmpty)
+        // build (20.10's classic builder: POST /build with the context's tar) and volumes.
+        let context = sandbox.root + "/cli-context"
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        try Data("FROM busybox\nRUN echo built > /built\nVOLUME /data\n".utf8).write(to: URL(fileURLWithPath: context + "/Dockerfile"))
+        let built = try docker(["build", "-t", "cli-built", context])
+        #expect(built.status == 0 && built.stdout.contains("Successfully tagged cli-built:latest"), "\(built)")
+        #expect(try docker(["volume", "create", "cli-volume"]).stdout == "cli-volume\n")
+        let mounted = try docker(["run", "--rm", "-v", "cli-volume:/v", "cli-built", "sh", "-c", "cat /built > /v/f; cat /v/f"])
+        #expect(mounted.status == 0 && mounted.stdout == "built\n", "\(mounted)")
+        #expect(try docker(["volume", "ls", "-q"]).stdout == "cli-volume\n")
+        #expect(try docker(["volume", "rm", "cli-volume"]).status == 0)
         // Nothing waits any more: no exit code is left behind in the store.
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/exits").isEmpty)
     }

@@ -255,6 +255,41 @@ def volumes():
     assert client.volumes.prune()["VolumesDeleted"] == ["dangling"]
 
 
+def build():
+    """POST /build: a context tar in, Docker's JSON lines out, errors as BuildError."""
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w:gz") as tar:
+        for name, text in (("Dockerfile", "FROM busybox\nARG WORD\nCOPY hello /hello\nRUN echo $WORD >> /hello\nCMD cat /hello\n"), ("hello", "from-the-tar\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(text)
+            tar.addfile(info, io.BytesIO(text.encode()))
+    context.seek(0)
+    image, logs = client.images.build(fileobj=context, custom_context=True, encoding="gzip", tag="api-built", buildargs={"WORD": "and-arg"})
+    lines = [entry.get("stream", "") for entry in logs]
+    assert "Step 1/5 : FROM busybox\n" in lines and any(line.startswith("Successfully tagged api-built") for line in lines), lines
+    assert image.tags == ["api-built:latest"], image.tags
+    assert client.containers.run("api-built", remove=True) == b"from-the-tar\nand-arg\n"
+    try:
+        client.images.build(fileobj=io.BytesIO(b"FROM busybox\nRUN exit 7\n"), tag="fails")
+        raise AssertionError("a failed RUN built")
+    except docker.errors.BuildError as error:
+        assert "returned a non-zero code: 7" in error.msg, error.msg
+    # A context whose Dockerfile is a symlink to the host's /etc/shadow: it
+    # resolves inside the context, so nothing of the host's file shows.
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.type = tarfile.SYMTYPE
+        info.linkname = "/etc/shadow"
+        tar.addfile(info)
+    context.seek(0)
+    try:
+        client.images.build(fileobj=context, custom_context=True, tag="escape")
+        raise AssertionError("a symlinked Dockerfile built")
+    except docker.errors.BuildError as error:
+        assert "no Dockerfile" in error.msg and "root:" not in error.msg, error.msg
+
+
 def concurrent():
     results = [None] * 50
 
