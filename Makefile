@@ -143,10 +143,13 @@ install: build
 	install -m 755 $(RELEASE_BIN) /usr/local/bin/swiftrun
 	install -m 755 $(RELEASE_BIN)-monitor /usr/local/bin/swiftrun-monitor
 	install -m 755 $(RELEASE_BIN)-api /usr/local/bin/swiftrun-api
-	# The boot hook: restart-policy containers come back after a reboot.
+	# The boot hook (restart-policy containers come back after a reboot),
+	# and the API's socket, which starts the service on demand.
 	if [ -d /etc/systemd/system ]; then \
-		install -m 644 scripts/swiftrun-boot.service /etc/systemd/system/swiftrun-boot.service; \
-		if [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable swiftrun-boot.service; fi; \
+		for unit in swiftrun-boot.service swiftrun.socket swiftrun.service; do \
+			install -m 644 scripts/$$unit /etc/systemd/system/$$unit; \
+		done; \
+		if [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable swiftrun-boot.service && systemctl enable --now swiftrun.socket; fi; \
 	fi
 
 clean:

@@ -24,6 +24,19 @@ public enum ServiceSocket {
         unlink(path)
     }
 
+    /// systemd's socket activation (sd_listen_fds(3)): the listening
+    /// socket it passed as fd 3, when this process is the one it was
+    /// meant for. The variables go, and the fd is closed on exec, so no
+    /// command the service runs takes them for its own.
+    public static func activated() -> Int32? {
+        let pid = getenv("LISTEN_PID").flatMap { Int32(String(cString: $0)) }
+        let count = getenv("LISTEN_FDS").flatMap { Int(String(cString: $0)) } ?? 0
+        for name in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] { unsetenv(name) }
+        guard pid == getpid(), count >= 1 else { return nil }
+        _ = fcntl(3, F_SETFD, FD_CLOEXEC)
+        return 3
+    }
+
     public static func restrict(_ path: String) throws(SwiftrunError) {
         let group = getgrnam("swiftrun")?.pointee.gr_gid ?? 0
         try Syscall.check("chown \(path)") { chown(path, 0, group) }

@@ -12,7 +12,9 @@ import SwiftrunCore
 /// service` (Sources/swiftrun/ServiceCommand.swift), which checks the
 /// arguments. Exits after SECS with no request in flight (0: never).
 /// Closes its stdout once the socket listens: a caller that reads it to
-/// EOF knows the service is ready, without polling the socket.
+/// EOF knows the service is ready, without polling the socket. Started by
+/// systemd's swiftrun.socket (scripts/), it serves the socket systemd
+/// passes instead, and leaves that socket to systemd when it exits.
 func fail(_ message: String) -> Never {
     var line = "swiftrun: " + message + "\n"
     line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
@@ -48,10 +50,15 @@ let bootstrap = ServerBootstrap(group: group)
     .childChannelInitializer { channel in HTTPPipeline.configure(channel, api: api, activity: activity) }
 
 let server: any Channel
+let activated = ServiceSocket.activated()
 do {
-    try ServiceSocket.prepare(socketPath)
-    server = try bootstrap.bind(unixDomainSocketPath: socketPath).wait()
-    try ServiceSocket.restrict(socketPath)
+    if let socket = activated {
+        server = try bootstrap.withBoundSocket(socket).wait()
+    } else {
+        try ServiceSocket.prepare(socketPath)
+        server = try bootstrap.bind(unixDomainSocketPath: socketPath).wait()
+        try ServiceSocket.restrict(socketPath)
+    }
     dup2(open("/dev/null", O_WRONLY | O_CLOEXEC), 1)
 } catch let error as SwiftrunError {
     fail(error.description)
@@ -66,5 +73,5 @@ if idle > 0 {
     }
 }
 try? server.closeFuture.wait()
-unlink(socketPath)
+if activated == nil { unlink(socketPath) }
 exit(0)
