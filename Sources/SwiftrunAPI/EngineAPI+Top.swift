@@ -2,8 +2,8 @@ import Glibc
 import SwiftrunCore
 
 /// `GET /containers/{id}/top` (the host's ps, the container's lines, as
-/// `swiftrun top`) and `GET /containers/{id}/stats?stream=false` (one
-/// sample of the container's cgroups, as `swiftrun stats --no-stream`).
+/// `swiftrun top`) and `GET /containers/{id}/stats` (samples of the
+/// container's cgroups, as `swiftrun stats`).
 extension EngineAPI {
     private struct TopDocument: Encodable {
         var Titles: [String]
@@ -25,7 +25,8 @@ extension EngineAPI {
     }
 
     /// Docker's stats shape, with what the cgroups say: CPU time, memory
-    /// and its limit, pids. `precpu_stats` is empty: one sample only.
+    /// and its limit, pids. `precpu_stats` is the sample before, zeros on
+    /// the first (as Docker's first sample has them).
     private struct StatsDocument: Encodable {
         struct CPU: Encodable {
             var cpu_usage: [String: Int64]
@@ -35,17 +36,37 @@ extension EngineAPI {
         var id: String
         var name: String
         var read: String
-        var preread = "0001-01-01T00:00:00Z"
+        var preread: String
         var pids_stats: [String: Int64]
         var cpu_stats: CPU
-        var precpu_stats: [String: Int64] = [:]
+        var precpu_stats: CPU
         var memory_stats: [String: Int64]
     }
 
+    /// `stream=false`: one sample. Streamed (the default, as `docker stats`
+    /// and docker-py's `stats(stream=True)` ask): one a second, each with
+    /// the one before as precpu, until the container stops or the client
+    /// hangs up.
     func stats(_ state: ContainerState, _ request: APIRequest) throws(APIError) -> APIResponse {
-        guard !request.query.keys.contains("stream") || !request.flag("stream") || request.query["stream"] == "0" else {
-            throw .badRequest("only stream=false is supported by swiftrun's API (swiftrun stats streams)")
+        let streamed = request.query["stream"].map { $0 == "1" || $0 == "true" || $0 == "True" } ?? true
+        guard streamed && !request.flag("one-shot") else {
+            return try answer { () throws(SwiftrunError) in try .json(Self.statsSample(state, previous: nil)) }
         }
+        let store = ContainerStore(layout: layout)
+        return APIResponse(
+            status: 200, contentType: "application/json",
+            body: .stream { send in
+                var previous: StatsDocument?
+                while let current = try? store.find(state.id), current.isActive {
+                    let document = Self.statsSample(current, previous: previous)
+                    guard send(APIResponse.jsonLine(document)) else { return }
+                    previous = document
+                    sleep(1)
+                }
+            })
+    }
+
+    private static func statsSample(_ state: ContainerState, previous: StatsDocument?) -> StatsDocument {
         let sample = state.isActive ? ContainerStats.read(id: state.id) : nil
         var memory: [String: Int64] = [:]
         if let sample {
@@ -54,14 +75,15 @@ extension EngineAPI {
         }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        let document = StatsDocument(
+        let cpus = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        return StatsDocument(
             id: state.id, name: "/" + state.name, read: ContainerLogs.format(Double(now.tv_sec) + Double(now.tv_nsec) / 1e9),
+            preread: previous?.read ?? "0001-01-01T00:00:00Z",
             pids_stats: sample.map { ["current": $0.pids] } ?? [:],
             cpu_stats: .init(
-                cpu_usage: ["total_usage": sample?.cpuNanoseconds ?? 0], system_cpu_usage: Self.systemCPUNanoseconds(),
-                online_cpus: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))),
+                cpu_usage: ["total_usage": sample?.cpuNanoseconds ?? 0], system_cpu_usage: systemCPUNanoseconds(), online_cpus: cpus),
+            precpu_stats: previous?.cpu_stats ?? .init(cpu_usage: ["total_usage": 0], system_cpu_usage: 0, online_cpus: cpus),
             memory_stats: memory)
-        return try answer { () throws(SwiftrunError) in try .json(document) }
     }
 
     /// The host's CPU time so far, from /proc/stat's first line (clock ticks).

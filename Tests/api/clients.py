@@ -57,6 +57,13 @@ def lifecycle():
     assert top["Titles"][:2] == ["UID", "PID"] and any("sleep 300" in p[-1] for p in top["Processes"]), top
     stats = container.stats(stream=False)
     assert stats["pids_stats"]["current"] >= 1 and stats["memory_stats"]["limit"] > 0, stats
+    # Streamed: each sample carries the one before as precpu_stats.
+    samples = container.stats(stream=True, decode=True)
+    first, second = next(samples), next(samples)
+    samples.close()
+    assert first["precpu_stats"]["system_cpu_usage"] == 0, first
+    assert second["precpu_stats"] == first["cpu_stats"] and second["preread"] == first["read"], (first, second)
+    assert second["cpu_stats"]["system_cpu_usage"] > first["cpu_stats"]["system_cpu_usage"], (first, second)
     follow = container.logs(stream=True, follow=True)
     assert next(follow) == b"started\n"
     exit_code, output = container.exec_run(["sh", "-c", "echo in-exec; exit 4"])
