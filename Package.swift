@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "swiftrun-api",
             dependencies: [
-                "SwiftrunAPI", "SwiftrunCore",
+                "SwiftrunAPI", "SwiftrunCore", "CShims",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -59,8 +59,11 @@ public struct APIResponse: Sendable {
         case stream(@Sendable (_ send: @escaping @Sendable ([UInt8]) -> Bool) -> Void)
         /// Docker's hijacked connection (exec start, attach): a 101 head
         /// with `Upgrade: tcp`, then the bytes raw, not HTTP's chunks, until
-        /// the producer returns and the connection closes.
-        case hijacked(@Sendable (_ send: @escaping @Sendable ([UInt8]) -> Bool) -> Void)
+        /// the producer returns and the connection closes. `input` is the
+        /// read end of a pipe of what the client sends (a command's stdin),
+        /// at its end when the client half-closes; the server closes it
+        /// once the producer returns.
+        case hijacked(@Sendable (_ send: @escaping @Sendable ([UInt8]) -> Bool, _ input: Int32) -> Void)
     }
 
     public var status: Int

@@ -34,7 +34,7 @@ extension EngineAPI {
     func attach(_ state: ContainerState, _ request: APIRequest) throws(APIError) -> APIResponse {
         guard request.flag("stream") else {
             // Without stream Docker sends what is buffered and ends; swiftrun's monitor keeps no buffer.
-            return APIResponse(status: 101, contentType: "application/vnd.docker.multiplexed-stream", body: .hijacked { _ in })
+            return APIResponse(status: 101, contentType: "application/vnd.docker.multiplexed-stream", body: .hijacked { _, _ in })
         }
         let (stdout, stderr) = (request.flag("stdout"), request.flag("stderr"))
         let socket: Int32
@@ -56,7 +56,7 @@ extension EngineAPI {
         let tty = (try? ContainerStore(layout: layout).spec(state.id))?.process.terminal ?? false
         return APIResponse(
             status: 101, contentType: tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream",
-            body: .hijacked { send in
+            body: .hijacked { send, _ in
                 defer { close(socket) }
                 Self.relay(socket, stdout: stdout, stderr: stderr, send: send)
             })

@@ -18,6 +18,8 @@ struct ExecRecord: Codable {
     var User: String
     var Privileged: Bool
     var Tty: Bool
+    /// AttachStdin: the client's input on the hijacked connection is its stdin.
+    var OpenStdin = false
     /// An exec starts once; a detached one is not Running to our knowledge
     /// (nobody waits for it), yet started.
     var Started = false
@@ -33,15 +35,13 @@ extension EngineAPI {
             throw .badRequest("the request body is not a JSON object")
         }
         guard let command = body["Cmd"]?.stringsValue, !command.isEmpty else { throw .badRequest("No exec command specified") }
-        if body["Tty"]?.boolValue == true || body["AttachStdin"]?.boolValue == true {
-            throw .badRequest("exec with Tty or AttachStdin is not supported by swiftrun's API yet (swiftrun exec -it is)")
-        }
         let record = ExecRecord(
             ID: ContainerID.generate(), ContainerID: state.id, Cmd: command,
             // KEY alone would pass the service's own variable: only KEY=VALUE.
             Env: (body["Env"]?.stringsValue ?? []).filter { $0.contains("=") },
             WorkingDir: body["WorkingDir"]?.stringValue ?? "", User: body["User"]?.stringValue ?? "",
-            Privileged: body["Privileged"]?.boolValue ?? false, Tty: false)
+            Privileged: body["Privileged"]?.boolValue ?? false, Tty: body["Tty"]?.boolValue ?? false,
+            OpenStdin: body["AttachStdin"]?.boolValue ?? false)
         try save(record)
         return try answer { () throws(SwiftrunError) in try .json(["Id": record.ID], status: 201) }
     }
@@ -58,6 +58,9 @@ extension EngineAPI {
         guard !record.Started else { throw .conflict("Exec \(record.ID) has already been started") }
         let detach = (try? JSON.decode(JSONValue.self, from: request.body, path: "body"))?["Detach"]?.boolValue ?? false
         var arguments = ["exec"] + (detach ? ["-d"] : [])
+        if record.Tty { arguments.append("-t") }
+        // The client's input is a stream, not a terminal: --raw-input lets -it take it.
+        if record.OpenStdin && !detach { arguments += ["-i", "--raw-input"] }
         arguments += record.Env.flatMap { ["-e", $0] }
         if !record.WorkingDir.isEmpty { arguments += ["-w", record.WorkingDir] }
         if !record.User.isEmpty { arguments += ["-u", record.User] }
@@ -75,12 +78,13 @@ extension EngineAPI {
             return APIResponse(status: 200, contentType: "application/json", body: .bytes([]))
         }
         let (api, started, command) = (self, record, command(arguments))
+        // With a terminal, one stream of raw bytes, as the pty gives them; else Docker's frames.
         return APIResponse(
-            status: 101, contentType: "application/vnd.docker.multiplexed-stream",
-            body: .hijacked { send in
+            status: 101, contentType: record.Tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream",
+            body: .hijacked { send, input in
                 var ended = started
-                let code = try? HostCommand.stream(command) { isStderr, bytes in
-                    send(StreamFrame.frame(bytes, stream: isStderr ? 2 : 1))
+                let code = try? HostCommand.stream(command, stdin: started.OpenStdin ? input : -1) { isStderr, bytes in
+                    send(started.Tty ? bytes : StreamFrame.frame(bytes, stream: isStderr ? 2 : 1))
                 }
                 ended.Running = false
                 ended.ExitCode = code ?? 126
@@ -101,7 +105,7 @@ extension EngineAPI {
         var ContainerID: String
         var Running: Bool
         var ExitCode: Int32
-        var OpenStdin = false
+        var OpenStdin: Bool
         var OpenStdout = true
         var OpenStderr = true
         var CanRemove = false
@@ -113,6 +117,7 @@ extension EngineAPI {
             ContainerID = record.ContainerID
             Running = record.Running
             ExitCode = record.ExitCode ?? 0
+            OpenStdin = record.OpenStdin
             ProcessConfig = Process(
                 tty: record.Tty, entrypoint: record.Cmd[0], arguments: Array(record.Cmd.dropFirst()), privileged: record.Privileged,
                 user: record.User)

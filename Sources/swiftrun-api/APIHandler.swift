@@ -1,6 +1,8 @@
+import CShims
 import Glibc
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import SwiftrunAPI
 import SwiftrunCore
 
@@ -122,15 +124,23 @@ final class APIHandler: ChannelInboundHandler, RemovableChannelHandler, @uncheck
             headers.add(name: "Connection", value: "Upgrade")
             headers.add(name: "Upgrade", value: "tcp")
             let head = HTTPResponseHead(version: version, status: .switchingProtocols, headers: headers)
+            var input: [Int32] = [-1, -1]
+            guard sr_pipe_cloexec(&input) == 0 else {
+                channel.close(promise: nil)
+                return
+            }
             let raw = channel.eventLoop.flatSubmit {
-                channel.writeAndFlush(HTTPServerResponsePart.head(head)).flatMap { HTTPPipeline.hijack(channel) }
+                channel.writeAndFlush(HTTPServerResponsePart.head(head)).flatMap { HTTPPipeline.hijack(channel, input: input[1]) }
             }
             // Without the connection the work is still done (an exec runs
             // and records its exit code); its output has nowhere to go.
             let connected = (try? raw.wait()) != nil
-            produce { bytes in
-                connected && (try? channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)).wait()) != nil
-            }
+            if !connected { close(input[1]) }
+            produce(
+                { bytes in
+                    connected && (try? channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)).wait()) != nil
+                }, input[0])
+            close(input[0])
             channel.close(promise: nil)
         }
     }
@@ -152,18 +162,44 @@ enum HTTPPipeline {
         }
     }
 
-    /// What the client sends after the head is dropped: stdin is not
-    /// attached through the API yet.
-    static func hijack(_ channel: any Channel) -> EventLoopFuture<Void> {
-        let removed = handlers.map { channel.pipeline.removeHandler(name: $0) }
-        return EventLoopFuture.andAllSucceed(removed, on: channel.eventLoop).flatMap {
-            channel.pipeline.addHandler(DiscardInput())
+    /// What the client sends after the head goes to the pipe `input`,
+    /// through a channel of NIO's own, so a command that does not read
+    /// never blocks the event loop. The forwarder is in place before the
+    /// HTTP decoder goes, which hands it whatever it had read beyond the
+    /// request; the decoder goes after the handlers above it.
+    static func hijack(_ channel: any Channel, input: Int32) -> EventLoopFuture<Void> {
+        NIOPipeBootstrap(group: channel.eventLoop).takingOwnershipOfDescriptor(output: input).flatMap { pipe in
+            channel.pipeline.addHandler(ForwardInput(pipe)).flatMap {
+                var removed = channel.eventLoop.makeSucceededVoidFuture()
+                for name in handlers.reversed() {
+                    removed = removed.flatMap { channel.pipeline.removeHandler(name: name) }
+                }
+                return removed
+            }
         }
     }
 
-    private final class DiscardInput: ChannelInboundHandler, Sendable {
+    /// The client's bytes to the command's stdin; its half-close, or its
+    /// going, is the end of that input.
+    private final class ForwardInput: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+        private let pipe: any Channel
+
+        init(_ pipe: any Channel) { self.pipe = pipe }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            pipe.writeAndFlush(unwrapInboundIn(data), promise: nil)
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if let event = event as? ChannelEvent, event == .inputClosed { pipe.close(promise: nil) }
+            context.fireUserInboundEventTriggered(event)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            pipe.close(promise: nil)
+            context.fireChannelInactive()
+        }
     }
 }
 

@@ -29,6 +29,10 @@ struct ExecCommand: StoreCommand {
     @Flag(help: "Give the command every capability.")
     var privileged = false
 
+    /// The Engine API's exec: stdin is the client's stream, not a terminal.
+    @Flag(name: .customLong("raw-input"), help: .hidden)
+    var rawInput = false
+
     @Argument(help: "The container: name or ID.")
     var container: String
 
@@ -36,7 +40,7 @@ struct ExecCommand: StoreCommand {
     var command: [String] = []
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        if tty && interactive && !detach && isatty(0) == 0 {
+        if tty && interactive && !detach && !rawInput && isatty(0) == 0 {
             printError("the input device is not a TTY")
             return 1
         }

@@ -116,6 +116,12 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/tmp").isEmpty)
     }
 
+    @Test func execTakesTheClientsInputWithAndWithoutATerminal() throws {
+        let service = serve()
+        defer { _ = stop(service) }
+        try client("exec_input")
+    }
+
     @Test func fiftyConcurrentRunsAllSucceedAndLeaveNothing() throws {
         let service = serve()
         defer { _ = stop(service) }

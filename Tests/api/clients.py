@@ -6,6 +6,7 @@ DOCKER_HOST on the test's own socket. Each scenario asserts, and prints
 "ok SCENARIO" only when every assertion held.
 """
 import io
+import socket
 import json
 import sys
 import tarfile
@@ -295,6 +296,38 @@ def build():
         raise AssertionError("a symlinked Dockerfile built")
     except docker.errors.BuildError as error:
         assert "no Dockerfile" in error.msg and "root:" not in error.msg, error.msg
+
+
+def read_to_end(connection):
+    data = b""
+    while chunk := connection.recv(65536):
+        data += chunk
+    return data
+
+
+def exec_input():
+    """exec with stdin: framed without a terminal, raw with one, the exit code from inspect."""
+    container = client.containers.run("busybox", ["sleep", "300"], detach=True)
+    created = client.api.exec_create(container.id, ["sh", "-c", "cat; echo done >&2; exit 4"], stdin=True)
+    connection = client.api.exec_start(created["Id"], socket=True)._sock
+    connection.sendall(b"hello\n")
+    connection.shutdown(socket.SHUT_WR)
+    data, streams = read_to_end(connection), {1: b"", 2: b""}
+    while data:
+        size = int.from_bytes(data[4:8], "big")
+        streams[data[0]] += data[8 : 8 + size]
+        data = data[8 + size :]
+    assert streams == {1: b"hello\n", 2: b"done\n"}, streams
+    inspected = client.api.exec_inspect(created["Id"])
+    assert inspected["ExitCode"] == 4 and not inspected["Running"] and inspected["OpenStdin"], inspected
+    created = client.api.exec_create(container.id, ["sh", "-c", "read line; echo got $line; tty; exit 3"], stdin=True, tty=True)
+    connection = client.api.exec_start(created["Id"], socket=True, tty=True)._sock
+    connection.sendall(b"typed\n")
+    connection.shutdown(socket.SHUT_WR)
+    output = read_to_end(connection)
+    assert b"got typed\r\n/dev/pts/" in output, output
+    assert client.api.exec_inspect(created["Id"])["ExitCode"] == 3
+    container.remove(force=True)
 
 
 def concurrent():
