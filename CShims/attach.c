@@ -53,7 +53,21 @@ int sr_attach_open(sr_attach_hub *hub, const char *dir, int attached) {
     return 0;
 }
 
+// StdinOnce (docker run -i): the first client's end of input is the
+// container's. Its stdin pipe's write end is swapped for /dev/null: the
+// pipe's last writer is gone, so the container reads EOF, and the fd
+// number stays valid for its owner to close.
+static void end_stdin(sr_attach_hub *hub) {
+    hub->once_fd = -1;
+    if (hub->stdin_fd < 0) return;
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null < 0) return;
+    dup3(null, hub->stdin_fd, O_CLOEXEC);
+    close(null);
+}
+
 static void drop(sr_attach_hub *hub, int i) {
+    if (hub->clients[i] == hub->once_fd) end_stdin(hub);
     close(hub->clients[i]);
     hub->clients[i] = -1;
 }
@@ -100,6 +114,7 @@ void sr_attach_input(sr_attach_hub *hub, int i) {
     ssize_t n = read(hub->clients[i], buf, sizeof buf);
     if (n == 0) {
         hub->reading[i] = 0;  // `echo cmd | swiftrun attach`: its output is still to come
+        if (hub->clients[i] == hub->once_fd) end_stdin(hub);
         return;
     }
     if (n < 0) {

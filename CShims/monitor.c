@@ -177,7 +177,10 @@ int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status) {
         struct stat info;
         if (fstat(log.log_fd, &info) == 0) log.size = info.st_size;
     }
-    sr_attach_hub hub = {.tty = spec->tty, .master = spec->tty ? spec->stdout_fd : -1, .stdin_fd = spec->stdin_fd};
+    sr_attach_hub hub = {.tty = spec->tty,
+                         .master = spec->tty ? spec->stdout_fd : -1,
+                         .stdin_fd = spec->stdin_fd,
+                         .once_fd = spec->stdin_once && !spec->tty ? spec->attached_fd : -1};
     sr_attach_open(&hub, spec->attach_dir, spec->attached_fd);  // without the socket, the container still runs and logs
     // The pipes stay open until every process of the container that holds
     // them is gone; pid 1's exit (the pidfd) ends the wait either way.

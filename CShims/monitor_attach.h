@@ -17,6 +17,7 @@ typedef struct {
     int tty;                            // raw bytes, else Docker's stream framing
     int master;                         // the pty master, passed to clients; or -1
     int stdin_fd;                       // where clients' input goes (-i); or -1
+    int once_fd;                        // the client whose end of input ends stdin (StdinOnce); or -1
 } sr_attach_hub;
 
 // Binds DIR/attach.sock (DIR NULL: no socket), and takes ATTACHED (-1:

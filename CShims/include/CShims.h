@@ -426,6 +426,7 @@ typedef struct {
     int tty;
     int stdin_fd;
     int attached_fd;     // `start -a`: a client connected from the start, or -1
+    int stdin_once;      // StdinOnce (docker run -i): that client's end of input ends the container's stdin
 } sr_monitor_spec;
 int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status);
 

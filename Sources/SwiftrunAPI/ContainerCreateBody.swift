@@ -63,6 +63,7 @@ struct ContainerCreateBody {
         options.workingDirectory = nonEmpty(body["WorkingDir"])
         options.tty = body["Tty"]?.boolValue ?? false
         options.interactive = body["OpenStdin"]?.boolValue ?? false
+        options.stdinOnce = body["StdinOnce"]?.boolValue ?? false
         options.stopSignal = nonEmpty(body["StopSignal"])
         options.stopTimeout = body["StopTimeout"]?.integerValue.map { Int($0) }
         try healthcheck(&options)

@@ -36,7 +36,7 @@ extension EngineAPI {
             // Without stream Docker sends what is buffered and ends; swiftrun's monitor keeps no buffer.
             return APIResponse(status: 101, contentType: "application/vnd.docker.multiplexed-stream", body: .hijacked { _, _ in })
         }
-        let (stdout, stderr) = (request.flag("stdout"), request.flag("stderr"))
+        let (stdout, stderr, stdin) = (request.flag("stdout"), request.flag("stderr"), request.flag("stdin"))
         let socket: Int32
         if state.status == .created {
             var fds: [Int32] = [-1, -1]
@@ -56,23 +56,40 @@ extension EngineAPI {
         let tty = (try? ContainerStore(layout: layout).spec(state.id))?.process.terminal ?? false
         return APIResponse(
             status: 101, contentType: tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream",
-            body: .hijacked { send, _ in
+            body: .hijacked { send, input in
                 defer { close(socket) }
-                Self.relay(socket, stdout: stdout, stderr: stderr, send: send)
+                Self.relay(socket, input: stdin ? input : -1, stdout: stdout, stderr: stderr, send: send)
             })
     }
 
     /// Copies the monitor's stream to the client until the monitor closes
-    /// it (the container has ended). Its first byte says the framing: 's'
-    /// for Docker's stream headers, which are passed whole and filtered by
-    /// stream; 't' for a terminal's raw bytes (the pty master that comes
-    /// with it is not taken: input is not attached through the API yet).
-    private static func relay(_ socket: Int32, stdout: Bool, stderr: Bool, send: ([UInt8]) -> Bool) {
+    /// it (the container has ended), and the client's input (`input`, -1
+    /// for none) to the monitor, which gives it to the container's stdin;
+    /// the input's end is a half-close, which for a StdinOnce container
+    /// attached at start ends its stdin. The stream's first byte says the
+    /// framing: 's' for Docker's stream headers, passed whole and filtered
+    /// by stream; 't' for a terminal's raw bytes.
+    private static func relay(_ socket: Int32, input: Int32, stdout: Bool, stderr: Bool, send: ([UInt8]) -> Bool) {
         var kind: UInt8 = 0
         guard read(socket, &kind, 1) == 1 else { return }
         var pending: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
+        var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0), pollfd(fd: input, events: Int16(POLLIN), revents: 0)]
         while true {
+            if poll(&fds, 2, -1) < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            if fds[1].fd >= 0 && fds[1].revents != 0 {
+                let count = read(input, &buffer, buffer.count)
+                if count > 0 {
+                    _ = try? FileSystem.writeAll(socket, Array(buffer[0..<count]), path: "the attach socket")
+                } else if count == 0 || errno != EINTR {
+                    fds[1].fd = -1  // poll skips a negative fd
+                    shutdown(socket, Int32(SHUT_WR))
+                }
+            }
+            guard fds[0].revents != 0 else { continue }
             let count = read(socket, &buffer, buffer.count)
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { return }

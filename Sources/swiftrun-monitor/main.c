@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 int main(int argc, char **argv) {
-    if (argc != 15) {
+    if (argc != 16) {
         fprintf(stderr, "swiftrun-monitor: started by swiftrun run -d, not by hand\n");
         return 2;
     }
@@ -39,6 +39,7 @@ int main(int argc, char **argv) {
         .tty = atoi(argv[12]),
         .stdin_fd = atoi(argv[13]),
         .attached_fd = atoi(argv[14]),
+        .stdin_once = atoi(argv[15]),
     };
     const char *health[] = {argv[7], "--root", argv[8], "__health-check", argv[9], NULL};
     spec.health_argv = health;

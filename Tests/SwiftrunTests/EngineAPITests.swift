@@ -122,6 +122,12 @@ import Testing
         try client("exec_input")
     }
 
+    @Test func attachGivesTheClientsInputToTheContainer() throws {
+        let service = serve()
+        defer { _ = stop(service) }
+        try client("attach_input")
+    }
+
     @Test func fiftyConcurrentRunsAllSucceedAndLeaveNothing() throws {
         let service = serve()
         defer { _ = stop(service) }

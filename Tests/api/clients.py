@@ -330,6 +330,27 @@ def exec_input():
     container.remove(force=True)
 
 
+def attach_input():
+    """docker run -i's flow: attach with stdin before start; the end of that input ends the container's (StdinOnce)."""
+    # docker-py has no StdinOnce: the body as the docker CLI sends it.
+    body = {"Image": "busybox", "Cmd": ["sh", "-c", "cat; echo eof; exit 6"], "OpenStdin": True, "StdinOnce": True, "AttachStdin": True}
+    created = client.api._result(client.api._post_json(client.api._url("/containers/create"), data=body), True)
+    connection = client.api.attach_socket(created["Id"], params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})._sock
+    connection.settimeout(60)  # a stdin that never ends would hang here
+    client.api.start(created["Id"])
+    connection.sendall(b"typed\n")
+    connection.shutdown(socket.SHUT_WR)
+    data, stdout = read_to_end(connection), b""
+    while data:
+        size = int.from_bytes(data[4:8], "big")
+        stdout += data[8 : 8 + size] if data[0] == 1 else b""
+        data = data[8 + size :]
+    assert stdout == b"typed\neof\n", stdout
+    assert client.api.wait(created["Id"])["StatusCode"] == 6
+    assert client.api.inspect_container(created["Id"])["Config"]["StdinOnce"] is True
+    client.api.remove_container(created["Id"])
+
+
 def concurrent():
     results = [None] * 50
 

@@ -134,7 +134,8 @@ public struct ContainerMonitor {
                     report = -1
                 }
                 let job = Job(
-                    pid: process.pid, streams: streams, stdin: stdin, tty: console != nil, attached: attached, log: logConfig,
+                    pid: process.pid, streams: streams, stdin: stdin, tty: console != nil, attached: attached,
+                    stdinOnce: plan.state.stdinOnce == true, log: logConfig,
                     logPath: logConfig.driver == "none" ? nil : containers.logPath(plan.id), id: plan.id,
                     healthInterval: plan.state.health?.intervalMilliseconds ?? 0)
                 unlink(containers.healthPath(plan.id))  // each run starts "starting"
@@ -207,6 +208,8 @@ public struct ContainerMonitor {
         let tty: Bool
         /// `start -a`'s socket, a client from the start; or -1.
         let attached: Int32
+        /// StdinOnce: that client's end of input ends the container's stdin.
+        let stdinOnce: Bool
         let log: LogConfig
         let logPath: String?
         let id: String
@@ -224,7 +227,7 @@ public struct ContainerMonitor {
         let arguments = [
             monitor, String(job.pid), String(streams.out), String(streams.err), job.logPath ?? "-",
             String(job.log.maxSize ?? 0), String(job.log.maxFiles), swiftrun, layout.root, job.id, String(job.healthInterval),
-            layout.container(job.id), job.tty ? "1" : "0", String(job.stdin), String(job.attached)
+            layout.container(job.id), job.tty ? "1" : "0", String(job.stdin), String(job.attached), job.stdinOnce ? "1" : "0"
         ]
         var pointers = arguments.map { strdup($0) } + [nil]
         execv(monitor, &pointers)
@@ -278,7 +281,7 @@ public struct ContainerMonitor {
                     pid: job.pid, pidfd: pidfd, stdout_fd: streams.out, stderr_fd: streams.err,
                     log_path: job.logPath == nil ? nil : path, max_size: job.log.maxSize ?? 0, max_files: Int32(job.log.maxFiles),
                     health_interval_ms: job.healthInterval, health_argv: nil, attach_dir: attachDir, tty: job.tty ? 1 : 0,
-                    stdin_fd: job.stdin, attached_fd: job.attached)
+                    stdin_fd: job.stdin, attached_fd: job.attached, stdin_once: job.stdinOnce ? 1 : 0)
                 return healthArgv.withUnsafeMutableBufferPointer { argv in
                     spec.health_argv = UnsafePointer(argv.baseAddress)
                     return sr_monitor_supervise(&spec, &status)

@@ -60,6 +60,7 @@ struct ContainerPlan {
         state.stopSignal = options.stopSignal ?? image.configuration.config?.StopSignal
         state.stopTimeout = options.stopTimeout
         state.openStdin = options.interactive
+        if options.interactive && options.stdinOnce { state.stdinOnce = true }
         state.network = options.network
         if options.detach {
             state.detached = true

@@ -55,6 +55,10 @@ public struct ContainerState: Codable, Sendable {
     /// -i on a detached container (Docker's OpenStdin): its stdin is a pipe
     /// from the monitor, which `attach` writes to.
     public var openStdin: Bool?
+    /// StdinOnce (the API's create, as `docker run -i` sends it): the
+    /// client attached at start closes the container's stdin when its
+    /// input ends.
+    public var stdinOnce: Bool?
     /// The health check the monitor runs every interval (detached only).
     public var health: HealthConfig?
     /// The network flags, applied again at each start. nil: a container

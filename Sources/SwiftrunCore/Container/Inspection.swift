@@ -35,7 +35,7 @@ public struct Inspection {
         var ExposedPorts: [String: ImageConfiguration.Empty]?
         var Tty: Bool
         var OpenStdin: Bool
-        var StdinOnce = false
+        var StdinOnce: Bool
         var Env: [String]
         var Cmd: [String]
         var Image: String
@@ -54,6 +54,7 @@ public struct Inspection {
             ExposedPorts = ports.isEmpty ? nil : Dictionary(ports.map { ($0, ImageConfiguration.Empty()) }) { first, _ in first }
             Tty = spec?.process.terminal ?? false
             OpenStdin = state.openStdin ?? false
+            StdinOnce = state.stdinOnce ?? false
             Env = spec?.process.env ?? []
             Cmd = Array(words[split...])
             Image = state.image

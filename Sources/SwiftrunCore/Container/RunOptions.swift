@@ -50,6 +50,8 @@ public struct RunOptions: Sendable {
     /// -i: our stdin goes to the container (without it, /dev/null does);
     /// -t: the container gets a pty of its own devpts.
     public var interactive = false
+    /// StdinOnce: no flag of the CLI's; the API's create sets it.
+    public var stdinOnce = false
     public var tty = false
 
     /// -d: hand the container to a monitor and return its id.
