@@ -7,7 +7,8 @@ import re, subprocess, sys
 
 COMMANDS = ["run", "ps", "rm", "commit", "stats", "images", "rmi", "tag", "history", "import", "load", "save", "pull",
             "build", "login", "logout", "inspect", "info", "version", "image prune", "container prune", "system df", "system prune",
-            "logs", "stop", "start", "restart", "kill", "wait", "pause", "unpause", "exec", "attach", "cp", "top", "port", "rename"]
+            "logs", "stop", "start", "restart", "kill", "wait", "pause", "unpause", "exec", "attach", "cp", "top", "port", "rename",
+            "volume create", "volume ls", "volume inspect", "volume rm", "volume prune"]
 
 def flags(text, pattern):
     found = {}
