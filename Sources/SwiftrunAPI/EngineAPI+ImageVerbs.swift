@@ -34,29 +34,50 @@ extension EngineAPI {
         }
     }
 
-    /// `fromImage` and `tag`: the registry's progress is not relayed; the
-    /// stream says when the pull starts and how it ended, in Docker's
-    /// JSON-lines shape (an `error` object on failure, which docker-py raises).
+    /// `fromImage` and `tag`, as `swiftrun pull` in a process of its own:
+    /// its lines are Docker's progress already ("ID: Pull complete",
+    /// "Digest: ...", "Status: ..."), sent as Docker's JSON lines, each
+    /// layer's with its id; the reference it prints last is the CLI's own
+    /// and is not sent. A failure ends the stream with Docker's error
+    /// object, which docker-py raises.
     private func pull(_ request: APIRequest) throws(APIError) -> APIResponse {
         guard let image = request.query["fromImage"], !image.isEmpty else {
             throw .badRequest("fromImage is required (importing from a source is not supported by swiftrun)")
         }
         let tag = request.query["tag"].flatMap { $0.isEmpty ? nil : $0 }
         let reference = tag.map { $0.hasPrefix("sha256:") ? "\(image)@\($0)" : "\(image):\($0)" } ?? image
-        let api = self
+        let command = command(["pull", reference])
         return APIResponse(
             status: 200, contentType: "application/json",
             body: .stream { send in
-                guard send(APIResponse.jsonLine(["status": "Pulling from \(image)", "id": tag ?? "latest"])) else { return }
-                let result = (try? api.run(["pull", "-q", reference])) ?? (status: 1, output: "", error: "pull \(reference) failed")
-                if result.status == 0 {
-                    let digest = result.output.split(separator: "\n").first.map(String.init) ?? ""
-                    _ = send(APIResponse.jsonLine(["status": "Digest: \(digest)"]))
-                    _ = send(APIResponse.jsonLine(["status": "Status: Downloaded newer image for \(reference)"]))
-                } else {
-                    _ = send(APIResponse.jsonLine(StreamedError(message: result.error)))
+                var lines = LineSplitter()
+                var held: String?
+                var failure = ""
+                var listening = true
+                let status = try? HostCommand.stream(command) { isStderr, bytes in
+                    for line in lines.add(bytes, stream: isStderr ? 1 : 0) {
+                        if isStderr {
+                            if line.hasPrefix("swiftrun: ") { failure = String(line.dropFirst(10)) }
+                            continue
+                        }
+                        if let previous = held, listening { listening = send(APIResponse.jsonLine(Self.pullStatus(previous))) }
+                        held = line
+                    }
+                    return true
                 }
+                guard listening else { return }
+                if status == 0 { return }  // `held` is the reference
+                if let held { _ = send(APIResponse.jsonLine(Self.pullStatus(held))) }
+                _ = send(APIResponse.jsonLine(StreamedError(message: failure.isEmpty ? "pull \(reference) failed" : failure)))
             })
+    }
+
+    /// "ID: STATUS" as Docker's {"status", "id"}; "Digest: ..." and
+    /// "Status: ..." are statuses whole.
+    private static func pullStatus(_ line: String) -> [String: String] {
+        let parts = line.split(separator: ": ", maxSplits: 1)
+        guard parts.count == 2, !parts[0].contains(" "), parts[0] != "Digest", parts[0] != "Status" else { return ["status": line] }
+        return ["status": String(parts[1]), "id": String(parts[0])]
     }
 
     private struct ImagesPruned: Encodable {

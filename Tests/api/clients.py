@@ -164,6 +164,12 @@ def images():
     assert client.images.list() == []
     loaded = client.images.load(archive)
     assert [i.tags for i in loaded] == [["busybox:latest"]], loaded
+    # Docker's progress lines: the tag's "Pulling from", each layer's by id, the digest, the outcome.
+    progress = list(client.api.pull(f"{registry}/test/busybox", tag="v1", stream=True, decode=True))
+    assert progress[0] == {"status": "Pulling from test/busybox", "id": "v1"}, progress
+    assert any(entry.get("id") and entry["status"] in ("Pull complete", "Already exists") for entry in progress), progress
+    assert progress[-2]["status"].startswith("Digest: sha256:"), progress
+    assert progress[-1] == {"status": f"Status: Downloaded newer image for {registry}/test/busybox:v1"}, progress
     pulled = client.images.pull(f"{registry}/test/busybox", tag="v1")
     assert pulled.tags == [f"{registry}/test/busybox:v1"], pulled.tags
     try:
