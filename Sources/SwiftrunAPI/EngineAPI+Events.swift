@@ -5,7 +5,9 @@ import SwiftrunCore
 /// happen, one JSON object a line. No daemon sees them pass, so they are
 /// read off the store: inotify on containers/ for dirs made and removed,
 /// and on each container's dir for its state.json being replaced, whose
-/// new status says start or die.
+/// new status says start or die. `until` (Unix seconds) ends the stream;
+/// what happened before the request is not kept, so `since` gives nothing
+/// older than the request itself.
 extension EngineAPI {
     struct Event: Encodable {
         struct Actor: Encodable {
@@ -25,11 +27,16 @@ extension EngineAPI {
 
     func events(_ request: APIRequest) throws(APIError) -> APIResponse {
         let filters = try Self.filters(request.query["filters"])
+        let until = try request.query["until"].flatMap { (text) throws(APIError) -> Double? in
+            guard !text.isEmpty else { return nil }
+            guard let seconds = Double(text) else { throw .badRequest("invalid until: \(text) (Unix seconds)") }
+            return seconds
+        }
         let layout = layout
         return APIResponse(
             status: 200, contentType: "application/json",
             body: .stream { send in
-                EventWatch(layout: layout)?.run { event in
+                EventWatch(layout: layout)?.run(until: until) { event in
                     let wanted =
                         (filters["type"].map { $0.contains("container") } ?? true)
                         && (filters["event"].map { $0.contains(event.Action) } ?? true)
@@ -75,12 +82,21 @@ private final class EventWatch {
 
     /// Until `emit` returns false, or `idle` (asked each second without an
     /// event) says the client has gone: a stream nobody reads must not
-    /// hold its thread, nor keep `--time` from ending the service.
-    func run(_ emit: (EngineAPI.Event) -> Bool, idle: () -> Bool) {
+    /// hold its thread, nor keep `--time` from ending the service. Or
+    /// until the time `until` (Unix seconds), when given.
+    func run(until: Double?, _ emit: (EngineAPI.Event) -> Bool, idle: () -> Bool) {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
+            var timeout: Int32 = 1000
+            if let until {
+                var now = timespec()
+                clock_gettime(CLOCK_REALTIME, &now)
+                let left = until - (Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
+                guard left > 0 else { return }
+                timeout = Int32(min(1000, left * 1000 + 1))
+            }
             var poller = pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, 1000)
+            let ready = poll(&poller, 1, timeout)
             if ready < 0 && errno == EINTR { continue }
             if ready == 0 {
                 guard idle() else { return }

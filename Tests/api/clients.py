@@ -6,11 +6,12 @@ DOCKER_HOST on the test's own socket. Each scenario asserts, and prints
 "ok SCENARIO" only when every assertion held.
 """
 import io
-import socket
 import json
+import socket
 import sys
 import tarfile
 import threading
+import time
 import urllib.request
 
 import docker
@@ -200,6 +201,10 @@ def events():
             break
     stream.close()
     assert seen == [("create", None), ("start", None), ("die", "2"), ("destroy", None)], seen
+    # until ends the stream (docker-py's read times out after 120 s if it does not).
+    started = time.time()
+    assert list(client.events(decode=True, since=started, until=started + 1)) == []
+    assert time.time() - started < 10
 
 
 def networks():
