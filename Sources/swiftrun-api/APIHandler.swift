@@ -129,13 +129,14 @@ final class APIHandler: ChannelInboundHandler, RemovableChannelHandler, @uncheck
                 channel.close(promise: nil)
                 return
             }
+            let writeEnd = input[1]
             let raw = channel.eventLoop.flatSubmit {
-                channel.writeAndFlush(HTTPServerResponsePart.head(head)).flatMap { HTTPPipeline.hijack(channel, input: input[1]) }
+                channel.writeAndFlush(HTTPServerResponsePart.head(head)).flatMap { HTTPPipeline.hijack(channel, input: writeEnd) }
             }
             // Without the connection the work is still done (an exec runs
             // and records its exit code); its output has nowhere to go.
             let connected = (try? raw.wait()) != nil
-            if !connected { close(input[1]) }
+            if !connected { close(writeEnd) }
             produce(
                 { bytes in
                     connected && (try? channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)).wait()) != nil
