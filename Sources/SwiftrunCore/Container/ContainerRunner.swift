@@ -90,7 +90,7 @@ public struct ContainerRunner {
         do {
             try containers.record(plan.state, spec: plan.spec)
         } catch {
-            try? containers.remove(plan.state)
+            try? containers.remove(plan.state, removingVolumes: true)
             throw error
         }
         // Recorded: from here on the container is whole without this process.
@@ -145,7 +145,8 @@ public struct ContainerRunner {
             try FileSystem.copyOwnerAndMode(from: plan.layers[plan.layers.count - 1], to: plan.dirs.upper)
             try attachVolumes(plan)
         } catch {
-            try? containers.remove(plan.state)
+            // Its anonymous volumes were made for it alone, and never used.
+            try? containers.remove(plan.state, removingVolumes: true)
             throw error
         }
     }
