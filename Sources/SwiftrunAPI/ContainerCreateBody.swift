@@ -173,16 +173,8 @@ struct ContainerCreateBody {
         for (path, mountOptions) in (host["Tmpfs"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             options.tmpfs.append(nonEmpty(mountOptions).map { "\(path):\($0)" } ?? path)
         }
-        // Config.Volumes, {"/path": {}}: an anonymous volume each, unless a
-        // bind or volume above already mounts there.
-        let targets = Set(
-            options.volumes.map { text in
-                let parts = text.split(separator: ":")
-                return String(parts.count > 1 ? parts[1] : parts.first ?? "")
-            })
-        for path in (body["Volumes"]?.objectValue ?? [:]).keys.sorted() where !targets.contains(path) {
-            options.volumes.append(path)
-        }
+        // Config.Volumes, {"/path": {}}: the image's VOLUME rule (VolumeUse).
+        options.declaredVolumes = (body["Volumes"]?.objectValue ?? [:]).keys.sorted()
     }
 
     /// NetworkMode ("default" is the bridge), PortBindings, DNS, and the

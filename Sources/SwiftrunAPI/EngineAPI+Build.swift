@@ -16,22 +16,7 @@ extension EngineAPI {
             status: 200, contentType: "application/json",
             body: .stream { send in
                 defer { if body.owned { close(body.fd) } }
-                var lines = LineSplitter()
-                var failure = ""
-                var listening = true
-                let status = try? HostCommand.stream(api.command(arguments), stdin: body.fd) { isStderr, bytes in
-                    for line in lines.add(bytes, stream: isStderr ? 1 : 0) {
-                        // The CLI's own error is the failure, sent last as Docker's error object.
-                        if isStderr && line.hasPrefix("swiftrun: ") {
-                            failure = String(line.dropFirst(10))
-                        } else if listening {
-                            listening = send(APIResponse.jsonLine(["stream": line + "\n"]))
-                        }
-                    }
-                    return true
-                }
-                guard listening, status != 0 else { return }
-                _ = send(APIResponse.jsonLine(StreamedError(message: failure.isEmpty ? "the build failed" : failure)))
+                api.streamLines(arguments, stdin: body.fd, failed: "the build failed", send: send) { line, _ in ["stream": line + "\n"] }
             })
     }
 
@@ -62,21 +47,5 @@ extension EngineAPI {
             }
         }
         return arguments + ["-"]
-    }
-}
-
-/// Bytes of a command's stdout and stderr, cut into whole lines, each
-/// stream with its own unfinished tail.
-struct LineSplitter {
-    private var pending: [[UInt8]] = [[], []]
-
-    mutating func add(_ bytes: [UInt8], stream: Int) -> [String] {
-        pending[stream] += bytes
-        var lines: [String] = []
-        while let newline = pending[stream].firstIndex(of: UInt8(ascii: "\n")) {
-            lines.append(String(decoding: pending[stream][..<newline], as: UTF8.self))
-            pending[stream].removeSubrange(...newline)
-        }
-        return lines
     }
 }

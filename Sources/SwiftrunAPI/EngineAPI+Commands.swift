@@ -35,6 +35,32 @@ extension EngineAPI {
         throw APIError(command: result.error, image: image)
     }
 
+    /// Streams a command's lines to the client as Docker's JSON lines (pull,
+    /// build): `object` makes each line (and whether it came on stderr)
+    /// the object to send, or nil for none. The command's own error
+    /// ("swiftrun: ...") is not sent as a line: if the command fails, it
+    /// ends the stream as Docker's error object (`failed` if it said none).
+    func streamLines(
+        _ arguments: [String], stdin: Int32 = -1, failed: String, send: ([UInt8]) -> Bool,
+        _ object: (_ line: String, _ isStderr: Bool) -> [String: String]?
+    ) {
+        var lines = LineSplitter()
+        var failure = failed
+        var listening = true
+        let status = try? HostCommand.stream(command(arguments), stdin: stdin) { isStderr, bytes in
+            for line in lines.add(bytes, stream: isStderr ? 1 : 0) {
+                if isStderr && line.hasPrefix("swiftrun: ") {
+                    failure = String(line.dropFirst(10))
+                } else if listening, let value = object(line, isStderr) {
+                    listening = send(APIResponse.jsonLine(value))
+                }
+            }
+            return true
+        }
+        guard listening, status != 0 else { return }
+        _ = send(APIResponse.jsonLine(StreamedError(message: failure)))
+    }
+
     /// Streams a command's stdout to the client (a tar); its stderr is dropped.
     func streamOutput(_ arguments: [String], to send: ([UInt8]) -> Bool) {
         _ = try? HostCommand.stream(command(arguments)) { isStderr, bytes in isStderr || send(bytes) }
@@ -55,5 +81,21 @@ extension APIError {
         } else {
             self.init(status: 500, message: message)
         }
+    }
+}
+
+/// Bytes of a command's stdout and stderr, cut into whole lines, each
+/// stream with its own unfinished tail.
+private struct LineSplitter {
+    private var pending: [[UInt8]] = [[], []]
+
+    mutating func add(_ bytes: [UInt8], stream: Int) -> [String] {
+        pending[stream] += bytes
+        var lines: [String] = []
+        while let newline = pending[stream].firstIndex(of: UInt8(ascii: "\n")) {
+            lines.append(String(decoding: pending[stream][..<newline], as: UTF8.self))
+            pending[stream].removeSubrange(...newline)
+        }
+        return lines
     }
 }

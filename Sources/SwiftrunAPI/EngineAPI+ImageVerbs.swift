@@ -37,46 +37,30 @@ extension EngineAPI {
     /// `fromImage` and `tag`, as `swiftrun pull` in a process of its own:
     /// its lines are Docker's progress already ("ID: Pull complete",
     /// "Digest: ...", "Status: ..."), sent as Docker's JSON lines, each
-    /// layer's with its id; the reference it prints last is the CLI's own
-    /// and is not sent. A failure ends the stream with Docker's error
-    /// object, which docker-py raises.
+    /// layer's with its id. The reference it prints last (no ": " in it)
+    /// is the CLI's own and is not sent.
     private func pull(_ request: APIRequest) throws(APIError) -> APIResponse {
         guard let image = request.query["fromImage"], !image.isEmpty else {
             throw .badRequest("fromImage is required (importing from a source is not supported by swiftrun)")
         }
         let tag = request.query["tag"].flatMap { $0.isEmpty ? nil : $0 }
         let reference = tag.map { $0.hasPrefix("sha256:") ? "\(image)@\($0)" : "\(image):\($0)" } ?? image
-        let command = command(["pull", reference])
+        let api = self
         return APIResponse(
             status: 200, contentType: "application/json",
             body: .stream { send in
-                var lines = LineSplitter()
-                var held: String?
-                var failure = ""
-                var listening = true
-                let status = try? HostCommand.stream(command) { isStderr, bytes in
-                    for line in lines.add(bytes, stream: isStderr ? 1 : 0) {
-                        if isStderr {
-                            if line.hasPrefix("swiftrun: ") { failure = String(line.dropFirst(10)) }
-                            continue
-                        }
-                        if let previous = held, listening { listening = send(APIResponse.jsonLine(Self.pullStatus(previous))) }
-                        held = line
-                    }
-                    return true
+                api.streamLines(["pull", reference], failed: "pull \(reference) failed", send: send) { line, isStderr in
+                    isStderr ? nil : Self.pullStatus(line)
                 }
-                guard listening else { return }
-                if status == 0 { return }  // `held` is the reference
-                if let held { _ = send(APIResponse.jsonLine(Self.pullStatus(held))) }
-                _ = send(APIResponse.jsonLine(StreamedError(message: failure.isEmpty ? "pull \(reference) failed" : failure)))
             })
     }
 
     /// "ID: STATUS" as Docker's {"status", "id"}; "Digest: ..." and
-    /// "Status: ..." are statuses whole.
-    private static func pullStatus(_ line: String) -> [String: String] {
+    /// "Status: ..." are statuses whole; a line without ": " is none.
+    private static func pullStatus(_ line: String) -> [String: String]? {
         let parts = line.split(separator: ": ", maxSplits: 1)
-        guard parts.count == 2, !parts[0].contains(" "), parts[0] != "Digest", parts[0] != "Status" else { return ["status": line] }
+        guard parts.count == 2 else { return nil }
+        guard !parts[0].contains(" "), parts[0] != "Digest", parts[0] != "Status" else { return ["status": line] }
         return ["status": String(parts[1]), "id": String(parts[0])]
     }
 

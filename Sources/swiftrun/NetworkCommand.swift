@@ -56,7 +56,7 @@ struct NetworkCreateCommand: StoreCommand {
             }
             mtu = value
         }
-        let labels = Dictionary(label.map { $0.split(separator: "=", maxSplits: 1).map(String.init) }.map { ($0[0], $0.count > 1 ? $0[1] : "") }) { $1 }
+        let labels = Dictionary(label.map(RunOptions.label), uniquingKeysWith: { $1 })
         let network = try NetworkStore().create(name: name, subnet: parsedSubnet, gateway: parsedGateway, isInternal: `internal`, labels: labels, mtu: mtu)
         print(network.id)
         return 0

@@ -22,7 +22,7 @@ struct VolumeCreateCommand: StoreCommand {
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         guard driver == "local" else { throw .invalidArgument("error looking up volume plugin \(driver): plugin \"\(driver)\" not found") }
-        let labels = Dictionary(label.map { $0.split(separator: "=", maxSplits: 1).map(String.init) }.map { ($0[0], $0.count > 1 ? $0[1] : "") }) { $1 }
+        let labels = Dictionary(label.map(RunOptions.label), uniquingKeysWith: { $1 })
         print(try VolumeStore(layout: layout).create(name, labels: labels).name)
         return 0
     }

@@ -62,6 +62,12 @@ import Testing
         #expect(try String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) == "swiftrun-api\n")
         let listening = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/3")
         #expect(listening.hasPrefix("socket:"))
+        // Close-on-exec, so no command the service runs inherits it.
+        let fdinfo = try String(contentsOfFile: "/proc/\(pid)/fdinfo/3", encoding: .utf8)
+        let flags = fdinfo.split(separator: "\n").first { $0.hasPrefix("flags:") }.flatMap {
+            Int($0.dropFirst(6).trimmingPrefix(while: \.isWhitespace), radix: 8)
+        }
+        #expect((try #require(flags)) & Int(O_CLOEXEC) != 0, "\(fdinfo)")
 
         let started = try Spawned.run(
             ["/usr/bin/docker", "-H", "unix://" + socket, "run", "-d", "--name", "activated", "busybox", "sleep", "300"], directory: sandbox.root)

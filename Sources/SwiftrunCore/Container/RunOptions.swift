@@ -52,6 +52,10 @@ public struct RunOptions: Sendable {
     public var interactive = false
     /// StdinOnce: no flag of the CLI's; the API's create sets it.
     public var stdinOnce = false
+    /// Paths declared as volumes, as an image's VOLUMEs are (the API's
+    /// Config.Volumes): each gets an anonymous volume unless -v or --tmpfs
+    /// mounts there.
+    public var declaredVolumes: [String] = []
     public var tty = false
 
     /// -d: hand the container to a monitor and return its id.

@@ -10,7 +10,8 @@ struct VolumeUse: Sendable {
 
     /// The volumes that -v and the image ask for. Each -v that names a
     /// volume is rewritten to bind its _data, so the spec sees only binds;
-    /// a host path (absolute) is left as it is.
+    /// a host path (absolute) is left as it is. `imageVolumes` and the
+    /// options' declared ones get anonymous volumes where nothing mounts.
     static func resolve(_ options: inout RunOptions, imageVolumes: [String], store: VolumeStore) throws(SwiftrunError) -> [VolumeUse] {
         var uses: [VolumeUse] = []
         options.volumes = try options.volumes.map { (text) throws(SwiftrunError) -> String in
@@ -35,12 +36,12 @@ struct VolumeUse: Sendable {
             uses.append(VolumeUse(name: name, anonymous: anonymous, destination: destination, copyUp: copyUp))
             return store.mountpoint(name) + ":" + destination + (readOnly ? ":ro" : "")
         }
-        // An image's VOLUME that no -v or --tmpfs covers gets an anonymous
-        // volume, as Docker gives it one.
+        // A VOLUME of the image, or one the request declares, that no -v or
+        // --tmpfs covers gets an anonymous volume, as Docker gives it one.
         let covered = Set(
             options.volumes.compactMap { $0.split(separator: ":").dropFirst().first.map { Self.clean(String($0)) } }
                 + options.tmpfs.compactMap { $0.split(separator: ":").first.map { Self.clean(String($0)) } })
-        for path in imageVolumes.map(Self.clean).sorted() where path.hasPrefix("/") && !covered.contains(path) {
+        for path in Set((imageVolumes + options.declaredVolumes).map(Self.clean)).sorted() where path.hasPrefix("/") && !covered.contains(path) {
             let use = VolumeUse(name: ContainerID.generate(), anonymous: true, destination: path, copyUp: true)
             uses.append(use)
             options.volumes.append(store.mountpoint(use.name) + ":" + path)
