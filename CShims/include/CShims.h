@@ -382,7 +382,7 @@ int sr_open_in_root_nofollow(int rootfd, const char *path, int flags);
 
 // Declarations Swift's Glibc module hides behind _GNU_SOURCE or leaves out
 // (wrappers.c). O_PATH's value is checked against <fcntl.h> there.
-enum { SR_O_PATH = 010000000, SR_O_TMPFILE = 020200000 };
+enum { SR_O_PATH = 010000000, SR_O_TMPFILE = 020200000, SR_AT_EMPTY_PATH = 0x1000 };
 int sr_pipe_cloexec(int fds[2]);
 // F_SETPIPE_SZ: a larger pipe buffer; returns the size granted or -1.
 int sr_set_pipe_size(int fd, int size);

@@ -245,4 +245,81 @@ import Testing
         #expect(sandbox.run(["run", "--rm", "busybox", "true"]).code == 0, "the image and its layer are whole")
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/tmp").isEmpty)
     }
+
+    /// A docker-archive as `docker save` lays it out, with what a guess
+    /// must survive: the manifest last, a layer reached through a symlink,
+    /// a second layer after the manifest, a tar no manifest names and a
+    /// file that is no tar. `corrupt` flips a byte of the first layer
+    /// after its digest is taken.
+    func dockerArchive(corrupt: Bool) throws -> String {
+        let archive = work + "/passing-\(corrupt).tar"
+        try tool([
+            "python3", "-c",
+            """
+            import hashlib, io, json, sys, tarfile
+            sample, out, corrupt = sys.argv[1], sys.argv[2], sys.argv[3] == "true"
+            # busybox plus one file: a layer this store does not have yet.
+            base = io.BytesIO()
+            with tarfile.open(sample) as t, tarfile.open(fileobj=base, mode="w") as w:
+                for m in t.getmembers():
+                    w.addfile(m, t.extractfile(m) if m.isfile() else None)
+                info = tarfile.TarInfo("base"); data = b"from the first layer\\n"; info.size = len(data)
+                w.addfile(info, io.BytesIO(data))
+            base = base.getvalue()
+            top = io.BytesIO()
+            with tarfile.open(fileobj=top, mode="w") as t:
+                info = tarfile.TarInfo("hello"); data = b"from the second layer\\n"; info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+            top = top.getvalue()
+            config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+                "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(l).hexdigest() for l in (base, top)]}}).encode()
+            if corrupt:
+                base = base[:5000] + bytes([base[5000] ^ 1]) + base[5001:]
+            def add(t, name, data, mtime=1000000000):
+                info = tarfile.TarInfo(name); info.size = len(data); info.mtime = mtime
+                t.addfile(info, io.BytesIO(data))
+            with tarfile.open(out, "w") as t:
+                add(t, "base/layer.tar", base)
+                link = tarfile.TarInfo("linked"); link.type = tarfile.DIRTYPE; link.mode = 0o755; t.addfile(link)
+                link = tarfile.TarInfo("linked/layer.tar"); link.type = tarfile.SYMTYPE; link.linkname = "../base/layer.tar"
+                t.addfile(link)
+                add(t, "stray.tar", top)
+                add(t, "junk.bin", b"not a tar" * 1000)
+                add(t, "config.json", config)
+                add(t, "manifest.json", json.dumps([{"Config": "config.json", "RepoTags": ["passing:v1"],
+                    "Layers": ["linked/layer.tar", "top/layer.tar"]}]).encode())
+                add(t, "top/layer.tar", top)
+            """,
+            Sandbox.sample, archive, corrupt ? "true" : "false"
+        ])
+        return archive
+    }
+
+    /// load reads an archive once: each layer is unpacked while the
+    /// archive passes, and its blob is the archive's file itself, linked,
+    /// not copied (it keeps the entry's mtime, which a copy would not).
+    /// Guesses no manifest takes leave nothing behind.
+    @Test func aDockerArchiveLoadsInOnePass() throws {
+        let loaded = sandbox.run(["load", "-i", try dockerArchive(corrupt: false)])
+        #expect(loaded.stdout == "Loaded image: passing:v1\n", "\(loaded.stderr)")
+        let ran = sandbox.run(["run", "--rm", "passing:v1", "sh", "-c", "cat /base /hello; busybox true && echo whole"])
+        #expect(ran.stdout == "from the first layer\nfrom the second layer\nwhole\n", "\(ran.stderr)")
+        let blobs = sandbox.root + "/blobs/sha256"
+        let linked = try FileManager.default.contentsOfDirectory(atPath: blobs).filter {
+            var info = stat()
+            return stat(blobs + "/" + $0, &info) == 0 && info.st_mtim.tv_sec == 1_000_000_000 && info.st_mode & 0o777 == 0o600
+        }
+        #expect(linked.count == 2, "both layers' blobs are the archive's files")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/tmp").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/layers").count == 3, "busybox's and the two loaded")
+    }
+
+    @Test func aCorruptLayerInADockerArchiveStoresNothing() throws {
+        let archive = try dockerArchive(corrupt: true)
+        let before = try sandbox.snapshot()
+        let result = sandbox.run(["load", "-i", archive])
+        #expect(result.code == 1)
+        #expect(result.stderr.contains("linked/layer.tar: ") && (result.stderr.contains("mismatch") || result.stderr.contains("corrupt")), "\(result.stderr)")
+        #expect(try sandbox.snapshot() == before)
+    }
 }

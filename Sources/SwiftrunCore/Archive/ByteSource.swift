@@ -7,37 +7,48 @@ protocol ByteSource: AnyObject {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int
 }
 
-/// Reads a file descriptor, optionally hashing the bytes and copying them to
-/// a second descriptor as they pass (the blob as stored in the image store).
+/// Reads a file, hashing the bytes and optionally copying them to a second
+/// descriptor as they pass (the blob as stored in the image store). The
+/// file is a descriptor, or the current entry of a tar (a layer inside an
+/// archive being loaded).
 final class FileSource: ByteSource {
-    private let fd: Int32
+    private let pull: (UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int
     private let path: String
     private let copyFD: Int32?
     let hasher = DigestHasher()
 
     init(fd: Int32, path: String, copyTo copyFD: Int32? = nil) {
-        self.fd = fd
+        pull = { (buffer) throws(SwiftrunError) in try Syscall.check("read \(path)") { Glibc.read(fd, buffer.baseAddress, buffer.count) } }
+        self.path = path
+        self.copyFD = copyFD
+    }
+
+    init(entryOf reader: TarReader, path: String, copyTo copyFD: Int32) {
+        pull = { (buffer) throws(SwiftrunError) in try reader.readContent(into: buffer) }
         self.path = path
         self.copyFD = copyFD
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int {
-        let n = try Syscall.check("read \(path)") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+        let n = try pull(buffer)
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
         hasher.update(bytes)
-        if let copyFD { try FileSystem.writeAll(copyFD, bytes, path: "blob copy of \(path)") }
+        if let copyFD { try FileSystem.writeAll(copyFD, bytes, path: "copy of \(path)") }
         return n
+    }
+
+    /// Reads what is left, so the hash and the copy cover the whole file.
+    func drain() throws(SwiftrunError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { buffer.deallocate() }
+        while try read(into: buffer) > 0 {}
     }
 
     /// Reads what is left and returns the digest of the whole stream; nil
     /// if it cannot be read to the end.
     func digestToEnd() -> Digest? {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            guard let n = try? read(into: buffer) else { return nil }
-            if n == 0 { return hasher.finalize() }
-        }
+        guard (try? drain()) != nil else { return nil }
+        return hasher.finalize()
     }
 }
 

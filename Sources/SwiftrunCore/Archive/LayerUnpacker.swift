@@ -23,26 +23,46 @@ enum Compression {
 /// and write the entries into `directory`, all in one streaming pass.
 enum LayerUnpacker {
     struct Result {
-        var diffID: Digest
+        /// nil when the blob is an uncompressed tar: its diffID is then its
+        /// own digest, which the caller hashes already (hashing the same
+        /// bytes twice cost a tenth of a load).
+        var diffID: Digest?
         var compression: Compression
+    }
+
+    static func unpack(_ source: any ByteSource, into directory: String, name: String) throws(SwiftrunError) -> Result {
+        let (decompressed, compression) = try Compression.decompressing(source, name: name)
+        let tar = compression == .none ? nil : HashingSource(decompressed)
+        try write(tar ?? decompressed, into: directory, name: name, whiteouts: true, fileContent: nil)
+        return Result(diffID: tar?.hasher.finalize(), compression: compression)
+    }
+
+    /// An archive of plain files (a build context, ADD's tar, load's
+    /// input): `.wh.` names are plain names, and nothing is hashed.
+    /// `fileContent`, when given, writes each regular file's content.
+    static func unpackArchive(
+        _ source: any ByteSource, into directory: String, name: String, fileContent: LayerWriter.FileContent? = nil
+    ) throws(SwiftrunError) {
+        let (decompressed, _) = try Compression.decompressing(source, name: name)
+        try write(decompressed, into: directory, name: name, whiteouts: false, fileContent: fileContent)
     }
 
     /// Reading, hashing and decompressing run a few buffers ahead on a
     /// second thread (ReadAheadSource), stopped before this returns, so
     /// `source` is this thread's again afterwards.
-    static func unpack(_ source: any ByteSource, into directory: String, name: String, whiteouts: Bool = true) throws(SwiftrunError) -> Result {
-        let (decompressed, compression) = try Compression.decompressing(source, name: name)
-        let tar = HashingSource(decompressed)
-        let ahead = ReadAheadSource(tar)
+    private static func write(
+        _ source: any ByteSource, into directory: String, name: String, whiteouts: Bool, fileContent: LayerWriter.FileContent?
+    ) throws(SwiftrunError) {
+        let ahead = ReadAheadSource(source)
         defer { ahead.stop() }
         let reader = TarReader(ahead, name: name)
         let writer = try LayerWriter(directory: directory, archive: name, whiteouts: whiteouts)
+        writer.fileContent = fileContent
         while let entry = try reader.next() {
             try writer.write(entry, from: reader)
         }
         try writer.finish()
         try reader.drain()
         ahead.stop()
-        return Result(diffID: tar.hasher.finalize(), compression: compression)
     }
 }

@@ -35,6 +35,14 @@ final class LayerWriter {
     /// directory changes its mtime.
     private var directoryTimes: [(components: [String], mtime: Int64)] = []
 
+    /// Writes a regular file's content into `fd`, the file just created
+    /// for `entry`, reading it from the reader; the whole content must be
+    /// read before it returns.
+    typealias FileContent = (_ entry: TarEntry, _ fd: Int32, _ reader: TarReader) throws(SwiftrunError) -> Void
+
+    /// How regular files get their content; by default it is copied.
+    var fileContent: FileContent?
+
     /// Whether `.wh.` names are whiteouts (a layer) or plain names (an
     /// archive of blobs being unpacked by `load`).
     private let whiteouts: Bool
@@ -214,7 +222,11 @@ final class LayerWriter {
     private func writeFile(_ entry: TarEntry, name: String, in parent: Int32, from reader: TarReader, context: String) throws(SwiftrunError) {
         let fd = try Syscall.check("\(context): create") { openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
         defer { close(fd) }
-        try reader.readContent { (bytes) throws(SwiftrunError) in try FileSystem.writeAll(fd, bytes, path: context) }
+        if let fileContent {
+            try fileContent(entry, fd, reader)
+        } else {
+            try reader.readContent { (bytes) throws(SwiftrunError) in try FileSystem.writeAll(fd, bytes, path: context) }
+        }
         // chown first: it clears setuid and setgid bits that chmod then sets.
         try Syscall.check("\(context): chown") { fchown(fd, uid_t(entry.uid), gid_t(entry.gid)) }
         try Syscall.check("\(context): chmod") { fchmod(fd, mode_t(entry.mode & 0o7777)) }

@@ -108,6 +108,19 @@ final class TarReader {
         }
     }
 
+    /// Copies up to `buffer.count` bytes of the current entry's content;
+    /// 0 once it is all read. The pull form of `readContent`, for a
+    /// reader that is itself a stream (a layer inside an archive).
+    func readContent(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int {
+        guard remaining > 0 else { return 0 }
+        if bufferStart == bufferEnd { try fill(minimum: 1) }
+        let n = min(Int(remaining), bufferEnd - bufferStart, buffer.count)
+        buffer.baseAddress!.copyMemory(from: self.buffer.baseAddress! + bufferStart, byteCount: n)
+        consume(n)
+        remaining -= Int64(n)
+        return n
+    }
+
     /// Reads to the end of the underlying stream, so digests cover every
     /// byte (tar writers pad archives to a record size past the marker).
     func drain() throws(SwiftrunError) {

@@ -221,7 +221,7 @@ struct BuildCopy {
         let isTar = n >= 262 && Array(head[257..<262]) == Array("ustar".utf8)
         guard isGzip || isZstd || isTar else { return nil }
         let directory = builder.scratchDirectory()
-        _ = try LayerUnpacker.unpack(FileSource(fd: fd, path: entry.path), into: directory, name: "ADD \(entry.path)", whiteouts: false)
+        try LayerUnpacker.unpackArchive(FileSource(fd: fd, path: entry.path), into: directory, name: "ADD \(entry.path)")
         return try SourceTree(root: directory)
     }
 

@@ -21,7 +21,7 @@ public struct StreamedContext {
             let compressed = head.head.starts(with: GzipSource.magic) || head.head.starts(with: ZstdSource.magic)
             let isTar = head.head.count == 512 && Array(head.head[257..<262]) == Array("ustar".utf8)
             if compressed || isTar {
-                _ = try LayerUnpacker.unpack(head, into: context.directory, name: name, whiteouts: false)
+                try LayerUnpacker.unpackArchive(head, into: context.directory, name: name)
             } else {
                 try context.writeDockerfile(from: head, name: name)
             }

@@ -5,9 +5,10 @@ import Glibc
 /// layout, given as a directory, a tar (plain, gzip or zstd) or stdin.
 ///
 /// A tar is first unpacked under tmp/ (safely: it is untrusted input, and
-/// LayerWriter never leaves its directory); the layout is then read from
-/// there as from a directory. Every blob's sha256 and every layer's diffID
-/// is checked before anything becomes visible.
+/// LayerWriter never leaves its directory), its layers unpacked as they
+/// pass (PassingLayers); the layout is then read from there as from a
+/// directory. Every blob's sha256 and every layer's diffID is checked
+/// before anything becomes visible.
 public struct ImageLoader {
     let store: ImageStore
     var layout: StoreLayout { store.layout }
@@ -31,15 +32,16 @@ public struct ImageLoader {
             guard stat(path, &info) == 0 else { throw .system("load \(path)", errno: errno) }
             isDirectory = info.st_mode & S_IFMT == S_IFDIR
         }
-        if isDirectory { return try loadLayout(at: path!, name: name) }
+        if isDirectory { return try loadLayout(at: path!, name: name, passing: nil) }
 
         let unpacked = layout.newTempPath("archive")
         try Syscall.check("mkdir \(unpacked)") { mkdir(unpacked, 0o700) }
         defer { try? FileSystem.removeTree(unpacked) }
         let input = try path.map { (path) throws(SwiftrunError) in try Syscall.check("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) } } ?? 0
         defer { if path != nil { close(input) } }
-        _ = try LayerUnpacker.unpack(FileSource(fd: input, path: name), into: unpacked, name: name, whiteouts: false)
-        return try loadLayout(at: unpacked, name: name)
+        let passing = PassingLayers(store: store, archive: name)
+        try LayerUnpacker.unpackArchive(FileSource(fd: input, path: name), into: unpacked, name: name, fileContent: passing.write)
+        return try loadLayout(at: unpacked, name: name, passing: passing)
     }
 
     /// One image found in a layout: its config and layers, in files under the layout root.
@@ -55,7 +57,8 @@ public struct ImageLoader {
         var digest: Digest?
     }
 
-    private func loadLayout(at root: String, name: String) throws(SwiftrunError) -> [Loaded] {
+    /// `passing` holds the layers unpacked while an archive was read, if it was one.
+    private func loadLayout(at root: String, name: String, passing: PassingLayers?) throws(SwiftrunError) -> [Loaded] {
         let reader = try LayoutReader(root: root, name: name)
         let found: [Found]
         if reader.exists("index.json") && reader.exists("oci-layout") {
@@ -65,10 +68,10 @@ public struct ImageLoader {
         } else {
             throw .badArchive(name, reason: "neither a docker save archive (manifest.json) nor an OCI image layout (oci-layout, index.json)")
         }
-        return try found.map { (image) throws(SwiftrunError) in try store(image, from: reader) }
+        return try found.map { (image) throws(SwiftrunError) in try store(image, from: reader, passing: passing) }
     }
 
-    private func store(_ image: Found, from reader: LayoutReader) throws(SwiftrunError) -> Loaded {
+    private func store(_ image: Found, from reader: LayoutReader, passing: PassingLayers?) throws(SwiftrunError) -> Loaded {
         let configBytes = try reader.read(image.config.path)
         if let digest = image.config.digest, Digest.of(configBytes) != digest {
             throw .badArchive(reader.name, reason: "config \(image.config.path): digest mismatch")
@@ -82,7 +85,12 @@ public struct ImageLoader {
         for (layer, diffID) in zip(image.layers, config.rootfs.diff_ids) {
             let fd = try reader.open(layer.path)
             defer { close(fd) }
-            staged.append(try store.stageLayer(fd: fd, name: "\(reader.name): \(layer.path)", expectedDigest: layer.digest, expectedDiffID: diffID))
+            let name = "\(reader.name): \(layer.path)"
+            if let layer = try passing?.take(fd, name: name, expectedDigest: layer.digest, expectedDiffID: diffID) {
+                staged.append(layer)
+            } else {
+                staged.append(try store.stageLayer(fd: fd, name: name, expectedDigest: layer.digest, expectedDiffID: diffID))
+            }
         }
         let published = try store.publish(layers: staged, config: configBytes, tags: image.tags, untaggedName: true)
         return Loaded(names: image.tags.map(\.familiar), id: published.id)

@@ -48,22 +48,34 @@ extension ImageStore {
                 throw error
             }
             staged.descriptor = Descriptor(mediaType: result.compression.layerMediaType, digest: file.hasher.finalize(), size: file.hasher.count)
-            staged.diffID = result.diffID
-            if let expectedDigest, expectedDigest != staged.descriptor.digest {
-                throw .badArchive(name, reason: "digest mismatch: expected \(expectedDigest), got \(staged.descriptor.digest)")
-            }
-            if let expectedDiffID, expectedDiffID != staged.diffID {
-                throw .badArchive(name, reason: "uncompressed digest (diffID) mismatch: the config says \(expectedDiffID), the layer is \(staged.diffID)")
-            }
+            staged.diffID = result.diffID ?? staged.descriptor.digest
+            try Self.check(staged, name: name, expectedDigest: expectedDigest, expectedDiffID: expectedDiffID)
             try Syscall.check("fsync \(staged.blobTemp!)") { fsync(blobFD) }
-            let layerFD = try Syscall.check("open \(staged.layerTemp!)") { open(staged.layerTemp!, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-            defer { close(layerFD) }
-            try Syscall.check("syncfs \(staged.layerTemp!)") { sr_syncfs(layerFD) }
+            try syncLayer(staged.layerTemp!)
         } catch {
             discard([staged])
             throw error
         }
         return staged
+    }
+
+    /// A staged layer's digests against those its archive or registry
+    /// gave, when it gave them.
+    static func check(_ staged: StagedLayer, name: String, expectedDigest: Digest?, expectedDiffID: Digest?) throws(SwiftrunError) {
+        if let expectedDigest, expectedDigest != staged.descriptor.digest {
+            throw .badArchive(name, reason: "digest mismatch: expected \(expectedDigest), got \(staged.descriptor.digest)")
+        }
+        if let expectedDiffID, expectedDiffID != staged.diffID {
+            throw .badArchive(name, reason: "uncompressed digest (diffID) mismatch: the config says \(expectedDiffID), the layer is \(staged.diffID)")
+        }
+    }
+
+    /// A staged layer's files reach the disk before it is published: one
+    /// syncfs, not an fsync per file.
+    func syncLayer(_ layerTemp: String) throws(SwiftrunError) {
+        let layerFD = try Syscall.check("open \(layerTemp)") { open(layerTemp, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        defer { close(layerFD) }
+        try Syscall.check("syncfs \(layerTemp)") { sr_syncfs(layerFD) }
     }
 
     /// Stages a layer that `write` produces as a tar (a commit's changes,
