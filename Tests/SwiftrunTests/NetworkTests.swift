@@ -169,6 +169,27 @@ import Testing
         #expect(waitForLinkGone("veth" + id.prefix(11)))
     }
 
+    /// `run -d` checks its ports in the CLI, then its monitor closes the
+    /// fds it inherited and publishes them: the monitor must not use the
+    /// CLI's nfnetlink socket by its old number (it failed with "Socket
+    /// operation on non-socket" before).
+    @Test func aDetachedContainerPublishesItsPort() throws {
+        // A port named, as a random one is not checked the same way.
+        let (unused, port) = try boundSocket()
+        close(unused)
+        let started = sandbox.run([
+            "run", "-d", "--name", "detached-web", "-p", "127.0.0.1:\(port):8080", "busybox", "sh", "-c",
+            "mkdir /www && echo detached > /www/index.html && httpd -p 8080 -h /www && echo ready && exec sleep 300"
+        ])
+        #expect(started.code == 0, "\(started.stderr)")
+        let follower = sandbox.start(["logs", "-f", "detached-web"])
+        #expect(follower.readLine() == "ready")
+        #expect(try fetch("http://127.0.0.1:\(port)/") == "detached\n")
+        #expect(sandbox.run(["rm", "-f", "detached-web"]).code == 0)
+        follower.waitForSwiftrun()
+        #expect(try !tool(["nft", "list", "table", "ip", "swiftrun"]).contains(":\(port)"))
+    }
+
     @Test func aTakenPortFailsWith125BeforeAnythingIsCreated() throws {
         let (listener, port) = try boundSocket()
         defer { close(listener) }

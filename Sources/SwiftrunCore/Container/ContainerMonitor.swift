@@ -76,6 +76,7 @@ public struct ContainerMonitor {
         report = 3
         if attached >= 0 { dup2(attached, 4) }
         sr_close_from(attached >= 0 ? 5 : 4)
+        Firewall.forgetInheritedSocket()
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         for fd in Int32(0)...2 { dup2(null, fd) }
         // Blocked, no stop signal can kill the monitor (the mask survives

@@ -76,13 +76,25 @@ enum Firewall {
         try run(ruleset)
     }
 
-    /// One nfnetlink socket for the process, left for the exit to close.
-    /// Closing a socket that committed a deletion waits for nf_tables to
-    /// free the deleted element after an RCU grace period (its release
-    /// notifier flushes that work): about 8 ms on every `run --rm -p`.
-    /// Teardown deletes the ports first, so the rest of it overlaps the
-    /// grace period before the exit's close waits for what remains.
-    static let socket = sr_nft_open()
+    /// One nfnetlink socket for the process, opened on first use and left
+    /// for the exit to close. Closing a socket that committed a deletion
+    /// waits for nf_tables to free the deleted element after an RCU grace
+    /// period (its release notifier flushes that work): about 8 ms on every
+    /// `run --rm -p`. Teardown deletes the ports first, so the rest of it
+    /// overlaps the grace period before the exit's close waits for what
+    /// remains.
+    private static var socket: Int32 {
+        if openSocket < 0 { openSocket = sr_nft_open() }
+        return openSocket
+    }
+    /// One thread uses it: the CLI's, or the monitor's.
+    nonisolated(unsafe) private static var openSocket: Int32 = -1
+
+    /// For a process that has just closed the fds it inherited (a detached
+    /// container's monitor, forked after `run -d` checked its ports): the
+    /// socket's number may now be nothing, or another file. The next use
+    /// opens a socket of its own.
+    static func forgetInheritedSocket() { openSocket = -1 }
 
     /// A published port's DNAT entry, added straight over nfnetlink
     /// (CShims/netlink.c): one round trip, where nft would parse and read
