@@ -26,7 +26,7 @@ ENGINE_PACKAGES = containerd docker.io
 # The Engine API's clients, from PyPI, in a venv beside the build.
 API_VENV       = .build/api-venv
 API_CLIENTS    = docker==7.2.0 testcontainers==4.15.0
-BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 python3-venv tar gzip iperf3 iproute2 util-linux debootstrap e2fsprogs mount
+BENCH_PACKAGES = crun runc podman umoci skopeo docker-registry hyperfine python3 python3-venv python3-matplotlib tar gzip iperf3 iproute2 util-linux debootstrap e2fsprogs mount
 VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod systemd libsystemd0
 LINT_PACKAGES  = gcc
 
@@ -119,7 +119,14 @@ vm-test: test-deps vm-deps samples $(PROBE_IMAGE) $(API_VENV)/ready
 	./scripts/vm-test.sh
 	VM_INIT=systemd VM_TESTS=OCIRuntimeTests/aSystemdScope VM_TIMEOUT=900 ./scripts/vm-test.sh
 
+# Each script prints its own table and appends its rows beside their anchors
+# to $(BENCH_OUT)/rows.jsonl; bench-plot.py gathers them into bench.json
+# and draws docs/bench.png, which the README shows (with Debian's python3 and
+# python3-matplotlib: another python3 may come first in PATH).
+BENCH_OUT = .build/bench
+bench: export BENCH_JSON = $(abspath $(BENCH_OUT))/rows.jsonl
 bench: bench-deps build samples $(API_VENV)/ready
+	@rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
 	@./scripts/bench.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-pull.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-unpack.sh $(RELEASE_BIN)
@@ -129,6 +136,7 @@ bench: bench-deps build samples $(API_VENV)/ready
 	@./scripts/bench-network.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-api.sh $(RELEASE_BIN) $(API_VENV)/bin/python3 $(SAMPLE)
 	@./scripts/bench-docker.sh $(RELEASE_BIN) $(SAMPLE)
+	@/usr/bin/python3 scripts/bench-plot.py $(BENCH_OUT)/rows.jsonl $(BENCH_OUT)/bench.json docs/bench.png
 
 # Swift with warnings as errors in a build dir of its own (the flags would
 # otherwise rebuild .build each time); the C with gcc's -Wall -Wextra; then

@@ -48,3 +48,4 @@ for kind in ["cold", "cached"]:
         r = results[name]
         print(f"{name:<16} {r['median']*1000:7.0f}ms {r['median'] / ours:11.2f}x faster")
 PY
+python3 "$(dirname "$0")/bench-record.py" build "$work/results.json" "swiftrun cold" "podman cold" "swiftrun cached" "podman cached"

@@ -67,3 +67,4 @@ for runtime in ["swiftrun", "docker"]:
     publish = results[runtime + "-publish"] - results[runtime + "-bridge"]
     print(f"{runtime}: the bridge costs {bridge:.2f} ms, -p {publish:.2f} ms more")
 PY
+python3 "$(dirname "$0")/bench-record.py" "beside Docker" "$work/results.json" swiftrun docker swiftrun-publish docker-publish

@@ -85,3 +85,4 @@ for name in ["swiftrun", "skopeo + umoci", "podman"]:
     r = results[name]
     print(f"{name:<16} {r['median']*1000:7.0f}ms {mb / r['median']:8.1f} {r['median'] / ours:11.2f}x faster")
 PY
+python3 "$(dirname "$0")/bench-record.py" pull "$work/results.json" swiftrun podman

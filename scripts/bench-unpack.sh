@@ -36,3 +36,4 @@ for name in ["swiftrun", "tar -xzf", "umoci unpack"]:
     r = results[name]
     print(f"{name:<14} {r['median']*1000:7.0f}ms {mb / r['median']:8.1f} {tar / r['median']:7.2f}x")
 PY
+python3 "$(dirname "$0")/bench-record.py" "unpack (/usr/share)" "$work/results.json" swiftrun "tar -xzf"

@@ -111,3 +111,4 @@ print(f"hardening costs {hardening:.2f} ms at the median (default walls vs --pri
 limits = (results["swiftrun-limits"]["median"] - results["swiftrun"]["median"]) * 1000
 print(f"--memory --pids-limit --cpus cost {limits:.2f} ms at the median (every container has its cgroups; these only write limits)")
 PY
+python3 "$(dirname "$0")/bench-record.py" start-up "$work/results.json" swiftrun crun swiftrun-oci runc swiftrun-bridge podman-bridge
