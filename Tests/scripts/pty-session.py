@@ -16,7 +16,9 @@ set_size(fd, 30, 100)
 before = termios.tcgetattr(fd)
 
 result = {}
-result["prompt"] = session.read_until(b"# ")
+# The first prompt waits for the whole start-up; in the test VM (TCG) under
+# the full suite it was seen to take over 10 s. A deadline, not a sleep.
+result["prompt"] = session.read_until(b"# ", seconds=60)
 # While swiftrun relays, the caller's terminal is raw: no echo, no signals.
 during = termios.tcgetattr(fd)
 result["raw"] = not (during[3] & termios.ECHO) and not (during[3] & termios.ISIG)
