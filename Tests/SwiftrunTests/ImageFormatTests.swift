@@ -322,4 +322,35 @@ import Testing
         #expect(result.stderr.contains("linked/layer.tar: ") && (result.stderr.contains("mismatch") || result.stderr.contains("corrupt")), "\(result.stderr)")
         #expect(try sandbox.snapshot() == before)
     }
+
+    /// The manifest's layer is a symlink to a real layer tar on the host,
+    /// with the right diffID: followed, the load would succeed. Every
+    /// layout path is resolved inside the archive (RESOLVE_IN_ROOT), on
+    /// the one-pass path as on the ordinary one, so it must fail.
+    @Test func aLayerSymlinkOutOfTheArchiveIsNotFollowed() throws {
+        let archive = work + "/escape.tar"
+        try tool([
+            "python3", "-c",
+            """
+            import hashlib, io, json, sys, tarfile
+            host, out = sys.argv[1], sys.argv[2]
+            config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+                "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(open(host, "rb").read()).hexdigest()]}}).encode()
+            def add(t, name, data):
+                info = tarfile.TarInfo(name); info.size = len(data); t.addfile(info, io.BytesIO(data))
+            with tarfile.open(out, "w") as t:
+                link = tarfile.TarInfo("layer.tar"); link.type = tarfile.SYMTYPE; link.linkname = host
+                t.addfile(link)
+                add(t, "config.json", config)
+                add(t, "manifest.json", json.dumps([{"Config": "config.json", "RepoTags": ["escape:v1"], "Layers": ["layer.tar"]}]).encode())
+            """,
+            Sandbox.sample, archive
+        ])
+        let before = try sandbox.snapshot()
+        let result = sandbox.run(["load", "-i", archive])
+        #expect(result.code == 1, "\(result.stdout)")
+        #expect(result.stderr.contains("layer.tar"), "\(result.stderr)")
+        #expect(sandbox.run(["image", "inspect", "escape:v1"]).code != 0)
+        #expect(try sandbox.snapshot() == before)
+    }
 }

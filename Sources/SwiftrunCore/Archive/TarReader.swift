@@ -99,26 +99,28 @@ final class TarReader {
 
     /// Streams the current entry's content to `body`, in chunks.
     func readContent(_ body: (UnsafeRawBufferPointer) throws(SwiftrunError) -> Void) throws(SwiftrunError) {
-        while remaining > 0 {
-            if bufferStart == bufferEnd { try fill(minimum: 1) }
-            let n = min(Int(remaining), bufferEnd - bufferStart)
-            try body(UnsafeRawBufferPointer(rebasing: buffer[bufferStart..<(bufferStart + n)]))
-            consume(n)
-            remaining -= Int64(n)
-        }
+        while let chunk = try nextContent(upTo: Int.max) { try body(chunk) }
     }
 
     /// Copies up to `buffer.count` bytes of the current entry's content;
     /// 0 once it is all read. The pull form of `readContent`, for a
     /// reader that is itself a stream (a layer inside an archive).
     func readContent(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int {
-        guard remaining > 0 else { return 0 }
+        guard let chunk = try nextContent(upTo: buffer.count) else { return 0 }
+        buffer.copyMemory(from: chunk)
+        return chunk.count
+    }
+
+    /// The next buffered piece of the current entry's content, at most
+    /// `limit` bytes, counted as read; valid until the buffer is refilled.
+    private func nextContent(upTo limit: Int) throws(SwiftrunError) -> UnsafeRawBufferPointer? {
+        guard remaining > 0 else { return nil }
         if bufferStart == bufferEnd { try fill(minimum: 1) }
-        let n = min(Int(remaining), bufferEnd - bufferStart, buffer.count)
-        buffer.baseAddress!.copyMemory(from: self.buffer.baseAddress! + bufferStart, byteCount: n)
+        let n = min(Int(remaining), bufferEnd - bufferStart, limit)
+        let chunk = UnsafeRawBufferPointer(rebasing: buffer[bufferStart..<(bufferStart + n)])
         consume(n)
         remaining -= Int64(n)
-        return n
+        return chunk
     }
 
     /// Reads to the end of the underlying stream, so digests cover every

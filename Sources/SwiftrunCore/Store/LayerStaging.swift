@@ -28,35 +28,52 @@ extension ImageStore {
     /// hashed, decompressed, hashed again, unpacked. `expected` digests,
     /// when known, must match, or nothing is kept.
     func stageLayer(fd: Int32, name: String, expectedDigest: Digest?, expectedDiffID: Digest?) throws(SwiftrunError) -> StagedLayer {
-        var staged = StagedLayer(
-            descriptor: .init(mediaType: "", digest: Digest(hex: ""), size: 0), diffID: Digest(hex: ""),
-            blobTemp: layout.newTempPath("blob"), layerTemp: layout.newTempPath("layer"))
+        let blobTemp = layout.newTempPath("blob")
+        let blobFD = try Syscall.check("create \(blobTemp)") { open(blobTemp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
+        defer { close(blobFD) }
+        let file = FileSource(fd: fd, path: name, copyTo: blobFD)
+        var staged: StagedLayer
         do throws(SwiftrunError) {
-            let blobFD = try Syscall.check("create \(staged.blobTemp!)") { open(staged.blobTemp!, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
-            defer { close(blobFD) }
-            try Syscall.check("mkdir \(staged.layerTemp!)") { mkdir(staged.layerTemp!, 0o755) }
-            let file = FileSource(fd: fd, path: name, copyTo: blobFD)
-            let result: LayerUnpacker.Result
-            do throws(SwiftrunError) {
-                result = try LayerUnpacker.unpack(file, into: staged.layerTemp!, name: name)
-            } catch {
-                // A corrupt blob usually breaks gzip or tar before its end;
-                // hashing the rest names the real cause when the digest is known.
-                if let expectedDigest, let actual = file.digestToEnd(), actual != expectedDigest {
-                    throw .badArchive(name, reason: "digest mismatch: expected \(expectedDigest), got \(actual)")
-                }
-                throw error
+            staged = try unpackLayer(file, name: name)
+        } catch {
+            // A corrupt blob usually breaks gzip or tar before its end;
+            // hashing the rest names the real cause when the digest is known.
+            let actual = expectedDigest == nil ? nil : file.digestToEnd()
+            unlink(blobTemp)
+            if let expectedDigest, let actual, actual != expectedDigest {
+                throw .badArchive(name, reason: "digest mismatch: expected \(expectedDigest), got \(actual)")
             }
-            staged.descriptor = Descriptor(mediaType: result.compression.layerMediaType, digest: file.hasher.finalize(), size: file.hasher.count)
-            staged.diffID = result.diffID ?? staged.descriptor.digest
+            throw error
+        }
+        staged.blobTemp = blobTemp
+        do throws(SwiftrunError) {
             try Self.check(staged, name: name, expectedDigest: expectedDigest, expectedDiffID: expectedDiffID)
-            try Syscall.check("fsync \(staged.blobTemp!)") { fsync(blobFD) }
+            try Syscall.check("fsync \(blobTemp)") { fsync(blobFD) }
             try syncLayer(staged.layerTemp!)
         } catch {
             discard([staged])
             throw error
         }
         return staged
+    }
+
+    /// Unpacks `file` into a new dir under tmp/ and describes the layer by
+    /// what passed: the blob's digest and size, and its diffID. The blob
+    /// itself is the caller's (a copy `file` writes, or the file). Nothing
+    /// is left behind when it throws.
+    func unpackLayer(_ file: FileSource, name: String) throws(SwiftrunError) -> StagedLayer {
+        let layerTemp = layout.newTempPath("layer")
+        try Syscall.check("mkdir \(layerTemp)") { mkdir(layerTemp, 0o755) }
+        do throws(SwiftrunError) {
+            let result = try LayerUnpacker.unpack(file, into: layerTemp, name: name)
+            let digest = file.hasher.finalize()
+            return StagedLayer(
+                descriptor: Descriptor(mediaType: result.compression.layerMediaType, digest: digest, size: file.hasher.count),
+                diffID: result.diffID ?? digest, blobTemp: nil, layerTemp: layerTemp)
+        } catch {
+            try? FileSystem.removeTree(layerTemp)
+            throw error
+        }
     }
 
     /// A staged layer's digests against those its archive or registry

@@ -46,17 +46,10 @@ final class PassingLayers {
         var info = stat()
         try Syscall.check("fstat \(name)") { fstat(fd, &info) }
         let content = FileSource(entryOf: reader, path: name, copyTo: fd)
-        let layerTemp = store.layout.newTempPath("layer")
-        try Syscall.check("mkdir \(layerTemp)") { mkdir(layerTemp, 0o755) }
-        do throws(SwiftrunError) {
-            let result = try LayerUnpacker.unpack(content, into: layerTemp, name: name)
-            let digest = content.hasher.finalize()
-            unpacked[FileKey(info)] = StagedLayer(
-                descriptor: Descriptor(mediaType: result.compression.layerMediaType, digest: digest, size: content.hasher.count),
-                diffID: result.diffID ?? digest, blobTemp: nil, layerTemp: layerTemp)
-        } catch {
-            try? FileSystem.removeTree(layerTemp)
-            try content.drain()
+        if let staged = try? store.unpackLayer(content, name: name) {
+            unpacked[FileKey(info)] = staged
+        } else {
+            try content.drain()  // not a layer: the rest of the file still goes to its file
         }
     }
 
