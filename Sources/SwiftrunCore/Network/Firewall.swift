@@ -1,4 +1,6 @@
 import CShims
+import Glibc
+import Synchronization
 
 /// swiftrun's nftables table, `ip swiftrun`: NAT out of each network,
 /// isolation between networks, and the published ports. The rules are
@@ -83,18 +85,24 @@ enum Firewall {
     /// `run --rm -p`. Teardown deletes the ports first, so the rest of it
     /// overlaps the grace period before the exit's close waits for what
     /// remains.
+    /// The API service connects and disconnects containers from several
+    /// threads: the first to open it keeps it, a loser closes its own.
     private static var socket: Int32 {
-        if openSocket < 0 { openSocket = sr_nft_open() }
-        return openSocket
+        let current = openSocket.load(ordering: .acquiring)
+        if current >= 0 { return current }
+        let fresh = sr_nft_open()
+        let (won, kept) = openSocket.compareExchange(expected: -1, desired: fresh, ordering: .acquiringAndReleasing)
+        if won { return fresh }
+        close(fresh)
+        return kept
     }
-    /// One thread uses it: the CLI's, or the monitor's.
-    nonisolated(unsafe) private static var openSocket: Int32 = -1
+    private static let openSocket = Atomic<Int32>(-1)
 
     /// For a process that has just closed the fds it inherited (a detached
     /// container's monitor, forked after `run -d` checked its ports): the
     /// socket's number may now be nothing, or another file. The next use
     /// opens a socket of its own.
-    static func forgetInheritedSocket() { openSocket = -1 }
+    static func forgetInheritedSocket() { openSocket.store(-1, ordering: .releasing) }
 
     /// A published port's DNAT entry, added straight over nfnetlink
     /// (CShims/netlink.c): one round trip, where nft would parse and read
