@@ -22,20 +22,8 @@ if [ ! -s "$base" ]; then
 fi
 
 work=$(mktemp -d /tmp/swiftrun-bench-debian-XXXXXX)
-fs=$work/fs
-cleanup() {
-    umount "$fs/podman/overlay" 2>/dev/null || true
-    umount "$fs" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-# Every run writes into a new ext4 (a sparse loop image): on a filesystem
-# that has just seen thousands of files deleted, ext4 scans its inode
-# tables for each new inode (recently_deleted, about 1 ms a file here),
-# which would time the allocator, not the unpackers.
-mkdir -p "$fs"
-truncate -s 4G "$work/fs.img"
-fresh="umount $fs/podman/overlay 2>/dev/null; umount $fs 2>/dev/null; mkfs.ext4 -q -F $work/fs.img && mount -o loop $work/fs.img $fs"
+. "$(dirname "$0")/bench-freshfs.sh"
+freshfs_init "$work"
 gzip -6 -c "$base" > "$work/layer.tar.gz"
 mb=$(( $(stat -c %s "$base") / 1000000 ))
 

@@ -1,13 +1,14 @@
 #!/bin/sh
 # make bench, part 2: layer unpack throughput (MB/s of uncompressed tar) of
 # `swiftrun import` beside `tar -xzf` and `umoci unpack`, on one gzip layer
-# of about 100 MB made from the host's /usr/share.
+# of about 100 MB made from the host's /usr/share, each into a fresh ext4.
 set -eu
 bin=$(realpath "$1")
 runs=${BENCH_UNPACK_RUNS:-5}
 
 work=$(mktemp -d /tmp/swiftrun-bench-unpack-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/bench-freshfs.sh"
+freshfs_init "$work"
 
 # Whole /usr/share entries, smallest first, up to 100 MB.
 picked=$(cd /usr && du -s share/* 2>/dev/null | sort -n | awk '{ if (sum + $1 < 100 * 1024) { sum += $1; print $2 } }')
@@ -20,10 +21,10 @@ umoci new --image "$work/oci:bench" >/dev/null
 umoci raw add-layer --image "$work/oci:bench" "$work/layer.tar" >/dev/null
 
 hyperfine -N --style basic --runs "$runs" --export-json "$work/results.json" \
-    --prepare "rm -rf $work/tar-out $work/store $work/bundle" \
-    -n swiftrun "$bin --root $work/store import $work/layer.tar.gz bench" \
-    -n "tar -xzf" "sh -c 'mkdir $work/tar-out && tar -C $work/tar-out -xzf $work/layer.tar.gz'" \
-    -n "umoci unpack" "umoci unpack --image $work/oci:bench $work/bundle" >/dev/null
+    --prepare "sh -c '$fresh'" \
+    -n swiftrun "$bin --root $fs/store import $work/layer.tar.gz bench" \
+    -n "tar -xzf" "sh -c 'mkdir $fs/tar-out && tar -C $fs/tar-out -xzf $work/layer.tar.gz'" \
+    -n "umoci unpack" "umoci unpack --image $work/oci:bench $fs/bundle" >/dev/null
 
 python3 - "$work/results.json" "$bytes" <<'PY'
 import json, sys

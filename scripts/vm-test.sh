@@ -5,9 +5,9 @@
 # tests there with the binaries this host built. Exits non-zero if the
 # guest does not report that they passed.
 #
-# The guest runs the whole suite by default (about two minutes under TCG):
-# the cgroup tests take the pure v2 path there, and the rest prove that
-# nothing else depends on the host's hybrid layout.
+# The guest runs the whole suite by default (about 22 minutes under TCG on
+# two cores): the cgroup tests take the pure v2 path there, and the rest
+# prove that nothing else depends on the host's hybrid layout.
 #
 #   VM_ACCEL=tcg|kvm (default tcg: nested KVM here cannot run Debian's kernel)
 #   VM_TESTS=<swift test --filter pattern> (default: every test)
@@ -18,10 +18,13 @@
 #   VM_INIT=sh|systemd (default sh: a shell runs the tests; systemd boots systemd as
 #   pid 1 and runs them as its one unit)
 #   VM_TIMEOUT=<seconds> bounds the whole boot and run (default 3600: the suite took
-#   1580 s under TCG with the engines' tests, within .ci/run's 90 minutes)
+#   1309 s with the release binary, and 3379 s on a slow day with a debug one)
 #   VM_VERBOSE=1 prints the guest's console
+#   SWIFTRUN_BIN=<path> the swiftrun the tests drive (default the release build: under TCG
+#   a debug build's ArgumentParser checks its whole command tree on every call, 2-3 s each)
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
+bin=${SWIFTRUN_BIN:-$repo/.build/release/swiftrun}
 accel=${VM_ACCEL:-tcg}
 filter=${VM_TESTS:-.}
 skip=${VM_SKIP:-EngineAPITests}
@@ -66,7 +69,7 @@ ulimit -n 65536  # the tests spawn many processes with pipes; the default 1024 r
 cd $repo
 echo "swiftrun-vm: init \$(cat /proc/1/comm), cgroup controllers: \$(cat /sys/fs/cgroup/cgroup.controllers)"
 # The test bundle runs directly: swift test would try to resolve packages, and the guest has no network.
-SWIFTRUN_BIN=$repo/.build/debug/swiftrun SWIFTRUN_SAMPLE=$repo/rootfs-samples/out/busybox.tar \\
+SWIFTRUN_BIN=$bin SWIFTRUN_SAMPLE=$repo/rootfs-samples/out/busybox.tar \\
     SWIFTRUN_PROBE_IMAGE=$repo/rootfs-samples/out/probe.tar \\
     $repo/.build/debug/swiftrunPackageTests.xctest --testing-library swift-testing --filter "$filter" --skip "$skip" 2>&1
 echo "swiftrun-vm: tests exited \$?"

@@ -17,7 +17,7 @@ struct CommandResult {
 final class Sandbox {
     static let binary =
         ProcessInfo.processInfo.environment["SWIFTRUN_BIN"]
-        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/swiftrun").standardized.path
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/release/swiftrun").standardized.path
     static let sample =
         ProcessInfo.processInfo.environment["SWIFTRUN_SAMPLE"]
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../rootfs-samples/out/busybox.tar").standardized.path

@@ -1,0 +1,16 @@
+# Sourced by the unpack benches: a new ext4 (a sparse loop image) for every
+# run. On a filesystem that has just seen thousands of files deleted, ext4
+# scans its inode tables for each new inode (recently_deleted, about 1 ms a
+# file here), which would time the allocator, not the unpackers.
+#
+#   freshfs_init WORK  makes $fs (the mount point) and $fresh (hyperfine's
+#                      --prepare command: unmount, mkfs, mount), and traps
+#                      EXIT to unmount and remove WORK.
+freshfs_init() {
+    work=$1
+    fs=$work/fs
+    mkdir -p "$fs"
+    trap 'umount "$fs/podman/overlay" 2>/dev/null || true; umount "$fs" 2>/dev/null || true; rm -rf "$work"' EXIT
+    truncate -s 4G "$work/fs.img"
+    fresh="umount $fs/podman/overlay 2>/dev/null; umount $fs 2>/dev/null; mkfs.ext4 -q -F $work/fs.img && mount -o loop $work/fs.img $fs"
+}
