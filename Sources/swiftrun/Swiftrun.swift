@@ -28,6 +28,26 @@ struct Swiftrun: ParsableCommand {
     )
 }
 
+extension Swiftrun {
+    /// The command line's subcommand, parsed as a root of its own: the
+    /// root's parse also builds the subcommand's whole argument set once
+    /// more, only to ask whether it passes arguments through (about a fifth
+    /// of a run's parsing). What that parse does not turn into one of
+    /// swiftrun's commands (help, which it answers with ArgumentParser's
+    /// own, and every error) goes through the root, which words it as
+    /// `swiftrun CMD`.
+    static func parseSubcommand(_ arguments: [String]) throws -> any ParsableCommand {
+        if let name = arguments.first,
+            let subcommand = configuration.subcommands.first(where: { $0._commandName == name || $0.configuration.aliases.contains(name) }),
+            let parsed = try? subcommand.parseAsRoot(Array(arguments.dropFirst())),
+            parsed is any StoreCommand
+        {
+            return parsed
+        }
+        return try parseAsRoot(arguments)
+    }
+}
+
 /// A subcommand that works on the store. main.swift gives it the store
 /// once it has checked for root and finished any interrupted cleanup.
 protocol StoreCommand: ParsableCommand {

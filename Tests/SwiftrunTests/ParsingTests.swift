@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import SwiftrunCore
@@ -125,5 +126,18 @@ import Testing
         #expect(throws: SwiftrunError.invalidArgument("invalid --health-timeout \"0s\": a duration such as 30s, 1m30s or 500ms")) {
             try GoDuration.nanoseconds("0s", flag: "--health-timeout")
         }
+    }
+}
+
+@Suite struct TimestampTests {
+    /// swiftrun's own RFC 3339 form (UTC, milliseconds), read back by the
+    /// parser ps and inspect use, and within the second around its making.
+    @Test func aTimestampIsRFC3339InUTCWithMilliseconds() throws {
+        let before = time(nil)
+        let text = JSON.timestamp()
+        let after = time(nil)
+        #expect(text.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil, "\(text)")
+        let parsed = try #require(JSON.date(from: text)).timeIntervalSince1970
+        #expect(parsed >= Double(before) && parsed < Double(after + 1), "\(text) is not between \(before) and \(after)")
     }
 }

@@ -1,3 +1,5 @@
+import Glibc
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -38,9 +40,21 @@ public enum JSON {
 
     /// Now, as RFC 3339 in UTC with milliseconds, the form OCI configs and
     /// swiftrun's state use: containers made in the same second still sort
-    /// in the order they were made.
-    static func timestamp(_ date: Date = Date()) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    /// in the order they were made. Formatted from gmtime_r: Foundation's
+    /// ISO 8601 style builds a Gregorian calendar first, about 0.8 ms of
+    /// every `run`.
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var time = tm()
+        gmtime_r(&now.tv_sec, &time)
+        func digits(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return digits(time.tm_year + 1900, 4) + "-" + digits(time.tm_mon + 1, 2) + "-" + digits(time.tm_mday, 2) + "T"
+            + digits(time.tm_hour, 2) + ":" + digits(time.tm_min, 2) + ":" + digits(time.tm_sec, 2) + "."
+            + digits(Int32(now.tv_nsec / 1_000_000), 3) + "Z"
     }
 
     /// RFC 3339, with or without a fraction of any length (Docker writes
