@@ -140,4 +140,13 @@ import Testing
         let parsed = try #require(JSON.date(from: text)).timeIntervalSince1970
         #expect(parsed >= Double(before) && parsed < Double(after + 1), "\(text) is not between \(before) and \(after)")
     }
+
+    /// One formatter for state's milliseconds and Docker's nanoseconds
+    /// (logs --timestamps, cp's mtime, stats' read).
+    @Test func fractionsAreTruncatedAndZeroPadded() {
+        #expect(JSON.rfc3339(seconds: 0, nanoseconds: 0, fractionDigits: 3) == "1970-01-01T00:00:00.000Z")
+        #expect(JSON.rfc3339(seconds: 1_796_000_000, nanoseconds: 7_000_123, fractionDigits: 3) == "2026-11-30T00:53:20.007Z")
+        #expect(JSON.rfc3339(seconds: 1_796_000_000, nanoseconds: 7_000_123, fractionDigits: 9) == "2026-11-30T00:53:20.007000123Z")
+        #expect(ContainerLogs.format(1_796_000_000.5) == "2026-11-30T00:53:20.500000000Z")
+    }
 }

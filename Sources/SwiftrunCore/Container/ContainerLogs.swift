@@ -150,17 +150,7 @@ public struct ContainerLogs {
     }
 
     package static func format(_ seconds: Double) -> String {
-        var whole = time_t(seconds.rounded(.down))
-        let nanos = Int((seconds - Double(whole)) * 1e9)
-        var utc = tm()
-        gmtime_r(&whole, &utc)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        let nanoText = String(nanos)
-        return
-            "\(pad(utc.tm_year + 1900, 4))-\(pad(utc.tm_mon + 1, 2))-\(pad(utc.tm_mday, 2))T\(pad(utc.tm_hour, 2)):\(pad(utc.tm_min, 2)):\(pad(utc.tm_sec, 2))."
-            + String(repeating: "0", count: max(0, 9 - nanoText.count)) + nanoText + "Z"
+        let whole = time_t(seconds.rounded(.down))
+        return JSON.rfc3339(seconds: whole, nanoseconds: Int((seconds - Double(whole)) * 1e9), fractionDigits: 9)
     }
 }

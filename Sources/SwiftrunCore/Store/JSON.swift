@@ -40,21 +40,29 @@ public enum JSON {
 
     /// Now, as RFC 3339 in UTC with milliseconds, the form OCI configs and
     /// swiftrun's state use: containers made in the same second still sort
-    /// in the order they were made. Formatted from gmtime_r: Foundation's
-    /// ISO 8601 style builds a Gregorian calendar first, about 0.8 ms of
-    /// every `run`.
+    /// in the order they were made.
     static func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        var time = tm()
-        gmtime_r(&now.tv_sec, &time)
-        func digits(_ value: Int32, _ width: Int) -> String {
+        return rfc3339(seconds: now.tv_sec, nanoseconds: now.tv_nsec, fractionDigits: 3)
+    }
+
+    /// A time as RFC 3339 in UTC with `fractionDigits` of the second (3, or
+    /// Docker's 9), from gmtime_r: Foundation's ISO 8601 style builds a
+    /// Gregorian calendar first, about 0.8 ms of every `run`.
+    package static func rfc3339(seconds: time_t, nanoseconds: Int, fractionDigits: Int) -> String {
+        var whole = seconds
+        var utc = tm()
+        gmtime_r(&whole, &utc)
+        func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
-        return digits(time.tm_year + 1900, 4) + "-" + digits(time.tm_mon + 1, 2) + "-" + digits(time.tm_mday, 2) + "T"
-            + digits(time.tm_hour, 2) + ":" + digits(time.tm_min, 2) + ":" + digits(time.tm_sec, 2) + "."
-            + digits(Int32(now.tv_nsec / 1_000_000), 3) + "Z"
+        var fraction = nanoseconds
+        for _ in fractionDigits..<9 { fraction /= 10 }
+        return pad(Int(utc.tm_year) + 1900, 4) + "-" + pad(Int(utc.tm_mon) + 1, 2) + "-" + pad(Int(utc.tm_mday), 2) + "T"
+            + pad(Int(utc.tm_hour), 2) + ":" + pad(Int(utc.tm_min), 2) + ":" + pad(Int(utc.tm_sec), 2) + "."
+            + pad(fraction, fractionDigits) + "Z"
     }
 
     /// RFC 3339, with or without a fraction of any length (Docker writes
