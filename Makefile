@@ -115,8 +115,8 @@ host-test: test-deps build samples $(PROBE_IMAGE) $(API_VENV)/ready
 
 vm-test: test-deps vm-deps build samples $(PROBE_IMAGE) $(API_VENV)/ready
 	$(SWIFT) build --build-tests
-	SWIFTRUN_BIN=$(CURDIR)/$(RELEASE_BIN) ./scripts/vm-test.sh
-	SWIFTRUN_BIN=$(CURDIR)/$(RELEASE_BIN) VM_INIT=systemd VM_TESTS=OCIRuntimeTests/aSystemdScope VM_TIMEOUT=900 ./scripts/vm-test.sh
+	./scripts/vm-test.sh
+	VM_INIT=systemd VM_TESTS=OCIRuntimeTests/aSystemdScope VM_TIMEOUT=900 ./scripts/vm-test.sh
 
 # Each script prints its own table and appends its rows beside their anchors
 # to $(BENCH_OUT)/rows.jsonl; bench-plot.py gathers them into bench.json
@@ -126,6 +126,7 @@ BENCH_OUT = .build/bench
 bench: export BENCH_JSON = $(abspath $(BENCH_OUT))/rows.jsonl
 bench: bench-deps build samples $(API_VENV)/ready
 	@rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
+	@scripts/default-bridge.sh note $(BENCH_OUT)/default-bridge
 	@./scripts/bench.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-pull.sh $(RELEASE_BIN) $(SAMPLE)
 	@./scripts/bench-unpack.sh $(RELEASE_BIN)
@@ -136,6 +137,7 @@ bench: bench-deps build samples $(API_VENV)/ready
 	@./scripts/bench-api.sh $(RELEASE_BIN) $(API_VENV)/bin/python3 $(SAMPLE)
 	@./scripts/bench-docker.sh $(RELEASE_BIN) $(SAMPLE)
 	@/usr/bin/python3 scripts/bench-plot.py $(BENCH_OUT)/rows.jsonl $(BENCH_OUT)/bench.json docs/bench.png
+	@scripts/default-bridge.sh give-back $(BENCH_OUT)/default-bridge $(RELEASE_BIN)
 
 # Swift with warnings as errors in a build dir of its own (the flags would
 # otherwise rebuild .build each time); the C with gcc's -Wall -Wextra; then

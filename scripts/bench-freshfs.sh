@@ -7,10 +7,9 @@
 #                      --prepare command: unmount, mkfs, mount), and traps
 #                      EXIT to unmount and remove WORK.
 freshfs_init() {
-    work=$1
-    fs=$work/fs
+    fs=$1/fs
     mkdir -p "$fs"
-    trap 'umount "$fs/podman/overlay" 2>/dev/null || true; umount "$fs" 2>/dev/null || true; rm -rf "$work"' EXIT
-    truncate -s 4G "$work/fs.img"
-    fresh="umount $fs/podman/overlay 2>/dev/null; umount $fs 2>/dev/null; mkfs.ext4 -q -F $work/fs.img && mount -o loop $work/fs.img $fs"
+    trap "umount '$fs/podman/overlay' 2>/dev/null || true; umount '$fs' 2>/dev/null || true; rm -rf '$1'" EXIT
+    truncate -s 4G "$1/fs.img"
+    fresh="umount $fs/podman/overlay 2>/dev/null; umount $fs 2>/dev/null; mkfs.ext4 -q -F $1/fs.img && mount -o loop $1/fs.img $fs"
 }

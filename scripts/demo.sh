@@ -10,9 +10,10 @@ say "Import the busybox sample as an image"
 "$bin" --root "$root" import "$sample" busybox
 "$bin" --root "$root" images
 
-before=$(mktemp)
-trap 'rm -f "$before"' EXIT
+before=$(mktemp) bridge=$(mktemp)
+trap 'rm -f "$before" "$bridge"' EXIT
 cat /proc/self/mountinfo > "$before"
+"$(dirname "$0")/default-bridge.sh" note "$bridge"
 
 say "Run it, narrating each step: swiftrun run --rm --explain busybox sh -c '...'"
 "$bin" --root "$root" run --rm --explain --hostname demo busybox sh -c '
@@ -57,3 +58,4 @@ busybox wget -qO- "http://$published/"
 "$bin" --root "$root" stop -t 1 demo-web >/dev/null
 "$bin" --root "$root" rm demo-web >/dev/null
 echo "stopped and removed: $("$bin" --root "$root" ps -a -q | wc -l) containers left"
+"$(dirname "$0")/default-bridge.sh" give-back "$bridge" "$bin"
