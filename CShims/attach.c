@@ -32,25 +32,36 @@ static int socket_address(int dir_fd, struct sockaddr_un *address) {
 
 static int add_client(sr_attach_hub *hub, int client);
 
-int sr_attach_open(sr_attach_hub *hub, const char *dir, int attached) {
+int sr_attach_listen(const char *dir) {
+    int dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0) return -1;
+    struct sockaddr_un address;
+    int fd = -1;
+    if (socket_address(dir_fd, &address) < 0) errno = ENAMETOOLONG;
+    else {
+        unlinkat(dir_fd, "attach.sock", 0);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd >= 0 && (bind(fd, (struct sockaddr *)&address, sizeof address) < 0 || listen(fd, SR_ATTACH_CLIENTS) < 0)) {
+            int saved = errno;
+            close(fd);
+            fd = -1;
+            errno = saved;
+        }
+    }
+    int saved = errno;
+    close(dir_fd);
+    errno = saved;
+    return fd;
+}
+
+int sr_attach_open(sr_attach_hub *hub, const char *dir, int listen_fd, int attached) {
     for (int i = 0; i < SR_ATTACH_CLIENTS; i++) hub->clients[i] = -1;
-    hub->listen_fd = -1;
+    hub->listen_fd = listen_fd;
     hub->dir_fd = -1;
     if (attached >= 0) add_client(hub, attached);
-    if (dir == NULL) return 0;
-    hub->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (hub->dir_fd < 0) return -1;
-    struct sockaddr_un address;
-    if (socket_address(hub->dir_fd, &address) < 0) return -1;
-    unlinkat(hub->dir_fd, "attach.sock", 0);
-    hub->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (hub->listen_fd < 0) return -1;
-    if (bind(hub->listen_fd, (struct sockaddr *)&address, sizeof address) < 0 || listen(hub->listen_fd, SR_ATTACH_CLIENTS) < 0) {
-        close(hub->listen_fd);
-        hub->listen_fd = -1;
-        return -1;
-    }
-    return 0;
+    if (listen_fd < 0 || dir == NULL) return 0;
+    hub->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);  // where attach.sock is removed at the end
+    return hub->dir_fd < 0 ? -1 : 0;
 }
 
 // StdinOnce (docker run -i): the first client's end of input is the

@@ -173,7 +173,12 @@ int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status) {
     log_file log = {.spec = spec, .log_fd = -1, .size = 0};
     if (spec->log_path != NULL) {
         log.log_fd = open(spec->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-        if (log.log_fd < 0) return -1;
+        if (log.log_fd < 0) {
+            int saved = errno;
+            if (spec->attach_fd >= 0) close(spec->attach_fd);  // nobody will accept on it
+            errno = saved;
+            return -1;
+        }
         struct stat info;
         if (fstat(log.log_fd, &info) == 0) log.size = info.st_size;
     }
@@ -181,7 +186,7 @@ int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status) {
                          .master = spec->tty ? spec->stdout_fd : -1,
                          .stdin_fd = spec->stdin_fd,
                          .once_fd = spec->stdin_once && !spec->tty ? spec->attached_fd : -1};
-    sr_attach_open(&hub, spec->attach_dir, spec->attached_fd);  // without the socket, the container still runs and logs
+    sr_attach_open(&hub, spec->attach_dir, spec->attach_fd, spec->attached_fd);  // without the socket, the container still runs and logs
     // The pipes stay open until every process of the container that holds
     // them is gone; pid 1's exit (the pidfd) ends the wait either way.
     int out_open = out.fd >= 0, err_open = err.fd >= 0, exited = 0;

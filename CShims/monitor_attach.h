@@ -20,9 +20,9 @@ typedef struct {
     int once_fd;                        // the client whose end of input ends stdin (StdinOnce); or -1
 } sr_attach_hub;
 
-// Binds DIR/attach.sock (DIR NULL: no socket), and takes ATTACHED (-1:
-// none) as a first client. 0, or -1 with errno.
-int sr_attach_open(sr_attach_hub *hub, const char *dir, int attached);
+// Takes LISTEN_FD (sr_attach_listen's socket at DIR/attach.sock; -1:
+// none), and ATTACHED (-1: none) as a first client. 0, or -1 with errno.
+int sr_attach_open(sr_attach_hub *hub, const char *dir, int listen_fd, int attached);
 void sr_attach_accept(sr_attach_hub *hub);
 // STREAM: 1 stdout, 2 stderr.
 void sr_attach_broadcast(sr_attach_hub *hub, int stream, const char *bytes, size_t length);

@@ -419,16 +419,23 @@ typedef struct {
     // time, as its own child: `swiftrun __health-check ID`.
     long long health_interval_ms;
     const char *const *health_argv;
-    // `attach`: a socket in ATTACH_DIR (NULL: none). With TTY, stdout_fd is
-    // the pty master and clients get raw bytes; STDIN_FD takes what they
-    // type (-i: a pipe to the container's stdin, or the master); or -1.
+    // `attach`: ATTACH_FD listens at ATTACH_DIR/attach.sock (-1: no
+    // socket), bound by sr_attach_listen before `run -d` returns, so an
+    // `attach` right after it finds the socket; the monitor removes it at
+    // the end. With TTY, stdout_fd is the pty master and clients get raw
+    // bytes; STDIN_FD takes what they type (-i: a pipe to the container's
+    // stdin, or the master); or -1.
     const char *attach_dir;
+    int attach_fd;
     int tty;
     int stdin_fd;
     int attached_fd;     // `start -a`: a client connected from the start, or -1
     int stdin_once;      // StdinOnce (docker run -i): that client's end of input ends the container's stdin
 } sr_monitor_spec;
 int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status);
+// The attach socket, DIR/attach.sock, replacing any left by an earlier run:
+// a listening, non-blocking, CLOEXEC fd, or -1 with errno.
+int sr_attach_listen(const char *dir);
 
 // fork(2), which Swift marks unavailable: swiftrun forks only while it has
 // one thread (run -d handing a container to its monitor).

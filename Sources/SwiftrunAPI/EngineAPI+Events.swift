@@ -32,11 +32,14 @@ extension EngineAPI {
             guard let seconds = Double(text) else { throw .badRequest("invalid until: \(text) (Unix seconds)") }
             return seconds
         }
-        let layout = layout
+        // Watching before the response's head goes: a client that acts once
+        // it has the head (docker-py's events() returns then) sees it all.
+        let watch: EventWatch
+        do { watch = try EventWatch(layout: layout) } catch { throw APIError(error) }
         return APIResponse(
             status: 200, contentType: "application/json",
             body: .stream { send in
-                EventWatch(layout: layout)?.run(until: until) { event in
+                watch.run(until: until) { event in
                     let wanted =
                         (filters["type"].map { $0.contains("container") } ?? true)
                         && (filters["event"].map { $0.contains(event.Action) } ?? true)
@@ -50,8 +53,9 @@ extension EngineAPI {
 }
 
 /// The inotify watches behind /events, and what each container last was,
-/// so that a replaced state.json turns into the right event.
-private final class EventWatch {
+/// so that a replaced state.json turns into the right event. Made by the
+/// request's thread, then used only by its stream's.
+private final class EventWatch: @unchecked Sendable {
     private let layout: StoreLayout
     private let inotify: Int32
     private let containersWatch: Int32
@@ -59,25 +63,37 @@ private final class EventWatch {
     private var watched: [Int32: String] = [:]
     private var known: [String: ContainerState] = [:]
 
-    init?(layout: StoreLayout) {
+    init(layout: StoreLayout) throws(SwiftrunError) {
         self.layout = layout
-        inotify = inotify_init1(Int32(IN_CLOEXEC))
-        guard inotify >= 0 else { return nil }
+        inotify = try Syscall.check("inotify_init1") { inotify_init1(Int32(IN_CLOEXEC)) }
         try? layout.prepare()
         containersWatch = inotify_add_watch(inotify, layout.containers, UInt32(IN_CREATE | IN_DELETE | IN_ONLYDIR))
         guard containersWatch >= 0 else {
+            let error = SwiftrunError.system("watch \(layout.containers) for events", errno: errno)
             close(inotify)
-            return nil
+            throw error
         }
-        for id in (try? FileSystem.listDirectory(layout.containers)) ?? [] where ContainerID.isValid(id) { watch(id) }
+        for id in (try? FileSystem.listDirectory(layout.containers)) ?? [] where ContainerID.isValid(id) {
+            _ = watch(id, announce: false)
+        }
     }
 
     deinit { close(inotify) }
 
-    private func watch(_ id: String) {
+    /// Watches a container's dir for its state.json. A container that was
+    /// there before the request is only remembered; a new one (`announce`)
+    /// may have written its state, even its running one, before the watch
+    /// was added, and that state's events are due now: nothing else will
+    /// report them.
+    private func watch(_ id: String, announce: Bool) -> [EngineAPI.Event] {
         let descriptor = inotify_add_watch(inotify, layout.container(id), UInt32(IN_MOVED_TO | IN_ONLYDIR))
         if descriptor >= 0 { watched[descriptor] = id }
-        known[id] = try? ContainerStore(layout: layout).state(id)
+        guard let state = try? ContainerStore(layout: layout).state(id) else { return [] }
+        guard announce else {
+            known[id] = state
+            return []
+        }
+        return changed(id, to: state)
     }
 
     /// Until `emit` returns false, or `idle` (asked each second without an
@@ -124,15 +140,18 @@ private final class EventWatch {
     private func events(descriptor: Int32, mask: UInt32, name: String) -> [EngineAPI.Event] {
         if descriptor == containersWatch {
             guard ContainerID.isValid(name) else { return [] }
-            if mask & UInt32(IN_CREATE) != 0 {
-                watch(name)
-                return []  // "create" once its state says what it is
-            }
+            if mask & UInt32(IN_CREATE) != 0 { return watch(name, announce: true) }
             guard mask & UInt32(IN_DELETE) != 0, let last = known.removeValue(forKey: name) else { return [] }
             // A --rm container goes without an exited state: its die comes with its destroy.
             return (last.status == .running ? [event("die", last)] : []) + [event("destroy", last)]
         }
         guard name == "state.json", let id = watched[descriptor], let state = try? ContainerStore(layout: layout).state(id) else { return [] }
+        return changed(id, to: state)
+    }
+
+    /// The events between what a container last was and `state`: "create"
+    /// when it is new to this stream, then "start" and "die" as its status says.
+    private func changed(_ id: String, to state: ContainerState) -> [EngineAPI.Event] {
         let previous = known[id]
         known[id] = state
         var events: [EngineAPI.Event] = []

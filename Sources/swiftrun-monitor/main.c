@@ -7,11 +7,12 @@
 // memory the swiftrun binary would.
 //
 //   swiftrun-monitor PID STDOUT_FD STDERR_FD LOG|- MAX_SIZE MAX_FILES SWIFTRUN ROOT ID HEALTH_MS
-//                    ATTACH_DIR TTY STDIN_FD ATTACHED_FD
+//                    ATTACH_DIR ATTACH_FD TTY STDIN_FD ATTACHED_FD STDIN_ONCE
 //
 // HEALTH_MS: every so many milliseconds it runs `swiftrun --root ROOT
 // __health-check ID` (0: the container has no health check). ATTACH_DIR
-// gets the attach socket; TTY is 1 when STDOUT_FD is a pty master;
+// holds the attach socket that ATTACH_FD (-1: none) listens on, bound
+// before `run -d` returned; TTY is 1 when STDOUT_FD is a pty master;
 // STDIN_FD (-1: none) takes what attached clients type; ATTACHED_FD (-1:
 // none) is `start -a`'s client, there before the container started.
 #include "CShims.h"
@@ -23,7 +24,7 @@
 #include <unistd.h>
 
 int main(int argc, char **argv) {
-    if (argc != 16) {
+    if (argc != 17) {
         fprintf(stderr, "swiftrun-monitor: started by swiftrun run -d, not by hand\n");
         return 2;
     }
@@ -36,17 +37,22 @@ int main(int argc, char **argv) {
         .max_files = atoi(argv[6]),
         .health_interval_ms = atoll(argv[10]),
         .attach_dir = argv[11],
-        .tty = atoi(argv[12]),
-        .stdin_fd = atoi(argv[13]),
-        .attached_fd = atoi(argv[14]),
-        .stdin_once = atoi(argv[15]),
+        .attach_fd = atoi(argv[12]),
+        .tty = atoi(argv[13]),
+        .stdin_fd = atoi(argv[14]),
+        .attached_fd = atoi(argv[15]),
+        .stdin_once = atoi(argv[16]),
     };
     const char *health[] = {argv[7], "--root", argv[8], "__health-check", argv[9], NULL};
     spec.health_argv = health;
     // pid 1 is our unreaped child: its pid cannot be reused until we wait.
     spec.pidfd = sr_pidfd_open(spec.pid);
     int status = SIGKILL;  // if the wait itself fails, the exit is recorded as a kill
-    if (spec.pidfd < 0 || sr_monitor_supervise(&spec, &status) < 0) status = SIGKILL;
+    if (spec.pidfd < 0) {
+        if (spec.attach_fd >= 0) close(spec.attach_fd);
+    } else if (sr_monitor_supervise(&spec, &status) < 0) {
+        status = SIGKILL;
+    }
     close(spec.pidfd);
     if (spec.stdout_fd >= 0) close(spec.stdout_fd);
     if (spec.stderr_fd >= 0) close(spec.stderr_fd);

@@ -200,9 +200,11 @@ final class RunningCommand {
     }
 
     func finish() -> CommandResult {
+        let watchdog = Watchdog(pid: process.processIdentifier) { process.isRunning }
         let out = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
         let err = stderrPipe.fileHandleForReading.readDataToEndOfFile()
         let code = waitForSwiftrun()
+        #expect(!watchdog.fired, "swiftrun \(process.arguments ?? []) was still running after \(Watchdog.seconds) s: killed")
         return CommandResult(code: code, stdout: String(decoding: buffered + out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
     }
 }
@@ -240,8 +242,10 @@ func tool(_ arguments: [String], environment: [String: String] = [:]) throws -> 
     process.standardOutput = output
     process.standardError = output
     try process.run()
+    let watchdog = Watchdog(pid: process.processIdentifier) { process.isRunning }
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
+    try #require(!watchdog.fired, "\(arguments.joined(separator: " ")) was still running after \(Watchdog.seconds) s: killed. It printed: \(text)")
     try #require(process.terminationStatus == 0, "\(arguments.joined(separator: " ")) failed: \(text)")
     return text
 }
@@ -278,9 +282,11 @@ struct Spawned {
             close(fds[0])
             throw POSIXError(.init(rawValue: spawned)!)
         }
+        let watchdog = Watchdog(pid: pid)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let stderr = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+        try #require(!watchdog.fired, "\(arguments.joined(separator: " ")) was still running after \(Watchdog.seconds) s: killed")
         let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return Spawned(status: code, output: FileHandle(fileDescriptor: fds[0], closeOnDealloc: true), stderr: stderr)
     }

@@ -129,13 +129,16 @@ public struct ContainerMonitor {
                     if plan.state.openStdin == true { stdin = streams.out }
                 }
                 for fd in Int32(0)...2 { dup2(null, fd) }  // only the container holds its ends now
+                // Bound before the report: an `attach` right after `run -d`
+                // returns must find it. Without it the container still runs and logs.
+                let listener = sr_attach_listen(layout.container(plan.id))
                 if report >= 0 {
                     Self.send(.success(()), to: report)
                     close(report)
                     report = -1
                 }
                 let job = Job(
-                    pid: process.pid, streams: streams, stdin: stdin, tty: console != nil, attached: attached,
+                    pid: process.pid, streams: streams, stdin: stdin, tty: console != nil, listener: listener, attached: attached,
                     stdinOnce: plan.state.stdinOnce == true, log: logConfig,
                     logPath: logConfig.driver == "none" ? nil : containers.logPath(plan.id), id: plan.id,
                     healthInterval: plan.state.health?.intervalMilliseconds ?? 0)
@@ -207,6 +210,8 @@ public struct ContainerMonitor {
         /// stdin, the pty master, or -1.
         let stdin: Int32
         let tty: Bool
+        /// The attach socket, listening (sr_attach_listen); or -1.
+        let listener: Int32
         /// `start -a`'s socket, a client from the start; or -1.
         let attached: Int32
         /// StdinOnce: that client's end of input ends the container's stdin.
@@ -218,17 +223,18 @@ public struct ContainerMonitor {
     }
 
     /// Becomes swiftrun-monitor, beside this binary, if it is there: only
-    /// the two pipes' read ends are passed (their CLOEXEC cleared).
+    /// the job's fds are passed (their CLOEXEC cleared).
     private func execMonitor(_ job: Job) {
         // The monitor execs this binary again after each exit and for each health check.
         guard let swiftrun = SwiftrunBinary.path, let monitor = SwiftrunBinary.sibling("swiftrun-monitor") else { return }
         let streams = job.streams
-        let passed = [streams.out, streams.err, job.stdin, job.attached].filter { $0 >= 0 }
+        let passed = [streams.out, streams.err, job.stdin, job.listener, job.attached].filter { $0 >= 0 }
         for fd in passed { _ = fcntl(fd, F_SETFD, 0) }
         let arguments = [
             monitor, String(job.pid), String(streams.out), String(streams.err), job.logPath ?? "-",
             String(job.log.maxSize ?? 0), String(job.log.maxFiles), swiftrun, layout.root, job.id, String(job.healthInterval),
-            layout.container(job.id), job.tty ? "1" : "0", String(job.stdin), String(job.attached), job.stdinOnce ? "1" : "0"
+            layout.container(job.id), String(job.listener), job.tty ? "1" : "0", String(job.stdin), String(job.attached),
+            job.stdinOnce ? "1" : "0"
         ]
         var pointers = arguments.map { strdup($0) } + [nil]
         execv(monitor, &pointers)
@@ -281,7 +287,7 @@ public struct ContainerMonitor {
                 var spec = sr_monitor_spec(
                     pid: job.pid, pidfd: pidfd, stdout_fd: streams.out, stderr_fd: streams.err,
                     log_path: job.logPath == nil ? nil : path, max_size: job.log.maxSize ?? 0, max_files: Int32(job.log.maxFiles),
-                    health_interval_ms: job.healthInterval, health_argv: nil, attach_dir: attachDir, tty: job.tty ? 1 : 0,
+                    health_interval_ms: job.healthInterval, health_argv: nil, attach_dir: attachDir, attach_fd: job.listener, tty: job.tty ? 1 : 0,
                     stdin_fd: job.stdin, attached_fd: job.attached, stdin_once: job.stdinOnce ? 1 : 0)
                 return healthArgv.withUnsafeMutableBufferPointer { argv in
                     spec.health_argv = UnsafePointer(argv.baseAddress)

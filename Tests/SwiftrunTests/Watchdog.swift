@@ -1,0 +1,64 @@
+import CShims
+import Foundation
+import Testing
+
+/// Kills a process that outlives a bound, so that a command which hangs
+/// fails its test with its name instead of holding the whole suite until
+/// CI's own limit ends it with nothing said. The bound is far above any
+/// command's time, under the VM's emulation too: it is a backstop, not a
+/// measurement. The process is pinned by a pidfd, so no recycled pid is
+/// ever signalled.
+final class Watchdog: @unchecked Sendable {
+    static let seconds: Int32 = 600
+
+    private let done = DispatchSemaphore(value: 0)
+    private var killed = false
+
+    /// Starts watching `pid`, our child. Foundation's Process reaps its
+    /// children on a thread of its own, so `unreaped` is asked once the
+    /// pidfd is open: true, and the pid was not yet free for reuse.
+    init(pid: pid_t, seconds: Int32 = Watchdog.seconds, unreaped: () -> Bool = { true }) {
+        let pidfd = sr_pidfd_open(pid)
+        guard pidfd >= 0, unreaped() else {
+            if pidfd >= 0 { close(pidfd) }
+            done.signal()
+            return
+        }
+        Thread.detachNewThread { [self] in
+            if !waitForExit(pidfd: pidfd, timeout: seconds * 1000) {
+                killed = true
+                sr_pidfd_send_signal(pidfd, SIGKILL)
+            }
+            close(pidfd)
+            done.signal()
+        }
+    }
+
+    /// After the process has exited: whether it had to be killed.
+    var fired: Bool {
+        done.wait()
+        done.signal()
+        return killed
+    }
+}
+
+@Suite struct WatchdogTests {
+    @Test func aProcessPastItsBoundIsKilledAndOneWithinItIsLeft() throws {
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["60"]
+        try sleeper.run()
+        let slow = Watchdog(pid: sleeper.processIdentifier, seconds: 1) { sleeper.isRunning }
+        sleeper.waitUntilExit()
+        #expect(slow.fired)
+        #expect(sleeper.terminationReason == .uncaughtSignal && sleeper.terminationStatus == SIGKILL)
+
+        let quick = Process()
+        quick.executableURL = URL(fileURLWithPath: "/bin/true")
+        try quick.run()
+        let relaxed = Watchdog(pid: quick.processIdentifier) { quick.isRunning }
+        quick.waitUntilExit()
+        #expect(!relaxed.fired)
+        #expect(quick.terminationStatus == 0)
+    }
+}
