@@ -44,17 +44,21 @@ final class Watchdog: @unchecked Sendable {
 
 @Suite struct WatchdogTests {
     @Test func aProcessPastItsBoundIsKilledAndOneWithinItIsLeft() throws {
-        let sleeper = Process()
-        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        sleeper.arguments = ["60"]
-        try sleeper.run()
-        let slow = Watchdog(pid: sleeper.processIdentifier, seconds: 1) { sleeper.isRunning }
-        sleeper.waitUntilExit()
+        // sh reading a pipe nobody writes to: it waits for ever.
+        let input = Pipe()
+        let stuck = Process()
+        stuck.executableURL = URL(fileURLWithPath: "/bin/sh")
+        stuck.arguments = ["-c", "read line"]
+        stuck.standardInput = input
+        try stuck.run()
+        let slow = Watchdog(pid: stuck.processIdentifier, seconds: 1) { stuck.isRunning }
+        stuck.waitUntilExit()
         #expect(slow.fired)
-        #expect(sleeper.terminationReason == .uncaughtSignal && sleeper.terminationStatus == SIGKILL)
+        #expect(stuck.terminationReason == .uncaughtSignal && stuck.terminationStatus == SIGKILL)
 
         let quick = Process()
-        quick.executableURL = URL(fileURLWithPath: "/bin/true")
+        quick.executableURL = URL(fileURLWithPath: "/bin/sh")
+        quick.arguments = ["-c", "exit 0"]
         try quick.run()
         let relaxed = Watchdog(pid: quick.processIdentifier) { quick.isRunning }
         quick.waitUntilExit()
