@@ -9,7 +9,13 @@
 # Every target installs the Debian packages it needs first.
 
 SWIFT        ?= swift
-RELEASE_FLAGS = -c release --static-swift-stdlib
+# Concrete generic types (KeyedEncodingContainer<CodingKeys>, ...) reached
+# through their metadata accessors, not looked up by mangled name: each such
+# lookup checks its generic requirements with a linear scan of the binary's
+# 4,802 conformance records. Measured: 39% fewer records visited per `run`,
+# 2.3 ms less user time, 58 KB more code.
+RELEASE_FLAGS = -c release --static-swift-stdlib \
+	-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors
 SAMPLE        = rootfs-samples/out/busybox.tar
 PROBE_IMAGE   = rootfs-samples/out/probe.tar
 RELEASE_BIN   = .build/release/swiftrun
