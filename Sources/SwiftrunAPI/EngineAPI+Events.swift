@@ -150,16 +150,18 @@ private final class EventWatch: @unchecked Sendable {
     }
 
     /// The events between what a container last was and `state`: "create"
-    /// when it is new to this stream, then "start" and "die" as its status says.
+    /// when it is new to this stream, "start" for a new start time, "die" for
+    /// a new finish time. Times, not the status: a short container may have
+    /// started and exited before its dir or its state.json is read.
     private func changed(_ id: String, to state: ContainerState) -> [EngineAPI.Event] {
         let previous = known[id]
         known[id] = state
         var events: [EngineAPI.Event] = []
         if previous == nil { events.append(event("create", state)) }
-        if state.status == .running && state.started != nil && state.started != previous?.started {
+        if state.started != nil && state.started != previous?.started {
             events.append(event("start", state))
         }
-        if state.status == .exited && previous?.status != .exited && state.finished != nil {
+        if state.status == .exited || state.status == .restarting, state.finished != nil, state.finished != previous?.finished {
             events.append(event("die", state, ["exitCode": String(state.exitCode ?? 0)]))
         }
         return events
