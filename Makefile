@@ -102,7 +102,8 @@ test: host-test vm-test
 
 # The suite, then HostLeftAsFoundTests alone: the host's networking as the
 # suite found it (the default bridge and swiftrun's nftables table go again
-# if the suite made them). The tests drive the release swiftrun, the one that
+# if the suite made them, and no address this suite's containers took is
+# still claimed). The tests drive the release swiftrun, the one that
 # ships: a debug build's ArgumentParser validates the whole command tree on
 # every call (about 250 ms here, several seconds in the VM's TCG).
 $(API_VENV)/ready: Makefile
@@ -115,8 +116,9 @@ host-test: test-deps build samples $(PROBE_IMAGE) $(API_VENV)/ready
 	$(SWIFT) build --build-tests
 	had=$$(nft list table ip swiftrun >/dev/null 2>&1 && echo 1 || echo 0); \
 	export SWIFTRUN_BIN=$(CURDIR)/$(RELEASE_BIN) SWIFTRUN_SAMPLE=$(CURDIR)/$(SAMPLE) SWIFTRUN_PROBE_IMAGE=$(CURDIR)/$(PROBE_IMAGE); \
-	status=0; $(SWIFT) test --skip-build --parallel || status=$$?; \
-	SWIFTRUN_SUITE_DONE=1 SWIFTRUN_HAD_FIREWALL=$$had $(SWIFT) test --skip-build --filter HostLeftAsFoundTests || status=1; \
+	started=$$(date +%s); status=0; $(SWIFT) test --skip-build --parallel || status=$$?; \
+	SWIFTRUN_SUITE_DONE=1 SWIFTRUN_SUITE_STARTED=$$started SWIFTRUN_HAD_FIREWALL=$$had \
+		$(SWIFT) test --skip-build --filter HostLeftAsFoundTests || status=1; \
 	exit $$status
 
 vm-test: test-deps vm-deps build samples $(PROBE_IMAGE) $(API_VENV)/ready
