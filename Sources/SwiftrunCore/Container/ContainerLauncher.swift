@@ -9,7 +9,8 @@ struct ContainerLauncher {
     let layout: StoreLayout
 
     /// Starts `plan`'s container; its state gains the pid and start time
-    /// and is recorded (with config.json) while the child sets itself up.
+    /// and is recorded while the child sets itself up (config.json earlier,
+    /// on a second thread).
     /// With `console` (-t), the child sends its pty master there.
     func launch(_ plan: ContainerPlan, narrator: Narrator?, console: ConsoleSocket? = nil) throws(SwiftrunError) -> (ContainerProcess, ContainerState) {
         let network = ContainerNetwork(layout: layout)
@@ -29,6 +30,19 @@ struct ContainerLauncher {
     ) throws(SwiftrunError) -> (ContainerProcess, ContainerState) {
         let containers = ContainerStore(layout: layout)
         var state = state
+        // config.json on a second thread, while this one makes the cgroups
+        // and clones the child: its JSON was on the path between a short
+        // command's exit and run's own. Joined before state.json says
+        // "running", and on every way out, so no write outlives the launch.
+        let specWriter = Worker { () -> SwiftrunError? in
+            do throws(SwiftrunError) {
+                try containers.recordSpec(plan.spec, of: plan.id)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        defer { _ = specWriter.join() }
         let child = try ChildSpec(spec: plan.spec, overlayOptions: plan.overlayOptions, seccomp: plan.seccomp, narrate: narrator != nil)
         if let console { child.attachConsole(socket: console.childEnd, size: TerminalSize.of(1)) }
         child.attachNetwork(network)
@@ -52,7 +66,8 @@ struct ContainerLauncher {
                 state.pid = pid
                 state.status = .running
                 state.started = JSON.timestamp()
-                try containers.record(state, spec: plan.spec)
+                if let error = specWriter.join() { throw error }
+                try containers.save(state)
             },
             stepDone: { narrator?.child($0) })
         return (process, state)

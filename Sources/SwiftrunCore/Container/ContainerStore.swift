@@ -46,8 +46,14 @@ public struct ContainerStore: Sendable {
     /// Writes the container's spec (config.json) and state, once it has a
     /// pid. If swiftrun dies before this, recovery removes the container.
     func record(_ state: ContainerState, spec: RuntimeSpec) throws(SwiftrunError) {
-        try FileSystem.writeAtomically(try JSON.encode(spec), to: layout.container(state.id) + "/config.json", durable: false)
+        try recordSpec(spec, of: state.id)
         try save(state)
+    }
+
+    /// config.json alone: it does not depend on the pid, so a start may
+    /// write it while the child is made (ContainerLauncher).
+    func recordSpec(_ spec: RuntimeSpec, of id: String) throws(SwiftrunError) {
+        try FileSystem.writeAtomically(try JSON.encode(spec), to: layout.container(id) + "/config.json", durable: false)
     }
 
     /// The name on disk wins over the one in `state`: a process that has

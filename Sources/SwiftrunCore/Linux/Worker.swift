@@ -3,7 +3,8 @@ import Glibc
 /// A POSIX thread that runs one closure and hands back its result on
 /// `join()`. Pulls block in read, write and libcurl's transfer loop, which
 /// Swift's cooperative pool (one thread per core) must not be given, so
-/// each concurrent transfer gets a thread of its own.
+/// each concurrent transfer gets a thread of its own; a container's start
+/// writes its config.json on one while it clones the child.
 final class Worker<Result>: @unchecked Sendable {
     private final class Job: Runnable {
         let body: () -> Result
@@ -14,11 +15,19 @@ final class Worker<Result>: @unchecked Sendable {
 
     private let job: Job
     private var thread = pthread_t()
-    private let started: Bool
+    private var started: Bool
 
     init(_ body: @escaping () -> Result) {
         job = Job(body)
         let context = Unmanaged.passRetained(RunnableBox(job)).toOpaque()
+        // Signals stay with the threads that wait for them (run's
+        // SignalForwarder blocks them in its own thread only): a new thread
+        // inherits its creator's mask, so it is made with every one blocked.
+        var all = sigset_t()
+        var previous = sigset_t()
+        sigfillset(&all)
+        pthread_sigmask(SIG_SETMASK, &all, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         started =
             pthread_create(
                 &thread, nil,
@@ -33,9 +42,13 @@ final class Worker<Result>: @unchecked Sendable {
         }
     }
 
-    /// Waits for the thread and returns what the closure returned.
+    /// Waits for the thread and returns what the closure returned; again
+    /// on later calls, from the one thread that made the worker.
     func join() -> Result {
-        if started { pthread_join(thread, nil) }
+        if started {
+            pthread_join(thread, nil)
+            started = false
+        }
         return job.result!
     }
 }
