@@ -34,6 +34,9 @@ struct ContainerLauncher {
         // and clones the child: its JSON was on the path between a short
         // command's exit and run's own. Joined before state.json says
         // "running", and on every way out, so no write outlives the launch.
+        // A second thread is safe here: the clone3 joins no mount or user
+        // namespace (setns(2) refuses those to a process with threads), and
+        // the child runs only C until its execve.
         let specWriter = Worker { () -> SwiftrunError? in
             do throws(SwiftrunError) {
                 try containers.recordSpec(plan.spec, of: plan.id)
