@@ -84,7 +84,9 @@ import Testing
         let id = try #require(document[0]["Id"] as? String)
         let veth = "veth" + id.prefix(11)
         let peer = "stale" + id.prefix(8)
-        try tool(["ip", "link", "add", veth, "type", "veth", "peer", "name", peer])
+        // The last run's own veth may not be gone yet (CI met it): that one
+        // is removed first, so that the leftover is this test's pair.
+        try tool(["sh", "-c", "ip link del \(veth) 2>/dev/null; ip link add \(veth) type veth peer name \(peer)"])
         let started = sandbox.run(["start", "-a", "again"])
         #expect(started.code == 0, "\(started.stderr)")
         let gone = !FileManager.default.fileExists(atPath: "/sys/class/net/" + peer)
