@@ -37,14 +37,7 @@ struct ContainerLauncher {
         // A second thread is safe here: the clone3 joins no mount or user
         // namespace (setns(2) refuses those to a process with threads), and
         // the child runs only C until its execve.
-        let specWriter = Worker { () -> SwiftrunError? in
-            do throws(SwiftrunError) {
-                try containers.recordSpec(plan.spec, of: plan.id)
-                return nil
-            } catch {
-                return error
-            }
-        }
+        let specWriter = Worker { Result { () throws(SwiftrunError) in try containers.recordSpec(plan.spec, of: plan.id) } }
         defer { _ = specWriter.join() }
         let child = try ChildSpec(spec: plan.spec, overlayOptions: plan.overlayOptions, seccomp: plan.seccomp, narrate: narrator != nil)
         if let console { child.attachConsole(socket: console.childEnd, size: TerminalSize.of(1)) }
@@ -69,7 +62,7 @@ struct ContainerLauncher {
                 state.pid = pid
                 state.status = .running
                 state.started = JSON.timestamp()
-                if let error = specWriter.join() { throw error }
+                try specWriter.join().get()
                 try containers.save(state)
             },
             stepDone: { narrator?.child($0) })
