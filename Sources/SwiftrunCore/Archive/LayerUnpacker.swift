@@ -30,10 +30,12 @@ enum LayerUnpacker {
         var compression: Compression
     }
 
-    static func unpack(_ source: any ByteSource, into directory: String, name: String) throws(SwiftrunError) -> Result {
+    static func unpack(
+        _ source: any ByteSource, into directory: String, name: String, writeback: Writeback
+    ) throws(SwiftrunError) -> Result {
         let (decompressed, compression) = try Compression.decompressing(source, name: name)
         let tar = compression == .none ? nil : HashingSource(decompressed)
-        try write(tar ?? decompressed, into: directory, name: name, whiteouts: true, fileContent: nil)
+        try write(tar ?? decompressed, into: directory, name: name, whiteouts: true, fileContent: nil, writeback: writeback)
         return Result(diffID: tar?.hasher.finalize(), compression: compression)
     }
 
@@ -44,20 +46,22 @@ enum LayerUnpacker {
         _ source: any ByteSource, into directory: String, name: String, fileContent: LayerWriter.FileContent? = nil
     ) throws(SwiftrunError) {
         let (decompressed, _) = try Compression.decompressing(source, name: name)
-        try write(decompressed, into: directory, name: name, whiteouts: false, fileContent: fileContent)
+        try write(decompressed, into: directory, name: name, whiteouts: false, fileContent: fileContent, writeback: nil)
     }
 
     /// Reading, hashing and decompressing run a few buffers ahead on a
     /// second thread (ReadAheadSource), stopped before this returns, so
     /// `source` is this thread's again afterwards.
     private static func write(
-        _ source: any ByteSource, into directory: String, name: String, whiteouts: Bool, fileContent: LayerWriter.FileContent?
+        _ source: any ByteSource, into directory: String, name: String, whiteouts: Bool, fileContent: LayerWriter.FileContent?,
+        writeback: Writeback?
     ) throws(SwiftrunError) {
         let ahead = ReadAheadSource(source)
         defer { ahead.stop() }
         let reader = TarReader(ahead, name: name)
         let writer = try LayerWriter(directory: directory, archive: name, whiteouts: whiteouts)
         writer.fileContent = fileContent
+        writer.writeback = writeback
         while let entry = try reader.next() {
             try writer.write(entry, from: reader)
         }

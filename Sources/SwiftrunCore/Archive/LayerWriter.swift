@@ -43,6 +43,9 @@ final class LayerWriter {
     /// How regular files get their content; by default it is copied.
     var fileContent: FileContent?
 
+    /// Told how many bytes each regular file put into the layer.
+    var writeback: Writeback?
+
     /// Whether `.wh.` names are whiteouts (a layer) or plain names (an
     /// archive of blobs being unpacked by `load`).
     private let whiteouts: Bool
@@ -95,6 +98,7 @@ final class LayerWriter {
             directoryTimes.append((components, entry.mtime))
         case .regular:
             try writeFile(entry, name: name, in: parent, from: reader, context: context)
+            writeback?.wrote(Int(entry.size))
         case .symbolicLink:
             try Syscall.check("\(context): symlink") { symlinkat(entry.linkTarget, parent, name) }
             try Syscall.check("\(context): chown") { fchownat(parent, name, uid_t(entry.uid), gid_t(entry.gid), AT_SYMLINK_NOFOLLOW) }

@@ -49,7 +49,6 @@ extension ImageStore {
         do throws(SwiftrunError) {
             try Self.check(staged, name: name, expectedDigest: expectedDigest, expectedDiffID: expectedDiffID)
             try Syscall.check("fsync \(blobTemp)") { fsync(blobFD) }
-            try syncLayer(staged.layerTemp!)
         } catch {
             discard([staged])
             throw error
@@ -58,14 +57,19 @@ extension ImageStore {
     }
 
     /// Unpacks `file` into a new dir under tmp/ and describes the layer by
-    /// what passed: the blob's digest and size, and its diffID. The blob
-    /// itself is the caller's (a copy `file` writes, or the file). Nothing
-    /// is left behind when it throws.
+    /// what passed: the blob's digest and size, and its diffID. The layer's
+    /// files are on disk when it returns (Writeback), so a crash never
+    /// leaves half a layer published. The blob itself is the caller's (a
+    /// copy `file` writes, or the file). Nothing is left behind when it
+    /// throws.
     func unpackLayer(_ file: FileSource, name: String) throws(SwiftrunError) -> StagedLayer {
         let layerTemp = layout.newTempPath("layer")
         try Syscall.check("mkdir \(layerTemp)") { mkdir(layerTemp, 0o755) }
         do throws(SwiftrunError) {
-            let result = try LayerUnpacker.unpack(file, into: layerTemp, name: name)
+            let writeback = try Writeback(directory: layerTemp)
+            defer { writeback.stop() }
+            let result = try LayerUnpacker.unpack(file, into: layerTemp, name: name, writeback: writeback)
+            try writeback.finish()
             let digest = file.hasher.finalize()
             return StagedLayer(
                 descriptor: Descriptor(mediaType: result.compression.layerMediaType, digest: digest, size: file.hasher.count),
@@ -85,14 +89,6 @@ extension ImageStore {
         if let expectedDiffID, expectedDiffID != staged.diffID {
             throw .badArchive(name, reason: "uncompressed digest (diffID) mismatch: the config says \(expectedDiffID), the layer is \(staged.diffID)")
         }
-    }
-
-    /// A staged layer's files reach the disk before it is published: one
-    /// syncfs, not an fsync per file.
-    func syncLayer(_ layerTemp: String) throws(SwiftrunError) {
-        let layerFD = try Syscall.check("open \(layerTemp)") { open(layerTemp, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        defer { close(layerFD) }
-        try Syscall.check("syncfs \(layerTemp)") { sr_syncfs(layerFD) }
     }
 
     /// Stages a layer that `write` produces as a tar (a commit's changes,

@@ -70,7 +70,6 @@ final class PassingLayers {
             try Syscall.check("link \(name) as \(blobTemp)") { linkat(fd, "", AT_FDCWD, blobTemp, Int32(SR_AT_EMPTY_PATH)) }
             staged.blobTemp = blobTemp
             try Syscall.check("fsync \(blobTemp)") { fsync(fd) }
-            try store.syncLayer(staged.layerTemp!)
         } catch {
             store.discard([staged])
             throw error
