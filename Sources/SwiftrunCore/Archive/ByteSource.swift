@@ -7,15 +7,24 @@ protocol ByteSource: AnyObject {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int
 }
 
-/// Reads a file, hashing the bytes and optionally copying them to a second
-/// descriptor as they pass (the blob as stored in the image store). The
-/// file is a descriptor, or the current entry of a tar (a layer inside an
-/// archive being loaded).
+extension ByteSource {
+    /// Reads what is left: a copy or a hash the source makes covers the
+    /// whole stream.
+    func drain() throws(SwiftrunError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { buffer.deallocate() }
+        while try read(into: buffer) > 0 {}
+    }
+}
+
+/// Reads a file, optionally copying the bytes to a second descriptor as
+/// they pass (the blob as stored in the image store). The file is a
+/// descriptor, or the current entry of a tar (a layer inside an archive
+/// being loaded).
 final class FileSource: ByteSource {
     private let pull: (UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int
     private let path: String
     private let copyFD: Int32?
-    let hasher = DigestHasher()
 
     init(fd: Int32, path: String, copyTo copyFD: Int32? = nil) {
         pull = { (buffer) throws(SwiftrunError) in try Syscall.check("read \(path)") { Glibc.read(fd, buffer.baseAddress, buffer.count) } }
@@ -31,28 +40,13 @@ final class FileSource: ByteSource {
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int {
         let n = try pull(buffer)
-        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-        hasher.update(bytes)
-        if let copyFD { try FileSystem.writeAll(copyFD, bytes, path: "copy of \(path)") }
+        if let copyFD { try FileSystem.writeAll(copyFD, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), path: "copy of \(path)") }
         return n
-    }
-
-    /// Reads what is left, so the hash and the copy cover the whole file.
-    func drain() throws(SwiftrunError) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-        defer { buffer.deallocate() }
-        while try read(into: buffer) > 0 {}
-    }
-
-    /// Reads what is left and returns the digest of the whole stream; nil
-    /// if it cannot be read to the end.
-    func digestToEnd() -> Digest? {
-        guard (try? drain()) != nil else { return nil }
-        return hasher.finalize()
     }
 }
 
-/// Hashes what it passes through: the uncompressed layer's diffID.
+/// Hashes what it passes through: a blob's digest, or the uncompressed
+/// layer's diffID.
 final class HashingSource: ByteSource {
     private let inner: any ByteSource
     let hasher = DigestHasher()
@@ -63,6 +57,13 @@ final class HashingSource: ByteSource {
         let n = try inner.read(into: buffer)
         hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         return n
+    }
+
+    /// Reads what is left and returns the digest of the whole stream; nil
+    /// if it cannot be read to the end.
+    func digestToEnd() -> Digest? {
+        guard (try? drain()) != nil else { return nil }
+        return hasher.finalize()
     }
 }
 

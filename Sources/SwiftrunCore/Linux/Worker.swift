@@ -43,7 +43,7 @@ final class Worker<Result>: @unchecked Sendable {
     }
 
     /// Waits for the thread and returns what the closure returned; again
-    /// on later calls, from the one thread that made the worker.
+    /// on later calls. Not from two threads at once.
     func join() -> Result {
         if started {
             pthread_join(thread, nil)

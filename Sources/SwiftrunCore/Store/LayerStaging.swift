@@ -9,6 +9,9 @@ struct StagedLayer {
     /// nil where the store already has it.
     var blobTemp: String?
     var layerTemp: String?
+    /// What makes the blob and layer durable, before publishing (nil where
+    /// the store already has them).
+    var writeback: Writeback?
 }
 
 extension Image {
@@ -31,7 +34,7 @@ extension ImageStore {
         let blobTemp = layout.newTempPath("blob")
         let blobFD = try Syscall.check("create \(blobTemp)") { open(blobTemp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
         defer { close(blobFD) }
-        let file = FileSource(fd: fd, path: name, copyTo: blobFD)
+        let file = HashingSource(FileSource(fd: fd, path: name, copyTo: blobFD))
         var staged: StagedLayer
         do throws(SwiftrunError) {
             staged = try unpackLayer(file, name: name)
@@ -48,7 +51,6 @@ extension ImageStore {
         staged.blobTemp = blobTemp
         do throws(SwiftrunError) {
             try Self.check(staged, name: name, expectedDigest: expectedDigest, expectedDiffID: expectedDiffID)
-            try Syscall.check("fsync \(blobTemp)") { fsync(blobFD) }
         } catch {
             discard([staged])
             throw error
@@ -58,22 +60,21 @@ extension ImageStore {
 
     /// Unpacks `file` into a new dir under tmp/ and describes the layer by
     /// what passed: the blob's digest and size, and its diffID. The layer's
-    /// files are on disk when it returns (Writeback), so a crash never
-    /// leaves half a layer published. The blob itself is the caller's (a
-    /// copy `file` writes, or the file). Nothing is left behind when it
-    /// throws.
-    func unpackLayer(_ file: FileSource, name: String) throws(SwiftrunError) -> StagedLayer {
+    /// files, and the blob `file` writes while it passes, reach the disk
+    /// as they are written, and wholly when `publish` finishes the
+    /// writeback, before anything is renamed into place. The blob itself
+    /// is the caller's (a copy `file` writes, or the file). Nothing is
+    /// left behind when it throws.
+    func unpackLayer(_ file: HashingSource, name: String) throws(SwiftrunError) -> StagedLayer {
         let layerTemp = layout.newTempPath("layer")
         try Syscall.check("mkdir \(layerTemp)") { mkdir(layerTemp, 0o755) }
         do throws(SwiftrunError) {
             let writeback = try Writeback(directory: layerTemp)
-            defer { writeback.stop() }
             let result = try LayerUnpacker.unpack(file, into: layerTemp, name: name, writeback: writeback)
-            try writeback.finish()
             let digest = file.hasher.finalize()
             return StagedLayer(
                 descriptor: Descriptor(mediaType: result.compression.layerMediaType, digest: digest, size: file.hasher.count),
-                diffID: result.diffID ?? digest, blobTemp: nil, layerTemp: layerTemp)
+                diffID: result.diffID ?? digest, blobTemp: nil, layerTemp: layerTemp, writeback: writeback)
         } catch {
             try? FileSystem.removeTree(layerTemp)
             throw error
@@ -108,15 +109,19 @@ extension ImageStore {
         return try stageLayer(fd: tarFD, name: name, expectedDigest: nil, expectedDiffID: nil)
     }
 
-    /// Under the lock: moves staged blobs and layers into place, stores the
-    /// config and a manifest, and points each tag at it. A pulled image
+    /// Waits until the staged layers are on disk, then, under the lock,
+    /// moves staged blobs and layers into place, stores the config and a
+    /// manifest, and points each tag at it. A pulled image
     /// keeps the registry's manifest byte for byte, so its digest stays the
     /// one the registry and the user know; other images get one written here.
     func publish(
         layers: [StagedLayer], config: [UInt8], tags: [ImageReference], untaggedName: Bool,
         manifest original: (bytes: [UInt8], mediaType: String)? = nil
     ) throws(SwiftrunError) -> Image {
-        try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) -> Image in
+        // One wait on the disk for all of the layers, outside the lock: they
+        // share a filesystem, so the first syncfs does the work.
+        for layer in layers { try layer.writeback?.finish() }
+        return try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) -> Image in
             for layer in layers {
                 if let blobTemp = layer.blobTemp { try publish(blobTemp, at: layout.blob(layer.descriptor.digest)) }
                 if let layerTemp = layer.layerTemp { try publish(layerTemp, at: layout.layer(layer.diffID)) }

@@ -45,7 +45,7 @@ final class PassingLayers {
         let name = "\(archive): \(entry.path)"
         var info = stat()
         try Syscall.check("fstat \(name)") { fstat(fd, &info) }
-        let content = FileSource(entryOf: reader, path: name, copyTo: fd)
+        let content = HashingSource(FileSource(entryOf: reader, path: name, copyTo: fd))
         if let staged = try? store.unpackLayer(content, name: name) {
             unpacked[FileKey(info)] = staged
         } else {
@@ -55,7 +55,8 @@ final class PassingLayers {
 
     /// The layer unpacked from the archive's file open at `fd`, if it was
     /// one: its digests checked, the file linked under tmp/ as its blob
-    /// and made durable. nil when it must be staged the ordinary way.
+    /// (written while the layer passed, so its writeback covers it). nil
+    /// when it must be staged the ordinary way.
     func take(_ fd: Int32, name: String, expectedDigest: Digest?, expectedDiffID: Digest?) throws(SwiftrunError) -> StagedLayer? {
         var info = stat()
         try Syscall.check("fstat \(name)") { fstat(fd, &info) }
@@ -69,7 +70,6 @@ final class PassingLayers {
             try Syscall.check("chmod \(name)") { fchmod(fd, 0o600) }
             try Syscall.check("link \(name) as \(blobTemp)") { linkat(fd, "", AT_FDCWD, blobTemp, Int32(SR_AT_EMPTY_PATH)) }
             staged.blobTemp = blobTemp
-            try Syscall.check("fsync \(blobTemp)") { fsync(fd) }
         } catch {
             store.discard([staged])
             throw error
