@@ -29,7 +29,10 @@ final class LayerWriter {
     private let rootFD: Int32
     private let archive: String
     /// The directory of the previous entry: tar lists a directory's files
-    /// together, so this saves re-walking the path for most entries.
+    /// together, so this saves re-walking the path for most entries. No
+    /// entry can replace it or a directory above it while it is cached: an
+    /// entry in it is below it, and an entry anywhere else has another
+    /// parent, which replaces the cache first.
     private var cachedParent: (components: ArraySlice<String>, fd: Int32)?
     /// Directory mtimes are applied last: creating entries inside a
     /// directory changes its mtime.
@@ -77,7 +80,6 @@ final class LayerWriter {
             try Syscall.check("chmod layer root") { fchmod(rootFD, mode_t(entry.mode & 0o7777)) }
             return
         }
-        if entry.kind != .regular { dropCache() }
         let parent = try parentDirectory(components.dropLast(), entry: entry)
         if whiteouts && name.hasPrefix(Whiteout.prefix) {
             try writeWhiteout(name, entry: entry, in: parent)
@@ -170,8 +172,15 @@ final class LayerWriter {
 
     private func parentDirectory(_ components: ArraySlice<String>, entry: TarEntry) throws(SwiftrunError) -> Int32 {
         if let cachedParent, cachedParent.components == components { return cachedParent.fd }
+        // Tar lists a directory's subdirectories after it: the walk goes on
+        // from the cached directory rather than from the root.
+        let fd =
+            if let cachedParent, components.starts(with: cachedParent.components) {
+                try openDirectory(components, from: cachedParent.fd, depth: cachedParent.components.count, create: true, entry: entry)
+            } else {
+                try openDirectory(components, create: true, entry: entry)
+            }
         dropCache()
-        let fd = try openDirectory(components, create: true, entry: entry)
         cachedParent = (components, fd)
         return fd
     }
@@ -182,10 +191,13 @@ final class LayerWriter {
     }
 
     /// Walks `components` from the layer root, one O_NOFOLLOW openat at a
-    /// time. A symlink on the way is refused rather than followed.
-    private func openDirectory(_ components: ArraySlice<String>, create: Bool, entry: TarEntry?) throws(SwiftrunError) -> Int32 {
-        var fd = try Syscall.check("dup layer root") { dup(rootFD) }
-        for (depth, component) in components.enumerated() {
+    /// time, or on from `base`, the directory of their first `depth`. A
+    /// symlink on the way is refused rather than followed.
+    private func openDirectory(
+        _ components: ArraySlice<String>, from base: Int32? = nil, depth start: Int = 0, create: Bool, entry: TarEntry?
+    ) throws(SwiftrunError) -> Int32 {
+        var fd = try Syscall.check("dup layer directory") { dup(base ?? rootFD) }
+        for (depth, component) in components.enumerated().dropFirst(start) {
             let flags = Int32(SR_O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
             var next = openat(fd, component, flags)
             if next < 0 && errno == ENOENT && create {
@@ -224,16 +236,18 @@ final class LayerWriter {
     // MARK: - Metadata
 
     private func writeFile(_ entry: TarEntry, name: String, in parent: Int32, from reader: TarReader, context: String) throws(SwiftrunError) {
-        let fd = try Syscall.check("\(context): create") { openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+        // Made with its permission bits (less the umask), so most files need
+        // no chmod; setuid, setgid and sticky bits come last, after the chown
+        // that would clear them.
+        let permissions = mode_t(entry.mode & 0o777)
+        let fd = try Syscall.check("\(context): create") { openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, permissions) }
         defer { close(fd) }
         if let fileContent {
             try fileContent(entry, fd, reader)
         } else {
             try reader.readContent { (bytes) throws(SwiftrunError) in try FileSystem.writeAll(fd, bytes, path: context) }
         }
-        // chown first: it clears setuid and setgid bits that chmod then sets.
-        try Syscall.check("\(context): chown") { fchown(fd, uid_t(entry.uid), gid_t(entry.gid)) }
-        try Syscall.check("\(context): chmod") { fchmod(fd, mode_t(entry.mode & 0o7777)) }
+        try setOwnerAndMode(entry, fd: fd, context: context)
         try setXattrs(entry, fd: fd, context: context)
         var times = [timespec(tv_sec: Int(entry.mtime), tv_nsec: 0), timespec(tv_sec: Int(entry.mtime), tv_nsec: 0)]
         try Syscall.check("\(context): set mtime") { futimens(fd, &times) }
@@ -247,6 +261,23 @@ final class LayerWriter {
             try Syscall.check("\(context): setxattr \(xattr.name)") {
                 xattr.value.withUnsafeBytes { sr_fsetxattr(fd, xattr.name, $0.baseAddress, $0.count) }
             }
+        }
+    }
+
+    /// A new file's owner and mode, each set only where it differs from
+    /// what the file was made with: most of a layer is root's, with no
+    /// special bits, and each fchown or fchmod is a journalled inode
+    /// update (two of the four per file). The owner is not assumed: a file
+    /// made in a setgid directory takes the directory's group.
+    private func setOwnerAndMode(_ entry: TarEntry, fd: Int32, context: String) throws(SwiftrunError) {
+        var info = stat()
+        try Syscall.check("\(context): fstat") { fstat(fd, &info) }
+        // chown first: it clears setuid and setgid bits that chmod then sets.
+        if info.st_uid != uid_t(entry.uid) || info.st_gid != gid_t(entry.gid) {
+            try Syscall.check("\(context): chown") { fchown(fd, uid_t(entry.uid), gid_t(entry.gid)) }
+        }
+        if info.st_mode & 0o7777 != mode_t(entry.mode & 0o7777) {
+            try Syscall.check("\(context): chmod") { fchmod(fd, mode_t(entry.mode & 0o7777)) }
         }
     }
 
