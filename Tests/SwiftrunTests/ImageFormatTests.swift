@@ -175,6 +175,41 @@ import Testing
         #expect(whole.code == 0 && sandbox.run(check + ["members"] + script).stdout == whole.stdout)
     }
 
+    /// Files are made with their permission bits and chowned or chmodded
+    /// only where the new file differs: a file in a setgid directory would
+    /// take the directory's group, and the umask strips group and other
+    /// write, so neither may be assumed away.
+    @Test func ownersAndModesComeFromTheLayerNotFromHowFilesAreMade() throws {
+        let layer = work + "/modes.tar"
+        try tool([
+            "python3", "-c",
+            """
+            import io, sys, tarfile
+            with tarfile.open(sys.argv[1]) as base, tarfile.open(sys.argv[2], "w") as out:
+                for m in base.getmembers():
+                    out.addfile(m, base.extractfile(m) if m.isfile() else None)
+                def add(name, mode, uid=0, gid=0, kind=tarfile.REGTYPE):
+                    i = tarfile.TarInfo(name); i.type = kind; i.mode = mode; i.uid = uid; i.gid = gid
+                    data = b"" if kind == tarfile.DIRTYPE else name.encode()
+                    i.size = len(data); out.addfile(i, io.BytesIO(data))
+                add("shared", 0o2775, gid=50, kind=tarfile.DIRTYPE)
+                add("shared/rootfile", 0o644)
+                add("wide", 0o666)
+                add("suid", 0o4755, uid=1000, gid=1000)
+                add("sgid", 0o2755, gid=42)
+                add("readonly", 0o400)
+            """,
+            Sandbox.sample, layer
+        ])
+        #expect(sandbox.run(["import", layer, "modes"]).code == 0)
+        let files = ["/shared/rootfile", "/wide", "/suid", "/sgid", "/readonly"]
+        let result = sandbox.run(["run", "--rm", "--entrypoint", "stat", "modes", "-c", "%u:%g %a %n"] + files)
+        #expect(
+            result.stdout == "0:0 644 /shared/rootfile\n0:0 666 /wide\n1000:1000 4755 /suid\n0:42 2755 /sgid\n0:0 400 /readonly\n",
+            "\(result.stderr)")
+        #expect(sandbox.run(["run", "--rm", "--entrypoint", "cat", "modes", "/readonly"]).stdout == "readonly")
+    }
+
     @Test func aWrongDigestStoresNothing() throws {
         let layout = try umociLayout()
         // Corrupt the largest blob (a layer) in place, keeping its name.
