@@ -3,7 +3,7 @@ import SwiftrunCore
 
 struct BuildCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "build", abstract: "Build an image from a Dockerfile: swiftrun build -t NAME[:TAG] CONTEXT.")
+        commandName: "build", _superCommandName: "swiftrun", abstract: "Build an image from a Dockerfile: swiftrun build -t NAME[:TAG] CONTEXT.")
 
     @Option(name: .shortAndLong, help: "Name the image NAME[:TAG] (repeatable).")
     var tag: [String] = []

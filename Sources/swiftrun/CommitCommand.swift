@@ -2,7 +2,8 @@ import ArgumentParser
 import SwiftrunCore
 
 struct CommitCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "commit", abstract: "Create a new image from a container's changes.")
+    static let configuration = CommandConfiguration(
+        commandName: "commit", _superCommandName: "swiftrun", abstract: "Create a new image from a container's changes.")
 
     @Option(name: [.customShort("m"), .customLong("message")], help: "A comment for the new layer's history.")
     var message: String?

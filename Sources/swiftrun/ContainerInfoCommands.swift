@@ -2,7 +2,8 @@ import ArgumentParser
 import SwiftrunCore
 
 struct TopCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "top", abstract: "Show a running container's processes (the host's ps).")
+    static let configuration = CommandConfiguration(
+        commandName: "top", _superCommandName: "swiftrun", abstract: "Show a running container's processes (the host's ps).")
 
     @Argument(help: "The container: name or ID.")
     var container: String
@@ -17,7 +18,7 @@ struct TopCommand: StoreCommand {
 }
 
 struct RenameCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "rename", abstract: "Rename a container.")
+    static let configuration = CommandConfiguration(commandName: "rename", _superCommandName: "swiftrun", abstract: "Rename a container.")
 
     @Argument(help: "The container: name or ID.")
     var container: String
@@ -34,7 +35,7 @@ struct RenameCommand: StoreCommand {
 /// `port NAME [PORT[/PROTO]]`: a container's published ports. Until
 /// containers have networks of their own (the networking issue), none is.
 struct PortCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "port", abstract: "List a container's published ports.")
+    static let configuration = CommandConfiguration(commandName: "port", _superCommandName: "swiftrun", abstract: "List a container's published ports.")
 
     @Argument(help: "The container: name or ID.")
     var container: String

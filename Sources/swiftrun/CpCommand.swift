@@ -3,7 +3,7 @@ import SwiftrunCore
 
 struct CpCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cp", abstract: "Copy files between a container and the host (\"-\": a tar on stdin or stdout).")
+        commandName: "cp", _superCommandName: "swiftrun", abstract: "Copy files between a container and the host (\"-\": a tar on stdin or stdout).")
 
     @Flag(name: .shortAndLong, help: "Keep the files' owners (uid and gid).")
     var archive = false

@@ -5,7 +5,7 @@ import SwiftrunCore
 /// runs it under a monitor, as after `run -d`. Prints the full id.
 struct CreateCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "create", abstract: "Create a new container without starting it.",
+        commandName: "create", _superCommandName: "swiftrun", abstract: "Create a new container without starting it.",
         helpNames: [.long])  // -h is --hostname, as in Docker
 
     @OptionGroup var container: ContainerFlags

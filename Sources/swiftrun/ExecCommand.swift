@@ -3,7 +3,7 @@ import Glibc
 import SwiftrunCore
 
 struct ExecCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a command in a running container.")
+    static let configuration = CommandConfiguration(commandName: "exec", _superCommandName: "swiftrun", abstract: "Run a command in a running container.")
 
     @Flag(name: .shortAndLong, help: "Start the command and return; it keeps running.")
     var detach = false
@@ -66,7 +66,8 @@ struct ExecCommand: StoreCommand {
 }
 
 struct AttachCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "attach", abstract: "Attach to a running container's input and output.")
+    static let configuration = CommandConfiguration(
+        commandName: "attach", _superCommandName: "swiftrun", abstract: "Attach to a running container's input and output.")
 
     @Option(name: .customLong("detach-keys"), help: "Keys that detach and leave it running (default: ctrl-p,ctrl-q).")
     var detachKeys: String?

@@ -5,7 +5,7 @@ import SwiftrunCore
 /// as `run --explain=svg:FILE` draws its own run.
 struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "explain", abstract: "Draw what --explain recorded.", subcommands: [ExplainRenderCommand.self])
+        commandName: "explain", _superCommandName: "swiftrun", abstract: "Draw what --explain recorded.", subcommands: [ExplainRenderCommand.self])
 }
 
 struct ExplainRenderCommand: StoreCommand {

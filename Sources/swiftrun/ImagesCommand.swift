@@ -3,7 +3,7 @@ import SwiftrunCore
 
 struct ImagesCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "images", abstract: "List images.", aliases: ["ls", "list"])
+        commandName: "images", _superCommandName: "swiftrun", abstract: "List images.", aliases: ["ls", "list"])
 
     @Flag(name: .shortAndLong, help: "Show all images (swiftrun keeps no intermediate images, so this is the same list).")
     var all = false
@@ -57,7 +57,7 @@ struct ImagesCommand: StoreCommand {
 /// management-command spellings of the same commands.
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "image", abstract: "Manage images.",
+        commandName: "image", _superCommandName: "swiftrun", abstract: "Manage images.",
         subcommands: [
             ImagesCommand.self, ImageRmCommand.self, InspectCommand.self, HistoryCommand.self,
             TagCommand.self, LoadCommand.self, SaveCommand.self, ImportCommand.self, ImagePruneCommand.self,

@@ -3,7 +3,7 @@ import SwiftrunCore
 
 struct ImportCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Create an image from a rootfs tarball (.tar or .tar.gz).")
+        commandName: "import", _superCommandName: "swiftrun", abstract: "Create an image from a rootfs tarball (.tar or .tar.gz).")
 
     @Argument(help: "The tarball.")
     var file: String

@@ -3,7 +3,7 @@ import SwiftrunCore
 
 struct InspectCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "inspect", abstract: "Show a container's or an image's details as JSON.")
+        commandName: "inspect", _superCommandName: "swiftrun", abstract: "Show a container's or an image's details as JSON.")
 
     @Argument(help: "Container or image names or IDs.")
     var targets: [String]

@@ -13,7 +13,7 @@ struct ContainerList: ParsableArguments {
 }
 
 struct LogsCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show a detached container's output.")
+    static let configuration = CommandConfiguration(commandName: "logs", _superCommandName: "swiftrun", abstract: "Show a detached container's output.")
 
     @Flag(name: .shortAndLong, help: "Follow the log until the container stops.")
     var follow = false
@@ -49,7 +49,8 @@ struct LogsCommand: StoreCommand {
 }
 
 struct StopCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop containers: the stop signal, then SIGKILL after a grace period.")
+    static let configuration = CommandConfiguration(
+        commandName: "stop", _superCommandName: "swiftrun", abstract: "Stop containers: the stop signal, then SIGKILL after a grace period.")
 
     @Option(
         name: [.customShort("t"), .customLong("timeout"), .customLong("time")],
@@ -71,7 +72,8 @@ struct StopCommand: StoreCommand {
 }
 
 struct StartCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start stopped containers again, on the same writable layer.")
+    static let configuration = CommandConfiguration(
+        commandName: "start", _superCommandName: "swiftrun", abstract: "Start stopped containers again, on the same writable layer.")
 
     @Flag(name: .shortAndLong, help: "Attach to its output (and, with -i, input) until it stops.")
     var attach = false
@@ -110,7 +112,7 @@ struct StartCommand: StoreCommand {
 }
 
 struct RestartCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Stop containers, then start them again.")
+    static let configuration = CommandConfiguration(commandName: "restart", _superCommandName: "swiftrun", abstract: "Stop containers, then start them again.")
 
     @Option(name: [.customShort("s"), .customLong("signal")], help: "Signal to stop with (default: the container's stop signal).")
     var signal: String?
@@ -134,7 +136,8 @@ struct RestartCommand: StoreCommand {
 }
 
 struct KillCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal to running containers (SIGKILL by default).")
+    static let configuration = CommandConfiguration(
+        commandName: "kill", _superCommandName: "swiftrun", abstract: "Send a signal to running containers (SIGKILL by default).")
 
     @Option(name: [.customShort("s"), .customLong("signal")], help: "Signal to send: a name (TERM, SIGTERM) or a number.")
     var signal = "KILL"
@@ -152,7 +155,8 @@ struct KillCommand: StoreCommand {
 }
 
 struct WaitCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "wait", abstract: "Block until containers stop, then print their exit codes.")
+    static let configuration = CommandConfiguration(
+        commandName: "wait", _superCommandName: "swiftrun", abstract: "Block until containers stop, then print their exit codes.")
 
     @OptionGroup var containers: ContainerList
 
@@ -167,7 +171,7 @@ struct WaitCommand: StoreCommand {
 /// What swiftrun-monitor execs when a detached container's pid 1 exits:
 /// record the exit, apply the restart policy. Not for users.
 struct MonitorExitedCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "__monitor-exited", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: "__monitor-exited", _superCommandName: "swiftrun", shouldDisplay: false)
 
     @Argument var id: String
     @Argument var waitStatus: Int32
@@ -179,7 +183,7 @@ struct MonitorExitedCommand: StoreCommand {
 
 /// The boot hook: swiftrun-boot.service runs it once at boot.
 struct BootCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "__boot", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: "__boot", _superCommandName: "swiftrun", shouldDisplay: false)
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let runner = ContainerRunner(layout: layout)
@@ -192,7 +196,7 @@ struct BootCommand: StoreCommand {
 
 /// What a detached container's monitor runs every health-check interval.
 struct HealthCheckCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "__health-check", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: "__health-check", _superCommandName: "swiftrun", shouldDisplay: false)
 
     @Argument var id: String
 
@@ -203,7 +207,8 @@ struct HealthCheckCommand: StoreCommand {
 }
 
 struct PauseCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze every process of running containers.")
+    static let configuration = CommandConfiguration(
+        commandName: "pause", _superCommandName: "swiftrun", abstract: "Freeze every process of running containers.")
 
     @OptionGroup var containers: ContainerList
 
@@ -217,7 +222,7 @@ struct PauseCommand: StoreCommand {
 }
 
 struct UnpauseCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "unpause", abstract: "Thaw paused containers.")
+    static let configuration = CommandConfiguration(commandName: "unpause", _superCommandName: "swiftrun", abstract: "Thaw paused containers.")
 
     @OptionGroup var containers: ContainerList
 

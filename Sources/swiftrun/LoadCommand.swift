@@ -3,7 +3,8 @@ import SwiftrunCore
 
 struct LoadCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "load", abstract: "Load images from a docker save archive or an OCI image layout (dir or tar; stdin by default).")
+        commandName: "load", _superCommandName: "swiftrun",
+        abstract: "Load images from a docker save archive or an OCI image layout (dir or tar; stdin by default).")
 
     @Option(name: [.customShort("i"), .customLong("input")], help: "Read from this file or directory instead of stdin.")
     var input: String?

@@ -3,7 +3,7 @@ import SwiftrunCore
 
 struct LoginCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "login", abstract: "Check credentials with a registry and keep them in Docker's config.json.")
+        commandName: "login", _superCommandName: "swiftrun", abstract: "Check credentials with a registry and keep them in Docker's config.json.")
 
     @Option(name: .shortAndLong, help: "User name.")
     var username: String
@@ -40,7 +40,7 @@ struct LoginCommand: StoreCommand {
 
 struct LogoutCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "logout", abstract: "Forget the credentials kept for a registry.")
+        commandName: "logout", _superCommandName: "swiftrun", abstract: "Forget the credentials kept for a registry.")
 
     @Argument(help: "The registry: HOST[:PORT] (default docker.io).")
     var server: String = ImageReference.defaultRegistry

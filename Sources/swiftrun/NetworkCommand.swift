@@ -4,7 +4,7 @@ import SwiftrunCore
 /// `swiftrun network ...`: Docker's network verbs over NetworkStore.
 struct NetworkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "network", abstract: "Manage networks.",
+        commandName: "network", _superCommandName: "swiftrun", abstract: "Manage networks.",
         subcommands: [
             NetworkCreateCommand.self, NetworkListCommand.self, NetworkInspectCommand.self, NetworkRemoveCommand.self,
             NetworkPruneCommand.self, NetworkConnectCommand.self, NetworkDisconnectCommand.self

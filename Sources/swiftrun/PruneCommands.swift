@@ -152,13 +152,13 @@ struct SystemDfCommand: StoreCommand {
 
 struct SystemCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "system", abstract: "Manage swiftrun.",
+        commandName: "system", _superCommandName: "swiftrun", abstract: "Manage swiftrun.",
         subcommands: [SystemDfCommand.self, SystemPruneCommand.self, InfoCommand.self, ServiceCommand.self])
 }
 
 struct ContainerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "container", abstract: "Manage containers.",
+        commandName: "container", _superCommandName: "swiftrun", abstract: "Manage containers.",
         subcommands: [
             PsCommand.self, ContainerPruneCommand.self, RunCommand.self, CreateCommand.self, RmCommand.self, InspectCommand.self,
             CommitCommand.self, StatsCommand.self, LogsCommand.self, StopCommand.self, StartCommand.self, RestartCommand.self,

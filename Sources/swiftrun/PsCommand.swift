@@ -2,7 +2,7 @@ import ArgumentParser
 import SwiftrunCore
 
 struct PsCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List containers.", aliases: ["ls", "list"])
+    static let configuration = CommandConfiguration(commandName: "ps", _superCommandName: "swiftrun", abstract: "List containers.", aliases: ["ls", "list"])
 
     @Flag(name: .shortAndLong, help: "Show all containers (default shows just running).")
     var all = false

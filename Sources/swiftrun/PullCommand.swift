@@ -3,7 +3,7 @@ import SwiftrunCore
 
 struct PullCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pull", abstract: "Pull an image from a registry: [REGISTRY[:PORT]/]NAME[:TAG|@DIGEST].")
+        commandName: "pull", _superCommandName: "swiftrun", abstract: "Pull an image from a registry: [REGISTRY[:PORT]/]NAME[:TAG|@DIGEST].")
 
     @OptionGroup var registry: RegistryFlags
 

@@ -2,7 +2,7 @@ import ArgumentParser
 import SwiftrunCore
 
 struct RmCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove containers.")
+    static let configuration = CommandConfiguration(commandName: "rm", _superCommandName: "swiftrun", abstract: "Remove containers.")
 
     @Flag(name: .shortAndLong, help: "Kill and remove running containers.")
     var force = false

@@ -2,7 +2,7 @@ import ArgumentParser
 import SwiftrunCore
 
 struct RmiCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "rmi", abstract: "Remove images.")
+    static let configuration = CommandConfiguration(commandName: "rmi", _superCommandName: "swiftrun", abstract: "Remove images.")
 
     @Flag(name: .shortAndLong, help: "Remove even if containers use the image or it has several names.")
     var force = false
@@ -31,7 +31,7 @@ struct RmiCommand: StoreCommand {
 }
 
 struct TagCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "tag", abstract: "Give an image another name.")
+    static let configuration = CommandConfiguration(commandName: "tag", _superCommandName: "swiftrun", abstract: "Give an image another name.")
 
     @Argument(help: "The image: NAME[:TAG] or ID.")
     var source: String
@@ -46,7 +46,8 @@ struct TagCommand: StoreCommand {
 }
 
 struct HistoryCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "history", abstract: "Show how an image was made, newest step first.")
+    static let configuration = CommandConfiguration(
+        commandName: "history", _superCommandName: "swiftrun", abstract: "Show how an image was made, newest step first.")
 
     @Flag(name: .shortAndLong, help: "Only show image IDs.")
     var quiet = false

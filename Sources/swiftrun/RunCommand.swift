@@ -3,10 +3,6 @@ import Glibc
 import SwiftrunCore
 
 struct RunCommand: StoreCommand {
-    // The super-command's name is never shown (help goes through the root,
-    // Swiftrun.parseSubcommand), but a command that has one is spared
-    // ArgumentParser's probe for --generate-completion-script, two extra
-    // parsers built by reflection on every call: 6% of a run's samples.
     static let configuration = CommandConfiguration(
         commandName: "run", _superCommandName: "swiftrun", abstract: "Run a command in a new container.",
         helpNames: [.long])  // -h is --hostname, as in Docker

@@ -66,7 +66,8 @@ protocol RuntimeVerb: ParsableCommand {
 }
 
 struct RuntimeCreate: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a container from a bundle; it waits for start.")
+    static let configuration = CommandConfiguration(
+        commandName: "create", _superCommandName: "swiftrun oci", abstract: "Create a container from a bundle; it waits for start.")
 
     @OptionGroup var options: BundleOptions
     @Argument(help: "The container id.") var id: String
@@ -93,7 +94,8 @@ struct BundleOptions: ParsableArguments {
 }
 
 struct RuntimeStart: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "start", abstract: "Let a created container run its command.")
+    static let configuration = CommandConfiguration(
+        commandName: "start", _superCommandName: "swiftrun oci", abstract: "Let a created container run its command.")
     @Argument(help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
@@ -103,7 +105,8 @@ struct RuntimeStart: RuntimeVerb {
 }
 
 struct RuntimeRun: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and start a container; wait for it unless -d.")
+    static let configuration = CommandConfiguration(
+        commandName: "run", _superCommandName: "swiftrun oci", abstract: "Create and start a container; wait for it unless -d.")
 
     @OptionGroup var options: BundleOptions
     @Flag(name: [.short, .long], help: "Return once it runs.") var detach = false
@@ -116,7 +119,7 @@ struct RuntimeRun: RuntimeVerb {
 }
 
 struct RuntimeState: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "state", abstract: "Print a container's OCI state as JSON.")
+    static let configuration = CommandConfiguration(commandName: "state", _superCommandName: "swiftrun oci", abstract: "Print a container's OCI state as JSON.")
     @Argument(help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
@@ -126,7 +129,8 @@ struct RuntimeState: RuntimeVerb {
 }
 
 struct RuntimeKill: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal (default SIGTERM) to pid 1.")
+    static let configuration = CommandConfiguration(
+        commandName: "kill", _superCommandName: "swiftrun oci", abstract: "Send a signal (default SIGTERM) to pid 1.")
     @Flag(name: [.short, .long], help: "Signal every process of the container.") var all = false
     @Argument(help: "The container id.") var id: String
     @Argument(help: "A name (TERM, SIGKILL) or number.") var signal = "TERM"
@@ -138,7 +142,8 @@ struct RuntimeKill: RuntimeVerb {
 }
 
 struct RuntimeDelete: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Remove a container's state and cgroups.")
+    static let configuration = CommandConfiguration(
+        commandName: "delete", _superCommandName: "swiftrun oci", abstract: "Remove a container's state and cgroups.")
     @Flag(name: [.short, .long], help: "Kill it first if it runs; no error if it is gone.") var force = false
     @Argument(help: "The container id.") var id: String
 
@@ -149,7 +154,7 @@ struct RuntimeDelete: RuntimeVerb {
 }
 
 struct RuntimeList: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the containers in the state root.")
+    static let configuration = CommandConfiguration(commandName: "list", _superCommandName: "swiftrun oci", abstract: "List the containers in the state root.")
     @Option(name: [.short, .long], help: "table or json.") var format = "table"
     @Flag(name: [.short, .long], help: "Only ids.") var quiet = false
 
@@ -169,7 +174,7 @@ struct RuntimeList: RuntimeVerb {
 }
 
 struct RuntimePs: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "ps", abstract: "The processes of a container.")
+    static let configuration = CommandConfiguration(commandName: "ps", _superCommandName: "swiftrun oci", abstract: "The processes of a container.")
     @Option(name: [.short, .long], help: "table or json.") var format = "table"
     @Argument(help: "The container id.") var id: String
 
@@ -186,7 +191,8 @@ struct RuntimePs: RuntimeVerb {
 }
 
 struct RuntimeSpecCommand: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "spec", abstract: "Write a default config.json into the bundle.")
+    static let configuration = CommandConfiguration(
+        commandName: "spec", _superCommandName: "swiftrun oci", abstract: "Write a default config.json into the bundle.")
     @Option(name: [.short, .long], help: "The bundle directory.") var bundle = "."
     @Flag(help: "Not supported: swiftrun runs as root.") var rootless = false
 
@@ -198,7 +204,8 @@ struct RuntimeSpecCommand: RuntimeVerb {
 }
 
 struct RuntimeFeatures: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "features", abstract: "Print what this runtime supports, as JSON.")
+    static let configuration = CommandConfiguration(
+        commandName: "features", _superCommandName: "swiftrun oci", abstract: "Print what this runtime supports, as JSON.")
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         print(try RuntimeDescription.featuresJSON())
@@ -207,7 +214,7 @@ struct RuntimeFeatures: RuntimeVerb {
 }
 
 struct RuntimeExec: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a process in a running container.")
+    static let configuration = CommandConfiguration(commandName: "exec", _superCommandName: "swiftrun oci", abstract: "Run a process in a running container.")
 
     @Option(name: [.short, .long], help: "process.json: the whole process, instead of the flags below.") var process: String?
     @Flag(name: [.short, .long], help: "Return once it runs.") var detach = false
@@ -242,7 +249,7 @@ struct RuntimeExec: RuntimeVerb {
 }
 
 struct RuntimePause: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze every process of a container.")
+    static let configuration = CommandConfiguration(commandName: "pause", _superCommandName: "swiftrun oci", abstract: "Freeze every process of a container.")
     @Argument(help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
@@ -252,7 +259,7 @@ struct RuntimePause: RuntimeVerb {
 }
 
 struct RuntimeResume: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Thaw a paused container.")
+    static let configuration = CommandConfiguration(commandName: "resume", _superCommandName: "swiftrun oci", abstract: "Thaw a paused container.")
     @Argument(help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
@@ -262,7 +269,7 @@ struct RuntimeResume: RuntimeVerb {
 }
 
 struct RuntimeUpdate: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a container's resource limits.")
+    static let configuration = CommandConfiguration(commandName: "update", _superCommandName: "swiftrun oci", abstract: "Change a container's resource limits.")
     @Option(name: [.short, .long], help: "linux.resources as JSON in a file, or - for stdin.") var resources: String?
     @Option(help: "Memory limit (bytes, or 256m).") var memory: String?
     @Option(name: .customLong("memory-reservation"), help: "Memory soft limit.") var memoryReservation: String?
@@ -292,7 +299,7 @@ struct RuntimeUpdate: RuntimeVerb {
 
 struct RuntimeEvents: RuntimeVerb {
     static let configuration = CommandConfiguration(
-        commandName: "events", abstract: "Print a container's resource usage as JSON events, every interval until it stops.")
+        commandName: "events", _superCommandName: "swiftrun oci", abstract: "Print a container's resource usage as JSON events, every interval until it stops.")
     @Flag(help: "One stats event, then exit.") var stats = false
     @Option(help: "Time between two events (Go duration, as runc takes it).") var interval = "5s"
     @Argument(help: "The container id.") var id: String

@@ -17,7 +17,7 @@ func runRuntimeCLI(_ given: [String]) -> Never {
     do {
         globals = try RuntimeGlobals.extract(from: &arguments, environment: environmentVariable)
         log = globals.log
-        command = try RuntimeCLI.parseAsRoot(arguments)
+        command = try RuntimeCLI.parseSubcommand(arguments) { $0 is any RuntimeVerb }
     } catch let error as SwiftrunError {
         fail("\(error)")
     } catch {

@@ -7,7 +7,7 @@ extension Narrator.Format: ExpressibleByArgument {}
 
 struct SaveCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "save", abstract: "Save images to a tar archive (stdout by default).")
+        commandName: "save", _superCommandName: "swiftrun", abstract: "Save images to a tar archive (stdout by default).")
 
     @Option(name: [.customShort("o"), .customLong("output")], help: "Write to this file instead of stdout.")
     var output: String?

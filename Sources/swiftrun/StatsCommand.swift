@@ -3,7 +3,7 @@ import Glibc
 import SwiftrunCore
 
 struct StatsCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show running containers' resource use.")
+    static let configuration = CommandConfiguration(commandName: "stats", _superCommandName: "swiftrun", abstract: "Show running containers' resource use.")
 
     @Flag(name: .customLong("no-stream"), help: "Print once instead of every second.")
     var noStream = false

@@ -4,7 +4,7 @@ import SwiftrunCore
 /// `swiftrun volume ...`: Docker's volume verbs over VolumeStore.
 struct VolumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "volume", abstract: "Manage volumes.",
+        commandName: "volume", _superCommandName: "swiftrun", abstract: "Manage volumes.",
         subcommands: [VolumeCreateCommand.self, VolumeListCommand.self, VolumeInspectCommand.self, VolumeRemoveCommand.self, VolumePruneCommand.self])
 }
 

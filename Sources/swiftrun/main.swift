@@ -18,7 +18,7 @@ let command: any ParsableCommand
 let global: GlobalOptions
 do {
     global = try GlobalOptions.extract(from: &arguments, environment: environmentVariable)
-    command = try Swiftrun.parseSubcommand(RunCommand.spellExplain(arguments))
+    command = try Swiftrun.parseSubcommand(RunCommand.spellExplain(arguments)) { $0 is any StoreCommand }
 } catch let error as SwiftrunError {
     printError("swiftrun: \(error)")
     exit(125)
