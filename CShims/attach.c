@@ -36,8 +36,9 @@ int sr_attach_listen(const char *dir) {
     int dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd < 0) return -1;
     struct sockaddr_un address;
-    int fd = socket_address(dir_fd, &address) < 0 ? (errno = ENAMETOOLONG, -1)
-                                                    : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int fd = -1;
+    if (socket_address(dir_fd, &address) < 0) errno = ENAMETOOLONG;
+    else fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd >= 0) {
         unlinkat(dir_fd, "attach.sock", 0);
         if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0 || listen(fd, SR_ATTACH_CLIENTS) < 0) {

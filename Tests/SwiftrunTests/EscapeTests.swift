@@ -84,6 +84,25 @@ import Testing
         #expect(probe(["--security-opt", "seccomp=unconfined"], "unshare-user") == "ok")
     }
 
+    /// The filter is a binary tree over each architecture's numbers: the
+    /// 32-bit entry has a table of its own, and must refuse what the
+    /// 64-bit one does.
+    @Test func thirtyTwoBitSyscallsAreFilteredToo() {
+        #expect(probe([], "add-key-32") == "denied: EPERM")
+        #expect(probe(["--security-opt", "seccomp=unconfined"], "add-key-32") == "ok")
+    }
+
+    /// Rules on a syscall's arguments: clone without namespace flags
+    /// passes, with CLONE_NEWUSER it does not; personality takes only the
+    /// few values Docker's profile names.
+    @Test func argumentRulesDecideOnTheArguments() {
+        #expect(probe([], "clone") == "ok")
+        #expect(probe([], "clone-user") == "denied: EPERM")
+        #expect(probe(["--security-opt", "seccomp=unconfined"], "clone-user") == "ok")
+        #expect(probe([], "personality") == "denied: EPERM")
+        #expect(probe(["--security-opt", "seccomp=unconfined"], "personality") == "ok")
+    }
+
     @Test func setuidBinaryGainsNothingUnderNoNewPrivileges() {
         let result = sandbox.run(["run", "--rm", "-u", "1000", "--security-opt", "no-new-privileges", "probe", "probe-setuid", "euid"])
         #expect(result.stdout == "euid=1000\n", "\(result.stderr)")

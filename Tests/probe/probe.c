@@ -16,8 +16,10 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/personality.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int report(int rc) {
@@ -35,6 +37,25 @@ static int write_file(const char *path, const char *text) {
     int rc = (int)write(fd, text, strlen(text));
     close(fd);
     return rc;
+}
+
+// A syscall through the 32-bit entry (int $0x80), which seccomp checks
+// against the filter's i386 table, not the x86-64 one. The probe is
+// static and not position-independent, so its string constants sit below
+// 4 GiB and fit the 32-bit registers. The kernel returns -errno.
+static long syscall32(long nr, const char *a, const char *b, const char *c, long d, long e) {
+    long ret;
+    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c), "S"(d), "D"(e) : "memory");
+    return ret;
+}
+
+// clone(2) with FLAGS: Docker's profile lets clone through only without
+// namespace flags (for a container without CAP_SYS_ADMIN).
+static int clone_with(unsigned long flags) {
+    long pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) _exit(0);
+    if (pid > 0) waitpid((pid_t)pid, NULL, 0);
+    return pid < 0 ? -1 : 0;
 }
 
 int main(int argc, char **argv) {
@@ -74,6 +95,16 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(what, "add-key")) return report((int)syscall(SYS_add_key, "user", "probe", "secret", 6, KEY_SPEC_PROCESS_KEYRING));
     if (!strcmp(what, "unshare-user")) return report(unshare(CLONE_NEWUSER));
+    if (!strcmp(what, "add-key-32")) {
+        static const char type[] = "user", name[] = "probe", secret[] = "secret";
+        long rc = syscall32(286 /* add_key on i386 */, type, name, secret, sizeof secret - 1, KEY_SPEC_PROCESS_KEYRING);
+        if (rc < 0) errno = (int)-rc;
+        return report(rc < 0 ? -1 : 0);
+    }
+    if (!strcmp(what, "clone-user")) return report(clone_with(CLONE_NEWUSER));
+    if (!strcmp(what, "clone")) return report(clone_with(0));
+    // Docker's profile allows only a few personalities (PER_LINUX, PER_LINUX32, the query...).
+    if (!strcmp(what, "personality")) return report((int)syscall(SYS_personality, READ_IMPLIES_EXEC));
     if (!strcmp(what, "tiocsti")) {
         const char *text = "echo INJECTED\n";
         for (const char *c = text; *c; c++) {
@@ -98,6 +129,7 @@ int main(int argc, char **argv) {
         printf("euid=%d\n", (int)geteuid());
         return 0;
     }
-    fprintf(stderr, "usage: probe mount|module|write PATH TEXT|read PATH|raw-socket|mknod PATH MAJ MIN|add-key|unshare-user|tiocsti|fds|euid\n");
+    fprintf(stderr, "usage: probe mount|module|write PATH TEXT|read PATH|raw-socket|mknod PATH MAJ MIN|add-key|add-key-32|unshare-user|"
+                    "clone-user|clone|personality|tiocsti|fds|euid\n");
     return 2;
 }

@@ -9,8 +9,10 @@ import Glibc
 /// layer, so the disk works while the unpack goes on. The last syncfs,
 /// `finish()`, waits until the image is published: an image of several
 /// layers waits on the disk once, not after each layer, and the unpack
-/// never waits for a syncfs the thread is in. The thread lives until then,
-/// idle, and ends when its Writeback does.
+/// never waits for a syncfs the thread is in. The thread starts with the
+/// first request, so a layer smaller than `stride` (most of a build's)
+/// has none; it lives until `finish()`, idle, and ends when its Writeback
+/// does.
 ///
 /// The directory is opened before the first file is written: syncfs
 /// reports a writeback error once to each open file (errseq), so a file
@@ -33,7 +35,6 @@ final class Writeback: @unchecked Sendable {
         let fd = try Syscall.check("open \(path)") { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         syncer = Syncer(fd: fd)
         self.path = path
-        worker = Worker { [syncer] in syncer.run() }
     }
 
     deinit { _ = stop() }
@@ -43,6 +44,7 @@ final class Writeback: @unchecked Sendable {
         unrequested += count
         guard unrequested >= Self.stride else { return }
         unrequested = 0
+        if worker == nil { worker = Worker { [syncer] in syncer.run() } }
         syncer.request()
     }
 
