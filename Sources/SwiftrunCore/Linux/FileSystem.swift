@@ -147,6 +147,45 @@ public enum FileSystem {
         try removeEntry(name, in: parentFD, path: path)
     }
 
+    /// removeTree with the directory's entries shared among threads. On a
+    /// filesystem mounted with `discard`, as cloud disks often are, each
+    /// freed block waits for the device (0.3 ms a block on this VM's ext4):
+    /// a container's directory, a dozen small files and directories, was a
+    /// dozen such waits in a row, which the threads now overlap.
+    static func removeTreeConcurrently(_ path: String, threads: Int = 4) throws(SwiftrunError) {
+        let open = { () throws(SwiftrunError) -> Int32? in
+            try Syscall.attempt("open \(path)", allowing: [ENOENT]) { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        }
+        guard let fd = try open() else { return }
+        defer { close(fd) }
+        let names = try names(in: fd, path: path)
+        let lanes = min(threads, names.count)
+        let removeLane = { (lane: Int) -> SwiftrunError? in
+            do throws(SwiftrunError) {
+                for index in stride(from: lane, to: names.count, by: lanes) {
+                    try removeEntry(names[index], in: fd, path: path + "/" + names[index])
+                }
+                return nil
+            } catch { return error }
+        }
+        // This thread takes the first lane; each other lane has its own.
+        let others = (1..<max(lanes, 1)).map { lane in Worker { removeLane(lane) } }
+        let errors = [lanes > 0 ? removeLane(0) : nil] + others.map { $0.join() }
+        if let error = errors.lazy.compactMap({ $0 }).first { throw error }
+        try Syscall.attempt("rmdir \(path)", allowing: [ENOENT]) { rmdir(path) }
+    }
+
+    /// The entries of the directory `fd`, without "." and "..".
+    private static func names(in fd: Int32, path: String) throws(SwiftrunError) -> [String] {
+        let copy = try Syscall.check("dup \(path)") { fcntl(fd, F_DUPFD_CLOEXEC, 0) }
+        guard let dir = fdopendir(copy) else {
+            close(copy)
+            throw .system("opendir \(path)", errno: errno)
+        }
+        defer { closedir(dir) }
+        return entries(of: dir)
+    }
+
     static func removeEntry(_ name: String, in dirFD: Int32, path: String) throws(SwiftrunError) {
         guard unlinkat(dirFD, name, 0) != 0 else { return }
         switch errno {
