@@ -22,10 +22,8 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
-#include <net/if.h>
 #include <sched.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -38,23 +36,6 @@ _Static_assert(SR_CLONE_NEWPID == CLONE_NEWPID && SR_CLONE_NEWNET == CLONE_NEWNE
                    SR_CLONE_NEWIPC == CLONE_NEWIPC && SR_CLONE_NEWCGROUP == CLONE_NEWCGROUP &&
                    SR_CLONE_NEWUSER == CLONE_NEWUSER,
                "SR_CLONE_* must match <linux/sched.h>");
-
-static int bring_loopback_up(void) {
-    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (sock < 0) return -1;
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    memcpy(ifr.ifr_name, "lo", 3);
-    int rc = ioctl(sock, SIOCGIFFLAGS, &ifr);
-    if (rc == 0) {
-        ifr.ifr_flags |= IFF_UP;
-        rc = ioctl(sock, SIOCSIFFLAGS, &ifr);
-    }
-    int saved = errno;
-    close(sock);
-    errno = saved;
-    return rc;
-}
 
 // A bridge network: the parent created eth0 in our namespace (the peer of
 // its veth); we give it its address, bring it up and route through the
@@ -311,7 +292,7 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
         sr_narrate_quoted(spec, SR_STEP_HOSTNAME, "sethostname(", spec->hostname, ")");
     }
     if (spec->clone_flags & CLONE_NEWNET) {
-        if (bring_loopback_up() < 0) sr_fail(spec, SR_STEP_LOOPBACK, -1);
+        if (sr_loopback_up() < 0) sr_fail(spec, SR_STEP_LOOPBACK, -1);
         sr_narrate_call(spec, SR_STEP_LOOPBACK, "ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP)");
     }
     if (spec->net_address != 0) configure_eth0(spec);

@@ -50,7 +50,7 @@ static const struct {
     [SR_STEP_JOIN] = {"setns", "exec joins the running container's namespaces", "setns(2)"},
     [SR_STEP_JOIN_FORK] = {"fork into the pid namespace", "setns(CLONE_NEWPID) applies to children only", "pid_namespaces(7)"},
     [SR_STEP_CONSOLE] = {"open pty", "-t: a terminal from the container's own devpts", "pts(4)"},
-    [SR_STEP_JOIN_NAMESPACES] = {"join namespace", "a namespace another container or an engine made is shared, not made", "setns(2)"},
+    [SR_STEP_JOIN_NAMESPACES] = {"join namespace", "a namespace made before the clone3 is joined: another container's, an engine's, or the network namespace a thread of the parent made meanwhile", "setns(2)"},
     [SR_STEP_MOUNT_ROOT] = {"bind rootfs", "the bundle's root dir becomes a mount point of its own, for pivot_root", "mount(2)"},
     [SR_STEP_SYSCTL] = {"write sysctl", "a kernel setting of the container's own namespaces", "sysctl(8)"},
     [SR_STEP_CREATED] = {"created", "set up; the command waits for start", "fifo(7)"},

@@ -25,6 +25,34 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+// lo is down in a new network namespace. An ioctl on a socket of the
+// caller's namespace brings it up: the child's, or the thread's below.
+int sr_loopback_up(void) {
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, "lo", 3);
+    int rc = ioctl(sock, SIOCGIFFLAGS, &ifr);
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        rc = ioctl(sock, SIOCSIFFLAGS, &ifr);
+    }
+    int saved = errno;
+    close(sock);
+    errno = saved;
+    return rc;
+}
+
+// A new network namespace with lo up, as an O_CLOEXEC fd, which keeps it
+// alive. unshare moves only the calling thread into it (namespaces belong
+// to tasks), so the caller is a thread that ends afterwards, whatever
+// this returns.
+int sr_network_namespace_new(void) {
+    if (unshare(CLONE_NEWNET) < 0 || sr_loopback_up() < 0) return -1;
+    return open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+}
+
 // One request under construction. 1 KiB holds the largest (a veth pair
 // with its peer's name, namespace and address).
 typedef struct {

@@ -296,6 +296,12 @@ int sr_attach_relay(int socket, int in, int out, int err, const char *keys, int 
 // Receives one fd sent with SCM_RIGHTS over SOCKET; -1 with errno.
 int sr_receive_fd(int socket);
 
+// A container's network namespace made ahead, by a thread that ends
+// afterwards (netlink.c): an fd of it with lo up, or -1 with errno.
+// sr_loopback_up: lo up in the caller's own namespace; 0 or -1 with errno.
+int sr_network_namespace_new(void);
+int sr_loopback_up(void);
+
 // rtnetlink requests (netlink.c): 0, or -1 with errno. Addresses are in
 // network byte order; indexes are if_nametoindex's.
 int sr_netlink_open(void);

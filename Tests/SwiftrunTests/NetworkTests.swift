@@ -47,6 +47,25 @@ import Testing
         #expect(result.stdout == "lo\nlonely\n2\n127.0.0.1\tlonely\n")
     }
 
+    /// The namespace a thread makes ahead of the clone3 is the container's
+    /// own (not the host's, not another container's) and comes with lo up.
+    @Test func noneIsANamespaceOfItsOwnWithLoopbackUp() throws {
+        // A namespace's number is reused once it is gone: the other
+        // container runs meanwhile, so that its namespace is still there.
+        #expect(sandbox.run(["run", "-d", "--name", "other", "--network", "none", "busybox", "sleep", "300"]).code == 0)
+        let other = sandbox.run(["exec", "other", "readlink", "/proc/self/ns/net"]).stdout
+        let script = "readlink /proc/self/ns/net; ip -o link show lo; ping -c 1 -W 2 127.0.0.1 >/dev/null && echo pong"
+        let result = sandbox.run(["run", "--rm", "--network", "none", "busybox", "sh", "-c", script])
+        #expect(result.code == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        try #require(lines.count == 3, "\(result.stdout)")
+        let host = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
+        #expect(lines[0].hasPrefix("net:[") && lines[0] != host, "\(lines[0]) is the host's \(host)")
+        #expect(other.hasPrefix("net:[") && other != lines[0] + "\n", "two containers share \(lines[0])")
+        #expect(lines[1].contains(",UP"), "lo is down: \(lines[1])")
+        #expect(lines[2] == "pong")
+    }
+
     @Test func theDefaultBridgeGivesAnAddressARouteAndTheHostsFile() throws {
         let result = sandbox.run([
             "run", "--rm", "--add-host", "extra.example:10.9.8.7", "busybox", "sh", "-c",

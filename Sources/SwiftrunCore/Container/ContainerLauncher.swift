@@ -15,10 +15,13 @@ struct ContainerLauncher {
     func launch(_ plan: ContainerPlan, narrator: Narrator?, console: ConsoleSocket? = nil) throws(SwiftrunError) -> (ContainerProcess, ContainerState) {
         let network = ContainerNetwork(layout: layout)
         let request = plan.state.network ?? NetworkRequest.none
+        // First, so that its thread overlaps everything up to the clone3.
+        let netns = NetworkNamespaceAhead(for: plan.spec, request: request)
+        defer { netns?.close() }
         let networkPlan = try network.attach(request, id: plan.id, name: plan.state.name, hostname: plan.spec.hostname, narrator: narrator)
         defer { if networkPlan.joinPidFD >= 0 { close(networkPlan.joinPidFD) } }
         do {
-            return try launch(plan, state: plan.state, network: networkPlan, narrator: narrator, console: console)
+            return try launch(plan, state: plan.state, network: networkPlan, netns: netns, narrator: narrator, console: console)
         } catch {
             network.detach(plan.id)
             throw error
@@ -26,7 +29,8 @@ struct ContainerLauncher {
     }
 
     private func launch(
-        _ plan: ContainerPlan, state: ContainerState, network: ContainerNetwork.Plan, narrator: Narrator?, console: ConsoleSocket?
+        _ plan: ContainerPlan, state: ContainerState, network: ContainerNetwork.Plan, netns: NetworkNamespaceAhead?, narrator: Narrator?,
+        console: ConsoleSocket?
     ) throws(SwiftrunError) -> (ContainerProcess, ContainerState) {
         let containers = ContainerStore(layout: layout)
         var state = state
@@ -47,6 +51,14 @@ struct ContainerLauncher {
                 "cgroup", "\(file) = \(value)", why: "limits and the device filter, set before the child runs", manual: "cgroups(7)",
                 data: ["file": .string(file), "value": .string(value)])
         }
+        // As late as can be: the thread has had all the above to finish.
+        let madeAhead = netns?.fd
+        if let madeAhead {
+            child.joinNetworkNamespace(madeAhead: madeAhead)
+            narrator?.parent(
+                "netns", "unshare(CLONE_NEWNET); ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP): on a second thread, from the start of the launch",
+                why: "the container's network namespace, made while this thread went on; the child joins it", manual: "network_namespaces(7)")
+        }
         let process = try cgroup.spawn(
             child,
             narrate: { file, value in
@@ -58,7 +70,7 @@ struct ContainerLauncher {
             started: { (pid) throws(SwiftrunError) in
                 // The child mounts its root meanwhile; it waits for eth0 only
                 // when it gets to configure it (ContainerProcess.start).
-                try ContainerNetwork(layout: layout).connect(network, id: plan.id, pid: pid, narrator: narrator)
+                try ContainerNetwork(layout: layout).connect(network, id: plan.id, pid: pid, netns: madeAhead, narrator: narrator)
                 state.pid = pid
                 state.status = .running
                 state.started = JSON.timestamp()

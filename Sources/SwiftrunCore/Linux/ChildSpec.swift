@@ -90,6 +90,13 @@ final class ChildSpec {
         }
     }
 
+    /// A network namespace made ahead (NetworkNamespaceAhead), lo up:
+    /// the child joins it, and the clone3 makes none.
+    func joinNetworkNamespace(madeAhead fd: Int32) {
+        join(namespace: fd, type: SR_CLONE_NEWNET, path: "network namespace made ahead")
+        raw.clone_flags &= ~UInt64(SR_CLONE_NEWNET)
+    }
+
     private(set) var joinedPaths: [String] = []
 
     /// A namespace to join rather than make: an fd of it (or a pidfd of a
