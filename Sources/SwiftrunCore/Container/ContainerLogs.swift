@@ -51,9 +51,20 @@ public struct ContainerLogs {
         let path = containers.logPath(state.id)
         var lines: [[UInt8]] = []
         let maxFiles = state.logConfig?.maxFiles ?? 1
-        for file in stride(from: maxFiles - 1, through: 1, by: -1).map({ "\(path).\($0)" }) + [path] {
+        for file in stride(from: maxFiles - 1, through: 1, by: -1).map({ "\(path).\($0)" }) {
             guard let bytes = try? FileSystem.readFile(file, limit: 1 << 30) else { continue }
             lines += bytes.split(separator: UInt8(ascii: "\n")).map(Array.init)
+        }
+        // The current file through one fd, which a follow goes on reading
+        // from the end of the last whole line read here: a line written in
+        // between is neither lost nor shown twice.
+        var current = open(path, O_RDONLY | O_CLOEXEC)
+        defer { if current >= 0 { close(current) } }
+        var offset: off_t = 0
+        if current >= 0, let bytes = try? FileSystem.readAll(current, path: path, limit: 1 << 30) {
+            let whole = bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+            lines += bytes[..<whole].split(separator: UInt8(ascii: "\n")).map(Array.init)
+            offset = off_t(whole)
         }
         let records = lines.compactMap { try? JSON.decode(Record.self, from: $0, path: path) }
             .filter { record in (since.map { record.time >= $0 } ?? true) && (until.map { record.time < $0 } ?? true) }
@@ -61,25 +72,32 @@ public struct ContainerLogs {
             guard Self.write(record, timestamps: options.timestamps, to: output) else { return }
         }
         if options.follow && until == nil && state.isActive {
-            try follow(state, path: path, timestamps: options.timestamps, output: output)
+            let start = current >= 0 ? (fd: current, offset: offset) : nil
+            current = -1  // the follow's now
+            try follow(state, path: path, from: start, timestamps: options.timestamps, output: output)
         }
     }
 
-    /// `-f`: the lines written from now on, until the container's
+    /// `-f`: the lines written from `start` on (an fd of the current file,
+    /// which this closes, and an offset in it), until the container's
     /// supervisor exits. inotify wakes the loop; nothing polls on a timer.
-    private func follow(_ state: ContainerState, path: String, timestamps: Bool, output: Output) throws(SwiftrunError) {
-        guard let supervisor = try ContainerControl.Supervisor(state) else { return }
-        defer { close(supervisor.fd) }
+    private func follow(
+        _ state: ContainerState, path: String, from start: (fd: Int32, offset: off_t)?, timestamps: Bool, output: Output
+    ) throws(SwiftrunError) {
+        var fd = start?.fd ?? -1
+        var offset = start?.offset ?? 0
+        defer { if fd >= 0 { close(fd) } }
+        let supervisor = try ContainerControl.Supervisor(state)
+        defer { if let supervisor { close(supervisor.fd) } }
         let inotify = try Syscall.check("inotify_init1") { inotify_init1(Int32(IN_CLOEXEC)) }
         defer { close(inotify) }
         try Syscall.check("inotify_add_watch") {
             inotify_add_watch(inotify, layout.container(state.id), UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO))
         }
-        var fd = open(path, O_RDONLY | O_CLOEXEC)
-        var offset = fd >= 0 ? lseek(fd, 0, SEEK_END) : 0
         var pending: [UInt8] = []
-        defer { if fd >= 0 { close(fd) } }
-        var done = false
+        // A supervisor gone since the read in `show` has written its last
+        // lines: one more read below, and the follow ends.
+        var done = supervisor == nil
         while true {
             // New bytes of the current file; a rotation starts a new one.
             var info = stat()
@@ -95,6 +113,7 @@ public struct ContainerLogs {
             }
             if fd >= 0 { guard drain(fd, &offset, &pending, timestamps: timestamps, output: output) else { return } }
             if done { return }
+            guard let supervisor else { return }
             var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: supervisor.fd, events: Int16(POLLIN), revents: 0)]
             try Syscall.check("poll") { poll(&fds, 2, -1) }
             if fds[0].revents != 0 {
