@@ -153,10 +153,9 @@ public enum FileSystem {
     /// a container's directory, a dozen small files and directories, was a
     /// dozen such waits in a row, which the threads now overlap.
     static func removeTreeConcurrently(_ path: String, threads: Int = 4) throws(SwiftrunError) {
-        let open = { () throws(SwiftrunError) -> Int32? in
-            try Syscall.attempt("open \(path)", allowing: [ENOENT]) { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        guard let fd = try Syscall.attempt("open \(path)", allowing: [ENOENT], { open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }) else {
+            return
         }
-        guard let fd = try open() else { return }
         defer { close(fd) }
         let names = try names(in: fd, path: path)
         let lanes = min(threads, names.count)

@@ -28,8 +28,6 @@ final class NetworkNamespaceAhead {
         }
     }
 
-    deinit { close() }
-
     /// The namespace's fd, once the thread has made it; nil if it could
     /// not, and the clone3 makes one as before.
     var fd: Int32? {
