@@ -170,9 +170,9 @@ int sr_netlink_add_bridge(int socket, const char *name, uint32_t mtu, const unsi
     return transact(socket, &r);
 }
 
-// NS_TYPE is IFLA_NET_NS_PID or IFLA_NET_NS_FD: where the peer is born.
-static int add_veth(int socket, const char *name, int master, uint32_t mtu, const char *peer, unsigned short ns_type,
-                    uint32_t ns, const unsigned char peer_mac[6]) {
+int sr_netlink_add_veth_in(int socket, const char *name, int master, uint32_t mtu, const char *peer, int peer_netns,
+                           const unsigned char peer_mac[6]) {
+    uint32_t ns = (uint32_t)peer_netns;
     request r;
     struct ifinfomsg *info = begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *info);
     info->ifi_family = AF_UNSPEC;
@@ -194,23 +194,13 @@ static int add_veth(int socket, const char *name, int master, uint32_t mtu, cons
     memset(tail(&r), 0, sizeof(struct ifinfomsg));
     r.header.nlmsg_len = NLMSG_ALIGN(r.header.nlmsg_len) + NLMSG_ALIGN(sizeof(struct ifinfomsg));
     if (add_string(&r, IFLA_IFNAME, peer) < 0) return -1;
-    if (add_attribute(&r, ns_type, &ns, sizeof ns) < 0) return -1;
+    if (add_attribute(&r, IFLA_NET_NS_FD, &ns, sizeof ns) < 0) return -1;
     if (add_attribute(&r, IFLA_MTU, &mtu, sizeof mtu) < 0) return -1;
     if (add_attribute(&r, IFLA_ADDRESS, peer_mac, 6) < 0) return -1;
     end_nest(&r, peer_info);
     end_nest(&r, data);
     end_nest(&r, linkinfo);
     return transact(socket, &r);
-}
-
-int sr_netlink_add_veth(int socket, const char *name, int master, uint32_t mtu, const char *peer, pid_t peer_pid,
-                        const unsigned char peer_mac[6]) {
-    return add_veth(socket, name, master, mtu, peer, IFLA_NET_NS_PID, (uint32_t)peer_pid, peer_mac);
-}
-
-int sr_netlink_add_veth_in(int socket, const char *name, int master, uint32_t mtu, const char *peer, int peer_netns,
-                           const unsigned char peer_mac[6]) {
-    return add_veth(socket, name, master, mtu, peer, IFLA_NET_NS_FD, (uint32_t)peer_netns, peer_mac);
 }
 
 int sr_netlink_delete_link(int socket, int index) {

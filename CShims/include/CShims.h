@@ -310,12 +310,9 @@ int sr_link_index(const char *name);
 // which changes as containers come and go.
 int sr_netlink_add_bridge(int socket, const char *name, uint32_t mtu, const unsigned char mac[6]);
 int sr_netlink_set_address(int socket, int index, const unsigned char mac[6]);
-// A veth pair of MTU: NAME here, enslaved to MASTER and up; PEER in the
-// network namespace of PEER_PID, with PEER_MAC, down until that side
-// brings it up.
-int sr_netlink_add_veth(int socket, const char *name, int master, uint32_t mtu, const char *peer, pid_t peer_pid,
-                        const unsigned char peer_mac[6]);
-// The same, PEER born in the network namespace PEER_NETNS (an fd).
+// A veth pair of MTU: NAME here, enslaved to MASTER and up; PEER born in
+// the network namespace PEER_NETNS (an fd), with PEER_MAC, down until
+// that side brings it up.
 int sr_netlink_add_veth_in(int socket, const char *name, int master, uint32_t mtu, const char *peer, int peer_netns,
                            const unsigned char peer_mac[6]);
 // In this thread's network namespace: NAME gets ADDRESS/PREFIX and is

@@ -3,7 +3,7 @@ import Testing
 
 @testable import SwiftrunCore
 
-/// FileSystem.removeTreeConcurrently, which removes every container's
+/// FileSystem.removeTree, which removes every container's
 /// directory: its threads share the entries, and none of them may follow a
 /// symlink out of the tree, leave an entry behind, or lose an error.
 @Suite struct RemoveTreeTests {
@@ -44,12 +44,12 @@ import Testing
         try Self.makeFile(outside + "/precious", "keep")
         let tree = try Self.makeContainerLikeTree(in: root, outside: outside)
 
-        try FileSystem.removeTreeConcurrently(tree)
+        try FileSystem.removeTree(tree)
 
         #expect(access(tree, F_OK) != 0 && errno == ENOENT, "the container dir is still there")
         #expect(access(outside + "/precious", F_OK) == 0, "a symlink in the tree was followed out of it")
         // A tree already gone is not an error: removal after a crash repeats it.
-        try FileSystem.removeTreeConcurrently(tree)
+        try FileSystem.removeTree(tree)
     }
 
     @Test func anEntryThatCannotGoFailsTheRemoval() throws {
@@ -62,7 +62,7 @@ import Testing
         try setImmutable(stuck, true)
         defer { try? setImmutable(stuck, false) }
 
-        let error = #expect(throws: SwiftrunError.self) { try FileSystem.removeTreeConcurrently(tree) }
+        let error = #expect(throws: SwiftrunError.self) { try FileSystem.removeTree(tree) }
         // The entry's own error, whichever thread met it; not the rmdir's
         // ENOTEMPTY that a lost one would leave.
         #expect(error.map { String(describing: $0) }?.contains("work/stuck") == true, "\(String(describing: error))")

@@ -70,7 +70,7 @@ struct ContainerLauncher {
             started: { (pid) throws(SwiftrunError) in
                 // The child mounts its root meanwhile; it waits for eth0 only
                 // when it gets to configure it (ContainerProcess.start).
-                try ContainerNetwork(layout: layout).connect(network, id: plan.id, pid: pid, netns: madeAhead, narrator: narrator)
+                try ContainerNetwork(layout: layout).connect(network, id: plan.id, pid: pid, madeAhead: madeAhead, narrator: narrator)
                 state.pid = pid
                 state.status = .running
                 state.started = JSON.timestamp()

@@ -149,7 +149,7 @@ public struct ContainerStore: Sendable {
         ContainerNetwork(layout: layout).detach(state.id)  // first: see Firewall.socket
         ContainerCgroup.remove(id: state.id)
         let volumes = volumes(of: state.id)
-        try FileSystem.removeTreeConcurrently(layout.container(state.id))
+        try FileSystem.removeTree(layout.container(state.id))
         try VolumeStore(layout: layout).detach(volumes, from: state.id, removingAnonymous: removingVolumes)
         if (try? FileSystem.readFile(namePath(name))) == Array(state.id.utf8) {
             unlink(namePath(name))

@@ -135,7 +135,13 @@ public enum FileSystem {
     /// rm -rf that never follows a symlink: every step is relative to the
     /// fd of the directory being emptied (unlinkat, openat O_NOFOLLOW), so a
     /// symlink a container planted in its upper dir is removed, not followed,
-    /// and the walk holds two fds however deep the tree (DirectoryWalk).
+    /// and each walk holds two fds however deep the tree (DirectoryWalk).
+    ///
+    /// A directory's entries are shared among four threads, each walking
+    /// its own. On a filesystem mounted with `discard`, as cloud disks often
+    /// are, each freed block waits for the device (0.3 ms a block on this
+    /// VM's ext4): a container's directory, a dozen small files and
+    /// directories, was a dozen such waits in a row, which the threads overlap.
     public static func removeTree(_ path: String) throws(SwiftrunError) {
         let slash = path.lastIndex(of: "/")
         let parent = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
@@ -144,34 +150,7 @@ public enum FileSystem {
             return
         }
         defer { close(parentFD) }
-        try removeEntry(name, in: parentFD, path: path)
-    }
-
-    /// removeTree with the directory's entries shared among threads. On a
-    /// filesystem mounted with `discard`, as cloud disks often are, each
-    /// freed block waits for the device (0.3 ms a block on this VM's ext4):
-    /// a container's directory, a dozen small files and directories, was a
-    /// dozen such waits in a row, which the threads now overlap.
-    static func removeTreeConcurrently(_ path: String, threads: Int = 4) throws(SwiftrunError) {
-        guard let fd = try Syscall.attempt("open \(path)", allowing: [ENOENT], { open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }) else {
-            return
-        }
-        defer { close(fd) }
-        let names = try names(in: fd, path: path)
-        let lanes = min(threads, names.count)
-        let removeLane = { (lane: Int) -> SwiftrunError? in
-            do throws(SwiftrunError) {
-                for index in stride(from: lane, to: names.count, by: lanes) {
-                    try removeEntry(names[index], in: fd, path: path + "/" + names[index])
-                }
-                return nil
-            } catch { return error }
-        }
-        // This thread takes the first lane; each other lane has its own.
-        let others = (1..<max(lanes, 1)).map { lane in Worker { removeLane(lane) } }
-        let errors = [lanes > 0 ? removeLane(0) : nil] + others.map { $0.join() }
-        if let error = errors.lazy.compactMap({ $0 }).first { throw error }
-        try Syscall.attempt("rmdir \(path)", allowing: [ENOENT]) { rmdir(path) }
+        try removeEntry(name, in: parentFD, path: path, lanes: 4)
     }
 
     /// The entries of the directory `fd`, without "." and "..".
@@ -185,7 +164,9 @@ public enum FileSystem {
         return entries(of: dir)
     }
 
-    static func removeEntry(_ name: String, in dirFD: Int32, path: String) throws(SwiftrunError) {
+    /// Removes `name` under `dirFD`, a file or a whole tree; a directory's
+    /// entries are shared among `lanes` threads (see removeTree).
+    static func removeEntry(_ name: String, in dirFD: Int32, path: String, lanes: Int = 1) throws(SwiftrunError) {
         guard unlinkat(dirFD, name, 0) != 0 else { return }
         switch errno {
         case ENOENT: return
@@ -194,16 +175,39 @@ public enum FileSystem {
         }
         let fd = try Syscall.check("open \(path)") { openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         defer { close(fd) }
-        try DirectoryWalk.walk(
-            fd, describe: path,
-            visit: { (entry) throws(SwiftrunError) in
-                if entry.info.st_mode & S_IFMT == S_IFDIR { return true }
-                try Syscall.attempt("unlink \(path)/\(entry.path)", allowing: [ENOENT]) { unlinkat(entry.parentFD, entry.name, 0) }
-                return false
-            },
-            leave: { (parentFD, child) throws(SwiftrunError) in
-                try Syscall.attempt("rmdir \(path)/.../\(child)", allowing: [ENOENT]) { unlinkat(parentFD, child, AT_REMOVEDIR) }
-            })
+        if lanes > 1 {
+            try removeEntries(of: fd, path: path, lanes: lanes)
+        } else {
+            try DirectoryWalk.walk(
+                fd, describe: path,
+                visit: { (entry) throws(SwiftrunError) in
+                    if entry.info.st_mode & S_IFMT == S_IFDIR { return true }
+                    try Syscall.attempt("unlink \(path)/\(entry.path)", allowing: [ENOENT]) { unlinkat(entry.parentFD, entry.name, 0) }
+                    return false
+                },
+                leave: { (parentFD, child) throws(SwiftrunError) in
+                    try Syscall.attempt("rmdir \(path)/.../\(child)", allowing: [ENOENT]) { unlinkat(parentFD, child, AT_REMOVEDIR) }
+                })
+        }
         try Syscall.attempt("rmdir \(path)", allowing: [ENOENT]) { unlinkat(dirFD, name, AT_REMOVEDIR) }
+    }
+
+    /// Empties the directory `fd`: its entries dealt round `lanes` lanes,
+    /// this thread taking the first and a Worker each other. Every lane is
+    /// joined before the first error is thrown.
+    private static func removeEntries(of fd: Int32, path: String, lanes: Int) throws(SwiftrunError) {
+        let names = try names(in: fd, path: path)
+        let count = min(lanes, names.count)
+        let removeLane = { (lane: Int) -> SwiftrunError? in
+            do throws(SwiftrunError) {
+                for index in stride(from: lane, to: names.count, by: count) {
+                    try removeEntry(names[index], in: fd, path: path + "/" + names[index])
+                }
+                return nil
+            } catch { return error }
+        }
+        let others = (1..<max(count, 1)).map { lane in Worker { removeLane(lane) } }
+        let errors = [count > 0 ? removeLane(0) : nil] + others.map { $0.join() }
+        if let error = errors.lazy.compactMap({ $0 }).first { throw error }
     }
 }

@@ -186,23 +186,20 @@ package struct ContainerNetwork {
 
     /// Connect, once the child exists in its new network namespace and
     /// before it reaches eth0: the veth pairs, born with their peers
-    /// already in the child's namespace, and the published ports. That
-    /// namespace is `netns` where it was made ahead: the child may not have
-    /// joined it yet, so pid's namespace would be the host's.
-    func connect(_ plan: Plan, id: String, pid: pid_t, netns: Int32?, narrator: Narrator?) throws(SwiftrunError) {
+    /// already in that namespace, and the published ports. Everything goes
+    /// in by an fd of it: `madeAhead` (NetworkNamespaceAhead), which the
+    /// child may not have joined yet, or else the one pid's clone3 made.
+    func connect(_ plan: Plan, id: String, pid: pid_t, madeAhead: Int32?, narrator: Narrator?) throws(SwiftrunError) {
         guard !plan.attachments.isEmpty else { return }
+        let opened = try madeAhead == nil ? Syscall.check("open /proc/\(pid)/ns/net") { open("/proc/\(pid)/ns/net", O_RDONLY | O_CLOEXEC) } : -1
+        defer { if opened >= 0 { close(opened) } }
+        let netns = madeAhead ?? opened
         let socket = try Syscall.check("netlink socket") { sr_netlink_open() }
         defer { close(socket) }
         for (attachment, bridgeIndex) in zip(plan.attachments, plan.bridgeIndexes) {
             let mac = NetworkRequest.macBytes(attachment.macAddress) ?? [2, 0x42, 0, 0, 0, 0]
             try Syscall.check("create veth \(attachment.hostInterface)") { () -> Int32 in
-                let add = {
-                    if let netns {
-                        sr_netlink_add_veth_in(socket, attachment.hostInterface, bridgeIndex, UInt32(attachment.mtu), attachment.interface, netns, mac)
-                    } else {
-                        sr_netlink_add_veth(socket, attachment.hostInterface, bridgeIndex, UInt32(attachment.mtu), attachment.interface, pid, mac)
-                    }
-                }
+                let add = { sr_netlink_add_veth_in(socket, attachment.hostInterface, bridgeIndex, UInt32(attachment.mtu), attachment.interface, netns, mac) }
                 // The name is this container's: taken at a start, it is the
                 // pair of its last run, whose namespace the kernel has not
                 // yet torn down (detach leaves that to it). It goes now.
@@ -220,14 +217,7 @@ package struct ContainerNetwork {
                     "mac": .string(attachment.macAddress), "bridge": .string(attachment.bridge)
                 ])
         }
-        if plan.attachments.count > 1 {
-            var opened: Int32 = -1
-            if netns == nil { opened = try Syscall.check("open /proc/\(pid)/ns/net") { open("/proc/\(pid)/ns/net", O_RDONLY | O_CLOEXEC) } }
-            defer { if opened >= 0 { close(opened) } }
-            for attachment in plan.attachments.dropFirst() {
-                try configure(attachment, in: netns ?? opened, route: false, narrator: narrator)
-            }
-        }
+        for attachment in plan.attachments.dropFirst() { try configure(attachment, in: netns, route: false, narrator: narrator) }
         try publish(plan.attachments[0], id: id, narrator: narrator)
     }
 
