@@ -44,6 +44,24 @@ import Testing
         #expect(before == after)
     }
 
+    /// A --rm container's writable layer skips syncing (overlay's
+    /// `volatile`); a kept one's does not, and it mounts again on `start`.
+    @Test func onlyARemovedContainersLayerIsVolatile() throws {
+        let sandbox = try Sandbox()
+        // The root's filesystem and its options: mountinfo's fields after " - ".
+        let rootMount = ["sh", "-c", "awk '$5 == \"/\" { sub(/.* - /, \"\"); print }' /proc/self/mountinfo"]
+        let removed = sandbox.run(["run", "--rm", "busybox"] + rootMount)
+        #expect(removed.code == 0, "\(removed.stderr)")
+        #expect(removed.stdout.hasPrefix("overlay ") && removed.stdout.contains("volatile"), "\(removed.stdout)")
+
+        let kept = sandbox.run(["run", "--name", "kept", "busybox"] + rootMount)
+        #expect(kept.code == 0, "\(kept.stderr)")
+        #expect(kept.stdout.hasPrefix("overlay ") && !kept.stdout.contains("volatile"), "\(kept.stdout)")
+        let again = sandbox.run(["start", "-a", "kept"])
+        #expect(again.code == 0 && again.stdout.hasPrefix("overlay ") && !again.stdout.contains("volatile"), "\(again.stdout) \(again.stderr)")
+        #expect(sandbox.run(["rm", "kept"]).code == 0)
+    }
+
     @Test func writesInsideDoNotChangeTheImageLayer() throws {
         let sandbox = try Sandbox()
         let layers = try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/layers")

@@ -25,8 +25,17 @@ struct ContainerPlan {
 
     /// overlayfs(5): lowerdir lists the top layer first, so the image's
     /// layers (stored lowest first) are reversed.
+    ///
+    /// A `--rm` container's writable layer is `volatile`, as podman makes
+    /// it: it is removed when the container exits and when recovery finds
+    /// it after a crash, so nothing is gained by syncing it. Without the
+    /// option, the unmount as pid 1 exits syncs the whole upper filesystem
+    /// first (1.4–1.7 ms measured here), between the container's exit and
+    /// its parent hearing of it. A volatile upper dir is mounted once: the
+    /// kernel refuses it again, which a removed container never asks.
     var overlayOptions: String {
-        "lowerdir=\(layers.reversed().joined(separator: ":")),upperdir=\(dirs.upper),workdir=\(dirs.work)"
+        let options = "lowerdir=\(layers.reversed().joined(separator: ":")),upperdir=\(dirs.upper),workdir=\(dirs.work)"
+        return state.autoRemove ? options + ",volatile" : options
     }
 
     /// A new container of `image` as `options` describe it.
