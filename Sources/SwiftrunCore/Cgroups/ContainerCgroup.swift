@@ -302,10 +302,7 @@ struct ContainerCgroup {
     }
 
     private static func removeTree(_ dir: String) {
-        for name in (try? FileSystem.listDirectory(dir)) ?? [] {
-            var info = stat()
-            if lstat(dir + "/" + name, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR { removeTree(dir + "/" + name) }
-        }
+        for name in FileSystem.subdirectories(dir) { removeTree(dir + "/" + name) }
         if FileSystem.exists(dir + "/cgroup.kill") {
             try? FileSystem.writeString("1", to: dir + "/cgroup.kill")
         } else {

@@ -1,5 +1,6 @@
 import CShims
 import Glibc
+import Synchronization
 
 /// Path-based file operations for swiftrun's own store, each wrapped once.
 /// Paths inside a container or layer never come through here: those are
@@ -121,12 +122,35 @@ public enum FileSystem {
         return entries(of: dir)
     }
 
+    /// The directories in a directory, by readdir's d_type where the
+    /// filesystem gives it (cgroupfs does: removing a cgroup was a stat of
+    /// each of its twenty files), else by lstat. A missing directory is empty.
+    package static func subdirectories(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = Self.name(of: entry)
+            guard name != "." && name != ".." else { continue }
+            switch Int(entry.pointee.d_type) {
+            case Int(DT_DIR): names.append(name)
+            case Int(DT_UNKNOWN):
+                var info = stat()
+                if lstat(path + "/" + name, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR { names.append(name) }
+            default: break
+            }
+        }
+        return names
+    }
+
+    private static func name(of entry: UnsafeMutablePointer<dirent>) -> String {
+        withUnsafePointer(to: &entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+    }
+
     static func entries(of dir: OpaquePointer) -> [String] {
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) {
-                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-            }
+            let name = Self.name(of: entry)
             if name != "." && name != ".." { names.append(name) }
         }
         return names
@@ -192,22 +216,30 @@ public enum FileSystem {
         try Syscall.attempt("rmdir \(path)", allowing: [ENOENT]) { unlinkat(dirFD, name, AT_REMOVEDIR) }
     }
 
-    /// Empties the directory `fd`: its entries dealt round `lanes` lanes,
-    /// this thread taking the first and a Worker each other. Every lane is
-    /// joined before the first error is thrown.
+    /// Empties the directory `fd`: each of `lanes` lanes, this thread and a
+    /// Worker each other, takes the next entry when it is done with its
+    /// last, so one deep entry (a volatile overlay's work dir is a chain of
+    /// four directories, each a discard) holds up one lane, not a quarter
+    /// of the rest. Every lane is joined before the first error is thrown.
     private static func removeEntries(of fd: Int32, path: String, lanes: Int) throws(SwiftrunError) {
         let names = try names(in: fd, path: path)
         let count = min(lanes, names.count)
-        let removeLane = { (lane: Int) -> SwiftrunError? in
+        let taken = TakenCount()
+        let removeLane = { () -> SwiftrunError? in
             do throws(SwiftrunError) {
-                for index in stride(from: lane, to: names.count, by: count) {
+                while case let index = taken.next.add(1, ordering: .relaxed).oldValue, index < names.count {
                     try removeEntry(names[index], in: fd, path: path + "/" + names[index])
                 }
                 return nil
             } catch { return error }
         }
-        let others = (1..<max(count, 1)).map { lane in Worker { removeLane(lane) } }
-        let errors = [count > 0 ? removeLane(0) : nil] + others.map { $0.join() }
+        let others = (1..<max(count, 1)).map { _ in Worker { removeLane() } }
+        let errors = [count > 0 ? removeLane() : nil] + others.map { $0.join() }
         if let error = errors.lazy.compactMap({ $0 }).first { throw error }
+    }
+
+    /// The lanes' shared place in the entries.
+    private final class TakenCount: Sendable {
+        let next = Atomic<Int>(0)
     }
 }
