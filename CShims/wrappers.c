@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/close_range.h>
 #include <linux/magic.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -23,6 +24,8 @@ int sr_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 pid_t sr_fork(void) { return fork(); }
 
 int sr_close_from(int fd) { return (int)syscall(SYS_close_range, (unsigned)fd, ~0U, 0); }
+
+int sr_cloexec_from(int fd) { return (int)syscall(SYS_close_range, (unsigned)fd, ~0U, CLOSE_RANGE_CLOEXEC); }
 
 int sr_fsetxattr(int fd, const char *name, const void *value, size_t size) {
     return fsetxattr(fd, name, value, size, 0);

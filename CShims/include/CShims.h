@@ -445,6 +445,9 @@ int sr_attach_listen(const char *dir);
 pid_t sr_fork(void);
 // close_range(FD, ~0U, 0): closes every fd from FD up.
 int sr_close_from(int fd);
+// close_range(FD, ~0U, CLOSE_RANGE_CLOEXEC): every fd from FD up closes on
+// exec, whoever opened it (libnftables' netlink socket is not CLOEXEC).
+int sr_cloexec_from(int fd);
 // posix_spawn_file_actions_addclosefrom_np, hidden from Swift behind _GNU_SOURCE.
 #include <spawn.h>
 int sr_spawn_close_from(posix_spawn_file_actions_t *actions, int fd);

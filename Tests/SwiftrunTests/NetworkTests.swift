@@ -261,6 +261,27 @@ import Testing
         #expect(try !tool(["nft", "list", "table", "ip", "swiftrun"]).contains(bridge))
     }
 
+    /// The first container on a network makes its bridge, in the monitor's
+    /// swiftrun for `run -d`; libnftables adds the firewall entries over a
+    /// netlink socket it opens without CLOEXEC. The monitor it then execs
+    /// holds its attach socket and nothing more.
+    @Test func aMonitorThatMadeItsBridgeKeepsNoSocketOfNftables() throws {
+        let network = Self.unique("mon")
+        #expect(sandbox.run(["network", "create", network]).code == 0)
+        defer { sandbox.run(["network", "rm", network]) }
+        let started = sandbox.run(["run", "-d", "--name", "made-bridge", "--network", network, "busybox", "sleep", "300"])
+        #expect(started.code == 0, "\(started.stderr)")
+        let document = try JSONSerialization.jsonObject(with: Data(sandbox.run(["inspect", "made-bridge"]).stdout.utf8)) as! [[String: Any]]
+        let pid = try #require((document[0]["State"] as? [String: Any])?["Pid"] as? Int)
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let monitor = try #require(stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ").dropFirst().first)
+        let held = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(monitor)/fd").map {
+            try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(monitor)/fd/\($0)")
+        }
+        #expect(held.filter { $0.hasPrefix("socket:") }.count == 1, "\(held)")
+        #expect(sandbox.run(["rm", "-f", "made-bridge"]).code == 0)
+    }
+
     @Test func connectAndDisconnectChangeARunningContainersInterfaces() throws {
         let (front, back) = (Self.unique("front"), Self.unique("back"))
         for network in [front, back] { #expect(sandbox.run(["network", "create", network]).code == 0) }

@@ -223,12 +223,16 @@ public struct ContainerMonitor {
     }
 
     /// Becomes swiftrun-monitor, beside this binary, if it is there: only
-    /// the job's fds are passed (their CLOEXEC cleared).
+    /// the job's fds are passed. Every other fd is made CLOEXEC first, not
+    /// trusted to be: the launch may have made the network's bridge, and
+    /// libnftables' netlink socket (libmnl opens it without SOCK_CLOEXEC)
+    /// would otherwise live on in the monitor as long as the container.
     private func execMonitor(_ job: Job) {
         // The monitor execs this binary again after each exit and for each health check.
         guard let swiftrun = SwiftrunBinary.path, let monitor = SwiftrunBinary.sibling("swiftrun-monitor") else { return }
         let streams = job.streams
         let passed = [streams.out, streams.err, job.stdin, job.listener, job.attached].filter { $0 >= 0 }
+        sr_cloexec_from(3)
         for fd in passed { _ = fcntl(fd, F_SETFD, 0) }
         let arguments = [
             monitor, String(job.pid), String(streams.out), String(streams.err), job.logPath ?? "-",

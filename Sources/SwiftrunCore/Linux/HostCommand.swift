@@ -2,8 +2,9 @@ import CShims
 import Glibc
 
 /// Runs a program of the host's (found on $PATH) and collects its stdout:
-/// `top` runs the host's ps, as Docker does. posix_spawn, so nothing of
-/// ours but stdio is inherited (every fd of swiftrun's is CLOEXEC).
+/// `top` runs the host's ps, as Docker does. posix_spawn, and every fd
+/// above stdio closed in the child: not every fd of this process is
+/// CLOEXEC (libnftables' netlink socket is not).
 package enum HostCommand {
     static func output(_ arguments: [String]) throws(SwiftrunError) -> (status: Int32, output: String) {
         var fds: [Int32] = [-1, -1]
@@ -12,6 +13,7 @@ package enum HostCommand {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        sr_spawn_close_from(&actions, 3)
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
@@ -57,6 +59,7 @@ extension HostCommand {
         posix_spawn_file_actions_adddup2(&actions, out[1], 1)
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
         if passing >= 0 { posix_spawn_file_actions_adddup2(&actions, passing, 3) }
+        sr_spawn_close_from(&actions, passing >= 0 ? 4 : 3)
         var attributes = defaultSignals()
         defer { posix_spawnattr_destroy(&attributes) }
         let argv = arguments.map { strdup($0) } + [nil]
