@@ -47,9 +47,7 @@ import Testing
         // It holds nothing of its caller's (this test process passes swiftrun
         // sockets and pipes): /dev/null, its two pipes, pid 1's pidfd, the
         // log, and its own attach socket with the directory it lives in.
-        let held = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(monitor)/fd").map {
-            try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(monitor)/fd/\($0)")
-        }
+        let held = try openFiles(of: monitor)
         #expect(held.filter { $0.hasPrefix("socket:") }.count == 1, "\(held)")
         #expect(held.filter { $0.hasPrefix("pipe:") }.count == 2, "\(held)")
         #expect(held.count == 9, "\(held)")

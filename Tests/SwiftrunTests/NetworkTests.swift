@@ -271,13 +271,9 @@ import Testing
         defer { sandbox.run(["network", "rm", network]) }
         let started = sandbox.run(["run", "-d", "--name", "made-bridge", "--network", network, "busybox", "sleep", "300"])
         #expect(started.code == 0, "\(started.stderr)")
-        let document = try JSONSerialization.jsonObject(with: Data(sandbox.run(["inspect", "made-bridge"]).stdout.utf8)) as! [[String: Any]]
-        let pid = try #require((document[0]["State"] as? [String: Any])?["Pid"] as? Int)
-        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-        let monitor = try #require(stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ").dropFirst().first)
-        let held = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(monitor)/fd").map {
-            try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(monitor)/fd/\($0)")
-        }
+        let stat = try String(contentsOfFile: "/proc/\(try sandbox.containerPID("made-bridge"))/stat", encoding: .utf8)
+        let monitor = try #require(stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ").dropFirst().first.flatMap { pid_t($0) })
+        let held = try openFiles(of: monitor)
         #expect(held.filter { $0.hasPrefix("socket:") }.count == 1, "\(held)")
         #expect(sandbox.run(["rm", "-f", "made-bridge"]).code == 0)
     }

@@ -224,6 +224,13 @@ func waitForExit(pidfd: Int32, timeout milliseconds: Int32 = 10_000) -> Bool {
     return poll(&poller, 1, milliseconds) == 1
 }
 
+/// What each of a process's fds is open on, as /proc/PID/fd's links name it.
+func openFiles(of pid: pid_t) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").map {
+        try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")
+    }
+}
+
 func processExists(_ pid: pid_t) -> Bool {
     kill(pid, 0) == 0 || errno != ESRCH
 }
