@@ -115,9 +115,7 @@ test: host-test vm-test
 # The suite, then HostLeftAsFoundTests alone: the host's networking as the
 # suite found it (the default bridge and swiftrun's nftables table go again
 # if the suite made them, and no address this suite's containers took is
-# still claimed). The tests drive the release swiftrun, the one that
-# ships: a debug build's ArgumentParser validates the whole command tree on
-# every call (about 250 ms here, several seconds in the VM's TCG).
+# still claimed). The tests drive the release swiftrun, the one that ships.
 $(API_VENV)/ready: Makefile
 	rm -rf $(API_VENV)
 	/usr/bin/python3 -m venv $(API_VENV)

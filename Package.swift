@@ -9,7 +9,6 @@ let package = Package(
         .executable(name: "swiftrun-api", targets: ["swiftrun-api"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
@@ -33,10 +32,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "swiftrun",
-            dependencies: [
-                "SwiftrunCore",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            dependencies: ["SwiftrunCore"]
         ),
         // The Docker Engine API: routes and Docker's documents over
         // SwiftrunCore, with no HTTP. Server code: only swiftrun-api links it,

@@ -1,39 +1,38 @@
-import ArgumentParser
 import SwiftrunCore
 
 struct BuildCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "build", _superCommandName: "swiftrun", abstract: "Build an image from a Dockerfile: swiftrun build -t NAME[:TAG] CONTEXT.")
+        commandName: "build", abstract: "Build an image from a Dockerfile: swiftrun build -t NAME[:TAG] CONTEXT.")
 
-    @Option(name: .shortAndLong, help: "Name the image NAME[:TAG] (repeatable).")
+    @Option("-t", "--tag", help: "Name the image NAME[:TAG] (repeatable).")
     var tag: [String] = []
 
-    @Option(name: .shortAndLong, help: "The Dockerfile (default: CONTEXT/Dockerfile).")
+    @Option("-f", "--file", help: "The Dockerfile (default: CONTEXT/Dockerfile).")
     var file: String?
 
-    @Option(name: .customLong("build-arg"), help: "Set a build argument: KEY=VALUE (repeatable).")
+    @Option("--build-arg", help: "Set a build argument: KEY=VALUE (repeatable).")
     var buildArgs: [String] = []
 
-    @Option(help: "Build up to this stage and name it.")
+    @Option("--target", help: "Build up to this stage and name it.")
     var target: String?
 
-    @Flag(name: .customLong("no-cache"), help: "Run every step again.")
+    @Flag("--no-cache", help: "Run every step again.")
     var noCache = false
 
-    @Option(help: "The network of RUN steps: bridge (default), none or host.")
+    @Option("--network", help: "The network of RUN steps: bridge (default), none or host.")
     var network = "bridge"
 
-    @Flag(name: .shortAndLong, help: "Print only the image ID.")
+    @Flag("-q", "--quiet", help: "Print only the image ID.")
     var quiet = false
 
-    @Option(help: "When to pull FROM images: missing (default), always or never.")
+    @Option("--pull", help: "When to pull FROM images: missing (default), always or never.")
     var pull: PullPolicy = .missing
 
     @OptionGroup var registry: RegistryFlags
 
     @Argument(
-        help: "The build context: the folder COPY and ADD read (and where the Dockerfile is looked for); - reads a tar (or a Dockerfile alone) from stdin."
-    )
+        "context",
+        help: "The build context: the folder COPY and ADD read (and where the Dockerfile is looked for); - reads a tar (or a Dockerfile alone) from stdin.")
     var context: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

@@ -1,20 +1,19 @@
-import ArgumentParser
 import SwiftrunCore
 
 struct CommitCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "commit", _superCommandName: "swiftrun", abstract: "Create a new image from a container's changes.")
+        commandName: "commit", abstract: "Create a new image from a container's changes.")
 
-    @Option(name: [.customShort("m"), .customLong("message")], help: "A comment for the new layer's history.")
+    @Option("-m", "--message", help: "A comment for the new layer's history.")
     var message: String?
 
-    @Option(name: [.customShort("p"), .customLong("pause")], help: "Pause the container while committing.")
+    @Flag("-p", "--pause", help: "Pause the container while committing.")
     var pause = true
 
-    @Argument(help: "The container: name or ID.")
+    @Argument("container", help: "The container: name or ID.")
     var container: String
 
-    @Argument(help: "NAME[:TAG] for the new image.")
+    @Argument("reference", help: "NAME[:TAG] for the new image.")
     var reference: String?
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

@@ -1,137 +1,136 @@
-import ArgumentParser
 import SwiftrunCore
 
 /// The flags `run` and `create` share: everything that describes a
 /// container, Docker's spelling for each.
 struct ContainerFlags: ParsableArguments {
-    @Flag(name: .customLong("rm"), help: "Remove the container when it exits.")
+    @Flag("--rm", help: "Remove the container when it exits.")
     var autoRemove = false
 
-    @Option(help: "Name the container.")
+    @Option("--name", help: "Name the container.")
     var name: String?
 
-    @Option(name: [.customShort("e"), .customLong("env")], help: "Set an environment variable (KEY=VALUE, or KEY to pass the host's).")
+    @Option("-e", "--env", help: "Set an environment variable (KEY=VALUE, or KEY to pass the host's).")
     var environment: [String] = []
 
-    @Option(name: .customLong("env-file"), help: "Read environment variables from a file (KEY=VALUE or KEY lines).")
+    @Option("--env-file", help: "Read environment variables from a file (KEY=VALUE or KEY lines).")
     var envFiles: [String] = []
 
-    @Option(name: [.customShort("l"), .customLong("label")], help: "Set a label: KEY=VALUE (or KEY, empty).")
+    @Option("-l", "--label", help: "Set a label: KEY=VALUE (or KEY, empty).")
     var labels: [String] = []
 
-    @Option(name: [.customShort("w"), .customLong("workdir")], help: "Working directory inside the container.")
+    @Option("-w", "--workdir", help: "Working directory inside the container.")
     var workingDirectory: String?
 
-    @Option(name: [.customShort("h"), .customLong("hostname")], help: "Container hostname (default: the short id).")
+    @Option("-h", "--hostname", help: "Container hostname (default: the short id).")
     var hostname: String?
 
-    @OptionGroup(title: "Network") var networkFlags: NetworkFlags
+    @OptionGroup var networkFlags: NetworkFlags
 
-    @Option(help: "Replace the image's entrypoint (\"\" clears it).")
+    @Option("--entrypoint", help: "Replace the image's entrypoint (\"\" clears it).")
     var entrypoint: String?
 
-    @Option(name: [.customShort("u"), .customLong("user")], help: "User to run as: NAME|UID[:GROUP|GID], resolved in the image.")
+    @Option("-u", "--user", help: "User to run as: NAME|UID[:GROUP|GID], resolved in the image.")
     var user: String?
 
-    @Option(name: .customLong("cap-add"), help: "Add a Linux capability (or ALL).")
+    @Option("--cap-add", help: "Add a Linux capability (or ALL).")
     var capAdd: [String] = []
 
-    @Option(name: .customLong("cap-drop"), help: "Drop a Linux capability (or ALL).")
+    @Option("--cap-drop", help: "Drop a Linux capability (or ALL).")
     var capDrop: [String] = []
 
-    @Flag(help: "All capabilities, no seccomp, no masked paths, the host's devices.")
+    @Flag("--privileged", help: "All capabilities, no seccomp, no masked paths, the host's devices.")
     var privileged = false
 
-    @Option(name: .customLong("security-opt"), help: "seccomp=unconfined|PROFILE.json, no-new-privileges.")
+    @Option("--security-opt", help: "seccomp=unconfined|PROFILE.json, no-new-privileges.")
     var securityOptions: [String] = []
 
-    @Flag(name: .customLong("read-only"), help: "Mount the container's root filesystem read-only.")
+    @Flag("--read-only", help: "Mount the container's root filesystem read-only.")
     var readOnly = false
 
-    @Option(help: "Mount a tmpfs: PATH[:OPTIONS].")
+    @Option("--tmpfs", help: "Mount a tmpfs: PATH[:OPTIONS].")
     var tmpfs: [String] = []
 
-    @Option(name: [.customShort("v"), .customLong("volume")], help: "Bind mount: HOST:CONTAINER[:ro].")
+    @Option("-v", "--volume", help: "Bind mount: HOST:CONTAINER[:ro].")
     var volumes: [String] = []
 
-    @Option(name: .customLong("device"), help: "Add a host device: HOST[:CONTAINER][:rwm].")
+    @Option("--device", help: "Add a host device: HOST[:CONTAINER][:rwm].")
     var devices: [String] = []
 
-    @Option(help: "Resource limit: NAME=SOFT[:HARD] (nofile, nproc, ...).")
+    @Option("--ulimit", help: "Resource limit: NAME=SOFT[:HARD] (nofile, nproc, ...).")
     var ulimit: [String] = []
 
-    @Flag(name: .customLong("init"), help: "Run a reaper as pid 1 that forwards signals and reaps zombies.")
+    @Flag("--init", help: "Run a reaper as pid 1 that forwards signals and reaps zombies.")
     var initProcess = false
 
-    @Option(name: [.customShort("m"), .customLong("memory")], help: "Memory limit: 64m, 1g, ...")
+    @Option("-m", "--memory", help: "Memory limit: 64m, 1g, ...")
     var memory: String?
 
-    @Option(name: .customLong("memory-swap"), help: "Memory plus swap limit (-1: unlimited swap).")
+    @Option("--memory-swap", help: "Memory plus swap limit (-1: unlimited swap).")
     var memorySwap: String?
 
-    @Option(name: .customLong("memory-reservation"), help: "Soft memory limit.")
+    @Option("--memory-reservation", help: "Soft memory limit.")
     var memoryReservation: String?
 
-    @Option(help: "CPUs the container may use, as a fraction: 0.5, 1.5.")
+    @Option("--cpus", help: "CPUs the container may use, as a fraction: 0.5, 1.5.")
     var cpus: String?
 
-    @Option(name: [.customShort("c"), .customLong("cpu-shares")], help: "Relative CPU weight (2-262144; 1024 is the default).")
+    @Option("-c", "--cpu-shares", help: "Relative CPU weight (2-262144; 1024 is the default).")
     var cpuShares: String?
 
-    @Option(name: .customLong("cpuset-cpus"), help: "CPUs the container may run on: 0-1, 0,2.")
+    @Option("--cpuset-cpus", help: "CPUs the container may run on: 0-1, 0,2.")
     var cpusetCpus: String?
 
-    @Option(name: .customLong("pids-limit"), help: "Most processes the container may have (-1: unlimited).")
+    @Option("--pids-limit", help: "Most processes the container may have (-1: unlimited).")
     var pidsLimit: String?
 
-    @Flag(name: .shortAndLong, help: "Keep stdin open: the container reads ours.")
+    @Flag("-i", "--interactive", help: "Keep stdin open: the container reads ours.")
     var interactive = false
 
-    @Flag(name: .shortAndLong, help: "Give the container a terminal (a pty of its own).")
+    @Flag("-t", "--tty", help: "Give the container a terminal (a pty of its own).")
     var tty = false
 
-    @Option(help: "Restart policy: no, on-failure[:max-retries], always or unless-stopped.")
+    @Option("--restart", help: "Restart policy: no, on-failure[:max-retries], always or unless-stopped.")
     var restart: String?
 
-    @Option(name: .customLong("log-driver"), help: "json-file (default) or none.")
+    @Option("--log-driver", help: "json-file (default) or none.")
     var logDriver: String?
 
-    @Option(name: .customLong("log-opt"), help: "json-file options: max-size=SIZE, max-file=N.")
+    @Option("--log-opt", help: "json-file options: max-size=SIZE, max-file=N.")
     var logOptions: [String] = []
 
-    @Option(name: .customLong("stop-signal"), help: "Signal to stop the container (default: the image's, or SIGTERM).")
+    @Option("--stop-signal", help: "Signal to stop the container (default: the image's, or SIGTERM).")
     var stopSignal: String?
 
-    @Option(name: .customLong("stop-timeout"), help: "Seconds to wait for the stop signal before SIGKILL (default 10).")
+    @Option("--stop-timeout", help: "Seconds to wait for the stop signal before SIGKILL (default 10).")
     var stopTimeout: Int?
 
-    @Option(name: .customLong("health-cmd"), help: "Command to run to check health (through /bin/sh -c).")
+    @Option("--health-cmd", help: "Command to run to check health (through /bin/sh -c).")
     var healthCommand: String?
 
-    @Option(name: .customLong("health-interval"), help: "Time between health checks (default 30s).")
+    @Option("--health-interval", help: "Time between health checks (default 30s).")
     var healthInterval: String?
 
-    @Option(name: .customLong("health-timeout"), help: "Longest a health check may run (default 30s).")
+    @Option("--health-timeout", help: "Longest a health check may run (default 30s).")
     var healthTimeout: String?
 
-    @Option(name: .customLong("health-start-period"), help: "Failures in this first period do not count (default 0s).")
+    @Option("--health-start-period", help: "Failures in this first period do not count (default 0s).")
     var healthStartPeriod: String?
 
-    @Option(name: .customLong("health-retries"), help: "Failures in a row before unhealthy (default 3).")
+    @Option("--health-retries", help: "Failures in a row before unhealthy (default 3).")
     var healthRetries: Int?
 
-    @Flag(name: .customLong("no-healthcheck"), help: "Disable the image's HEALTHCHECK.")
+    @Flag("--no-healthcheck", help: "Disable the image's HEALTHCHECK.")
     var noHealthcheck = false
 
-    @Option(help: "When to pull the image: missing (default), always or never.")
+    @Option("--pull", help: "When to pull the image: missing (default), always or never.")
     var pull: PullPolicy = .missing
 
     @OptionGroup var registry: RegistryFlags
 
-    @Argument(help: "The image: NAME[:TAG][@DIGEST] or an image ID.")
+    @Argument("image", help: "The image: NAME[:TAG][@DIGEST] or an image ID.")
     var image: String
 
-    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (default: the image's).")
+    @Argument("command", passesThrough: true, help: "The command and its arguments (default: the image's).")
     var command: [String] = []
 
     /// The container these flags describe, as RunOptions. `tty` with

@@ -1,14 +1,13 @@
-import ArgumentParser
 import SwiftrunCore
 
 struct TopCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "top", _superCommandName: "swiftrun", abstract: "Show a running container's processes (the host's ps).")
+        commandName: "top", abstract: "Show a running container's processes (the host's ps).")
 
-    @Argument(help: "The container: name or ID.")
+    @Argument("container", help: "The container: name or ID.")
     var container: String
 
-    @Argument(parsing: .captureForPassthrough, help: "ps options (default: -ef).")
+    @Argument("ps-options", passesThrough: true, help: "ps options (default: -ef).")
     var psOptions: [String] = []
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -18,12 +17,12 @@ struct TopCommand: StoreCommand {
 }
 
 struct RenameCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "rename", _superCommandName: "swiftrun", abstract: "Rename a container.")
+    static let configuration = CommandConfiguration(commandName: "rename", abstract: "Rename a container.")
 
-    @Argument(help: "The container: name or ID.")
+    @Argument("container", help: "The container: name or ID.")
     var container: String
 
-    @Argument(help: "Its new name.")
+    @Argument("new-name", help: "Its new name.")
     var newName: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -35,12 +34,12 @@ struct RenameCommand: StoreCommand {
 /// `port NAME [PORT[/PROTO]]`: a container's published ports. Until
 /// containers have networks of their own (the networking issue), none is.
 struct PortCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "port", _superCommandName: "swiftrun", abstract: "List a container's published ports.")
+    static let configuration = CommandConfiguration(commandName: "port", abstract: "List a container's published ports.")
 
-    @Argument(help: "The container: name or ID.")
+    @Argument("container", help: "The container: name or ID.")
     var container: String
 
-    @Argument(help: "A container port: PORT[/tcp|/udp].")
+    @Argument("port", help: "A container port: PORT[/tcp|/udp].")
     var port: String?
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

@@ -1,17 +1,16 @@
-import ArgumentParser
 import SwiftrunCore
 
 struct CpCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cp", _superCommandName: "swiftrun", abstract: "Copy files between a container and the host (\"-\": a tar on stdin or stdout).")
+        commandName: "cp", abstract: "Copy files between a container and the host (\"-\": a tar on stdin or stdout).")
 
-    @Flag(name: .shortAndLong, help: "Keep the files' owners (uid and gid).")
+    @Flag("-a", "--archive", help: "Keep the files' owners (uid and gid).")
     var archive = false
 
-    @Argument(help: "CONTAINER:SRC_PATH, a host path, or - (a tar on stdin).")
+    @Argument("source", help: "CONTAINER:SRC_PATH, a host path, or - (a tar on stdin).")
     var source: String
 
-    @Argument(help: "CONTAINER:DEST_PATH, a host path, or - (a tar on stdout).")
+    @Argument("destination", help: "CONTAINER:DEST_PATH, a host path, or - (a tar on stdout).")
     var destination: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

@@ -1,11 +1,10 @@
-import ArgumentParser
 import SwiftrunCore
 
 /// `swiftrun create`: a container made and recorded, not started; `start`
 /// runs it under a monitor, as after `run -d`. Prints the full id.
 struct CreateCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "create", _superCommandName: "swiftrun", abstract: "Create a new container without starting it.",
+        commandName: "create", abstract: "Create a new container without starting it.",
         helpNames: [.long])  // -h is --hostname, as in Docker
 
     @OptionGroup var container: ContainerFlags

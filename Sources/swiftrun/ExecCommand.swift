@@ -1,42 +1,41 @@
-import ArgumentParser
 import Glibc
 import SwiftrunCore
 
 struct ExecCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "exec", _superCommandName: "swiftrun", abstract: "Run a command in a running container.")
+    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a command in a running container.")
 
-    @Flag(name: .shortAndLong, help: "Start the command and return; it keeps running.")
+    @Flag("-d", "--detach", help: "Start the command and return; it keeps running.")
     var detach = false
 
-    @Flag(name: .shortAndLong, help: "Keep stdin open: the command reads ours.")
+    @Flag("-i", "--interactive", help: "Keep stdin open: the command reads ours.")
     var interactive = false
 
-    @Flag(name: .shortAndLong, help: "Give the command a terminal (a pty of the container's own).")
+    @Flag("-t", "--tty", help: "Give the command a terminal (a pty of the container's own).")
     var tty = false
 
-    @Option(name: [.customShort("u"), .customLong("user")], help: "User to run as: NAME|UID[:GROUP|GID], resolved in the container.")
+    @Option("-u", "--user", help: "User to run as: NAME|UID[:GROUP|GID], resolved in the container.")
     var user: String?
 
-    @Option(name: [.customShort("w"), .customLong("workdir")], help: "Working directory inside the container.")
+    @Option("-w", "--workdir", help: "Working directory inside the container.")
     var workingDirectory: String?
 
-    @Option(name: [.customShort("e"), .customLong("env")], help: "Set an environment variable (KEY=VALUE, or KEY to pass ours).")
+    @Option("-e", "--env", help: "Set an environment variable (KEY=VALUE, or KEY to pass ours).")
     var environment: [String] = []
 
-    @Option(name: .customLong("env-file"), help: "Read environment variables from a file (KEY=VALUE or KEY lines).")
+    @Option("--env-file", help: "Read environment variables from a file (KEY=VALUE or KEY lines).")
     var envFiles: [String] = []
 
-    @Flag(help: "Give the command every capability.")
+    @Flag("--privileged", help: "Give the command every capability.")
     var privileged = false
 
     /// The Engine API's exec: stdin is the client's stream, not a terminal.
-    @Flag(name: .customLong("raw-input"), help: .hidden)
+    @Flag("--raw-input", help: .hidden)
     var rawInput = false
 
-    @Argument(help: "The container: name or ID.")
+    @Argument("container", help: "The container: name or ID.")
     var container: String
 
-    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.")
+    @Argument("command", passesThrough: true, help: "The command and its arguments.")
     var command: [String] = []
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -67,15 +66,15 @@ struct ExecCommand: StoreCommand {
 
 struct AttachCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "attach", _superCommandName: "swiftrun", abstract: "Attach to a running container's input and output.")
+        commandName: "attach", abstract: "Attach to a running container's input and output.")
 
-    @Option(name: .customLong("detach-keys"), help: "Keys that detach and leave it running (default: ctrl-p,ctrl-q).")
+    @Option("--detach-keys", help: "Keys that detach and leave it running (default: ctrl-p,ctrl-q).")
     var detachKeys: String?
 
-    @Flag(name: .customLong("no-stdin"), help: "Do not send our input.")
+    @Flag("--no-stdin", help: "Do not send our input.")
     var noStdin = false
 
-    @Argument(help: "The container: name or ID.")
+    @Argument("container", help: "The container: name or ID.")
     var container: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

@@ -1,21 +1,20 @@
-import ArgumentParser
 import SwiftrunCore
 
 /// `swiftrun explain render`: draws a saved `run --explain=json` stream,
 /// as `run --explain=svg:FILE` draws its own run.
 struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "explain", _superCommandName: "swiftrun", abstract: "Draw what --explain recorded.", subcommands: [ExplainRenderCommand.self])
+        commandName: "explain", abstract: "Draw what --explain recorded.", subcommands: [ExplainRenderCommand.self])
 }
 
 struct ExplainRenderCommand: StoreCommand {
     static let configuration = CommandConfiguration(
         commandName: "render", abstract: "Draw a saved --explain=json stream as one SVG: the host beside the container.")
 
-    @Argument(help: "The records: the stderr of `run --explain=json`.")
+    @Argument("records", help: "The records: the stderr of `run --explain=json`.")
     var records: String
 
-    @Option(name: .shortAndLong, help: "The SVG file to write.")
+    @Option("-o", "--output", help: "The SVG file to write.")
     var output: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

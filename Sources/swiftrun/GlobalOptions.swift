@@ -2,7 +2,7 @@ import SwiftrunCore
 
 /// Options that come before the subcommand (`swiftrun --root DIR run ...`),
 /// as with podman. They are taken off the argument list before
-/// ArgumentParser sees it.
+/// CommandLineParser sees it.
 struct GlobalOptions {
     var root: String
 

@@ -1,26 +1,25 @@
-import ArgumentParser
 import SwiftrunCore
 
 struct ImagesCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "images", _superCommandName: "swiftrun", abstract: "List images.", aliases: ["ls", "list"])
+        commandName: "images", abstract: "List images.", aliases: ["ls", "list"])
 
-    @Flag(name: .shortAndLong, help: "Show all images (swiftrun keeps no intermediate images, so this is the same list).")
+    @Flag("-a", "--all", help: "Show all images (swiftrun keeps no intermediate images, so this is the same list).")
     var all = false
 
-    @Flag(name: .shortAndLong, help: "Only show image IDs.")
+    @Flag("-q", "--quiet", help: "Only show image IDs.")
     var quiet = false
 
-    @Option(help: "Output format: table (default) or json (one JSON object per line).")
+    @Option("--format", help: "Output format: table (default) or json (one JSON object per line).")
     var format: String = "table"
 
     /// REPOSITORY[:TAG] to list. `images ls` (a popular cheat sheet's
     /// spelling) lists everything, as `image ls` does.
-    @Argument(help: "Only images of this REPOSITORY[:TAG].")
+    @Argument("filter", help: "Only images of this REPOSITORY[:TAG].")
     var filter: String?
 
-    func validate() throws {
-        guard ["table", "json"].contains(format) else { throw ValidationError("--format must be table or json") }
+    func validate() throws(CommandLineError) {
+        guard ["table", "json"].contains(format) else { throw .invalid("--format must be table or json") }
     }
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -57,7 +56,7 @@ struct ImagesCommand: StoreCommand {
 /// management-command spellings of the same commands.
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "image", _superCommandName: "swiftrun", abstract: "Manage images.",
+        commandName: "image", abstract: "Manage images.",
         subcommands: [
             ImagesCommand.self, ImageRmCommand.self, InspectCommand.self, HistoryCommand.self,
             TagCommand.self, LoadCommand.self, SaveCommand.self, ImportCommand.self, ImagePruneCommand.self,

@@ -1,14 +1,13 @@
-import ArgumentParser
 import SwiftrunCore
 
 struct ImportCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", _superCommandName: "swiftrun", abstract: "Create an image from a rootfs tarball (.tar or .tar.gz).")
+        commandName: "import", abstract: "Create an image from a rootfs tarball (.tar or .tar.gz).")
 
-    @Argument(help: "The tarball.")
+    @Argument("file", help: "The tarball.")
     var file: String
 
-    @Argument(help: "NAME[:TAG] for the new image.")
+    @Argument("reference", help: "NAME[:TAG] for the new image.")
     var reference: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

@@ -1,8 +1,7 @@
-import ArgumentParser
 import SwiftrunCore
 
 struct InfoCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "info", _superCommandName: "swiftrun", abstract: "Show the runtime, the store and the host.")
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Show the runtime, the store and the host.")
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let host = HostInfo.current()

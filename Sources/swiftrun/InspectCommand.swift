@@ -1,11 +1,10 @@
-import ArgumentParser
 import SwiftrunCore
 
 struct InspectCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "inspect", _superCommandName: "swiftrun", abstract: "Show a container's or an image's details as JSON.")
+        commandName: "inspect", abstract: "Show a container's or an image's details as JSON.")
 
-    @Argument(help: "Container or image names or IDs.")
+    @Argument("targets", help: "Container or image names or IDs.")
     var targets: [String]
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

@@ -1,36 +1,31 @@
-import ArgumentParser
 import SwiftrunCore
 
 /// The containers a lifecycle verb acts on, one or more: each gets its own
 /// line of output or of error (forEachArgument).
 struct ContainerList: ParsableArguments {
-    @Argument(help: "Containers: names or IDs.")
+    @Argument("containers", help: "Containers: names or IDs.")
     var names: [String]
-
-    func validate() throws {
-        if names.isEmpty { throw ValidationError("at least one container is needed") }
-    }
 }
 
 struct LogsCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "logs", _superCommandName: "swiftrun", abstract: "Show a detached container's output.")
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show a detached container's output.")
 
-    @Flag(name: .shortAndLong, help: "Follow the log until the container stops.")
+    @Flag("-f", "--follow", help: "Follow the log until the container stops.")
     var follow = false
 
-    @Option(name: [.customShort("n"), .customLong("tail")], help: "Lines to show from the end (default: all).")
+    @Option("-n", "--tail", help: "Lines to show from the end (default: all).")
     var tail: String?
 
-    @Flag(name: .shortAndLong, help: "Show timestamps.")
+    @Flag("-t", "--timestamps", help: "Show timestamps.")
     var timestamps = false
 
-    @Option(help: "Show logs since a time (2026-11-28T18:00:00Z, a Unix time) or a duration ago (10m).")
+    @Option("--since", help: "Show logs since a time (2026-11-28T18:00:00Z, a Unix time) or a duration ago (10m).")
     var since: String?
 
-    @Option(help: "Show logs before a time or a duration ago.")
+    @Option("--until", help: "Show logs before a time or a duration ago.")
     var until: String?
 
-    @Argument(help: "The container: name or ID.")
+    @Argument("container", help: "The container: name or ID.")
     var container: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -50,14 +45,12 @@ struct LogsCommand: StoreCommand {
 
 struct StopCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stop", _superCommandName: "swiftrun", abstract: "Stop containers: the stop signal, then SIGKILL after a grace period.")
+        commandName: "stop", abstract: "Stop containers: the stop signal, then SIGKILL after a grace period.")
 
-    @Option(
-        name: [.customShort("t"), .customLong("timeout"), .customLong("time")],
-        help: "Seconds to wait before SIGKILL (default: the container's --stop-timeout, or 10).")
+    @Option("-t", "--timeout", "--time", help: "Seconds to wait before SIGKILL (default: the container's --stop-timeout, or 10).")
     var time: Int?
 
-    @Option(name: [.customShort("s"), .customLong("signal")], help: "Signal to send first (default: the container's stop signal).")
+    @Option("-s", "--signal", help: "Signal to send first (default: the container's stop signal).")
     var signal: String?
 
     @OptionGroup var containers: ContainerList
@@ -73,20 +66,20 @@ struct StopCommand: StoreCommand {
 
 struct StartCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "start", _superCommandName: "swiftrun", abstract: "Start stopped containers again, on the same writable layer.")
+        commandName: "start", abstract: "Start stopped containers again, on the same writable layer.")
 
-    @Flag(name: .shortAndLong, help: "Attach to its output (and, with -i, input) until it stops.")
+    @Flag("-a", "--attach", help: "Attach to its output (and, with -i, input) until it stops.")
     var attach = false
 
-    @Flag(name: .shortAndLong, help: "Attach our input.")
+    @Flag("-i", "--interactive", help: "Attach our input.")
     var interactive = false
 
-    @Option(name: .customLong("detach-keys"), help: "Keys that detach and leave it running (default: ctrl-p,ctrl-q).")
+    @Option("--detach-keys", help: "Keys that detach and leave it running (default: ctrl-p,ctrl-q).")
     var detachKeys: String?
 
     /// The Engine API's attach before start: a socket the caller passed,
     /// which the monitor takes as its first client, so no output is missed.
-    @Option(name: .customLong("attach-fd"), help: .hidden)
+    @Option("--attach-fd", help: .hidden)
     var attachFD: Int32?
 
     @OptionGroup var containers: ContainerList
@@ -112,14 +105,12 @@ struct StartCommand: StoreCommand {
 }
 
 struct RestartCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "restart", _superCommandName: "swiftrun", abstract: "Stop containers, then start them again.")
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Stop containers, then start them again.")
 
-    @Option(name: [.customShort("s"), .customLong("signal")], help: "Signal to stop with (default: the container's stop signal).")
+    @Option("-s", "--signal", help: "Signal to stop with (default: the container's stop signal).")
     var signal: String?
 
-    @Option(
-        name: [.customShort("t"), .customLong("timeout"), .customLong("time")],
-        help: "Seconds to wait before SIGKILL (default: the container's --stop-timeout, or 10).")
+    @Option("-t", "--timeout", "--time", help: "Seconds to wait before SIGKILL (default: the container's --stop-timeout, or 10).")
     var time: Int?
 
     @OptionGroup var containers: ContainerList
@@ -137,9 +128,9 @@ struct RestartCommand: StoreCommand {
 
 struct KillCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "kill", _superCommandName: "swiftrun", abstract: "Send a signal to running containers (SIGKILL by default).")
+        commandName: "kill", abstract: "Send a signal to running containers (SIGKILL by default).")
 
-    @Option(name: [.customShort("s"), .customLong("signal")], help: "Signal to send: a name (TERM, SIGTERM) or a number.")
+    @Option("-s", "--signal", help: "Signal to send: a name (TERM, SIGTERM) or a number.")
     var signal = "KILL"
 
     @OptionGroup var containers: ContainerList
@@ -156,7 +147,7 @@ struct KillCommand: StoreCommand {
 
 struct WaitCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "wait", _superCommandName: "swiftrun", abstract: "Block until containers stop, then print their exit codes.")
+        commandName: "wait", abstract: "Block until containers stop, then print their exit codes.")
 
     @OptionGroup var containers: ContainerList
 
@@ -171,10 +162,10 @@ struct WaitCommand: StoreCommand {
 /// What swiftrun-monitor execs when a detached container's pid 1 exits:
 /// record the exit, apply the restart policy. Not for users.
 struct MonitorExitedCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "__monitor-exited", _superCommandName: "swiftrun", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: "__monitor-exited", shouldDisplay: false)
 
-    @Argument var id: String
-    @Argument var waitStatus: Int32
+    @Argument("id", help: "The container's id.") var id: String
+    @Argument("wait-status", help: "Its pid 1's status, as waitpid gave it.") var waitStatus: Int32
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         ContainerMonitor.resume(layout: layout, id: id, waitStatus: waitStatus)
@@ -183,7 +174,7 @@ struct MonitorExitedCommand: StoreCommand {
 
 /// The boot hook: swiftrun-boot.service runs it once at boot.
 struct BootCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "__boot", _superCommandName: "swiftrun", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: "__boot", shouldDisplay: false)
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let runner = ContainerRunner(layout: layout)
@@ -196,9 +187,9 @@ struct BootCommand: StoreCommand {
 
 /// What a detached container's monitor runs every health-check interval.
 struct HealthCheckCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "__health-check", _superCommandName: "swiftrun", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: "__health-check", shouldDisplay: false)
 
-    @Argument var id: String
+    @Argument("id", help: "The container's id.") var id: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         try ContainerHealth(layout: layout).check(id)
@@ -208,7 +199,7 @@ struct HealthCheckCommand: StoreCommand {
 
 struct PauseCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pause", _superCommandName: "swiftrun", abstract: "Freeze every process of running containers.")
+        commandName: "pause", abstract: "Freeze every process of running containers.")
 
     @OptionGroup var containers: ContainerList
 
@@ -222,7 +213,7 @@ struct PauseCommand: StoreCommand {
 }
 
 struct UnpauseCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "unpause", _superCommandName: "swiftrun", abstract: "Thaw paused containers.")
+    static let configuration = CommandConfiguration(commandName: "unpause", abstract: "Thaw paused containers.")
 
     @OptionGroup var containers: ContainerList
 

@@ -1,17 +1,16 @@
-import ArgumentParser
 import SwiftrunCore
 
 struct LoadCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "load", _superCommandName: "swiftrun",
+        commandName: "load",
         abstract: "Load images from a docker save archive or an OCI image layout (dir or tar; stdin by default).")
 
-    @Option(name: [.customShort("i"), .customLong("input")], help: "Read from this file or directory instead of stdin.")
+    @Option("-i", "--input", help: "Read from this file or directory instead of stdin.")
     var input: String?
 
     /// As in Docker, -q hides only progress (swiftrun shows none): the
     /// names of what was loaded are printed either way.
-    @Flag(name: .shortAndLong, help: "Suppress the load output.")
+    @Flag("-q", "--quiet", help: "Suppress the load output.")
     var quiet = false
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

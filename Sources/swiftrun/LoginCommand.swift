@@ -1,22 +1,21 @@
-import ArgumentParser
 import SwiftrunCore
 
 struct LoginCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "login", _superCommandName: "swiftrun", abstract: "Check credentials with a registry and keep them in Docker's config.json.")
+        commandName: "login", abstract: "Check credentials with a registry and keep them in Docker's config.json.")
 
-    @Option(name: .shortAndLong, help: "User name.")
+    @Option("-u", "--username", help: "User name.")
     var username: String
 
-    @Option(name: .shortAndLong, help: "Password (visible to other users in ps; prefer --password-stdin).")
+    @Option("-p", "--password", help: "Password (visible to other users in ps; prefer --password-stdin).")
     var password: String?
 
-    @Flag(name: .customLong("password-stdin"), help: "Read the password from stdin.")
+    @Flag("--password-stdin", help: "Read the password from stdin.")
     var passwordStdin = false
 
     @OptionGroup var registry: RegistryFlags
 
-    @Argument(help: "The registry: HOST[:PORT] (default docker.io).")
+    @Argument("server", help: "The registry: HOST[:PORT] (default docker.io).")
     var server: String = ImageReference.defaultRegistry
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -40,9 +39,9 @@ struct LoginCommand: StoreCommand {
 
 struct LogoutCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "logout", _superCommandName: "swiftrun", abstract: "Forget the credentials kept for a registry.")
+        commandName: "logout", abstract: "Forget the credentials kept for a registry.")
 
-    @Argument(help: "The registry: HOST[:PORT] (default docker.io).")
+    @Argument("server", help: "The registry: HOST[:PORT] (default docker.io).")
     var server: String = ImageReference.defaultRegistry
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

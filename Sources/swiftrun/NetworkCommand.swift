@@ -1,10 +1,9 @@
-import ArgumentParser
 import SwiftrunCore
 
 /// `swiftrun network ...`: Docker's network verbs over NetworkStore.
 struct NetworkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "network", _superCommandName: "swiftrun", abstract: "Manage networks.",
+        commandName: "network", abstract: "Manage networks.",
         subcommands: [
             NetworkCreateCommand.self, NetworkListCommand.self, NetworkInspectCommand.self, NetworkRemoveCommand.self,
             NetworkPruneCommand.self, NetworkConnectCommand.self, NetworkDisconnectCommand.self
@@ -14,25 +13,25 @@ struct NetworkCommand: ParsableCommand {
 struct NetworkCreateCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a bridge network.")
 
-    @Option(name: [.customShort("d"), .customLong("driver")], help: "Only bridge.")
+    @Option("-d", "--driver", help: "Only bridge.")
     var driver = "bridge"
 
-    @Option(help: "The subnet, in CIDR form (default: a free one of 172.17-31.0.0/16, 192.168.0.0/20...).")
+    @Option("--subnet", help: "The subnet, in CIDR form (default: a free one of 172.17-31.0.0/16, 192.168.0.0/20...).")
     var subnet: String?
 
-    @Option(help: "The gateway's address (default: the subnet's first).")
+    @Option("--gateway", help: "The gateway's address (default: the subnet's first).")
     var gateway: String?
 
-    @Flag(help: "No route out of the network, no NAT.")
+    @Flag("--internal", help: "No route out of the network, no NAT.")
     var `internal` = false
 
-    @Option(help: "A label: KEY=VALUE.")
+    @Option("--label", help: "A label: KEY=VALUE.")
     var label: [String] = []
 
-    @Option(name: [.customShort("o"), .customLong("opt")], help: "A driver option: com.docker.network.driver.mtu=N (default 65535).")
+    @Option("-o", "--opt", help: "A driver option: com.docker.network.driver.mtu=N (default 65535).")
     var options: [String] = []
 
-    @Argument(help: "The network's name.")
+    @Argument("name", help: "The network's name.")
     var name: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -66,7 +65,7 @@ struct NetworkCreateCommand: StoreCommand {
 struct NetworkListCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "ls", abstract: "List networks.", aliases: ["list"])
 
-    @Flag(name: .shortAndLong, help: "Only the IDs.")
+    @Flag("-q", "--quiet", help: "Only the IDs.")
     var quiet = false
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -89,7 +88,7 @@ struct NetworkListCommand: StoreCommand {
 struct NetworkInspectCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show networks as JSON.")
 
-    @Argument(help: "Networks: names or IDs.")
+    @Argument("networks", help: "Networks: names or IDs.")
     var networks: [String]
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -103,7 +102,7 @@ struct NetworkInspectCommand: StoreCommand {
 struct NetworkRemoveCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove networks.", aliases: ["remove"])
 
-    @Argument(help: "Networks: names or IDs.")
+    @Argument("networks", help: "Networks: names or IDs.")
     var networks: [String]
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -117,7 +116,7 @@ struct NetworkRemoveCommand: StoreCommand {
 struct NetworkPruneCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove networks no container uses.")
 
-    @Flag(name: .shortAndLong, help: "Do not prompt for confirmation.")
+    @Flag("-f", "--force", help: "Do not prompt for confirmation.")
     var force = false
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -132,16 +131,16 @@ struct NetworkConnectCommand: StoreCommand {
     static let configuration = CommandConfiguration(
         commandName: "connect", abstract: "Connect a container to a network: a running one gets its next ethN at once.")
 
-    @Option(name: .customLong("ip"), help: "The container's IPv4 address on this network.")
+    @Option("--ip", help: "The container's IPv4 address on this network.")
     var ip: String?
 
-    @Option(name: .customLong("alias"), help: "Another name for the container on this network.")
+    @Option("--alias", help: "Another name for the container on this network.")
     var aliases: [String] = []
 
-    @Argument(help: "The network: a name or an ID.")
+    @Argument("network", help: "The network: a name or an ID.")
     var network: String
 
-    @Argument(help: "The container: a name or an ID.")
+    @Argument("container", help: "The container: a name or an ID.")
     var container: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -158,10 +157,10 @@ struct NetworkDisconnectCommand: StoreCommand {
     static let configuration = CommandConfiguration(
         commandName: "disconnect", abstract: "Disconnect a container from a network: a running one loses that interface at once.")
 
-    @Argument(help: "The network: a name or an ID.")
+    @Argument("network", help: "The network: a name or an ID.")
     var network: String
 
-    @Argument(help: "The container: a name or an ID.")
+    @Argument("container", help: "The container: a name or an ID.")
     var container: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

@@ -1,42 +1,36 @@
-import ArgumentParser
 import SwiftrunCore
 
 /// run's network flags, as Docker spells them.
 struct NetworkFlags: ParsableArguments {
-    @Option(name: [.customLong("network"), .customLong("net")], help: "bridge (default), none, host, container:NAME, or a network's name.")
+    @Option("--network", "--net", help: "bridge (default), none, host, container:NAME, or a network's name.")
     var network: String?
 
-    @Option(name: [.customShort("p"), .customLong("publish")], help: "Publish a port: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp].")
+    @Option("-p", "--publish", help: "Publish a port: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp].")
     var publish: [String] = []
 
-    @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish every EXPOSEd port to a random host port.")
+    @Flag("-P", "--publish-all", help: "Publish every EXPOSEd port to a random host port.")
     var publishAll = false
 
-    @Option(name: .customLong("ip"), help: "The container's IPv4 address on its network.")
+    @Option("--ip", help: "The container's IPv4 address on its network.")
     var ip: String?
 
-    @Option(name: .customLong("mac-address"), help: "The container's MAC address (02:42:ac:11:00:02).")
+    @Option("--mac-address", help: "The container's MAC address (02:42:ac:11:00:02).")
     var macAddress: String?
 
-    @Option(name: [.customLong("network-alias"), .customLong("net-alias")], help: "Another name for the container on its network.")
+    @Option("--network-alias", "--net-alias", help: "Another name for the container on its network.")
     var aliases: [String] = []
 
-    @Option(name: .customLong("dns"), help: "A DNS server for the container's resolv.conf.")
+    @Option("--dns", help: "A DNS server for the container's resolv.conf.")
     var dns: [String] = []
 
-    @Option(name: .customLong("dns-search"), help: "A DNS search domain (\".\" for none).")
+    @Option("--dns-search", help: "A DNS search domain (\".\" for none).")
     var dnsSearch: [String] = []
 
-    @Option(name: .customLong("dns-option"), help: "A resolv.conf option.")
+    @Option("--dns-option", help: "A resolv.conf option.")
     var dnsOptions: [String] = []
 
-    @Option(name: .customLong("add-host"), help: "An /etc/hosts line: NAME:IP (IP may be host-gateway).")
+    @Option("--add-host", help: "An /etc/hosts line: NAME:IP (IP may be host-gateway).")
     var addHosts: [String] = []
-
-    static let optionsWithValues: Set<String> = [
-        "--network", "--net", "-p", "--publish", "--ip", "--mac-address", "--network-alias", "--net-alias",
-        "--dns", "--dns-search", "--dns-option", "--add-host"
-    ]
 
     func request() throws(SwiftrunError) -> NetworkRequest {
         var request = NetworkRequest()

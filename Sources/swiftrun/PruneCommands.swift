@@ -1,4 +1,3 @@
-import ArgumentParser
 import Glibc
 import SwiftrunCore
 
@@ -31,10 +30,10 @@ extension ImageStore.Removal {
 struct ImagePruneCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove unused images.")
 
-    @Flag(name: .shortAndLong, help: "Remove all unused images, not just dangling ones.")
+    @Flag("-a", "--all", help: "Remove all unused images, not just dangling ones.")
     var all = false
 
-    @Flag(name: .shortAndLong, help: "Do not prompt for confirmation.")
+    @Flag("-f", "--force", help: "Do not prompt for confirmation.")
     var force = false
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -53,7 +52,7 @@ struct ImagePruneCommand: StoreCommand {
 struct ContainerPruneCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove all stopped containers.")
 
-    @Flag(name: .shortAndLong, help: "Do not prompt for confirmation.")
+    @Flag("-f", "--force", help: "Do not prompt for confirmation.")
     var force = false
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -68,13 +67,13 @@ struct ContainerPruneCommand: StoreCommand {
 struct SystemPruneCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove unused data: stopped containers, dangling images, the build cache.")
 
-    @Flag(name: .shortAndLong, help: "Remove all unused images, not just dangling ones.")
+    @Flag("-a", "--all", help: "Remove all unused images, not just dangling ones.")
     var all = false
 
-    @Flag(name: .shortAndLong, help: "Do not prompt for confirmation.")
+    @Flag("-f", "--force", help: "Do not prompt for confirmation.")
     var force = false
 
-    @Flag(help: "Prune volumes too.")
+    @Flag("--volumes", help: "Prune volumes too.")
     var volumes = false
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -105,7 +104,7 @@ struct SystemPruneCommand: StoreCommand {
 struct SystemDfCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "df", abstract: "Show the store's disk usage.")
 
-    @Flag(name: .shortAndLong, help: "Show detailed information on space usage.")
+    @Flag("-v", "--verbose", help: "Show detailed information on space usage.")
     var verbose = false
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -152,13 +151,13 @@ struct SystemDfCommand: StoreCommand {
 
 struct SystemCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "system", _superCommandName: "swiftrun", abstract: "Manage swiftrun.",
+        commandName: "system", abstract: "Manage swiftrun.",
         subcommands: [SystemDfCommand.self, SystemPruneCommand.self, InfoCommand.self, ServiceCommand.self])
 }
 
 struct ContainerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "container", _superCommandName: "swiftrun", abstract: "Manage containers.",
+        commandName: "container", abstract: "Manage containers.",
         subcommands: [
             PsCommand.self, ContainerPruneCommand.self, RunCommand.self, CreateCommand.self, RmCommand.self, InspectCommand.self,
             CommitCommand.self, StatsCommand.self, LogsCommand.self, StopCommand.self, StartCommand.self, RestartCommand.self,

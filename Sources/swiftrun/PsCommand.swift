@@ -1,28 +1,27 @@
-import ArgumentParser
 import SwiftrunCore
 
 struct PsCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "ps", _superCommandName: "swiftrun", abstract: "List containers.", aliases: ["ls", "list"])
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List containers.", aliases: ["ls", "list"])
 
-    @Flag(name: .shortAndLong, help: "Show all containers (default shows just running).")
+    @Flag("-a", "--all", help: "Show all containers (default shows just running).")
     var all = false
 
-    @Flag(name: .shortAndLong, help: "Only show container IDs.")
+    @Flag("-q", "--quiet", help: "Only show container IDs.")
     var quiet = false
 
-    @Option(name: [.customShort("n"), .customLong("last")], help: "Show the N last created containers (all states).")
+    @Option("-n", "--last", help: "Show the N last created containers (all states).")
     var last: Int?
 
-    @Flag(name: [.customShort("l"), .customLong("latest")], help: "Show the latest created container (all states).")
+    @Flag("-l", "--latest", help: "Show the latest created container (all states).")
     var latest = false
 
-    @Option(name: [.customShort("f"), .customLong("filter")], help: "Filter: status=, name=, id=, label=, exited=, health= (repeatable).")
+    @Option("-f", "--filter", help: "Filter: status=, name=, id=, label=, exited=, health= (repeatable).")
     var filters: [String] = []
 
-    @Flag(name: .customLong("no-trunc"), help: "Do not truncate IDs and commands.")
+    @Flag("--no-trunc", help: "Do not truncate IDs and commands.")
     var noTrunc = false
 
-    @Option(help: "json (one object a line), table, or a template of {{.ID}} {{.Image}} {{.Command}} {{.Status}} {{.Names}} ...")
+    @Option("--format", help: "json (one object a line), table, or a template of {{.ID}} {{.Image}} {{.Command}} {{.Status}} {{.Names}} ...")
     var format: String?
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

@@ -1,16 +1,15 @@
-import ArgumentParser
 import SwiftrunCore
 
 struct PullCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pull", _superCommandName: "swiftrun", abstract: "Pull an image from a registry: [REGISTRY[:PORT]/]NAME[:TAG|@DIGEST].")
+        commandName: "pull", abstract: "Pull an image from a registry: [REGISTRY[:PORT]/]NAME[:TAG|@DIGEST].")
 
     @OptionGroup var registry: RegistryFlags
 
-    @Flag(name: .shortAndLong, help: "Print only the image's digest.")
+    @Flag("-q", "--quiet", help: "Print only the image's digest.")
     var quiet = false
 
-    @Argument(help: "The image, as docker pull takes it (busybox means docker.io/library/busybox:latest).")
+    @Argument("image", help: "The image, as docker pull takes it (busybox means docker.io/library/busybox:latest).")
     var image: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -24,13 +23,13 @@ struct PullCommand: StoreCommand {
 
 /// The flags every command that talks to a registry shares (pull, run, build).
 struct RegistryFlags: ParsableArguments {
-    @Option(help: "The platform to pick from a multi-platform image: OS/ARCH[/VARIANT] (default: this machine's).")
+    @Option("--platform", help: "The platform to pick from a multi-platform image: OS/ARCH[/VARIANT] (default: this machine's).")
     var platform: String?
 
-    @Option(name: .customLong("tls-verify"), help: "Check the registry's TLS certificate (--tls-verify=false to skip).")
+    @Flag("--tls-verify", help: "Check the registry's TLS certificate (--tls-verify=false to skip).")
     var tlsVerify = true
 
-    @Option(name: .customLong("cert-dir"), help: "Trust the CA in DIR/ca.crt (default: the system's CAs, or $SSL_CERT_FILE).")
+    @Option("--cert-dir", help: "Trust the CA in DIR/ca.crt (default: the system's CAs, or $SSL_CERT_FILE).")
     var certDirectory: String?
 
     func options() -> RegistryOptions {

@@ -1,21 +1,16 @@
-import ArgumentParser
 import SwiftrunCore
 
 struct RmCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "rm", _superCommandName: "swiftrun", abstract: "Remove containers.")
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove containers.")
 
-    @Flag(name: .shortAndLong, help: "Kill and remove running containers.")
+    @Flag("-f", "--force", help: "Kill and remove running containers.")
     var force = false
 
-    @Flag(name: .shortAndLong, help: "Remove the containers' anonymous volumes too.")
+    @Flag("-v", "--volumes", help: "Remove the containers' anonymous volumes too.")
     var volumes = false
 
-    @Argument(help: "Container IDs (or unique prefixes) or names.")
+    @Argument("containers", help: "Container IDs (or unique prefixes) or names.")
     var containers: [String]
-
-    func validate() throws {
-        if containers.isEmpty { throw ValidationError("rm needs at least one container") }
-    }
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let store = ContainerStore(layout: layout)

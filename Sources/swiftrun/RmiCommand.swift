@@ -1,18 +1,13 @@
-import ArgumentParser
 import SwiftrunCore
 
 struct RmiCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "rmi", _superCommandName: "swiftrun", abstract: "Remove images.")
+    static let configuration = CommandConfiguration(commandName: "rmi", abstract: "Remove images.")
 
-    @Flag(name: .shortAndLong, help: "Remove even if containers use the image or it has several names.")
+    @Flag("-f", "--force", help: "Remove even if containers use the image or it has several names.")
     var force = false
 
-    @Argument(help: "Images: NAME[:TAG] or IDs.")
+    @Argument("images", help: "Images: NAME[:TAG] or IDs.")
     var images: [String]
-
-    func validate() throws {
-        if images.isEmpty { throw ValidationError("rmi needs at least one image") }
-    }
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let store = ImageStore(layout: layout)
@@ -31,12 +26,12 @@ struct RmiCommand: StoreCommand {
 }
 
 struct TagCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "tag", _superCommandName: "swiftrun", abstract: "Give an image another name.")
+    static let configuration = CommandConfiguration(commandName: "tag", abstract: "Give an image another name.")
 
-    @Argument(help: "The image: NAME[:TAG] or ID.")
+    @Argument("source", help: "The image: NAME[:TAG] or ID.")
     var source: String
 
-    @Argument(help: "The new NAME[:TAG].")
+    @Argument("target", help: "The new NAME[:TAG].")
     var target: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -47,12 +42,12 @@ struct TagCommand: StoreCommand {
 
 struct HistoryCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "history", _superCommandName: "swiftrun", abstract: "Show how an image was made, newest step first.")
+        commandName: "history", abstract: "Show how an image was made, newest step first.")
 
-    @Flag(name: .shortAndLong, help: "Only show image IDs.")
+    @Flag("-q", "--quiet", help: "Only show image IDs.")
     var quiet = false
 
-    @Argument(help: "The image: NAME[:TAG] or ID.")
+    @Argument("image", help: "The image: NAME[:TAG] or ID.")
     var image: String
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

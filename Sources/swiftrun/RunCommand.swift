@@ -1,22 +1,21 @@
-import ArgumentParser
 import Glibc
 import SwiftrunCore
 
 struct RunCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", _superCommandName: "swiftrun", abstract: "Run a command in a new container.",
+        commandName: "run", abstract: "Run a command in a new container.",
         helpNames: [.long])  // -h is --hostname, as in Docker
 
     /// `docker run -rm` from a popular cheat sheet: accepted, with a note.
-    @Flag(name: .customLong("rm", withSingleDash: true), help: .hidden)
+    @Flag("-rm", help: .hidden)
     var autoRemoveOneDash = false
 
-    @Flag(name: .shortAndLong, help: "Run in the background under a monitor, and print the container's ID.")
+    @Flag("-d", "--detach", help: "Run in the background under a monitor, and print the container's ID.")
     var detach = false
 
-    /// `--explain` alone means text; main.swift spells it `--explain=text`
-    /// for ArgumentParser, which has no options with an optional value.
-    @Option(help: "Narrate every isolation step on stderr: --explain, --explain=json; or draw them: --explain=svg:FILE.")
+    /// `--explain` alone means text; a format only as `--explain=json`, so
+    /// that the image after it is never taken for its value.
+    @Option("--explain", bareValue: "text", help: "Narrate every isolation step on stderr: --explain, --explain=json; or draw them: --explain=svg:FILE.")
     var explain: Narrator.Format?
 
     @OptionGroup var container: ContainerFlags
@@ -44,27 +43,4 @@ struct RunCommand: StoreCommand {
     }
 
     func exitCode(for error: SwiftrunError) -> Int32 { error.runExitCode }
-
-    /// The options that take a value, so that `--explain` is recognised
-    /// only among swiftrun's flags and never in the container's command.
-    static let optionsWithValues: Set<String> = Set([
-        "--name", "-e", "--env", "-l", "--label", "-w", "--workdir", "-h", "--hostname", "--entrypoint", "-u", "--user",
-        "--cap-add", "--cap-drop", "--security-opt", "--tmpfs", "-v", "--volume", "--device", "--ulimit",
-        "-m", "--memory", "--memory-swap", "--memory-reservation", "--cpus", "-c", "--cpu-shares", "--cpuset-cpus", "--pids-limit",
-        "--pull", "--platform", "--tls-verify", "--cert-dir", "--restart", "--log-driver", "--log-opt", "--stop-signal", "--stop-timeout"
-    ]).union(NetworkFlags.optionsWithValues)
-
-    /// Rewrites a bare `--explain` before the image to `--explain=text`.
-    static func spellExplain(_ arguments: [String]) -> [String] {
-        guard arguments.first == "run" else { return arguments }
-        var result = arguments
-        var index = 1
-        while index < result.count {
-            let argument = result[index]
-            if !argument.hasPrefix("-") { break }  // the image: the container's command follows
-            if argument == "--explain" { result[index] = "--explain=text" }
-            index += optionsWithValues.contains(argument) ? 2 : 1
-        }
-        return result
-    }
 }

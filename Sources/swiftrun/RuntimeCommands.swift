@@ -1,4 +1,3 @@
-import ArgumentParser
 import Glibc
 import SwiftrunCore
 
@@ -67,10 +66,10 @@ protocol RuntimeVerb: ParsableCommand {
 
 struct RuntimeCreate: RuntimeVerb {
     static let configuration = CommandConfiguration(
-        commandName: "create", _superCommandName: "swiftrun oci", abstract: "Create a container from a bundle; it waits for start.")
+        commandName: "create", abstract: "Create a container from a bundle; it waits for start.")
 
     @OptionGroup var options: BundleOptions
-    @Argument(help: "The container id.") var id: String
+    @Argument("id", help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         try OCIRuntime(root: globals.root).create(id, options.createOptions(globals))
@@ -79,13 +78,13 @@ struct RuntimeCreate: RuntimeVerb {
 }
 
 struct BundleOptions: ParsableArguments {
-    @Option(name: [.short, .long], help: "The bundle directory (config.json and the rootfs).") var bundle = "."
-    @Option(name: .customLong("pid-file"), help: "Write pid 1's pid here.") var pidFile: String?
-    @Option(name: .customLong("console-socket"), help: "A unix socket to send the pty master to (process.terminal).")
+    @Option("-b", "--bundle", help: "The bundle directory (config.json and the rootfs).") var bundle = "."
+    @Option("--pid-file", help: "Write pid 1's pid here.") var pidFile: String?
+    @Option("--console-socket", help: "A unix socket to send the pty master to (process.terminal).")
     var consoleSocket: String?
-    @Option(name: .customLong("preserve-fds"), help: "Pass fds 3 to 2+N into the container.") var preserveFDs = 0
-    @Flag(name: .customLong("no-pivot"), help: "Accepted for runc's sake; swiftrun always uses pivot_root.") var noPivot = false
-    @Flag(name: .customLong("no-new-keyring"), help: "Accepted for runc's sake; swiftrun makes no session keyring.") var noNewKeyring = false
+    @Option("--preserve-fds", help: "Pass fds 3 to 2+N into the container.") var preserveFDs = 0
+    @Flag("--no-pivot", help: "Accepted for runc's sake; swiftrun always uses pivot_root.") var noPivot = false
+    @Flag("--no-new-keyring", help: "Accepted for runc's sake; swiftrun makes no session keyring.") var noNewKeyring = false
 
     func createOptions(_ globals: RuntimeGlobals) -> OCIRuntime.CreateOptions {
         OCIRuntime.CreateOptions(
@@ -95,8 +94,8 @@ struct BundleOptions: ParsableArguments {
 
 struct RuntimeStart: RuntimeVerb {
     static let configuration = CommandConfiguration(
-        commandName: "start", _superCommandName: "swiftrun oci", abstract: "Let a created container run its command.")
-    @Argument(help: "The container id.") var id: String
+        commandName: "start", abstract: "Let a created container run its command.")
+    @Argument("id", help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         try OCIRuntime(root: globals.root).start(id)
@@ -106,12 +105,12 @@ struct RuntimeStart: RuntimeVerb {
 
 struct RuntimeRun: RuntimeVerb {
     static let configuration = CommandConfiguration(
-        commandName: "run", _superCommandName: "swiftrun oci", abstract: "Create and start a container; wait for it unless -d.")
+        commandName: "run", abstract: "Create and start a container; wait for it unless -d.")
 
     @OptionGroup var options: BundleOptions
-    @Flag(name: [.short, .long], help: "Return once it runs.") var detach = false
-    @Flag(help: "Keep the container's state after it exits.") var keep = false
-    @Argument(help: "The container id.") var id: String
+    @Flag("-d", "--detach", help: "Return once it runs.") var detach = false
+    @Flag("--keep", help: "Keep the container's state after it exits.") var keep = false
+    @Argument("id", help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         try OCIRuntime(root: globals.root).run(id, options.createOptions(globals), detach: detach, keep: keep)
@@ -119,8 +118,8 @@ struct RuntimeRun: RuntimeVerb {
 }
 
 struct RuntimeState: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "state", _superCommandName: "swiftrun oci", abstract: "Print a container's OCI state as JSON.")
-    @Argument(help: "The container id.") var id: String
+    static let configuration = CommandConfiguration(commandName: "state", abstract: "Print a container's OCI state as JSON.")
+    @Argument("id", help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         print(try JSON.encodePretty(OCIRuntime(root: globals.root).state(id)))
@@ -130,10 +129,10 @@ struct RuntimeState: RuntimeVerb {
 
 struct RuntimeKill: RuntimeVerb {
     static let configuration = CommandConfiguration(
-        commandName: "kill", _superCommandName: "swiftrun oci", abstract: "Send a signal (default SIGTERM) to pid 1.")
-    @Flag(name: [.short, .long], help: "Signal every process of the container.") var all = false
-    @Argument(help: "The container id.") var id: String
-    @Argument(help: "A name (TERM, SIGKILL) or number.") var signal = "TERM"
+        commandName: "kill", abstract: "Send a signal (default SIGTERM) to pid 1.")
+    @Flag("-a", "--all", help: "Signal every process of the container.") var all = false
+    @Argument("id", help: "The container id.") var id: String
+    @Argument("signal", help: "A name (TERM, SIGKILL) or number.") var signal = "TERM"
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         try OCIRuntime(root: globals.root).kill(id, signal: SignalName.parse(signal), all: all)
@@ -143,9 +142,9 @@ struct RuntimeKill: RuntimeVerb {
 
 struct RuntimeDelete: RuntimeVerb {
     static let configuration = CommandConfiguration(
-        commandName: "delete", _superCommandName: "swiftrun oci", abstract: "Remove a container's state and cgroups.")
-    @Flag(name: [.short, .long], help: "Kill it first if it runs; no error if it is gone.") var force = false
-    @Argument(help: "The container id.") var id: String
+        commandName: "delete", abstract: "Remove a container's state and cgroups.")
+    @Flag("-f", "--force", help: "Kill it first if it runs; no error if it is gone.") var force = false
+    @Argument("id", help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         try OCIRuntime(root: globals.root).delete(id, force: force)
@@ -154,9 +153,9 @@ struct RuntimeDelete: RuntimeVerb {
 }
 
 struct RuntimeList: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "list", _superCommandName: "swiftrun oci", abstract: "List the containers in the state root.")
-    @Option(name: [.short, .long], help: "table or json.") var format = "table"
-    @Flag(name: [.short, .long], help: "Only ids.") var quiet = false
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the containers in the state root.")
+    @Option("-f", "--format", help: "table or json.") var format = "table"
+    @Flag("-q", "--quiet", help: "Only ids.") var quiet = false
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         let states = OCIRuntime(root: globals.root).list()
@@ -174,9 +173,9 @@ struct RuntimeList: RuntimeVerb {
 }
 
 struct RuntimePs: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "ps", _superCommandName: "swiftrun oci", abstract: "The processes of a container.")
-    @Option(name: [.short, .long], help: "table or json.") var format = "table"
-    @Argument(help: "The container id.") var id: String
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "The processes of a container.")
+    @Option("-f", "--format", help: "table or json.") var format = "table"
+    @Argument("id", help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         let pids = try OCIRuntime(root: globals.root).processes(id)
@@ -192,9 +191,9 @@ struct RuntimePs: RuntimeVerb {
 
 struct RuntimeSpecCommand: RuntimeVerb {
     static let configuration = CommandConfiguration(
-        commandName: "spec", _superCommandName: "swiftrun oci", abstract: "Write a default config.json into the bundle.")
-    @Option(name: [.short, .long], help: "The bundle directory.") var bundle = "."
-    @Flag(help: "Not supported: swiftrun runs as root.") var rootless = false
+        commandName: "spec", abstract: "Write a default config.json into the bundle.")
+    @Option("-b", "--bundle", help: "The bundle directory.") var bundle = "."
+    @Flag("--rootless", help: "Not supported: swiftrun runs as root.") var rootless = false
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         if rootless { throw .invalidArgument("--rootless: swiftrun runs as root, so it writes no rootless spec") }
@@ -205,7 +204,7 @@ struct RuntimeSpecCommand: RuntimeVerb {
 
 struct RuntimeFeatures: RuntimeVerb {
     static let configuration = CommandConfiguration(
-        commandName: "features", _superCommandName: "swiftrun oci", abstract: "Print what this runtime supports, as JSON.")
+        commandName: "features", abstract: "Print what this runtime supports, as JSON.")
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         print(try RuntimeDescription.featuresJSON())
@@ -214,21 +213,21 @@ struct RuntimeFeatures: RuntimeVerb {
 }
 
 struct RuntimeExec: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "exec", _superCommandName: "swiftrun oci", abstract: "Run a process in a running container.")
+    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a process in a running container.")
 
-    @Option(name: [.short, .long], help: "process.json: the whole process, instead of the flags below.") var process: String?
-    @Flag(name: [.short, .long], help: "Return once it runs.") var detach = false
-    @Option(name: .customLong("pid-file"), help: "Write its pid here.") var pidFile: String?
-    @Option(name: .customLong("console-socket"), help: "A unix socket to send the pty master to.") var consoleSocket: String?
-    @Option(name: .customLong("preserve-fds"), help: "Pass fds 3 to 2+N into the process.") var preserveFDs = 0
-    @Flag(name: [.short, .long], help: "Give it a terminal (needs --console-socket).") var tty = false
-    @Option(help: "Its working directory.") var cwd: String?
-    @Option(name: [.short, .long], help: "KEY=VALUE added to its environment.") var env: [String] = []
-    @Option(name: [.short, .long], help: "uid[:gid].") var user: String?
-    @Option(help: "A capability added.") var cap: [String] = []
-    @Flag(name: .customLong("no-new-privs"), help: "Set no_new_privs.") var noNewPrivs = false
-    @Argument(help: "The container id.") var id: String
-    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
+    @Option("-p", "--process", help: "process.json: the whole process, instead of the flags below.") var process: String?
+    @Flag("-d", "--detach", help: "Return once it runs.") var detach = false
+    @Option("--pid-file", help: "Write its pid here.") var pidFile: String?
+    @Option("--console-socket", help: "A unix socket to send the pty master to.") var consoleSocket: String?
+    @Option("--preserve-fds", help: "Pass fds 3 to 2+N into the process.") var preserveFDs = 0
+    @Flag("-t", "--tty", help: "Give it a terminal (needs --console-socket).") var tty = false
+    @Option("--cwd", help: "Its working directory.") var cwd: String?
+    @Option("-e", "--env", help: "KEY=VALUE added to its environment.") var env: [String] = []
+    @Option("-u", "--user", help: "uid[:gid].") var user: String?
+    @Option("--cap", help: "A capability added.") var cap: [String] = []
+    @Flag("--no-new-privs", help: "Set no_new_privs.") var noNewPrivs = false
+    @Argument("id", help: "The container id.") var id: String
+    @Argument("command", passesThrough: true, help: "The command and its arguments.") var command: [String] = []
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         let runtime = OCIRuntime(root: globals.root)
@@ -249,8 +248,8 @@ struct RuntimeExec: RuntimeVerb {
 }
 
 struct RuntimePause: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "pause", _superCommandName: "swiftrun oci", abstract: "Freeze every process of a container.")
-    @Argument(help: "The container id.") var id: String
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze every process of a container.")
+    @Argument("id", help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         try OCIRuntime(root: globals.root).pause(id)
@@ -259,8 +258,8 @@ struct RuntimePause: RuntimeVerb {
 }
 
 struct RuntimeResume: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "resume", _superCommandName: "swiftrun oci", abstract: "Thaw a paused container.")
-    @Argument(help: "The container id.") var id: String
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Thaw a paused container.")
+    @Argument("id", help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         try OCIRuntime(root: globals.root).resume(id)
@@ -269,17 +268,17 @@ struct RuntimeResume: RuntimeVerb {
 }
 
 struct RuntimeUpdate: RuntimeVerb {
-    static let configuration = CommandConfiguration(commandName: "update", _superCommandName: "swiftrun oci", abstract: "Change a container's resource limits.")
-    @Option(name: [.short, .long], help: "linux.resources as JSON in a file, or - for stdin.") var resources: String?
-    @Option(help: "Memory limit (bytes, or 256m).") var memory: String?
-    @Option(name: .customLong("memory-reservation"), help: "Memory soft limit.") var memoryReservation: String?
-    @Option(name: .customLong("memory-swap"), help: "Memory plus swap (-1: unlimited).") var memorySwap: String?
-    @Option(name: .customLong("cpu-shares"), help: "CPU shares.") var cpuShares: UInt64?
-    @Option(name: .customLong("cpu-quota"), help: "CFS quota in microseconds.") var cpuQuota: Int64?
-    @Option(name: .customLong("cpu-period"), help: "CFS period in microseconds.") var cpuPeriod: UInt64?
-    @Option(name: .customLong("cpuset-cpus"), help: "CPUs allowed: 0-1, 0,2.") var cpusetCpus: String?
-    @Option(name: .customLong("pids-limit"), help: "Maximum number of tasks.") var pidsLimit: Int64?
-    @Argument(help: "The container id.") var id: String
+    static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a container's resource limits.")
+    @Option("-r", "--resources", help: "linux.resources as JSON in a file, or - for stdin.") var resources: String?
+    @Option("--memory", help: "Memory limit (bytes, or 256m).") var memory: String?
+    @Option("--memory-reservation", help: "Memory soft limit.") var memoryReservation: String?
+    @Option("--memory-swap", help: "Memory plus swap (-1: unlimited).") var memorySwap: String?
+    @Option("--cpu-shares", help: "CPU shares.") var cpuShares: UInt64?
+    @Option("--cpu-quota", help: "CFS quota in microseconds.") var cpuQuota: Int64?
+    @Option("--cpu-period", help: "CFS period in microseconds.") var cpuPeriod: UInt64?
+    @Option("--cpuset-cpus", help: "CPUs allowed: 0-1, 0,2.") var cpusetCpus: String?
+    @Option("--pids-limit", help: "Maximum number of tasks.") var pidsLimit: Int64?
+    @Argument("id", help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         var changes = OCIRuntime.ResourceChanges()
@@ -299,10 +298,10 @@ struct RuntimeUpdate: RuntimeVerb {
 
 struct RuntimeEvents: RuntimeVerb {
     static let configuration = CommandConfiguration(
-        commandName: "events", _superCommandName: "swiftrun oci", abstract: "Print a container's resource usage as JSON events, every interval until it stops.")
-    @Flag(help: "One stats event, then exit.") var stats = false
-    @Option(help: "Time between two events (Go duration, as runc takes it).") var interval = "5s"
-    @Argument(help: "The container id.") var id: String
+        commandName: "events", abstract: "Print a container's resource usage as JSON events, every interval until it stops.")
+    @Flag("--stats", help: "One stats event, then exit.") var stats = false
+    @Option("--interval", help: "Time between two events (Go duration, as runc takes it).") var interval = "5s"
+    @Argument("id", help: "The container id.") var id: String
 
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32 {
         let runtime = OCIRuntime(root: globals.root)

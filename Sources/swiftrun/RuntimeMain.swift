@@ -1,4 +1,3 @@
-import ArgumentParser
 import Glibc
 import SwiftrunCore
 
@@ -13,28 +12,30 @@ func runRuntimeCLI(_ given: [String]) -> Never {
         exit(1)
     }
     let globals: RuntimeGlobals
-    let command: any ParsableCommand
+    let parsed: CommandLineParser.Outcome
     do {
         globals = try RuntimeGlobals.extract(from: &arguments, environment: environmentVariable)
-        log = globals.log
-        command = try RuntimeCLI.parseSubcommand(arguments) { $0 is any RuntimeVerb }
-    } catch let error as SwiftrunError {
-        fail("\(error)")
     } catch {
-        if RuntimeCLI.exitCode(for: error) == .success { RuntimeCLI.exit(withError: error) }
-        fail(RuntimeCLI.message(for: error).split(separator: "\n").joined(separator: "; "))
+        fail("\(error)")
     }
-    guard let verb = command as? any RuntimeVerb else {
-        var help = command
-        do { try help.run() } catch { RuntimeCLI.exit(withError: error) }
-        exit(0)
-    }
+    log = globals.log
     do {
-        guard geteuid() == 0 else { throw SwiftrunError.notRoot }
-        exit(try verb.run(globals))
-    } catch let error as SwiftrunError {
-        fail("\(error)")
+        parsed = try CommandLineParser(root: RuntimeCLI.self).parse(arguments)
     } catch {
         fail("\(error)")
+    }
+    switch parsed {
+    case let .text(text):
+        print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        exit(0)
+    case let .command(verb as any RuntimeVerb):
+        do throws(SwiftrunError) {
+            guard geteuid() == 0 else { throw .notRoot }
+            exit(try verb.run(globals))
+        } catch {
+            fail("\(error)")
+        }
+    case let .command(command):
+        preconditionFailure("\(type(of: command)) is not a RuntimeVerb")
     }
 }

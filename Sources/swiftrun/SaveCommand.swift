@@ -1,4 +1,3 @@
-import ArgumentParser
 import Glibc
 import SwiftrunCore
 
@@ -7,15 +6,15 @@ extension Narrator.Format: ExpressibleByArgument {}
 
 struct SaveCommand: StoreCommand {
     static let configuration = CommandConfiguration(
-        commandName: "save", _superCommandName: "swiftrun", abstract: "Save images to a tar archive (stdout by default).")
+        commandName: "save", abstract: "Save images to a tar archive (stdout by default).")
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: "Write to this file instead of stdout.")
+    @Option("-o", "--output", help: "Write to this file instead of stdout.")
     var output: String?
 
-    @Option(help: "docker-archive (as docker save) or oci-archive (an OCI image layout).")
+    @Option("--format", help: "docker-archive (as docker save) or oci-archive (an OCI image layout).")
     var format: ImageSaver.Format = .dockerArchive
 
-    @Argument(help: "Images: NAME[:TAG] or IDs.")
+    @Argument("images", help: "Images: NAME[:TAG] or IDs.")
     var images: [String]
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

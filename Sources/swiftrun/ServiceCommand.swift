@@ -1,4 +1,3 @@
-import ArgumentParser
 import Glibc
 import SwiftrunCore
 
@@ -12,13 +11,13 @@ struct ServiceCommand: StoreCommand {
 
     static let defaultSocket = "unix:///run/swiftrun/docker.sock"
 
-    @Option(help: "Where to listen: unix:///PATH.")
+    @Option("--socket", help: "Where to listen: unix:///PATH.")
     var socket = ServiceCommand.defaultSocket
 
-    @Option(name: [.customShort("t"), .customLong("time")], help: "Exit after this many idle seconds (0: serve until killed).")
+    @Option("-t", "--time", help: "Exit after this many idle seconds (0: serve until killed).")
     var time = 5
 
-    @Argument(help: .hidden)
+    @Argument("uri", help: .hidden)
     var uri: String?
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

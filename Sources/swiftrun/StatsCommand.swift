@@ -1,14 +1,13 @@
-import ArgumentParser
 import Glibc
 import SwiftrunCore
 
 struct StatsCommand: StoreCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", _superCommandName: "swiftrun", abstract: "Show running containers' resource use.")
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show running containers' resource use.")
 
-    @Flag(name: .customLong("no-stream"), help: "Print once instead of every second.")
+    @Flag("--no-stream", help: "Print once instead of every second.")
     var noStream = false
 
-    @Argument(help: "Containers (default: all running).")
+    @Argument("containers", help: "Containers (default: all running).")
     var containers: [String] = []
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

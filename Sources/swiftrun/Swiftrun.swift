@@ -1,4 +1,3 @@
-import ArgumentParser
 import Glibc
 import SwiftrunCore
 
@@ -26,31 +25,6 @@ struct Swiftrun: ParsableCommand {
             ExplainCommand.self
         ]
     )
-}
-
-extension ParsableCommand {
-    /// The command line's subcommand, parsed as a root of its own: the
-    /// root's parse also builds the subcommand's whole argument set once
-    /// more, only to ask whether it passes arguments through (about a fifth
-    /// of a run's parsing). What that parse does not turn into a command
-    /// `accepts` (help, which it answers with ArgumentParser's own, and
-    /// every error) goes through the root, which words it as `ROOT CMD`.
-    ///
-    /// Each subcommand names its root as `_superCommandName`, which spares
-    /// it ArgumentParser's probe for --generate-completion-script when it
-    /// is parsed as a root: two extra parsers built by reflection on every
-    /// call (1.7 ms; 6% of a run's samples). The name shows only in help
-    /// and errors, and those come from the root.
-    static func parseSubcommand(_ arguments: [String], accepts: (any ParsableCommand) -> Bool) throws -> any ParsableCommand {
-        if let name = arguments.first,
-            let subcommand = configuration.subcommands.first(where: { $0._commandName == name || $0.configuration.aliases.contains(name) }),
-            let parsed = try? subcommand.parseAsRoot(Array(arguments.dropFirst())),
-            accepts(parsed)
-        {
-            return parsed
-        }
-        return try parseAsRoot(arguments)
-    }
 }
 
 /// A subcommand that works on the store. main.swift gives it the store

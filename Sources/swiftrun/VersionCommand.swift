@@ -1,11 +1,10 @@
-import ArgumentParser
 import SwiftrunCore
 
 /// `swiftrun version`, in the shape of `docker version`'s client block:
 /// what this binary is, which API and runtime-spec versions it follows,
 /// and the libseccomp and kernel it runs with. Needs no store and no root.
 struct VersionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "version", _superCommandName: "swiftrun", abstract: "Show the swiftrun version information.")
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Show the swiftrun version information.")
 
     /// What `swiftrun --version` prints, as `docker --version` does.
     static let short = "swiftrun version \(HostInfo.version), runtime-spec \(RuntimeSpec.specVersion)"

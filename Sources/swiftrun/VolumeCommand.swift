@@ -1,23 +1,22 @@
-import ArgumentParser
 import SwiftrunCore
 
 /// `swiftrun volume ...`: Docker's volume verbs over VolumeStore.
 struct VolumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "volume", _superCommandName: "swiftrun", abstract: "Manage volumes.",
+        commandName: "volume", abstract: "Manage volumes.",
         subcommands: [VolumeCreateCommand.self, VolumeListCommand.self, VolumeInspectCommand.self, VolumeRemoveCommand.self, VolumePruneCommand.self])
 }
 
 struct VolumeCreateCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a volume (or answer with the one of that name).")
 
-    @Option(name: [.customShort("d"), .customLong("driver")], help: "Only local.")
+    @Option("-d", "--driver", help: "Only local.")
     var driver = "local"
 
-    @Option(help: "A label: KEY=VALUE.")
+    @Option("--label", help: "A label: KEY=VALUE.")
     var label: [String] = []
 
-    @Argument(help: "The volume's name (default: 64 random hex digits).")
+    @Argument("name", help: "The volume's name (default: 64 random hex digits).")
     var name: String?
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -31,10 +30,10 @@ struct VolumeCreateCommand: StoreCommand {
 struct VolumeListCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "ls", abstract: "List volumes.", aliases: ["list"])
 
-    @Flag(name: .shortAndLong, help: "Only the names.")
+    @Flag("-q", "--quiet", help: "Only the names.")
     var quiet = false
 
-    @Option(name: .shortAndLong, help: "Filter: dangling=true|false, name=TEXT, label=KEY[=VALUE], driver=local.")
+    @Option("-f", "--filter", help: "Filter: dangling=true|false, name=TEXT, label=KEY[=VALUE], driver=local.")
     var filter: [String] = []
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -60,7 +59,7 @@ struct VolumeListCommand: StoreCommand {
 struct VolumeInspectCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show volumes as JSON.")
 
-    @Argument(help: "Volume names.")
+    @Argument("volumes", help: "Volume names.")
     var volumes: [String]
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -75,10 +74,10 @@ struct VolumeRemoveCommand: StoreCommand {
     static let configuration = CommandConfiguration(
         commandName: "rm", abstract: "Remove volumes; one that a container mounts is refused.", aliases: ["remove"])
 
-    @Flag(name: .shortAndLong, help: "A missing volume is not an error.")
+    @Flag("-f", "--force", help: "A missing volume is not an error.")
     var force = false
 
-    @Argument(help: "Volume names.")
+    @Argument("volumes", help: "Volume names.")
     var volumes: [String]
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
@@ -94,7 +93,7 @@ struct VolumeRemoveCommand: StoreCommand {
 struct VolumePruneCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove volumes no container mounts.")
 
-    @Flag(name: .shortAndLong, help: "Do not prompt for confirmation.")
+    @Flag("-f", "--force", help: "Do not prompt for confirmation.")
     var force = false
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {

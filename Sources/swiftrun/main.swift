@@ -1,4 +1,3 @@
-import ArgumentParser
 import Glibc
 import SwiftrunCore
 
@@ -14,36 +13,40 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 if let runtimeArguments = RuntimeDispatch.runtimeArguments(arguments, environment: environmentVariable) {
     runRuntimeCLI(runtimeArguments)
 }
-let command: any ParsableCommand
 let global: GlobalOptions
+let parsed: CommandLineParser.Outcome
 do {
     global = try GlobalOptions.extract(from: &arguments, environment: environmentVariable)
-    command = try Swiftrun.parseSubcommand(RunCommand.spellExplain(arguments)) { $0 is any StoreCommand }
-} catch let error as SwiftrunError {
+} catch {
     printError("swiftrun: \(error)")
     exit(125)
+}
+do {
+    parsed = try CommandLineParser(root: Swiftrun.self).parse(arguments)
 } catch {
-    if Swiftrun.exitCode(for: error) == .success {
-        Swiftrun.exit(withError: error)  // --help, help SUBCOMMAND: the right command's help
-    }
-    printError("swiftrun: " + Swiftrun.message(for: error).split(separator: "\n").joined(separator: "; "))
+    printError("swiftrun: \(error)")
     exit(125)
 }
 
-guard let storeCommand = command as? any StoreCommand else {
-    // `swiftrun` alone, `--help` and `help CMD`: ArgumentParser's own commands print help.
-    var helpCommand = command
-    do { try helpCommand.run() } catch { Swiftrun.exit(withError: error) }
+switch parsed {
+case let .text(text):
+    print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
     exit(0)
-}
-do {
-    guard geteuid() == 0 else { throw SwiftrunError.notRoot }
-    let layout = StoreLayout(root: global.root)
-    for (id, error) in try ContainerStore(layout: layout).recover() {
-        printError("swiftrun: warning: could not finish cleaning up container \(ContainerID.short(id)): \(error)")
+case let .command(version as VersionCommand):  // needs no store, and no root
+    version.run()
+    exit(0)
+case let .command(command as any StoreCommand):
+    do {
+        guard geteuid() == 0 else { throw SwiftrunError.notRoot }
+        let layout = StoreLayout(root: global.root)
+        for (id, error) in try ContainerStore(layout: layout).recover() {
+            printError("swiftrun: warning: could not finish cleaning up container \(ContainerID.short(id)): \(error)")
+        }
+        exit(try command.run(in: layout))
+    } catch let error as SwiftrunError {
+        printError("swiftrun: \(error)")
+        exit(command.exitCode(for: error))
     }
-    exit(try storeCommand.run(in: layout))
-} catch let error as SwiftrunError {
-    printError("swiftrun: \(error)")
-    exit(storeCommand.exitCode(for: error))
+case let .command(command):
+    preconditionFailure("\(type(of: command)) is neither a StoreCommand nor VersionCommand")
 }
