@@ -20,8 +20,8 @@
 #   VM_TIMEOUT=<seconds> bounds the whole boot and run (default 3600: the suite took
 #   1309 s with the release binary, and 3379 s on a slow day with a debug one)
 #   VM_VERBOSE=1 prints the guest's console
-#   SWIFTRUN_BIN=<path> the swiftrun the tests drive (default the release build: under TCG
-#   a debug build's ArgumentParser checks its whole command tree on every call, 2-3 s each)
+#   SWIFTRUN_BIN=<path> the swiftrun the tests drive (default the release build, the one
+#   that ships)
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 bin=${SWIFTRUN_BIN:-$repo/.build/release/swiftrun}
