@@ -12,12 +12,27 @@ import sys
 import tarfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import docker
 
 # A pool as large as the concurrent scenario, so no request waits for a connection.
 client = docker.from_env(timeout=120, max_pool_size=64)
+
+
+def fetch(url):
+    """The page, once the container's server listens. httpd binds its port
+    after the container has started, so until it does, a refused or reset
+    connection is tried again; 30 s without an answer fail the scenario."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return urllib.request.urlopen(url, timeout=10).read()
+        except (ConnectionError, urllib.error.URLError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def basics():
@@ -148,7 +163,7 @@ def ports():
     container.reload()
     port = container.attrs["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"]
     assert port.isdigit() and int(port) > 0, container.attrs["NetworkSettings"]
-    assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read() == b"served\n"
+    assert fetch(f"http://127.0.0.1:{port}/") == b"served\n"
     container.remove(v=True, force=True)
 
 
@@ -387,7 +402,7 @@ def testcontainers():
     with DockerContainer("busybox").with_command(command).with_exposed_ports(8080) as container:
         host = container.get_container_host_ip()
         port = container.get_exposed_port(8080)
-        assert urllib.request.urlopen(f"http://{host}:{port}/", timeout=10).read() == b"from-testcontainers\n"
+        assert fetch(f"http://{host}:{port}/") == b"from-testcontainers\n"
     assert client.containers.list(all=True) == []
 
 
