@@ -1,6 +1,18 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// What `swiftrun` links is what every command loads before main. Swift
+// imports _StringProcessing (Regex) and _Concurrency into every file
+// unasked; with Foundation, their libraries cost each process about 2 ms
+// of loading and initialising, for nothing the CLI uses. The API server's
+// targets keep them.
+let startUpSettings: [SwiftSetting] = [
+    .unsafeFlags([
+        "-Xfrontend", "-disable-implicit-string-processing-module-import",
+        "-Xfrontend", "-disable-implicit-concurrency-module-import",
+    ])
+]
+
 let package = Package(
     name: "swiftrun",
     platforms: [.macOS(.v13)],
@@ -28,11 +40,13 @@ let package = Package(
             name: "SwiftrunCore",
             dependencies: [
                 "CShims", "CSeccomp", "CCap", "CZlib", "CZstd", "COpenSSL", "CCurl",
-            ]
+            ],
+            swiftSettings: startUpSettings
         ),
         .executableTarget(
             name: "swiftrun",
-            dependencies: ["SwiftrunCore"]
+            dependencies: ["SwiftrunCore"],
+            swiftSettings: startUpSettings
         ),
         // The Docker Engine API: routes and Docker's documents over
         // SwiftrunCore, with no HTTP. Server code: only swiftrun-api links it,

@@ -115,7 +115,7 @@ extension EngineAPI {
             return Summary(
                 Id: state.id, Names: ["/" + state.name], Image: state.image, ImageID: state.imageID.description,
                 Command: state.command.joined(separator: " "),
-                Created: Int64(JSON.date(from: state.created)?.timeIntervalSince1970 ?? 0),
+                Created: Int64(JSON.seconds(from: state.created) ?? 0),
                 Ports: ports.map {
                     Summary.Port(
                         IP: $0.hostIP.map(String.init(describing:)) ?? "0.0.0.0", PrivatePort: $0.containerPort, PublicPort: $0.hostPort,

@@ -46,7 +46,7 @@ extension EngineAPI {
                 order.append(image.id)
                 byID[image.id] = Summary(
                     Id: image.id.description, RepoTags: tag.map { [$0] } ?? [],
-                    Created: Int64(image.created.flatMap(JSON.date)?.timeIntervalSince1970 ?? 0), Size: image.size, VirtualSize: image.size)
+                    Created: Int64(image.created.flatMap(JSON.seconds) ?? 0), Size: image.size, VirtualSize: image.size)
             }
             return try .json(order.compactMap { byID[$0] })
         }

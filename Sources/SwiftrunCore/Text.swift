@@ -4,4 +4,33 @@ extension StringProtocol {
     var trimmingSpaces: String {
         String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
+
+    /// Where `text` first occurs, by bytes. The CLI is built without
+    /// _StringProcessing, whose `firstRange(of:)` and `contains(_:)` this
+    /// replaces (see Package.swift).
+    package func firstOccurrence(of text: some StringProtocol) -> Range<Index>? {
+        let needle = Array(text.utf8)
+        guard let first = needle.first else { return startIndex..<startIndex }
+        var start = utf8.startIndex
+        while let found = utf8[start...].firstIndex(of: first) {
+            if let end = utf8.index(found, offsetBy: needle.count, limitedBy: utf8.endIndex), utf8[found..<end].elementsEqual(needle) {
+                return found..<end
+            }
+            start = utf8.index(after: found)
+        }
+        return nil
+    }
+
+    package func contains(text: some StringProtocol) -> Bool { firstOccurrence(of: text) != nil }
+
+    /// Every occurrence of `text` replaced, left to right.
+    package func replacingEvery(_ text: some StringProtocol, with replacement: String) -> String {
+        var result = ""
+        var rest = self[...]
+        while let found = rest.firstOccurrence(of: text) {
+            result += rest[..<found.lowerBound] + replacement
+            rest = rest[found.upperBound...]
+        }
+        return result + rest
+    }
 }

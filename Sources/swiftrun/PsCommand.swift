@@ -60,8 +60,8 @@ struct PsCommand: StoreCommand {
     /// "{{.Names}}\t{{.Status}}": each {{.Field}} replaced; "table " dropped.
     static func fill(_ template: String, with row: [String: String]) -> String {
         var text = template.hasPrefix("table ") ? String(template.dropFirst(6)) : template
-        text = text.replacing("\\t", with: "\t").replacing("\\n", with: "\n")
-        for (key, value) in row { text = text.replacing("{{.\(key)}}", with: value) }
+        text = text.replacingEvery("\\t", with: "\t").replacingEvery("\\n", with: "\n")
+        for (key, value) in row { text = text.replacingEvery("{{.\(key)}}", with: value) }
         return text
     }
 }

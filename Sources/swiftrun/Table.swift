@@ -1,11 +1,5 @@
 import SwiftrunCore
 
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
-
 /// Docker's plain table output: columns padded to their widest cell, three spaces apart.
 struct Table {
     private var rows: [[String]]

@@ -9,44 +9,51 @@ func printError(_ message: String) {
     line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }
 
-var arguments = Array(CommandLine.arguments.dropFirst())
-if let runtimeArguments = RuntimeDispatch.runtimeArguments(arguments, environment: environmentVariable) {
-    runRuntimeCLI(runtimeArguments)
-}
-let global: GlobalOptions
-let parsed: CommandLineParser.Outcome
-do {
-    global = try GlobalOptions.extract(from: &arguments, environment: environmentVariable)
-} catch {
-    printError("swiftrun: \(error)")
-    exit(125)
-}
-do {
-    parsed = try CommandLineParser(root: Swiftrun.self).parse(arguments)
-} catch {
-    printError("swiftrun: \(error)")
-    exit(125)
+/// Docker's command line (or runc's, for an engine) to its exit code.
+/// A function, not top-level code: without _Concurrency (Package.swift)
+/// there is no main actor to keep main.swift's globals on.
+func runCommandLine(_ given: [String]) -> Never {
+    var arguments = given
+    if let runtimeArguments = RuntimeDispatch.runtimeArguments(arguments, environment: environmentVariable) {
+        runRuntimeCLI(runtimeArguments)
+    }
+    let global: GlobalOptions
+    let parsed: CommandLineParser.Outcome
+    do {
+        global = try GlobalOptions.extract(from: &arguments, environment: environmentVariable)
+    } catch {
+        printError("swiftrun: \(error)")
+        exit(125)
+    }
+    do {
+        parsed = try CommandLineParser(root: Swiftrun.self).parse(arguments)
+    } catch {
+        printError("swiftrun: \(error)")
+        exit(125)
+    }
+
+    switch parsed {
+    case let .text(text):
+        print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        exit(0)
+    case let .command(version as VersionCommand):  // needs no store, and no root
+        version.run()
+        exit(0)
+    case let .command(command as any StoreCommand):
+        do throws(SwiftrunError) {
+            guard geteuid() == 0 else { throw .notRoot }
+            let layout = StoreLayout(root: global.root)
+            for (id, error) in try ContainerStore(layout: layout).recover() {
+                printError("swiftrun: warning: could not finish cleaning up container \(ContainerID.short(id)): \(error)")
+            }
+            exit(try command.run(in: layout))
+        } catch {
+            printError("swiftrun: \(error)")
+            exit(command.exitCode(for: error))
+        }
+    case let .command(command):
+        preconditionFailure("\(type(of: command)) is neither a StoreCommand nor VersionCommand")
+    }
 }
 
-switch parsed {
-case let .text(text):
-    print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
-    exit(0)
-case let .command(version as VersionCommand):  // needs no store, and no root
-    version.run()
-    exit(0)
-case let .command(command as any StoreCommand):
-    do {
-        guard geteuid() == 0 else { throw SwiftrunError.notRoot }
-        let layout = StoreLayout(root: global.root)
-        for (id, error) in try ContainerStore(layout: layout).recover() {
-            printError("swiftrun: warning: could not finish cleaning up container \(ContainerID.short(id)): \(error)")
-        }
-        exit(try command.run(in: layout))
-    } catch let error as SwiftrunError {
-        printError("swiftrun: \(error)")
-        exit(command.exitCode(for: error))
-    }
-case let .command(command):
-    preconditionFailure("\(type(of: command)) is neither a StoreCommand nor VersionCommand")
-}
+runCommandLine(Array(CommandLine.arguments.dropFirst()))

@@ -126,7 +126,7 @@ public enum DockerfileParser {
         guard ["RUN", "COPY", "ADD"].contains(keyword) else { return [] }
         var result: [(String, Bool, Bool)] = []
         var rest = Substring(text)
-        while let range = rest.firstRange(of: "<<") {
+        while let range = rest.firstOccurrence(of: "<<") {
             var name = rest[range.upperBound...]
             let stripTabs = name.hasPrefix("-")
             if stripTabs { name = name.dropFirst() }

@@ -50,7 +50,7 @@ public struct ContainerFilter: Sendable {
                 switch key {
                 case "status": status == value
                 // Docker matches names by substring (a regular expression) and ids by prefix.
-                case "name": container.name.contains(value)
+                case "name": container.name.contains(text: value)
                 case "id": container.id.hasPrefix(value)
                 case "label": Self.hasLabel(container.labels ?? [:], value)
                 case "exited": status == "exited" && Int32(value) == container.exitCode

@@ -190,7 +190,7 @@ public struct ContainerMonitor {
             return nil
         }
         var next = try containers.recordExit(state, exitCode: exitCode, restarting: true)
-        let ranFor = state.started.flatMap(JSON.date).map { -$0.timeIntervalSinceNow } ?? 0
+        let ranFor = state.started.flatMap(JSON.seconds).map { JSON.now() - $0 } ?? 0
         let delay = RestartPolicy.delay(afterRun: ranFor, previous: state.restartDelay ?? 0)
         guard !Self.interrupted(within: delay) else {
             try containers.finish(next, exitCode: exitCode)

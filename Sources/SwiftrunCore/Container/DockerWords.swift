@@ -1,16 +1,10 @@
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
-
 /// How Docker words times and states for people: `ps`'s STATUS and
 /// CREATED columns, and the Engine API's container list.
 public enum DockerWords {
     /// "5 seconds ago", "About a minute ago", "3 hours ago", as Docker words it.
     public static func ago(_ timestamp: String?) -> String {
-        guard let timestamp, let date = JSON.date(from: timestamp) else { return "unknown" }
-        return duration(Date().timeIntervalSince(date)) + " ago"
+        guard let timestamp, let seconds = JSON.seconds(from: timestamp) else { return "unknown" }
+        return duration(JSON.now() - seconds) + " ago"
     }
 
     public static func duration(_ seconds: Double) -> String {
@@ -32,10 +26,10 @@ public enum DockerWords {
         case .created:
             return "Created"
         case .running:
-            guard let started = JSON.date(from: container.started ?? container.created) else { return "Up" }
+            guard let started = JSON.seconds(from: container.started ?? container.created) else { return "Up" }
             let note =
                 paused ? " (Paused)" : health.map { $0 == "starting" ? " (health: starting)" : " (\($0))" } ?? ""
-            return "Up " + duration(Date().timeIntervalSince(started)) + note
+            return "Up " + duration(JSON.now() - started) + note
         case .restarting:
             return "Restarting (\(container.exitCode ?? -1)) " + ago(container.finished)
         case .exited:

@@ -94,7 +94,7 @@ public struct ContainerHealth {
             health.FailingStreak = 0
         } else {
             // Failures while the container is starting up do not count.
-            let ranFor = state.started.flatMap(JSON.date).map { -$0.timeIntervalSinceNow * 1000 } ?? .infinity
+            let ranFor = state.started.flatMap(JSON.seconds).map { (JSON.now() - $0) * 1000 } ?? .infinity
             if ranFor >= Double(config.startPeriodMilliseconds) || health.Status != "starting" {
                 health.FailingStreak += 1
                 if health.FailingStreak >= config.retries { health.Status = "unhealthy" }

@@ -89,7 +89,7 @@ public struct IsolationDrawing {
         canvas.text(Self.hostX, left + 14, "The store keeps each layer unpacked once, shared:", "muted")
         left += 24
         for layer in facts.layers.reversed() {
-            canvas.text(Self.hostX + 10, left + 14, fit("layers/" + layer.diffID.replacing("sha256:", with: ""), Self.columnChars - 2))
+            canvas.text(Self.hostX + 10, left + 14, fit("layers/" + layer.diffID.replacingEvery("sha256:", with: ""), Self.columnChars - 2))
             left += 20
         }
         canvas.text(Self.hostX, left + 14, "This container's own dirs:", "muted")
@@ -217,7 +217,7 @@ public struct IsolationDrawing {
         return lines
     }
 
-    private func shortDigest(_ digest: String) -> String { String(digest.replacing("sha256:", with: "").prefix(12)) }
+    private func shortDigest(_ digest: String) -> String { String(digest.replacingEvery("sha256:", with: "").prefix(12)) }
 
     /// Long paths keep their start and end.
     private func fit(_ text: String, _ limit: Int) -> String {

@@ -98,7 +98,7 @@ struct IsolationFacts {
                 let parts = value.split(separator: " ")
                 if parts.count == 2 { (quota, period) = (Double(parts[0]), Double(parts[1])) }
             default:
-                lines.append(value.contains("BPF_CGROUP_DEVICE") ? "devices: \(value)" : "\(name) = \(value)")
+                lines.append(value.contains(text: "BPF_CGROUP_DEVICE") ? "devices: \(value)" : "\(name) = \(value)")
             }
         }
         if let quota, let period, period > 0 {

@@ -35,6 +35,6 @@ public struct RuntimeLog: Sendable {
     }
 
     private static func escaped(_ text: String) -> String {
-        text.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
+        text.replacingEvery("\\", with: "\\\\").replacingEvery("\"", with: "\\\"")
     }
 }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// A user name and password for one registry.
@@ -13,7 +12,7 @@ public struct RegistryCredentials: Equatable, Sendable {
 
     /// The value of an Authorization header for Basic auth, also what
     /// config.json keeps as "auth".
-    var basic: String { Data("\(username):\(password)".utf8).base64EncodedString() }
+    var basic: String { Base64.encode(Array("\(username):\(password)".utf8)) }
 }
 
 /// Docker's client configuration (~/.docker/config.json, or
@@ -35,7 +34,7 @@ public struct DockerConfig: Sendable {
 
     public func credentials(for registry: String) throws(SwiftrunError) -> RegistryCredentials? {
         guard case let .string(auth)? = try document()["auths"]?[Self.key(for: registry)]?["auth"] else { return nil }
-        guard let decoded = Data(base64Encoded: auth), let text = String(data: decoded, encoding: .utf8),
+        guard let decoded = Base64.decode(auth), let text = String(validating: decoded, as: UTF8.self),
             let colon = text.firstIndex(of: ":")
         else {
             throw .badArchive(path, reason: "the auth entry for \(registry) is not base64 of USER:PASSWORD")

@@ -37,7 +37,7 @@ struct HTTPFailure: Error {
     var message: String
 
     /// The server answered TLS with something else: plain HTTP on an insecure registry.
-    var isNotTLS: Bool { code == CURLE_SSL_CONNECT_ERROR && message.contains("wrong version number") }
+    var isNotTLS: Bool { code == CURLE_SSL_CONNECT_ERROR && message.contains(text: "wrong version number") }
 
     /// Worth another attempt: the network or the server broke off. Not a
     /// certificate that does not verify, and not a sink that said stop.

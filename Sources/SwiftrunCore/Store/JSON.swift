@@ -1,30 +1,22 @@
 import Glibc
 
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
-
 /// JSON as swiftrun writes it: sorted keys, so the same value always has
 /// the same bytes and therefore the same digest.
 public enum JSON {
     package static func encode<T: Encodable>(_ value: T) throws(SwiftrunError) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return Array(try encoder.encode(value))
-        } catch {
-            throw .invalidArgument("cannot encode \(T.self): \(error)")
-        }
+        try write(value, pretty: false)
     }
 
     /// Indented, for people and for the OCI verbs that print state as runc does.
     public static func encodePretty<T: Encodable>(_ value: T) throws(SwiftrunError) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        String(decoding: try write(value, pretty: true), as: UTF8.self)
+    }
+
+    private static func write<T: Encodable>(_ value: T, pretty: Bool) throws(SwiftrunError) -> [UInt8] {
         do {
-            return String(decoding: try encoder.encode(value), as: UTF8.self)
+            var writer = JSONWriter(pretty: pretty)
+            writer.write(try JSONTreeEncoder.tree(of: value))
+            return writer.bytes
         } catch {
             throw .invalidArgument("cannot encode \(T.self): \(error)")
         }
@@ -32,7 +24,7 @@ public enum JSON {
 
     package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], path: String) throws(SwiftrunError) -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(bytes))
+            return try T(from: JSONTreeDecoder(tree: try JSONParser.parse(bytes)))
         } catch {
             throw .badArchive(path, reason: "unreadable \(T.self) JSON: \(error)")
         }
@@ -65,13 +57,57 @@ public enum JSON {
             + pad(fraction, fractionDigits) + "Z"
     }
 
-    /// RFC 3339, with or without a fraction of any length (Docker writes
-    /// nanoseconds, older swiftrun state whole seconds).
-    public static func date(from text: String) -> Date? {
-        guard let dot = text.firstIndex(of: "."), let end = text[dot...].firstIndex(where: { !$0.isNumber && $0 != "." }) else {
-            return try? Date(text, strategy: .iso8601)
+    /// Seconds since 1970 now, with the fraction.
+    public static func now() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    /// Seconds since 1970 of an RFC 3339 time, with or without a fraction of
+    /// any length (Docker writes nanoseconds, older swiftrun state whole
+    /// seconds) and in UTC (`Z`) or at an offset (`+02:00`).
+    public static func seconds(from text: String) -> Double? {
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int32? {
+            guard range.upperBound <= bytes.count, bytes[range].allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+            return bytes[range].reduce(0) { $0 * 10 + Int32($1 - 0x30) }
         }
-        guard let whole = try? Date(String(text[..<dot]) + String(text[end...]), strategy: .iso8601) else { return nil }
-        return whole.addingTimeInterval(Double("0" + text[dot..<end]) ?? 0)
+        guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] | 0x20 == UInt8(ascii: "t"),
+            bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+            let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+        else { return nil }
+        var index = 19
+        var fraction = 0.0
+        if bytes[index] == UInt8(ascii: ".") {
+            var scale = 0.1
+            index += 1
+            let start = index
+            while index < bytes.count, (0x30...0x39).contains(bytes[index]) {
+                fraction += Double(bytes[index] - 0x30) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start else { return nil }
+        }
+        var offset = 0
+        if index == bytes.count - 1, bytes[index] | 0x20 == UInt8(ascii: "z") {
+            offset = 0
+        } else if index == bytes.count - 6, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-"),
+            bytes[index + 3] == UInt8(ascii: ":"), let hours = number(index + 1..<index + 3), let minutes = number(index + 4..<index + 6)
+        {
+            offset = (Int(hours) * 3600 + Int(minutes) * 60) * (bytes[index] == UInt8(ascii: "-") ? -1 : 1)
+        } else {
+            return nil
+        }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = month - 1
+        parts.tm_mday = day
+        parts.tm_hour = hour
+        parts.tm_min = minute
+        parts.tm_sec = second
+        return Double(timegm(&parts) - offset) + fraction
     }
 }

@@ -193,7 +193,7 @@ extension VolumeStore {
             filters.allSatisfy { key, values in
                 values.contains { value in
                     switch key {
-                    case "name": volume.Name.contains(value)
+                    case "name": volume.Name.contains(text: value)
                     case "driver": volume.Driver == value
                     case "label": ContainerFilter.hasLabel(volume.Labels, value)
                     default: users(volume.Name).isEmpty == (value == "true" || value == "1")

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+@testable import SwiftrunCore
+
+/// swiftrun's own JSON coder (Sources/SwiftrunCore/JSON), which replaced
+/// Foundation's: the same bytes out, so digests of what swiftrun writes do
+/// not move, and strict reading of untrusted input.
+@Suite struct JSONCoderTests {
+    struct Inner: Codable, Equatable {
+        var x: [Int] = []
+        var y: [String: String] = [:]
+        var z: Double?
+    }
+
+    struct Sample: Codable, Equatable {
+        var b: [Double]
+        var a: String
+        var e: Inner
+        var n: Int?
+        var u: UInt64
+        var i: Int64
+    }
+
+    let sample = Sample(
+        b: [1.0, 0.5, 1e20, 1.5e-7, -0.0, 123456789.123, 0.1, 1e16, 1e15], a: "q\"\\/\n\t\r\u{8}\u{c}\u{1}\u{1f}é\u{7f}<>&",
+        e: Inner(), n: nil, u: UInt64.max, i: Int64.min)
+
+    /// Foundation's JSONEncoder (sortedKeys, withoutEscapingSlashes) wrote exactly these bytes.
+    @Test func writesWhatFoundationWrote() throws {
+        let compact = String(decoding: try JSON.encode(sample), as: UTF8.self)
+        #expect(
+            compact
+                == #"{"a":"q\"\\/\n\t\r\b\f\u0001\u001fé"# + "\u{7f}" + #"<>&","b":[1,0.5,1e+20,1.5e-07,-0,123456789.123,0.1,1e+16,1000000000000000],"#
+                + #""e":{"x":[],"y":{}},"i":-9223372036854775808,"u":18446744073709551615}"#)
+        let pretty = try JSON.encodePretty(Inner(x: [1], y: ["B": "1", "a": "2"], z: 2.5))
+        #expect(pretty == "{\n  \"x\" : [\n    1\n  ],\n  \"y\" : {\n    \"B\" : \"1\",\n    \"a\" : \"2\"\n  },\n  \"z\" : 2.5\n}")
+        #expect(try JSON.encodePretty(Inner()) == "{\n  \"x\" : [\n\n  ],\n  \"y\" : {\n\n  }\n}")
+    }
+
+    @Test func readsBackWhatItWrites() throws {
+        let bytes = try JSON.encode(sample)
+        var expected = sample
+        expected.b[4] = 0  // -0 reads back as 0; it compares equal anyway
+        #expect(try JSON.decode(Sample.self, from: bytes, path: "x") == expected)
+        let value = try JSON.decode(JSONValue.self, from: Array(#"{"a":[1,2.5,"s",true,null,{}]}"#.utf8), path: "x")
+        #expect(value == .object(["a": .array([.integer(1), .number(2.5), .string("s"), .bool(true), .null, .object([:])])]))
+    }
+
+    @Test func readsNumbersAsFoundationDid() throws {
+        struct Count: Codable { var i: Int }
+        for (text, expected) in [(#"{"i":1.0}"#, 1), (#"{"i":1e2}"#, 100), (#" {"i" : -0} "#, 0), (#"{"i":1,"i":2}"#, 1)] {
+            #expect(try JSON.decode(Count.self, from: Array(text.utf8), path: "x").i == expected, "\(text)")
+        }
+        for text in [#"{"i":"1"}"#, #"{"i":1.5}"#, #"{"i":1e400}"#, #"{}"#, #"{"i":null}"#] {
+            #expect(throws: SwiftrunError.self, "\(text)") { try JSON.decode(Count.self, from: Array(text.utf8), path: "x") }
+        }
+    }
+
+    @Test(arguments: [
+        "", " ", "{", "[1,]", "{\"a\":1,}", "{a:1}", "01", "1.", "-", "1e", "\"\\x\"", "\"\u{1}\"", "\"\\ud800\"", "\"\\udc00\"",
+        "tru", "nul", "[1] 2", "\"unterminated", "{\"a\" 1}", "NaN"
+    ])
+    func refusesWhatIsNotJSON(text: String) {
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array(text.utf8)) }
+    }
+
+    @Test func refusesBadUTF8AndDeepNesting() throws {
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
+        let deep = Array(repeating: UInt8(ascii: "["), count: 100_000) + Array(repeating: UInt8(ascii: "]"), count: 100_000)
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(deep) }
+        let allowed = Array(repeating: UInt8(ascii: "["), count: 500) + Array(repeating: UInt8(ascii: "]"), count: 500)
+        #expect(throws: Never.self) { try JSONParser.parse(allowed) }
+        // A surrogate pair is one scalar.
+        guard case let .string(emoji) = try JSONParser.parse(Array(#""\ud83d\ude00\u00e9""#.utf8)) else { throw JSONParser.Failure(reason: "", offset: 0) }
+        #expect(emoji == "😀é")
+    }
+
+    @Test func base64AsRFC4648() {
+        for (plain, encoded) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("user:pässword", "dXNlcjpww6Rzc3dvcmQ=")] {
+            #expect(Base64.encode(Array(plain.utf8)) == encoded)
+            #expect(Base64.decode(encoded) == Array(plain.utf8))
+        }
+        for bad in ["Zg=", "Z===", "Zg==Zg==", "Zm9*", "Zm9v\n"] { #expect(Base64.decode(bad) == nil, "\(bad)") }
+    }
+
+    @Test func rfc3339TimesAsSecondsSince1970() throws {
+        #expect(JSON.seconds(from: "1970-01-01T00:00:00Z") == 0)
+        #expect(JSON.seconds(from: "2026-11-28T18:00:00Z") == 1_795_888_800)
+        #expect(JSON.seconds(from: "2026-11-28T19:00:00+01:00") == 1_795_888_800)
+        let nanoseconds = try #require(JSON.seconds(from: "2026-11-28T18:00:00.123456789Z"))
+        #expect(abs(nanoseconds - 1_795_888_800.123456789) < 1e-6)
+        #expect(JSON.seconds(from: JSON.timestamp()).map { abs($0 - JSON.now()) < 5 } == true)
+        for bad in ["", "2026-11-28", "2026-11-28T18:00:00", "2026-11-28T18:00:00.Z", "2026-11-28 18:00:00Z", "2026-11-28T18:00:00+0100"] {
+            #expect(JSON.seconds(from: bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func textHelpersFindBytesNotCharacters() {
+        #expect("sha256:abc".replacingEvery("sha256:", with: "") == "abc")
+        #expect("a\\b\"c".replacingEvery("\\", with: "\\\\") == "a\\\\b\"c")
+        #expect("aaa".replacingEvery("aa", with: "b") == "ba")
+        #expect("wrong version number".contains(text: "version"))
+        #expect(!"abc".contains(text: "abd"))
+        #expect("abc".contains(text: ""))
+    }
+}
