@@ -43,7 +43,9 @@ public enum SeccompPolicy: Equatable, Sendable {
     /// (linux.seccomp, re-encoded with sorted keys) share this.
     static func compile(_ profileBytes: [UInt8], source: String, capabilities: [String], cache: String) throws(SwiftrunError) -> [UInt8] {
         let kernel = HostInfo.kernelRelease()
-        let compilation = "\(capabilities.sorted())\0\(kernel)\0\(HostInfo.libseccompVersion())\0optimize \(SeccompCompiler.binaryTree)"
+        // Joined, not interpolated: an array's description goes through
+        // reflection (debugPrint), which costs a run its first dynamic casts.
+        let compilation = capabilities.sorted().joined(separator: ",") + "\0\(kernel)\0\(HostInfo.libseccompVersion())\0optimize \(SeccompCompiler.binaryTree)"
         let key = Digest.of(profileBytes + Array("\0\(compilation)".utf8))
         let cached = cache + "/" + key.hex + ".bpf"
         if let bpf = try? FileSystem.readFile(cached), bpf.count % 8 == 0, !bpf.isEmpty {
