@@ -3,9 +3,9 @@ import PackageDescription
 
 // What `swiftrun` links is what every command loads before main. Swift
 // imports _StringProcessing (Regex) and _Concurrency into every file
-// unasked; with Foundation, their libraries cost each process about 2 ms
-// of loading and initialising, for nothing the CLI uses. The API server's
-// targets keep them.
+// unasked; with Foundation, they made the static binary 11.5 MB larger and
+// every command about 0.8 ms slower, for nothing the CLI uses. The API
+// server's targets keep them.
 let startUpSettings: [SwiftSetting] = [
     .unsafeFlags([
         "-Xfrontend", "-disable-implicit-string-processing-module-import",
