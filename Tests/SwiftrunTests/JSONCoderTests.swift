@@ -76,6 +76,35 @@ import Testing
         #expect(emoji == "😀é")
     }
 
+    /// The deepest document the parser accepts, decoded as the API decodes a
+    /// request body (JSONValue), fits the API's request threads (1 MiB stacks,
+    /// RequestThread.swift): a hostile body is refused, never a crash. In a
+    /// debug build it needs more than 256 KiB.
+    @Test func theDeepestDocumentFitsARequestThreadsStack() throws {
+        final class DeepDecode: @unchecked Sendable {
+            let bytes: [UInt8]
+            var decoded = false
+            init(depth: Int) {
+                bytes = Array(repeating: UInt8(ascii: "["), count: depth) + Array(repeating: UInt8(ascii: "]"), count: depth)
+            }
+        }
+        let job = DeepDecode(depth: JSONParser.maximumDepth - 1)
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        pthread_attr_setstacksize(&attributes, 1 << 20)
+        var thread = pthread_t()
+        let started = pthread_create(
+            &thread, &attributes,
+            { argument in
+                let job = Unmanaged<DeepDecode>.fromOpaque(argument!).takeUnretainedValue()
+                job.decoded = (try? JSON.decode(JSONValue.self, from: job.bytes, path: "deep")) != nil
+                return nil
+            }, Unmanaged.passUnretained(job).toOpaque())
+        try #require(started == 0)
+        pthread_join(thread, nil)
+        #expect(job.decoded)
+    }
+
     @Test func base64AsRFC4648() {
         for (plain, encoded) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("user:pässword", "dXNlcjpww6Rzc3dvcmQ=")] {
             #expect(Base64.encode(Array(plain.utf8)) == encoded)
