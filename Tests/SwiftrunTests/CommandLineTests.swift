@@ -90,6 +90,7 @@ import Testing
         #expect(sandbox.run(["image", "list", "--help"]).stdout.contains("USAGE: swiftrun image list [<options>] [<filter>]"))
         let run = sandbox.run(["run", "--help"]).stdout
         #expect(run.contains("USAGE: swiftrun run [<options>] <image> [<command> ...]"), "\(run)")
+        #expect(run.contains("\n  --explain[=<explain>]   Narrate every isolation step"), "its value is optional: \(run)")
         #expect(!run.contains("\n  -rm "), "\(run)")
         #expect(run.hasSuffix("\n  --help                  Show help information.\n"), "-h is --hostname: \(run)")
         // A group alone lists its commands, but not swiftrun's own helpers.

@@ -38,7 +38,11 @@ struct HelpText {
         text += "OPTIONS:\n"
         for option in options {
             let names = option.names.joined(separator: ", ")
-            text += Self.line(option.kind == .option ? names + " " + option.valueName : names, option.help.text)
+            switch (option.kind, option.bareValue) {
+            case (.option, nil): text += Self.line(names + " " + option.valueName, option.help.text)
+            case (.option, _): text += Self.line(names + "[=" + option.valueName + "]", option.help.text)  // the value is optional
+            default: text += Self.line(names, option.help.text)
+            }
         }
         return text + help
     }
