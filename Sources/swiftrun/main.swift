@@ -29,7 +29,7 @@ func runCommandLine(_ given: [String]) -> Never {
         parsed = try CommandLineParser(root: Swiftrun.self).parse(arguments)
     } catch {
         printError("swiftrun: \(error)")
-        exit(125)
+        exit(error.error.exitCode)
     }
 
     switch parsed {

@@ -3,7 +3,7 @@ import Testing
 
 /// How swiftrun reads a command line (Sources/swiftrun/Parsing): Docker's
 /// spellings of flags and values, where options stop, and one line for
-/// each mistake, naming the option, with Docker's exit code 125.
+/// each mistake, naming the option, with Docker's exit code.
 @Suite struct CommandLineTests {
     let sandbox: Sandbox
 
@@ -57,24 +57,26 @@ import Testing
         #expect(refused.stderr == "swiftrun: The value 'maybe' is invalid for '--rm'; see 'swiftrun run --help'\n")
     }
 
+    /// Docker's exit codes: 125 for a flag it cannot take, 1 for the wrong
+    /// number of arguments or an unknown command.
     @Test(
         arguments: [
-            (["run", "--name"], "swiftrun: Missing value for '--name <name>'; see 'swiftrun run --help'"),
+            (["run", "--name"], 125, "swiftrun: Missing value for '--name <name>'; see 'swiftrun run --help'"),
             (
-                ["run", "--stop-timeout", "soon", "busybox"],
+                ["run", "--stop-timeout", "soon", "busybox"], 125,
                 "swiftrun: The value 'soon' is invalid for '--stop-timeout <stop-timeout>'; see 'swiftrun run --help'"
             ),
-            (["run", "-Z", "busybox"], "swiftrun: Unknown option '-Z'; see 'swiftrun run --help'"),
-            (["run"], "swiftrun: Missing expected argument '<image>'; see 'swiftrun run --help'"),
-            (["stop"], "swiftrun: Missing expected argument '<containers> ...'; see 'swiftrun stop --help'"),
-            (["tag", "a", "b", "c"], "swiftrun: Unexpected argument 'c'; see 'swiftrun tag --help'"),
-            (["image", "bogus"], "swiftrun: Unknown command 'bogus'; see 'swiftrun image --help'"),
-            (["images", "--format", "yaml"], "swiftrun: --format must be table or json; see 'swiftrun images --help'"),
-            (["explain", "render", "records.json"], "swiftrun: Missing expected argument '--output <output>'; see 'swiftrun explain render --help'")
-        ] as [([String], String)])
-    func mistakesAreOneLineNamingTheOption(arguments: [String], message: String) {
+            (["run", "-Z", "busybox"], 125, "swiftrun: Unknown option '-Z'; see 'swiftrun run --help'"),
+            (["images", "--format", "yaml"], 125, "swiftrun: --format must be table or json; see 'swiftrun images --help'"),
+            (["explain", "render", "records.json"], 125, "swiftrun: Missing expected argument '--output <output>'; see 'swiftrun explain render --help'"),
+            (["run"], 1, "swiftrun: Missing expected argument '<image>'; see 'swiftrun run --help'"),
+            (["stop"], 1, "swiftrun: Missing expected argument '<containers> ...'; see 'swiftrun stop --help'"),
+            (["tag", "a", "b", "c"], 1, "swiftrun: Unexpected argument 'c'; see 'swiftrun tag --help'"),
+            (["image", "bogus"], 1, "swiftrun: Unknown command 'bogus'; see 'swiftrun image --help'")
+        ] as [([String], Int32, String)])
+    func mistakesAreOneLineNamingTheOption(arguments: [String], code: Int32, message: String) {
         let result = sandbox.run(arguments)
-        #expect(result.code == 125)
+        #expect(result.code == code)
         #expect(result.stderr == message + "\n")
         #expect(result.stdout.isEmpty)
     }

@@ -79,7 +79,7 @@ struct ArgumentScanner {
         }
         try assign(positionals, to: &found)
         if let missing = declarations.indices.first(where: { declarations[$0].kind == .option && declarations[$0].isRequired && found[$0].isEmpty }) {
-            throw .missingArgument(declarations[missing].spelling)
+            throw .missingOption(declarations[missing].spelling)
         }
         return .found(found)
     }
