@@ -26,7 +26,7 @@ func runRuntimeCLI(_ given: [String]) -> Never {
     }
     switch parsed {
     case let .text(text):
-        print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        print(text, terminator: "")
         exit(0)
     case let .command(verb as any RuntimeVerb):
         do throws(SwiftrunError) {

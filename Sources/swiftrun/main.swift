@@ -34,7 +34,7 @@ func runCommandLine(_ given: [String]) -> Never {
 
     switch parsed {
     case let .text(text):
-        print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        print(text, terminator: "")
         exit(0)
     case let .command(version as VersionCommand):  // needs no store, and no root
         version.run()

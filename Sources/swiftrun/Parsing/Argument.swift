@@ -13,22 +13,22 @@ struct Argument<Value> {
 
 extension Argument where Value: ExpressibleByArgument {
     init(wrappedValue: Value, _ name: String, help: ArgumentHelp) {
-        value = Argument.single(ArgumentDeclaration(kind: .positional, names: [name], help: help)) ?? wrappedValue
+        value = DeclarationRecorder.active.single(ArgumentDeclaration(kind: .positional, names: [name], help: help)) ?? wrappedValue
     }
 
     init(_ name: String, help: ArgumentHelp) {
-        value = Argument.single(ArgumentDeclaration(kind: .positional, names: [name], help: help, isRequired: true))
+        value = DeclarationRecorder.active.single(ArgumentDeclaration(kind: .positional, names: [name], help: help, isRequired: true))
     }
 }
 
 extension Argument {
     init<Element: ExpressibleByArgument>(_ name: String, help: ArgumentHelp) where Value == Element? {
-        value = .some(Argument<Element>.single(ArgumentDeclaration(kind: .positional, names: [name], help: help)))
+        value = .some(DeclarationRecorder.active.single(ArgumentDeclaration(kind: .positional, names: [name], help: help)) as Element?)
     }
 
     /// One or more.
     init<Element: ExpressibleByArgument>(_ name: String, help: ArgumentHelp) where Value == [Element] {
-        value = Argument.many(ArgumentDeclaration(kind: .positional, names: [name], help: help, repeats: true, isRequired: true))
+        value = DeclarationRecorder.active.many(ArgumentDeclaration(kind: .positional, names: [name], help: help, repeats: true, isRequired: true))
     }
 
     /// Zero or more; `passesThrough`: the container's command, whose own
@@ -36,18 +36,6 @@ extension Argument {
     init<Element: ExpressibleByArgument>(wrappedValue: [Element], _ name: String, passesThrough: Bool = false, help: ArgumentHelp)
     where Value == [Element] {
         let declaration = ArgumentDeclaration(kind: .positional, names: [name], help: help, repeats: true, passesThrough: passesThrough)
-        value = Argument.many(declaration) ?? wrappedValue
-    }
-
-    private static func single<Element: ExpressibleByArgument>(_ declaration: ArgumentDeclaration) -> Element? {
-        let recorder = DeclarationRecorder.active
-        guard let text = recorder.take(declaration)?.first else { return nil }
-        return recorder.convert(text, for: declaration)
-    }
-
-    private static func many<Element: ExpressibleByArgument>(_ declaration: ArgumentDeclaration) -> [Element]? {
-        let recorder = DeclarationRecorder.active
-        guard let texts = recorder.take(declaration), !texts.isEmpty else { return nil }
-        return texts.compactMap { recorder.convert($0, for: declaration) }
+        value = DeclarationRecorder.active.many(declaration) ?? wrappedValue
     }
 }

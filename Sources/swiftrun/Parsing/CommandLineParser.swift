@@ -3,7 +3,7 @@
 struct CommandLineParser {
     enum Outcome {
         case command(any ParsableCommand)
-        /// Help or the version: printed on stdout, exit code 0.
+        /// Help or the version, each line ended: printed on stdout, exit code 0.
         case text(String)
     }
 
@@ -19,7 +19,7 @@ struct CommandLineParser {
 
     func parse(_ arguments: [String]) throws(Failure) -> Outcome {
         var rest = arguments[...]
-        if rest.first == "--version", let version = root.configuration.version { return .text(version) }
+        if rest.first == "--version", let version = root.configuration.version { return .text(version + "\n") }
         let asksHelp = rest.first == "help"
         if asksHelp { rest.removeFirst() }
         var command = root

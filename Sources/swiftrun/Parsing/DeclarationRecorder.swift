@@ -52,6 +52,20 @@ final class DeclarationRecorder {
         return found[next]
     }
 
+    /// The last text given for `declaration` (an option given twice keeps
+    /// the later), converted; nil when absent, while declaring, or when it
+    /// does not convert.
+    func single<Value: ExpressibleByArgument>(_ declaration: ArgumentDeclaration) -> Value? {
+        guard let last = take(declaration)?.last else { return nil }
+        return convert(last, for: declaration)
+    }
+
+    /// Every text given for `declaration`, converted; nil when none was.
+    func many<Value: ExpressibleByArgument>(_ declaration: ArgumentDeclaration) -> [Value]? {
+        guard let texts = take(declaration), !texts.isEmpty else { return nil }
+        return texts.compactMap { convert($0, for: declaration) }
+    }
+
     /// The value of `text` for `declaration`; nil, with the parse's failure
     /// recorded, when it does not convert.
     func convert<Value: ExpressibleByArgument>(_ text: String, for declaration: ArgumentDeclaration) -> Value? {

@@ -33,21 +33,6 @@ struct CommandConfiguration: Sendable {
     /// Commands for swiftrun's own helpers are left out of the root's help.
     var shouldDisplay = true
 
-    init(
-        commandName: String, abstract: String = "", discussion: String = "", version: String? = nil,
-        shouldDisplay: Bool = true, subcommands: [any ParsableCommand.Type] = [], aliases: [String] = [],
-        helpNames: Set<HelpName> = [.short, .long]
-    ) {
-        self.commandName = commandName
-        self.abstract = abstract
-        self.discussion = discussion
-        self.version = version
-        self.shouldDisplay = shouldDisplay
-        self.subcommands = subcommands
-        self.aliases = aliases
-        self.helpNames = helpNames
-    }
-
     /// Whether `argument` names this command.
     func isCalled(_ argument: String) -> Bool {
         commandName == argument || aliases.contains(argument)
