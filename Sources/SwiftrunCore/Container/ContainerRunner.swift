@@ -113,6 +113,8 @@ public struct ContainerRunner {
     /// `start`: a stopped container runs again on the same writable layer,
     /// under a new monitor. A running one is left as it is. `attached`:
     /// `start -a`'s end of a socketpair, the monitor's first attach client.
+    /// Returns the state handed to the monitor, not read back: a `--rm`
+    /// container whose command is short may be removed by then.
     public func start(_ key: String, attached: Int32 = -1) throws(SwiftrunError) -> ContainerState {
         let state = try containers.find(key)
         guard !state.isActive else { return state }
@@ -126,7 +128,7 @@ public struct ContainerRunner {
         if plan.state.restartPolicy == nil { plan.state.restartPolicy = .never }
         if plan.state.logConfig == nil { plan.state.logConfig = LogConfig() }
         try ContainerMonitor(layout: layout).handOff(plan, creating: false, chosenName: true, attached: attached)
-        return try containers.find(state.id)
+        return plan.state
     }
 
     /// Phase 2, create: the marker, name and dirs, the upper dir's root
