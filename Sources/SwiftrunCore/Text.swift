@@ -34,3 +34,12 @@ extension StringProtocol {
         return result + rest
     }
 }
+
+extension String {
+    /// Exactly `count` bytes of 0-9 and a-f: digests and container ids.
+    /// By bytes, not Characters: a Character's properties are Unicode
+    /// table lookups, and this runs on every `run`'s path.
+    package func isLowercaseHex(count: Int) -> Bool {
+        utf8.count == count && utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+}

@@ -5,7 +5,7 @@ import SwiftrunCore
 struct CreateCommand: StoreCommand {
     static let configuration = CommandConfiguration(
         commandName: "create", abstract: "Create a new container without starting it.",
-        helpNames: [.long])  // -h is --hostname, as in Docker
+        shortHelp: false)  // -h is --hostname, as in Docker
 
     @OptionGroup var container: ContainerFlags
 

@@ -4,7 +4,7 @@ import SwiftrunCore
 struct RunCommand: StoreCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run a command in a new container.",
-        helpNames: [.long])  // -h is --hostname, as in Docker
+        shortHelp: false)  // -h is --hostname, as in Docker
 
     /// `docker run -rm` from a popular cheat sheet: accepted, with a note.
     @Flag("-rm", help: .hidden)

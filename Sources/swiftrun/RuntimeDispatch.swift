@@ -15,11 +15,13 @@ import SwiftrunCore
 /// container's command (`swiftrun run busybox ls -b`) is never read.
 /// In runc's command line, `--root` is the state root, not the store.
 enum RuntimeDispatch {
-    private static let runcOnly: Set<String> = [
+    // Arrays, not sets: every command passes here first, and a Set<String>
+    // costs its generic metadata on first use; ten names are a short scan.
+    private static let runcOnly = [
         "state", "delete", "spec", "features", "list", "resume", "update", "events", "checkpoint", "restore"
     ]
-    private static let shared: Set<String> = ["start", "kill", "exec", "ps", "pause"]
-    private static let runcGlobals: Set<String> = ["--log", "--log-format", "--debug", "--systemd-cgroup", "--criu", "--rootless"]
+    private static let shared = ["start", "kill", "exec", "ps", "pause"]
+    private static let runcGlobals = ["--log", "--log-format", "--debug", "--systemd-cgroup", "--criu", "--rootless"]
 
     /// runc's arguments when `arguments` (without argv[0]) is an engine's call.
     static func runtimeArguments(_ arguments: [String], environment: (String) -> String?) -> [String]? {

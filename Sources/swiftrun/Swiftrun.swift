@@ -38,6 +38,7 @@ protocol StoreCommand: ParsableCommand {
 
 extension StoreCommand {
     func exitCode(for error: SwiftrunError) -> Int32 { 1 }
+    var storeCommand: (any StoreCommand)? { self }
 }
 
 /// Runs `body` for each argument, as `docker rm` and `rmi` do: a failure is

@@ -39,7 +39,10 @@ func runCommandLine(_ given: [String]) -> Never {
     case let .command(version as VersionCommand):  // needs no store, and no root
         version.run()
         exit(0)
-    case let .command(command as any StoreCommand):
+    case let .command(parsed):
+        guard let command = parsed.storeCommand else {
+            preconditionFailure("\(type(of: parsed)) is neither a StoreCommand nor VersionCommand")
+        }
         do throws(SwiftrunError) {
             guard geteuid() == 0 else { throw .notRoot }
             let layout = StoreLayout(root: global.root)
@@ -51,8 +54,6 @@ func runCommandLine(_ given: [String]) -> Never {
             printError("swiftrun: \(error)")
             exit(command.exitCode(for: error))
         }
-    case let .command(command):
-        preconditionFailure("\(type(of: command)) is neither a StoreCommand nor VersionCommand")
     }
 }
 

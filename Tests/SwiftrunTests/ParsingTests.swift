@@ -87,6 +87,28 @@ import Testing
     }
 }
 
+@Suite struct CgroupMountTests {
+    /// A hybrid host's lines, as this VM has them: co-mounted controllers
+    /// share one hierarchy and its options; named and rw/ro options are not
+    /// controllers.
+    @Test func readsHybridMountinfo() {
+        let lines = """
+            22 27 0:21 / /proc rw,relatime - proc proc rw
+            30 29 0:26 / /sys/fs/cgroup/unified rw,nosuid - cgroup2 cgroup2 rw,nsdelegate
+            31 29 0:27 / /sys/fs/cgroup/systemd rw,nosuid - cgroup cgroup rw,xattr,name=systemd
+            33 29 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid - cgroup cgroup rw,cpu,cpuacct
+            34 29 0:30 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory
+
+            """
+        let mode = CgroupMode(mountinfo: Array(lines.utf8))
+        #expect(mode.unified == "/sys/fs/cgroup/unified")
+        #expect(mode.v1 == ["cpu": "/sys/fs/cgroup/cpu,cpuacct", "cpuacct": "/sys/fs/cgroup/cpu,cpuacct", "memory": "/sys/fs/cgroup/memory"])
+        #expect(mode.v1Options == ["cpu": "cpu,cpuacct", "cpuacct": "cpu,cpuacct", "memory": "memory"])
+        #expect(!mode.isPureV2)
+        #expect(CgroupMode(mountinfo: Array("30 29 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n".utf8)).isPureV2)
+    }
+}
+
 @Suite struct NameAndIDTests {
     @Test func idsAre64LowercaseHexAndShowAs12() {
         let id = ContainerID.generate()

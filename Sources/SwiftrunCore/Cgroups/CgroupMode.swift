@@ -31,23 +31,37 @@ public struct CgroupMode: Equatable, Sendable {
 
     public static let host = CgroupMode(mountinfo: (try? FileSystem.readFile("/proc/self/mountinfo")) ?? [])
 
+    /// cgroup v1 mount options that are not controllers (cgroups(7)).
+    private static let hierarchyFlags = ["rw", "ro", "xattr", "noprefix", "clone_children", "cpuset_v2_mode", "favordynmods"]
+
+    /// Read as bytes: splitting the text into Characters costs grapheme
+    /// breaking on every byte, and this runs at the start of every `run`
+    /// (issue 15: a third of its instructions, with String.split).
     init(mountinfo: [UInt8]) {
         var unified: String?
         var v1: [String: String] = [:]
         var options: [String: String] = [:]
-        for line in String(decoding: mountinfo, as: UTF8.self).split(separator: "\n") {
+        let text = { (bytes: ArraySlice<UInt8>) in String(decoding: bytes, as: UTF8.self) }
+        for line in mountinfo.split(separator: UInt8(ascii: "\n")) {
             // "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - FSTYPE SOURCE SUPEROPTS"
-            let fields = line.split(separator: " ")
-            guard let dash = fields.firstIndex(of: "-"), dash + 3 < fields.count, fields.count > 4 else { continue }
-            let mountPoint = String(fields[4])
-            switch fields[dash + 1] {
+            let fields = line.split(separator: UInt8(ascii: " "))
+            guard let dash = fields.firstIndex(where: { $0.elementsEqual([UInt8(ascii: "-")]) }), dash + 3 < fields.count, fields.count > 4
+            else { continue }
+            let mountPoint = text(fields[4])
+            switch text(fields[dash + 1]) {
             case "cgroup2":
                 if unified == nil { unified = mountPoint }
             case "cgroup":
-                let controllers = fields[dash + 3].split(separator: ",").filter { $0 != "rw" && $0 != "ro" && !$0.hasPrefix("name=") }
-                for controller in controllers where v1[String(controller)] == nil {
-                    v1[String(controller)] = mountPoint
-                    options[String(controller)] = controllers.joined(separator: ",")
+                // The super options name the controllers, among flags
+                // (systemd's hierarchy has "rw,xattr,name=systemd").
+                var controllers: [String] = []
+                for option in fields[dash + 3].split(separator: UInt8(ascii: ",")).map(text)
+                where !Self.hierarchyFlags.contains(option) && !option.utf8.contains(UInt8(ascii: "=")) {
+                    controllers.append(option)
+                }
+                for controller in controllers where v1[controller] == nil {
+                    v1[controller] = mountPoint
+                    options[controller] = controllers.joined(separator: ",")
                 }
             default:
                 continue

@@ -116,10 +116,16 @@ struct ContainerCgroup {
         return dir
     }
 
-    /// "a/b/c" -> ["a", "a/b"].
+    /// "a/b/c" -> ["a", "a/b"]. Built by appending: joining slices of
+    /// substrings is a generic call the runtime resolves on first use.
     private static func ancestors(of path: String) -> [String] {
-        let parts = path.split(separator: "/")
-        return parts.indices.dropLast().map { parts[...$0].joined(separator: "/") }
+        var result: [String] = []
+        var prefix = ""
+        for part in path.split(separator: "/") {
+            if !prefix.isEmpty { result.append(prefix); prefix += "/" }
+            prefix.append(contentsOf: part)
+        }
+        return result
     }
 
     private static func inheritCpuset(from source: String, to target: String) throws(SwiftrunError) {

@@ -1,17 +1,27 @@
 /// Container ids are 64 hex characters, shown as the first 12, as in Docker.
 public enum ContainerID {
+    /// 64 lowercase hex digits from 256 random bits, written byte by
+    /// byte: `String(_:radix:)` and `joined()` are generic calls the
+    /// runtime resolves by name on first use, on every `run`'s path.
     public static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<4).map { _ in
-            let hex = String(generator.next() as UInt64, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
-        }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex = [UInt8]()
+        hex.reserveCapacity(64)
+        for _ in 0..<4 {
+            var word: UInt64 = generator.next()
+            for _ in 0..<16 {
+                hex.append(digits[Int(word >> 60)])
+                word <<= 4
+            }
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     public static func short(_ id: String) -> String { String(id.prefix(12)) }
 
     package static func isValid(_ id: String) -> Bool {
-        id.count == 64 && id.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+        id.isLowercaseHex(count: 64)
     }
 }
 

@@ -56,7 +56,16 @@ struct JSONKeyedReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let fields: [String: JSONTree]
     let codingPath: [any CodingKey]
 
-    var allKeys: [Key] { fields.keys.compactMap { Key(stringValue: $0) } }
+    /// A loop over the concrete dictionary: `compactMap` here would be
+    /// called unspecialized (Key is generic) and look up its types by name.
+    var allKeys: [Key] {
+        var keys: [Key] = []
+        keys.reserveCapacity(fields.count)
+        for (name, _) in fields {
+            if let key = Key(stringValue: name) { keys.append(key) }
+        }
+        return keys
+    }
 
     func contains(_ key: Key) -> Bool { fields[key.stringValue] != nil }
 

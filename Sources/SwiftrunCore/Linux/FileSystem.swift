@@ -19,7 +19,8 @@ public enum FileSystem {
     static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SwiftrunError) {
         var prefix = ""
         for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            prefix += "/" + component
+            prefix += "/"
+            prefix.append(contentsOf: component)  // String's own overload, not the generic `+`
             try makeDirectory(prefix, mode: mode)
         }
     }

@@ -11,8 +11,8 @@ public struct Digest: Hashable, Codable, Sendable, CustomStringConvertible {
     public init?(parsing text: String) {
         let prefix = "sha256:"
         guard text.hasPrefix(prefix) else { return nil }
-        let hex = String(text.dropFirst(prefix.count))
-        guard hex.count == 64, hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
+        let hex = String(text.utf8.dropFirst(prefix.utf8.count))!
+        guard hex.isLowercaseHex(count: 64) else { return nil }
         self.hex = hex
     }
 

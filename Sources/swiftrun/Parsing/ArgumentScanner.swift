@@ -17,7 +17,7 @@ struct ArgumentScanner {
     }
 
     let declarations: [ArgumentDeclaration]
-    let helpNames: Set<CommandConfiguration.HelpName>
+    let shortHelp: Bool
 
     func scan(_ arguments: ArraySlice<String>) throws(CommandLineError) -> Result {
         var found = Array(repeating: [String](), count: declarations.count)
@@ -38,7 +38,7 @@ struct ArgumentScanner {
                 positionals += arguments[index...]
                 break
             }
-            if argument == "--help" || (argument == "-h" && helpNames.contains(.short)) { return .help }
+            if argument == "--help" || (argument == "-h" && shortHelp) { return .help }
             guard argument.hasPrefix("-"), argument != "-" else {
                 positionals.append(argument)
                 if stopsAtFirstPositional {
@@ -64,7 +64,7 @@ struct ArgumentScanner {
             var cluster = argument.dropFirst()
             while let letter = cluster.popFirst() {
                 let name = "-" + String(letter)
-                if name == "-h" && helpNames.contains(.short) { return .help }
+                if name == "-h" && shortHelp { return .help }
                 guard let at = position(of: name) else { throw .unknownOption(name) }
                 let explicit = cluster.first == "="
                 if explicit { cluster.removeFirst() }

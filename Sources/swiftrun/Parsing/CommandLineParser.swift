@@ -37,7 +37,7 @@ struct CommandLineParser {
             throw Failure(error: error, command: help.commandName)
         }
         do throws(CommandLineError) {
-            let scanner = ArgumentScanner(declarations: DeclarationRecorder.declarations(of: command), helpNames: command.configuration.helpNames)
+            let scanner = ArgumentScanner(declarations: DeclarationRecorder.declarations(of: command), shortHelp: command.configuration.shortHelp)
             switch try scanner.scan(rest) {
             case .help: return .text(help.render())
             case let .found(found): return .command(try DeclarationRecorder.fill(command, with: found))

@@ -12,7 +12,7 @@ struct HelpText {
         let configuration = command.configuration
         var text = configuration.abstract.isEmpty ? "" : "OVERVIEW: \(configuration.abstract)\n\n"
         if !configuration.discussion.isEmpty { text += configuration.discussion + "\n\n" }
-        let help = Self.line(configuration.helpNames.contains(.short) ? "-h, --help" : "--help", "Show help information.")
+        let help = Self.line(configuration.shortHelp ? "-h, --help" : "--help", "Show help information.")
         guard configuration.subcommands.isEmpty else {
             text += "USAGE: \(commandName) <subcommand>\n\nOPTIONS:\n"
             if configuration.version != nil { text += Self.line("--version", "Show the version.") }

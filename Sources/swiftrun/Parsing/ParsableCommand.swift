@@ -15,11 +15,18 @@ extension ParsableArguments {
 /// as a constant of its parent's configuration (SendableMetatype).
 protocol ParsableCommand: ParsableArguments, SendableMetatype {
     static var configuration: CommandConfiguration { get }
+    /// This command as one that runs on the store (Swiftrun.swift), or nil.
+    /// A requirement, so each type's witness table holds the answer: a cast
+    /// to `any StoreCommand` scans every conformance record in the binary,
+    /// on every start (issue 15: 5% of a `run`'s instructions).
+    var storeCommand: (any StoreCommand)? { get }
+}
+
+extension ParsableCommand {
+    var storeCommand: (any StoreCommand)? { nil }
 }
 
 struct CommandConfiguration: Sendable {
-    enum HelpName: Sendable { case short, long }
-
     var commandName: String
     var abstract = ""
     /// Paragraphs after the usage line in --help.
@@ -28,8 +35,9 @@ struct CommandConfiguration: Sendable {
     var version: String?
     var subcommands: [any ParsableCommand.Type] = []
     var aliases: [String] = []
-    /// `-h` is `run`'s --hostname, as in Docker: there only `--help` is help.
-    var helpNames: Set<HelpName> = [.short, .long]
+    /// Whether `-h` asks for help as `--help` does. Not on `run`, where
+    /// `-h` is --hostname, as in Docker.
+    var shortHelp = true
     /// Commands for swiftrun's own helpers are left out of the root's help.
     var shouldDisplay = true
 
