@@ -2,10 +2,14 @@
 //
 // Read run_child() top to bottom: it is the documented step order of
 // docs/ARCHITECTURE.md and ../shared/SECURITY.md. After clone3 this process
-// is a copy of a multi-threaded Swift process with only one thread left, so
-// any lock another thread held (malloc's, stdio's, the Swift runtime's) stays
-// held forever. Hence the rules: raw syscalls and thin glibc wrappers only,
-// no malloc, no stdio, no Swift. Buffers live on the stack.
+// is either a copy of a multi-threaded Swift process with only one thread
+// left, so any lock another thread held (malloc's, stdio's, the Swift
+// runtime's) stays held forever; or it shares that process's memory while
+// its other threads run (sr_spawn_can_share_memory), so any lock it took or
+// global it wrote would be theirs. Hence the rules: raw syscalls and thin
+// glibc wrappers only, no malloc, no stdio, no Swift, no writes to globals.
+// Buffers live on the stack. (errno is the cloning thread's, which is
+// suspended in clone3 until our execve.)
 //
 // A failed step is written to the report pipe as (step, errno, detail) and
 // the child exits; the parent turns the record into "swiftrun: <step>:
@@ -24,6 +28,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -358,6 +363,63 @@ static int own_namespace(int type) {
     return open(path, O_RDONLY | O_CLOEXEC);
 }
 
+// The child's whole life, on the stack sr_spawn_container gave it. Its
+// first record tells the parent it exists: with shared memory the thread
+// that cloned it is suspended, and another thread answers from here on.
+static _Noreturn void child_main(const sr_child_spec *spec) {
+    sr_report_value(spec, SR_STEP_CLONED, 0);
+    if (spec->join_pidfd >= 0) sr_join_container(spec);
+    run_child(spec);
+}
+
+// Shared memory only where the child execs soon and alone: not when it
+// joins a running container (setns into a user namespace refuses a
+// process whose memory is shared), runs --init (pid 1 stays this code and
+// never execs), outlives its caller (exec -d) or waits for `start` (a
+// bundle's create). Those keep fork semantics. x86-64 only: the trampoline
+// below is written for it.
+int sr_spawn_can_share_memory(const sr_child_spec *spec) {
+#if defined(__x86_64__)
+    return spec->join_pidfd < 0 && !spec->init && !spec->survive_parent && spec->exec_fifo_fd < 0;
+#else
+    (void)spec;
+    return 0;
+#endif
+}
+
+// clone3, and child_main(spec) in the child on the stack ARGS names. In C
+// the child could not return from the syscall: with its own stack it has no
+// caller's frame to return into. The child's registers are the parent's
+// but rax (0) and rsp (the new stack's top), so fn and spec ride in r12 and
+// r13, which the syscall preserves. The stack's top is 16-byte aligned, as
+// the call expects. Returns the pid, or -errno, in the parent.
+static long clone3_on_stack(struct clone_args *args, const sr_child_spec *spec) {
+#if defined(__x86_64__)
+    long ret;
+    register void (*fn)(const sr_child_spec *) __asm__("r12") = child_main;
+    register const sr_child_spec *arg __asm__("r13") = spec;
+    __asm__ volatile("syscall\n\t"
+                     "testq %%rax, %%rax\n\t"
+                     "jnz 1f\n\t"
+                     "xorl %%ebp, %%ebp\n\t"
+                     "movq %%r13, %%rdi\n\t"
+                     "callq *%%r12\n\t"
+                     "ud2\n"
+                     "1:"
+                     : "=a"(ret)
+                     : "0"((long)SYS_clone3), "D"(args), "S"(sizeof *args), "r"(fn), "r"(arg)
+                     : "rcx", "r11", "memory");
+    return ret;
+#else
+    // Fork semantics on the caller's stack, copied: the child returns here.
+    args->stack = 0;
+    args->stack_size = 0;
+    long pid = syscall(SYS_clone3, args, sizeof *args);
+    if (pid == 0) child_main(spec);
+    return pid < 0 ? -errno : pid;
+#endif
+}
+
 // clone3 with the thread in the namespaces parent_joins names, then
 // back in its own.
 static long clone_in_joined(const sr_child_spec *spec, struct clone_args *args) {
@@ -375,13 +437,9 @@ static long clone_in_joined(const sr_child_spec *spec, struct clone_args *args) 
         }
     }
     if (!failed) {
-        pid = syscall(SYS_clone3, args, sizeof *args);
-        if (pid == 0) {  // the child, born in the joined namespaces, keeps no way back
-            for (int i = 0; i < joined; i++)
-                if (saved[i] >= 0) close(saved[i]);
-            return 0;
-        }
-        if (pid < 0) failed = errno;
+        // The child closes its copies of `saved` with the rest (CLOEXEC).
+        pid = clone3_on_stack(args, spec);
+        if (pid < 0) failed = (int)-pid;
     }
     for (int i = joined - 1; i >= 0; i--) {
         if (saved[i] < 0) continue;
@@ -390,28 +448,38 @@ static long clone_in_joined(const sr_child_spec *spec, struct clone_args *args) 
         if (setns(saved[i], spec->joins[i].type) < 0) _exit(125);
         close(saved[i]);
     }
-    errno = failed;
-    return failed ? -1 : pid;
+    return failed ? -failed : pid;
 }
 
-pid_t sr_spawn_container(const sr_child_spec *spec) {
-    // No stack and no CLONE_VM: fork semantics, so the child runs on a
-    // private copy of this stack and returns from syscall() below.
+// The child's stack: 1 MiB, touched only as deep as its steps go, over a
+// guard page. Fork semantics give the child its own copy of it; shared
+// memory keeps it ours until the child execs, which is when we get it back.
+#define CHILD_STACK_SIZE (1 << 20)
+
+pid_t sr_spawn_container(const sr_child_spec *spec, int share_memory, pid_t *pid_out) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *stack = mmap(NULL, CHILD_STACK_SIZE + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return -errno;
+    if (mprotect(stack, page, PROT_NONE) < 0) {
+        int err = errno;
+        munmap(stack, CHILD_STACK_SIZE + page);
+        return -err;
+    }
     struct clone_args args;
     memset(&args, 0, sizeof args);
-    args.flags = spec->clone_flags;
+    args.flags = spec->clone_flags | CLONE_PARENT_SETTID;
+    if (share_memory && sr_spawn_can_share_memory(spec)) args.flags |= CLONE_VM | CLONE_VFORK;
     args.exit_signal = SIGCHLD;
+    args.parent_tid = (uint64_t)(uintptr_t)pid_out;
+    args.stack = (uint64_t)(uintptr_t)(stack + page);
+    args.stack_size = CHILD_STACK_SIZE;
     // Born in its cgroup: no migration afterwards, which on a busy host
     // waits for an RCU grace period (clone3(2), CLONE_INTO_CGROUP).
     if (spec->cgroup_fd >= 0) {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = (uint64_t)spec->cgroup_fd;
     }
-    long pid = spec->join_count > 0 ? clone_in_joined(spec, &args) : syscall(SYS_clone3, &args, sizeof args);
-    if (pid < 0) return -errno;
-    if (pid == 0) {
-        if (spec->join_pidfd >= 0) sr_join_container(spec);
-        run_child(spec);
-    }
+    long pid = spec->join_count > 0 ? clone_in_joined(spec, &args) : clone3_on_stack(&args, spec);
+    munmap(stack, CHILD_STACK_SIZE + page);
     return (pid_t)pid;
 }

@@ -20,8 +20,10 @@ static void send(const sr_child_spec *spec, sr_step step, int err, int detail, c
     (void)!write(spec->report_fd, &record, sizeof record.header + length);
 }
 
-// Set in this child only (its own copy of memory) once `create` has
-// returned: nobody reads the report pipe any more.
+// Set once `create` has returned: nobody reads the report pipe any more.
+// Only a bundle's child gets here, and it has its own copy of memory
+// (sr_spawn_can_share_memory): a child sharing swiftrun's would set it for
+// every later child.
 static int report_closed;
 
 void sr_close_report(const sr_child_spec *spec) {

@@ -57,6 +57,7 @@ static const struct {
     [SR_STEP_EXEC_FIFO] = {"wait for start", "the exec fifo opens when start reads it", "fifo(7)"},
     [SR_STEP_RUNTIME_HOOKS] = {"runtime hooks", "prestart and createRuntime hooks run in the runtime's namespaces, the tree mounted", "runtime-spec config.md"},
     [SR_STEP_CONTAINER_HOOK] = {"container hook", "a bundle's hook, run in the container's namespaces", "runtime-spec config.md"},
+    [SR_STEP_CLONED] = {"clone3", "the container's first process exists", "clone(2)"},
     [SR_STEP_USERNS_ROOT] = {"become root of the user namespace", "root in the container is an unprivileged uid of the host", "user_namespaces(7)"},
     [SR_STEP_NETWORK] = {"configure eth0", "the veth end the parent put in our namespace gets its address and route", "rtnetlink(7)"},
 };

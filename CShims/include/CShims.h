@@ -74,6 +74,7 @@ typedef enum {
     SR_STEP_RUNTIME_HOOKS,     // before pivot_root: the parent runs prestart and createRuntime (not a failure)
     SR_STEP_CONTAINER_HOOK,    // a createContainer or startContainer hook; detail = index, err < 0: -(exit status)
     SR_STEP_USERNS_ROOT,       // a new user namespace: setresgid/setresuid(0) in it, once mapped
+    SR_STEP_CLONED,            // the child's first record: it exists, its pid is known (not a failure)
     SR_STEP_COUNT
 } sr_step;
 
@@ -279,7 +280,17 @@ enum {
 
 // clone3 with the namespace flags, then run the child sequence.
 // Returns the child's pid to the parent, or -errno. Never returns in the child.
-pid_t sr_spawn_container(const sr_child_spec *spec);
+// clone3 of the container's pid 1, which runs the spec's steps on a stack
+// of its own and reports SR_STEP_CLONED first. The kernel stores the pid in
+// *PID before the child runs (CLONE_PARENT_SETTID). With SHARE_MEMORY (only
+// where sr_spawn_can_share_memory(SPEC)), the child shares this process's memory
+// until its execve (CLONE_VM | CLONE_VFORK, as posix_spawn does): no page
+// tables are copied and no page of ours is copy-on-write afterwards, but
+// the calling thread is suspended until the child execs or exits, so
+// another thread must answer the child's handshake meanwhile. Returns the
+// pid, or -errno.
+pid_t sr_spawn_container(const sr_child_spec *spec, int share_memory, pid_t *pid);
+int sr_spawn_can_share_memory(const sr_child_spec *spec);
 
 // The -t side of the parent: relay bytes between the caller's terminal
 // (IN, OUT) and the pty MASTER until PID exits, resizing the pty on
@@ -371,6 +382,8 @@ const char *sr_step_name(int32_t step);
 
 // Function-like macros from <sys/wait.h> that Swift cannot import.
 static inline int sr_wifexited(int status) { return WIFEXITED(status); }
+// 1 for the first caller on FLAG, 0 for every later one, from any thread.
+static inline int sr_claim_once(int *flag) { return __atomic_exchange_n(flag, 1, __ATOMIC_ACQ_REL) == 0; }
 static inline int sr_wexitstatus(int status) { return WEXITSTATUS(status); }
 static inline int sr_wifsignaled(int status) { return WIFSIGNALED(status); }
 static inline int sr_wtermsig(int status) { return WTERMSIG(status); }

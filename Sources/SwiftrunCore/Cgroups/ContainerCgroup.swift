@@ -102,11 +102,17 @@ struct ContainerCgroup {
     private mutating func makeDirectory(under mount: String, cpuset: Bool = false) throws(SwiftrunError) -> String {
         let dir = mount + "/" + path
         let ancestors = Self.ancestors(of: path).map { mount + "/" + $0 }
-        while true {
+        attempt: while true {
             for (index, ancestor) in ancestors.enumerated() {
-                try FileSystem.makeDirectory(ancestor)
-                // A v1 cpuset cgroup has no cpus or mems until given some.
-                if cpuset { try Self.inheritCpuset(from: index == 0 ? mount : ancestors[index - 1], to: ancestor) }
+                do throws(SwiftrunError) {
+                    try FileSystem.makeDirectory(ancestor)
+                    // A v1 cpuset cgroup has no cpus or mems until given some.
+                    if cpuset { try Self.inheritCpuset(from: index == 0 ? mount : ancestors[index - 1], to: ancestor) }
+                } catch {
+                    // Removed again since our mkdir (seen in make test): again.
+                    if case .system(_, ENOENT) = error, !FileSystem.exists(ancestor) { continue attempt }
+                    throw error
+                }
             }
             let made = try Syscall.attempt("mkdir \(dir)", allowing: adopting ? [ENOENT, EEXIST] : [ENOENT], { mkdir(dir, 0o755) })
             if made != nil || (adopting && FileSystem.exists(dir)) { break }

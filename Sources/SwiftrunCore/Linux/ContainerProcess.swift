@@ -6,8 +6,18 @@ import Glibc
 /// Two O_CLOEXEC pipes connect parent and child:
 ///  - sync: the parent writes one byte once it has recorded the child's
 ///    pid; the child waits for it (and sees EOF if the parent died);
-///  - report: the child writes (step, errno) if a step fails. execve closes
-///    it, so EOF without a record means the container's program is running.
+///  - report: the child's records: SR_STEP_CLONED first, then (step,
+///    errno) if a step fails. execve closes it, so EOF after the first
+///    record and without a failure means the container's program is running.
+///
+/// Where it can (sr_spawn_can_share_memory), the child shares our memory
+/// until its execve, as posix_spawn's child does: the clone copies no page
+/// tables and leaves no page of ours copy-on-write, which cost a `run`
+/// about 7% of its time in page faults and TLB shootdowns (issue 15). The
+/// thread that clones is then suspended until the execve, so a second
+/// thread answers the child meanwhile (ChildHandshake); with fork
+/// semantics, or without a second thread, the cloning thread answers after
+/// the clone.
 struct ContainerProcess {
     let pid: pid_t
 
@@ -20,7 +30,8 @@ struct ContainerProcess {
     /// `narrate`): each step done, with the call as the child made it.
     /// `runtimeHooks` runs when a bundle's child pauses before pivot_root
     /// (ChildSpec.run(hooks:state:)): the moment for prestart and
-    /// createRuntime.
+    /// createRuntime. With shared memory these run on the second thread,
+    /// while this one waits in clone3.
     static func start(
         _ child: ChildSpec, placing: (pid_t) throws(SwiftrunError) -> Void,
         started: (pid_t) throws(SwiftrunError) -> Void,
@@ -33,98 +44,44 @@ struct ContainerProcess {
             close(sync.read); close(sync.write)
             throw error
         }
+        defer { close(report.read) }
         child.setPipes(syncRead: sync.read, syncWrite: sync.write, reportWrite: report.write)
+        let handshake = ChildHandshake(child: child, syncWrite: sync.write, reportRead: report.read, parentEnds: [sync.read, report.write])
+        func answer() -> Result<ContainerProcess, SwiftrunError>? {
+            handshake.answer(placing: placing, started: started, runtimeHooks: runtimeHooks, stepDone: stepDone)
+        }
         SignalForwarder.block()
-        var pid = withUnsafePointer(to: child.raw) { sr_spawn_container($0) }
+        let canShare = withUnsafePointer(to: child.raw) { sr_spawn_can_share_memory($0) } != 0
+        let answered: Result<ContainerProcess, SwiftrunError>?
+        let cloned: pid_t
+        if canShare, let both = Worker.alongside(answer, meanwhile: { clone(child, sharingMemory: true, handshake) }) {
+            (answered, cloned) = both
+        } else {
+            cloned = clone(child, sharingMemory: false, handshake)
+            answered = answer()  // at once nil if the clone failed: its pipe has no writer
+        }
+        guard cloned > 0 else { throw .system("clone3", errno: -cloned) }
+        guard let answered else {
+            // The child died before its first record.
+            _ = try? reap(cloned)
+            throw .system("start the container's first process", errno: ECHILD)
+        }
+        return try answered.get()
+    }
+
+    /// clone3 (CShims/child.c); the pid, or -errno. Once it returns, the
+    /// parent's copies of the child's pipe ends close, if the handshake has
+    /// not closed them already: after a failed clone the handshake then
+    /// reads EOF instead of waiting for a child that does not exist.
+    private static func clone(_ child: ChildSpec, sharingMemory: Bool, _ handshake: ChildHandshake) -> pid_t {
+        var pid = withUnsafePointer(to: child.raw) { sr_spawn_container($0, sharingMemory ? 1 : 0, handshake.pidSlot) }
         if (pid == -EINVAL || pid == -ENOSYS) && child.raw.cgroup_fd >= 0 {
             // A kernel before 5.7 has no CLONE_INTO_CGROUP: `placing` joins instead.
             child.startIn(cgroup: -1)
-            pid = withUnsafePointer(to: child.raw) { sr_spawn_container($0) }
+            pid = withUnsafePointer(to: child.raw) { sr_spawn_container($0, sharingMemory ? 1 : 0, handshake.pidSlot) }
         }
-        close(sync.read)
-        close(report.write)
-        defer { close(report.read) }
-        guard pid > 0 else {
-            close(sync.write)
-            throw .system("clone3", errno: -pid)
-        }
-        do {
-            // A new user namespace has no ids until its maps are written;
-            // the child does nothing before the go byte.
-            if let maps = child.idMaps {
-                try FileSystem.writeString(maps.uid, to: "/proc/\(pid)/uid_map")
-                try FileSystem.writeString(maps.gid, to: "/proc/\(pid)/gid_map")
-            }
-            try placing(pid)
-        } catch {
-            close(sync.write)  // EOF: the child gives up before doing anything
-            _ = try? reap(pid)
-            throw error
-        }
-        var go: UInt8 = 1
-        _ = write(sync.write, &go, 1)
-        do {
-            try started(pid)
-        } catch {
-            close(sync.write)
-            kill(pid, SIGKILL)
-            _ = try? reap(pid)
-            throw error
-        }
-        // A bridged child waits a second time, just before it configures
-        // eth0: `started` made the veth meanwhile, while the child mounted.
-        if child.raw.net_address != 0 { _ = write(sync.write, &go, 1) }
-        // A child that pauses for the runtime's hooks reads once more.
-        var syncWrite = sync.write
-        if child.raw.pause_for_hooks == 0 {
-            close(syncWrite)
-            syncWrite = -1
-        }
-        defer { if syncWrite >= 0 { close(syncWrite) } }
-
-        var failure: ChildRecord?
-        while let record = try readRecord(report.read) {
-            guard record.header.err == 0 else {
-                failure = record
-                break
-            }
-            if record.header.step == SR_STEP_RUNTIME_HOOKS.rawValue && syncWrite >= 0 {
-                do {
-                    try runtimeHooks(pid)
-                } catch {
-                    kill(pid, SIGKILL)
-                    _ = try? reap(pid)
-                    throw error
-                }
-                _ = write(syncWrite, &go, 1)
-                close(syncWrite)
-                syncWrite = -1
-                continue
-            }
-            // A bundle's container is set up and waits for `start`; the
-            // child closed the pipe after this record.
-            if record.header.step == SR_STEP_CREATED.rawValue { break }
-            if record.header.step == SR_STEP_JOIN_FORK.rawValue {
-                // exec: the process that joined forked the real one into
-                // the pid namespace, as our child (CLONE_PARENT), and left.
-                _ = try? reap(pid)
-                pid = pid_t(record.header.detail)
-                continue
-            }
-            stepDone(record)
-        }
-        if let failure {
-            stepDone(failure)
-            _ = try reap(pid)
-            if failure.header.step == SR_STEP_EXEC.rawValue {
-                throw .cannotExecute(String(cString: child.raw.argv[0]!), errno: failure.header.err)
-            }
-            if failure.header.step == SR_STEP_CONTAINER_HOOK.rawValue && failure.header.err < 0 {
-                throw .commandFailed("\(child.describe(failure.header)) exited with status \(-failure.header.err)", code: 1)
-            }
-            throw .childStep(child.describe(failure.header), errno: failure.header.err)
-        }
-        return ContainerProcess(pid: pid)
+        handshake.closeParentEnds()
+        return pid
     }
 
     /// Waits for the process to exit, forwarding signals meanwhile; with
@@ -160,7 +117,7 @@ struct ContainerProcess {
 
     /// The next record, or nil when the pipe closes (the child exec'd):
     /// the fixed header, then exactly the text it announces.
-    private static func readRecord(_ fd: Int32) throws(SwiftrunError) -> ChildRecord? {
+    static func readRecord(_ fd: Int32) throws(SwiftrunError) -> ChildRecord? {
         guard let head = try readExactly(fd, MemoryLayout<sr_report>.size) else { return nil }
         let header = head.withUnsafeBytes { $0.loadUnaligned(as: sr_report.self) }
         guard header.length >= 0, header.length <= SR_REPORT_TEXT_MAX,
@@ -186,7 +143,7 @@ struct ContainerProcess {
         return bytes
     }
 
-    private static func reap(_ pid: pid_t) throws(SwiftrunError) -> Int32 {
+    static func reap(_ pid: pid_t) throws(SwiftrunError) -> Int32 {
         var status: Int32 = 0
         try Syscall.check("waitpid") { waitpid(pid, &status, 0) }
         return status

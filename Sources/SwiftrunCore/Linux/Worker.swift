@@ -15,10 +15,34 @@ final class Worker<Result>: @unchecked Sendable {
 
     private let job: Job
     private var thread = pthread_t()
-    private var started: Bool
+    private var started = false
 
     init(_ body: @escaping () -> Result) {
         job = Job(body)
+        started = startThread()
+        // Without a thread the work runs here, so join() still has a result.
+        if !started { job.run() }
+    }
+
+    /// A thread, or nil (the body not run) when none can be made.
+    private init?(onThread body: @escaping () -> Result) {
+        job = Job(body)
+        started = startThread()
+        if !started { return nil }
+    }
+
+    /// `body` on a new thread while `meanwhile` runs on this one: both
+    /// results, once both are done. nil, with neither run, when no thread
+    /// can be made. The closures need not escape: the thread is joined here.
+    static func alongside<Meanwhile>(_ body: () -> Result, meanwhile: () -> Meanwhile) -> (Result, Meanwhile)? {
+        withoutActuallyEscaping(body) { body in
+            guard let worker = Worker(onThread: body) else { return nil }
+            let other = meanwhile()
+            return (worker.join(), other)
+        }
+    }
+
+    private func startThread() -> Bool {
         let context = Unmanaged.passRetained(RunnableBox(job)).toOpaque()
         // Signals stay with the threads that wait for them (run's
         // SignalForwarder blocks them in its own thread only): a new thread
@@ -28,18 +52,15 @@ final class Worker<Result>: @unchecked Sendable {
         sigfillset(&all)
         pthread_sigmask(SIG_SETMASK, &all, &previous)
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        started =
+        let made =
             pthread_create(
                 &thread, nil,
                 { context in
                     Unmanaged<RunnableBox>.fromOpaque(context!).takeRetainedValue().job.run()
                     return nil
                 }, context) == 0
-        // Without a thread the work runs here, so join() still has a result.
-        if !started {
-            Unmanaged<RunnableBox>.fromOpaque(context).release()
-            job.run()
-        }
+        if !made { Unmanaged<RunnableBox>.fromOpaque(context).release() }
+        return made
     }
 
     /// Waits for the thread and returns what the closure returned; again
