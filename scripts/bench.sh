@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: start-up latency of `run --rm busybox /bin/true`, side by side
 # in one run with crun, runc, podman and the bare namespace
-# floor, all on the same rootfs. Prints medians and the ratio to crun.
+# floor, all on the same rootfs, timed in rounds (bench-rounds.py). Prints
+# medians and the ratio to crun.
 set -eu
 bin=$(realpath "$1") sample=$(realpath "$2")
 runs=${BENCH_RUNS:-50}
@@ -88,7 +89,8 @@ if command -v podman >/dev/null 2>&1; then
     fi
 fi
 
-hyperfine -N --style basic --warmup 5 --runs "$runs" --export-json "$work/results.json" "$@" >/dev/null
+# In rounds, not hyperfine's one row after another (bench-rounds.py says why).
+python3 "$(dirname "$0")/bench-rounds.py" "$runs" 5 "$work/results.json" "$@"
 
 python3 - "$work/results.json" <<'PY'
 import json, sys
