@@ -27,6 +27,18 @@ import Testing
         }
     }
 
+    /// run's child shares swiftrun's memory until its execve; --init's
+    /// pid 1 never execs, so it gets a copy (sr_spawn_can_share_memory).
+    @Test func theCloneSharesMemoryOnlyWithAChildThatExecs() throws {
+        for (flags, sharing) in [([String](), true), (["--init"], false)] {
+            let result = sandbox.run(["run", "--rm", "--explain=json"] + flags + ["busybox", "true"])
+            #expect(result.code == 0, "\(result.stderr)")
+            let clone = try #require(try records(result.stderr).first { $0["step"] as? String == "clone3" })
+            let call = try #require(clone["call"] as? String)
+            #expect(call.hasPrefix("clone3(CLONE_VM|CLONE_VFORK|") == sharing, "\(flags): \(call)")
+        }
+    }
+
     @Test func namespaceInodesDifferFromTheHostsAndMatchWhatTheContainerReads() throws {
         let result = sandbox.run([
             "run", "--rm", "--explain=json", "busybox", "sh", "-c",

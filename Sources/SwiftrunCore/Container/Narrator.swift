@@ -46,7 +46,8 @@ public final class Narrator {
     /// clone3 made the container's pid 1.
     func cloned(pid: pid_t, flags: String) {
         cloned = Narrator.now()
-        parent("clone3", "clone3(\(flags)) = \(pid)", why: "the container's pid 1, in new namespaces", manual: "clone(2)")
+        let memory = flags.hasPrefix("CLONE_VM|") ? "; until its execve it shares swiftrun's memory, so nothing is copied" : ""
+        parent("clone3", "clone3(\(flags)) = \(pid)", why: "the container's pid 1, in new namespaces" + memory, manual: "clone(2)")
     }
 
     /// A step the container child did, or the one that failed.

@@ -320,6 +320,10 @@ final class ChildSpec {
     }
 
     /// "CLONE_NEWNS|CLONE_NEWPID|...", for --explain.
+    /// Whether the clone shares our memory until the child's execve
+    /// (ContainerProcess decides, with sr_spawn_can_share_memory).
+    var sharesMemory = false
+
     var cloneFlagNames: String {
         let names: [(Int, String)] = [
             (SR_CLONE_NEWNS, "CLONE_NEWNS"), (SR_CLONE_NEWCGROUP, "CLONE_NEWCGROUP"),
@@ -328,7 +332,8 @@ final class ChildSpec {
             (SR_CLONE_NEWNET, "CLONE_NEWNET")
         ]
         let flags = names.filter { raw.clone_flags & UInt64($0.0) != 0 }.map(\.1)
-        return (flags + (raw.cgroup_fd >= 0 ? ["CLONE_INTO_CGROUP"] : [])).joined(separator: "|")
+        let memory = sharesMemory ? ["CLONE_VM", "CLONE_VFORK"] : []
+        return (memory + flags + (raw.cgroup_fd >= 0 ? ["CLONE_INTO_CGROUP"] : [])).joined(separator: "|")
     }
 
     static func cloneFlags(_ namespaces: [RuntimeSpec.Namespace]) -> UInt64 {

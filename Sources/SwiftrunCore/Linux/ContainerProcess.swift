@@ -51,13 +51,14 @@ struct ContainerProcess {
             handshake.answer(placing: placing, started: started, runtimeHooks: runtimeHooks, stepDone: stepDone)
         }
         SignalForwarder.block()
-        let canShare = withUnsafePointer(to: child.raw) { sr_spawn_can_share_memory($0) } != 0
+        child.sharesMemory = withUnsafePointer(to: child.raw) { sr_spawn_can_share_memory($0) } != 0
         let answered: Result<ContainerProcess, SwiftrunError>?
         let cloned: pid_t
-        if canShare, let both = Worker.alongside(answer, meanwhile: { clone(child, sharingMemory: true, handshake) }) {
+        if child.sharesMemory, let both = Worker.alongside(answer, meanwhile: { clone(child, handshake) }) {
             (answered, cloned) = both
         } else {
-            cloned = clone(child, sharingMemory: false, handshake)
+            child.sharesMemory = false
+            cloned = clone(child, handshake)
             answered = answer()  // at once nil if the clone failed: its pipe has no writer
         }
         guard cloned > 0 else { throw .system("clone3", errno: -cloned) }
@@ -73,12 +74,13 @@ struct ContainerProcess {
     /// parent's copies of the child's pipe ends close, if the handshake has
     /// not closed them already: after a failed clone the handshake then
     /// reads EOF instead of waiting for a child that does not exist.
-    private static func clone(_ child: ChildSpec, sharingMemory: Bool, _ handshake: ChildHandshake) -> pid_t {
-        var pid = withUnsafePointer(to: child.raw) { sr_spawn_container($0, sharingMemory ? 1 : 0, handshake.pidSlot) }
+    private static func clone(_ child: ChildSpec, _ handshake: ChildHandshake) -> pid_t {
+        let share: Int32 = child.sharesMemory ? 1 : 0
+        var pid = withUnsafePointer(to: child.raw) { sr_spawn_container($0, share, handshake.pidSlot) }
         if (pid == -EINVAL || pid == -ENOSYS) && child.raw.cgroup_fd >= 0 {
             // A kernel before 5.7 has no CLONE_INTO_CGROUP: `placing` joins instead.
             child.startIn(cgroup: -1)
-            pid = withUnsafePointer(to: child.raw) { sr_spawn_container($0, sharingMemory ? 1 : 0, handshake.pidSlot) }
+            pid = withUnsafePointer(to: child.raw) { sr_spawn_container($0, share, handshake.pidSlot) }
         }
         handshake.closeParentEnds()
         return pid
