@@ -363,10 +363,23 @@ static int own_namespace(int type) {
     return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-// The child's whole life, on the stack sr_spawn_container gave it. Its
-// first record tells the parent it exists: with shared memory the thread
-// that cloned it is suspended, and another thread answers from here on.
-static _Noreturn void child_main(const sr_child_spec *spec) {
+// What the child starts from: the spec, and the cloning thread's fds of
+// its own namespaces when it cloned from joined ones (clone_in_joined).
+typedef struct {
+    const sr_child_spec *spec;
+    const int *own_namespaces;
+    int own_namespace_count;
+} child_start;
+
+// The child's whole life, on the stack sr_spawn_container gave it. Born in
+// the joined namespaces, it closes its copies of the ways back to ours at
+// once (they are CLOEXEC, but --init's pid 1 never execs). Its first record
+// tells the parent it exists: with shared memory the thread that cloned it
+// is suspended, and another thread answers from here on.
+static _Noreturn void child_main(const child_start *start) {
+    const sr_child_spec *spec = start->spec;
+    for (int i = 0; i < start->own_namespace_count; i++)
+        if (start->own_namespaces[i] >= 0) close(start->own_namespaces[i]);
     sr_report_value(spec, SR_STEP_CLONED, 0);
     if (spec->join_pidfd >= 0) sr_join_container(spec);
     run_child(spec);
@@ -387,17 +400,19 @@ int sr_spawn_can_share_memory(const sr_child_spec *spec) {
 #endif
 }
 
-// clone3, and child_main(spec) in the child on the stack ARGS names. In C
+// clone3, and child_main(start) in the child on the stack ARGS names. In C
 // the child could not return from the syscall: with its own stack it has no
 // caller's frame to return into. The child's registers are the parent's
-// but rax (0) and rsp (the new stack's top), so fn and spec ride in r12 and
-// r13, which the syscall preserves. The stack's top is 16-byte aligned, as
+// but rax (0) and rsp (the new stack's top), so fn and start ride in r12
+// and r13, which the syscall preserves. START is the caller's: with fork
+// semantics the child has a copy at the same address, with shared memory
+// the caller waits in this call until the child's execve. The stack's top is 16-byte aligned, as
 // the call expects. Returns the pid, or -errno, in the parent.
-static long clone3_on_stack(struct clone_args *args, const sr_child_spec *spec) {
+static long clone3_on_stack(struct clone_args *args, const child_start *start) {
 #if defined(__x86_64__)
     long ret;
-    register void (*fn)(const sr_child_spec *) __asm__("r12") = child_main;
-    register const sr_child_spec *arg __asm__("r13") = spec;
+    register void (*fn)(const child_start *) __asm__("r12") = child_main;
+    register const child_start *arg __asm__("r13") = start;
     __asm__ volatile("syscall\n\t"
                      "testq %%rax, %%rax\n\t"
                      "jnz 1f\n\t"
@@ -415,7 +430,7 @@ static long clone3_on_stack(struct clone_args *args, const sr_child_spec *spec) 
     args->stack = 0;
     args->stack_size = 0;
     long pid = syscall(SYS_clone3, args, sizeof *args);
-    if (pid == 0) child_main(spec);
+    if (pid == 0) child_main(start);
     return pid < 0 ? -errno : pid;
 #endif
 }
@@ -437,8 +452,8 @@ static long clone_in_joined(const sr_child_spec *spec, struct clone_args *args) 
         }
     }
     if (!failed) {
-        // The child closes its copies of `saved` with the rest (CLOEXEC).
-        pid = clone3_on_stack(args, spec);
+        child_start start = {.spec = spec, .own_namespaces = saved, .own_namespace_count = joined};
+        pid = clone3_on_stack(args, &start);
         if (pid < 0) failed = (int)-pid;
     }
     for (int i = joined - 1; i >= 0; i--) {
@@ -479,7 +494,8 @@ pid_t sr_spawn_container(const sr_child_spec *spec, int share_memory, pid_t *pid
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = (uint64_t)spec->cgroup_fd;
     }
-    long pid = spec->join_count > 0 ? clone_in_joined(spec, &args) : clone3_on_stack(&args, spec);
+    child_start start = {.spec = spec, .own_namespaces = NULL, .own_namespace_count = 0};
+    long pid = spec->join_count > 0 ? clone_in_joined(spec, &args) : clone3_on_stack(&args, &start);
     munmap(stack, CHILD_STACK_SIZE + page);
     return (pid_t)pid;
 }

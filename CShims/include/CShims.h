@@ -278,8 +278,6 @@ enum {
     SR_CLONE_NEWNET = 0x40000000,
 };
 
-// clone3 with the namespace flags, then run the child sequence.
-// Returns the child's pid to the parent, or -errno. Never returns in the child.
 // clone3 of the container's pid 1, which runs the spec's steps on a stack
 // of its own and reports SR_STEP_CLONED first. The kernel stores the pid in
 // *PID before the child runs (CLONE_PARENT_SETTID). With SHARE_MEMORY (only
@@ -382,11 +380,13 @@ const char *sr_step_name(int32_t step);
 
 // Function-like macros from <sys/wait.h> that Swift cannot import.
 static inline int sr_wifexited(int status) { return WIFEXITED(status); }
-// 1 for the first caller on FLAG, 0 for every later one, from any thread.
-static inline int sr_claim_once(int *flag) { return __atomic_exchange_n(flag, 1, __ATOMIC_ACQ_REL) == 0; }
 static inline int sr_wexitstatus(int status) { return WEXITSTATUS(status); }
 static inline int sr_wifsignaled(int status) { return WIFSIGNALED(status); }
 static inline int sr_wtermsig(int status) { return WTERMSIG(status); }
+
+// 1 for the first caller on FLAG, 0 for every later one, from any thread
+// (ChildHandshake: whichever of two threads closes the pipe ends first).
+static inline int sr_claim_once(int *flag) { return __atomic_exchange_n(flag, 1, __ATOMIC_ACQ_REL) == 0; }
 
 // openat2(2) with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: PATH resolves as
 // if ROOTFD were "/", so no symlink or ".." leads out of it. O_CLOEXEC is

@@ -36,6 +36,18 @@ extension StringProtocol {
 }
 
 extension String {
+    /// Two lowercase hex digits a byte: digests and container ids.
+    package init(lowercaseHex bytes: [UInt8]) {
+        let digits = Array("0123456789abcdef".utf8)
+        var hex = [UInt8]()
+        hex.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0xf)])
+        }
+        self.init(decoding: hex, as: UTF8.self)
+    }
+
     /// Exactly `count` bytes of 0-9 and a-f: digests and container ids.
     /// By bytes, not Characters: a Character's properties are Unicode
     /// table lookups, and this runs on every `run`'s path.

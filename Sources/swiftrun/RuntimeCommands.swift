@@ -64,6 +64,10 @@ protocol RuntimeVerb: ParsableCommand {
     func run(_ globals: RuntimeGlobals) throws(SwiftrunError) -> Int32
 }
 
+extension RuntimeVerb {
+    var role: CommandRole { .runtime(self) }
+}
+
 struct RuntimeCreate: RuntimeVerb {
     static let configuration = CommandConfiguration(
         commandName: "create", abstract: "Create a container from a bundle; it waits for start.")

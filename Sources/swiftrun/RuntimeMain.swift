@@ -28,14 +28,13 @@ func runRuntimeCLI(_ given: [String]) -> Never {
     case let .text(text):
         print(text, terminator: "")
         exit(0)
-    case let .command(verb as any RuntimeVerb):
+    case let .command(command):
+        guard case let .runtime(verb) = command.role else { preconditionFailure("\(type(of: command)) is not a RuntimeVerb") }
         do throws(SwiftrunError) {
             guard geteuid() == 0 else { throw .notRoot }
             exit(try verb.run(globals))
         } catch {
             fail("\(error)")
         }
-    case let .command(command):
-        preconditionFailure("\(type(of: command)) is not a RuntimeVerb")
     }
 }

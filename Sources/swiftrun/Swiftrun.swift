@@ -38,7 +38,17 @@ protocol StoreCommand: ParsableCommand {
 
 extension StoreCommand {
     func exitCode(for error: SwiftrunError) -> Int32 { 1 }
-    var storeCommand: (any StoreCommand)? { self }
+    var role: CommandRole { .store(self) }
+}
+
+/// What a parsed command is to the entry point that runs it: main.swift
+/// runs `store` and `version`, RuntimeMain.swift (runc's command line)
+/// `runtime`; a `group` only has subcommands, so it never parses alone.
+enum CommandRole {
+    case group
+    case version(VersionCommand)
+    case store(any StoreCommand)
+    case runtime(any RuntimeVerb)
 }
 
 /// Runs `body` for each argument, as `docker rm` and `rmi` do: a failure is

@@ -5,6 +5,7 @@ import SwiftrunCore
 /// and the libseccomp and kernel it runs with. Needs no store and no root.
 struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "version", abstract: "Show the swiftrun version information.")
+    var role: CommandRole { .version(self) }
 
     /// What `swiftrun --version` prints, as `docker --version` does.
     static let short = "swiftrun version \(HostInfo.version), runtime-spec \(RuntimeSpec.specVersion)"

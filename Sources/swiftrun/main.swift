@@ -36,23 +36,25 @@ func runCommandLine(_ given: [String]) -> Never {
     case let .text(text):
         print(text, terminator: "")
         exit(0)
-    case let .command(version as VersionCommand):  // needs no store, and no root
-        version.run()
-        exit(0)
     case let .command(parsed):
-        guard let command = parsed.storeCommand else {
-            preconditionFailure("\(type(of: parsed)) is neither a StoreCommand nor VersionCommand")
-        }
-        do throws(SwiftrunError) {
-            guard geteuid() == 0 else { throw .notRoot }
-            let layout = StoreLayout(root: global.root)
-            for (id, error) in try ContainerStore(layout: layout).recover() {
-                printError("swiftrun: warning: could not finish cleaning up container \(ContainerID.short(id)): \(error)")
+        switch parsed.role {
+        case let .version(version):  // needs no store, and no root
+            version.run()
+            exit(0)
+        case let .store(command):
+            do throws(SwiftrunError) {
+                guard geteuid() == 0 else { throw .notRoot }
+                let layout = StoreLayout(root: global.root)
+                for (id, error) in try ContainerStore(layout: layout).recover() {
+                    printError("swiftrun: warning: could not finish cleaning up container \(ContainerID.short(id)): \(error)")
+                }
+                exit(try command.run(in: layout))
+            } catch {
+                printError("swiftrun: \(error)")
+                exit(command.exitCode(for: error))
             }
-            exit(try command.run(in: layout))
-        } catch {
-            printError("swiftrun: \(error)")
-            exit(command.exitCode(for: error))
+        case .group, .runtime:
+            preconditionFailure("\(type(of: parsed)) is neither a StoreCommand nor VersionCommand")
         }
     }
 }

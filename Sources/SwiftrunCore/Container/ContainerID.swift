@@ -1,21 +1,13 @@
 /// Container ids are 64 hex characters, shown as the first 12, as in Docker.
 public enum ContainerID {
-    /// 64 lowercase hex digits from 256 random bits, written byte by
-    /// byte: `String(_:radix:)` and `joined()` are generic calls the
-    /// runtime resolves by name on first use, on every `run`'s path.
+    /// 64 lowercase hex digits from 256 random bits. Not `String(_:radix:)`
+    /// and `joined()`: generic calls the runtime resolves by name on first
+    /// use, on every `run`'s path.
     public static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef".utf8)
-        var hex = [UInt8]()
-        hex.reserveCapacity(64)
-        for _ in 0..<4 {
-            var word: UInt64 = generator.next()
-            for _ in 0..<16 {
-                hex.append(digits[Int(word >> 60)])
-                word <<= 4
-            }
-        }
-        return String(decoding: hex, as: UTF8.self)
+        var bytes = [UInt8]()
+        for _ in 0..<4 { withUnsafeBytes(of: generator.next() as UInt64) { bytes += $0 } }
+        return String(lowercaseHex: bytes)
     }
 
     public static func short(_ id: String) -> String { String(id.prefix(12)) }

@@ -319,11 +319,11 @@ final class ChildSpec {
         return buffer
     }
 
-    /// "CLONE_NEWNS|CLONE_NEWPID|...", for --explain.
     /// Whether the clone shares our memory until the child's execve
     /// (ContainerProcess decides, with sr_spawn_can_share_memory).
     var sharesMemory = false
 
+    /// "CLONE_VM|CLONE_VFORK|CLONE_NEWNS|CLONE_NEWPID|...", for --explain.
     var cloneFlagNames: String {
         let names: [(Int, String)] = [
             (SR_CLONE_NEWNS, "CLONE_NEWNS"), (SR_CLONE_NEWCGROUP, "CLONE_NEWCGROUP"),

@@ -11,7 +11,7 @@ public struct Digest: Hashable, Codable, Sendable, CustomStringConvertible {
     public init?(parsing text: String) {
         let prefix = "sha256:"
         guard text.hasPrefix(prefix) else { return nil }
-        let hex = String(text.utf8.dropFirst(prefix.utf8.count))!
+        let hex = String(decoding: text.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
         guard hex.isLowercaseHex(count: 64) else { return nil }
         self.hex = hex
     }
@@ -71,13 +71,6 @@ final class DigestHasher {
     func finalize() -> Digest {
         var sum = [UInt8](repeating: 0, count: 32)
         SHA256_Final(&sum, &context)
-        let hexDigits = Array("0123456789abcdef".utf8)
-        var hex = [UInt8]()
-        hex.reserveCapacity(64)
-        for byte in sum {
-            hex.append(hexDigits[Int(byte >> 4)])
-            hex.append(hexDigits[Int(byte & 0xf)])
-        }
-        return Digest(hex: String(decoding: hex, as: UTF8.self))
+        return Digest(hex: String(lowercaseHex: sum))
     }
 }

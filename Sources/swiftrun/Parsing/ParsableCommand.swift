@@ -15,15 +15,16 @@ extension ParsableArguments {
 /// as a constant of its parent's configuration (SendableMetatype).
 protocol ParsableCommand: ParsableArguments, SendableMetatype {
     static var configuration: CommandConfiguration { get }
-    /// This command as one that runs on the store (Swiftrun.swift), or nil.
-    /// A requirement, so each type's witness table holds the answer: a cast
-    /// to `any StoreCommand` scans every conformance record in the binary,
-    /// on every start (issue 15: 5% of a `run`'s instructions).
-    var storeCommand: (any StoreCommand)? { get }
+    /// How the program runs this command (CommandRole, beside the
+    /// commands). A requirement, so each type's witness table holds the
+    /// answer: a cast of the parsed command to `any StoreCommand` or `any
+    /// RuntimeVerb` scans every conformance record in the binary, on every
+    /// start (issue 15: 5% of a `run`'s instructions, 16% of an engine's call).
+    var role: CommandRole { get }
 }
 
 extension ParsableCommand {
-    var storeCommand: (any StoreCommand)? { nil }
+    var role: CommandRole { .group }
 }
 
 struct CommandConfiguration: Sendable {
