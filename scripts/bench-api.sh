@@ -11,15 +11,14 @@ runs=${BENCH_RUNS:-20}
 work=$(mktemp -d /tmp/swiftrun-bench-api-XXXXXX)
 export CONTAINERS_CONF="$(cd "$(dirname "$0")" && pwd)/podman-bench.conf"
 podman="podman --root $work/podman --runroot $work/podman-run"
+. "$(dirname "$0")/bench-work.sh"
 cleanup() {
     [ -n "${swiftrun_pid:-}" ] && kill "$swiftrun_pid" 2>/dev/null || true
     [ -n "${podman_pid:-}" ] && kill "$podman_pid" 2>/dev/null || true
     wait 2>/dev/null || true
     "$bin" --root "$work/store" rm -f $("$bin" --root "$work/store" ps -aq) >/dev/null 2>&1 || true
     $podman rm -f -a >/dev/null 2>&1 || true
-    awk -v w="$work" '$5 ~ "^" w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount "$m"; done
-    for dir in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent; do rmdir "$dir/conmon" "$dir" 2>/dev/null || true; done
-    rm -rf "$work"
+    release_work "$work"
 }
 trap cleanup EXIT
 "$bin" --root "$work/store" import "$sample" busybox >/dev/null

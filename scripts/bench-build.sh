@@ -7,10 +7,9 @@ bin=$(realpath "$1") sample=$(realpath "$2") web=$(realpath "$(dirname "$0")/../
 runs=${BENCH_BUILD_RUNS:-5}
 
 work=$(mktemp -d /tmp/swiftrun-bench-build-XXXXXX)
+. "$(dirname "$0")/bench-work.sh"
 cleanup() {
-    awk -v w="$work" '$5 ~ "^" w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount "$m"; done
-    for dir in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent; do rmdir "$dir/conmon" "$dir" 2>/dev/null || true; done
-    rm -rf "$work"
+    release_work "$work"
 }
 trap cleanup EXIT
 

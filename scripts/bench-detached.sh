@@ -8,13 +8,12 @@ set -eu
 bin=$(realpath "$1") sample=$(realpath "$2")
 runs=${BENCH_RUNS:-20}
 work=$(mktemp -d /tmp/swiftrun-bench-detached-XXXXXX)
+. "$(dirname "$0")/bench-work.sh"
 cleanup() {
     "$bin" --root "$work/store" rm -f $("$bin" --root "$work/store" ps -aq) >/dev/null 2>&1 || true
     runc --root "$work/runc" delete -f bench-exec >/dev/null 2>&1 || true
     if [ -n "${podman:-}" ]; then $podman rm -f -a >/dev/null 2>&1 || true; fi
-    awk -v w="$work" '$5 ~ "^" w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount "$m"; done
-    for dir in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent; do rmdir "$dir/conmon" "$dir" 2>/dev/null || true; done
-    rm -rf "$work"
+    release_work "$work"
 }
 trap cleanup EXIT
 "$bin" --root "$work/store" import "$sample" busybox >/dev/null

@@ -19,15 +19,15 @@ fi
 work=$(mktemp -d /tmp/swiftrun-bench-docker-XXXXXX)
 bridge=swrbench0
 dockerd_pid=""
+. "$(dirname "$0")/bench-work.sh"
 cleanup() {
     if [ -n "$dockerd_pid" ]; then
         kill "$dockerd_pid" 2>/dev/null || true
         # dockerd stops its containerd, then itself; wait for it by its pid.
         while kill -0 "$dockerd_pid" 2>/dev/null; do :; done
     fi
-    awk -v w="$work" '$5 ~ "^" w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount "$m"; done
     ip link delete "$bridge" 2>/dev/null || true
-    rm -rf "$work"
+    release_work "$work"
 }
 trap cleanup EXIT
 

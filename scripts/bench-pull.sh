@@ -9,12 +9,11 @@ runs=${BENCH_PULL_RUNS:-5}
 
 work=$(mktemp -d /tmp/swiftrun-bench-pull-XXXXXX)
 registry_pid=""
+. "$(dirname "$0")/bench-work.sh"
 cleanup() {
     [ -z "$registry_pid" ] || kill "$registry_pid" 2>/dev/null || true
     rm -rf /run/sr-bench-*
-    awk -v w="$work" '$5 ~ "^" w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount "$m"; done
-    for dir in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent; do rmdir "$dir/conmon" "$dir" 2>/dev/null || true; done
-    rm -rf "$work"
+    release_work "$work"
 }
 trap cleanup EXIT
 

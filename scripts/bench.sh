@@ -8,12 +8,9 @@ bin=$(realpath "$1") sample=$(realpath "$2")
 runs=${BENCH_RUNS:-50}
 
 work=$(mktemp -d /tmp/swiftrun-bench-XXXXXX)
+. "$(dirname "$0")/bench-work.sh"
 cleanup() {
-    # podman leaves its storage mounted; unmount what lies under $work, deepest first.
-    awk -v w="$work" '$5 ~ "^" w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount "$m"; done
-    # and its (empty) cgroup parents.
-    for dir in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent; do rmdir "$dir/conmon" "$dir" 2>/dev/null || true; done
-    rm -rf "$work"
+    release_work "$work"
 }
 trap cleanup EXIT
 
