@@ -133,4 +133,80 @@ import Testing
         #expect(!"abc".contains(text: "abd"))
         #expect("abc".contains(text: ""))
     }
+
+    /// A RuntimeSpec with every field set, the optional ones too.
+    static let everyField: RuntimeSpec = {
+        let hook = RuntimeSpec.Hook(path: "/bin/hook", args: ["hook", "a"], env: ["A=1"], timeout: 5)
+        let rule = SeccompProfile.Rule(
+            names: ["clone"], name: "clone3", action: "SCMP_ACT_ALLOW", errnoRet: 1,
+            args: [SeccompProfile.Argument(index: 0, value: 2, valueTwo: 3, op: "SCMP_CMP_MASKED_EQ")],
+            includes: SeccompProfile.Condition(caps: ["CAP_SYS_ADMIN"], arches: ["amd64"], minKernel: "4.8"),
+            excludes: SeccompProfile.Condition(caps: ["CAP_BPF"], arches: ["arm64"], minKernel: "6.0"))
+        return RuntimeSpec(
+            process: RuntimeSpec.Process(
+                terminal: true, user: RuntimeSpec.User(uid: 1, gid: 2, additionalGids: [3], umask: 0o22), args: ["sh"], env: ["A=b"], cwd: "/w",
+                capabilities: RuntimeSpec.CapabilitySets(
+                    bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"], inheritable: ["CAP_KILL"], ambient: ["CAP_KILL"]),
+                rlimits: [RuntimeSpec.Rlimit(type: "RLIMIT_NOFILE", hard: UInt64.max, soft: 1024)], noNewPrivileges: true,
+                consoleSize: RuntimeSpec.ConsoleSize(height: 24, width: 80), oomScoreAdj: -500, apparmorProfile: "unconfined", selinuxLabel: "l"),
+            root: RuntimeSpec.Root(path: "/r", readonly: true), hostname: "h",
+            mounts: [RuntimeSpec.Mount(destination: "/d", type: "bind", source: "/s", options: ["rbind", "ro"])],
+            linux: RuntimeSpec.Linux(
+                namespaces: [RuntimeSpec.Namespace(type: "network", path: "/proc/1/ns/net")], maskedPaths: ["/proc/kcore"], readonlyPaths: ["/proc/sys"],
+                devices: [RuntimeSpec.Device(path: "/dev/fuse", type: "c", major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0)],
+                resources: RuntimeSpec.Resources(
+                    devices: [RuntimeSpec.DeviceRule(allow: true, type: "c", major: 10, minor: 229, access: "rwm")],
+                    memory: RuntimeSpec.Memory(limit: 1 << 30, reservation: 1 << 29, swap: -1),
+                    cpu: RuntimeSpec.CPU(shares: 512, quota: 50000, period: 100_000, cpus: "0-1"), pids: RuntimeSpec.Pids(limit: 100)),
+                cgroupsPath: "/c", sysctl: ["net.ipv4.ip_forward": "1"],
+                seccomp: SeccompProfile(
+                    defaultAction: "SCMP_ACT_ERRNO", defaultErrnoRet: 1,
+                    archMap: [SeccompProfile.ArchMap(architecture: "SCMP_ARCH_X86_64", subArchitectures: ["SCMP_ARCH_X86"])],
+                    architectures: ["SCMP_ARCH_X86_64"], syscalls: [rule]),
+                rootfsPropagation: "rslave", uidMappings: [RuntimeSpec.IDMapping(containerID: 0, hostID: 100_000, size: 65536)],
+                gidMappings: [RuntimeSpec.IDMapping(containerID: 0, hostID: 100_000, size: 65536)], intelRdt: RuntimeSpec.IntelRdt()),
+            annotations: ["a": "b"],
+            hooks: RuntimeSpec.Hooks(
+                prestart: [hook], createRuntime: [hook], createContainer: [hook], startContainer: [hook], poststart: [hook], poststop: [hook]))
+    }()
+
+    /// config.json is written from each type's own field list
+    /// (RuntimeSpec+Encoding.swift), not a synthesized Encodable: every
+    /// stored field, found by reflection, has its key, and the bytes read
+    /// back to the same spec.
+    @Test func aRuntimeSpecWritesEveryField() throws {
+        let bytes = JSON.encodeTree(Self.everyField)
+        let tree = try JSONParser.parse(bytes)
+        expectEveryField(of: Self.everyField, in: tree, at: "spec")
+        let decoded = try JSON.decode(RuntimeSpec.self, from: bytes, path: "config.json")
+        #expect(JSON.encodeTree(decoded) == bytes)
+        #expect(String(decoding: bytes, as: UTF8.self).contains(#""hard":18446744073709551615,"soft":1024"#))
+        #expect(String(decoding: bytes, as: UTF8.self).contains(#""intelRdt":{}"#))
+    }
+
+    private func expectEveryField(of value: Any, in tree: JSONTree, at path: String) {
+        let mirror = Mirror(reflecting: value)
+        switch (mirror.displayStyle, tree) {
+        case let (.struct, .object(fields)):
+            for child in mirror.children {
+                guard let label = child.label else { continue }
+                let field = Mirror(reflecting: child.value)
+                let present = field.displayStyle != .optional || !field.children.isEmpty
+                guard let item = fields[label] else {
+                    #expect(!present, "\(path).\(label) is set but not written")
+                    continue
+                }
+                let unwrapped = field.displayStyle == .optional ? field.children.first!.value : child.value
+                expectEveryField(of: unwrapped, in: item, at: path + "." + label)
+            }
+        case let (.collection, .array(items)):
+            for (index, element) in mirror.children.enumerated() where index < items.count {
+                expectEveryField(of: element.value, in: items[index], at: path + "[\(index)]")
+            }
+        case (.struct, _), (.collection, _):
+            Issue.record("\(path) is written as \(tree.kind)")
+        default:
+            break
+        }
+    }
 }

@@ -98,12 +98,16 @@ import Testing
             31 29 0:27 / /sys/fs/cgroup/systemd rw,nosuid - cgroup cgroup rw,xattr,name=systemd
             33 29 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid - cgroup cgroup rw,cpu,cpuacct
             34 29 0:30 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory
+            35 29 0:31 / /sys/fs/cgroup/pids rw,nosuid shared:12 master:3 - cgroup cgroup rw,pids
 
             """
         let mode = CgroupMode(mountinfo: Array(lines.utf8))
         #expect(mode.unified == "/sys/fs/cgroup/unified")
-        #expect(mode.v1 == ["cpu": "/sys/fs/cgroup/cpu,cpuacct", "cpuacct": "/sys/fs/cgroup/cpu,cpuacct", "memory": "/sys/fs/cgroup/memory"])
-        #expect(mode.v1Options == ["cpu": "cpu,cpuacct", "cpuacct": "cpu,cpuacct", "memory": "memory"])
+        #expect(
+            mode.v1 == [
+                "cpu": "/sys/fs/cgroup/cpu,cpuacct", "cpuacct": "/sys/fs/cgroup/cpu,cpuacct", "memory": "/sys/fs/cgroup/memory", "pids": "/sys/fs/cgroup/pids"
+            ])
+        #expect(mode.v1Options == ["cpu": "cpu,cpuacct", "cpuacct": "cpu,cpuacct", "memory": "memory", "pids": "pids"])
         #expect(!mode.isPureV2)
         #expect(CgroupMode(mountinfo: Array("30 29 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n".utf8)).isPureV2)
     }

@@ -53,7 +53,7 @@ public struct ContainerStore: Sendable {
     /// config.json alone: it does not depend on the pid, so a start may
     /// write it while the child is made (ContainerLauncher).
     func recordSpec(_ spec: RuntimeSpec, of id: String) throws(SwiftrunError) {
-        try FileSystem.writeAtomically(try JSON.encode(spec), to: layout.container(id) + "/config.json", durable: false)
+        try FileSystem.writeAtomically(JSON.encodeTree(spec), to: layout.container(id) + "/config.json", durable: false)
     }
 
     /// The name on disk wins over the one in `state`: a process that has

@@ -1,8 +1,8 @@
 /// Reading a config.json someone else wrote. The runtime spec makes most
 /// fields optional, and a bundle from podman, containerd or `runc spec`
 /// leaves out whatever it does not use, so each type here decodes with the
-/// spec's defaults where a field is missing. Encoding stays synthesized:
-/// what swiftrun writes always has every field it uses.
+/// spec's defaults where a field is missing. What swiftrun writes
+/// (RuntimeSpec+Encoding.swift) always has every field it uses.
 private struct Key: CodingKey {
     var stringValue: String
     var intValue: Int? { nil }

@@ -4,7 +4,7 @@
 /// (RuntimeSpec+Decoding.swift, OCI/Bundle.swift); ChildSpec turns it into
 /// the flat C struct the child works from. Fields `run` never sets are
 /// optional, so its config.json stays as it was.
-public struct RuntimeSpec: Codable, Sendable {
+public struct RuntimeSpec: Decodable, Sendable {
     /// The runtime-spec version this shape follows.
     public static let specVersion = "1.2.0"
     public var ociVersion = RuntimeSpec.specVersion
@@ -16,7 +16,7 @@ public struct RuntimeSpec: Codable, Sendable {
     public var annotations: [String: String]
     public var hooks: Hooks?
 
-    public struct Process: Codable, Sendable {
+    public struct Process: Decodable, Sendable {
         public var terminal = false
         public var user: User
         public var args: [String]
@@ -31,19 +31,19 @@ public struct RuntimeSpec: Codable, Sendable {
         public var selinuxLabel: String?
     }
 
-    public struct ConsoleSize: Codable, Sendable, Equatable {
+    public struct ConsoleSize: Decodable, Sendable, Equatable {
         public var height: UInt16
         public var width: UInt16
     }
 
-    public struct User: Codable, Sendable, Equatable {
+    public struct User: Decodable, Sendable, Equatable {
         public var uid: UInt32
         public var gid: UInt32
         public var additionalGids: [UInt32]
         public var umask: UInt32?
     }
 
-    public struct CapabilitySets: Codable, Sendable {
+    public struct CapabilitySets: Decodable, Sendable {
         public var bounding: [String]
         public var effective: [String]
         public var permitted: [String]
@@ -51,14 +51,14 @@ public struct RuntimeSpec: Codable, Sendable {
         public var ambient: [String]
     }
 
-    public struct Rlimit: Codable, Sendable, Equatable {
+    public struct Rlimit: Decodable, Sendable, Equatable {
         /// "RLIMIT_NOFILE"
         public var type: String
         public var hard: UInt64
         public var soft: UInt64
     }
 
-    public struct Root: Codable, Sendable {
+    public struct Root: Decodable, Sendable {
         /// The merged overlay mount point, in the container's dir.
         public var path: String
         public var readonly: Bool
@@ -66,7 +66,7 @@ public struct RuntimeSpec: Codable, Sendable {
 
     /// For `run`, a mount beyond the standard set the child always makes;
     /// for a bundle, any of its mounts.
-    public struct Mount: Codable, Sendable, Equatable {
+    public struct Mount: Decodable, Sendable, Equatable {
         public var destination: String
         /// "bind", "tmpfs", "proc", ...; a bundle may leave it out for a bind.
         public var type: String
@@ -74,7 +74,7 @@ public struct RuntimeSpec: Codable, Sendable {
         public var options: [String]
     }
 
-    public struct Linux: Codable, Sendable {
+    public struct Linux: Decodable, Sendable {
         public var namespaces: [Namespace]
         public var maskedPaths: [String]
         public var readonlyPaths: [String]
@@ -94,9 +94,9 @@ public struct RuntimeSpec: Codable, Sendable {
     }
 
     /// Its fields do not matter: the object's presence is refused.
-    public struct IntelRdt: Codable, Sendable, Equatable {}
+    public struct IntelRdt: Decodable, Sendable, Equatable {}
 
-    public struct IDMapping: Codable, Sendable, Equatable {
+    public struct IDMapping: Decodable, Sendable, Equatable {
         public var containerID: UInt32
         public var hostID: UInt32
         public var size: UInt32
@@ -104,7 +104,7 @@ public struct RuntimeSpec: Codable, Sendable {
 
     /// Programs an engine asks the runtime to run at points of the
     /// lifecycle, each given the container's state on stdin.
-    public struct Hooks: Codable, Sendable {
+    public struct Hooks: Decodable, Sendable {
         public var prestart: [Hook]?
         public var createRuntime: [Hook]?
         public var createContainer: [Hook]?
@@ -113,14 +113,14 @@ public struct RuntimeSpec: Codable, Sendable {
         public var poststop: [Hook]?
     }
 
-    public struct Hook: Codable, Sendable, Equatable {
+    public struct Hook: Decodable, Sendable, Equatable {
         public var path: String
         public var args: [String]?
         public var env: [String]?
         public var timeout: Int?
     }
 
-    public struct Namespace: Codable, Sendable, Equatable {
+    public struct Namespace: Decodable, Sendable, Equatable {
         public var type: String
         /// A namespace to join rather than make: --network container:NAME
         /// gives that container's /proc/PID/ns/net.
@@ -132,7 +132,7 @@ public struct RuntimeSpec: Codable, Sendable {
         }
     }
 
-    public struct Device: Codable, Sendable, Equatable {
+    public struct Device: Decodable, Sendable, Equatable {
         public var path: String
         /// "c" or "b".
         public var type: String
@@ -143,7 +143,7 @@ public struct RuntimeSpec: Codable, Sendable {
         public var gid: UInt32
     }
 
-    public struct Resources: Codable, Sendable {
+    public struct Resources: Decodable, Sendable {
         /// The device cgroup's rules, in order; nil major or minor is "*".
         public var devices: [DeviceRule]
         public var memory: Memory?
@@ -152,13 +152,13 @@ public struct RuntimeSpec: Codable, Sendable {
     }
 
     /// Bytes. `swap` is memory plus swap, as Docker's --memory-swap; -1 is unlimited.
-    public struct Memory: Codable, Sendable, Equatable {
+    public struct Memory: Decodable, Sendable, Equatable {
         public var limit: Int64?
         public var reservation: Int64?
         public var swap: Int64?
     }
 
-    public struct CPU: Codable, Sendable, Equatable {
+    public struct CPU: Decodable, Sendable, Equatable {
         public var shares: UInt64?
         /// CFS quota and period in microseconds (--cpus 0.5: 50000 of 100000).
         public var quota: Int64?
@@ -167,11 +167,11 @@ public struct RuntimeSpec: Codable, Sendable {
         public var cpus: String?
     }
 
-    public struct Pids: Codable, Sendable, Equatable {
+    public struct Pids: Decodable, Sendable, Equatable {
         public var limit: Int64
     }
 
-    public struct DeviceRule: Codable, Sendable, Equatable {
+    public struct DeviceRule: Decodable, Sendable, Equatable {
         public var allow: Bool
         /// "a", "c" or "b".
         public var type: String

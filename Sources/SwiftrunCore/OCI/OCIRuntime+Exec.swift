@@ -88,7 +88,7 @@ extension RuntimeSpec {
     /// nil when the config has none.
     func compiledSeccomp(cache: String) throws(SwiftrunError) -> [UInt8]? {
         try linux.seccomp.map { (profile) throws(SwiftrunError) in
-            try SeccompPolicy.compile(JSON.encode(profile), source: "linux.seccomp", capabilities: process.capabilities.bounding, cache: cache)
+            try SeccompPolicy.compile(JSON.encodeTree(profile), source: "linux.seccomp", capabilities: process.capabilities.bounding, cache: cache)
         }
     }
 }

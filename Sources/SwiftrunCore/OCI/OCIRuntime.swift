@@ -101,7 +101,7 @@ public struct OCIRuntime {
         var record = RuntimeRecord(
             id: id, init_: ProcessIdentity(pid: 0, startTime: 0), bundle: bundle.path, rootfs: spec.root.path,
             created: JSON.timestamp(), annotations: spec.annotations, cgroupPath: cgroupPath, hooks: spec.hooks, systemdUnit: scope?.unit)
-        try FileSystem.writeAtomically(JSON.encode(spec), to: root.config(id), durable: false)
+        try FileSystem.writeAtomically(JSON.encodeTree(spec), to: root.config(id), durable: false)
         try root.save(record)
         try child.run(hooks: spec.hooks, state: root.ociState(of: record))
         let started = { (pid: pid_t) throws(SwiftrunError) in

@@ -40,7 +40,7 @@ public enum RuntimeDescription {
     public static func writeDefaultSpec(in bundle: String) throws(SwiftrunError) {
         let file = bundle + "/config.json"
         guard !FileSystem.exists(file) else { throw .invalidArgument("File \(file) exists. Remove it first") }
-        try FileSystem.writeAtomically(Array((try JSON.encodePretty(defaultSpec()) + "\n").utf8), to: file, durable: false)
+        try FileSystem.writeAtomically(JSON.encodeTree(defaultSpec(), pretty: true) + [0x0A], to: file, durable: false)
     }
 
     /// runc's `features` document (runtime-spec features.md), indented.

@@ -1,7 +1,7 @@
 /// A seccomp profile in Docker's JSON format (the format of moby's
 /// profiles/seccomp/default.json and of `--security-opt seccomp=FILE`),
 /// which reads the OCI runtime spec's linux.seccomp too.
-public struct SeccompProfile: Codable, Sendable {
+public struct SeccompProfile: Decodable, Sendable {
     var defaultAction: String
     var defaultErrnoRet: UInt16?
     var archMap: [ArchMap]?
@@ -9,12 +9,12 @@ public struct SeccompProfile: Codable, Sendable {
     var architectures: [String]?
     var syscalls: [Rule]?
 
-    struct ArchMap: Codable, Sendable {
+    struct ArchMap: Decodable, Sendable {
         var architecture: String
         var subArchitectures: [String]?
     }
 
-    struct Rule: Codable, Sendable {
+    struct Rule: Decodable, Sendable {
         var names: [String]?
         /// The older form: one name per rule.
         var name: String?
@@ -25,7 +25,7 @@ public struct SeccompProfile: Codable, Sendable {
         var excludes: Condition?
     }
 
-    struct Argument: Codable, Sendable {
+    struct Argument: Decodable, Sendable {
         var index: UInt32
         var value: UInt64
         var valueTwo: UInt64?
@@ -34,7 +34,7 @@ public struct SeccompProfile: Codable, Sendable {
 
     /// When a rule applies: all of `caps` held, the arch among `arches`,
     /// and a kernel at least `minKernel` ("4.8").
-    struct Condition: Codable, Sendable {
+    struct Condition: Decodable, Sendable {
         var caps: [String]?
         var arches: [String]?
         var minKernel: String?

@@ -7,6 +7,13 @@ public enum JSON {
         try write(value, pretty: false)
     }
 
+    /// A value that makes its own tree skips the Encoder (JSONTreeRepresentable).
+    static func encodeTree(_ value: some JSONTreeRepresentable, pretty: Bool = false) -> [UInt8] {
+        var writer = JSONWriter(pretty: pretty)
+        writer.write(value.jsonTree)
+        return writer.bytes
+    }
+
     /// Indented, for people and for the OCI verbs that print state as runc does.
     public static func encodePretty<T: Encodable>(_ value: T) throws(SwiftrunError) -> String {
         String(decoding: try write(value, pretty: true), as: UTF8.self)
