@@ -209,4 +209,62 @@ import Testing
             break
         }
     }
+
+    /// The image documents `run` reads are read from each type's own field
+    /// list (OCIImage+Decoding.swift): a document with every field set
+    /// leaves no optional nil, nested or not, and a missing one is named.
+    @Test func imageDocumentsReadEveryField() throws {
+        let digest = "sha256:" + String(repeating: "ab", count: 32)
+        let health = #"{"Test":["CMD","true"],"Interval":1,"Timeout":2,"StartPeriod":3,"Retries":4}"#
+        let config = """
+            {"created":"2026-12-01T00:00:00Z","architecture":"amd64","os":"linux",
+             "config":{"Hostname":"h","User":"u","Env":["A=1"],"Entrypoint":["e"],"Cmd":["c"],"WorkingDir":"/w","StopSignal":"SIGINT",
+                       "Healthcheck":\(health),"ExposedPorts":{"80/tcp":{}},"Labels":{"a":"b"},"Volumes":{"/v":{}}},
+             "rootfs":{"type":"layers","diff_ids":["\(digest)"]},
+             "history":[{"created":"2026-12-01T00:00:00Z","created_by":"RUN true","comment":"c"}]}
+            """
+        let manifest = """
+            {"schemaVersion":2,"mediaType":"m","config":{"mediaType":"c","digest":"\(digest)","size":1,"annotations":{"a":"b"},
+             "platform":{"architecture":"amd64","os":"linux","variant":"v1"}},"layers":[]}
+            """
+        let image = try JSON.decode(ImageConfiguration.self, from: Array(config.utf8), path: "config")
+        expectNoNil(image, at: "config")
+        #expect(image.config?.Healthcheck?.Retries == 4)
+        #expect(image.rootfs.diff_ids.map(\.description) == [digest])
+        expectNoNil(try JSON.decode(ImageManifest.self, from: Array(manifest.utf8), path: "manifest"), at: "manifest")
+        // Held by a synthesized Codable type, through init(from:): the same reading.
+        let index = try JSON.decode(
+            ImageIndex.self,
+            from: Array("{\"schemaVersion\":2,\"manifests\":[\(manifest.split(separator: "config\":")[1].split(separator: ",\"layers")[0])]}".utf8),
+            path: "index")
+        #expect(index.manifests.first?.platform?.variant == "v1")
+    }
+
+    @Test func aMissingImageFieldIsNamed() {
+        #expect {
+            try JSON.decode(ImageConfiguration.self, from: Array(#"{"architecture":"amd64","rootfs":{"type":"layers","diff_ids":[]}}"#.utf8), path: "c")
+        } throws: { error in
+            "\(error)".contains("no \"os\"")
+        }
+        // A bad digest inside a Codable type is refused by the same reading.
+        #expect(throws: SwiftrunError.self) {
+            try JSON.decode(ImageIndex.self, from: Array(#"{"schemaVersion":2,"manifests":[{"mediaType":"m","digest":"sha256:x","size":1}]}"#.utf8), path: "i")
+        }
+    }
+
+    private func expectNoNil(_ value: Any, at path: String) {
+        for child in Mirror(reflecting: value).children {
+            let label = path + "." + (child.label ?? "?")
+            let field = Mirror(reflecting: child.value)
+            if field.displayStyle == .optional {
+                guard let wrapped = field.children.first else {
+                    Issue.record("\(label) was not read")
+                    continue
+                }
+                expectNoNil(wrapped.value, at: label)
+            } else if field.displayStyle == .struct || field.displayStyle == .collection {
+                expectNoNil(child.value, at: label)
+            }
+        }
+    }
 }

@@ -38,13 +38,7 @@ public struct Digest: Hashable, Codable, Sendable, CustomStringConvertible {
     /// The 12-character form Docker prints.
     public var short: String { String(hex.prefix(12)) }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let digest = Digest(parsing: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a sha256 digest: \(text)"))
-        }
-        self = digest
-    }
+    public init(from decoder: any Decoder) throws { try self.init(tree: try JSONTreeDecoder.tree(of: decoder), at: decoder.codingPath) }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()

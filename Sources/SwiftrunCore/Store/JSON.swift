@@ -37,6 +37,15 @@ public enum JSON {
         }
     }
 
+    /// A type that reads its own tree skips the Decoder (JSONTreeDecodable).
+    static func decode<T: JSONTreeDecodable>(_ type: T.Type, from bytes: [UInt8], path: String) throws(SwiftrunError) -> T {
+        do {
+            return try T(tree: try JSONParser.parse(bytes), at: [])
+        } catch {
+            throw .badArchive(path, reason: "unreadable \(T.self) JSON: \(error)")
+        }
+    }
+
     /// Now, as RFC 3339 in UTC with milliseconds, the form OCI configs and
     /// swiftrun's state use: containers made in the same second still sort
     /// in the order they were made.
