@@ -12,11 +12,20 @@ struct ContainerLauncher {
     /// and is recorded while the child sets itself up (config.json earlier,
     /// on a second thread).
     /// With `console` (-t), the child sends its pty master there.
-    func launch(_ plan: ContainerPlan, narrator: Narrator?, console: ConsoleSocket? = nil) throws(SwiftrunError) -> (ContainerProcess, ContainerState) {
+    /// `early`: a network namespace a foreground `run` began making before
+    /// it prepared, closed after the spawn as one begun here is.
+    func launch(
+        _ plan: ContainerPlan, narrator: Narrator?, console: ConsoleSocket? = nil, early: NetworkNamespaceAhead? = nil
+    ) throws(SwiftrunError) -> (ContainerProcess, ContainerState) {
         let network = ContainerNetwork(layout: layout)
         let request = plan.state.network ?? NetworkRequest.none
         // First, so that its thread overlaps everything up to the clone3.
-        let netns = NetworkNamespaceAhead(for: plan.spec, request: request)
+        let netns: NetworkNamespaceAhead?
+        if let early {
+            netns = NetworkNamespaceAhead.isWanted(by: plan.spec, request: request) ? early : nil
+        } else {
+            netns = NetworkNamespaceAhead(for: plan.spec, request: request)
+        }
         defer { netns?.close() }
         let networkPlan = try network.attach(request, id: plan.id, name: plan.state.name, hostname: plan.spec.hostname, narrator: narrator)
         defer { if networkPlan.joinPidFD >= 0 { close(networkPlan.joinPidFD) } }
@@ -56,7 +65,7 @@ struct ContainerLauncher {
         if let madeAhead {
             child.joinNetworkNamespace(madeAhead: madeAhead)
             narrator?.parent(
-                "netns", "unshare(CLONE_NEWNET); ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP): on a second thread, from the start of the launch",
+                "netns", "unshare(CLONE_NEWNET); ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP): on a second thread, while this one prepared",
                 why: "the container's network namespace, made while this thread went on; the child joins it", manual: "network_namespaces(7)")
         }
         let process = try cgroup.spawn(

@@ -24,13 +24,16 @@ public struct ContainerRunner {
     /// Runs the container to completion and returns Docker's exit code.
     public func run(_ options: RunOptions) throws(SwiftrunError) -> Int32 {
         if let name = options.name { try ContainerName.validate(name) }
+        // Its thread overlaps all that follows (NetworkNamespaceAhead).
+        let netns = NetworkNamespaceAhead(for: options)
+        defer { netns?.close() }
         try layout.prepare()
-        return try run(options, image: try images.image(options.image))
+        return try run(options, image: try images.image(options.image), netns: netns)
     }
 
     /// The same with the image already in hand: build's RUN steps, whose
     /// intermediate images have no name.
-    func run(_ options: RunOptions, image: Image) throws(SwiftrunError) -> Int32 {
+    func run(_ options: RunOptions, image: Image, netns: NetworkNamespaceAhead? = nil) throws(SwiftrunError) -> Int32 {
         let narrator = options.explain.map(Narrator.init)
         var plan = try ContainerPlan.prepare(options, image: image, layout: layout)
         if let narrator { try explainPlan(narrator, plan: plan) }
@@ -40,7 +43,7 @@ public struct ContainerRunner {
         let status: ExitStatus
         do {
             let process: ContainerProcess
-            (process, state) = try ContainerLauncher(layout: layout).launch(plan, narrator: narrator, console: console)
+            (process, state) = try ContainerLauncher(layout: layout).launch(plan, narrator: narrator, console: console, early: netns)
             status = try process.wait(console: console, interactive: options.interactive)
         } catch {
             try? containers.finish(state, exitCode: error.runExitCode)
