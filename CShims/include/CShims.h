@@ -344,6 +344,9 @@ int sr_netlink_add_default_route(int socket, uint32_t gateway);
 // kernel's layout: each field of a concatenation padded to 4 bytes.
 // DATA is NULL for a deletion or a set. SOCKET is sr_nft_open's.
 int sr_nft_open(void);
+// Closes FD in a forked child once this process has let go of it: for the
+// nfnetlink socket, whose last close waits a grace period (netlink.c).
+void sr_close_in_child(int fd);
 int sr_nft_set_element(int socket, int add, const char *table, const char *set, const uint8_t *key, size_t key_length,
                        const uint8_t *data, size_t data_length);
 // 1 if KEY is in the set (0 if not, or if the table or set is missing), -1 with errno.

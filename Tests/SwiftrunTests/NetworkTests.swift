@@ -190,6 +190,28 @@ import Testing
         #expect(waitForLinkGone("veth" + id.prefix(11)))
     }
 
+    /// At exit, the nfnetlink socket's last close, which waits an RCU grace
+    /// period after a commit, is left to a child (sr_close_in_child): the
+    /// fd is gone from this process at once, the child closes it, and it
+    /// holds no other fd of ours once that is done.
+    @Test func aSocketsLastCloseIsLeftToAChild() throws {
+        var handed: [Int32] = [0, 0]
+        var other: [Int32] = [0, 0]
+        try #require(sr_pipe_cloexec(&handed) == 0 && sr_pipe_cloexec(&other) == 0)
+        defer { [handed[0], other[0]].forEach { close($0) } }
+        sr_close_in_child(handed[1])
+        #expect(fcntl(handed[1], F_GETFD) == -1 && errno == EBADF)
+        var byte: UInt8 = 0
+        #expect(read(handed[0], &byte, 1) == 0, "the child closed the last copy: end of file")
+        close(other[1])
+        #expect(read(other[0], &byte, 1) == 0, "the child kept no copy of another fd")
+        // The child has no exit signal, so only __WCLONE waits for it: no
+        // other test's child (spawned with SIGCHLD) is taken here.
+        var status: Int32 = 0
+        #expect(waitpid(-1, &status, Int32(bitPattern: 0x8000_0000)) > 0, "a child made the close")
+        #expect(status == 0)
+    }
+
     /// `run -d` checks its ports in the CLI, then its monitor closes the
     /// fds it inherited and publishes them: the monitor must not use the
     /// CLI's nfnetlink socket by its old number (it failed with "Socket

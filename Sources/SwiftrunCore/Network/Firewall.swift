@@ -78,13 +78,13 @@ enum Firewall {
         try run(ruleset)
     }
 
-    /// One nfnetlink socket for the process, opened on first use and left
-    /// for the exit to close. Closing a socket that committed a deletion
-    /// waits for nf_tables to free the deleted element after an RCU grace
-    /// period (its release notifier flushes that work): about 8 ms on every
-    /// `run --rm -p`. Teardown deletes the ports first, so the rest of it
-    /// overlaps the grace period before the exit's close waits for what
-    /// remains.
+    /// One nfnetlink socket for the process, opened on first use and kept
+    /// to the end. The last close of a socket after a commit waits for
+    /// nf_tables to free what the commit replaced or deleted, an RCU grace
+    /// period later (its release notifier flushes that work): 5-8 ms at
+    /// the exit of every `run --rm -p`, after the container's exit. So at
+    /// exit a forked child makes that close (sr_close_in_child) and waits
+    /// instead of us.
     /// The API service connects and disconnects containers from several
     /// threads: the first to open it keeps it, a loser closes its own.
     private static var socket: Int32 {
@@ -92,9 +92,17 @@ enum Firewall {
         if current >= 0 { return current }
         let fresh = sr_nft_open()
         let (won, kept) = openSocket.compareExchange(expected: -1, desired: fresh, ordering: .acquiringAndReleasing)
-        if won { return fresh }
+        if won {
+            if fresh >= 0 { atexit { Firewall.handOffSocket() } }
+            return fresh
+        }
         close(fresh)
         return kept
+    }
+
+    private static func handOffSocket() {
+        let fd = openSocket.exchange(-1, ordering: .acquiringAndReleasing)
+        if fd >= 0 { sr_close_in_child(fd) }
     }
     private static let openSocket = Atomic<Int32>(-1)
 
