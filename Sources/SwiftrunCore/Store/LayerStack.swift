@@ -53,7 +53,7 @@ final class LayerStack {
         var links = 0
         while !pending.isEmpty {
             let name = pending.removeFirst()
-            let relative = (resolved + [name]).joined(separator: "/")
+            let relative = Self.path(resolved + [name])
             var found: (layer: Int, info: stat)?
             var directories: [Int] = []
             for layer in candidates {
@@ -71,7 +71,7 @@ final class LayerStack {
                 links += 1
                 guard links <= 40 else { throw .system("resolve \(path) in the image", errno: ELOOP) }
                 let target = try FileSystem.readLink(in: try root(found.layer), relative, describe: "\(relative) in the image")
-                pending = Self.components(target.hasPrefix("/") ? target : (resolved + [target]).joined(separator: "/")) + pending
+                pending = Self.components(target.hasPrefix("/") ? target : Self.path(resolved + [target])) + pending
                 resolved = []
                 candidates = Array(layers.indices.reversed())
             case S_IFDIR:
@@ -104,6 +104,18 @@ final class LayerStack {
 
     /// Lexically cleaned, never climbing above the root (the build
     /// context's cleaner, SourceTree.components).
+    /// Components joined with "/", by a loop: the stdlib's `joined` is not
+    /// specialized here, and its first call costs the runtime a type
+    /// lookup by mangled name, on `run`'s path (/etc/passwd for HOME).
+    private static func path(_ components: [String]) -> String {
+        var path = ""
+        for component in components {
+            if !path.isEmpty { path += "/" }
+            path += component
+        }
+        return path
+    }
+
     static func components(_ path: String) -> [String] {
         (SourceTree.components(path, clampAtRoot: true) ?? []).map(String.init)
     }
