@@ -29,12 +29,19 @@ SWIFT        ?= swift
 #
 # No symbol exported (scripts/no-exports.map says why): `run` 1.65M ->
 # 1.54M instructions, `--version` 2.54 -> 2.27 ms.
+#
+# Linked by the toolchain's lld rather than gold, with the binary's 22k
+# relative relocations packed (DT_RELR, glibc 2.36): the loader walks a
+# bitmap instead of 22k entries, and lld keeps .rodata out of the
+# writable segment. `run` 1.54M -> 1.43M instructions; `--version` 223 ->
+# 201 page faults, 1.55 -> 1.29 ms of CPU.
 STATIC_CXX    = .build/static-libstdc++
 RELEASE_FLAGS = -c release --static-swift-stdlib \
 	-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors \
 	-Xswiftc -L -Xswiftc $(CURDIR)/$(STATIC_CXX) \
 	-Xswiftc -Xclang-linker -Xswiftc -static-libgcc \
-	-Xlinker --version-script=$(CURDIR)/scripts/no-exports.map
+	-Xlinker --version-script=$(CURDIR)/scripts/no-exports.map \
+	-Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs
 SAMPLE        = rootfs-samples/out/busybox.tar
 PROBE_IMAGE   = rootfs-samples/out/probe.tar
 RELEASE_BIN   = .build/release/swiftrun
