@@ -72,6 +72,7 @@ static inline int sr_dies_with_parent(const sr_child_spec *spec) {
 
 // child.c: the parent's go byte (EOF: it died first), and any later byte.
 void sr_wait_for_go(const sr_child_spec *spec);
+void sr_join_cgroups_v1(const sr_child_spec *spec);
 void sr_read_sync_byte(const sr_child_spec *spec, sr_step step);
 
 // child_join.c

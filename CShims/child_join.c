@@ -42,7 +42,8 @@ static _Noreturn void run_joined(const sr_child_spec *spec) {
 
 _Noreturn void sr_join_container(const sr_child_spec *spec) {
     sr_wait_for_go(spec);
-    // The parent has put us in the container's cgroups; the fork inherits them.
+    sr_join_cgroups_v1(spec);
+    // We are in the container's cgroups now; the fork inherits them.
     if (setns(spec->join_pidfd, (int)spec->join_flags) < 0) sr_fail(spec, SR_STEP_JOIN, -1);
     close(spec->join_pidfd);
     sr_narrate_call(spec, SR_STEP_JOIN, "setns(pidfd, namespaces of the container's pid 1)");

@@ -58,6 +58,9 @@ static const struct {
     [SR_STEP_RUNTIME_HOOKS] = {"runtime hooks", "prestart and createRuntime hooks run in the runtime's namespaces, the tree mounted", "runtime-spec config.md"},
     [SR_STEP_CONTAINER_HOOK] = {"container hook", "a bundle's hook, run in the container's namespaces", "runtime-spec config.md"},
     [SR_STEP_CLONED] = {"clone3", "the container's first process exists", "clone(2)"},
+    [SR_STEP_JOIN_CGROUP_V1] = {"join v1 cgroup",
+                                "moving only itself, the child takes no global lock and waits for no RCU grace period",
+                                "cgroups(7)"},
     [SR_STEP_USERNS_ROOT] = {"become root of the user namespace", "root in the container is an unprivileged uid of the host", "user_namespaces(7)"},
     [SR_STEP_NETWORK] = {"configure eth0", "the veth end the parent put in our namespace gets its address and route", "rtnetlink(7)"},
 };

@@ -75,6 +75,7 @@ typedef enum {
     SR_STEP_CONTAINER_HOOK,    // a createContainer or startContainer hook; detail = index, err < 0: -(exit status)
     SR_STEP_USERNS_ROOT,       // a new user namespace: setresgid/setresuid(0) in it, once mapped
     SR_STEP_CLONED,            // the child's first record: it exists, its pid is known (not a failure)
+    SR_STEP_JOIN_CGROUP_V1,    // a v1 hierarchy: "0" to its tasks file, moving ourselves; detail = index
     SR_STEP_COUNT
 } sr_step;
 
@@ -173,6 +174,8 @@ enum { SR_HOOK_PID_WIDTH = 10 };
 typedef struct {
     uint64_t clone_flags;        // SR_CLONE_NEW* for each namespace in the spec
     int cgroup_fd;               // a cgroup v2 dir to start in (CLONE_INTO_CGROUP), or -1
+    const int *cgroup_tasks_fds; // v1 hierarchies' tasks files, opened by the parent: the child moves itself
+    int cgroup_tasks_count;
     int unshare_cgroup;          // unshare the cgroup ns after the parent placed us
     const char *rootfs;          // host path of the (empty) merged dir, or a bundle's root dir
     const char *overlay_options; // "lowerdir=...,upperdir=...,workdir=..."; NULL: bind rootfs onto itself

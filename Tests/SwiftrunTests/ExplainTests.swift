@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import SwiftrunCore
+
 /// `run --explain=json`: the records of what really happened, in order.
 @Suite struct ExplainTests {
     let sandbox: Sandbox
@@ -72,6 +74,10 @@ import Testing
             .filter { $0.contains(" = ") && !$0.contains("BPF") && !$0.contains("subtree_control") }
         #expect(writes.contains { $0.hasSuffix(" = 67108864") }, "the memory limit is reported: \(writes)")
         #expect(writes.contains { $0.contains("pids.max = 50") })
+        // On a host with v1 hierarchies, the child moves itself into them
+        // (no global lock, no grace period): its own record says so.
+        let joined = try records(text).contains { $0["by"] as? String == "child" && $0["step"] as? String == "join v1 cgroup" }
+        #expect(joined == !CgroupMode.host.isPureV2, "the child joins its v1 cgroups itself")
         for write in writes {
             let parts = write.components(separatedBy: " = ")
             let file = try String(contentsOfFile: parts[0], encoding: .utf8)

@@ -66,6 +66,14 @@ final class ChildSpec {
         raw.cgroup_fd = fd
     }
 
+    /// The child moves itself into these v1 hierarchies, writing "0" to
+    /// each `tasks` fd after the go (sr_join_cgroups_v1, CShims/child.c);
+    /// the caller keeps them open until the spawn.
+    func joinItself(v1Tasks fds: [Int32]) {
+        raw.cgroup_tasks_fds = fds.isEmpty ? nil : UnsafePointer(ownBuffer(fds))
+        raw.cgroup_tasks_count = Int32(fds.count)
+    }
+
     /// exec: join the running container whose pid 1 `pidfd` pins, in the
     /// namespaces of `flags`, instead of making one. `null`: for exec -d,
     /// an fd of /dev/null for the new process's stdio; it outlives the caller.
