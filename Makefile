@@ -106,7 +106,11 @@ $(STATIC_CXX)/libstdc++.so:
 	@mkdir -p $(dir $@)
 	echo 'INPUT(libstdc++.a)' > $@
 
+# lld comes with the Swift toolchain, not from a Debian package: say so
+# plainly if this toolchain lacks it, rather than fail in the link.
 build: deps $(STATIC_CXX)/libstdc++.so
+	@test -x "$$(dirname "$$(readlink -f "$$(command -v $(SWIFT))")")/ld.lld" \
+		|| { echo "make build: the Swift toolchain of $(SWIFT) has no ld.lld, which RELEASE_FLAGS links with" >&2; exit 1; }
 	$(SWIFT) build $(RELEASE_FLAGS)
 	$(call build_monitor,.build/release)
 

@@ -176,7 +176,7 @@ typedef struct {
     int cgroup_fd;               // a cgroup v2 dir to start in (CLONE_INTO_CGROUP), or -1
     const int *cgroup_tasks_fds; // v1 hierarchies' tasks files, opened by the parent: the child moves itself
     int cgroup_tasks_count;
-    int unshare_cgroup;          // unshare the cgroup ns after the parent placed us
+    int unshare_cgroup;          // unshare the cgroup ns once in our cgroups (after the go and the v1 tasks)
     const char *rootfs;          // host path of the (empty) merged dir, or a bundle's root dir
     const char *overlay_options; // "lowerdir=...,upperdir=...,workdir=..."; NULL: bind rootfs onto itself
     // A bundle: MOUNTS is the whole list (proc, /dev, ... included), so the

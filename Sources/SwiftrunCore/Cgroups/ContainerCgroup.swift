@@ -238,25 +238,24 @@ struct ContainerCgroup {
     }
 
     /// Starts `child` inside these cgroups: born in the v2 one (clone3's
-    /// CLONE_INTO_CGROUP); it moves itself into the v1 ones after the go,
-    /// by fds of their `tasks` files opened here (a thread that moves only
+    /// CLONE_INTO_CGROUP), and moving itself into the v1 ones after the go,
+    /// by fds of their `tasks` files opened here: a thread that moves only
     /// itself skips the kernel's global threadgroup lock and its RCU grace
-    /// period: sr_join_cgroups_v1); a v2 one it was not born in is written
-    /// into before it may go on. Pid 1 and exec's processes both start this way.
+    /// period (sr_join_cgroups_v1). Pid 1 and exec's processes both start this way.
     func spawn(
         _ child: ChildSpec, narrate: (String, String) -> Void = { _, _ in },
         cloned: (pid_t) -> Void = { _ in }, started: (pid_t) throws(SwiftrunError) -> Void,
         runtimeHooks: (pid_t) throws(SwiftrunError) -> Void = { _ in }, stepDone: (ChildRecord) -> Void = { _ in }
     ) throws(SwiftrunError) -> ContainerProcess {
-        let unifiedFD = unifiedDirectory.map { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } ?? -1
+        let unified = unifiedDirectory
+        let unifiedFD = unified.map { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } ?? -1
         defer { if unifiedFD >= 0 { close(unifiedFD) } }
         child.startIn(cgroup: unifiedFD)
-        let unified = mode.unified.map { $0 + "/" }
         var version1: [String] = []
-        for dir in directories where unified.map({ !dir.hasPrefix($0) }) ?? true { version1.append(dir) }
         var tasks: [Int32] = []
         defer { tasks.forEach { close($0) } }
-        for dir in version1 {
+        for dir in directories where dir != unified {
+            version1.append(dir)
             tasks.append(try Syscall.check("open \(dir)/tasks") { open(dir + "/tasks", O_WRONLY | O_CLOEXEC) })
         }
         child.joinItself(v1Tasks: tasks)
@@ -264,19 +263,17 @@ struct ContainerCgroup {
             child,
             placing: { (pid) throws(SwiftrunError) in
                 cloned(pid)
-                // What tasks will hold once the child has moved itself.
+                // The v1 tasks files, as they read once the child has moved itself.
                 for dir in version1 { narrate(dir + "/tasks", String(pid)) }
-                try add(pid, bornIn: child.raw.cgroup_fd >= 0 ? unifiedDirectory : nil, skipping: version1, narrate: narrate)
+                // The v2 one, where clone3 could not start it (ContainerProcess: a kernel before 5.7).
+                if child.raw.cgroup_fd < 0, let unified { try add(pid, into: [unified], narrate: narrate) }
             },
             started: started, runtimeHooks: runtimeHooks, stepDone: stepDone)
     }
 
-    /// Puts `pid` in the container's cgroups, but the one it was born in
-    /// and those it joins itself.
-    func add(
-        _ pid: pid_t, bornIn: String? = nil, skipping: [String] = [], narrate: (String, String) -> Void = { _, _ in }
-    ) throws(SwiftrunError) {
-        for dir in directories where dir != bornIn && !skipping.contains(dir) {
+    /// Puts `pid` in `dirs`, by default all the container's cgroups.
+    func add(_ pid: pid_t, into dirs: [String]? = nil, narrate: (String, String) -> Void = { _, _ in }) throws(SwiftrunError) {
+        for dir in dirs ?? directories {
             try FileSystem.writeString(String(pid), to: dir + "/cgroup.procs")
             narrate(dir + "/cgroup.procs", String(pid))
         }

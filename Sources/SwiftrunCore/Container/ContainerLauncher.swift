@@ -20,12 +20,7 @@ struct ContainerLauncher {
         let network = ContainerNetwork(layout: layout)
         let request = plan.state.network ?? NetworkRequest.none
         // First, so that its thread overlaps everything up to the clone3.
-        let netns: NetworkNamespaceAhead?
-        if let early {
-            netns = NetworkNamespaceAhead.isWanted(by: plan.spec, request: request) ? early : nil
-        } else {
-            netns = NetworkNamespaceAhead(for: plan.spec, request: request)
-        }
+        let netns = NetworkNamespaceAhead.isWanted(by: plan.spec, request: request) ? early ?? NetworkNamespaceAhead() : nil
         defer { netns?.close() }
         let networkPlan = try network.attach(request, id: plan.id, name: plan.state.name, hostname: plan.spec.hostname, narrator: narrator)
         defer { if networkPlan.joinPidFD >= 0 { close(networkPlan.joinPidFD) } }

@@ -21,11 +21,6 @@ final class NetworkNamespaceAhead {
     private let maker: Worker<Int32>  // the fd, or -errno
     private var closed = false
 
-    convenience init?(for spec: RuntimeSpec, request: NetworkRequest) {
-        guard Self.isWanted(by: spec, request: request) else { return nil }
-        self.init()
-    }
-
     /// Before the spec exists: `run` makes none for --network host, joins
     /// another's for container:NAME, and never makes a user namespace
     /// (RuntimeSpec+Build.swift); the launch checks the spec again.
@@ -36,7 +31,8 @@ final class NetworkNamespaceAhead {
         }
     }
 
-    private init() {
+    /// Begun now; the launch asks `isWanted` first.
+    init() {
         // The thread ends inside the new namespace; the fd keeps it.
         maker = Worker {
             let fd = sr_network_namespace_new()

@@ -102,8 +102,6 @@ final class LayerStack {
         return try UntrustedFile.read(in: try root(location.layer), location.path, limit: Self.readLimit, describe: "the image's \(path)")
     }
 
-    /// Lexically cleaned, never climbing above the root (the build
-    /// context's cleaner, SourceTree.components).
     /// Components joined with "/", by a loop: the stdlib's `joined` is not
     /// specialized here, and its first call costs the runtime a type
     /// lookup by mangled name, on `run`'s path (/etc/passwd for HOME).
@@ -116,6 +114,8 @@ final class LayerStack {
         return path
     }
 
+    /// Lexically cleaned, never climbing above the root (the build
+    /// context's cleaner, SourceTree.components).
     static func components(_ path: String) -> [String] {
         (SourceTree.components(path, clampAtRoot: true) ?? []).map(String.init)
     }
