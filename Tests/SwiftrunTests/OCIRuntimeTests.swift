@@ -258,9 +258,10 @@ import Testing
     }
 
     /// Walls a bundle cannot cross: a mount target behind a symlink in the
-    /// rootfs that points at a host dir never reaches that dir, and a
-    /// sysctl outside the container's namespaces is refused before anything
-    /// is made.
+    /// rootfs that points at a host dir never reaches that dir, a cgroup
+    /// mount without a cgroup namespace shows only the container's own
+    /// cgroup, and a sysctl outside the container's namespaces is refused
+    /// before anything is made.
     @Test func aBundleCannotReachTheHost() throws {
         let sandbox = try Sandbox(importBusybox: false)
         let host = sandbox.root + "/host-dir"
@@ -282,6 +283,17 @@ import Testing
         #expect(result.stderr.contains("mount tmpfs /link: No such file or directory"), "\(result.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: host).isEmpty)
         #expect(!(try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)).contains(" \(host) "))
+
+        // runc's default spec makes no cgroup namespace: /sys/fs/cgroup is
+        // still the container's own cgroup, read-only, not the host's tree.
+        let hostCgroupns = try makeBundle(sandbox, "host-cgroupns") { config in
+            Self.setArgs(["sh", "-c", "mkdir /sys/fs/cgroup/sub 2>/dev/null && echo rw || echo ro; exec wc -l /sys/fs/cgroup/cgroup.procs"])(&config)
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]).filter { $0["type"] as? String != "cgroup" }
+            config["linux"] = linux
+        }
+        let own = sandbox.run(["run", "--bundle", hostCgroupns, "host-cgroupns"])
+        #expect(own.code == 0 && own.stdout == "ro\n1 /sys/fs/cgroup/cgroup.procs\n", "\(own.stdout) \(own.stderr)")
 
         let sysctl = try makeBundle(sandbox, "sysctl") { config in
             var linux = config["linux"] as! [String: Any]

@@ -16,7 +16,8 @@ final class ChildSpec {
     /// container; nil for a bundle, whose root is its own dir and whose
     /// mounts are the whole list.
     /// `cgroupDirectory`: the container's own cgroup v2 directory, which
-    /// a bundle's cgroup mount binds where a user namespace cannot mount one.
+    /// a bundle's cgroup mount binds where the bundle makes no cgroup
+    /// namespace, or where a user namespace cannot mount one.
     init(spec: RuntimeSpec, overlayOptions: String?, seccomp: [UInt8]?, narrate: Bool = false, cgroupDirectory: String? = nil) throws(SwiftrunError) {
         self.spec = spec
         self.cgroupDirectory = cgroupDirectory
@@ -278,6 +279,7 @@ final class ChildSpec {
         var result = sr_mount()
         result.target = own(mount.destination)
         result.propagation = options.propagation
+        if let own = ownCgroupBind(for: mount, options) { return own }
         if mount.type == "bind" || options.flags & UInt(MS_BIND) != 0 {
             var info = stat()
             guard stat(mount.source, &info) == 0 else {
@@ -302,6 +304,26 @@ final class ChildSpec {
             default: break
             }
         }
+        return result
+    }
+
+    /// A bundle's cgroup mount without a cgroup namespace of its own (runc's
+    /// default spec has none) binds the container's own cgroup directory,
+    /// as runc does for each v1 hierarchy. A fresh cgroup2 mount would
+    /// show the host's whole tree, and in the host's cgroup namespace its
+    /// cgroup_get_tree waits for an RCU grace period (cgroup_favor_dynmods),
+    /// a few milliseconds a run.
+    private func ownCgroupBind(for mount: RuntimeSpec.Mount, _ options: MountOptions) -> sr_mount? {
+        guard mount.type == "cgroup" || mount.type == "cgroup2", options.flags & UInt(MS_BIND) == 0,
+            !spec.linux.namespaces.contains(where: { $0.type == "cgroup" }), let cgroupDirectory
+        else { return nil }
+        var result = sr_mount()
+        result.target = own(mount.destination)
+        result.propagation = options.propagation
+        result.source = own(cgroupDirectory)
+        result.flags = UInt(MS_BIND | MS_REC)
+        result.attributes = options.attributes
+        result.readonly = options.readonly ? 1 : 0
         return result
     }
 
