@@ -84,26 +84,6 @@ int sr_window_size(int fd, unsigned short *rows, unsigned short *columns) {
     return 0;
 }
 
-// fsopen(2), fsconfig(2) and fsmount(2): an overlay that is attached
-// nowhere. Nobody else can see it, and nothing is left to unmount if we
-// are killed: it goes with its last fd.
-int sr_overlay_detached(const char *lower, const char *upper, const char *work) {
-    int fs = (int)syscall(SYS_fsopen, "overlay", 1 /* FSOPEN_CLOEXEC */);
-    if (fs < 0) return -1;
-    const char *keys[] = {"lowerdir", "upperdir", "workdir"};
-    const char *values[] = {lower, upper, work};
-    int mount = -1;
-    for (int i = 0; i < 3; i++)
-        if (syscall(SYS_fsconfig, fs, 1 /* FSCONFIG_SET_STRING */, keys[i], values[i], 0) < 0) goto out;
-    if (syscall(SYS_fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, NULL, NULL, 0) < 0) goto out;
-    mount = (int)syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, 0);
-out:;
-    int saved = errno;
-    close(fs);
-    errno = saved;
-    return mount;
-}
-
 int sr_spawn_close_from(posix_spawn_file_actions_t *actions, int fd) {
     return posix_spawn_file_actions_addclosefrom_np(actions, fd);
 }

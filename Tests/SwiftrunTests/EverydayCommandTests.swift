@@ -49,6 +49,7 @@ import Testing
         let all = sandbox.run(["system", "prune", "-a", "-f"])
         #expect(all.stdout.contains("Deleted Images:\nuntagged: busybox:latest\n"), "\(all.stdout)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/layers").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/init").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/blobs/sha256").isEmpty)
     }
 

@@ -44,6 +44,56 @@ import Testing
         #expect(before == after)
     }
 
+    /// The mount targets an image lacks come from its init layer, made once
+    /// per image: a container's writable layer stays empty, /etc keeps the
+    /// image's mode, owner, time and xattrs, a name the image has (here a
+    /// symlink) is never shadowed, and rmi takes the layer with the image.
+    @Test func theInitLayerHoldsOnlyWhatTheImageLacks() throws {
+        let sandbox = try Sandbox(importBusybox: false)
+        let archive = sandbox.root + "/odd.tar"
+        _ = try tool([
+            "python3", "-c",
+            """
+            import io, sys, tarfile
+            source = tarfile.open(sys.argv[1])
+            out = tarfile.open(sys.argv[2], "w", format=tarfile.PAX_FORMAT)
+            for m in source.getmembers():
+                name = m.name.removeprefix("./").rstrip("/")
+                if name in ("sys", "etc/hosts"): continue
+                if name == "etc":
+                    m.mode, m.uid, m.gid, m.mtime = 0o750, 7, 8, 1000000000
+                    m.pax_headers = {"SCHILY.xattr.user.note": "kept"}
+                out.addfile(m, source.extractfile(m) if m.isfile() else None)
+            link = tarfile.TarInfo("etc/resolv.conf"); link.type = tarfile.SYMTYPE; link.linkname = "resolv.real"
+            out.addfile(link)
+            out.addfile(tarfile.TarInfo("etc/resolv.real"), io.BytesIO(b""))
+            out.close()
+            """,
+            Sandbox.sample, archive
+        ])
+        #expect(sandbox.run(["import", archive, "odd"]).code == 0)
+        let script = "stat -c '%a %u %g %Y' /etc; cat /etc/hostname; readlink /etc/resolv.conf; test -s /etc/hosts && echo hosts"
+        let result = sandbox.run(["run", "--name", "odd", "--hostname", "named", "--network", "none", "odd", "sh", "-c", script])
+        #expect(result.code == 0 && result.stdout == "750 7 8 1000000000\nnamed\nresolv.real\nhosts\n", "\(result.stdout) \(result.stderr)")
+        let upper = sandbox.root + "/containers/" + (try sandbox.containerID("odd")) + "/upper"
+        #expect(try FileManager.default.contentsOfDirectory(atPath: upper).isEmpty, "made in the writable layer")
+
+        let inits = try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/init")
+        try #require(inits.count == 1)
+        let layer = sandbox.root + "/init/" + inits[0]
+        #expect(Set(try FileManager.default.subpathsOfDirectory(atPath: layer)) == ["etc", "etc/hosts", "etc/hostname", "sys"])
+        let note = try tool(["python3", "-c", "import os, sys; print(os.getxattr(sys.argv[1], 'user.note').decode())", layer + "/etc"])
+        #expect(note == "kept\n")
+        #expect(sandbox.run(["run", "--rm", "odd", "true"]).code == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/init") == inits, "one per image")
+
+        #expect(sandbox.run(["rmi", "-f", "odd"]).code == 0)
+        #expect(FileManager.default.fileExists(atPath: layer), "the container still needs it")
+        #expect(sandbox.run(["rm", "odd"]).code == 0)
+        #expect(sandbox.run(["image", "prune", "-f"]).code == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/init").isEmpty)
+    }
+
     /// A --rm container's writable layer skips syncing (overlay's
     /// `volatile`); a kept one's does not, and it mounts again on `start`.
     @Test func onlyARemovedContainersLayerIsVolatile() throws {

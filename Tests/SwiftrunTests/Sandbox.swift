@@ -90,7 +90,8 @@ final class Sandbox {
         // Whole contents, not hashValue: Data's hash reads only a prefix.
         let enumerator = FileManager.default.enumerator(atPath: root)!
         while let path = enumerator.nextObject() as? String {
-            if path == "seccomp" || path.hasPrefix("seccomp/") { continue }
+            // Caches made once and kept: compiled filters, images' init layers.
+            if path == "seccomp" || path.hasPrefix("seccomp/") || path == "init" || path.hasPrefix("init/") { continue }
             let full = root + "/" + path
             var info = stat()
             try #require(lstat(full, &info) == 0)

@@ -63,15 +63,7 @@ final class SourceTree {
     /// The extended attributes of an entry, as a layer carries them
     /// (SCHILY.xattr). overlayfs's own trusted.overlay.* are not the file's.
     func xattrs(_ entry: Entry) -> [(name: String, value: [UInt8])] {
-        var names = [CChar](repeating: 0, count: 65536)
-        let length = sr_llistxattr_at(rootFD, entry.path, &names, names.count)
-        guard length > 0 else { return [] }
-        let list = names[0..<length].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        return list.filter { !$0.hasPrefix(Whiteout.overlayXattrPrefix) }.compactMap { name in
-            var value = [UInt8](repeating: 0, count: 65536)
-            let n = sr_fgetxattr_at(rootFD, entry.path, name, &value, value.count)
-            return n >= 0 ? (name, Array(value[0..<n])) : nil
-        }
+        Whiteout.fileXattrs(in: rootFD, entry.path)
     }
 
     /// The entries a COPY source names: one path, or a glob; a directory

@@ -237,8 +237,10 @@ public struct ContainerCopy {
             throw .invalidArgument("container \(key) does not record the image it was made from")
         }
         let images = ImageStore(layout: layout)
+        let image = try images.load(manifest: manifest)
         return try Self.mountOverlay(
-            layers: images.layerDirectories(of: try images.load(manifest: manifest)), dirs: containers.directories(state.id), describe: key)
+            layers: InitLayer(layout: layout).stack(for: image, layers: images.layerDirectories(of: image)), dirs: containers.directories(state.id),
+            describe: key)
     }
 
     /// A container's overlay mounted detached (fsmount): an fd of its root

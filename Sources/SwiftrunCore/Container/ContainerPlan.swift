@@ -12,8 +12,11 @@
 ///   delete   ContainerStore.finish / remove
 struct ContainerPlan {
     let image: Image
-    /// Layer dirs, lowest first.
+    /// The image's layer dirs, lowest first.
     let layers: [String]
+    /// The overlay's lower dirs: `layers` and the image's init layer on
+    /// top (Store/InitLayer.swift), where it could be made.
+    let lowerLayers: [String]
     let spec: RuntimeSpec
     let seccomp: [UInt8]?
     var state: ContainerState
@@ -39,8 +42,8 @@ struct ContainerPlan {
     /// by mangled name on every `run` (issue 15's profile).
     var overlayOptions: String {
         var options = "lowerdir="
-        for index in layers.indices.reversed() {
-            options += layers[index]
+        for index in lowerLayers.indices.reversed() {
+            options += lowerLayers[index]
             if index > 0 { options += ":" }
         }
         options += ",upperdir=" + dirs.upper + ",workdir=" + dirs.work
@@ -87,7 +90,9 @@ struct ContainerPlan {
             state.logConfig = options.log
             state.health = try HealthConfig.resolve(image: image.configuration.config?.Healthcheck, options: options)
         }
-        return ContainerPlan(image: image, layers: layers, spec: spec, seccomp: seccomp, state: state, dirs: dirs, volumes: volumes)
+        return ContainerPlan(
+            image: image, layers: layers, lowerLayers: InitLayer(layout: layout).stack(for: image, layers: layers), spec: spec, seccomp: seccomp,
+            state: state, dirs: dirs, volumes: volumes)
     }
 
     /// The network flags checked against the host (the network exists,
@@ -130,8 +135,9 @@ struct ContainerPlan {
         let image = try images.load(manifest: manifest)
         let spec = try containers.spec(state.id)
         let seccomp = try spec.seccompPolicy.filter(capabilities: spec.process.capabilities.bounding, layout: layout)
+        let layers = images.layerDirectories(of: image)
         return ContainerPlan(
-            image: image, layers: images.layerDirectories(of: image), spec: spec, seccomp: seccomp, state: state,
-            dirs: containers.directories(state.id))
+            image: image, layers: layers, lowerLayers: InitLayer(layout: layout).stack(for: image, layers: layers), spec: spec,
+            seccomp: seccomp, state: state, dirs: containers.directories(state.id))
     }
 }

@@ -166,7 +166,7 @@ public struct ContainerRunner {
         var root: Int32 = -1
         defer { if root >= 0 { close(root) } }
         try VolumeStore(layout: layout).attach(plan.volumes, to: plan.id) { (use, mountpoint) throws(SwiftrunError) in
-            if root < 0 { root = try ContainerCopy.mountOverlay(layers: plan.layers, dirs: plan.dirs, describe: plan.state.name) }
+            if root < 0 { root = try ContainerCopy.mountOverlay(layers: plan.lowerLayers, dirs: plan.dirs, describe: plan.state.name) }
             try ContainerCopy(layout: layout).copyUp(root: root, path: use.destination, into: mountpoint)
         }
     }
@@ -182,14 +182,18 @@ public struct ContainerRunner {
             ])
         }
         let strings = { (values: [String]) in JSONValue.array(values.map(JSONValue.string)) }
+        let initLayer = plan.lowerLayers.count > layers.count ? plan.lowerLayers.last : nil
+        var imageData: [String: JSONValue] = [
+            "image": .string(image.manifestDigest.description), "layers": .array(layerData), "upper": .string(plan.dirs.upper),
+            "rootfs": .string(plan.dirs.rootfs), "masked": strings(spec.linux.maskedPaths),
+            "readonly": strings(spec.linux.readonlyPaths)
+        ]
+        imageData["init"] = initLayer.map(JSONValue.string)
         narrator.parent(
-            "image", "\(image.manifestDigest.short) with \(layers.count) layer(s): \(layers.joined(separator: ", "))",
-            why: "an image is read-only layers plus a config", manual: "OCI image-spec",
-            data: [
-                "image": .string(image.manifestDigest.description), "layers": .array(layerData), "upper": .string(plan.dirs.upper),
-                "rootfs": .string(plan.dirs.rootfs), "masked": strings(spec.linux.maskedPaths),
-                "readonly": strings(spec.linux.readonlyPaths)
-            ])
+            "image",
+            "\(image.manifestDigest.short) with \(layers.count) layer(s): \(layers.joined(separator: ", "))"
+                + (initLayer.map { "; init layer \($0) (the mount targets the image lacks)" } ?? ""),
+            why: "an image is read-only layers plus a config", manual: "OCI image-spec", data: imageData)
         let kept = spec.process.capabilities.bounding
         let dropped = Capabilities.all().filter { !kept.contains($0) }
         narrator.parent(

@@ -50,8 +50,8 @@ extension ImageStore {
         }
     }
 
-    /// Deletes every blob and layer dir that no named image and no
-    /// container references, and returns the bytes that freed. The caller
+    /// Deletes every blob, layer dir and init layer that no named image and
+    /// no container references, and returns the bytes that freed. The caller
     /// holds the store lock.
     @discardableResult
     func collectGarbage(keeping extraManifests: [Digest]) throws(SwiftrunError) -> Int64 {
@@ -64,6 +64,10 @@ extension ImageStore {
         for name in try FileSystem.listDirectory(layout.layers) where !layers.contains(name) {
             freed += DiskUsage.bytes(layout.layers + "/" + name)
             try FileSystem.removeTree(layout.layers + "/" + name)
+        }
+        // An init layer is named by its image's ID, the config blob's digest.
+        for name in try FileSystem.listDirectory(layout.initLayers) where !blobs.contains(name) {
+            try FileSystem.removeTree(layout.initLayers + "/" + name)
         }
         return freed
     }

@@ -35,7 +35,7 @@ final class LayerStack {
     deinit { roots.forEach { if let fd = $0 { close(fd) } } }
 
     /// The O_PATH fd of layer `index`'s dir, opened on first use.
-    private func root(_ index: Int) throws(SwiftrunError) -> Int32 {
+    func root(_ index: Int) throws(SwiftrunError) -> Int32 {
         if let fd = roots[index] { return fd }
         let fd = try Syscall.check("open \(layers[index])") { open(layers[index], Int32(SR_O_PATH) | O_DIRECTORY | O_CLOEXEC) }
         roots[index] = fd
@@ -45,8 +45,10 @@ final class LayerStack {
     /// The largest image file read whole: an /etc/passwd is a few KiB.
     static let readLimit = 4 << 20
 
-    /// The entry `path` names in the merged view, symlinks followed; nil if absent.
-    func locate(_ path: String) throws(SwiftrunError) -> Location? {
+    /// The entry `path` names in the merged view, symlinks followed (but
+    /// for a last component that is one, when not `followingLast`); nil if
+    /// absent.
+    func locate(_ path: String, followingLast: Bool = true) throws(SwiftrunError) -> Location? {
         var pending = Self.components(path)
         var resolved: [String] = []
         var candidates = Array(layers.indices.reversed())
@@ -68,6 +70,7 @@ final class LayerStack {
             guard let found else { return nil }
             switch found.info.st_mode & S_IFMT {
             case S_IFLNK:
+                if pending.isEmpty && !followingLast { return Location(layer: found.layer, path: relative, info: found.info) }
                 links += 1
                 guard links <= 40 else { throw .system("resolve \(path) in the image", errno: ELOOP) }
                 let target = try FileSystem.readLink(in: try root(found.layer), relative, describe: "\(relative) in the image")

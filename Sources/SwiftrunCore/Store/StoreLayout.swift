@@ -2,6 +2,7 @@
 ///
 ///     blobs/sha256/<hex>     manifests, configs and layer archives, by digest
 ///     layers/<diffID hex>/   each layer unpacked once, shared read-only
+///     init/<image id hex>/   the mount targets an image lacks, over its layers
 ///     images.json            the index: NAME:TAG -> manifest digest
 ///     containers/<id>/       state.json, config.json, upper/, work/, rootfs/
 ///     names/<name>           the id owning a container name (O_EXCL = unique)
@@ -23,6 +24,7 @@ public struct StoreLayout: Sendable {
     var lock: String { root + "/lock" }
     var blobs: String { root + "/blobs/sha256" }
     var layers: String { root + "/layers" }
+    var initLayers: String { root + "/init" }
     var imageIndex: String { root + "/images.json" }
     package var containers: String { root + "/containers" }
     var names: String { root + "/names" }
@@ -34,6 +36,7 @@ public struct StoreLayout: Sendable {
 
     func blob(_ digest: Digest) -> String { blobs + "/" + digest.hex }
     func layer(_ diffID: Digest) -> String { layers + "/" + diffID.hex }
+    func initLayer(_ image: Digest) -> String { initLayers + "/" + image.hex }
     package func container(_ id: String) -> String { containers + "/" + id }
 
     /// Creates the directories; cheap when they exist.
