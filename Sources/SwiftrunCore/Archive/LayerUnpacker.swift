@@ -10,12 +10,25 @@ enum Compression {
         }
     }
 
+    /// What a stream's first bytes say it is.
+    init(magic: [UInt8]) {
+        self = magic.starts(with: GzipSource.magic) ? .gzip : magic == ZstdSource.magic ? .zstd : .none
+    }
+
+    /// `source` read through this compression's decompressor.
+    func decompressing(_ source: any ByteSource, name: String) throws(SwiftrunError) -> any ByteSource {
+        switch self {
+        case .none: source
+        case .gzip: try GzipSource(source, name: name)
+        case .zstd: try ZstdSource(source, name: name)
+        }
+    }
+
     /// Wraps `source` in the decompressor its magic bytes call for.
     static func decompressing(_ source: any ByteSource, name: String) throws(SwiftrunError) -> (any ByteSource, Compression) {
         let sniffed = try PrefixedSource.sniffing(4, from: source)
-        if sniffed.head.starts(with: GzipSource.magic) { return (try GzipSource(sniffed, name: name), .gzip) }
-        if sniffed.head == ZstdSource.magic { return (try ZstdSource(sniffed, name: name), .zstd) }
-        return (sniffed, .none)
+        let compression = Compression(magic: sniffed.head)
+        return (try compression.decompressing(sniffed, name: name), compression)
     }
 }
 
@@ -30,13 +43,22 @@ enum LayerUnpacker {
         var compression: Compression
     }
 
+    /// A compressed blob is read, copied and hashed on a thread of its own
+    /// (a ReadAheadSource here), a few buffers ahead of the one that
+    /// inflates it (the one in `write`), which is ahead of this one, which
+    /// hashes the tar, parses it and writes the files. One thread did the
+    /// first three, and was the pipeline's slowest stage by far (perf).
     static func unpack(
         _ source: any ByteSource, into directory: String, name: String, writeback: Writeback
     ) throws(SwiftrunError) -> Result {
-        let (decompressed, compression) = try Compression.decompressing(source, name: name)
-        let tar = compression == .none ? nil : HashingSource(decompressed)
-        try write(tar ?? decompressed, into: directory, name: name, whiteouts: true, fileContent: nil, writeback: writeback)
-        return Result(diffID: tar?.hasher.finalize(), compression: compression)
+        let sniffed = try PrefixedSource.sniffing(4, from: source)
+        let compression = Compression(magic: sniffed.head)
+        let blob = compression == .none ? nil : ReadAheadSource(sniffed)
+        defer { blob?.stop() }
+        let decompressed = try compression.decompressing(blob ?? sniffed, name: name)
+        let diffID = try write(
+            decompressed, into: directory, name: name, whiteouts: true, fileContent: nil, writeback: writeback, hashing: compression != .none)
+        return Result(diffID: diffID, compression: compression)
     }
 
     /// An archive of plain files (a build context, ADD's tar, load's
@@ -49,16 +71,19 @@ enum LayerUnpacker {
         try write(decompressed, into: directory, name: name, whiteouts: false, fileContent: fileContent, writeback: nil)
     }
 
-    /// Reading, hashing and decompressing run a few buffers ahead on a
-    /// second thread (ReadAheadSource), stopped before this returns, so
-    /// `source` is this thread's again afterwards.
+    /// Reading and decompressing run a few buffers ahead on a second
+    /// thread (ReadAheadSource), stopped before this returns, so `source`
+    /// is this thread's again afterwards. With `hashing`, returns the
+    /// tar's digest, hashed on this thread as it is parsed.
+    @discardableResult
     private static func write(
         _ source: any ByteSource, into directory: String, name: String, whiteouts: Bool, fileContent: LayerWriter.FileContent?,
-        writeback: Writeback?
-    ) throws(SwiftrunError) {
+        writeback: Writeback?, hashing: Bool = false
+    ) throws(SwiftrunError) -> Digest? {
         let ahead = ReadAheadSource(source)
         defer { ahead.stop() }
-        let reader = TarReader(ahead, name: name)
+        let tar = hashing ? HashingSource(ahead) : nil
+        let reader = TarReader(tar ?? ahead, name: name)
         let writer = try LayerWriter(directory: directory, archive: name, whiteouts: whiteouts)
         writer.fileContent = fileContent
         writer.writeback = writeback
@@ -68,5 +93,6 @@ enum LayerUnpacker {
         try writer.finish()
         try reader.drain()
         ahead.stop()
+        return tar?.hasher.finalize()
     }
 }

@@ -1,10 +1,10 @@
 import Glibc
 
-/// Runs the sources below it on a second thread, a few buffers ahead of
-/// its reader: unpacking a layer becomes a pipeline over two cores. One
-/// thread reads the blob, hashes it, inflates it and hashes the tar (about
-/// 40% of an import, by perf); the reader parses the tar and writes the
-/// files (the kernel's half). Slots are handed over whole: the producer
+/// Runs the sources below it on a thread of its own, a few buffers ahead
+/// of its reader: unpacking a layer becomes a pipeline over the cores
+/// (LayerUnpacker). One such thread reads a compressed blob, copies and
+/// hashes it; another inflates it and hashes the tar; the reader parses
+/// the tar and writes the files (the kernel's part). Slots are handed over whole: the producer
 /// fills only slots the reader has given back, so neither copies under
 /// the lock.
 ///
