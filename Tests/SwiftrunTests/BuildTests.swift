@@ -47,6 +47,27 @@ import Testing
         #expect(inspected.contains(#""Cmd":["httpd","-f","-p","8080","-h","/srv/app/site"]"#), "\(inspected)")
     }
 
+    /// A RUN layer holds what the command changed, as Docker's does: not
+    /// the /etc/hostname and /etc/resolv.conf a container is given (the
+    /// image's init layer has them, so its writable layer never does).
+    @Test func aRunLayerHoldsOnlyWhatTheCommandChanged() throws {
+        try write("FROM busybox\nRUN echo a > /a\n", to: "Dockerfile")
+        #expect(build(["-t", "one-run"]).code == 0)
+        let archive = sandbox.root + "/one-run.tar"
+        #expect(sandbox.run(["save", "-o", archive, "one-run"]).code == 0)
+        let names = try tool([
+            "python3", "-c",
+            """
+            import json, sys, tarfile
+            image = tarfile.open(sys.argv[1])
+            layer = json.load(image.extractfile("manifest.json"))[0]["Layers"][-1]
+            print(" ".join(tarfile.open(fileobj=image.extractfile(layer)).getnames()))
+            """,
+            archive
+        ])
+        #expect(names == "a\n")
+    }
+
     @Test func multiStageCopiesFromAnEarlierStageAndTargetStopsThere() throws {
         try write(
             """
