@@ -7,7 +7,7 @@ import Glibc
 /// each container's overlay. Docker makes the same files in an init layer
 /// per container. Without one, each container's child makes them in its
 /// writable layer (copying /etc up first), and `--rm` deletes them again:
-/// 0.45 ms of a `run` on this ext4 (issue 15).
+/// `run --rm` took 6.58 ms with that, 6.38 ms without, on this ext4 (issue 15).
 ///
 /// It only ever saves work. A target it lacks (it could not be made, or
 /// the image's /etc is not a directory) is made by the child as before.
@@ -57,7 +57,7 @@ struct InitLayer {
             try Syscall.check("fsync \(path)/\(name)") { fsync(dir) }
         }
         let etc = try image.locate("etc", followingLast: false)
-        if etc == nil || etc!.info.st_mode & S_IFMT == S_IFDIR {
+        if etc.map({ $0.info.st_mode & S_IFMT == S_IFDIR }) ?? true {
             let dir = try directory("etc", in: root, owner: (etc?.info.st_uid ?? 0, etc?.info.st_gid ?? 0), mode: etc.map { $0.info.st_mode & 0o7777 } ?? 0o755)
             defer { close(dir) }
             if let etc {
