@@ -24,55 +24,42 @@ static int set(int fs, const char *key, const char *value) {
     return (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, value, 0);
 }
 
-static int create_and_mount(int fs, const char *upper, const char *work) {
-    if (set(fs, "upperdir", upper) < 0 || set(fs, "workdir", work) < 0) return -1;
-    if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) return -1;
-    return (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
-}
-
-// Linux 6.8 takes one lower layer per "lowerdir+", top first, so no
-// string holds the whole stack.
-static int mount_layer_by_layer(char *const *layers, int count, const char *upper, const char *work) {
+// LAYERS (top first) go to FS one per "lowerdir+" (Linux 6.8), so no
+// string holds the whole stack; or, BY_FDS, as one "lowerdir" string, whose
+// 255 bytes a store's paths outgrow at two or three layers before 6.8:
+// each layer is named by a /proc/self/fd path of an O_PATH fd instead
+// (about fourteen fit), kept open until the overlay is made, which is
+// when an older kernel resolves them.
+static int mount_overlay(char *const *layers, int count, const char *upper, const char *work, int by_fds) {
+    int fds[MAX_LAYERS];
+    int opened = 0, mount = -1;
     int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
     if (fs < 0) return -1;
-    int mount = -1;
-    for (int i = 0; i < count; i++)
-        if (set(fs, "lowerdir+", layers[i]) < 0) goto out;
-    mount = create_and_mount(fs, upper, work);
+    if (by_fds) {
+        char list[FSCONFIG_STRING_MAX];
+        size_t used = 0;
+        for (; opened < count; opened++) {
+            fds[opened] = open(layers[opened], O_PATH | O_DIRECTORY | O_CLOEXEC);
+            if (fds[opened] < 0) goto out;
+            int n = snprintf(list + used, sizeof list - used, "%s/proc/self/fd/%d", opened > 0 ? ":" : "", fds[opened]);
+            if (n < 0 || (size_t)n >= sizeof list - used) {
+                close(fds[opened]);
+                errno = E2BIG;
+                goto out;
+            }
+            used += (size_t)n;
+        }
+        if (set(fs, "lowerdir", list) < 0) goto out;
+    } else {
+        for (int i = 0; i < count; i++)
+            if (set(fs, "lowerdir+", layers[i]) < 0) goto out;
+    }
+    if (set(fs, "upperdir", upper) < 0 || set(fs, "workdir", work) < 0) goto out;
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) goto out;
+    mount = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
 out:;
     int saved = errno;
     close(fs);
-    errno = saved;
-    return mount;
-}
-
-// Before 6.8, one "lowerdir" string, whose 255 bytes a store's paths
-// outgrow at two or three layers: each layer is named by a /proc/self/fd
-// path of an O_PATH fd instead (about fourteen fit), kept open until the
-// overlay is made, which is when an older kernel resolves them.
-static int mount_by_fds(char *const *layers, int count, const char *upper, const char *work) {
-    int fds[MAX_LAYERS];
-    int opened = 0, mount = -1, fs = -1;
-    char list[FSCONFIG_STRING_MAX];
-    size_t used = 0;
-    list[0] = '\0';
-    for (; opened < count; opened++) {
-        fds[opened] = open(layers[opened], O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fds[opened] < 0) goto out;
-        int n = snprintf(list + used, sizeof list - used, "%s/proc/self/fd/%d", opened > 0 ? ":" : "", fds[opened]);
-        if (n < 0 || (size_t)n >= sizeof list - used) {
-            close(fds[opened]);
-            errno = E2BIG;
-            goto out;
-        }
-        used += (size_t)n;
-    }
-    fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
-    if (fs < 0 || set(fs, "lowerdir", list) < 0) goto out;
-    mount = create_and_mount(fs, upper, work);
-out:;
-    int saved = errno;
-    if (fs >= 0) close(fs);
     for (int i = 0; i < opened; i++) close(fds[i]);
     errno = saved;
     return mount;
@@ -97,8 +84,8 @@ int sr_overlay_detached(const char *lower, const char *upper, const char *work) 
         cursor = strchr(cursor, ':');
         if (cursor != NULL) *cursor++ = '\0';
     }
-    int mount = mount_layer_by_layer(layers, count, upper, work);
+    int mount = mount_overlay(layers, count, upper, work, 0);
     // An older kernel does not know "lowerdir+" (EINVAL).
-    if (mount < 0 && errno == EINVAL) mount = mount_by_fds(layers, count, upper, work);
+    if (mount < 0 && errno == EINVAL) mount = mount_overlay(layers, count, upper, work, 1);
     return mount;
 }

@@ -21,7 +21,6 @@ run="$bin --root $work/store run --rm --network none busybox /bin/true"
 $run
 perf record -q -e cpu-clock:u -F 20000 -o "$work/samples" -- sh -c "for i in \$(seq 200); do $run; done" 2>/dev/null
 perf record -q -e page-faults -c 1 -o "$work/faults" -- $run 2>/dev/null
-name=$(basename "$bin")
 for data in samples faults; do
     perf script --no-demangle -i "$work/$data" -F ip,sym,dso 2>/dev/null | awk -v b="($bin)" '$NF == b && $2 !~ /^\[/ {print $2}'
 done | awk '!seen[$0]++' > "$work/seen"

@@ -23,21 +23,6 @@ enum Whiteout {
         var value = [UInt8](repeating: 0, count: 2)
         return sr_fgetxattr_at(dirFD, name, opaqueXattr, &value, value.count) == 1 && value[0] == opaqueValue[0]
     }
-
-    /// The extended attributes of `name` under `dirFD` (not followed if a
-    /// symlink), as a layer carries them (SCHILY.xattr): overlayfs's own
-    /// trusted.overlay.* are not the file's.
-    static func fileXattrs(in dirFD: Int32, _ name: String) -> [(name: String, value: [UInt8])] {
-        var names = [CChar](repeating: 0, count: 65536)
-        let length = sr_llistxattr_at(dirFD, name, &names, names.count)
-        guard length > 0 else { return [] }
-        let list = names[0..<length].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        return list.filter { !$0.hasPrefix(overlayXattrPrefix) }.compactMap { attribute in
-            var value = [UInt8](repeating: 0, count: 65536)
-            let n = sr_fgetxattr_at(dirFD, name, attribute, &value, value.count)
-            return n >= 0 ? (attribute, Array(value[0..<n])) : nil
-        }
-    }
 }
 
 final class LayerWriter {

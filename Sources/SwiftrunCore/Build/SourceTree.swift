@@ -63,7 +63,7 @@ final class SourceTree {
     /// The extended attributes of an entry, as a layer carries them
     /// (SCHILY.xattr). overlayfs's own trusted.overlay.* are not the file's.
     func xattrs(_ entry: Entry) -> [(name: String, value: [UInt8])] {
-        Whiteout.fileXattrs(in: rootFD, entry.path)
+        ExtendedAttributes.of(entry.path, in: rootFD)
     }
 
     /// The entries a COPY source names: one path, or a glob; a directory

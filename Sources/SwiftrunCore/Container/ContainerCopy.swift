@@ -238,9 +238,9 @@ public struct ContainerCopy {
         }
         let images = ImageStore(layout: layout)
         let image = try images.load(manifest: manifest)
-        return try Self.mountOverlay(
-            layers: InitLayer(layout: layout).stack(for: image, layers: images.layerDirectories(of: image)), dirs: containers.directories(state.id),
-            describe: key)
+        var layers = images.layerDirectories(of: image)
+        if let initLayer = InitLayer(layout: layout).directory(for: image, layers: layers) { layers.append(initLayer) }
+        return try Self.mountOverlay(layers: layers, dirs: containers.directories(state.id), describe: key)
     }
 
     /// A container's overlay mounted detached (fsmount): an fd of its root

@@ -14,9 +14,9 @@ struct ContainerPlan {
     let image: Image
     /// The image's layer dirs, lowest first.
     let layers: [String]
-    /// The overlay's lower dirs: `layers` and the image's init layer on
-    /// top (Store/InitLayer.swift), where it could be made.
-    let lowerLayers: [String]
+    /// The image's init layer (Store/InitLayer.swift), over `layers`;
+    /// nil where it could not be made.
+    let initLayer: String?
     let spec: RuntimeSpec
     let seccomp: [UInt8]?
     var state: ContainerState
@@ -26,8 +26,11 @@ struct ContainerPlan {
 
     var id: String { state.id }
 
-    /// overlayfs(5): lowerdir lists the top layer first, so the image's
-    /// layers (stored lowest first) are reversed.
+    /// The overlay's lower dirs, lowest first.
+    var lowerLayers: [String] { initLayer.map { layers + [$0] } ?? layers }
+
+    /// overlayfs(5): lowerdir lists the top layer first: the init layer,
+    /// then the image's layers (stored lowest first) reversed.
     ///
     /// A `--rm` container's writable layer is `volatile`, as podman makes
     /// it: it is removed when the container exits and when recovery finds
@@ -42,8 +45,9 @@ struct ContainerPlan {
     /// by mangled name on every `run` (issue 15's profile).
     var overlayOptions: String {
         var options = "lowerdir="
-        for index in lowerLayers.indices.reversed() {
-            options += lowerLayers[index]
+        if let initLayer { options += initLayer + ":" }
+        for index in layers.indices.reversed() {
+            options += layers[index]
             if index > 0 { options += ":" }
         }
         options += ",upperdir=" + dirs.upper + ",workdir=" + dirs.work
@@ -91,8 +95,8 @@ struct ContainerPlan {
             state.health = try HealthConfig.resolve(image: image.configuration.config?.Healthcheck, options: options)
         }
         return ContainerPlan(
-            image: image, layers: layers, lowerLayers: InitLayer(layout: layout).stack(for: image, layers: layers), spec: spec, seccomp: seccomp,
-            state: state, dirs: dirs, volumes: volumes)
+            image: image, layers: layers, initLayer: InitLayer(layout: layout).directory(for: image, layers: layers), spec: spec,
+            seccomp: seccomp, state: state, dirs: dirs, volumes: volumes)
     }
 
     /// The network flags checked against the host (the network exists,
@@ -137,7 +141,7 @@ struct ContainerPlan {
         let seccomp = try spec.seccompPolicy.filter(capabilities: spec.process.capabilities.bounding, layout: layout)
         let layers = images.layerDirectories(of: image)
         return ContainerPlan(
-            image: image, layers: layers, lowerLayers: InitLayer(layout: layout).stack(for: image, layers: layers), spec: spec,
+            image: image, layers: layers, initLayer: InitLayer(layout: layout).directory(for: image, layers: layers), spec: spec,
             seccomp: seccomp, state: state, dirs: containers.directories(state.id))
     }
 }

@@ -182,7 +182,7 @@ public struct ContainerRunner {
             ])
         }
         let strings = { (values: [String]) in JSONValue.array(values.map(JSONValue.string)) }
-        let initLayer = plan.lowerLayers.count > layers.count ? plan.lowerLayers.last : nil
+        let initLayer = plan.initLayer
         var imageData: [String: JSONValue] = [
             "image": .string(image.manifestDigest.description), "layers": .array(layerData), "upper": .string(plan.dirs.upper),
             "rootfs": .string(plan.dirs.rootfs), "masked": strings(spec.linux.maskedPaths),

@@ -279,7 +279,14 @@ final class ChildSpec {
         var result = sr_mount()
         result.target = own(mount.destination)
         result.propagation = options.propagation
-        if let own = ownCgroupBind(for: mount, options) { return own }
+        if let cgroupDirectory, bindsOwnCgroup(mount, options) {
+            // Not checked here: the cgroup is made after the spec, before the clone.
+            result.source = own(cgroupDirectory)
+            result.flags = UInt(MS_BIND | MS_REC)
+            result.attributes = options.attributes
+            result.readonly = options.readonly ? 1 : 0
+            return result
+        }
         if mount.type == "bind" || options.flags & UInt(MS_BIND) != 0 {
             var info = stat()
             guard stat(mount.source, &info) == 0 else {
@@ -307,24 +314,15 @@ final class ChildSpec {
         return result
     }
 
-    /// A bundle's cgroup mount without a cgroup namespace of its own (runc's
-    /// default spec has none) binds the container's own cgroup directory,
-    /// as runc does for each v1 hierarchy. A fresh cgroup2 mount would
-    /// show the host's whole tree, and in the host's cgroup namespace its
-    /// cgroup_get_tree waits for an RCU grace period (cgroup_favor_dynmods),
-    /// a few milliseconds a run.
-    private func ownCgroupBind(for mount: RuntimeSpec.Mount, _ options: MountOptions) -> sr_mount? {
-        guard mount.type == "cgroup" || mount.type == "cgroup2", options.flags & UInt(MS_BIND) == 0,
-            !spec.linux.namespaces.contains(where: { $0.type == "cgroup" }), let cgroupDirectory
-        else { return nil }
-        var result = sr_mount()
-        result.target = own(mount.destination)
-        result.propagation = options.propagation
-        result.source = own(cgroupDirectory)
-        result.flags = UInt(MS_BIND | MS_REC)
-        result.attributes = options.attributes
-        result.readonly = options.readonly ? 1 : 0
-        return result
+    /// Whether a bundle's cgroup mount is the container's own cgroup
+    /// directory bound, with the mount's options: so where the bundle makes
+    /// no cgroup namespace (runc's default spec), as runc does for each v1
+    /// hierarchy. A fresh cgroup2 mount would show the host's whole tree,
+    /// and in the host's cgroup namespace its cgroup_get_tree waits for an
+    /// RCU grace period (cgroup_favor_dynmods), a few milliseconds a run.
+    private func bindsOwnCgroup(_ mount: RuntimeSpec.Mount, _ options: MountOptions) -> Bool {
+        (mount.type == "cgroup" || mount.type == "cgroup2") && options.flags & UInt(MS_BIND) == 0
+            && !spec.linux.namespaces.contains { $0.type == "cgroup" }
     }
 
     private func own(_ string: String) -> UnsafePointer<CChar> {

@@ -27,11 +27,11 @@ struct InitLayer {
 
     let layout: StoreLayout
 
-    /// The image's layer dirs, lowest first, with its init layer on top,
-    /// made first if missing; without it if it cannot be made.
-    func stack(for image: Image, layers: [String]) -> [String] {
+    /// The image's init layer over its layer dirs (lowest first), made
+    /// first if missing; nil if it cannot be made.
+    func directory(for image: Image, layers: [String]) -> String? {
         let path = layout.initLayer(image.id)
-        if FileSystem.exists(path) { return layers + [path] }
+        if FileSystem.exists(path) { return path }
         let made: Void? = try? StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
             guard !FileSystem.exists(path) else { return }
             let temp = layout.newTempPath("init")
@@ -44,7 +44,7 @@ struct InitLayer {
                 throw error
             }
         }
-        return made == nil ? layers : layers + [path]
+        return made == nil ? nil : path
     }
 
     private func make(_ path: String, over image: LayerStack) throws(SwiftrunError) {
@@ -61,7 +61,7 @@ struct InitLayer {
             let dir = try directory("etc", in: root, owner: (etc?.info.st_uid ?? 0, etc?.info.st_gid ?? 0), mode: etc.map { $0.info.st_mode & 0o7777 } ?? 0o755)
             defer { close(dir) }
             if let etc {
-                for xattr in Whiteout.fileXattrs(in: try image.root(etc.layer), etc.path) {
+                for xattr in ExtendedAttributes.of(etc.path, in: try image.root(etc.layer)) {
                     try Syscall.check("setxattr \(path)/etc \(xattr.name)") {
                         xattr.value.withUnsafeBytes { sr_fsetxattr(dir, xattr.name, $0.baseAddress, $0.count) }
                     }
