@@ -20,9 +20,9 @@ public enum SeccompPolicy: Equatable, Sendable {
 
     /// The compiled BPF for a container holding `capabilities`, or nil when
     /// unconfined. Compiling costs milliseconds (parsing the profile and
-    /// libseccomp's work), so the result is cached under the store, keyed by
-    /// everything that shapes it: the profile's bytes, the capabilities, the
-    /// kernel version and libseccomp's version.
+    /// libseccomp's work, SeccompRelayout's), so the result is cached under
+    /// the store, keyed by everything that shapes it: the profile's bytes,
+    /// the capabilities, the kernel version and libseccomp's version.
     func filter(capabilities: [String], layout: StoreLayout) throws(SwiftrunError) -> [UInt8]? {
         let source: String
         let profileBytes: [UInt8]
@@ -45,7 +45,9 @@ public enum SeccompPolicy: Equatable, Sendable {
         let kernel = HostInfo.kernelRelease()
         // Joined, not interpolated: an array's description goes through
         // reflection (debugPrint), which costs a run its first dynamic casts.
-        let compilation = capabilities.sorted().joined(separator: ",") + "\0\(kernel)\0\(HostInfo.libseccompVersion())\0optimize \(SeccompCompiler.binaryTree)"
+        let compilation =
+            capabilities.sorted().joined(separator: ",") + "\0\(kernel)\0\(HostInfo.libseccompVersion())"
+            + "\0optimize \(SeccompCompiler.binaryTree)\0relaid \(SeccompRelayout.version)"
         let key = Digest.of(profileBytes + Array("\0\(compilation)".utf8))
         let cached = cache + "/" + key.hex + ".bpf"
         if let bpf = try? FileSystem.readFile(cached), bpf.count % 8 == 0, !bpf.isEmpty {
@@ -53,7 +55,8 @@ public enum SeccompPolicy: Equatable, Sendable {
         }
         let profile = try JSON.decode(SeccompProfile.self, from: profileBytes, path: source)
         let compiler = SeccompCompiler(capabilities: Set(capabilities), kernel: Self.kernelVersion(kernel))
-        let bpf = try compiler.compile(profile, source: source)
+        let compiled = try compiler.compile(profile, source: source)
+        let bpf = BPFProgram(bytes: compiled).flatMap(SeccompRelayout.shorten)?.bytes ?? compiled
         try FileSystem.makeDirectories(cache, mode: 0o700)
         try FileSystem.writeAtomically(bpf, to: cached, durable: false)
         return bpf
