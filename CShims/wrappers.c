@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <linux/close_range.h>
+#include <linux/fs.h>
 #include <linux/magic.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -32,6 +33,13 @@ int sr_fsetxattr(int fd, const char *name, const void *value, size_t size) {
 }
 
 int sr_syncfs(int fd) { return syncfs(fd); }
+
+int sr_mark_top_directory(int fd) {
+    int flags;
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0) return -1;
+    flags |= FS_TOPDIR_FL;
+    return ioctl(fd, FS_IOC_SETFLAGS, &flags);
+}
 
 int sr_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
 

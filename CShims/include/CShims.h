@@ -415,6 +415,10 @@ ssize_t sr_fgetxattr_at(int dirfd, const char *file, const char *name, void *val
 // The xattr names of FILE under DIRFD, not following a final symlink.
 ssize_t sr_llistxattr_at(int dirfd, const char *file, char *list, size_t size);
 int sr_syncfs(int fd);
+// chattr +T (FS_TOPDIR_FL) on the directory FD: ext2/3/4's allocator then
+// spreads its subdirectories over block groups, as for unrelated trees.
+// Elsewhere the ioctl fails (ENOTTY, EOPNOTSUPP) and changes nothing.
+int sr_mark_top_directory(int fd);
 // A detached overlay mount (fsopen/fsmount): the fd of its root, or -1.
 // LOWER lists the top layer first, as overlayfs(5) wants.
 int sr_overlay_detached(const char *lower, const char *upper, const char *work);

@@ -1,3 +1,6 @@
+import CShims
+import Glibc
+
 /// Where everything lives under the store root (default /var/lib/swiftrun).
 ///
 ///     blobs/sha256/<hex>     manifests, configs and layer archives, by digest
@@ -42,8 +45,31 @@ public struct StoreLayout: Sendable {
     /// Creates the directories; cheap when they exist.
     package func prepare() throws(SwiftrunError) {
         try FileSystem.makeDirectories(root, mode: 0o711)
-        for dir in [root + "/blobs", blobs, layers, containers, names, running, exits, temp] {
+        if try Self.makeNew(root + "/blobs") { Self.spreadSubdirectories(of: root) }
+        for dir in [blobs, layers, names, running, exits, temp] {
             try FileSystem.makeDirectory(dir, mode: 0o700)
         }
+        if try Self.makeNew(containers) { Self.spreadSubdirectories(of: containers) }
+    }
+
+    private static func makeNew(_ dir: String) throws(SwiftrunError) -> Bool {
+        try Syscall.attempt("mkdir \(dir)", allowing: [EEXIST], { mkdir(dir, 0o700) }) != nil
+    }
+
+    /// A container's directory is a tree of its own, made and removed with
+    /// it: about 18 inodes a run, counting the overlay's work dir, and two
+    /// more in running/ and names/. On ext4 without a journal a new inode
+    /// skips, one by one, every inode its block group freed in the last
+    /// minute or more (recently_deleted), so where containers come and go
+    /// beside other churn each run paid for all of it. The top-directory
+    /// hint on a new store's root and on containers/ gives each of their
+    /// subdirectories a block group of its own. With a process creating
+    /// and deleting 300 files a round beside the store, run --rm went
+    /// 8.80 -> 6.90 ms for containers/ and 7.48 -> 7.01 ms more for the root.
+    private static func spreadSubdirectories(of dir: String) {
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = sr_mark_top_directory(fd)
+        close(fd)
     }
 }
