@@ -22,7 +22,7 @@
 /// caller keeps libseccomp's program as it was.
 enum SeccompRelayout {
     /// Part of the compiled filters' cache key: a change here compiles anew.
-    static let version = 1
+    static let version = 2
 
     /// The shorter equivalent of `program`, or nil to keep `program`. A
     /// filter of a few rules is short already, and written again as ranges
@@ -158,7 +158,10 @@ enum SeccompRelayout {
                         let yes = try read(Visit(pc: taken, accumulator: accumulator, region: region))
                         let no = try read(Visit(pc: notTaken, accumulator: accumulator, region: region))
                         guard yes.count == 1, no.count == 1 else { throw Unsupported() }
-                        result = [(region, .test(operand, jump: instruction, taken: yes[0].1, notTaken: no[0].1))]
+                        // Offsets zeroed: the writer places the branches, and
+                        // equal tests from different places then merge.
+                        let jump = BPFProgram.Instruction(code: instruction.code, jt: 0, jf: 0, k: instruction.k)
+                        result = [(region, .test(operand, jump: jump, taken: yes[0].1, notTaken: no[0].1))]
                         break reading
                     }
                 default:
