@@ -48,7 +48,8 @@ struct PsCommand: StoreCommand {
         case "json":
             rows.forEach { print(JSONLine($0)) }
         case let template? where template != "table":
-            rows.forEach { row in print(Self.fill(template, with: row)) }
+            let parsed = try Self.template(template)
+            for row in rows { print(try parsed.render(strings: row)) }
         default:
             var table = Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"])
             for row in rows { table.add([row["ID"]!, row["Image"]!, row["Command"]!, row["RunningFor"]!, row["Status"]!, row["Names"]!]) }
@@ -57,11 +58,12 @@ struct PsCommand: StoreCommand {
         return 0
     }
 
-    /// "{{.Names}}\t{{.Status}}": each {{.Field}} replaced; "table " dropped.
-    static func fill(_ template: String, with row: [String: String]) -> String {
-        var text = template.hasPrefix("table ") ? String(template.dropFirst(6)) : template
-        text = text.replacingEvery("\\t", with: "\t").replacingEvery("\\n", with: "\n")
-        for (key, value) in row { text = text.replacingEvery("{{.\(key)}}", with: value) }
-        return text
+    /// "{{.Names}}\t{{.Status}}": a Go template over the row; "table "
+    /// dropped, and a literal \t or \n made a tab or newline, as Docker's
+    /// formatter does before it parses.
+    static func template(_ format: String) throws(SwiftrunError) -> GoTemplate {
+        try GoTemplate(
+            (format.hasPrefix("table ") ? String(format.dropFirst(6)) : format)
+                .replacingEvery("\\t", with: "\t").replacingEvery("\\n", with: "\n"))
     }
 }

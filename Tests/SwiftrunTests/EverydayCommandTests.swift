@@ -20,6 +20,19 @@ import Testing
         #expect(long.stdout.contains(" libseccomp:        2."), "\(long.stdout)")
     }
 
+    /// docker inspect -f: the template over each object, a line each; a
+    /// bad template is one line on stderr and exit 1, before any lookup.
+    @Test func inspectFormatsEachObjectWithAGoTemplate() {
+        #expect(sandbox.run(["create", "--name", "c1", "--label", "tier=web", "busybox", "true"]).code == 0)
+        let both = sandbox.run(["inspect", "-f", "{{.Name}} {{.State.Status}} {{index .Config.Labels \"tier\"}} {{json .Config.Cmd}}", "c1", "c1"])
+        #expect(both.code == 0 && both.stdout == "/c1 created web [\"true\"]\n/c1 created web [\"true\"]\n", "\(both.stdout)\(both.stderr)")
+        let image = sandbox.run(["image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", "busybox"])
+        #expect(image.stdout == "linux/amd64\n", "\(image.stderr)")
+        let bad = sandbox.run(["inspect", "-f", "{{.Name", "nosuch"])
+        #expect(bad.code == 1 && bad.stdout.isEmpty)
+        #expect(bad.stderr == "swiftrun: template parsing error: template: :1: unclosed action\n")
+    }
+
     @Test func prunesRemoveWhatNothingUsesAndSayHowMuch() throws {
         // An exited container holding 300 kB, and its commit: a dangling image.
         #expect(sandbox.run(["run", "--name", "c1", "busybox", "dd", "if=/dev/zero", "of=/big", "bs=1k", "count=300"]).code == 0)

@@ -1,0 +1,312 @@
+/// Reading a template: the text is cut at `{{` and `}}` into text and
+/// actions, each action into tokens, and the actions into GoTemplate's
+/// nodes, an `if`, `with` or `range` holding what comes before its `end`.
+extension GoTemplate {
+    enum Token: Equatable {
+        case field([String])  // ".", ".A.B"
+        case chain([String])  // ".A" right after ")"
+        case variable(String, [String])  // "$", "$x.A"
+        case string(String)
+        case number(String)
+        case word(String)
+        case open, close, pipe, declare, comma
+    }
+
+    /// A piece of the template: text, or an action's tokens and its own text.
+    enum Item {
+        case text(String)
+        case action([Token], source: String)
+    }
+
+    /// How a list of nodes ended: at `{{end}}`, at `{{else ...}}` (with
+    /// what follows `else`), or at the end of the template.
+    enum Ending: Equatable {
+        case end
+        case otherwise([Token])
+        case finished
+    }
+
+    struct Parser {
+        let text: [Unicode.Scalar]
+        private var items: [Item] = []
+        private var position = 0
+
+        init(text: [Unicode.Scalar]) { self.text = text }
+
+        mutating func parseAll() throws(SwiftrunError) -> [Node] {
+            items = try cut()
+            let (nodes, ending) = try list()
+            switch ending {
+            case .finished: return nodes
+            case .end: throw Self.failure("unexpected {{end}}")
+            case .otherwise: throw Self.failure("unexpected {{else}}")
+            }
+        }
+
+        static func failure(_ reason: String) -> SwiftrunError {
+            .invalidArgument("template parsing error: template: :1: \(reason)")
+        }
+
+        // MARK: Nodes
+
+        private mutating func list() throws(SwiftrunError) -> ([Node], Ending) {
+            var nodes: [Node] = []
+            while position < items.count {
+                let item = items[position]
+                position += 1
+                guard case let .action(tokens, source) = item else {
+                    if case let .text(text) = item { nodes.append(.text(text)) }
+                    continue
+                }
+                switch tokens.first {
+                case .word("end")?:
+                    guard tokens.count == 1 else { throw Self.failure("unexpected \(source) in end") }
+                    return (nodes, .end)
+                case .word("else")?: return (nodes, .otherwise(Array(tokens.dropFirst())))
+                case .word("if")?: nodes.append(try conditional(Array(tokens.dropFirst()), binds: false, source: source))
+                case .word("with")?: nodes.append(try conditional(Array(tokens.dropFirst()), binds: true, source: source))
+                case .word("range")?: nodes.append(try range(Array(tokens.dropFirst()), source: source))
+                default: nodes.append(.output(try pipeline(tokens, source: source)))
+                }
+            }
+            return (nodes, .finished)
+        }
+
+        /// `if`/`with` to its `end`; `else if` and `else with` nest and
+        /// share that `end`.
+        private mutating func conditional(_ tokens: [Token], binds: Bool, source: String) throws(SwiftrunError) -> Node {
+            let condition = try pipeline(tokens, source: source)
+            let (then, ending) = try list()
+            switch ending {
+            case .end: return .branch(condition, then: then, otherwise: [], binds: binds)
+            case .otherwise([]):
+                let (otherwise, last) = try list()
+                guard last == .end else { throw Self.failure("unexpected EOF") }
+                return .branch(condition, then: then, otherwise: otherwise, binds: binds)
+            case let .otherwise(rest):
+                guard case let .word(keyword)? = rest.first, keyword == "if" || keyword == "with" else {
+                    throw Self.failure("unexpected \(source)")
+                }
+                let nested = try conditional(Array(rest.dropFirst()), binds: keyword == "with", source: source)
+                return .branch(condition, then: then, otherwise: [nested], binds: binds)
+            case .finished: throw Self.failure("unexpected EOF")
+            }
+        }
+
+        /// `range [$v :=|$k, $v :=] pipeline` ... [`else` ...] `end`.
+        private mutating func range(_ tokens: [Token], source: String) throws(SwiftrunError) -> Node {
+            var rest = tokens[...]
+            var key: String?
+            var value: String?
+            if case let .variable(first, [])? = rest.first {
+                if rest.dropFirst().first == .declare {
+                    value = first
+                    rest = rest.dropFirst(2)
+                } else if rest.dropFirst().first == .comma, case let .variable(second, [])? = rest.dropFirst(2).first,
+                    rest.dropFirst(3).first == .declare
+                {
+                    (key, value) = (first, second)
+                    rest = rest.dropFirst(4)
+                }
+            }
+            let items = try pipeline(Array(rest), source: source)
+            let (body, ending) = try list()
+            switch ending {
+            case .end: return .range(items, key: key, value: value, body: body, otherwise: [])
+            case .otherwise([]):
+                let (otherwise, last) = try list()
+                guard last == .end else { throw Self.failure("unexpected EOF") }
+                return .range(items, key: key, value: value, body: body, otherwise: otherwise)
+            default: throw Self.failure("unexpected EOF")
+            }
+        }
+
+        /// Commands split at top-level `|`, each a list of operands.
+        private func pipeline(_ tokens: [Token], source: String) throws(SwiftrunError) -> Pipeline {
+            var commands: [[Operand]] = [[]]
+            var index = 0
+            while index < tokens.count {
+                if tokens[index] == .pipe {
+                    commands.append([])
+                    index += 1
+                    continue
+                }
+                commands[commands.count - 1].append(try operand(tokens, &index, source: source))
+            }
+            guard commands.allSatisfy({ !$0.isEmpty }) else { throw Self.failure("missing value for command in \(source)") }
+            return Pipeline(commands: commands, source: source)
+        }
+
+        private func operand(_ tokens: [Token], _ index: inout Int, source: String) throws(SwiftrunError) -> Operand {
+            let token = tokens[index]
+            index += 1
+            switch token {
+            case let .field(names): return .dot(names)
+            case let .variable(name, names): return .variable(name, names)
+            case let .string(text): return .literal(.string(text))
+            case let .number(text): return .literal(.number(text))
+            case .word("true"): return .literal(.bool(true))
+            case .word("false"): return .literal(.bool(false))
+            case .word("nil"): return .literal(.null)
+            case let .word(name):
+                guard GoTemplate.functions.contains(name) else { throw Self.failure("function \"\(name)\" not defined") }
+                return .function(name)
+            case .open:
+                var depth = 1
+                let start = index
+                while index < tokens.count {
+                    if tokens[index] == .open { depth += 1 }
+                    if tokens[index] == .close { depth -= 1 }
+                    if depth == 0 { break }
+                    index += 1
+                }
+                guard index < tokens.count else { throw Self.failure("unclosed left paren in \(source)") }
+                let inner = try pipeline(Array(tokens[start..<index]), source: source)
+                index += 1
+                if index < tokens.count, case let .chain(names) = tokens[index] {
+                    index += 1
+                    return .nested(inner, names)
+                }
+                return .nested(inner, [])
+            default: throw Self.failure("unexpected \(source)")
+            }
+        }
+
+        // MARK: Text and actions
+
+        /// Text and actions, with `{{-`/`-}}` trimming the text beside them.
+        private func cut() throws(SwiftrunError) -> [Item] {
+            var items: [Item] = []
+            var index = 0
+            var pending = ""
+            var trimNext = false
+            while index < text.count {
+                guard index + 1 < text.count, text[index] == "{", text[index + 1] == "{" else {
+                    pending.unicodeScalars.append(text[index])
+                    index += 1
+                    continue
+                }
+                var start = index + 2
+                if start + 1 < text.count, text[start] == "-", text[start + 1] == " " || text[start + 1] == "\n" {
+                    pending = String(
+                        String.UnicodeScalarView(pending.unicodeScalars.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }.reversed()))
+                    start += 1
+                }
+                if trimNext { pending = String(String.UnicodeScalarView(pending.unicodeScalars.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })) }
+                if !pending.isEmpty { items.append(.text(pending)) }
+                pending = ""
+                let (tokens, end) = try tokenize(from: start)
+                let closeAt = end - 2
+                trimNext = closeAt >= 2 && text[closeAt - 1] == "-" && (text[closeAt - 2] == " " || text[closeAt - 2] == "\n")
+                let source = String(String.UnicodeScalarView(text[index..<end]))
+                items.append(.action(tokens, source: source))
+                index = end
+            }
+            if trimNext { pending = String(String.UnicodeScalarView(pending.unicodeScalars.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })) }
+            if !pending.isEmpty { items.append(.text(pending)) }
+            return items
+        }
+
+        /// The tokens from `start` to the action's `}}`, and the index past it.
+        private func tokenize(from start: Int) throws(SwiftrunError) -> ([Token], Int) {
+            var tokens: [Token] = []
+            var index = start
+            func isName(_ scalar: Unicode.Scalar) -> Bool {
+                (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9") || scalar == "_"
+            }
+            func names() -> [String] {
+                var result: [String] = []
+                while index < text.count, text[index] == ".", index + 1 < text.count, isName(text[index + 1]) {
+                    index += 1
+                    var name = ""
+                    while index < text.count, isName(text[index]) {
+                        name.unicodeScalars.append(text[index])
+                        index += 1
+                    }
+                    result.append(name)
+                }
+                return result
+            }
+            while index < text.count {
+                let scalar = text[index]
+                if scalar == "}", index + 1 < text.count, text[index + 1] == "}" { return (tokens, index + 2) }
+                if scalar == "-", index + 2 < text.count, text[index + 1] == "}", text[index + 2] == "}" {
+                    index += 1
+                    continue
+                }
+                switch scalar {
+                case " ", "\t", "\n", "\r": index += 1
+                case "(": tokens.append(.open); index += 1
+                case ")":
+                    tokens.append(.close)
+                    index += 1
+                    if index < text.count, text[index] == "." { tokens.append(.chain(names())) }
+                case "|": tokens.append(.pipe); index += 1
+                case ",": tokens.append(.comma); index += 1
+                case ":":
+                    guard index + 1 < text.count, text[index + 1] == "=" else { throw Self.failure("unexpected \":\" in command") }
+                    tokens.append(.declare)
+                    index += 2
+                case ".":
+                    if index + 1 < text.count, isName(text[index + 1]) {
+                        tokens.append(.field(names()))
+                    } else {
+                        tokens.append(.field([]))
+                        index += 1
+                    }
+                case "$":
+                    index += 1
+                    var name = "$"
+                    while index < text.count, isName(text[index]) {
+                        name.unicodeScalars.append(text[index])
+                        index += 1
+                    }
+                    tokens.append(.variable(name, names()))
+                case "\"", "`":
+                    tokens.append(.string(try quoted(&index)))
+                case "-", "0"..."9":
+                    var number = ""
+                    while index < text.count, text[index] == "-" || text[index] == "." || isName(text[index]) {
+                        number.unicodeScalars.append(text[index])
+                        index += 1
+                    }
+                    guard Double(number) != nil else { throw Self.failure("bad number syntax: \"\(number)\"") }
+                    tokens.append(.number(number))
+                default:
+                    guard isName(scalar) else { throw Self.failure("unexpected \"\(scalar)\" in command") }
+                    var word = ""
+                    while index < text.count, isName(text[index]) {
+                        word.unicodeScalars.append(text[index])
+                        index += 1
+                    }
+                    tokens.append(.word(word))
+                }
+            }
+            throw Self.failure("unclosed action")
+        }
+
+        /// A "..." string with Go's escapes, or a `...` raw one.
+        private func quoted(_ index: inout Int) throws(SwiftrunError) -> String {
+            let quote = text[index]
+            index += 1
+            var value = ""
+            while index < text.count, text[index] != quote {
+                if quote == "\"", text[index] == "\\", index + 1 < text.count {
+                    index += 1
+                    switch text[index] {
+                    case "n": value += "\n"
+                    case "t": value += "\t"
+                    case "r": value += "\r"
+                    default: value.unicodeScalars.append(text[index])
+                    }
+                } else {
+                    value.unicodeScalars.append(text[index])
+                }
+                index += 1
+            }
+            guard index < text.count else { throw Self.failure("unterminated quoted string") }
+            index += 1
+            return value
+        }
+    }
+}

@@ -1,0 +1,298 @@
+/// Docker's `--format`: a Go text/template run over a JSON document, as
+/// `docker inspect -f` runs it over the inspect JSON decoded into maps (the
+/// CLI's fallback that every field path reaches).
+///
+/// The part of text/template that format strings use: text; `{{.A.B}}`,
+/// `{{.}}`, `{{$}}` and `{{$v.A}}`; string, number and boolean literals;
+/// parenthesised and piped (`|`) commands; `if`, `else if`, `else`, `with`,
+/// `range` (with `$v :=` or `$k, $v :=`) and `end`; `{{-` and `-}}` trim.
+/// Functions: Docker's `json`, `join`, `split`, `upper`, `lower`, `title`,
+/// and Go's `index`, `len`, `print`, `printf`, `println`, `not`, `and`, `or`,
+/// `eq`, `ne`.
+/// Values print as Go's %v does: a missing key as `<no value>`, null as
+/// `<nil>`, a map as `map[k:v ...]` in key order, a list as `[a b]`.
+public struct GoTemplate {
+    indirect enum Node {
+        case text(String)
+        case output(Pipeline)
+        case branch(Pipeline, then: [Node], otherwise: [Node], binds: Bool)  // if, or `with` (binds dot)
+        case range(Pipeline, key: String?, value: String?, body: [Node], otherwise: [Node])
+    }
+
+    /// `cmd | cmd ...`: each command's value is the last argument of the next.
+    struct Pipeline {
+        var commands: [[Operand]]
+        let source: String
+    }
+
+    indirect enum Operand {
+        case dot([String])
+        case variable(String, [String])
+        case literal(JSONTree)
+        case function(String)
+        case nested(Pipeline, [String])
+    }
+
+    private let nodes: [Node]
+
+    static let functions: Set<String> = [
+        "json", "join", "split", "upper", "lower", "title", "index", "len", "print", "printf", "println", "not", "and", "or", "eq", "ne"
+    ]
+
+    /// Parses `text`; a malformed template fails here, as Docker's does
+    /// before it looks at any object.
+    public init(_ text: String) throws(SwiftrunError) {
+        var parser = Parser(text: Array(text.unicodeScalars))
+        nodes = try parser.parseAll()
+    }
+
+    /// The template run over the JSON document `json`.
+    public func render(json: [UInt8]) throws(SwiftrunError) -> String {
+        let tree: JSONTree
+        do {
+            tree = try JSONParser.parse(json)
+        } catch {
+            throw .invalidArgument("template: the document to format is not JSON")
+        }
+        return try render(tree)
+    }
+
+    /// The template over an object of strings (ps's rows).
+    public func render(strings: [String: String]) throws(SwiftrunError) -> String {
+        try render(.object(strings.mapValues(JSONTree.string)))
+    }
+
+    private func render(_ root: JSONTree) throws(SwiftrunError) -> String {
+        var output = ""
+        var scope = Scope(root: root, variables: [:])
+        try Self.run(nodes, dot: root, scope: &scope, into: &output)
+        return output
+    }
+
+    // MARK: - Running
+
+    struct Scope {
+        let root: JSONTree
+        var variables: [String: JSONTree?]
+    }
+
+    private static func run(_ nodes: [Node], dot: JSONTree?, scope: inout Scope, into output: inout String) throws(SwiftrunError) {
+        for node in nodes {
+            switch node {
+            case let .text(text):
+                output += text
+            case let .output(pipeline):
+                output += format(try evaluate(pipeline, dot: dot, scope: scope))
+            case let .branch(pipeline, then, otherwise, binds):
+                let value = try evaluate(pipeline, dot: dot, scope: scope)
+                if isTrue(value) {
+                    try run(then, dot: binds ? value : dot, scope: &scope, into: &output)
+                } else {
+                    try run(otherwise, dot: dot, scope: &scope, into: &output)
+                }
+            case let .range(pipeline, key, value, body, otherwise):
+                let items: [(JSONTree, JSONTree)]
+                switch try evaluate(pipeline, dot: dot, scope: scope) {
+                case nil, .null?: items = []
+                case let .array(elements)?: items = elements.enumerated().map { (.number(String($0.offset)), $0.element) }
+                case let .object(fields)?:
+                    items = fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { (.string($0), fields[$0]!) }
+                case let other?:
+                    throw .invalidArgument("template: executing at <\(pipeline.source)>: range can't iterate over \(format(other))")
+                }
+                if items.isEmpty { try run(otherwise, dot: dot, scope: &scope, into: &output) }
+                for (index, element) in items {
+                    if let key, let value {
+                        scope.variables[key] = index
+                        scope.variables[value] = element
+                    } else if let value {
+                        scope.variables[value] = element
+                    }
+                    try run(body, dot: element, scope: &scope, into: &output)
+                }
+            }
+        }
+    }
+
+    private static func evaluate(_ pipeline: Pipeline, dot: JSONTree?, scope: Scope) throws(SwiftrunError) -> JSONTree? {
+        var carried: JSONTree?? = .none
+        for command in pipeline.commands {
+            var arguments: [JSONTree?] = []
+            for operand in command.dropFirst() { arguments.append(try value(of: operand, dot: dot, scope: scope, in: pipeline)) }
+            if case let .some(previous) = carried { arguments.append(previous) }
+            if case let .function(name) = command[0] {
+                carried = .some(try call(name, arguments, in: pipeline))
+            } else {
+                guard arguments.isEmpty else {
+                    throw .invalidArgument("template: executing at <\(pipeline.source)>: can't give argument to non-function")
+                }
+                carried = .some(try value(of: command[0], dot: dot, scope: scope, in: pipeline))
+            }
+        }
+        return carried ?? nil
+    }
+
+    private static func value(of operand: Operand, dot: JSONTree?, scope: Scope, in pipeline: Pipeline) throws(SwiftrunError) -> JSONTree? {
+        switch operand {
+        case let .dot(fields): return try walk(dot, fields, in: pipeline)
+        case let .variable(name, fields):
+            guard name == "$" || scope.variables[name] != nil else {
+                throw .invalidArgument("template: undefined variable: \(name)")
+            }
+            return try walk(name == "$" ? scope.root : scope.variables[name]!, fields, in: pipeline)
+        case let .literal(tree): return tree
+        case let .function(name): return try call(name, [], in: pipeline)
+        case let .nested(inner, fields): return try walk(try evaluate(inner, dot: dot, scope: scope), fields, in: pipeline)
+        }
+    }
+
+    /// A key of a map; nothing (printed `<no value>`) for a missing one or
+    /// below it, as Go gives for a map; an error on a value that has no keys.
+    private static func walk(_ start: JSONTree?, _ fields: [String], in pipeline: Pipeline) throws(SwiftrunError) -> JSONTree? {
+        var current = start
+        for field in fields {
+            switch current {
+            case nil, .null?: return nil
+            case let .object(members)?: current = members[field]
+            case let other?:
+                throw .invalidArgument("template: executing at <\(pipeline.source)>: can't evaluate field \(field) in type \(typeName(other))")
+            }
+        }
+        return current
+    }
+
+    private static func call(_ name: String, _ arguments: [JSONTree?], in pipeline: Pipeline) throws(SwiftrunError) -> JSONTree? {
+        func wrong() -> SwiftrunError {
+            .invalidArgument("template: executing at <\(pipeline.source)>: wrong number or type of args for \(name)")
+        }
+        switch (name, arguments.count) {
+        case ("json", 1): return .string(json(arguments[0]))
+        case ("upper", 1): return .string(format(arguments[0]).uppercased())
+        case ("lower", 1): return .string(format(arguments[0]).lowercased())
+        case ("title", 1):
+            return .string(
+                format(arguments[0]).split(separator: " ", omittingEmptySubsequences: false).map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(
+                    separator: " "))
+        case ("join", 2):
+            guard case let .array(items)? = arguments[0] else { throw wrong() }
+            return .string(items.map { format($0) }.joined(separator: format(arguments[1])))
+        case ("split", 2): return .array(split(format(arguments[0]), by: format(arguments[1])).map(JSONTree.string))
+        case ("len", 1):
+            switch arguments[0] {
+            case let .array(items)?: return .number(String(items.count))
+            case let .object(fields)?: return .number(String(fields.count))
+            case let .string(text)?: return .number(String(text.utf8.count))
+            default: throw wrong()
+            }
+        case ("index", 1...):
+            var current = arguments[0]
+            for key in arguments.dropFirst() {
+                switch (current, key) {
+                case let (.object(fields)?, .string(name)?): current = fields[name]
+                case let (.array(items)?, .number(text)?):
+                    guard let position = Int(text), items.indices.contains(position) else {
+                        throw .invalidArgument("template: executing at <\(pipeline.source)>: error calling index: index out of range: \(text)")
+                    }
+                    current = items[position]
+                case (nil, _), (.null?, _): current = nil
+                default: throw wrong()
+                }
+            }
+            return current
+        case ("print", _): return .string(arguments.map { format($0) }.joined())
+        case ("printf", 1...): return .string(printf(format(arguments[0]), Array(arguments.dropFirst())))
+        case ("println", _): return .string(arguments.map { format($0) }.joined(separator: " ") + "\n")
+        case ("not", 1): return .bool(!isTrue(arguments[0]))
+        case ("and", 1...): return arguments.first { !isTrue($0) } ?? arguments.last!
+        case ("or", 1...): return arguments.first { isTrue($0) } ?? arguments.last!
+        case ("eq", 2...): return .bool(arguments.dropFirst().contains { format($0) == format(arguments[0]) })
+        case ("ne", 2): return .bool(format(arguments[0]) != format(arguments[1]))
+        default: throw wrong()
+        }
+    }
+
+    /// Go's Sprintf for the verbs format strings use: %s, %v, %d (a value's
+    /// %v), %q (quoted) and %%.
+    private static func printf(_ pattern: String, _ arguments: [JSONTree?]) -> String {
+        var output = ""
+        var next = 0
+        var scalars = pattern.unicodeScalars.makeIterator()
+        while let scalar = scalars.next() {
+            guard scalar == "%", let verb = scalars.next() else {
+                output.unicodeScalars.append(scalar)
+                continue
+            }
+            guard verb != "%" else {
+                output += "%"
+                continue
+            }
+            guard next < arguments.count else {
+                output += "%!\(verb)(MISSING)"
+                continue
+            }
+            let text = format(arguments[next])
+            next += 1
+            output += verb == "q" ? json(.string(text)) : text
+        }
+        return output
+    }
+
+    /// Go's strings.Split: around every occurrence, or into characters.
+    private static func split(_ text: String, by separator: String) -> [String] {
+        guard !separator.isEmpty else { return text.map(String.init) }
+        var parts: [String] = []
+        var rest = text[...]
+        while let found = rest.firstOccurrence(of: separator) {
+            parts.append(String(rest[..<found.lowerBound]))
+            rest = rest[found.upperBound...]
+        }
+        return parts + [String(rest)]
+    }
+
+    /// Go's truth: false, 0, nil, and empty strings, lists and maps are false.
+    static func isTrue(_ value: JSONTree?) -> Bool {
+        switch value {
+        case nil, .null?: false
+        case let .bool(flag)?: flag
+        case let .number(text)?: Double(text) != 0
+        case let .string(text)?: !text.isEmpty
+        case let .array(items)?: !items.isEmpty
+        case let .object(fields)?: !fields.isEmpty
+        }
+    }
+
+    /// Go's %v of a value decoded from JSON.
+    static func format(_ value: JSONTree?) -> String {
+        switch value {
+        case nil: "<no value>"
+        case .null?: "<nil>"
+        case let .bool(flag)?: flag ? "true" : "false"
+        case let .number(text)?: text
+        case let .string(text)?: text
+        case let .array(items)?: "[" + items.map { format($0) }.joined(separator: " ") + "]"
+        case let .object(fields)?:
+            "map["
+                + fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { $0 + ":" + format(fields[$0]) }.joined(separator: " ")
+                + "]"
+        }
+    }
+
+    /// Go's json.Marshal: compact, keys in order, <, > and & escaped.
+    static func json(_ value: JSONTree?) -> String {
+        var writer = JSONWriter(pretty: false)
+        writer.write(value ?? .null)
+        return String(decoding: writer.bytes, as: UTF8.self)
+            .replacingEvery("<", with: "\\u003c").replacingEvery(">", with: "\\u003e").replacingEvery("&", with: "\\u0026")
+    }
+
+    private static func typeName(_ value: JSONTree) -> String {
+        switch value {
+        case .null: "interface {}"
+        case .bool: "bool"
+        case .number: "float64"
+        case .string: "string"
+        case .array: "[]interface {}"
+        case .object: "map[string]interface {}"
+        }
+    }
+}
