@@ -88,13 +88,21 @@ struct NetworkListCommand: StoreCommand {
 struct NetworkInspectCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show networks as JSON.")
 
+    @Option("-f", "--format", help: InspectFormat.help)
+    var format: String?
+
     @Argument("networks", help: "Networks: names or IDs.")
     var networks: [String]
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let output = try InspectFormat(format)
         var documents: [String] = []
         let code = forEachArgument(networks) { (key) throws(SwiftrunError) in documents.append(try NetworkStore().inspect(key)) }
-        print("[" + documents.joined(separator: ",\n") + "]")
+        if output.template != nil {
+            try output.print(documents.map { Array($0.utf8) })
+        } else {
+            print("[" + documents.joined(separator: ",\n") + "]")
+        }
         return code
     }
 }

@@ -59,13 +59,21 @@ struct VolumeListCommand: StoreCommand {
 struct VolumeInspectCommand: StoreCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show volumes as JSON.")
 
+    @Option("-f", "--format", help: InspectFormat.help)
+    var format: String?
+
     @Argument("volumes", help: "Volume names.")
     var volumes: [String]
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let output = try InspectFormat(format)
         var documents: [VolumeDocument] = []
         let code = forEachArgument(volumes) { (name) throws(SwiftrunError) in documents.append(try VolumeStore(layout: layout).find(name)) }
-        print(try JSON.encodePretty(documents))
+        if output.template != nil {
+            try output.print(try documents.map { (document) throws(SwiftrunError) in try JSON.encode(document) })
+        } else {
+            print(try JSON.encodePretty(documents))
+        }
         return code
     }
 }

@@ -28,6 +28,8 @@ import Testing
         #expect(both.code == 0 && both.stdout == "/c1 created web [\"true\"]\n/c1 created web [\"true\"]\n", "\(both.stdout)\(both.stderr)")
         let image = sandbox.run(["image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", "busybox"])
         #expect(image.stdout == "linux/amd64\n", "\(image.stderr)")
+        #expect(sandbox.run(["volume", "create", "v1"]).code == 0)
+        #expect(sandbox.run(["volume", "inspect", "-f", "{{.Name}} {{.Driver}}", "v1"]).stdout == "v1 local\n")
         let bad = sandbox.run(["inspect", "-f", "{{.Name", "nosuch"])
         #expect(bad.code == 1 && bad.stdout.isEmpty)
         #expect(bad.stderr == "swiftrun: template parsing error: template: :1: unclosed action\n")
