@@ -149,8 +149,8 @@ extension GoTemplate {
             case .word("false"): return .literal(.bool(false))
             case .word("nil"): return .literal(.null)
             case let .word(name):
-                guard GoTemplate.functions.contains(name) else { throw Self.failure("function \"\(name)\" not defined") }
-                return .function(name)
+                guard let function = GoTemplate.Function(rawValue: name) else { throw Self.failure("function \"\(name)\" not defined") }
+                return .function(function)
             case .open:
                 var depth = 1
                 let start = index
@@ -178,33 +178,38 @@ extension GoTemplate {
         private func cut() throws(SwiftrunError) -> [Item] {
             var items: [Item] = []
             var index = 0
-            var pending = ""
-            var trimNext = false
+            var pending: [Unicode.Scalar] = []
+            var trimLeading = false
+            func flush(trimmingTrailing: Bool) {
+                var piece = pending[...]
+                if trimLeading { piece = piece.drop(while: Self.isSpace) }
+                while trimmingTrailing, let last = piece.last, Self.isSpace(last) { piece = piece.dropLast() }
+                if !piece.isEmpty { items.append(.text(String(String.UnicodeScalarView(piece)))) }
+                pending = []
+            }
             while index < text.count {
                 guard index + 1 < text.count, text[index] == "{", text[index + 1] == "{" else {
-                    pending.unicodeScalars.append(text[index])
+                    pending.append(text[index])
                     index += 1
                     continue
                 }
                 var start = index + 2
-                if start + 1 < text.count, text[start] == "-", text[start + 1] == " " || text[start + 1] == "\n" {
-                    pending = String(
-                        String.UnicodeScalarView(pending.unicodeScalars.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }.reversed()))
-                    start += 1
-                }
-                if trimNext { pending = String(String.UnicodeScalarView(pending.unicodeScalars.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })) }
-                if !pending.isEmpty { items.append(.text(pending)) }
-                pending = ""
+                let trimsBefore = start + 1 < text.count && text[start] == "-" && Self.isSpace(text[start + 1])
+                if trimsBefore { start += 1 }
+                flush(trimmingTrailing: trimsBefore)
                 let (tokens, end) = try tokenize(from: start)
-                let closeAt = end - 2
-                trimNext = closeAt >= 2 && text[closeAt - 1] == "-" && (text[closeAt - 2] == " " || text[closeAt - 2] == "\n")
-                let source = String(String.UnicodeScalarView(text[index..<end]))
-                items.append(.action(tokens, source: source))
+                // "-}}" trims the text after the action.
+                trimLeading = end >= 4 && text[end - 3] == "-" && Self.isSpace(text[end - 4])
+                items.append(.action(tokens, source: String(String.UnicodeScalarView(text[index..<end]))))
                 index = end
             }
-            if trimNext { pending = String(String.UnicodeScalarView(pending.unicodeScalars.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })) }
-            if !pending.isEmpty { items.append(.text(pending)) }
+            flush(trimmingTrailing: false)
             return items
+        }
+
+        /// The white space a trim marker takes away, and must stand beside.
+        static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+            scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r"
         }
 
         /// The tokens from `start` to the action's `}}`, and the index past it.

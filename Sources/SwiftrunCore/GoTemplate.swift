@@ -29,15 +29,17 @@ public struct GoTemplate {
         case dot([String])
         case variable(String, [String])
         case literal(JSONTree)
-        case function(String)
+        case function(Function)
         case nested(Pipeline, [String])
     }
 
-    private let nodes: [Node]
+    /// The functions a template may call: the parser accepts these names,
+    /// and `call` must answer each (the switch there is exhaustive).
+    enum Function: String {
+        case json, join, split, upper, lower, title, index, len, print, printf, println, not, and, or, eq, ne
+    }
 
-    static let functions: Set<String> = [
-        "json", "join", "split", "upper", "lower", "title", "index", "len", "print", "printf", "println", "not", "and", "or", "eq", "ne"
-    ]
+    private let nodes: [Node]
 
     /// Parses `text`; a malformed template fails here, as Docker's does
     /// before it looks at any object.
@@ -64,16 +66,16 @@ public struct GoTemplate {
 
     private func render(_ root: JSONTree) throws(SwiftrunError) -> String {
         var output = ""
-        var scope = Scope(root: root, variables: [:])
+        var scope = Scope(variables: ["$": root])
         try Self.run(nodes, dot: root, scope: &scope, into: &output)
         return output
     }
 
     // MARK: - Running
 
+    /// The variables in reach: `$`, the document, and those `range` declared.
     struct Scope {
-        let root: JSONTree
-        var variables: [String: JSONTree?]
+        var variables: [String: JSONTree]
     }
 
     private static func run(_ nodes: [Node], dot: JSONTree?, scope: inout Scope, into output: inout String) throws(SwiftrunError) {
@@ -136,10 +138,8 @@ public struct GoTemplate {
         switch operand {
         case let .dot(fields): return try walk(dot, fields, in: pipeline)
         case let .variable(name, fields):
-            guard name == "$" || scope.variables[name] != nil else {
-                throw .invalidArgument("template: undefined variable: \(name)")
-            }
-            return try walk(name == "$" ? scope.root : scope.variables[name]!, fields, in: pipeline)
+            guard let variable = scope.variables[name] else { throw .invalidArgument("template: undefined variable: \(name)") }
+            return try walk(variable, fields, in: pipeline)
         case let .literal(tree): return tree
         case let .function(name): return try call(name, [], in: pipeline)
         case let .nested(inner, fields): return try walk(try evaluate(inner, dot: dot, scope: scope), fields, in: pipeline)
@@ -161,30 +161,44 @@ public struct GoTemplate {
         return current
     }
 
-    private static func call(_ name: String, _ arguments: [JSONTree?], in pipeline: Pipeline) throws(SwiftrunError) -> JSONTree? {
+    private static func call(_ function: Function, _ arguments: [JSONTree?], in pipeline: Pipeline) throws(SwiftrunError) -> JSONTree? {
         func wrong() -> SwiftrunError {
-            .invalidArgument("template: executing at <\(pipeline.source)>: wrong number or type of args for \(name)")
+            .invalidArgument("template: executing at <\(pipeline.source)>: wrong number or type of args for \(function.rawValue)")
         }
-        switch (name, arguments.count) {
-        case ("json", 1): return .string(json(arguments[0]))
-        case ("upper", 1): return .string(format(arguments[0]).uppercased())
-        case ("lower", 1): return .string(format(arguments[0]).lowercased())
-        case ("title", 1):
-            return .string(
-                format(arguments[0]).split(separator: " ", omittingEmptySubsequences: false).map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(
-                    separator: " "))
-        case ("join", 2):
+        func taking(_ counts: some RangeExpression<Int>) throws(SwiftrunError) {
+            guard counts.contains(arguments.count) else { throw wrong() }
+        }
+        switch function {
+        case .json:
+            try taking(1...1)
+            return .string(json(arguments[0]))
+        case .upper:
+            try taking(1...1)
+            return .string(format(arguments[0]).uppercased())
+        case .lower:
+            try taking(1...1)
+            return .string(format(arguments[0]).lowercased())
+        case .title:
+            try taking(1...1)
+            let words = format(arguments[0]).split(separator: " ", omittingEmptySubsequences: false)
+            return .string(words.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: " "))
+        case .join:
+            try taking(2...2)
             guard case let .array(items)? = arguments[0] else { throw wrong() }
             return .string(items.map { format($0) }.joined(separator: format(arguments[1])))
-        case ("split", 2): return .array(split(format(arguments[0]), by: format(arguments[1])).map(JSONTree.string))
-        case ("len", 1):
+        case .split:
+            try taking(2...2)
+            return .array(split(format(arguments[0]), by: format(arguments[1])).map(JSONTree.string))
+        case .len:
+            try taking(1...1)
             switch arguments[0] {
             case let .array(items)?: return .number(String(items.count))
             case let .object(fields)?: return .number(String(fields.count))
             case let .string(text)?: return .number(String(text.utf8.count))
             default: throw wrong()
             }
-        case ("index", 1...):
+        case .index:
+            try taking(1...)
             var current = arguments[0]
             for key in arguments.dropFirst() {
                 switch (current, key) {
@@ -199,15 +213,26 @@ public struct GoTemplate {
                 }
             }
             return current
-        case ("print", _): return .string(arguments.map { format($0) }.joined())
-        case ("printf", 1...): return .string(printf(format(arguments[0]), Array(arguments.dropFirst())))
-        case ("println", _): return .string(arguments.map { format($0) }.joined(separator: " ") + "\n")
-        case ("not", 1): return .bool(!isTrue(arguments[0]))
-        case ("and", 1...): return arguments.first { !isTrue($0) } ?? arguments.last!
-        case ("or", 1...): return arguments.first { isTrue($0) } ?? arguments.last!
-        case ("eq", 2...): return .bool(arguments.dropFirst().contains { format($0) == format(arguments[0]) })
-        case ("ne", 2): return .bool(format(arguments[0]) != format(arguments[1]))
-        default: throw wrong()
+        case .print: return .string(arguments.map { format($0) }.joined())
+        case .printf:
+            try taking(1...)
+            return .string(printf(format(arguments[0]), Array(arguments.dropFirst())))
+        case .println: return .string(arguments.map { format($0) }.joined(separator: " ") + "\n")
+        case .not:
+            try taking(1...1)
+            return .bool(!isTrue(arguments[0]))
+        case .and:
+            try taking(1...)
+            return arguments.first { !isTrue($0) } ?? arguments.last!
+        case .or:
+            try taking(1...)
+            return arguments.first { isTrue($0) } ?? arguments.last!
+        case .eq:
+            try taking(2...)
+            return .bool(arguments.dropFirst().contains { format($0) == format(arguments[0]) })
+        case .ne:
+            try taking(2...2)
+            return .bool(format(arguments[0]) != format(arguments[1]))
         }
     }
 

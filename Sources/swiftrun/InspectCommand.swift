@@ -11,15 +11,15 @@ struct InspectCommand: StoreCommand {
     var targets: [String]
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        let output = try InspectFormat(format)
+        let template = try InspectFormat.template(format)
         let documents = try targets.map { (target) throws(SwiftrunError) -> String in
             try Inspection(layout: layout).describe(target)
         }
-        guard output.template != nil else {
+        if let template {
+            try InspectFormat.print(documents.map { Array($0.utf8) }, with: template)
+        } else {
             print("[" + documents.joined(separator: ",\n") + "]")
-            return 0
         }
-        try output.print(documents.map { Array($0.utf8) })
         return 0
     }
 }
@@ -27,17 +27,14 @@ struct InspectCommand: StoreCommand {
 /// The `--format` of the inspect commands (container and image, network,
 /// volume): Docker's Go template, parsed before any object is looked up,
 /// and run over each object's JSON, a line each.
-struct InspectFormat {
+enum InspectFormat {
     static let help: ArgumentHelp = "A Go template run over each object's JSON, as Docker's (for example '{{.State.Status}}' or '{{json .Config}}')."
 
-    let template: GoTemplate?
-
-    init(_ format: String?) throws(SwiftrunError) {
-        template = try format.map { (text) throws(SwiftrunError) in try GoTemplate(text) }
+    static func template(_ format: String?) throws(SwiftrunError) -> GoTemplate? {
+        try format.map { (text) throws(SwiftrunError) in try GoTemplate(text) }
     }
 
-    func print(_ documents: [[UInt8]]) throws(SwiftrunError) {
-        guard let template else { return }
+    static func print(_ documents: [[UInt8]], with template: GoTemplate) throws(SwiftrunError) {
         for document in documents { Swift.print(try template.render(json: document)) }
     }
 }

@@ -95,11 +95,11 @@ struct NetworkInspectCommand: StoreCommand {
     var networks: [String]
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        let output = try InspectFormat(format)
+        let template = try InspectFormat.template(format)
         var documents: [String] = []
         let code = forEachArgument(networks) { (key) throws(SwiftrunError) in documents.append(try NetworkStore().inspect(key)) }
-        if output.template != nil {
-            try output.print(documents.map { Array($0.utf8) })
+        if let template {
+            try InspectFormat.print(documents.map { Array($0.utf8) }, with: template)
         } else {
             print("[" + documents.joined(separator: ",\n") + "]")
         }

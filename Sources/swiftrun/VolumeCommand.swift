@@ -66,11 +66,11 @@ struct VolumeInspectCommand: StoreCommand {
     var volumes: [String]
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        let output = try InspectFormat(format)
+        let template = try InspectFormat.template(format)
         var documents: [VolumeDocument] = []
         let code = forEachArgument(volumes) { (name) throws(SwiftrunError) in documents.append(try VolumeStore(layout: layout).find(name)) }
-        if output.template != nil {
-            try output.print(try documents.map { (document) throws(SwiftrunError) in try JSON.encode(document) })
+        if let template {
+            try InspectFormat.print(try documents.map { (document) throws(SwiftrunError) in try JSON.encode(document) }, with: template)
         } else {
             print(try JSON.encodePretty(documents))
         }

@@ -27,7 +27,7 @@ import Testing
                     argumentSets += values.map { [$0, 0, 0] } + values.map { [0, $0, 0] } + values.map { [$0, $0, $0] }
                 }
                 for arguments in argumentSets {
-                    let syscall = BPFProgram.Syscall(nr: UInt32(nr), arch: arch, args: arguments + [0, 0, 0])
+                    let syscall = BPFProgram.SeccompData(nr: UInt32(nr), arch: arch, args: arguments + [0, 0, 0])
                     let (expected, got) = (old.run(syscall), new.run(syscall))
                     if expected == nil || expected != got {
                         mismatches.append("arch \(arch) nr \(nr) args \(arguments): \(String(describing: expected)) vs \(String(describing: got))")
@@ -95,7 +95,7 @@ import Testing
         #expect(SeccompRelayout.shorten(old) == nil, "1200 ranges are no shorter than 600 tests")
         #expect(new.instructions.contains { $0.code == BPFProgram.jump && $0.k > 0 }, "a JA to a far target")
         for nr in UInt32(0)..<1300 {
-            let syscall = BPFProgram.Syscall(nr: nr, arch: Self.x86_64)
+            let syscall = BPFProgram.SeccompData(nr: nr, arch: Self.x86_64)
             #expect(old.run(syscall) == new.run(syscall), "nr \(nr)")
         }
     }

@@ -101,6 +101,14 @@ int main(int argc, char **argv) {
         if (rc < 0) errno = (int)-rc;
         return report(rc < 0 ? -1 : 0);
     }
+    // add_key through the x32 ABI: the x86-64 entry with bit 30 set in the
+    // number, which seccomp checks in the filter's x86-64 section, above
+    // the native numbers. A kernel without x32 answers ENOSYS past the filter.
+    if (!strcmp(what, "add-key-x32"))
+        return report((int)syscall(0x40000000 | SYS_add_key, "user", "probe", "secret", 6, KEY_SPEC_PROCESS_KEYRING));
+    // Docker's profile lets socket(2) through for every family but AF_VSOCK,
+    // a rule on the first argument.
+    if (!strcmp(what, "vsock")) return report(socket(AF_VSOCK, SOCK_STREAM, 0));
     if (!strcmp(what, "clone-user")) return report(clone_with(CLONE_NEWUSER));
     if (!strcmp(what, "clone")) return report(clone_with(0));
     // Docker's profile allows only a few personalities (PER_LINUX, PER_LINUX32, the query...).
@@ -129,7 +137,7 @@ int main(int argc, char **argv) {
         printf("euid=%d\n", (int)geteuid());
         return 0;
     }
-    fprintf(stderr, "usage: probe mount|module|write PATH TEXT|read PATH|raw-socket|mknod PATH MAJ MIN|add-key|add-key-32|unshare-user|"
+    fprintf(stderr, "usage: probe mount|module|write PATH TEXT|read PATH|raw-socket|mknod PATH MAJ MIN|add-key|add-key-32|add-key-x32|vsock|unshare-user|"
                     "clone-user|clone|personality|tiocsti|fds|euid\n");
     return 2;
 }

@@ -12,7 +12,7 @@ final class ExitDropBox {
 
     init?(layout: StoreLayout, id: String) {
         path = layout.exits + "/" + id
-        try? FileSystem.makeDirectory(layout.exits, mode: 0o700)
+        _ = try? FileSystem.makeDirectory(layout.exits, mode: 0o700)
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return nil }
     }

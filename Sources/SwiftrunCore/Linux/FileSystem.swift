@@ -10,9 +10,10 @@ public enum FileSystem {
         access(path, F_OK) == 0
     }
 
-    /// mkdir that accepts an existing directory.
-    static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(SwiftrunError) {
-        try Syscall.attempt("mkdir \(path)", allowing: [EEXIST]) { mkdir(path, mode) }
+    /// mkdir that accepts an existing directory; whether this call made it.
+    @discardableResult
+    static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(SwiftrunError) -> Bool {
+        try Syscall.attempt("mkdir \(path)", allowing: [EEXIST]) { mkdir(path, mode) } != nil
     }
 
     /// mkdir -p.

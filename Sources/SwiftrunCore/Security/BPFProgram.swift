@@ -46,8 +46,8 @@ struct BPFProgram: Equatable {
         }
     }
 
-    /// One syscall as seccomp presents it.
-    struct Syscall {
+    /// One syscall as seccomp presents it (struct seccomp_data).
+    struct SeccompData {
         var nr: UInt32
         var arch: UInt32
         var instructionPointer: UInt64 = 0
@@ -71,7 +71,7 @@ struct BPFProgram: Equatable {
     /// What the program returns for `syscall`, or nil if it uses what this
     /// reader leaves out (the X register, scratch memory, RET A) or would
     /// not load (a jump past the end, an unaligned load).
-    func run(_ syscall: Syscall) -> UInt32? {
+    func run(_ syscall: SeccompData) -> UInt32? {
         var accumulator: UInt32 = 0
         var pc = 0
         while pc < instructions.count {
@@ -103,7 +103,7 @@ struct BPFProgram: Equatable {
 
     /// A load's value: a field of the syscall, an immediate, or the data's
     /// length (seccomp turns BPF_LEN into the constant 64).
-    static func loaded(_ instruction: Instruction, from syscall: Syscall) -> UInt32? {
+    static func loaded(_ instruction: Instruction, from syscall: SeccompData) -> UInt32? {
         switch instruction.code & 0xf8 {
         case loadWordAbsolute: syscall.word(at: instruction.k)
         case loadImmediate: instruction.k

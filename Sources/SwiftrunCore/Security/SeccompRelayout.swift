@@ -174,7 +174,7 @@ enum SeccompRelayout {
 
         private static func load(_ instruction: BPFProgram.Instruction, in region: Region) throws(Unsupported) -> Accumulator {
             guard instruction.code == BPFProgram.loadWordAbsolute else {
-                let constant = BPFProgram.Syscall(nr: 0, arch: 0)
+                let constant = BPFProgram.SeccompData(nr: 0, arch: 0)
                 guard let value = BPFProgram.loaded(instruction, from: constant) else { throw Unsupported() }
                 return .known(value)
             }
@@ -223,8 +223,14 @@ enum SeccompRelayout {
             case jump(Int)
         }
 
-        /// (number range, outcome) in order, for one range of arches.
-        typealias Numbers = [(nr: Span, outcome: Outcome)]
+        /// A range of numbers and what its syscalls get.
+        struct Piece: Equatable {
+            var nr: Span
+            var outcome: Outcome
+        }
+
+        /// One range of arches' pieces, in order.
+        typealias Numbers = [Piece]
 
         let arches: [(arch: Span, numbers: Numbers)]
         private var ops: [Op] = []
@@ -247,20 +253,16 @@ enum SeccompRelayout {
                     if let last = numbers.last, last.outcome == outcome {
                         numbers[numbers.count - 1].nr.high = region.nr.high
                     } else {
-                        numbers.append((region.nr, outcome))
+                        numbers.append(Piece(nr: region.nr, outcome: outcome))
                     }
                 }
-                if let last = arches.last, Self.same(last.numbers, numbers) {
+                if let last = arches.last, last.numbers == numbers {
                     arches[arches.count - 1].arch.high = arch.high
                 } else {
                     arches.append((arch, numbers))
                 }
             }
             self.arches = arches
-        }
-
-        private static func same(_ a: Numbers, _ b: Numbers) -> Bool {
-            a.count == b.count && zip(a, b).allSatisfy { $0.nr == $1.nr && $0.outcome == $1.outcome }
         }
 
         mutating func program() throws(Unsupported) -> BPFProgram {
@@ -430,7 +432,7 @@ enum SeccompRelayout {
         for (region, outcome) in regions {
             for arch in Set([region.arch.low, region.arch.high]) {
                 for nr in Set([region.nr.low, region.nr.high]) {
-                    var syscall = BPFProgram.Syscall(nr: nr, arch: arch)
+                    var syscall = BPFProgram.SeccompData(nr: nr, arch: arch)
                     guard let expected = old.run(syscall), new.run(syscall) == expected else { return false }
                     guard case .test = outcome else { continue }
                     for (offset, word) in checks {
@@ -443,8 +445,8 @@ enum SeccompRelayout {
         return true
     }
 
-    private static func syscall(nr: UInt32, arch: UInt32, settingWordAt offset: UInt32, to word: UInt32) -> BPFProgram.Syscall {
-        var syscall = BPFProgram.Syscall(nr: nr, arch: arch)
+    private static func syscall(nr: UInt32, arch: UInt32, settingWordAt offset: UInt32, to word: UInt32) -> BPFProgram.SeccompData {
+        var syscall = BPFProgram.SeccompData(nr: nr, arch: arch)
         let high = offset % 8 == 4
         let value = UInt64(word) << (high ? 32 : 0)
         if offset < 16 {

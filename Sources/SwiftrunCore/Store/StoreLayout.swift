@@ -45,15 +45,11 @@ public struct StoreLayout: Sendable {
     /// Creates the directories; cheap when they exist.
     package func prepare() throws(SwiftrunError) {
         try FileSystem.makeDirectories(root, mode: 0o711)
-        if try Self.makeNew(root + "/blobs") { Self.spreadSubdirectories(of: root) }
+        if try FileSystem.makeDirectory(root + "/blobs", mode: 0o700) { Self.spreadSubdirectories(of: root) }
         for dir in [blobs, layers, names, running, exits, temp] {
             try FileSystem.makeDirectory(dir, mode: 0o700)
         }
-        if try Self.makeNew(containers) { Self.spreadSubdirectories(of: containers) }
-    }
-
-    private static func makeNew(_ dir: String) throws(SwiftrunError) -> Bool {
-        try Syscall.attempt("mkdir \(dir)", allowing: [EEXIST], { mkdir(dir, 0o700) }) != nil
+        if try FileSystem.makeDirectory(containers, mode: 0o700) { Self.spreadSubdirectories(of: containers) }
     }
 
     /// A container's directory is a tree of its own, made and removed with
