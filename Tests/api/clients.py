@@ -17,8 +17,11 @@ import urllib.request
 
 import docker
 
-# A pool as large as the concurrent scenario, so no request waits for a connection.
-client = docker.from_env(timeout=120, max_pool_size=64)
+# A pool as large as the concurrent scenario, so no request waits for a
+# connection. docker-py keeps a pool per URL, and only num_pools of them
+# (25): with 50 containers' URLs in flight, a thread's pool was closed
+# under it ("Pool is closed"), so keep them all.
+client = docker.DockerClient(**docker.utils.kwargs_from_env(), timeout=120, max_pool_size=64, num_pools=512)
 
 
 def fetch(url):
