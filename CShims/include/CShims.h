@@ -464,7 +464,8 @@ int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status);
 int sr_attach_listen(const char *dir);
 
 // fork(2), which Swift marks unavailable: swiftrun forks only while it has
-// one thread (run -d handing a container to its monitor).
+// one thread (run -d handing a container to its monitor, run --rm handing
+// the container's files to their remover).
 pid_t sr_fork(void);
 // close_range(FD, ~0U, 0): closes every fd from FD up.
 int sr_close_from(int fd);

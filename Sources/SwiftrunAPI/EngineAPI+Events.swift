@@ -3,7 +3,8 @@ import SwiftrunCore
 
 /// `GET /events`: container create, start, die and destroy, as they
 /// happen, one JSON object a line. No daemon sees them pass, so they are
-/// read off the store: inotify on containers/ for dirs made and removed,
+/// read off the store: inotify on containers/ for dirs made and removed
+/// (renamed into the trash, Trash.swift),
 /// and on each container's dir for its state.json being replaced, whose
 /// new status says start or die. `until` (Unix seconds) ends the stream;
 /// what happened before the request is not kept, so `since` gives nothing
@@ -67,7 +68,7 @@ private final class EventWatch: @unchecked Sendable {
         self.layout = layout
         inotify = try Syscall.check("inotify_init1") { inotify_init1(Int32(IN_CLOEXEC)) }
         try? layout.prepare()
-        containersWatch = inotify_add_watch(inotify, layout.containers, UInt32(IN_CREATE | IN_DELETE | IN_ONLYDIR))
+        containersWatch = inotify_add_watch(inotify, layout.containers, UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR))
         guard containersWatch >= 0 else {
             let error = SwiftrunError.system("watch \(layout.containers) for events", errno: errno)
             close(inotify)
@@ -141,7 +142,7 @@ private final class EventWatch: @unchecked Sendable {
         if descriptor == containersWatch {
             guard ContainerID.isValid(name) else { return [] }
             if mask & UInt32(IN_CREATE) != 0 { return watch(name, announce: true) }
-            guard mask & UInt32(IN_DELETE) != 0, let last = known.removeValue(forKey: name) else { return [] }
+            guard mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0, let last = known.removeValue(forKey: name) else { return [] }
             // A --rm container goes without an exited state: its die comes with its destroy.
             return (last.status == .running ? [event("die", last)] : []) + [event("destroy", last)]
         }

@@ -39,6 +39,35 @@ import Testing
         #expect(try sandbox.snapshot() == before)
     }
 
+    /// A --rm container leaves containers/ and frees its name before run
+    /// returns; its files go in a process of their own, which holds its
+    /// trash entry locked. The next command sweeps an entry nobody holds
+    /// (its remover was killed) and leaves a held one alone.
+    @Test func rmFilesGoAfterTheRunAndAKilledRemoversAreSwept() throws {
+        let sandbox = try Sandbox()
+        let before = try sandbox.snapshot()
+        for _ in 0..<2 {
+            let result = sandbox.run(["run", "--rm", "--name", "again", "busybox", "sh", "-c", "mkdir -p /a/b/c && echo x > /a/b/c/f"])
+            #expect(result.code == 0, "\(result.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/containers") == [])
+        }
+        #expect(try sandbox.snapshot() == before)
+
+        let trash = sandbox.root + "/trash"
+        for name in ["killed", "held"] {
+            try FileManager.default.createDirectory(atPath: "\(trash)/\(name)/upper/a/b", withIntermediateDirectories: true)
+            try "x".write(toFile: "\(trash)/\(name)/upper/a/b/f", atomically: false, encoding: .utf8)
+        }
+        let held = open(trash + "/held", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        try #require(held >= 0 && flock(held, LOCK_EX) == 0)
+        #expect(sandbox.run(["ps", "-a"]).code == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: trash) == ["held"], "the sweep took a held entry, or left a free one")
+        close(held)
+        #expect(sandbox.run(["ps", "-a"]).code == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: trash) == [])
+        #expect(try sandbox.snapshot() == before)
+    }
+
     @Test func containerWithoutRmStaysUntilRemoved() throws {
         let sandbox = try Sandbox()
         let before = try sandbox.snapshot()

@@ -49,6 +49,7 @@ final class Sandbox {
     deinit {
         let ids = run(["ps", "-a", "-q"]).stdout.split(separator: "\n").map(String.init)
         if !ids.isEmpty { run(["rm", "-f"] + ids) }
+        waitForRemovers()
         // swiftrun's own removal: FileManager gives up on a tree deeper
         // than PATH_MAX, which some tests make.
         try? FileSystem.removeTree(root)
@@ -86,6 +87,7 @@ final class Sandbox {
     /// cache is left out: it is shared by all containers, keyed by profile
     /// and capabilities, and the first run of each kind writes it once.
     func snapshot() throws -> [String: String] {
+        waitForRemovers()
         var entries: [String: String] = [:]
         // Whole contents, not hashValue: Data's hash reads only a prefix.
         let enumerator = FileManager.default.enumerator(atPath: root)!
@@ -104,6 +106,17 @@ final class Sandbox {
             entries[path] = description
         }
         return entries
+    }
+
+    /// Waits until no process removes a --rm container's files (Trash):
+    /// each holds a lock on its trash entry until the entry is gone.
+    func waitForRemovers() {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root + "/trash")) ?? [] {
+            let fd = open(root + "/trash/" + name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            flock(fd, LOCK_EX)
+            close(fd)
+        }
     }
 
     /// The container pid 1's host pid, from `inspect`.

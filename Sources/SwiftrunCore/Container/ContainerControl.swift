@@ -84,7 +84,7 @@ public struct ContainerControl {
         let inotify = try Syscall.check("inotify_init1") { inotify_init1(Int32(IN_CLOEXEC)) }
         defer { close(inotify) }
         try Syscall.check("inotify_add_watch \(directory)") {
-            inotify_add_watch(inotify, directory, UInt32(IN_MOVED_TO | IN_DELETE_SELF))
+            inotify_add_watch(inotify, directory, UInt32(IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF))
         }
         let monitor = first.isActive ? try? Supervisor(first) : nil
         defer { if let monitor { close(monitor.fd) } }
@@ -134,7 +134,7 @@ public struct ContainerControl {
         let directory = layout.container(id)
         let inotify = try Syscall.check("inotify_init1") { inotify_init1(Int32(IN_CLOEXEC)) }
         defer { close(inotify) }
-        guard inotify_add_watch(inotify, directory, UInt32(IN_MOVED_TO | IN_DELETE_SELF)) >= 0 else {
+        guard inotify_add_watch(inotify, directory, UInt32(IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF)) >= 0 else {
             if errno == ENOENT && done(nil) { return }
             throw .system("inotify_add_watch \(directory)", errno: errno)
         }

@@ -28,28 +28,33 @@ public struct ContainerRunner {
         let netns = NetworkNamespaceAhead(for: options)
         defer { netns?.close() }
         try layout.prepare()
-        return try run(options, image: try images.image(options.image), netns: netns)
+        // The CLI exits next: a --rm container's files can go after it.
+        return try run(options, image: try images.image(options.image), netns: netns, files: .afterExit(releasing: -1))
     }
 
     /// The same with the image already in hand: build's RUN steps, whose
     /// intermediate images have no name.
-    func run(_ options: RunOptions, image: Image, netns: NetworkNamespaceAhead? = nil) throws(SwiftrunError) -> Int32 {
+    func run(_ options: RunOptions, image: Image, netns: NetworkNamespaceAhead? = nil, files: Trash.When = .now) throws(SwiftrunError) -> Int32 {
         let narrator = options.explain.map(Narrator.init)
         var plan = try ContainerPlan.prepare(options, image: image, layout: layout)
         if let narrator { try explainPlan(narrator, plan: plan) }
         let console = try ContainerProcess.foregroundStdio(tty: options.tty, interactive: options.interactive)
         try create(&plan, chosenName: options.name != nil)
         var state = plan.state
+        var files = files
         let status: ExitStatus
         do {
             let process: ContainerProcess
             (process, state) = try ContainerLauncher(layout: layout).launch(plan, narrator: narrator, console: console, early: netns)
+            if case .afterExit = files, options.autoRemove {
+                files = .afterExit(releasing: open("/proc/\(process.pid)/ns/mnt", O_RDONLY | O_CLOEXEC))
+            }
             status = try process.wait(console: console, interactive: options.interactive)
         } catch {
-            try? containers.finish(state, exitCode: error.runExitCode)
+            try? containers.finish(state, exitCode: error.runExitCode, files: files)
             throw error
         }
-        try containers.finish(state, exitCode: status.code)
+        try containers.finish(state, exitCode: status.code, files: files)
         narrator?.exit(
             status,
             removed: options.autoRemove

@@ -74,10 +74,11 @@ public struct ContainerStore: Sendable {
 
     /// The container has ended: remove its cgroup, then remove it (--rm) or
     /// record its exit code.
-    func finish(_ state: ContainerState, exitCode: Int32) throws(SwiftrunError) {
+    /// `files`: when a removed container's files go (Trash).
+    func finish(_ state: ContainerState, exitCode: Int32, files: Trash.When = .now) throws(SwiftrunError) {
         if state.autoRemove {
             leaveExitCode(exitCode, of: state.id)
-            try remove(state, removingVolumes: true)
+            try remove(state, removingVolumes: true, files: files)
             return
         }
         try recordExit(state, exitCode: exitCode, restarting: false)
@@ -142,19 +143,23 @@ public struct ContainerStore: Sendable {
         (try? FileSystem.readFile(volumesPath(id))).flatMap { try? JSON.decode([String].self, from: $0, path: volumesPath(id)) } ?? []
     }
 
-    /// Removes every trace, in the reverse order of `create`.
-    /// `removingVolumes` (run --rm, rm -v): its anonymous volumes go too.
-    func remove(_ state: ContainerState, removingVolumes: Bool = false) throws(SwiftrunError) {
+    /// Removes every trace, in the reverse order of `create`. The dir
+    /// leaves containers/ in one rename, into the trash, and its files go
+    /// last, at the time `files` says. `removingVolumes` (run --rm, rm -v):
+    /// its anonymous volumes go too.
+    func remove(_ state: ContainerState, removingVolumes: Bool = false, files: Trash.When = .now) throws(SwiftrunError) {
         let name = currentName(state)
         ContainerNetwork(layout: layout).detach(state.id)  // first: see Firewall.socket
         ContainerCgroup.remove(id: state.id)
         let volumes = volumes(of: state.id)
-        try FileSystem.removeTree(layout.container(state.id))
+        let trash = Trash(layout: layout)
+        let taken = try trash.take(layout.container(state.id), as: state.id)
         try VolumeStore(layout: layout).detach(volumes, from: state.id, removingAnonymous: removingVolumes)
         if (try? FileSystem.readFile(namePath(name))) == Array(state.id.utf8) {
             unlink(namePath(name))
         }
         unlink(markerPath(state.id))
+        if let taken { try trash.remove(taken, files) }
     }
 
     /// names/<name> holds the owner's id; O_EXCL makes the claim atomic
@@ -224,15 +229,17 @@ public struct ContainerStore: Sendable {
 
     /// Finishes what a dead swiftrun left: for each marker whose monitor is
     /// gone, remove the container (--rm, or never fully created) or mark it
-    /// exited. Cheap when nothing is pending: one readdir of running/.
+    /// exited, and sweep the trash. Cheap when nothing is pending: one
+    /// readdir of running/ and one stat of trash/.
     /// A container that cannot be finished is returned with its error and
     /// left for the next command: one bad container must not stop every
     /// command on the store.
     public func recover() throws(SwiftrunError) -> [(id: String, error: SwiftrunError)] {
         let pending = try FileSystem.listDirectory(layout.running).filter(ContainerID.isValid)
-        guard !pending.isEmpty else { return [] }
+        let trashed = Trash(layout: layout).sweep().map { (id: $0.name, error: $0.error) }
+        guard !pending.isEmpty else { return trashed }
         return try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
-            var unfinished: [(id: String, error: SwiftrunError)] = []
+            var unfinished = trashed
             for id in pending where isAbandoned(id) {
                 do throws(SwiftrunError) { try finishAbandoned(id) } catch { unfinished.append((id, error)) }
             }

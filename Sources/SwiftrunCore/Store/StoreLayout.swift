@@ -12,6 +12,7 @@ import Glibc
 ///     running/<id>           containers whose swiftrun may still be alive
 ///     exits/<id>             a --rm container's exit code, for whoever waits on it
 ///     tmp/                   half-written blobs and layers, never visible
+///     trash/<id>/            removed containers' dirs whose files are still going (Trash)
 ///     seccomp/<key>.bpf      compiled seccomp filters, by profile and capabilities
 ///     build-cache.json       build step key -> the untagged image that step made
 ///     lock                   flock for writers of shared state
@@ -34,6 +35,7 @@ public struct StoreLayout: Sendable {
     var running: String { root + "/running" }
     var exits: String { root + "/exits" }
     package var temp: String { root + "/tmp" }
+    var trash: String { root + "/trash" }
     var seccompCache: String { root + "/seccomp" }
     var buildCache: String { root + "/build-cache.json" }
 
@@ -46,7 +48,7 @@ public struct StoreLayout: Sendable {
     package func prepare() throws(SwiftrunError) {
         try FileSystem.makeDirectories(root, mode: 0o711)
         if try FileSystem.makeDirectory(root + "/blobs", mode: 0o700) { Self.spreadSubdirectories(of: root) }
-        for dir in [blobs, layers, names, running, exits, temp] {
+        for dir in [blobs, layers, names, running, exits, temp, trash] {
             try FileSystem.makeDirectory(dir, mode: 0o700)
         }
         if try FileSystem.makeDirectory(containers, mode: 0o700) { Self.spreadSubdirectories(of: containers) }
