@@ -245,17 +245,27 @@ static int mount_on(int rootfd, const char *target, int fd, const char *source, 
     return rc;
 }
 
+// Whether PROPAGATION is what a new mount gets anyway: private, when the
+// whole tree was made private first (a bind of a private mount is private,
+// and so is every mount under it), as for each of /etc/hosts, hostname and
+// resolv.conf, which Docker binds rprivate: a remount each, saved.
+static int propagation_is_inherited(const sr_child_spec *spec, unsigned long propagation) {
+    unsigned long root = spec->root_propagation != 0 ? spec->root_propagation : MS_REC | MS_PRIVATE;
+    return propagation != 0 && (propagation & ~MS_REC) == MS_PRIVATE && root == (MS_REC | MS_PRIVATE);
+}
+
 void sr_mount_extra(const sr_child_spec *spec, int rootfd) {
     for (int i = 0; i < spec->mount_count; i++) {
         const sr_mount *m = &spec->mounts[i];
         int fd = make_path_in_root(rootfd, m->target, m->target_is_file);
         if (fd < 0) sr_fail(spec, SR_STEP_MOUNT_EXTRA, i);
         uint64_t attributes = m->attributes | (m->readonly ? MOUNT_ATTR_RDONLY : 0);
-        int rc = mount_on(rootfd, m->target, fd, m->source, m->fstype, m->flags, m->data, attributes, m->propagation);
+        unsigned long propagation = propagation_is_inherited(spec, m->propagation) ? 0 : m->propagation;
+        int rc = mount_on(rootfd, m->target, fd, m->source, m->fstype, m->flags, m->data, attributes, propagation);
         if (rc < 0 && (errno == EPERM || errno == EBUSY) && (spec->clone_flags & CLONE_NEWUSER) && m->userns_fallback != NULL) {
             uint64_t bound = attributes | (m->flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) | (m->flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
                              (m->flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) | (m->flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
-            rc = mount_on(rootfd, m->target, fd, m->userns_fallback, NULL, MS_BIND | MS_REC, NULL, bound, m->propagation);
+            rc = mount_on(rootfd, m->target, fd, m->userns_fallback, NULL, MS_BIND | MS_REC, NULL, bound, propagation);
         }
         if (rc < 0) sr_fail(spec, SR_STEP_MOUNT_EXTRA, i);
         if (spec->narrate) {
