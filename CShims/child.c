@@ -46,8 +46,8 @@ _Static_assert(SR_CLONE_NEWPID == CLONE_NEWPID && SR_CLONE_NEWNET == CLONE_NEWNE
 // its veth); we give it its address, bring it up and route through the
 // bridge. Three netlink requests on a socket of this namespace.
 static void configure_eth0(const sr_child_spec *spec) {
-    // The parent's second byte: eth0 is here. It made the veth while we
-    // mounted; EOF means it failed, and says why itself.
+    // The parent's second byte (await_parent_setup): eth0 is here. It made
+    // the veth while we mounted; EOF means it failed, and says why itself.
     sr_read_sync_byte(spec, SR_STEP_NETWORK);
     int failed = sr_netlink_configure("eth0", spec->net_address, spec->net_prefix, spec->net_gateway);
     if (failed != 0) sr_fail(spec, SR_STEP_NETWORK, failed);
@@ -360,6 +360,13 @@ _Noreturn void sr_finish_and_exec(const sr_child_spec *spec) {
     if (syscall(SYS_close_range, 3U + (unsigned)spec->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         sr_fail(spec, SR_STEP_CLOSE_FDS, -1);
     sr_narrate_call(spec, SR_STEP_CLOSE_FDS, "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)");
+    // The parent's second byte, where eth0 did not take it: the device
+    // filter it attached while we mounted is on. As late as can be, so
+    // that its load overlaps all of the above. EOF: it failed, and says why.
+    if (spec->await_parent_setup && spec->net_address == 0) {
+        sr_read_sync_byte(spec, SR_STEP_WAIT_PARENT_SETUP);
+        sr_narrate_call(spec, SR_STEP_WAIT_PARENT_SETUP, "read(sync_fd) = 1: the device filter is on");
+    }
     sr_exec(spec);
 }
 

@@ -62,6 +62,7 @@ static const struct {
                                 "moving only itself, the child takes no global lock and waits for no RCU grace period",
                                 "cgroups(7)"},
     [SR_STEP_USERNS_ROOT] = {"become root of the user namespace", "root in the container is an unprivileged uid of the host", "user_namespaces(7)"},
+    [SR_STEP_WAIT_PARENT_SETUP] = {"wait for the device filter", "the parent attached it while we mounted", "pipe(7)"},
     [SR_STEP_NETWORK] = {"configure eth0", "the veth end the parent put in our namespace gets its address and route", "rtnetlink(7)"},
 };
 

@@ -76,6 +76,7 @@ typedef enum {
     SR_STEP_USERNS_ROOT,       // a new user namespace: setresgid/setresuid(0) in it, once mapped
     SR_STEP_CLONED,            // the child's first record: it exists, its pid is known (not a failure)
     SR_STEP_JOIN_CGROUP_V1,    // a v1 hierarchy: "0" to its tasks file, moving ourselves; detail = index
+    SR_STEP_WAIT_PARENT_SETUP, // before execve: the parent's second byte (the device filter), where eth0 did not take it
     SR_STEP_COUNT
 } sr_step;
 
@@ -234,6 +235,11 @@ typedef struct {
     // the go byte.
     uint32_t net_address, net_gateway;
     int net_prefix;
+    // The parent works while we mount (the veth of a bridge network, the
+    // device filter) and sends a second byte once that is in place, which
+    // we read where it is first needed: before configuring eth0, else just
+    // before the execve.
+    int await_parent_setup;
 
     // create: an O_PATH fd of the exec fifo, or -1. Set up, the child
     // reports SR_STEP_CREATED, closes the report pipe and blocks opening the

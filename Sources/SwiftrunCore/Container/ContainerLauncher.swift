@@ -50,7 +50,7 @@ struct ContainerLauncher {
         let child = try ChildSpec(spec: plan.spec, overlayOptions: plan.overlayOptions, seccomp: plan.seccomp, narrate: narrator != nil)
         if let console { child.attachConsole(socket: console.childEnd, size: TerminalSize.of(1)) }
         child.attachNetwork(network)
-        let cgroup = try ContainerCgroup.create(id: plan.id, resources: plan.spec.linux.resources) { file, value in
+        let cgroup = try ContainerCgroup.create(id: plan.id, resources: plan.spec.linux.resources, devicesAtSpawn: true) { file, value in
             narrator?.parent(
                 "cgroup", "\(file) = \(value)", why: "limits and the device filter, set before the child runs", manual: "cgroups(7)",
                 data: ["file": .string(file), "value": .string(value)])
@@ -67,7 +67,8 @@ struct ContainerLauncher {
             child,
             narrate: { file, value in
                 narrator?.parent(
-                    "cgroup", "\(file) = \(value)", why: "the child starts inside its cgroups", manual: "cgroups(7)",
+                    "cgroup", "\(file) = \(value)", why: "the child starts inside its cgroups; its device filter goes on while it mounts",
+                    manual: "cgroups(7)",
                     data: ["file": .string(file), "value": .string(value)])
             },
             cloned: { narrator?.cloned(pid: $0, flags: child.cloneFlagNames) },

@@ -81,9 +81,9 @@ final class ChildHandshake: @unchecked Sendable {
                 _ = try? ContainerProcess.reap(pid)
                 throw error
             }
-            // A bridged child waits a second time, just before it configures
-            // eth0: `started` made the veth meanwhile, while the child mounted.
-            if child.raw.net_address != 0 { _ = write(syncWrite, &go, 1) }
+            // The child waits a second time, for what `started` did while
+            // it mounted: the veth, the device filter (await_parent_setup).
+            if child.raw.await_parent_setup != 0 { _ = write(syncWrite, &go, 1) }
             // A child that pauses for the runtime's hooks reads once more.
             if child.raw.pause_for_hooks == 0 {
                 close(syncWrite)

@@ -75,6 +75,13 @@ final class ChildSpec {
         raw.cgroup_tasks_count = Int32(fds.count)
     }
 
+    /// The parent works while the child mounts (the veth, the device
+    /// filter): the child waits for a second byte after its pivot
+    /// (ChildHandshake sends it once `started` has returned).
+    func awaitParentSetup() {
+        raw.await_parent_setup = 1
+    }
+
     /// exec: join the running container whose pid 1 `pidfd` pins, in the
     /// namespaces of `flags`, instead of making one. `null`: for exec -d,
     /// an fd of /dev/null for the new process's stdio; it outlives the caller.
@@ -96,6 +103,7 @@ final class ChildSpec {
             raw.net_address = attachment.ipAddress.networkOrder
             raw.net_gateway = attachment.gateway.networkOrder
             raw.net_prefix = Int32(attachment.prefix)
+            awaitParentSetup()  // the veth, made while the child mounts
         }
     }
 
