@@ -21,6 +21,7 @@
 // child_exec.c (signals, execve, --init).
 #define _GNU_SOURCE
 #include "child_internal.h"
+#include "clone_on_stack.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -424,39 +425,9 @@ int sr_spawn_can_share_memory(const sr_child_spec *spec) {
 #endif
 }
 
-// clone3, and child_main(start) in the child on the stack ARGS names. In C
-// the child could not return from the syscall: with its own stack it has no
-// caller's frame to return into. The child's registers are the parent's
-// but rax (0) and rsp (the new stack's top), so fn and start ride in r12
-// and r13, which the syscall preserves. START is the caller's: with fork
-// semantics the child has a copy at the same address, with shared memory
-// the caller waits in this call until the child's execve. The stack's top is 16-byte aligned, as
-// the call expects. Returns the pid, or -errno, in the parent.
+// clone3, and child_main(start) in the child (clone_on_stack.h).
 static long clone3_on_stack(struct clone_args *args, const child_start *start) {
-#if defined(__x86_64__)
-    long ret;
-    register void (*fn)(const child_start *) __asm__("r12") = child_main;
-    register const child_start *arg __asm__("r13") = start;
-    __asm__ volatile("syscall\n\t"
-                     "testq %%rax, %%rax\n\t"
-                     "jnz 1f\n\t"
-                     "xorl %%ebp, %%ebp\n\t"
-                     "movq %%r13, %%rdi\n\t"
-                     "callq *%%r12\n\t"
-                     "ud2\n"
-                     "1:"
-                     : "=a"(ret)
-                     : "0"((long)SYS_clone3), "D"(args), "S"(sizeof *args), "r"(fn), "r"(arg)
-                     : "rcx", "r11", "memory");
-    return ret;
-#else
-    // Fork semantics on the caller's stack, copied: the child returns here.
-    args->stack = 0;
-    args->stack_size = 0;
-    long pid = syscall(SYS_clone3, args, sizeof *args);
-    if (pid == 0) child_main(start);
-    return pid < 0 ? -errno : pid;
-#endif
+    return sr_clone3_on_stack(args, (void (*)(const void *))child_main, start);
 }
 
 // clone3 with the thread in the namespaces parent_joins names, then

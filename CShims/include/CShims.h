@@ -470,9 +470,14 @@ int sr_monitor_supervise(const sr_monitor_spec *spec, int *wait_status);
 int sr_attach_listen(const char *dir);
 
 // fork(2), which Swift marks unavailable: swiftrun forks only while it has
-// one thread (run -d handing a container to its monitor, run --rm handing
-// the container's files to their remover).
+// one thread (run -d handing a container to its monitor).
 pid_t sr_fork(void);
+// Removes the tree at PATH (a trash entry) in a process of its own, once
+// this one has exited (remover.c): it holds LOCK_FD (the entry's flock)
+// until the tree is gone, and closes RELEASE_FD (-1: none; the container's
+// mount namespace) first. It shares our memory until we exit, keeps none of
+// our other fds, and leaves our session. The pid, or -errno.
+pid_t sr_spawn_remover(const char *path, int lock_fd, int release_fd);
 // close_range(FD, ~0U, 0): closes every fd from FD up.
 int sr_close_from(int fd);
 // close_range(FD, ~0U, CLOSE_RANGE_CLOEXEC): every fd from FD up closes on

@@ -68,6 +68,18 @@ import Testing
         #expect(try sandbox.snapshot() == before)
     }
 
+    /// The remover (CShims/remover.c) walks with two fds at any depth: a
+    /// tree deeper than PATH_MAX, with files at every level and siblings
+    /// beside the deep branch, goes whole.
+    @Test func rmRemovesATreeDeeperThanAPath() throws {
+        let sandbox = try Sandbox()
+        let before = try sandbox.snapshot()
+        let script = "mkdir -p /w/a /w/b /w/c && cd /w/a && i=0; while [ $i -lt 2500 ]; do mkdir d e && touch f e/g && cd d; i=$((i+1)); done"
+        let result = sandbox.run(["run", "--rm", "busybox", "sh", "-c", script])
+        #expect(result.code == 0, "\(result.stderr)")
+        #expect(try sandbox.snapshot() == before)
+    }
+
     @Test func containerWithoutRmStaysUntilRemoved() throws {
         let sandbox = try Sandbox()
         let before = try sandbox.snapshot()

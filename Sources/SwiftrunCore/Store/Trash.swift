@@ -4,7 +4,7 @@ import Glibc
 /// Directories on their way out of the store: `trash/<name>`. A removed
 /// container's dir is renamed here in one step, so it stops being a
 /// container at once (no listing, name or volume sees it), and its files go
-/// after. A foreground `run --rm` hands them to a process forked for it and
+/// after. A foreground `run --rm` hands them to a remover of their own and
 /// exits: its caller gets the exit code without waiting for about 20
 /// unlinks and rmdirs that nothing can see, which were a sixth of the run.
 ///
@@ -15,9 +15,9 @@ import Glibc
 struct Trash {
     let layout: StoreLayout
 
-    /// When an entry's files go: in this process, or in a forked one once
+    /// When an entry's files go: in this process, or in a remover once
     /// this one has exited. `releasing` (-1: none) is an fd whose last
-    /// close is slow, which the forked process closes then: the container's
+    /// close is slow, which the remover closes then: the container's
     /// mount namespace, held past pid 1's exit. Let go by pid 1, its
     /// teardown (the overlay and every mount, an RCU grace period) came
     /// before the kernel told us of the exit.
@@ -51,21 +51,14 @@ struct Trash {
         return Entry(name: name, lock: fd)
     }
 
-    /// Removes the entry's files, now or after this process's exit. A fork
-    /// that fails leaves the work to this process.
+    /// Removes the entry's files, now, or after this process's exit by a
+    /// remover of their own (CShims/remover.c). A remover that cannot be
+    /// started leaves the work to this process.
     func remove(_ entry: Entry, _ when: When) throws(SwiftrunError) {
         if case let .afterExit(releasing) = when {
-            var exited: [Int32] = [-1, -1]
-            if sr_pipe_cloexec(&exited) == 0 {
-                let pid = sr_fork()
-                if pid == 0 { removeInForkedChild(entry, releasing: releasing, parentExited: exited[0]) }
-                close(exited[0])
-                // Our end stays open until we exit: its EOF tells the child.
-                if pid > 0 {
-                    close(entry.lock)  // the child's copy holds the lock now
-                    return
-                }
-                close(exited[1])
+            if sr_spawn_remover(path(entry.name), entry.lock, releasing) > 0 {
+                close(entry.lock)  // the remover's copy holds the lock now
+                return
             }
             if releasing >= 0 { close(releasing) }
         }
@@ -73,34 +66,8 @@ struct Trash {
         try FileSystem.removeTree(path(entry.name))
     }
 
-    /// The forked remover: in a session of its own (a Ctrl-C meant for the
-    /// caller is not for it), with nothing of the caller's open (a caller
-    /// reading our stdout to EOF must not wait for it) but the lock, what
-    /// it releases, and the pipe whose EOF says the caller has exited; and
-    /// no signal of ours blocked. swiftrun forks only while it has one
-    /// thread.
-    private func removeInForkedChild(_ entry: Entry, releasing: Int32, parentExited: Int32) -> Never {
-        setsid()
-        dup2(entry.lock, 3)
-        dup2(parentExited, 4)
-        if releasing >= 0 { dup2(releasing, 5) }
-        sr_close_from(releasing >= 0 ? 6 : 5)
-        let null = open("/dev/null", O_RDWR)
-        for fd: Int32 in 0...2 { dup2(null, fd) }
-        if null > 2 { close(null) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        sigprocmask(SIG_SETMASK, &none, nil)
-        var byte: UInt8 = 0
-        while read(4, &byte, 1) < 0 && errno == EINTR {}
-        close(4)
-        if releasing >= 0 { close(5) }
-        _ = try? FileSystem.removeTree(path(entry.name))
-        _exit(0)
-    }
-
     /// Removes what no live remover holds: entries of a remover that was
-    /// killed, or of a fork that never ran. One stat when the trash is
+    /// killed, or that never started. One stat when the trash is
     /// empty (an ext4 or tmpfs dir's link count is 2 plus its subdirs; a
     /// filesystem that keeps 1 is listed). Returns the entries that could
     /// not be removed, with why.
