@@ -88,6 +88,15 @@ public enum FileSystem {
         try Syscall.check("write \"\(value)\" to \(path)") { bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
     }
 
+    /// Writes `bytes` as the whole of `path`, in place: for a file no one
+    /// reads while it is written, or one a bind mount holds by its inode,
+    /// where a rename would go unseen. One open and one write.
+    package static func writeInPlace(_ bytes: [UInt8], to path: String) throws(SwiftrunError) {
+        let fd = try Syscall.check("open \(path)") { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644) }
+        defer { close(fd) }
+        try writeAll(fd, bytes, path: path)
+    }
+
     /// Replaces `path` with `bytes` so that readers see the old or the new
     /// content, never a mix: write a temp file, optionally fsync, rename.
     /// `durable` is for the image store, which must survive a crash; a

@@ -341,7 +341,8 @@ package struct ContainerNetwork {
 
     /// hosts, hostname and resolv.conf in the container's dir, made anew at
     /// each start (the address may change). container:NAME uses that
-    /// container's own (RuntimeSpec+Build binds them).
+    /// container's own (RuntimeSpec+Build binds them). Written in place: no
+    /// one reads them until the container that binds them starts.
     func writeEtcFiles(_ request: NetworkRequest, id: String, hostname: String, addresses: [IPv4Address]) throws(SwiftrunError) {
         if case .container = request.kind { return }
         let hostResolv = String(decoding: (try? FileSystem.readFile("/etc/resolv.conf")) ?? [], as: UTF8.self)
@@ -363,20 +364,17 @@ package struct ContainerNetwork {
                 resolv = EtcFiles.resolvConf(host: hostResolv, dns: request.dns, fallback: EtcFiles.publicResolvers, keepLoopback: false)
             }
         }
-        try FileSystem.writeAtomically(Array(hosts.utf8), to: etcPath(id, "hosts"), durable: false)
-        try FileSystem.writeAtomically(Array((hostname + "\n").utf8), to: etcPath(id, "hostname"), durable: false)
-        try FileSystem.writeAtomically(Array(resolv.utf8), to: etcPath(id, "resolv.conf"), durable: false)
+        try FileSystem.writeInPlace(Array(hosts.utf8), to: etcPath(id, "hosts"))
+        try FileSystem.writeInPlace(Array((hostname + "\n").utf8), to: etcPath(id, "hostname"))
+        try FileSystem.writeInPlace(Array(resolv.utf8), to: etcPath(id, "resolv.conf"))
     }
 
     /// `network connect` and `disconnect` while the container runs: its
     /// /etc/hosts lists its addresses. Rewritten in place, because the
     /// container's bind mount holds this inode; a rename would go unseen.
     func rewriteHosts(_ request: NetworkRequest, id: String, hostname: String, addresses: [IPv4Address]) throws(SwiftrunError) {
-        let path = etcPath(id, "hosts")
         let hosts = hostsFile(request, network: modeNetwork(request), hostname: hostname, addresses: addresses)
-        let fd = try Syscall.check("open \(path)") { open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC) }
-        defer { close(fd) }
-        try FileSystem.writeAll(fd, Array(hosts.utf8), path: path)
+        try FileSystem.writeInPlace(Array(hosts.utf8), to: etcPath(id, "hosts"))
     }
 
     /// The network --network named: its gateway is host-gateway, its DNS
