@@ -175,4 +175,24 @@ import Testing
         #expect(JSON.rfc3339(seconds: 1_796_000_000, nanoseconds: 7_000_123, fractionDigits: 9) == "2026-11-30T00:53:20.007000123Z")
         #expect(ContainerLogs.format(1_796_000_000.5) == "2026-11-30T00:53:20.500000000Z")
     }
+
+    /// The calendar is our own (no time zone file read): it agrees with
+    /// gmtime_r from 1601 to 2400, leap days and centuries included, at a
+    /// step that walks through the days of the year and the hours of a day.
+    @Test func datesAgreeWithGmtime() {
+        var seconds = -11_644_473_600  // 1601-01-01
+        while seconds < 13_569_465_600 {  // 2400-01-01
+            var whole = time_t(seconds)
+            var utc = tm()
+            gmtime_r(&whole, &utc)
+            let expected =
+                String(format: "%04d-%02d-%02dT%02d:%02d:%02d", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec)
+            let text = JSON.rfc3339(seconds: time_t(seconds), nanoseconds: 0, fractionDigits: 3)
+            guard text == expected + ".000Z" else {
+                Issue.record("\(seconds): \(text), gmtime_r says \(expected)")
+                return
+            }
+            seconds += 86_400 * 3 + 3_607
+        }
+    }
 }
