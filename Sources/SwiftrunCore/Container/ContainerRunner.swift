@@ -59,7 +59,8 @@ public struct ContainerRunner {
             status,
             removed: options.autoRemove
                 ? [
-                    "\(plan.dirs.base) (upper, work, rootfs, state)", "name \(state.name)",
+                    "\(plan.dirs.base) (upper, work, rootfs, state: renamed into trash/, its files removed once swiftrun exits)",
+                    "name \(state.name)",
                     "cgroups \(ContainerCgroup.directories(id: plan.id, mode: .host).joined(separator: ", "))"
                 ]
                 : [])
