@@ -24,16 +24,23 @@
 // What the remover starts from, at the top of its own stack.
 typedef struct {
     char path[4096];  // trash/<id>
-    int lock_fd, release_fd, exited_read, exited_write;
+    int lock_fd, release_fd, exited_read;
 } remover_start;
 
 #define REMOVER_STACK_SIZE (256 << 10)
 
-// Closes every fd but KEEP's (ascending, -1s first): the caller's stdio
-// among them, so a caller reading our stdout to EOF does not wait for us.
-static void close_all_but(const int *keep, int count) {
+// Closes every fd but the three KEEP names (-1: none), the caller's stdio
+// and our copy of the pipe's write end among them: a caller reading our
+// stdout to EOF does not wait for us, and the pipe's EOF is swiftrun's exit.
+static void close_all_but(int keep[3]) {
+    for (int i = 1; i < 3; i++)  // ascending, for the gaps between them
+        for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) {
+            int swap = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = swap;
+        }
     unsigned next = 0;
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; i < 3; i++) {
         if (keep[i] < 0) continue;
         if ((unsigned)keep[i] > next) syscall(SYS_close_range, next, (unsigned)keep[i] - 1, 0);
         next = (unsigned)keep[i] + 1;
@@ -98,14 +105,8 @@ static _Noreturn void remover_main(const void *argument) {
     const remover_start *start = argument;
     // Out of the caller's session first: a Ctrl-C for it is not for us.
     setsid();
-    int keep[] = {start->lock_fd, start->release_fd, start->exited_read};
-    for (int i = 1; i < 3; i++)  // ascending, for close_all_but
-        for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) {
-            int swap = keep[j];
-            keep[j] = keep[j - 1];
-            keep[j - 1] = swap;
-        }
-    close_all_but(keep, 3);
+    int keep[3] = {start->lock_fd, start->release_fd, start->exited_read};
+    close_all_but(keep);
     // EOF once swiftrun has exited: it held the only other write end.
     char byte;
     for (int tries = 0; tries < 64 && read(start->exited_read, &byte, 1) != 0; tries++) {
@@ -139,7 +140,6 @@ pid_t sr_spawn_remover(const char *path, int lock_fd, int release_fd) {
     start->lock_fd = lock_fd;
     start->release_fd = release_fd;
     start->exited_read = exited[0];
-    start->exited_write = exited[1];
     struct clone_args args;
     memset(&args, 0, sizeof args);
     args.flags = CLONE_VM;

@@ -28,25 +28,26 @@ public struct ContainerRunner {
         let netns = NetworkNamespaceAhead(for: options)
         defer { netns?.close() }
         try layout.prepare()
-        // The CLI exits next: a --rm container's files can go after it.
-        return try run(options, image: try images.image(options.image), netns: netns, files: .afterExit(releasing: -1))
+        return try run(options, image: try images.image(options.image), netns: netns, exitsNext: true)
     }
 
     /// The same with the image already in hand: build's RUN steps, whose
-    /// intermediate images have no name.
-    func run(_ options: RunOptions, image: Image, netns: NetworkNamespaceAhead? = nil, files: Trash.When = .now) throws(SwiftrunError) -> Int32 {
+    /// intermediate images have no name. `exitsNext`: the CLI, which exits
+    /// once this returns, so a --rm container's files, and its mount
+    /// namespace, can go after it (Trash.When.afterExit).
+    func run(_ options: RunOptions, image: Image, netns: NetworkNamespaceAhead? = nil, exitsNext: Bool = false) throws(SwiftrunError) -> Int32 {
         let narrator = options.explain.map(Narrator.init)
         var plan = try ContainerPlan.prepare(options, image: image, layout: layout)
         if let narrator { try explainPlan(narrator, plan: plan) }
         let console = try ContainerProcess.foregroundStdio(tty: options.tty, interactive: options.interactive)
         try create(&plan, chosenName: options.name != nil)
         var state = plan.state
-        var files = files
+        var files = Trash.When.now
         let status: ExitStatus
         do {
             let process: ContainerProcess
             (process, state) = try ContainerLauncher(layout: layout).launch(plan, narrator: narrator, console: console, early: netns)
-            if case .afterExit = files, options.autoRemove {
+            if exitsNext && options.autoRemove {
                 files = .afterExit(releasing: open("/proc/\(process.pid)/ns/mnt", O_RDONLY | O_CLOEXEC))
             }
             status = try process.wait(console: console, interactive: options.interactive)

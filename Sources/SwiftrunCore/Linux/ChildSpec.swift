@@ -76,7 +76,8 @@ final class ChildSpec {
     }
 
     /// The parent works while the child mounts (the veth, the device
-    /// filter): the child waits for a second byte after its pivot
+    /// filter): the child waits for a second byte where it first needs that
+    /// work, before configuring eth0 or else just before its execve
     /// (ChildHandshake sends it once `started` has returned).
     func awaitParentSetup() {
         raw.await_parent_setup = 1

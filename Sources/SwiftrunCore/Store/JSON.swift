@@ -61,8 +61,8 @@ public enum JSON {
     /// first, about 0.8 ms of every `run`, and glibc's gmtime_r reads the
     /// local time zone's file on its first call, seven syscalls for nothing.
     package static func rfc3339(seconds: time_t, nanoseconds: Int, fractionDigits: Int) -> String {
-        let total = Int(seconds)
-        let (days, second) = (total.floorDiv(86_400), total - total.floorDiv(86_400) * 86_400)
+        let days = Int(seconds).floorDiv(86_400)
+        let second = Int(seconds) - days * 86_400
         let (year, month, day) = civilDate(daysSince1970: days)
         func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
