@@ -66,6 +66,7 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/layers").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/init").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/blobs/sha256").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/recipes").isEmpty)
     }
 
     @Test func aPruneKeepsWhatAContainerUses() {

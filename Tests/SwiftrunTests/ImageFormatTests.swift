@@ -259,6 +259,7 @@ import Testing
         #expect(sandbox.run(["rmi", "again"]).code == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/layers").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/blobs/sha256").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/recipes").isEmpty)
     }
 
     @Test func theCheatSheetsSpellingsWork() {
@@ -331,22 +332,104 @@ import Testing
     }
 
     /// load reads an archive once: each layer is unpacked while the
-    /// archive passes, and its blob is the archive's file itself, linked,
-    /// not copied (it keeps the entry's mtime, which a copy would not).
-    /// Guesses no manifest takes leave nothing behind.
+    /// archive passes, and a plain tar's blob is not written at all: a
+    /// recipe (its headers, and its files' paths) stands for it. Guesses
+    /// no manifest takes leave nothing behind.
     @Test func aDockerArchiveLoadsInOnePass() throws {
         let loaded = sandbox.run(["load", "-i", try dockerArchive(corrupt: false)])
         #expect(loaded.stdout == "Loaded image: passing:v1\n", "\(loaded.stderr)")
         let ran = sandbox.run(["run", "--rm", "passing:v1", "sh", "-c", "cat /base /hello; busybox true && echo whole"])
         #expect(ran.stdout == "from the first layer\nfrom the second layer\nwhole\n", "\(ran.stderr)")
-        let blobs = sandbox.root + "/blobs/sha256"
-        let linked = try FileManager.default.contentsOfDirectory(atPath: blobs).filter {
-            var info = stat()
-            return stat(blobs + "/" + $0, &info) == 0 && info.st_mtim.tv_sec == 1_000_000_000 && info.st_mode & 0o777 == 0o600
-        }
-        #expect(linked.count == 2, "both layers' blobs are the archive's files")
+        let recipes = try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/recipes")
+        #expect(recipes.count == 3, "busybox's layer and the two loaded are kept as recipes")
+        let blobs = try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/blobs/sha256")
+        #expect(Set(recipes).isDisjoint(with: blobs), "and not as blobs")
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/tmp").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/layers").count == 3, "busybox's and the two loaded")
+    }
+
+    /// Each blob in a saved archive, hashed: a mismatch names the blob.
+    func blobsThatDoNotMatchTheirNames(_ archive: String) throws -> String {
+        try tool([
+            "python3", "-c",
+            """
+            import hashlib, sys, tarfile
+            with tarfile.open(sys.argv[1]) as t:
+                for m in t.getmembers():
+                    if m.isfile() and m.name.startswith("blobs/sha256/"):
+                        if hashlib.sha256(t.extractfile(m).read()).hexdigest() != m.name.split("/")[-1]:
+                            print(m.name)
+            """,
+            archive
+        ])
+    }
+
+    /// A layer kept as a recipe is saved byte for byte: every blob in the
+    /// archive hashes to its name. A file of the layer changed by hand
+    /// fails the save, which leaves no archive, rather than saving a
+    /// layer that is not the image's.
+    @Test func aRecipeRebuildsItsLayerByteForByteOrFails() throws {
+        #expect(sandbox.run(["load", "-i", try dockerArchive(corrupt: false)]).code == 0)
+        let saved = work + "/saved.tar"
+        let result = sandbox.run(["save", "-o", saved, "passing:v1"])
+        #expect(result.code == 0, "\(result.stderr)")
+        #expect(try blobsThatDoNotMatchTheirNames(saved) == "")
+
+        let recipes = try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/recipes")
+        let layer = try #require(recipes.first { FileManager.default.fileExists(atPath: sandbox.root + "/layers/\($0)/hello") })
+        try Data("from the wrong layer!\n".utf8).write(to: URL(fileURLWithPath: sandbox.root + "/layers/\(layer)/hello"))
+        let tampered = work + "/tampered.tar"
+        let failed = sandbox.run(["save", "-o", tampered, "passing:v1"])
+        #expect(failed.code == 1)
+        #expect(failed.stderr.contains("layer sha256:\(layer)") && failed.stderr.contains("changed"), "\(failed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: tampered))
+    }
+
+    /// A layer that replaces its own entries (a name twice, a whiteout of
+    /// a file it added) would lose a recorded file's content: its recipe
+    /// is given up before the first removal, replayed into a blob, and the
+    /// rest copied on. The blob is whole: it saves byte for byte.
+    @Test func aLayerThatReplacesItsOwnEntriesKeepsItsBlob() throws {
+        let archive = work + "/replacing.tar"
+        try tool([
+            "python3", "-c",
+            """
+            import hashlib, io, json, sys, tarfile
+            sample, out = sys.argv[1], sys.argv[2]
+            def add(t, name, data):
+                info = tarfile.TarInfo(name); info.size = len(data); t.addfile(info, io.BytesIO(data))
+            layer = io.BytesIO()
+            with tarfile.open(sample) as t, tarfile.open(fileobj=layer, mode="w") as w:
+                for m in t.getmembers():
+                    w.addfile(m, t.extractfile(m) if m.isfile() else None)
+                add(w, "twice", b"first\\n" * 5000)
+                add(w, "gone", b"soon deleted\\n")
+                add(w, "after", b"written before the recipe was given up\\n")
+                add(w, "twice", b"second\\n")
+                add(w, ".wh.gone", b"")
+                add(w, "last", b"copied after it\\n" * 100)
+            layer = layer.getvalue()
+            config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+                "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
+            with tarfile.open(out, "w") as t:
+                add(t, "layer.tar", layer)
+                add(t, "config.json", config)
+                add(t, "manifest.json", json.dumps([{"Config": "config.json", "RepoTags": ["replacing:v1"], "Layers": ["layer.tar"]}]).encode())
+            """,
+            Sandbox.sample, archive
+        ])
+        let loaded = sandbox.run(["load", "-i", archive])
+        #expect(loaded.code == 0, "\(loaded.stderr)")
+        let ran = sandbox.run(["run", "--rm", "replacing:v1", "sh", "-c", "cat /twice /after; ls /gone 2>&1; wc -l < /last"])
+        #expect(ran.stdout.hasPrefix("second\nwritten before the recipe was given up\n"), "\(ran.stdout)\(ran.stderr)")
+        #expect(ran.stdout.contains("No such file") && ran.stdout.hasSuffix("100\n"), "\(ran.stdout)")
+        let inspect = sandbox.run(["inspect", "-f", "{{index .RootFS.Layers 0}}", "replacing:v1"]).stdout
+        let digest = String(inspect.dropFirst("sha256:".count).prefix(64))
+        #expect(FileManager.default.fileExists(atPath: sandbox.root + "/blobs/sha256/" + digest), "the layer is kept as its blob")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/recipes/" + digest), "and not as a recipe")
+        let saved = work + "/saved.tar"
+        #expect(sandbox.run(["save", "-o", saved, "replacing:v1"]).code == 0)
+        #expect(try blobsThatDoNotMatchTheirNames(saved) == "")
     }
 
     @Test func aCorruptLayerInADockerArchiveStoresNothing() throws {

@@ -20,7 +20,7 @@ import Testing
     /// On ext4 a new store's root carries the top-directory hint
     /// (StoreLayout.spreadSubdirectories); containers/ and the layers do
     /// not, and a store that exists is prepared again without error. A
-    /// store made before trash/ existed gets it.
+    /// store made before recipes/ existed gets it.
     @Test func aNewStoreSpreadsItsDirectoriesOverBlockGroups() throws {
         var template = Array("/tmp/swiftrun-test-XXXXXX".utf8CString)
         let root = String(cString: try #require(mkdtemp(&template)))
@@ -28,9 +28,9 @@ import Testing
         let layout = StoreLayout(root: root)
         try layout.prepare()
         try layout.prepare()
-        try #require(rmdir(layout.trash) == 0)
+        try #require(rmdir(layout.recipes) == 0)
         try layout.prepare()
-        for dir in [layout.containers, layout.running, layout.names, layout.layers, layout.trash] {
+        for dir in [layout.containers, layout.running, layout.names, layout.layers, layout.trash, layout.recipes] {
             #expect(FileSystem.exists(dir), "\(dir)")
         }
         // ext2/3/4 only (stat prints "ext2/ext3" for all three): elsewhere no such hint exists.

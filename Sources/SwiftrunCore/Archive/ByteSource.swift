@@ -17,30 +17,41 @@ extension ByteSource {
     }
 }
 
-/// Reads a file, optionally copying the bytes to a second descriptor as
-/// they pass (the blob as stored in the image store). The file is a
-/// descriptor, or the current entry of a tar (a layer inside an archive
-/// being loaded).
+/// Where a layer's blob is written as it is read: every byte that
+/// passes, while `copying`. The unpacker stops the copy when the layer is
+/// a plain tar, which a LayerRecipe keeps instead, and resumes it at the
+/// tar's own pace if the recipe is given up (RecipeRecorder).
+final class BlobCopy {
+    let fd: Int32
+    let path: String
+    var copying = true
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+}
+
+/// Reads a file, optionally copying the bytes to a blob as they pass. The
+/// file is a descriptor, or the current entry of a tar (a layer inside an
+/// archive being loaded).
 final class FileSource: ByteSource {
     private let pull: (UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int
-    private let path: String
-    private let copyFD: Int32?
+    private let copy: BlobCopy?
 
-    init(fd: Int32, path: String, copyTo copyFD: Int32? = nil) {
+    init(fd: Int32, path: String, copyTo copy: BlobCopy? = nil) {
         pull = { (buffer) throws(SwiftrunError) in try Syscall.check("read \(path)") { Glibc.read(fd, buffer.baseAddress, buffer.count) } }
-        self.path = path
-        self.copyFD = copyFD
+        self.copy = copy
     }
 
-    init(entryOf reader: TarReader, path: String, copyTo copyFD: Int32) {
+    init(entryOf reader: TarReader, copyTo copy: BlobCopy) {
         pull = { (buffer) throws(SwiftrunError) in try reader.readContent(into: buffer) }
-        self.path = path
-        self.copyFD = copyFD
+        self.copy = copy
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int {
         let n = try pull(buffer)
-        if let copyFD { try FileSystem.writeAll(copyFD, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), path: "copy of \(path)") }
+        if let copy, copy.copying { try FileSystem.writeAll(copy.fd, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), path: copy.path) }
         return n
     }
 }

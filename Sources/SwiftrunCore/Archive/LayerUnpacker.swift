@@ -41,6 +41,9 @@ enum LayerUnpacker {
         /// bytes twice cost a tenth of a load).
         var diffID: Digest?
         var compression: Compression
+        /// What keeps a plain layer's blob instead of a copy, unless it
+        /// was given up; `copy` then holds the blob whole.
+        var recipe: LayerRecipe?
     }
 
     /// A compressed blob is read, copied and hashed on a thread of its own
@@ -48,17 +51,27 @@ enum LayerUnpacker {
     /// inflates it (the one in `write`), which is ahead of this one, which
     /// hashes the tar, parses it and writes the files. One thread did the
     /// first three, and was the pipeline's slowest stage by far (perf).
+    ///
+    /// `copy` is where `source` copies the blob as it passes. A plain tar
+    /// stops that copy after its first header: a LayerRecipe keeps it.
     static func unpack(
-        _ source: any ByteSource, into directory: String, name: String, writeback: Writeback
+        _ source: any ByteSource, into directory: String, name: String, writeback: Writeback, copy: BlobCopy
     ) throws(SwiftrunError) -> Result {
-        let sniffed = try PrefixedSource.sniffing(4, from: source)
-        let compression = Compression(magic: sniffed.head)
+        let sniffed = try PrefixedSource.sniffing(512, from: source)
+        let compression = Compression(magic: Array(sniffed.head.prefix(4)))
         let blob = compression == .none ? nil : ReadAheadSource(sniffed)
         defer { blob?.stop() }
         let decompressed = try compression.decompressing(blob ?? sniffed, name: name)
-        let diffID = try write(
-            decompressed, into: directory, name: name, whiteouts: true, fileContent: nil, writeback: writeback, hashing: compression != .none)
-        return Result(diffID: diffID, compression: compression)
+        var recorder: RecipeRecorder?
+        let writer = try LayerWriter(directory: directory, archive: name, whiteouts: true)
+        if compression == .none && TarReader.startsWithHeader(sniffed.head) {
+            copy.copying = false
+            recorder = RecipeRecorder(blob: copy, layerFD: writer.rootFD)
+        }
+        writer.writeback = writeback
+        writer.recorder = recorder
+        let diffID = try write(decompressed, with: writer, name: name, hashing: compression != .none, recorder: recorder)
+        return Result(diffID: diffID, compression: compression, recipe: recorder.flatMap { $0.abandoned ? nil : $0.recipe })
     }
 
     /// An archive of plain files (a build context, ADD's tar, load's
@@ -68,7 +81,9 @@ enum LayerUnpacker {
         _ source: any ByteSource, into directory: String, name: String, fileContent: LayerWriter.FileContent? = nil
     ) throws(SwiftrunError) {
         let (decompressed, _) = try Compression.decompressing(source, name: name)
-        try write(decompressed, into: directory, name: name, whiteouts: false, fileContent: fileContent, writeback: nil)
+        let writer = try LayerWriter(directory: directory, archive: name, whiteouts: false)
+        writer.fileContent = fileContent
+        try write(decompressed, with: writer, name: name)
     }
 
     /// Reading and decompressing run a few buffers ahead on a second
@@ -77,16 +92,13 @@ enum LayerUnpacker {
     /// tar's digest, hashed on this thread as it is parsed.
     @discardableResult
     private static func write(
-        _ source: any ByteSource, into directory: String, name: String, whiteouts: Bool, fileContent: LayerWriter.FileContent?,
-        writeback: Writeback?, hashing: Bool = false
+        _ source: any ByteSource, with writer: LayerWriter, name: String, hashing: Bool = false, recorder: RecipeRecorder? = nil
     ) throws(SwiftrunError) -> Digest? {
         let ahead = ReadAheadSource(source)
         defer { ahead.stop() }
         let tar = hashing ? HashingSource(ahead) : nil
         let reader = TarReader(tar ?? ahead, name: name)
-        let writer = try LayerWriter(directory: directory, archive: name, whiteouts: whiteouts)
-        writer.fileContent = fileContent
-        writer.writeback = writeback
+        reader.recorder = recorder
         while let entry = try reader.next() {
             try writer.write(entry, from: reader)
         }

@@ -26,7 +26,7 @@ enum Whiteout {
 }
 
 final class LayerWriter {
-    private let rootFD: Int32
+    let rootFD: Int32
     private let archive: String
     /// The directory of the previous entry: tar lists a directory's files
     /// together, so this saves re-walking the path for most entries. No
@@ -48,6 +48,10 @@ final class LayerWriter {
 
     /// Told how many bytes each regular file put into the layer.
     var writeback: Writeback?
+
+    /// Told where each regular file's content goes, and before anything
+    /// is removed (a plain layer kept as a LayerRecipe).
+    var recorder: RecipeRecorder?
 
     /// Whether `.wh.` names are whiteouts (a layer) or plain names (an
     /// archive of blobs being unpacked by `load`).
@@ -99,6 +103,7 @@ final class LayerWriter {
             }
             directoryTimes.append((components, entry.mtime))
         case .regular:
+            recorder?.claim(components.joined(separator: "/"), size: entry.size)
             try writeFile(entry, name: name, in: parent, from: reader, context: context)
             writeback?.wrote(Int(entry.size))
         case .symbolicLink:
@@ -142,6 +147,7 @@ final class LayerWriter {
         }
         var info = stat()
         if fstatat(parent, hidden, &info, AT_SYMLINK_NOFOLLOW) == 0 {
+            try recorder?.abandon()
             try FileSystem.removeEntry(hidden, in: parent, path: context)
         }
         try Syscall.check("\(context): mknod whiteout") { mknodat(parent, hidden, S_IFCHR, sr_makedev(0, 0)) }
@@ -230,6 +236,7 @@ final class LayerWriter {
         guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return }
         let isDirectory = info.st_mode & S_IFMT == S_IFDIR
         if isDirectory && entry.kind == .directory { return }
+        try recorder?.abandon()
         try FileSystem.removeEntry(name, in: parent, path: "\(archive): \(entry.path)")
     }
 

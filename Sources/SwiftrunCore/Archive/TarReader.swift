@@ -31,6 +31,8 @@ final class TarReader {
     /// Content bytes of the current entry not yet read, and its padding.
     private var remaining: Int64 = 0
     private var padding = 0
+    /// Sees every byte consumed, in order (a plain layer being unpacked).
+    var recorder: RecipeRecorder?
 
     init(_ source: any ByteSource, name: String) {
         self.source = source
@@ -118,7 +120,7 @@ final class TarReader {
         if bufferStart == bufferEnd { try fill(minimum: 1) }
         let n = min(Int(remaining), bufferEnd - bufferStart, limit)
         let chunk = UnsafeRawBufferPointer(rebasing: buffer[bufferStart..<(bufferStart + n)])
-        consume(n)
+        try consume(n)
         remaining -= Int64(n)
         return chunk
     }
@@ -126,8 +128,11 @@ final class TarReader {
     /// Reads to the end of the underlying stream, so digests cover every
     /// byte (tar writers pad archives to a record size past the marker).
     func drain() throws(SwiftrunError) {
-        bufferStart = bufferEnd
-        while try source.read(into: buffer) > 0 {}
+        repeat {
+            try consume(bufferEnd - bufferStart)
+            bufferStart = 0
+            bufferEnd = try source.read(into: buffer)
+        } while bufferEnd > 0
     }
 
     // MARK: - Blocks
@@ -140,7 +145,7 @@ final class TarReader {
                 throw .badArchive(name, reason: "tar archive ends inside an entry's padding (truncated file)")
             }
             let n = min(padding, bufferEnd - bufferStart)
-            consume(n)
+            try consume(n)
             padding -= n
         }
     }
@@ -151,7 +156,7 @@ final class TarReader {
             if bufferEnd - bufferStart < Self.blockSize { return nil }
         }
         let block = Array(buffer[bufferStart..<(bufferStart + Self.blockSize)])[...]
-        consume(Self.blockSize)
+        try consume(Self.blockSize)
         return block
     }
 
@@ -170,7 +175,8 @@ final class TarReader {
         return bytes
     }
 
-    private func consume(_ n: Int) {
+    private func consume(_ n: Int) throws(SwiftrunError) {
+        try recorder?.passed(UnsafeRawBufferPointer(rebasing: buffer[bufferStart..<(bufferStart + n)]))
         bufferStart += n
         offset += Int64(n)
     }
@@ -197,15 +203,29 @@ final class TarReader {
     // MARK: - Header fields
 
     private func verifyChecksum(_ header: ArraySlice<UInt8>, at headerOffset: Int64) throws(SwiftrunError) {
-        let stored = try number(header, 148, 8, field: "checksum", at: headerOffset)
+        guard try number(header, 148, 8, field: "checksum", at: headerOffset) == Self.checksum(header) else {
+            let what = headerOffset == 0 ? "not a tar archive" : "corrupt tar archive"
+            throw .badArchive(name, reason: "\(what) (bad header checksum at byte \(headerOffset))")
+        }
+    }
+
+    /// The sum of a header's bytes, its checksum field counted as spaces.
+    private static func checksum(_ header: ArraySlice<UInt8>) -> Int64 {
         var sum: Int64 = 0
         for (i, byte) in header.enumerated() {
             sum += (148..<156).contains(i) ? 32 : Int64(byte)
         }
-        guard stored == sum else {
-            let what = headerOffset == 0 ? "not a tar archive" : "corrupt tar archive"
-            throw .badArchive(name, reason: "\(what) (bad header checksum at byte \(headerOffset))")
-        }
+        return sum
+    }
+
+    /// Whether `head`, a stream's first bytes, begins with a ustar (or
+    /// GNU, or pax) header whose checksum holds: a tar, to a sniffer.
+    static func startsWithHeader(_ head: [UInt8]) -> Bool {
+        guard head.count >= blockSize, Array(head[257..<262]) == Array("ustar".utf8) else { return false }
+        let header = head[0..<blockSize]
+        let field = header[148..<156].drop { $0 == UInt8(ascii: " ") }.prefix { $0 != 0 && $0 != UInt8(ascii: " ") }
+        guard !field.isEmpty, field.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "7")).contains($0) }) else { return false }
+        return field.reduce(Int64(0)) { $0 << 3 | Int64($1 - UInt8(ascii: "0")) } == checksum(header)
     }
 
     private func makeEntry(_ h: ArraySlice<UInt8>, typeflag: UInt8, size: Int64, at headerAt: Int64) throws(SwiftrunError) -> TarEntry {

@@ -40,14 +40,20 @@ final class TarWriter {
         try pad(Int64(bytes.count))
     }
 
+    /// A regular file streamed from `fd`, which must hold `header.size` bytes.
+    func add(_ header: Header, from fd: Int32, path: String) throws(SwiftrunError) {
+        try add(header, from: FileSource(fd: fd, path: path), path: path)
+    }
+
     /// A regular file streamed from `source`, which must hold `header.size` bytes.
-    func add(_ header: Header, from source: Int32, path: String) throws(SwiftrunError) {
+    func add(_ header: Header, from source: any ByteSource, path: String) throws(SwiftrunError) {
         try writeHeader(header)
         var remaining = header.size
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { chunk.deallocate() }
         while remaining > 0 {
             let want = Int(min(Int64(chunk.count), remaining))
-            let n = try Syscall.check("read \(path)") { chunk.withUnsafeMutableBytes { read(source, $0.baseAddress, want) } }
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: chunk[0..<want]))
             guard n > 0 else { throw .system("read \(path) (file shrank while being archived)", errno: EIO) }
             try append(chunk[0..<n])
             remaining -= Int64(n)

@@ -19,7 +19,7 @@ public struct StreamedContext {
             let name = "the build context on stdin"
             let head = try PrefixedSource.sniffing(512, from: FileSource(fd: fd, path: name))
             let compressed = head.head.starts(with: GzipSource.magic) || head.head.starts(with: ZstdSource.magic)
-            let isTar = head.head.count == 512 && Array(head.head[257..<262]) == Array("ustar".utf8)
+            let isTar = TarReader.startsWithHeader(head.head)
             if compressed || isTar {
                 try LayerUnpacker.unpackArchive(head, into: context.directory, name: name)
             } else {

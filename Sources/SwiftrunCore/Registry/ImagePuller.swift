@@ -138,7 +138,7 @@ public struct ImagePuller {
         var staged = [StagedLayer?](repeating: nil, count: descriptors.count)
         var wanted: [Int] = []
         for (index, (descriptor, diffID)) in zip(descriptors, diffIDs).enumerated() {
-            if FileSystem.exists(store.layout.layer(diffID)) && FileSystem.exists(store.layout.blob(descriptor.digest)) {
+            if FileSystem.exists(store.layout.layer(diffID)) && StoredBlob.exists(descriptor.digest, in: store.layout) {
                 staged[index] = StagedLayer(descriptor: descriptor, diffID: diffID)
                 progress.layer(descriptor.digest.short, "Already exists")
             } else {

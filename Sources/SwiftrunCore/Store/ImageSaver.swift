@@ -80,11 +80,8 @@ public struct ImageSaver {
     }
 
     private func addBlob(_ digest: Digest, to writer: TarWriter) throws(SwiftrunError) {
-        let path = store.layout.blob(digest)
-        let fd = try Syscall.check("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
-        defer { close(fd) }
-        var info = stat()
-        try Syscall.check("stat \(path)") { fstat(fd, &info) }
-        try writer.add(.init(path: "blobs/sha256/" + digest.hex, kind: .regular, mode: 0o444, size: Int64(info.st_size)), from: fd, path: path)
+        let blob = try StoredBlob(digest, in: store.layout)
+        try writer.add(
+            .init(path: "blobs/sha256/" + digest.hex, kind: .regular, mode: 0o444, size: blob.size), from: blob.source, path: "blob \(digest)")
     }
 }

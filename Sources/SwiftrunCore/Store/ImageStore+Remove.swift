@@ -61,6 +61,11 @@ extension ImageStore {
             freed += DiskUsage.bytes(layout.blobs + "/" + name)
             try FileSystem.removeTree(layout.blobs + "/" + name)
         }
+        // A recipe is named by its blob's digest, and stands for that blob.
+        for name in try FileSystem.listDirectory(layout.recipes) where !blobs.contains(name) {
+            freed += DiskUsage.bytes(layout.recipes + "/" + name)
+            try FileSystem.removeTree(layout.recipes + "/" + name)
+        }
         for name in try FileSystem.listDirectory(layout.layers) where !layers.contains(name) {
             freed += DiskUsage.bytes(layout.layers + "/" + name)
             try FileSystem.removeTree(layout.layers + "/" + name)

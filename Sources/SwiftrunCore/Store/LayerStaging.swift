@@ -6,8 +6,10 @@ import Glibc
 struct StagedLayer {
     var descriptor: Descriptor
     var diffID: Digest
-    /// nil where the store already has it.
+    /// nil where the store already has it, or keeps it as a recipe.
     var blobTemp: String?
+    /// A plain layer's LayerRecipe, which stands for its blob.
+    var recipeTemp: String?
     var layerTemp: String?
     /// What makes the blob and layer durable, before publishing (nil where
     /// the store already has them).
@@ -27,17 +29,19 @@ extension Image {
 /// Everything is written under tmp/ first; publishing renames it into
 /// place and writes the index last, under the store lock.
 extension ImageStore {
-    /// Reads a layer blob from `fd` once: copied into tmp/ as the blob,
-    /// hashed, decompressed, hashed again, unpacked. `expected` digests,
-    /// when known, must match, or nothing is kept.
+    /// Reads a layer blob from `fd` once: copied into tmp/ as the blob
+    /// (a plain tar keeps a recipe instead), hashed, decompressed, hashed
+    /// again, unpacked. `expected` digests, when known, must match, or
+    /// nothing is kept.
     func stageLayer(fd: Int32, name: String, expectedDigest: Digest?, expectedDiffID: Digest?) throws(SwiftrunError) -> StagedLayer {
         let blobTemp = layout.newTempPath("blob")
         let blobFD = try Syscall.check("create \(blobTemp)") { open(blobTemp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
         defer { close(blobFD) }
-        let file = HashingSource(FileSource(fd: fd, path: name, copyTo: blobFD))
+        let copy = BlobCopy(fd: blobFD, path: blobTemp)
+        let file = HashingSource(FileSource(fd: fd, path: name, copyTo: copy))
         var staged: StagedLayer
         do throws(SwiftrunError) {
-            staged = try unpackLayer(file, name: name)
+            staged = try unpackLayer(file, copy: copy, name: name)
         } catch {
             // A corrupt blob usually breaks gzip or tar before its end;
             // hashing the rest names the real cause when the digest is known.
@@ -48,7 +52,7 @@ extension ImageStore {
             }
             throw error
         }
-        staged.blobTemp = blobTemp
+        if staged.recipeTemp == nil { staged.blobTemp = blobTemp } else { unlink(blobTemp) }
         do throws(SwiftrunError) {
             try Self.check(staged, name: name, expectedDigest: expectedDigest, expectedDiffID: expectedDiffID)
         } catch {
@@ -60,22 +64,29 @@ extension ImageStore {
 
     /// Unpacks `file` into a new dir under tmp/ and describes the layer by
     /// what passed: the blob's digest and size, and its diffID. The layer's
-    /// files, and the blob `file` writes while it passes, reach the disk
-    /// as they are written, and wholly when `publish` finishes the
-    /// writeback, before anything is renamed into place. The blob itself
-    /// is the caller's (a copy `file` writes, or the file). Nothing is
-    /// left behind when it throws.
-    func unpackLayer(_ file: HashingSource, name: String) throws(SwiftrunError) -> StagedLayer {
+    /// files, its recipe, and the blob `file` writes while it passes, reach
+    /// the disk as they are written, and wholly when `publish` finishes
+    /// the writeback, before anything is renamed into place. The blob
+    /// itself is the caller's (`copy`, whole unless a recipe was kept).
+    /// Nothing is left behind when it throws.
+    func unpackLayer(_ file: HashingSource, copy: BlobCopy, name: String) throws(SwiftrunError) -> StagedLayer {
         let layerTemp = layout.newTempPath("layer")
         try Syscall.check("mkdir \(layerTemp)") { mkdir(layerTemp, 0o755) }
+        var recipeTemp: String?
         do throws(SwiftrunError) {
             let writeback = try Writeback(directory: layerTemp)
-            let result = try LayerUnpacker.unpack(file, into: layerTemp, name: name, writeback: writeback)
+            let result = try LayerUnpacker.unpack(file, into: layerTemp, name: name, writeback: writeback, copy: copy)
             let digest = file.hasher.finalize()
+            if let recipe = result.recipe {
+                let path = layout.newTempPath("recipe")
+                recipeTemp = path
+                try FileSystem.writeInPlace(recipe.encoded(), to: path)
+            }
             return StagedLayer(
                 descriptor: Descriptor(mediaType: result.compression.layerMediaType, digest: digest, size: file.hasher.count),
-                diffID: result.diffID ?? digest, blobTemp: nil, layerTemp: layerTemp, writeback: writeback)
+                diffID: result.diffID ?? digest, recipeTemp: recipeTemp, layerTemp: layerTemp, writeback: writeback)
         } catch {
+            if let recipeTemp { unlink(recipeTemp) }
             try? FileSystem.removeTree(layerTemp)
             throw error
         }
@@ -124,6 +135,7 @@ extension ImageStore {
         return try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) -> Image in
             for layer in layers {
                 if let blobTemp = layer.blobTemp { try publish(blobTemp, at: layout.blob(layer.descriptor.digest)) }
+                if let recipeTemp = layer.recipeTemp { try publish(recipeTemp, at: layout.recipe(layer.descriptor.digest)) }
                 if let layerTemp = layer.layerTemp { try publish(layerTemp, at: layout.layer(layer.diffID)) }
             }
             let configDescriptor = try putBlob(config, mediaType: MediaType.config)
@@ -146,6 +158,7 @@ extension ImageStore {
     func discard(_ layers: [StagedLayer]) {
         for layer in layers {
             if let blobTemp = layer.blobTemp { unlink(blobTemp) }
+            if let recipeTemp = layer.recipeTemp { unlink(recipeTemp) }
             if let layerTemp = layer.layerTemp { try? FileSystem.removeTree(layerTemp) }
         }
     }
