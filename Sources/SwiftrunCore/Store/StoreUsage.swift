@@ -55,7 +55,9 @@ public struct StoreUsage: Sendable {
             for name in layers { users["layers/" + name, default: []].insert(manifest) }
         }
         var sizes: [String: Int64] = [:]
-        for item in users.keys { sizes[item] = DiskUsage.bytes(layout.root + "/" + (item.hasPrefix("blobs/") ? "blobs/sha256/" + item.dropFirst(6) : item)) }
+        for item in users.keys {
+            sizes[item] = item.hasPrefix("blobs/") ? Self.blobBytes(String(item.dropFirst(6)), in: layout) : DiskUsage.bytes(layout.root + "/" + item)
+        }
         images.total = named.count
         images.active = named.intersection(used).count
         images.size = sizes.values.reduce(0, +)
@@ -97,8 +99,13 @@ public struct StoreUsage: Sendable {
         let (cacheBlobs, cacheLayers) = try store.referenced(by: cached)
         buildCache.total = cached.count
         buildCache.size =
-            cacheBlobs.subtracting(kept).reduce(0) { $0 + DiskUsage.bytes(layout.blobs + "/" + $1) }
+            cacheBlobs.subtracting(kept).reduce(0) { $0 + Self.blobBytes($1, in: layout) }
             + cacheLayers.subtracting(keptLayers).reduce(0) { $0 + DiskUsage.bytes(layout.layers + "/" + $1) }
         buildCache.reclaimable = buildCache.size
+    }
+
+    /// A blob's bytes on disk: its file, or the recipe that stands for it.
+    private static func blobBytes(_ hex: String, in layout: StoreLayout) -> Int64 {
+        DiskUsage.bytes(layout.blobs + "/" + hex) + DiskUsage.bytes(layout.recipes + "/" + hex)
     }
 }
