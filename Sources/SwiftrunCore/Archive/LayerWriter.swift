@@ -89,12 +89,11 @@ final class LayerWriter {
             try writeWhiteout(name, entry: entry, in: parent)
             return
         }
-        try clearPlace(for: entry, name: name, in: parent)
 
         let context = "\(archive): entry \(entry.path)"
         switch entry.kind {
         case .directory:
-            try Syscall.attempt("\(context): mkdir", allowing: [EEXIST]) { mkdirat(parent, name, 0o700) }
+            try create(entry, name: name, in: parent, "\(context): mkdir") { mkdirat(parent, name, 0o700) }
             try setOwnerAndMode(entry, name: name, in: parent, context: context)
             if !entry.xattrs.isEmpty {
                 let fd = try Syscall.check("\(context): open") { openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
@@ -103,11 +102,10 @@ final class LayerWriter {
             }
             directoryTimes.append((components, entry.mtime))
         case .regular:
-            recorder?.claim(components.joined(separator: "/"), size: entry.size)
-            try writeFile(entry, name: name, in: parent, from: reader, context: context)
+            try writeFile(entry, name: name, in: parent, path: components, from: reader, context: context)
             writeback?.wrote(Int(entry.size))
         case .symbolicLink:
-            try Syscall.check("\(context): symlink") { symlinkat(entry.linkTarget, parent, name) }
+            try create(entry, name: name, in: parent, "\(context): symlink") { symlinkat(entry.linkTarget, parent, name) }
             try Syscall.check("\(context): chown") { fchownat(parent, name, uid_t(entry.uid), gid_t(entry.gid), AT_SYMLINK_NOFOLLOW) }
             try setTime(entry.mtime, name: name, in: parent, context: context)
         case .hardLink:
@@ -118,11 +116,11 @@ final class LayerWriter {
             let targetParent = try openDirectory(target.dropLast(), create: false, entry: entry)
             defer { close(targetParent) }
             // linkat without AT_SYMLINK_FOLLOW links a symlink itself, never its target.
-            try Syscall.check("\(context): link to \(entry.linkTarget)") { linkat(targetParent, targetName, parent, name, 0) }
+            try create(entry, name: name, in: parent, "\(context): link to \(entry.linkTarget)") { linkat(targetParent, targetName, parent, name, 0) }
         case .characterDevice, .blockDevice, .fifo:
             let type: mode_t = entry.kind == .characterDevice ? S_IFCHR : entry.kind == .blockDevice ? S_IFBLK : S_IFIFO
             let device = sr_makedev(entry.deviceMajor, entry.deviceMinor)
-            try Syscall.check("\(context): mknod") { mknodat(parent, name, type | 0o600, device) }
+            try create(entry, name: name, in: parent, "\(context): mknod") { mknodat(parent, name, type | 0o600, device) }
             try setOwnerAndMode(entry, name: name, in: parent, context: context)
             try setTime(entry.mtime, name: name, in: parent, context: context)
         }
@@ -229,6 +227,22 @@ final class LayerWriter {
         return fd
     }
 
+    /// Makes `name` with `make`, a call that fails with EEXIST where the
+    /// name is taken: a later entry replaces an earlier one of the same
+    /// name (clearPlace), and is made again. An existing directory stays
+    /// for a directory entry. The name is not looked up before each
+    /// create: a layer seldom repeats a name, and on Debian's base that
+    /// lookup was 6,800 syscalls of load's thread that writes files.
+    @discardableResult
+    private func create<T: BinaryInteger>(
+        _ entry: TarEntry, name: String, in parent: Int32, _ call: @autoclosure () -> String, _ make: () -> T
+    ) throws(SwiftrunError) -> T {
+        if let made = try Syscall.attempt(call(), allowing: [EEXIST], make) { return made }
+        try clearPlace(for: entry, name: name, in: parent)
+        if let made = try Syscall.attempt(call(), allowing: entry.kind == .directory ? [EEXIST] : [], make) { return made }
+        return 0  // the directory that was there already
+    }
+
     /// A later entry replaces an earlier one of the same name, as tar(1)
     /// does; a directory stays when the new entry is a directory too.
     private func clearPlace(for entry: TarEntry, name: String, in parent: Int32) throws(SwiftrunError) {
@@ -242,13 +256,20 @@ final class LayerWriter {
 
     // MARK: - Metadata
 
-    private func writeFile(_ entry: TarEntry, name: String, in parent: Int32, from reader: TarReader, context: String) throws(SwiftrunError) {
+    /// `path`: where the file is in the layer, for the recorder.
+    private func writeFile(
+        _ entry: TarEntry, name: String, in parent: Int32, path: [String], from reader: TarReader, context: String
+    ) throws(SwiftrunError) {
         // Made with its permission bits (less the umask), so most files need
         // no chmod; setuid, setgid and sticky bits come last, after the chown
         // that would clear them.
         let permissions = mode_t(entry.mode & 0o777)
-        let fd = try Syscall.check("\(context): create") { openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, permissions) }
+        let fd = try create(entry, name: name, in: parent, "\(context): create") {
+            openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, permissions)
+        }
         defer { close(fd) }
+        // Claimed once made: making it may have given the recipe up.
+        recorder?.claim(path.joined(separator: "/"), size: entry.size)
         if let fileContent {
             try fileContent(entry, fd, reader)
         } else {
