@@ -215,6 +215,18 @@ static void mount_standard_set(const sr_child_spec *spec, int rootfd) {
     close(fd);
 }
 
+// Step 7 for --explain: the overlay attached (made by the parent) or mounted here.
+static void narrate_overlay(const sr_child_spec *spec) {
+    if (!spec->narrate) return;
+    sr_text t = {.length = 0};
+    sr_text_add(&t, spec->overlay_fd >= 0 ? "move_mount(fsmount(\"overlay\", " : "mount(\"overlay\", ");
+    sr_text_quoted(&t, spec->overlay_fd >= 0 ? spec->overlay_options : spec->rootfs);
+    sr_text_add(&t, spec->overlay_fd >= 0 ? "), " : ", \"overlay\", 0, ");
+    sr_text_quoted(&t, spec->overlay_fd >= 0 ? spec->rootfs : spec->overlay_options);
+    sr_text_add(&t, spec->overlay_fd >= 0 ? "): made by the parent while it launched" : ")");
+    sr_narrate(spec, SR_STEP_MOUNT_OVERLAY, -1, &t);
+}
+
 static _Noreturn void run_child(const sr_child_spec *spec) {
     // 1-5: tie our life to the parent, wait for its go, cut ties with its
     // terminal. PDEATHSIG is set before we look for the go byte: if the
@@ -254,19 +266,20 @@ static _Noreturn void run_child(const sr_child_spec *spec) {
 
     // 7-8: the rootfs is an overlay that exists only in this mount
     // namespace; a bundle's is its own directory, bound onto itself so that
-    // it is a mount point pivot_root can use.
-    if (spec->overlay_options != NULL) {
+    // it is a mount point pivot_root can use. The parent usually made the
+    // overlay already (fsmount), while it launched: attaching it is all
+    // that is left. It is private, as everything here now is.
+    if (spec->overlay_fd >= 0) {
+        if (syscall(SYS_move_mount, spec->overlay_fd, "", AT_FDCWD, spec->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            sr_fail(spec, SR_STEP_MOUNT_OVERLAY, -1);
+        // Attached, it needs no fd; one held to the exec could be a way in
+        // (a cwd of /proc/self/fd/N, CVE-2024-21626's shape).
+        close(spec->overlay_fd);
+        narrate_overlay(spec);
+    } else if (spec->overlay_options != NULL) {
         if (mount("overlay", spec->rootfs, "overlay", 0, spec->overlay_options) < 0)
             sr_fail(spec, SR_STEP_MOUNT_OVERLAY, -1);
-        if (spec->narrate) {
-            sr_text t = {.length = 0};
-            sr_text_add(&t, "mount(\"overlay\", ");
-            sr_text_quoted(&t, spec->rootfs);
-            sr_text_add(&t, ", \"overlay\", 0, ");
-            sr_text_quoted(&t, spec->overlay_options);
-            sr_text_add(&t, ")");
-            sr_narrate(spec, SR_STEP_MOUNT_OVERLAY, -1, &t);
-        }
+        narrate_overlay(spec);
     } else {
         if (mount(spec->rootfs, spec->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) sr_fail(spec, SR_STEP_MOUNT_ROOT, -1);
         sr_narrate_quoted(spec, SR_STEP_MOUNT_ROOT, "mount(", spec->rootfs, ", itself, NULL, MS_BIND|MS_REC, NULL)");

@@ -1,7 +1,8 @@
 // fsopen(2), fsconfig(2) and fsmount(2): an overlay that is attached
 // nowhere. Nobody else can see it, and nothing is left to unmount if we
 // are killed: it goes with its last fd. `cp` and the volume copy-up read
-// a container's files through it.
+// a container's files through it, and `run` makes a container's root this
+// way while it prepares, for its child to attach (move_mount(2)).
 #define _GNU_SOURCE
 #include "CShims.h"
 
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #define FSOPEN_CLOEXEC 1
+#define FSCONFIG_SET_FLAG 0
 #define FSCONFIG_SET_STRING 1
 #define FSCONFIG_CMD_CREATE 6
 #define FSMOUNT_CLOEXEC 1
@@ -30,7 +32,7 @@ static int set(int fs, const char *key, const char *value) {
 // each layer is named by a /proc/self/fd path of an O_PATH fd instead
 // (about fourteen fit), kept open until the overlay is made, which is
 // when an older kernel resolves them.
-static int mount_overlay(char *const *layers, int count, const char *upper, const char *work, int by_fds) {
+static int mount_overlay(char *const *layers, int count, const char *upper, const char *work, int volatile_upper, int by_fds) {
     int fds[MAX_LAYERS];
     int opened = 0, mount = -1;
     int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
@@ -54,7 +56,10 @@ static int mount_overlay(char *const *layers, int count, const char *upper, cons
         for (int i = 0; i < count; i++)
             if (set(fs, "lowerdir+", layers[i]) < 0) goto out;
     }
+    // The source mount(8) and mountinfo show, as for mount("overlay", ...).
+    if (set(fs, "source", "overlay") < 0) goto out;
     if (set(fs, "upperdir", upper) < 0 || set(fs, "workdir", work) < 0) goto out;
+    if (volatile_upper && syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0) goto out;
     if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) goto out;
     mount = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
 out:;
@@ -65,7 +70,7 @@ out:;
     return mount;
 }
 
-int sr_overlay_detached(const char *lower, const char *upper, const char *work) {
+int sr_overlay_detached(const char *lower, const char *upper, const char *work, int volatile_upper) {
     char copy[MAX_LAYERS * 320];
     char *layers[MAX_LAYERS];
     int count = 0;
@@ -84,8 +89,8 @@ int sr_overlay_detached(const char *lower, const char *upper, const char *work) 
         cursor = strchr(cursor, ':');
         if (cursor != NULL) *cursor++ = '\0';
     }
-    int mount = mount_overlay(layers, count, upper, work, 0);
+    int mount = mount_overlay(layers, count, upper, work, volatile_upper, 0);
     // An older kernel does not know "lowerdir+" (EINVAL).
-    if (mount < 0 && errno == EINVAL) mount = mount_overlay(layers, count, upper, work, 1);
+    if (mount < 0 && errno == EINVAL) mount = mount_overlay(layers, count, upper, work, volatile_upper, 1);
     return mount;
 }

@@ -180,6 +180,7 @@ typedef struct {
     int unshare_cgroup;          // unshare the cgroup ns once in our cgroups (after the go and the v1 tasks)
     const char *rootfs;          // host path of the (empty) merged dir, or a bundle's root dir
     const char *overlay_options; // "lowerdir=...,upperdir=...,workdir=..."; NULL: bind rootfs onto itself
+    int overlay_fd;              // that overlay, made by the parent (fsmount), to attach; or -1: mount it here
     // A bundle: MOUNTS is the whole list (proc, /dev, ... included), so the
     // standard set is not made; the standard device nodes go in a tmpfs /dev.
     int mounts_complete;
@@ -426,8 +427,9 @@ int sr_syncfs(int fd);
 // Elsewhere the ioctl fails (ENOTTY, EOPNOTSUPP) and changes nothing.
 int sr_mark_top_directory(int fd);
 // A detached overlay mount (fsopen/fsmount): the fd of its root, or -1.
-// LOWER lists the top layer first, as overlayfs(5) wants.
-int sr_overlay_detached(const char *lower, const char *upper, const char *work);
+// LOWER lists the top layer first, as overlayfs(5) wants. VOLATILE_UPPER:
+// the upper dir is never synced (overlayfs(5), "Volatile mount").
+int sr_overlay_detached(const char *lower, const char *upper, const char *work, int volatile_upper);
 int sr_memfd_create(const char *name);
 // 1 if PATH is the root of a cgroup2 mount (statfs, CGROUP2_SUPER_MAGIC).
 int sr_is_cgroup2(const char *path);

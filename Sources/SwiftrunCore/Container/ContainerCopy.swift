@@ -247,7 +247,7 @@ public struct ContainerCopy {
     /// that nobody else sees, unmounted when the fd closes.
     static func mountOverlay(layers: [String], dirs: ContainerStore.Directories, describe: String) throws(SwiftrunError) -> Int32 {
         try Syscall.check("mount the filesystem of container \(describe)") {
-            sr_overlay_detached(layers.reversed().joined(separator: ":"), dirs.upper, dirs.work)
+            sr_overlay_detached(layers.reversed().joined(separator: ":"), dirs.upper, dirs.work, 0)
         }
     }
 

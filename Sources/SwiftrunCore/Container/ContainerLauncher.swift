@@ -17,15 +17,16 @@ struct ContainerLauncher {
     func launch(
         _ plan: ContainerPlan, narrator: Narrator?, console: ConsoleSocket? = nil, early: NetworkNamespaceAhead? = nil
     ) throws(SwiftrunError) -> (ContainerProcess, ContainerState) {
+        // First, so that their threads overlap everything up to the clone3.
+        let overlay = OverlayAhead(plan)
         let network = ContainerNetwork(layout: layout)
         let request = plan.state.network ?? NetworkRequest.none
-        // First, so that its thread overlaps everything up to the clone3.
         let netns = NetworkNamespaceAhead.isWanted(by: plan.spec, request: request) ? early ?? NetworkNamespaceAhead() : nil
         defer { netns?.close() }
         let networkPlan = try network.attach(request, id: plan.id, name: plan.state.name, hostname: plan.spec.hostname, narrator: narrator)
         defer { if networkPlan.joinPidFD >= 0 { close(networkPlan.joinPidFD) } }
         do {
-            return try launch(plan, state: plan.state, network: networkPlan, netns: netns, narrator: narrator, console: console)
+            return try launch(plan, state: plan.state, network: networkPlan, netns: netns, overlay: overlay, narrator: narrator, console: console)
         } catch {
             network.detach(plan.id)
             throw error
@@ -33,8 +34,8 @@ struct ContainerLauncher {
     }
 
     private func launch(
-        _ plan: ContainerPlan, state: ContainerState, network: ContainerNetwork.Plan, netns: NetworkNamespaceAhead?, narrator: Narrator?,
-        console: ConsoleSocket?
+        _ plan: ContainerPlan, state: ContainerState, network: ContainerNetwork.Plan, netns: NetworkNamespaceAhead?, overlay: OverlayAhead,
+        narrator: Narrator?, console: ConsoleSocket?
     ) throws(SwiftrunError) -> (ContainerProcess, ContainerState) {
         let containers = ContainerStore(layout: layout)
         var state = state
@@ -55,7 +56,8 @@ struct ContainerLauncher {
                 "cgroup", "\(file) = \(value)", why: "limits and the device filter, set before the child runs", manual: "cgroups(7)",
                 data: ["file": .string(file), "value": .string(value)])
         }
-        // As late as can be: the thread has had all the above to finish.
+        // As late as can be: the threads have had all the above to finish.
+        if let fd = overlay.madeAhead() { child.attachOverlay(madeAhead: fd) }
         let madeAhead = netns?.fd
         if let madeAhead {
             child.joinNetworkNamespace(madeAhead: madeAhead)

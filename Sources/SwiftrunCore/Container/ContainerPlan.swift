@@ -40,18 +40,22 @@ struct ContainerPlan {
     /// its parent hearing of it. A volatile upper dir is mounted once: the
     /// kernel refuses it again, which a removed container never asks.
     ///
-    /// A loop, not `reversed().joined(separator:)`: that generic call is
-    /// not specialized, and its first use costs the runtime a type lookup
-    /// by mangled name on every `run` (issue 15's profile).
     var overlayOptions: String {
-        var options = "lowerdir="
-        if let initLayer { options += initLayer + ":" }
-        for index in layers.indices.reversed() {
-            options += layers[index]
-            if index > 0 { options += ":" }
-        }
-        options += ",upperdir=" + dirs.upper + ",workdir=" + dirs.work
+        let options = "lowerdir=" + lowerdir + ",upperdir=" + dirs.upper + ",workdir=" + dirs.work
         return state.autoRemove ? options + ",volatile" : options
+    }
+
+    /// The lower dirs, top first, colon-separated. A loop, not
+    /// `reversed().joined(separator:)`: that generic call is not
+    /// specialized, and its first use costs the runtime a type lookup by
+    /// mangled name on every `run` (issue 15's profile).
+    var lowerdir: String {
+        var list = initLayer.map { $0 + ":" } ?? ""
+        for index in layers.indices.reversed() {
+            list += layers[index]
+            if index > 0 { list += ":" }
+        }
+        return list
     }
 
     /// A new container of `image` as `options` describe it.

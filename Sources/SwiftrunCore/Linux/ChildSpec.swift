@@ -110,6 +110,13 @@ final class ChildSpec {
 
     /// A network namespace made ahead (NetworkNamespaceAhead), lo up:
     /// the child joins it, and the clone3 makes none.
+    /// The container's overlay, made ahead (OverlayAhead): the child
+    /// attaches it rather than mounting it. Kept open by the caller until
+    /// the spawn.
+    func attachOverlay(madeAhead fd: Int32) {
+        raw.overlay_fd = fd
+    }
+
     func joinNetworkNamespace(madeAhead fd: Int32) {
         join(namespace: fd, type: SR_CLONE_NEWNET, path: "network namespace made ahead")
         raw.clone_flags &= ~UInt64(SR_CLONE_NEWNET)
@@ -221,6 +228,7 @@ final class ChildSpec {
         raw.join_pidfd = -1
         raw.null_fd = -1
         raw.console_fd = -1
+        raw.overlay_fd = -1
         raw.exec_fifo_fd = -1
         raw.unshare_cgroup = made.contains { $0.type == "cgroup" } ? 1 : 0
         raw.rootfs = own(spec.root.path)
