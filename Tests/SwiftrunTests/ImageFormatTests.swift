@@ -175,6 +175,28 @@ import Testing
         #expect(whole.code == 0 && sandbox.run(check + ["members"] + script).stdout == whole.stdout)
     }
 
+    /// `import` keeps a layer as its tar, as Docker's import does: of a
+    /// gzip file, no copy is kept and the image's layer is the tar itself,
+    /// its digest the diffID, which `save` rebuilds byte for byte. The
+    /// same rootfs gzipped or not makes the same image.
+    @Test func anImportedGzipIsKeptAsItsTar() throws {
+        let gzipped = work + "/rootfs.tar.gz"
+        try tool(["sh", "-c", "gzip -c \"$0\" > \"$1\"", Sandbox.sample, gzipped])
+        #expect(sandbox.run(["import", gzipped, "gzipped"]).code == 0)
+        let layers = sandbox.run(["inspect", "-f", "{{index .RootFS.Layers 0}}", "gzipped"]).stdout
+        let diffID = String(layers.dropFirst("sha256:".count).prefix(64))
+        #expect(FileManager.default.fileExists(atPath: sandbox.root + "/recipes/" + diffID), "the layer is kept as its tar's recipe")
+        let blobs = try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/blobs/sha256")
+        let largest = blobs.map { (try? FileManager.default.attributesOfItem(atPath: sandbox.root + "/blobs/sha256/" + $0)[.size] as? Int) ?? 0 }.max() ?? 0
+        #expect(largest < 4096, "configs and manifests only: no copy of the gzip file")
+        let saved = work + "/gzipped.tar"
+        #expect(sandbox.run(["save", "-o", saved, "gzipped"]).code == 0)
+        #expect(try blobsThatDoNotMatchTheirNames(saved) == "")
+        #expect(try tool(["tar", "-tf", saved]).contains("blobs/sha256/" + diffID), "the saved layer is the tar")
+        #expect(sandbox.run(["import", Sandbox.sample, "plain"]).code == 0)
+        #expect(sandbox.run(["inspect", "-f", "{{index .RootFS.Layers 0}}", "plain"]).stdout == layers)
+    }
+
     /// Files are made with their permission bits and chowned or chmodded
     /// only where the new file differs: a file in a setgid directory would
     /// take the directory's group, and the umask strips group and other

@@ -60,9 +60,12 @@ final class FileSource: ByteSource {
 /// layer's diffID.
 final class HashingSource: ByteSource {
     private let inner: any ByteSource
-    let hasher = DigestHasher()
+    let hasher: DigestHasher
 
-    init(_ inner: any ByteSource) { self.inner = inner }
+    init(_ inner: any ByteSource, into hasher: DigestHasher = DigestHasher()) {
+        self.inner = inner
+        self.hasher = hasher
+    }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int {
         let n = try inner.read(into: buffer)

@@ -48,14 +48,18 @@ enum LayerUnpacker {
 
     /// A compressed blob is read, copied and hashed on a thread of its own
     /// (a ReadAheadSource here), a few buffers ahead of the one that
-    /// inflates it (the one in `write`), which is ahead of this one, which
-    /// hashes the tar, parses it and writes the files. One thread did the
-    /// first three, and was the pipeline's slowest stage by far (perf).
+    /// inflates it and hashes the tar (the one in `write`), which is ahead
+    /// of this one, which parses the tar and writes the files. One thread
+    /// did the first three, and was the pipeline's slowest stage by far
+    /// (perf).
     ///
     /// `copy` is where `source` copies the blob as it passes. A plain tar
     /// stops that copy after its first header: a LayerRecipe keeps it.
+    /// With `plain`, the layer is kept as its tar whatever its compression,
+    /// as Docker's `import` keeps it: the tar is hashed into `plain`, and
+    /// its recipe stands for it (Result's compression is then .none).
     static func unpack(
-        _ source: any ByteSource, into directory: String, name: String, writeback: Writeback, copy: BlobCopy
+        _ source: any ByteSource, into directory: String, name: String, writeback: Writeback, copy: BlobCopy, plain: DigestHasher? = nil
     ) throws(SwiftrunError) -> Result {
         let sniffed = try PrefixedSource.sniffing(512, from: source)
         let compression = Compression(magic: Array(sniffed.head.prefix(4)))
@@ -64,14 +68,17 @@ enum LayerUnpacker {
         let decompressed = try compression.decompressing(blob ?? sniffed, name: name)
         var recorder: RecipeRecorder?
         let writer = try LayerWriter(directory: directory, archive: name, whiteouts: true)
-        if compression == .none && TarReader.startsWithHeader(sniffed.head) {
+        if plain != nil || compression == .none && TarReader.startsWithHeader(sniffed.head) {
             copy.copying = false
             recorder = RecipeRecorder(blob: copy, layerFD: writer.rootFD)
         }
         writer.writeback = writeback
         writer.recorder = recorder
-        let diffID = try write(decompressed, with: writer, name: name, hashing: compression != .none, recorder: recorder)
-        return Result(diffID: diffID, compression: compression, recipe: recorder.flatMap { $0.abandoned ? nil : $0.recipe })
+        let tar = plain ?? (compression == .none ? nil : DigestHasher())
+        try write(decompressed, with: writer, name: name, hashing: tar, recorder: recorder)
+        return Result(
+            diffID: plain == nil ? tar?.finalize() : nil, compression: plain == nil ? compression : .none,
+            recipe: recorder.flatMap { $0.abandoned ? nil : $0.recipe })
     }
 
     /// An archive of plain files (a build context, ADD's tar, load's
@@ -83,21 +90,21 @@ enum LayerUnpacker {
         let (decompressed, _) = try Compression.decompressing(source, name: name)
         let writer = try LayerWriter(directory: directory, archive: name, whiteouts: false)
         writer.fileContent = fileContent
-        try write(decompressed, with: writer, name: name)
+        try write(decompressed, with: writer, name: name, hashing: nil)
     }
 
     /// Reading and decompressing run a few buffers ahead on a second
     /// thread (ReadAheadSource), stopped before this returns, so `source`
-    /// is this thread's again afterwards. With `hashing`, returns the
-    /// tar's digest, hashed on this thread as it is parsed.
-    @discardableResult
+    /// is this thread's again afterwards. The tar is hashed into `hashing`
+    /// there too, as it is inflated: this thread, which makes the files, was
+    /// the longest of the pipeline with the hash on it (perf: importing a
+    /// gzip Debian base).
     private static func write(
-        _ source: any ByteSource, with writer: LayerWriter, name: String, hashing: Bool = false, recorder: RecipeRecorder? = nil
-    ) throws(SwiftrunError) -> Digest? {
-        let ahead = ReadAheadSource(source)
+        _ source: any ByteSource, with writer: LayerWriter, name: String, hashing: DigestHasher?, recorder: RecipeRecorder? = nil
+    ) throws(SwiftrunError) {
+        let ahead = ReadAheadSource(hashing.map { HashingSource(source, into: $0) } ?? source)
         defer { ahead.stop() }
-        let tar = hashing ? HashingSource(ahead) : nil
-        let reader = TarReader(tar ?? ahead, name: name)
+        let reader = TarReader(ahead, name: name)
         reader.recorder = recorder
         while let entry = try reader.next() {
             try writer.write(entry, from: reader)
@@ -105,6 +112,5 @@ enum LayerUnpacker {
         try writer.finish()
         try reader.drain()
         ahead.stop()
-        return tar?.hasher.finalize()
     }
 }

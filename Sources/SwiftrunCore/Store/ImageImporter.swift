@@ -3,9 +3,10 @@ import Glibc
 /// `swiftrun import`: a rootfs tarball (plain, gzip or zstd) becomes a
 /// one-layer image.
 ///
-/// One pass over the file does everything: the bytes are hashed (blob
-/// digest) and copied into the blob store as they are read, decompressed,
-/// hashed again (diffID) and unpacked (LayerStaging.swift).
+/// One pass over the file does everything: the bytes are decompressed,
+/// hashed (the diffID) and unpacked (LayerStaging.swift). The layer is
+/// kept as its tar, as Docker's import keeps it, so a gzip file is neither
+/// copied into the store nor hashed: its recipe stands for the tar.
 public struct ImageImporter {
     let store: ImageStore
 
@@ -17,7 +18,7 @@ public struct ImageImporter {
         store.layout.sweepTemp()
         let input = try Syscall.check("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(input) }
-        let layer = try store.stageLayer(fd: input, name: path, expectedDigest: nil, expectedDiffID: nil)
+        let layer = try store.stageLayer(fd: input, name: path, expectedDigest: nil, expectedDiffID: nil, plain: true)
         defer { store.discard([layer]) }
 
         let now = JSON.timestamp()

@@ -55,7 +55,7 @@ final class PassingLayers {
         let copy = BlobCopy(fd: fd, path: name)
         let content = HashingSource(FileSource(entryOf: reader, copyTo: copy))
         do throws(SwiftrunError) {
-            unpacked[FileKey(info)] = try store.unpackLayer(content, copy: copy, name: name)
+            unpacked[FileKey(info)] = try store.unpackLayer(content, hasher: content.hasher, copy: copy, name: name)
         } catch {
             if !copy.copying { failed[FileKey(info)] = error }
             try content.drain()  // not a layer: the rest of the file still goes to its file
