@@ -38,7 +38,8 @@ enum LayerUnpacker {
     struct Result {
         /// nil when the blob is an uncompressed tar: its diffID is then its
         /// own digest, which the caller hashes already (hashing the same
-        /// bytes twice cost a tenth of a load).
+        /// bytes twice cost a tenth of a load); nil too when the layer is
+        /// kept plain, its tar hashed into the caller's hasher.
         var diffID: Digest?
         var compression: Compression
         /// What keeps a plain layer's blob instead of a copy, unless it
