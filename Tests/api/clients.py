@@ -17,11 +17,7 @@ import urllib.request
 
 import docker
 
-# A pool as large as the concurrent scenario, so no request waits for a
-# connection. docker-py keeps a pool per URL, and only num_pools of them
-# (25): with 50 containers' URLs in flight, a thread's pool was closed
-# under it ("Pool is closed"), so keep them all.
-client = docker.DockerClient(**docker.utils.kwargs_from_env(), timeout=120, max_pool_size=64, num_pools=512)
+client = docker.DockerClient(**docker.utils.kwargs_from_env(), timeout=120)
 
 
 def fetch(url):
@@ -383,11 +379,20 @@ def attach_input():
 def concurrent():
     results = [None] * 50
 
+    # A client per thread. docker-py keeps a connection pool per URL, and
+    # only 25 of them over a unix socket, whatever num_pools says (7.x
+    # parses it as `num_pools or SSH_DEFAULT if ssh else DEFAULT`): with 50
+    # containers' URLs in flight through one client, a pool was closed
+    # under the thread using it ("Pool is closed"). One thread's run uses
+    # about seven URLs.
     def one(index):
+        own = docker.DockerClient(**docker.utils.kwargs_from_env(), timeout=120)
         try:
-            results[index] = client.containers.run("busybox", ["echo", str(index)], remove=True)
+            results[index] = own.containers.run("busybox", ["echo", str(index)], remove=True)
         except docker.errors.APIError as error:
             results[index] = str(error)
+        finally:
+            own.close()
 
     threads = [threading.Thread(target=one, args=(index,)) for index in range(50)]
     for thread in threads:
