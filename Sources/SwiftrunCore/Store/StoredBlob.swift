@@ -18,7 +18,11 @@ final class StoredBlob {
         var fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd >= 0 {
             var info = stat()
-            fstat(fd, &info)
+            guard fstat(fd, &info) == 0 else {
+                let error = errno
+                close(fd)
+                throw .system("stat \(path)", errno: error)
+            }
             self.fd = fd
             size = Int64(info.st_size)
             source = FileSource(fd: fd, path: path)
