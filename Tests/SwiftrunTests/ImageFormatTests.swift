@@ -407,6 +407,46 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: tampered))
     }
 
+    /// A recipe's files are read inside their layer only. A layer file
+    /// swapped for a symlink to the same bytes outside, or a layer dir
+    /// swapped for a symlink to a copy of itself, would rebuild a blob
+    /// that matches its digest if the symlink were followed: `save` must
+    /// refuse both, name the change, and leave no archive.
+    @Test func aRecipeNeverReadsThroughASymlinkOutOfItsLayer() throws {
+        #expect(sandbox.run(["load", "-i", try dockerArchive(corrupt: false)]).code == 0)
+        let recipes = try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/recipes")
+        let layer = sandbox.root + "/layers/" + (try #require(recipes.first { FileManager.default.fileExists(atPath: sandbox.root + "/layers/\($0)/base") }))
+        let outside = work + "/outside"
+        try tool(["sh", "-c", """
+            set -e
+            mkdir "$2"
+            mv "$1/base" "$2/base"
+            ln -s "$2/base" "$1/base"
+            """, "sh", layer, outside])
+        let viaFile = work + "/via-file.tar"
+        let refused = sandbox.run(["save", "-o", viaFile, "passing:v1"])
+        #expect(refused.code == 1)
+        #expect(refused.stderr.contains("base was changed after the layer was stored"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: viaFile))
+
+        try tool(["sh", "-c", """
+            set -e
+            rm "$1/base" && mv "$2/base" "$1/base"
+            cp -a "$1/bin" "$2/bin"
+            rm -r "$1/bin" && ln -s "$2/bin" "$1/bin"
+            """, "sh", layer, outside])
+        let viaDir = work + "/via-dir.tar"
+        let refusedDir = sandbox.run(["save", "-o", viaDir, "passing:v1"])
+        #expect(refusedDir.code == 1)
+        #expect(refusedDir.stderr.contains("bin/") && refusedDir.stderr.contains("was changed after the layer was stored"), "\(refusedDir.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: viaDir))
+
+        try tool(["sh", "-c", "rm \"$1/bin\" && mv \"$2/bin\" \"$1/bin\"", "sh", layer, outside])
+        let restored = work + "/restored.tar"
+        #expect(sandbox.run(["save", "-o", restored, "passing:v1"]).code == 0, "the layer put back saves again")
+        #expect(try blobsThatDoNotMatchTheirNames(restored) == "")
+    }
+
     /// A layer that replaces its own entries (a name twice, a whiteout of
     /// a file it added) would lose a recorded file's content: its recipe
     /// is given up before the first removal, replayed into a blob, and the

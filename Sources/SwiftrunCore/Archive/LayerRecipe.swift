@@ -216,7 +216,15 @@ final class RecipeSource: ByteSource {
     private func readFile(_ path: String, size: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int {
         guard size > 0 else { return 0 }
         if fileFD < 0 {
-            fileFD = try Syscall.check("open \(path) of \(name)") { sr_open_in_root_nofollow(layerFD, path, O_RDONLY) }
+            // A symlink anywhere on the path (ELOOP), or a name gone or no
+            // longer under a directory, is the layer changed by hand: its
+            // file is never looked for outside the layer.
+            guard let opened = try Syscall.attempt("open \(path) of \(name)", allowing: [ELOOP, ENOENT, ENOTDIR], {
+                sr_open_in_root_nofollow(layerFD, path, O_RDONLY)
+            }) else {
+                throw .badArchive(name, reason: "\(path) was changed after the layer was stored (it is gone, or a symlink is on its path)")
+            }
+            fileFD = opened
             var info = stat()
             try Syscall.check("stat \(path) of \(name)") { fstat(fileFD, &info) }
             guard info.st_mode & S_IFMT == S_IFREG, Int64(info.st_size) == size else {
