@@ -19,5 +19,24 @@ release_work() {
         for m in $mounts; do umount "$m" 2>/dev/null || umount -l "$m"; done
     done
     for dir in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent; do rmdir "$dir/conmon" "$dir" 2>/dev/null || true; done
+    give_back_tables "$1"
     rm -rf "$1"
+}
+
+# podman's bridge (netavark) leaves the iptables-nft tables `ip nat` and
+# `ip filter` behind, holding only its own chains. note_tables WORK keeps
+# the host's list of nftables tables; release_work then deletes a table
+# that was not on it only if every chain in it is netavark's or a base
+# chain, so nobody else's rules go with it.
+note_tables() {
+    nft list tables > "$1/tables-before"
+}
+
+give_back_tables() {
+    [ -f "$1/tables-before" ] || return 0
+    nft list tables | while read -r _ family name; do
+        grep -qx "table $family $name" "$1/tables-before" && continue
+        others=$(nft list table "$family" "$name" 2>/dev/null | awk '$1 == "chain" && $2 !~ /^NETAVARK/ && $2 !~ /^(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING)$/' | wc -l)
+        if [ "$others" -eq 0 ]; then nft delete table "$family" "$name"; fi
+    done
 }

@@ -13,6 +13,7 @@ cleanup() {
     release_work "$work"
 }
 trap cleanup EXIT
+note_tables "$work"
 
 # The same rootfs for everyone: the busybox sample.
 mkdir -p "$work/bundle/rootfs" "$work/store"

@@ -417,24 +417,30 @@ import Testing
         let recipes = try FileManager.default.contentsOfDirectory(atPath: sandbox.root + "/recipes")
         let layer = sandbox.root + "/layers/" + (try #require(recipes.first { FileManager.default.fileExists(atPath: sandbox.root + "/layers/\($0)/base") }))
         let outside = work + "/outside"
-        try tool(["sh", "-c", """
+        try tool([
+            "sh", "-c",
+            """
             set -e
             mkdir "$2"
             mv "$1/base" "$2/base"
             ln -s "$2/base" "$1/base"
-            """, "sh", layer, outside])
+            """, "sh", layer, outside
+        ])
         let viaFile = work + "/via-file.tar"
         let refused = sandbox.run(["save", "-o", viaFile, "passing:v1"])
         #expect(refused.code == 1)
         #expect(refused.stderr.contains("base was changed after the layer was stored"), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: viaFile))
 
-        try tool(["sh", "-c", """
+        try tool([
+            "sh", "-c",
+            """
             set -e
             rm "$1/base" && mv "$2/base" "$1/base"
             cp -a "$1/bin" "$2/bin"
             rm -r "$1/bin" && ln -s "$2/bin" "$1/bin"
-            """, "sh", layer, outside])
+            """, "sh", layer, outside
+        ])
         let viaDir = work + "/via-dir.tar"
         let refusedDir = sandbox.run(["save", "-o", viaDir, "passing:v1"])
         #expect(refusedDir.code == 1)
