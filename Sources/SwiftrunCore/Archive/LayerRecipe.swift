@@ -219,9 +219,10 @@ final class RecipeSource: ByteSource {
             // A symlink anywhere on the path (ELOOP), or a name gone or no
             // longer under a directory, is the layer changed by hand: its
             // file is never looked for outside the layer.
-            guard let opened = try Syscall.attempt("open \(path) of \(name)", allowing: [ELOOP, ENOENT, ENOTDIR], {
+            let opened = try Syscall.attempt("open \(path) of \(name)", allowing: [ELOOP, ENOENT, ENOTDIR]) {
                 sr_open_in_root_nofollow(layerFD, path, O_RDONLY)
-            }) else {
+            }
+            guard let opened else {
                 throw .badArchive(name, reason: "\(path) was changed after the layer was stored (it is gone, or a symlink is on its path)")
             }
             fileFD = opened
