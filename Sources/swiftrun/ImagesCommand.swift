@@ -10,19 +10,16 @@ struct ImagesCommand: StoreCommand {
     @Flag("-q", "--quiet", help: "Only show image IDs.")
     var quiet = false
 
-    @Option("--format", help: "Output format: table (default) or json (one JSON object per line).")
-    var format: String = "table"
+    @Option("--format", help: ListFormat.help("{{.Repository}} {{.Tag}} {{.ID}} {{.CreatedSince}} {{.Size}}"))
+    var format: String?
 
     /// REPOSITORY[:TAG] to list. `images ls` (a popular cheat sheet's
     /// spelling) lists everything, as `image ls` does.
     @Argument("filter", help: "Only images of this REPOSITORY[:TAG].")
     var filter: String?
 
-    func validate() throws(CommandLineError) {
-        guard ["table", "json"].contains(format) else { throw .invalid("--format must be table or json") }
-    }
-
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let format = try ListFormat(format)
         var images = try ImageStore(layout: layout).list()
         if let filter, filter != "ls" {
             let wanted = try ImageReference(parsing: filter)
@@ -33,23 +30,21 @@ struct ImagesCommand: StoreCommand {
             images.forEach { print($0.id.short) }
             return 0
         }
-        if format == "json" {
-            for image in images {
-                print(
-                    JSONLine([
-                        "ID": image.id.short, "Repository": image.repository, "Tag": image.tag, "Digest": image.id.description,
-                        "CreatedAt": image.created ?? "", "CreatedSince": DockerWords.ago(image.created), "Size": Table.size(image.size)
-                    ]))
-            }
-            return 0
+        let rows = images.map { image in
+            [
+                "ID": image.id.short, "Repository": image.repository, "Tag": image.tag, "Digest": image.id.description,
+                "CreatedAt": image.created ?? "", "CreatedSince": DockerWords.ago(image.created), "Size": Table.size(image.size)
+            ]
         }
-        var table = Table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"])
-        for image in images {
-            table.add([image.repository, image.tag, image.id.short, DockerWords.ago(image.created), Table.size(image.size)])
-        }
-        print(table.render(), terminator: "")
+        try format.print(rows, columns: ["Repository", "Tag", "ID", "CreatedSince", "Size"], headers: Self.headers)
         return 0
     }
+
+    /// Docker's column titles for each field a template may name.
+    static let headers = [
+        "ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST", "CreatedAt": "CREATED AT",
+        "CreatedSince": "CREATED", "Size": "SIZE"
+    ]
 }
 
 /// `swiftrun image ls|rm|inspect|history|tag|load|save|import`, Docker's

@@ -11,16 +11,7 @@ struct InspectCommand: StoreCommand {
     var targets: [String]
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        let template = try InspectFormat.template(format)
-        let documents = try targets.map { (target) throws(SwiftrunError) -> String in
-            try Inspection(layout: layout).describe(target)
-        }
-        if let template {
-            try InspectFormat.print(documents.map { Array($0.utf8) }, with: template)
-        } else {
-            print("[" + documents.joined(separator: ",\n") + "]")
-        }
-        return 0
+        try InspectFormat.show(targets, format: format) { (target) throws(SwiftrunError) in try Inspection(layout: layout).describe(target) }
     }
 }
 
@@ -32,6 +23,22 @@ enum InspectFormat {
 
     static func template(_ format: String?) throws(SwiftrunError) -> GoTemplate? {
         try format.map { (text) throws(SwiftrunError) in try GoTemplate(text) }
+    }
+
+    /// Each target's JSON document: a JSON array of them, or the template
+    /// run over each. As Docker's, a target that cannot be shown is an
+    /// error line of its own, the others are still shown, and the exit
+    /// code is 1.
+    static func show(_ targets: [String], format: String?, _ describe: (String) throws(SwiftrunError) -> String) throws(SwiftrunError) -> Int32 {
+        let template = try template(format)
+        var documents: [String] = []
+        let code = forEachArgument(targets) { (target) throws(SwiftrunError) in documents.append(try describe(target)) }
+        if let template {
+            try print(documents.map { Array($0.utf8) }, with: template)
+        } else {
+            Swift.print("[" + documents.joined(separator: ",\n") + "]")
+        }
+        return code
     }
 
     static func print(_ documents: [[UInt8]], with template: GoTemplate) throws(SwiftrunError) {

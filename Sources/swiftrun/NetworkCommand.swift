@@ -68,21 +68,41 @@ struct NetworkListCommand: StoreCommand {
     @Flag("-q", "--quiet", help: "Only the IDs.")
     var quiet = false
 
+    @Option("--format", help: ListFormat.help("{{.ID}} {{.Name}} {{.Driver}} {{.Scope}}"))
+    var format: String?
+
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let format = try ListFormat(format)
         let store = NetworkStore()
         _ = try store.find(NetworkDefinition.defaultName)  // defined on first use, as docker0 always is
+        let defined = try store.all().map { network in
+            [
+                "ID": String(network.id.prefix(12)), "Name": network.name, "Driver": "bridge", "Scope": "local", "IPv6": "false",
+                "Internal": String(network.isInternal), "CreatedAt": network.created,
+                "Labels": ListFormat.labels(network.labels)
+            ]
+        }
+        let modes = ModeNetwork.all.map { mode in
+            [
+                "ID": String(mode.id.prefix(12)), "Name": mode.name, "Driver": mode.driver, "Scope": "local", "IPv6": "false",
+                "Internal": "false", "CreatedAt": "", "Labels": ""
+            ]
+        }
         // Docker's order: by name, the modes host and none among them.
-        let rows = (try store.all().map { ($0.id, $0.name, "bridge") } + ModeNetwork.all.map { ($0.id, $0.name, $0.driver) })
-            .sorted { $0.1 < $1.1 }
+        let rows = (defined + modes).sorted { $0["Name"]! < $1["Name"]! }
         if quiet {
-            rows.forEach { print(String($0.0.prefix(12))) }
+            rows.forEach { print($0["ID"]!) }
             return 0
         }
-        var table = Table(["NETWORK ID", "NAME", "DRIVER", "SCOPE"])
-        for (id, name, driver) in rows { table.add([String(id.prefix(12)), name, driver, "local"]) }
-        print(table.render(), terminator: "")
+        try format.print(rows, columns: ["ID", "Name", "Driver", "Scope"], headers: Self.headers)
         return 0
     }
+
+    /// Docker's column titles for each field a template may name.
+    static let headers = [
+        "ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE", "IPv6": "IPV6", "Internal": "INTERNAL",
+        "CreatedAt": "CREATED AT", "Labels": "LABELS"
+    ]
 }
 
 struct NetworkInspectCommand: StoreCommand {
@@ -95,15 +115,7 @@ struct NetworkInspectCommand: StoreCommand {
     var networks: [String]
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        let template = try InspectFormat.template(format)
-        var documents: [String] = []
-        let code = forEachArgument(networks) { (key) throws(SwiftrunError) in documents.append(try NetworkStore().inspect(key)) }
-        if let template {
-            try InspectFormat.print(documents.map { Array($0.utf8) }, with: template)
-        } else {
-            print("[" + documents.joined(separator: ",\n") + "]")
-        }
-        return code
+        try InspectFormat.show(networks, format: format) { (key) throws(SwiftrunError) in try NetworkStore().inspect(key) }
     }
 }
 

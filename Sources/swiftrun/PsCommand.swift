@@ -21,10 +21,11 @@ struct PsCommand: StoreCommand {
     @Flag("--no-trunc", help: "Do not truncate IDs and commands.")
     var noTrunc = false
 
-    @Option("--format", help: "json (one object a line), table, or a template of {{.ID}} {{.Image}} {{.Command}} {{.Status}} {{.Names}} ...")
+    @Option("--format", help: ListFormat.help("{{.ID}} {{.Image}} {{.Command}} {{.Status}} {{.Names}}"))
     var format: String?
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let format = try ListFormat(format)
         // -n and -l, as -a, look at every state.
         var listed = try ListedContainer.list(layout, all: all || last != nil || latest, filter: try ContainerFilter(filters))
         if let limit = latest ? 1 : last, limit >= 0 { listed = Array(listed.prefix(limit)) }
@@ -40,30 +41,18 @@ struct PsCommand: StoreCommand {
                 "CreatedAt": container.created, "RunningFor": DockerWords.ago(container.created),
                 "Status": DockerWords.status(container, paused: entry.paused, health: entry.health),
                 "State": entry.status, "Names": container.name,
-                "Labels": (container.labels ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
+                "Labels": ListFormat.labels(container.labels ?? [:]),
                 "Ports": "", "Mounts": "", "Networks": "", "Size": ""
             ]
         }
-        switch format {
-        case "json":
-            rows.forEach { print(JSONLine($0)) }
-        case let template? where template != "table":
-            let parsed = try Self.template(template)
-            for row in rows { print(try parsed.render(strings: row)) }
-        default:
-            var table = Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"])
-            for row in rows { table.add([row["ID"]!, row["Image"]!, row["Command"]!, row["RunningFor"]!, row["Status"]!, row["Names"]!]) }
-            print(table.render(), terminator: "")
-        }
+        try format.print(rows, columns: ["ID", "Image", "Command", "RunningFor", "Status", "Names"], headers: Self.headers)
         return 0
     }
 
-    /// "{{.Names}}\t{{.Status}}": a Go template over the row; "table "
-    /// dropped, and a literal \t or \n made a tab or newline, as Docker's
-    /// formatter does before it parses.
-    static func template(_ format: String) throws(SwiftrunError) -> GoTemplate {
-        try GoTemplate(
-            (format.hasPrefix("table ") ? String(format.dropFirst(6)) : format)
-                .replacingEvery("\\t", with: "\t").replacingEvery("\\n", with: "\n"))
-    }
+    /// Docker's column titles for each field a template may name.
+    static let headers = [
+        "ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT", "RunningFor": "CREATED",
+        "Status": "STATUS", "State": "STATE", "Names": "NAMES", "Labels": "LABELS", "Ports": "PORTS", "Mounts": "MOUNTS",
+        "Networks": "NETWORKS", "Size": "SIZE"
+    ]
 }

@@ -168,7 +168,7 @@ struct RuntimeList: RuntimeVerb {
         } else if format == "json" {
             print(try JSON.encodePretty(states))
         } else {
-            var table = Table(["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"])
+            var table = Table(["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"], minimumWidth: 12)
             for state in states { table.add([state.id, String(state.pid), state.status, state.bundle, state.created, "root"]) }
             print(table.render(), terminator: "")
         }

@@ -1,18 +1,32 @@
 import SwiftrunCore
 
-/// Docker's plain table output: columns padded to their widest cell, three spaces apart.
+/// Docker's plain table output, as Go's tabwriter makes it for the docker
+/// CLI (minimum width 10, padding 3) and for runc's `list` (minimum 12):
+/// each column as wide as its widest cell and three spaces, or the minimum,
+/// and a row's last cell not padded. Rows may have fewer cells (a table
+/// template's lines).
 struct Table {
     private var rows: [[String]]
+    private let minimumWidth: Int
 
-    init(_ header: [String]) { rows = [header] }
+    init(_ header: [String], minimumWidth: Int = 10) {
+        rows = [header]
+        self.minimumWidth = minimumWidth
+    }
 
     mutating func add(_ row: [String]) { rows.append(row) }
 
     func render() -> String {
-        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max()! }
+        var widths: [Int] = []
+        for row in rows {
+            for (column, cell) in row.dropLast().enumerated() {
+                if column == widths.count { widths.append(minimumWidth) }
+                widths[column] = max(widths[column], cell.count + 3)
+            }
+        }
         return rows.map { row in
             row.enumerated().map { column, cell in
-                column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] + 3 - cell.count)
+                column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
             }.joined() + "\n"
         }.joined()
     }

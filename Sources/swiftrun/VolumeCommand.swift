@@ -36,7 +36,11 @@ struct VolumeListCommand: StoreCommand {
     @Option("-f", "--filter", help: "Filter: dangling=true|false, name=TEXT, label=KEY[=VALUE], driver=local.")
     var filter: [String] = []
 
+    @Option("--format", help: ListFormat.help("{{.Name}} {{.Driver}} {{.Mountpoint}}"))
+    var format: String?
+
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
+        let format = try ListFormat(format)
         let store = VolumeStore(layout: layout)
         var filters: [String: [String]] = [:]
         for text in filter {
@@ -49,11 +53,18 @@ struct VolumeListCommand: StoreCommand {
             volumes.forEach { print($0.Name) }
             return 0
         }
-        var table = Table(["DRIVER", "VOLUME NAME"])
-        for volume in volumes { table.add([volume.Driver, volume.Name]) }
-        print(table.render(), terminator: "")
+        let rows = volumes.map { volume in
+            [
+                "Name": volume.Name, "Driver": volume.Driver, "Scope": volume.Scope, "Mountpoint": volume.Mountpoint,
+                "Labels": ListFormat.labels(volume.Labels)
+            ]
+        }
+        try format.print(rows, columns: ["Driver", "Name"], headers: Self.headers)
         return 0
     }
+
+    /// Docker's column titles for each field a template may name.
+    static let headers = ["Name": "VOLUME NAME", "Driver": "DRIVER", "Scope": "SCOPE", "Mountpoint": "MOUNTPOINT", "Labels": "LABELS"]
 }
 
 struct VolumeInspectCommand: StoreCommand {

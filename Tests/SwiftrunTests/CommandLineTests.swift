@@ -67,7 +67,7 @@ import Testing
                 "swiftrun: The value 'soon' is invalid for '--stop-timeout <stop-timeout>'; see 'swiftrun run --help'"
             ),
             (["run", "-Z", "busybox"], 125, "swiftrun: Unknown option '-Z'; see 'swiftrun run --help'"),
-            (["images", "--format", "yaml"], 125, "swiftrun: --format must be table or json; see 'swiftrun images --help'"),
+            (["images", "--format"], 125, "swiftrun: Missing value for '--format <format>'; see 'swiftrun images --help'"),
             (["explain", "render", "records.json"], 125, "swiftrun: Missing expected argument '--output <output>'; see 'swiftrun explain render --help'"),
             (["run"], 1, "swiftrun: Missing expected argument '<image>'; see 'swiftrun run --help'"),
             (["stop"], 1, "swiftrun: Missing expected argument '<containers> ...'; see 'swiftrun stop --help'"),

@@ -35,6 +35,38 @@ import Testing
         #expect(bad.stderr == "swiftrun: template parsing error: template: :1: unclosed action\n")
     }
 
+    /// docker inspect of several objects, some missing: the ones found are
+    /// shown, each missing one is an error line, and the exit code is 1.
+    @Test func inspectShowsWhatItFindsAndNamesWhatItDoesNot() {
+        #expect(sandbox.run(["create", "--name", "c1", "busybox", "true"]).code == 0)
+        let some = sandbox.run(["inspect", "-f", "{{.Name}}", "nosuch", "c1", "gone"])
+        #expect(some.code == 1)
+        #expect(some.stdout == "/c1\n", "\(some.stdout)")
+        #expect(some.stderr == "swiftrun: no such object: nosuch\nswiftrun: no such object: gone\n", "\(some.stderr)")
+        let none = sandbox.run(["inspect", "nosuch"])
+        #expect(none.code == 1 && none.stdout == "[]\n", "\(none.stdout)")
+    }
+
+    /// The lists' --format as Docker's formatter reads it: a bare template
+    /// a line per object, "table TEMPLATE" a header and columns aligned by
+    /// tabwriter's rules (at least 10 wide, 3 apart), as is the default
+    /// table. Each expected text is what docker 20.10 printed.
+    @Test func listsTakeDockersTemplatesAndTables() {
+        #expect(sandbox.run(["create", "--name", "c1", "busybox", "true"]).code == 0)
+        #expect(sandbox.run(["volume", "create", "v1"]).code == 0)
+        #expect(sandbox.run(["images", "--format", "{{.Repository}}:{{.Tag}}"]).stdout == "busybox:latest\n")
+        #expect(sandbox.run(["images", "--format", "table {{.Repository}}\\t{{.Tag}}"]).stdout == "REPOSITORY   TAG\nbusybox      latest\n")
+        #expect(sandbox.run(["images"]).stdout.hasPrefix("REPOSITORY   TAG       IMAGE ID       CREATED"))
+        #expect(sandbox.run(["ps", "-a", "--format", "table {{.Names}}\\t{{.Status}}"]).stdout == "NAMES     STATUS\nc1        Created\n")
+        #expect(sandbox.run(["volume", "ls"]).stdout == "DRIVER    VOLUME NAME\nlocal     v1\n")
+        #expect(sandbox.run(["volume", "ls", "--format", "{{.Name}} {{.Driver}}"]).stdout == "v1 local\n")
+        let networks = sandbox.run(["network", "ls", "--format", "table {{.Name}}\\t{{.Driver}}"]).stdout
+        #expect(networks.hasPrefix("NAME      DRIVER\n") && networks.contains("\nhost      host\n") && networks.hasSuffix("\nnone      null\n"), "\(networks)")
+        let bad = sandbox.run(["images", "--format", "{{.Repository"])
+        #expect(bad.code == 1 && bad.stdout.isEmpty)
+        #expect(bad.stderr == "swiftrun: template parsing error: template: :1: unclosed action\n", "\(bad.stderr)")
+    }
+
     @Test func prunesRemoveWhatNothingUsesAndSayHowMuch() throws {
         // An exited container holding 300 kB, and its commit: a dangling image.
         #expect(sandbox.run(["run", "--name", "c1", "busybox", "dd", "if=/dev/zero", "of=/big", "bs=1k", "count=300"]).code == 0)

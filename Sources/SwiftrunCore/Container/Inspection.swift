@@ -118,7 +118,12 @@ public struct Inspection {
             return String(decoding: try JSON.encode(container(state)), as: UTF8.self)
         }
         let images = ImageStore(layout: layout)
-        return String(decoding: try JSON.encode(try ImageInspection(store: images, image: try images.image(target))), as: UTF8.self)
+        do {
+            return String(decoding: try JSON.encode(try ImageInspection(store: images, image: try images.image(target))), as: UTF8.self)
+        } catch .imageNotFound {
+            // Neither a container nor an image, in Docker's words.
+            throw .invalidArgument("no such object: \(target)")
+        }
     }
 
     /// Docker's ContainerInspect document: `inspect` and the Engine API's
