@@ -6,7 +6,7 @@ extension EngineAPI {
     func images(_ request: APIRequest, _ parts: [String]) throws(APIError) -> APIResponse {
         if let response = try imageVerb(request, parts) { return response }
         switch (request.method, parts.last ?? "") {
-        case ("GET", "json") where parts.count == 1: return try list()
+        case ("GET", "json") where parts.count == 1: return try list(request)
         case ("GET", "json"):
             let name = parts.dropLast().joined(separator: "/")
             return try answer { () throws(SwiftrunError) in
@@ -31,22 +31,28 @@ extension EngineAPI {
         var Containers = -1
     }
 
-    private func list() throws(APIError) -> APIResponse {
-        try answer { () throws(SwiftrunError) in
-            let listed = try ImageStore(layout: layout).list()
+    /// `filters` as `images --filter` reads them (ImageFilter).
+    private func list(_ request: APIRequest) throws(APIError) -> APIResponse {
+        let filters = try Self.filters(request.query["filters"]).flatMap { key, values in values.map { "\(key)=\($0)" } }
+        return try answer { () throws(SwiftrunError) in
+            let store = ImageStore(layout: layout)
+            let filter = try ImageFilter(filters, store: store)
             var order: [Digest] = []
             var byID: [Digest: Summary] = [:]
-            for image in listed {
-                let tag = image.repository == "<none>" ? nil : "\(image.repository):\(image.tag)"
+            for image in try store.list() where filter.matches(image) {
+                let tag = image.isDangling ? nil : "\(image.repository):\(image.tag)"
+                let digest = image.isDangling ? nil : "\(image.repository)@\(image.manifestDigest)"
                 if var known = byID[image.id] {
                     known.RepoTags += tag.map { [$0] } ?? []
+                    if let digest, !known.RepoDigests.contains(digest) { known.RepoDigests.append(digest) }
                     byID[image.id] = known
                     continue
                 }
                 order.append(image.id)
                 byID[image.id] = Summary(
-                    Id: image.id.description, RepoTags: tag.map { [$0] } ?? [],
-                    Created: Int64(image.created.flatMap(JSON.seconds) ?? 0), Size: image.size, VirtualSize: image.size)
+                    Id: image.id.description, RepoTags: tag.map { [$0] } ?? [], RepoDigests: digest.map { [$0] } ?? [],
+                    Created: Int64(image.created.flatMap(JSON.seconds) ?? 0), Size: image.size, VirtualSize: image.size,
+                    Labels: image.labels)
             }
             return try .json(order.compactMap { byID[$0] })
         }

@@ -10,6 +10,15 @@ struct ImagesCommand: StoreCommand {
     @Flag("-q", "--quiet", help: "Only show image IDs.")
     var quiet = false
 
+    @Option("-f", "--filter", help: "Filter: dangling=true|false, label=KEY[=VALUE], reference=PATTERN, before=IMAGE, since=IMAGE (repeatable).")
+    var filters: [String] = []
+
+    @Flag("--no-trunc", help: "Show whole image IDs.")
+    var noTrunc = false
+
+    @Flag("--digests", help: "Show digests.")
+    var digests = false
+
     @Option("--format", help: ListFormat.help("{{.Repository}} {{.Tag}} {{.ID}} {{.CreatedSince}} {{.Size}}"))
     var format: String?
 
@@ -20,23 +29,29 @@ struct ImagesCommand: StoreCommand {
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
         let format = try ListFormat(format)
-        var images = try ImageStore(layout: layout).list()
+        let store = ImageStore(layout: layout)
+        let imageFilter = try ImageFilter(filters, store: store)
+        var images = try store.list().filter(imageFilter.matches)
         if let filter, filter != "ls" {
             let wanted = try ImageReference(parsing: filter)
             let tagGiven = filter.split(separator: "/").last?.contains(":") ?? false
             images = images.filter { $0.repository == wanted.familiarName && (!tagGiven || $0.tag == wanted.tag) }
         }
+        let id = { (image: ImageSummary) in noTrunc ? image.id.description : image.id.short }
         if quiet {
-            images.forEach { print($0.id.short) }
+            images.forEach { print(id($0)) }
             return 0
         }
         let rows = images.map { image in
             [
-                "ID": image.id.short, "Repository": image.repository, "Tag": image.tag, "Digest": image.id.description,
+                "ID": id(image), "Repository": image.repository, "Tag": image.tag,
+                // The manifest digest that inspect's RepoDigests name.
+                "Digest": image.isDangling ? "<none>" : image.manifestDigest.description,
                 "CreatedAt": image.created ?? "", "CreatedSince": DockerWords.ago(image.created), "Size": Table.size(image.size)
             ]
         }
-        try format.print(rows, columns: ["Repository", "Tag", "ID", "CreatedSince", "Size"], headers: Self.headers)
+        let columns = ["Repository", "Tag"] + (digests ? ["Digest"] : []) + ["ID", "CreatedSince", "Size"]
+        try format.print(rows, columns: columns, headers: Self.headers)
         return 0
     }
 

@@ -67,6 +67,35 @@ import Testing
         #expect(bad.stderr == "swiftrun: template parsing error: template: :1: unclosed action\n", "\(bad.stderr)")
     }
 
+    /// images --filter as Docker's: dangling, label, reference (a pattern
+    /// per path component), before and since; keys all, values any.
+    /// --no-trunc shows whole IDs, --digests a DIGEST column.
+    @Test func imagesFilterAsDockersDo() {
+        let labeled = sandbox.run(["build", "-t", "labeled:v1", "-"], stdin: "FROM busybox\nLABEL tier=web\nRUN true\n")
+        #expect(labeled.code == 0, "\(labeled.stderr)")
+        #expect(sandbox.run(["tag", "busybox", "other/box:v2"]).code == 0)
+        #expect(sandbox.run(["create", "--name", "c1", "busybox", "true"]).code == 0)
+        let dangling = sandbox.run(["commit", "c1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let names = { (filters: [String]) in
+            self.sandbox.run(["images", "--format", "{{.Repository}}:{{.Tag}}"] + filters.flatMap { ["--filter", $0] }).stdout
+        }
+        #expect(names([]) == "<none>:<none>\nbusybox:latest\nlabeled:v1\nother/box:v2\n")
+        #expect(names(["dangling=false"]) == "busybox:latest\nlabeled:v1\nother/box:v2\n")
+        #expect(sandbox.run(["images", "-q", "--no-trunc", "-f", "dangling=true"]).stdout == dangling + "\n")
+        #expect(names(["label=tier=web"]) == "labeled:v1\n")
+        #expect(names(["label=tier", "dangling=true"]).isEmpty)
+        #expect(names(["reference=busy*", "reference=other/*"]) == "busybox:latest\nother/box:v2\n")
+        #expect(names(["reference=*"]) == "busybox:latest\nlabeled:v1\n", "a * stays within one path component")
+        #expect(names(["reference=other/box:v*"]) == "other/box:v2\n")
+        #expect(names(["since=busybox", "dangling=false"]) == "labeled:v1\n")
+        #expect(names(["before=labeled:v1"]) == "busybox:latest\nother/box:v2\n")
+        let digests = sandbox.run(["images", "--digests", "busybox"]).stdout
+        #expect(digests.hasPrefix("REPOSITORY   TAG       DIGEST") && digests.contains("   sha256:"), "\(digests)")
+        let bad = sandbox.run(["images", "-f", "color=red"])
+        #expect(bad.code == 1 && bad.stdout.isEmpty, "\(bad.stdout)")
+        #expect(bad.stderr == "swiftrun: invalid filter 'color': dangling=, label=, reference=, before= or since=\n", "\(bad.stderr)")
+    }
+
     @Test func prunesRemoveWhatNothingUsesAndSayHowMuch() throws {
         // An exited container holding 300 kB, and its commit: a dangling image.
         #expect(sandbox.run(["run", "--name", "c1", "busybox", "dd", "if=/dev/zero", "of=/big", "bs=1k", "count=300"]).code == 0)

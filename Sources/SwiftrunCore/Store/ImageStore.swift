@@ -18,6 +18,11 @@ public struct ImageSummary: Sendable {
     public var id: Digest
     public var created: String?
     public var size: Int64
+    public var labels: [String: String]
+    public var manifestDigest: Digest
+
+    /// No name: "<none>:<none>", what `image prune` removes.
+    public var isDangling: Bool { repository == "<none>" }
 }
 
 /// Content-addressed images: blobs by sha256, layers unpacked once by
@@ -93,7 +98,8 @@ public struct ImageStore: Sendable {
             return ImageSummary(
                 repository: reference?.familiarName ?? "<none>", tag: reference?.tag ?? "<none>", id: image.id,
                 created: image.configuration.created,
-                size: image.manifest.layers.reduce(0) { $0 + $1.size })
+                size: image.manifest.layers.reduce(0) { $0 + $1.size },
+                labels: image.configuration.config?.Labels ?? [:], manifestDigest: image.manifestDigest)
         }.sorted { ($0.repository, $0.tag) < ($1.repository, $1.tag) }
     }
 
