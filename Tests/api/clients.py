@@ -302,6 +302,13 @@ def build():
     assert "Step 1/5 : FROM busybox\n" in lines and any(line.startswith("Successfully tagged api-built") for line in lines), lines
     assert image.tags == ["api-built:latest"], image.tags
     assert client.containers.run("api-built", remove=True) == b"from-the-tar\nand-arg\n"
+    # GET /images/json's filters, as `images --filter` reads them.
+    client.images.build(fileobj=io.BytesIO(b"FROM busybox\nLABEL tier=api\n"), tag="api-labeled")
+    listed = client.api.images(filters={"label": "tier=api"})
+    assert [(i["RepoTags"], i["Labels"]) for i in listed] == [(["api-labeled:latest"], {"tier": "api"})], listed
+    assert sorted(t for i in client.api.images(filters={"reference": "api-*"}) for t in i["RepoTags"]) == ["api-built:latest", "api-labeled:latest"]
+    assert client.api.images(filters={"dangling": True}) == []
+    client.images.remove("api-labeled")
     try:
         client.images.build(fileobj=io.BytesIO(b"FROM busybox\nRUN exit 7\n"), tag="fails")
         raise AssertionError("a failed RUN built")
