@@ -41,6 +41,17 @@ extension EngineAPI {
         var cpu_stats: CPU
         var precpu_stats: CPU
         var memory_stats: [String: Int64]
+        /// Each interface's counters, as Docker's (rx_bytes, tx_bytes).
+        var networks: [String: [String: Int64]]
+        /// Docker's io_service_bytes_recursive: a "read" and a "write" entry.
+        var blkio_stats: [String: [BlockIO]]
+
+        struct BlockIO: Encodable {
+            var major = 0
+            var minor = 0
+            var op: String
+            var value: Int64
+        }
     }
 
     /// `stream=false`: one sample. Streamed (the default, as `docker stats`
@@ -67,7 +78,7 @@ extension EngineAPI {
     }
 
     private static func statsSample(_ state: ContainerState, previous: StatsDocument?) -> StatsDocument {
-        let sample = state.isActive ? ContainerStats.read(id: state.id) : nil
+        let sample = state.isActive ? ContainerStats.read(id: state.id, pid: state.pid) : nil
         var memory: [String: Int64] = [:]
         if let sample {
             memory["usage"] = sample.memoryUsage
@@ -83,7 +94,11 @@ extension EngineAPI {
             cpu_stats: .init(
                 cpu_usage: ["total_usage": sample?.cpuNanoseconds ?? 0], system_cpu_usage: systemCPUNanoseconds(), online_cpus: cpus),
             precpu_stats: previous?.cpu_stats ?? .init(cpu_usage: ["total_usage": 0], system_cpu_usage: 0, online_cpus: cpus),
-            memory_stats: memory)
+            memory_stats: memory,
+            networks: (sample?.networks ?? [:]).mapValues { ["rx_bytes": $0.received, "tx_bytes": $0.sent] },
+            blkio_stats: [
+                "io_service_bytes_recursive": sample.map { [.init(op: "read", value: $0.blockRead), .init(op: "write", value: $0.blockWritten)] } ?? []
+            ])
     }
 
     /// The host's CPU time so far, from /proc/stat's first line (clock ticks).

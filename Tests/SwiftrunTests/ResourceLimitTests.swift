@@ -90,10 +90,31 @@ import Testing
         let stats = sandbox.run(["stats", "--no-stream", "measured"])
         let row = stats.stdout.split(separator: "\n").last.map(String.init) ?? ""
         #expect(stats.stdout.hasPrefix("CONTAINER ID   NAME"), "\(stats.stdout)\(stats.stderr)")
-        #expect(row.contains("measured") && row.contains("/ 67.1MB"), "\(row)")
+        #expect(row.contains("measured") && row.contains("/ 64MiB"), "\(row)")
         #expect(row.hasSuffix(" 1") || row.hasSuffix(" 2"), "pids: \(row)")
         running.writeToStdin("\n")
         #expect(running.finish().code == 0)
+    }
+
+    /// With no limit, a container on a hybrid host is in no v1 hierarchy:
+    /// its CPU time comes from its v2 cgroup's cpu.stat and its memory
+    /// from its processes, not "0%" and "0B". A stopped one (-a) is zeros,
+    /// as in docker stats.
+    @Test func statsMeasuresAContainerWithNoLimits() throws {
+        let running = sandbox.start(["run", "--rm", "--name", "busy", "busybox", "sh", "-c", "echo ready; while :; do :; done"])
+        #expect(running.readLine() == "ready")
+        #expect(sandbox.run(["create", "--name", "idle", "busybox", "true"]).code == 0)
+        let stats = sandbox.run(["stats", "--no-stream", "-a", "--format", "{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}|{{.BlockIO}}|{{.PIDs}}"])
+        let rows = Dictionary(
+            stats.stdout.split(separator: "\n").map { line in (String(line.prefix { $0 != "|" }), line.split(separator: "|").map(String.init)) },
+            uniquingKeysWith: { $1 })
+        let busy = try #require(rows["busy"], "\(stats.stdout)\(stats.stderr)")
+        #expect((Double(busy[1].dropLast()) ?? 0) > 5, "a busy loop's CPU: \(busy)")
+        #expect(!busy[2].hasPrefix("0B ") && busy[2].hasSuffix("iB"), "its memory, against the host's: \(busy)")
+        #expect(busy[4] == "1", "\(busy)")
+        #expect(rows["idle"] == ["idle", "0.00%", "0B / 0B", "0B / 0B", "0"], "\(stats.stdout)")
+        #expect(sandbox.run(["kill", "busy"]).code == 0)
+        #expect(running.finish().code == 137)
     }
 
     @Test(

@@ -73,6 +73,9 @@ def lifecycle():
     assert top["Titles"][:2] == ["UID", "PID"] and any("sleep 300" in p[-1] for p in top["Processes"]), top
     stats = container.stats(stream=False)
     assert stats["pids_stats"]["current"] >= 1 and stats["memory_stats"]["limit"] > 0, stats
+    # Its veth on the default bridge, and Docker's read and write entries.
+    assert list(stats["networks"]) == ["eth0"] and stats["networks"]["eth0"]["tx_bytes"] >= 0, stats
+    assert [e["op"] for e in stats["blkio_stats"]["io_service_bytes_recursive"]] == ["read", "write"], stats
     # Streamed: each sample carries the one before as precpu_stats.
     samples = container.stats(stream=True, decode=True)
     first, second = next(samples), next(samples)
