@@ -108,18 +108,20 @@ extension EngineAPI {
         let filter = try answer { () throws(SwiftrunError) in try ContainerFilter(lines) }
         var listed = try answer { () throws(SwiftrunError) in try ListedContainer.list(layout, all: request.flag("all"), filter: filter) }
         if let limit = request.query["limit"].flatMap(Int.init), limit > 0 { listed = Array(listed.prefix(limit)) }
+        var listedPorts = ContainerPorts(layout: layout)
         let summaries = listed.map { entry in
             let state = entry.state
             let attachments = entry.state.isActive ? ContainerNetwork(layout: layout).attachments(state.id) : []
-            let ports = attachments.first?.ports ?? []
+            let ports = listedPorts.of(state)
             return Summary(
                 Id: state.id, Names: ["/" + state.name], Image: state.image, ImageID: state.imageID.description,
                 Command: state.command.joined(separator: " "),
                 Created: Int64(JSON.seconds(from: state.created) ?? 0),
+                // An exposed port that none publishes has no IP or PublicPort.
                 Ports: ports.map {
                     Summary.Port(
-                        IP: $0.hostIP.map(String.init(describing:)) ?? "0.0.0.0", PrivatePort: $0.containerPort, PublicPort: $0.hostPort,
-                        Type: $0.proto)
+                        IP: $0.hostPort == 0 ? nil : $0.hostIP.map(String.init(describing:)) ?? "0.0.0.0", PrivatePort: $0.containerPort,
+                        PublicPort: $0.hostPort == 0 ? nil : $0.hostPort, Type: $0.proto)
                 },
                 Labels: state.labels ?? [:], State: entry.status, Status: DockerWords.status(state, paused: entry.paused, health: entry.health),
                 HostConfig: ["NetworkMode": state.network?.mode ?? "none"],

@@ -33,6 +33,7 @@ struct PsCommand: StoreCommand {
             listed.forEach { print(noTrunc ? $0.state.id : ContainerID.short($0.state.id)) }
             return 0
         }
+        var ports = ContainerPorts(layout: layout)
         let rows = listed.map { entry in
             let container = entry.state
             let command = noTrunc ? "\"" + container.command.joined(separator: " ") + "\"" : Table.command(container.command)
@@ -42,11 +43,18 @@ struct PsCommand: StoreCommand {
                 "Status": DockerWords.status(container, paused: entry.paused, health: entry.health),
                 "State": entry.status, "Names": container.name,
                 "Labels": ListFormat.labels(container.labels ?? [:]),
-                "Ports": "", "Mounts": "", "Networks": "", "Size": ""
+                "Ports": ContainerPorts.words(ports.of(container)), "Networks": Self.networks(container), "Mounts": "", "Size": ""
             ]
         }
-        try format.print(rows, columns: ["ID", "Image", "Command", "RunningFor", "Status", "Names"], headers: Self.headers)
+        try format.print(rows, columns: ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"], headers: Self.headers)
         return 0
+    }
+
+    /// The network a container was started on, by name, as Docker's
+    /// .Networks; none for another container's.
+    private static func networks(_ container: ContainerState) -> String {
+        let mode = container.network?.mode ?? "none"
+        return mode.hasPrefix("container:") ? "" : mode
     }
 
     /// Docker's column titles for each field a template may name.

@@ -182,12 +182,27 @@ import Testing
             } ?? gateway
         #expect(try fetch("http://\(hostAddress):\(any)/") == "published\n")
         #expect(sandbox.run(["port", "web", "8080/tcp"]).stdout.contains(":"))
+        // ps's PORTS, in Docker's words: the two mappings of 8080, by address.
+        let listed = sandbox.run(["ps", "--format", "{{.Ports}}|{{.Networks}}", "--filter", "name=web"]).stdout
+        #expect(listed == "0.0.0.0:\(any)->8080/tcp, 127.0.0.1:\(loopback)->8080/tcp|bridge\n", "\(listed)")
+        #expect(sandbox.run(["ps", "--filter", "name=web"]).stdout.hasPrefix("CONTAINER ID   IMAGE     COMMAND "))
+        #expect(sandbox.run(["ps", "--filter", "name=web"]).stdout.contains("   PORTS  "))
         let id = try sandbox.containerID("web")
         #expect(sandbox.run(["rm", "-f", "web"]).code == 0)
         server.waitForSwiftrun()
         // Teardown: no DNAT entry, no veth, no address left.
         #expect(try !tool(["nft", "list", "table", "ip", "swiftrun"]).contains(":\(any)"))
         #expect(waitForLinkGone("veth" + id.prefix(11)))
+    }
+
+    /// ps lists the ports an image exposes and nobody publishes, as
+    /// Docker does ("53/udp, 80/tcp"), beside the published ones.
+    @Test func psListsExposedPortsTooAsDockerDoes() {
+        #expect(sandbox.run(["build", "-t", "exposing", "-"], stdin: "FROM busybox\nEXPOSE 80 81 53/udp\n").code == 0)
+        #expect(sandbox.run(["run", "-d", "--name", "exposing", "-p", "127.0.0.1::81", "exposing", "sleep", "60"]).code == 0)
+        let listed = sandbox.run(["ps", "--format", "{{.Ports}}", "--filter", "name=exposing"]).stdout
+        #expect(listed.hasPrefix("53/udp, 80/tcp, 127.0.0.1:") && listed.hasSuffix("->81/tcp\n"), "\(listed)")
+        #expect(sandbox.run(["rm", "-f", "exposing"]).code == 0)
     }
 
     /// At exit, the nfnetlink socket's last close, which waits an RCU grace
