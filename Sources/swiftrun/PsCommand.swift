@@ -21,6 +21,9 @@ struct PsCommand: StoreCommand {
     @Flag("--no-trunc", help: "Do not truncate IDs and commands.")
     var noTrunc = false
 
+    @Flag("-s", "--size", help: "Show each container's size: its writable layer, and with its image (virtual).")
+    var size = false
+
     @Option("--format", help: ListFormat.help("{{.ID}} {{.Image}} {{.Command}} {{.Status}} {{.Names}}"))
     var format: String?
 
@@ -34,6 +37,8 @@ struct PsCommand: StoreCommand {
             return 0
         }
         var ports = ContainerPorts(layout: layout)
+        let imageSizes = size ? Dictionary((try ImageStore(layout: layout).list()).map { ($0.id, $0.size) }, uniquingKeysWith: { first, _ in first }) : [:]
+        let store = ContainerStore(layout: layout)
         let rows = listed.map { entry in
             let container = entry.state
             let command = noTrunc ? "\"" + container.command.joined(separator: " ") + "\"" : Table.command(container.command)
@@ -43,11 +48,18 @@ struct PsCommand: StoreCommand {
                 "Status": DockerWords.status(container, paused: entry.paused, health: entry.health),
                 "State": entry.status, "Names": container.name,
                 "Labels": ListFormat.labels(container.labels ?? [:]),
-                "Ports": ContainerPorts.words(ports.of(container)), "Networks": Self.networks(container), "Mounts": "", "Size": ""
+                "Ports": ContainerPorts.words(ports.of(container)), "Networks": Self.networks(container), "Mounts": "",
+                "Size": size ? Self.size(store.writableSize(container.id), image: imageSizes[container.imageID] ?? 0) : ""
             ]
         }
-        try format.print(rows, columns: ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"], headers: Self.headers)
+        let columns = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"] + (size ? ["Size"] : [])
+        try format.print(rows, columns: columns, headers: Self.headers)
         return 0
+    }
+
+    /// Docker's SIZE: "2B (virtual 1.24MB)".
+    private static func size(_ writable: Int64, image: Int64) -> String {
+        Table.size(writable) + " (virtual " + Table.size(writable + image) + ")"
     }
 
     /// The network a container was started on, by name, as Docker's

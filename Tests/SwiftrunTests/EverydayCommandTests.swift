@@ -58,6 +58,9 @@ import Testing
         #expect(sandbox.run(["images", "--format", "table {{.Repository}}\\t{{.Tag}}"]).stdout == "REPOSITORY   TAG\nbusybox      latest\n")
         #expect(sandbox.run(["images"]).stdout.hasPrefix("REPOSITORY   TAG       IMAGE ID       CREATED"))
         #expect(sandbox.run(["ps", "-a", "--format", "table {{.Names}}\\t{{.Status}}"]).stdout == "NAMES     STATUS\nc1        Created\n")
+        let sized = sandbox.run(["ps", "-a", "-s", "--format", "{{.Names}} {{.Size}}"]).stdout
+        #expect(sized.hasPrefix("c1 0B (virtual ") && sized.hasSuffix("MB)\n"), "\(sized)")
+        #expect(sandbox.run(["ps", "-a", "-s"]).stdout.hasPrefix("CONTAINER ID   IMAGE     COMMAND   CREATED"))
         #expect(sandbox.run(["volume", "ls"]).stdout == "DRIVER    VOLUME NAME\nlocal     v1\n")
         #expect(sandbox.run(["volume", "ls", "--format", "{{.Name}} {{.Driver}}"]).stdout == "v1 local\n")
         let networks = sandbox.run(["network", "ls", "--format", "table {{.Name}}\\t{{.Driver}}"]).stdout

@@ -120,6 +120,9 @@ public struct ContainerStore: Sendable {
     /// Docker's json-file log, in the container's dir.
     public func logPath(_ id: String) -> String { layout.container(id) + "/\(id)-json.log" }
 
+    /// What the container wrote: its writable layer's bytes (`ps --size`).
+    public func writableSize(_ id: String) -> Int64 { DiskUsage.bytes(layout.container(id) + "/upper") }
+
     /// A --rm container's exit code outlives it only where someone waits:
     /// a waiter makes exits/<id> (ExitDropBox) and holds it open, and the
     /// code is written there before the container goes. Nobody waiting,

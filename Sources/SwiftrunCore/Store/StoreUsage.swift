@@ -75,7 +75,7 @@ public struct StoreUsage: Sendable {
         }
 
         for state in states {
-            let size = DiskUsage.bytes(layout.container(state.id) + "/upper")
+            let size = ContainerStore(layout: layout).writableSize(state.id)
             let running = state.isActive
             containers.total += 1
             containers.size += size
