@@ -88,6 +88,9 @@ if command -v podman >/dev/null 2>&1; then
 fi
 
 # In rounds, not hyperfine's one row after another (bench-rounds.py says why).
+# What the build and the setup above left dirty is written back first, so
+# no row is timed beside the kernel's writeback of it.
+sync
 python3 "$(dirname "$0")/bench-rounds.py" "$runs" 5 "$work/results.json" "$@"
 
 python3 - "$work/results.json" <<'PY'
