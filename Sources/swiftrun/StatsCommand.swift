@@ -72,8 +72,8 @@ struct StatsCommand: StoreCommand {
         let limit = stats.memoryLimit ?? Int64(sysconf(Int32(_SC_PHYS_PAGES))) * Int64(sysconf(Int32(_SC_PAGESIZE)))
         return fields.merging([
             "CPUPerc": percent(cpu),
-            "MemUsage": binarySize(stats.memoryUsage) + " / " + binarySize(limit),
-            "MemPerc": percent(limit > 0 ? Double(stats.memoryUsage) / Double(limit) * 100 : 0),
+            "MemUsage": binarySize(stats.memoryShown) + " / " + binarySize(limit),
+            "MemPerc": percent(limit > 0 ? Double(stats.memoryShown) / Double(limit) * 100 : 0),
             "NetIO": Table.size(stats.networkReceived) + " / " + Table.size(stats.networkSent),
             "BlockIO": Table.size(stats.blockRead) + " / " + Table.size(stats.blockWritten),
             "PIDs": String(stats.pids)

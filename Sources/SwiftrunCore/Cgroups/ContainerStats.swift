@@ -6,10 +6,15 @@ import Glibc
 /// need, and its v2 cgroup has no controllers. What no cgroup counts is
 /// read from elsewhere, as near to Docker's figure as the kernel allows:
 /// CPU time from the v2 cgroup's cpu.stat (always there), memory as its
-/// processes' resident anonymous pages (Docker's usage less the page
-/// cache), block I/O from their /proc/PID/io.
+/// processes' resident anonymous pages (near what docker stats shows: the
+/// usage less the page cache), block I/O from their /proc/PID/io.
 public struct ContainerStats: Sendable {
+    /// The cgroup's usage, page cache included, as the Engine API and
+    /// runc's events report it.
     public var memoryUsage: Int64
+    /// Of that, the inactive file pages (memory.stat), which docker stats
+    /// leaves out of what it shows.
+    public var memoryInactiveFile: Int64 = 0
     /// nil when unlimited.
     public var memoryLimit: Int64?
     /// Nanoseconds of CPU time used.
@@ -39,7 +44,8 @@ public struct ContainerStats: Sendable {
             guard let dir = unified else { return nil }
             let io = keyedSums(dir + "/io.stat", keys: ["rbytes", "wbytes"])
             return ContainerStats(
-                memoryUsage: usageLessCache(dir, usage: "memory.current", inactive: "inactive_file") ?? 0, memoryLimit: number(dir + "/memory.max"),
+                memoryUsage: number(dir + "/memory.current") ?? 0, memoryInactiveFile: inactiveFile(dir, key: "inactive_file"),
+                memoryLimit: number(dir + "/memory.max"),
                 cpuNanoseconds: (keyedSums(dir + "/cpu.stat", keys: ["usage_usec"])["usage_usec"] ?? 0) * 1000,
                 pids: number(dir + "/pids.current") ?? 0, blockRead: io["rbytes"] ?? 0, blockWritten: io["wbytes"] ?? 0)
         }
@@ -53,8 +59,8 @@ public struct ContainerStats: Sendable {
             sums.merge(keyedSums("/proc/\(pid)/io", keys: ["read_bytes:", "write_bytes:"]), uniquingKeysWith: +)
         }
         return ContainerStats(
-            memoryUsage: memory.flatMap { usageLessCache($0, usage: "memory.usage_in_bytes", inactive: "total_inactive_file") }
-                ?? processes.reduce(0) { $0 + anonymousResident(of: $1) },
+            memoryUsage: memory.flatMap { number($0 + "/memory.usage_in_bytes") } ?? processes.reduce(0) { $0 + anonymousResident(of: $1) },
+            memoryInactiveFile: memory.map { inactiveFile($0, key: "total_inactive_file") } ?? 0,
             memoryLimit: limit.flatMap { $0 >= Int64.max / 2 ? nil : $0 },  // v1 says "unlimited" with a huge number
             cpuNanoseconds: cpu.flatMap { number($0 + "/cpuacct.usage") }
                 ?? unified.map { (keyedSums($0 + "/cpu.stat", keys: ["usage_usec"])["usage_usec"] ?? 0) * 1000 } ?? 0,
@@ -87,12 +93,12 @@ public struct ContainerStats: Sendable {
         return sums
     }
 
-    /// Docker's memory usage: the cgroup's, less its inactive file pages
-    /// (v1's total_inactive_file, v2's inactive_file), as docker stats
-    /// computes it.
-    private static func usageLessCache(_ directory: String, usage file: String, inactive key: String) -> Int64? {
-        guard let usage = number(directory + "/" + file) else { return nil }
-        return max(usage - (keyedSums(directory + "/memory.stat", keys: [key])[key] ?? 0), 0)
+    /// docker stats' usage: what it shows, the usage less the inactive file pages.
+    public var memoryShown: Int64 { max(memoryUsage - memoryInactiveFile, 0) }
+
+    /// memory.stat's `key`: v1's total_inactive_file, v2's inactive_file.
+    private static func inactiveFile(_ directory: String, key: String) -> Int64 {
+        keyedSums(directory + "/memory.stat", keys: [key])[key] ?? 0
     }
 
     /// Resident pages less shared ones (/proc/PID/statm), in bytes.

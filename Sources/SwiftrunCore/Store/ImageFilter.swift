@@ -21,7 +21,7 @@ public struct ImageFilter: Sendable {
                 throw .invalidArgument("invalid filter '\(parts[0])': dangling=, label=, reference=, before= or since=")
             }
             switch parts[0] {
-            case "dangling" where !["true", "false"].contains(parts[1].lowercased()):
+            case "dangling" where !["true", "1", "false", "0"].contains(parts[1].lowercased()):
                 throw .invalidArgument("invalid filter 'dangling=\(parts[1])': true or false")
             case "before": before.append(try Self.created(parts[1], store: store))
             case "since": since.append(try Self.created(parts[1], store: store))
@@ -36,7 +36,7 @@ public struct ImageFilter: Sendable {
             && wanted.allSatisfy { key, values in
                 values.contains { value in
                     switch key {
-                    case "dangling": image.isDangling == (value.lowercased() == "true")
+                    case "dangling": image.isDangling == ["true", "1"].contains(value.lowercased())
                     case "label": ContainerFilter.hasLabel(image.labels, value)
                     case "reference":
                         !image.isDangling
