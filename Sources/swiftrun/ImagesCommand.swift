@@ -47,7 +47,7 @@ struct ImagesCommand: StoreCommand {
                 "ID": id(image), "Repository": image.repository, "Tag": image.tag,
                 // The manifest digest that inspect's RepoDigests name.
                 "Digest": image.isDangling ? "<none>" : image.manifestDigest.description,
-                "CreatedAt": image.created ?? "", "CreatedSince": DockerWords.ago(image.created), "Size": Table.size(image.size)
+                "CreatedAt": DockerWords.createdAt(image.created), "CreatedSince": DockerWords.ago(image.created), "Size": Table.size(image.size)
             ]
         }
         let columns = ["Repository", "Tag"] + (digests ? ["Digest"] : []) + ["ID", "CreatedSince", "Size"]

@@ -44,7 +44,7 @@ struct PsCommand: StoreCommand {
             let command = noTrunc ? "\"" + container.command.joined(separator: " ") + "\"" : Table.command(container.command)
             return [
                 "ID": noTrunc ? container.id : ContainerID.short(container.id), "Image": container.image, "Command": command,
-                "CreatedAt": container.created, "RunningFor": DockerWords.ago(container.created),
+                "CreatedAt": DockerWords.createdAt(container.created), "RunningFor": DockerWords.ago(container.created),
                 "Status": DockerWords.status(container, paused: entry.paused, health: entry.health),
                 "State": entry.status, "Names": container.name,
                 "Labels": ListFormat.labels(container.labels ?? [:]),

@@ -58,6 +58,9 @@ import Testing
         #expect(sandbox.run(["images", "--format", "table {{.Repository}}\\t{{.Tag}}"]).stdout == "REPOSITORY   TAG\nbusybox      latest\n")
         #expect(sandbox.run(["images"]).stdout.hasPrefix("REPOSITORY   TAG       IMAGE ID       CREATED"))
         #expect(sandbox.run(["ps", "-a", "--format", "table {{.Names}}\\t{{.Status}}"]).stdout == "NAMES     STATUS\nc1        Created\n")
+        // Go's time.String(), as Docker's CLI prints .CreatedAt.
+        let created = sandbox.run(["ps", "-a", "--format", "{{.CreatedAt}}"]).stdout
+        #expect(created.count == 30 && created.hasSuffix(" +0000 UTC\n") && created.dropFirst(10).hasPrefix(" "), "\(created)")
         let sized = sandbox.run(["ps", "-a", "-s", "--format", "{{.Names}} {{.Size}}"]).stdout
         #expect(sized.hasPrefix("c1 0B (virtual ") && sized.hasSuffix("MB)\n"), "\(sized)")
         #expect(sandbox.run(["ps", "-a", "-s"]).stdout.hasPrefix("CONTAINER ID   IMAGE     COMMAND   CREATED"))

@@ -1,3 +1,5 @@
+import Glibc
+
 /// How Docker words times and states for people: `ps`'s STATUS and
 /// CREATED columns, and the Engine API's container list.
 public enum DockerWords {
@@ -5,6 +7,14 @@ public enum DockerWords {
     public static func ago(_ timestamp: String?) -> String {
         guard let timestamp, let seconds = JSON.seconds(from: timestamp) else { return "unknown" }
         return duration(JSON.now() - seconds) + " ago"
+    }
+
+    /// A list's .CreatedAt, as Docker's CLI prints it (Go's time.String()),
+    /// in UTC: "2026-12-02 11:52:46 +0000 UTC".
+    public static func createdAt(_ timestamp: String?) -> String {
+        guard let timestamp, let seconds = JSON.seconds(from: timestamp) else { return "" }
+        let utc = JSON.rfc3339(seconds: time_t(seconds.rounded(.down)), nanoseconds: 0, fractionDigits: 3)
+        return utc.prefix(10) + " " + utc.dropFirst(11).prefix(8) + " +0000 UTC"
     }
 
     public static func duration(_ seconds: Double) -> String {
