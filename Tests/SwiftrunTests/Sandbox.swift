@@ -249,6 +249,18 @@ func processExists(_ pid: pid_t) -> Bool {
     kill(pid, 0) == 0 || errno != ESRCH
 }
 
+/// Whether `condition` comes true within 10 seconds, looked at every 10
+/// ms: for what the kernel does in its own time and tells nobody (a
+/// reaped zombie, a thawed process that the scheduler has yet to run).
+func eventually(_ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(10)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(10_000)
+    }
+    return condition()
+}
+
 /// Runs another tool (umoci, skopeo, podman, python3) to completion; its
 /// failure fails the test with what it printed.
 @discardableResult
