@@ -112,7 +112,7 @@ extension EngineAPI {
         let summaries = listed.map { entry in
             let state = entry.state
             let attachments = entry.state.isActive ? ContainerNetwork(layout: layout).attachments(state.id) : []
-            let ports = listedPorts.of(state)
+            let ports = listedPorts.of(state, attachments: attachments)
             return Summary(
                 Id: state.id, Names: ["/" + state.name], Image: state.image, ImageID: state.imageID.description,
                 Command: state.command.joined(separator: " "),

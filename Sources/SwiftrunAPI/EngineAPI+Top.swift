@@ -82,7 +82,7 @@ extension EngineAPI {
         var memory: [String: Int64] = [:]
         if let sample {
             memory["usage"] = sample.memoryUsage
-            memory["limit"] = sample.memoryLimit ?? Int64(sysconf(Int32(_SC_PHYS_PAGES))) * Int64(sysconf(Int32(_SC_PAGESIZE)))
+            memory["limit"] = sample.memoryLimit ?? HostInfo.memoryBytes
         }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)

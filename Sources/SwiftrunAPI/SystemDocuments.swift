@@ -78,7 +78,7 @@ enum SystemDocuments {
             ContainersStopped: listed.count - running - paused, Images: try ImageStore(layout: layout).list().count,
             DockerRootDir: layout.root, CgroupVersion: CgroupMode.host.isPureV2 ? "2" : "1", KernelVersion: HostInfo.kernelRelease(),
             OperatingSystem: "swiftrun \(HostInfo.version)", OSType: "linux", Architecture: machine,
-            NCPU: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), MemTotal: Int64(sysconf(Int32(_SC_PHYS_PAGES))) * Int64(sysconf(Int32(_SC_PAGESIZE))),
+            NCPU: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), MemTotal: HostInfo.memoryBytes,
             Name: hostname, ServerVersion: HostInfo.version, SecurityOptions: ["name=seccomp,profile=builtin"])
     }
 }

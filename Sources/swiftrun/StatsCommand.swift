@@ -69,7 +69,7 @@ struct StatsCommand: StoreCommand {
                 "PIDs": running ? "--" : "0"
             ]) { $1 }
         }
-        let limit = stats.memoryLimit ?? Int64(sysconf(Int32(_SC_PHYS_PAGES))) * Int64(sysconf(Int32(_SC_PAGESIZE)))
+        let limit = stats.memoryLimit ?? HostInfo.memoryBytes
         return fields.merging([
             "CPUPerc": percent(cpu),
             "MemUsage": binarySize(stats.memoryShown) + " / " + binarySize(limit),

@@ -87,6 +87,7 @@ import Testing
         }
         #expect(names([]) == "<none>:<none>\nbusybox:latest\nlabeled:v1\nother/box:v2\n")
         #expect(names(["dangling=false"]) == "busybox:latest\nlabeled:v1\nother/box:v2\n")
+        #expect(names(["dangling=1"]) == "<none>:<none>\n", "Docker reads 1 and 0 as true and false")
         #expect(sandbox.run(["images", "-q", "--no-trunc", "-f", "dangling=true"]).stdout == dangling + "\n")
         #expect(names(["label=tier=web"]) == "labeled:v1\n")
         #expect(names(["label=tier", "dangling=true"]).isEmpty)

@@ -205,6 +205,33 @@ import Testing
         #expect(sandbox.run(["rm", "-f", "exposing"]).code == 0)
     }
 
+    /// -P publishes each port the image exposes, except one that -p
+    /// publishes already: it is not published twice.
+    @Test func publishAllAddsWhatTheImageExposesOnce() {
+        #expect(sandbox.run(["build", "-t", "exposing-all", "-"], stdin: "FROM busybox\nEXPOSE 80 81/udp\n").code == 0)
+        #expect(sandbox.run(["run", "-d", "--name", "all", "-P", "-p", "127.0.0.1::80", "exposing-all", "sleep", "60"]).code == 0)
+        let ports = sandbox.run(["port", "all"]).stdout.split(separator: "\n")
+        #expect(ports.count == 2 && ports[0].hasPrefix("80/tcp -> 127.0.0.1:") && ports[1].hasPrefix("81/udp -> 0.0.0.0:"), "\(ports)")
+        #expect(sandbox.run(["rm", "-f", "all"]).code == 0)
+    }
+
+    /// PORTS' words, as Docker's CLI groups them: a run of ports published
+    /// at their own numbers on one address is one range, a run of exposed
+    /// ones another; a port published at another number stands alone, last.
+    @Test func portsAreWordedAsDockersCLIWordsThem() throws {
+        let loopback = try #require(IPv4Address("127.0.0.1"))
+        let ports = [
+            PublishedPort(hostIP: nil, hostPort: 8001, containerPort: 8001, proto: "tcp"),
+            PublishedPort(hostIP: nil, hostPort: 8000, containerPort: 8000, proto: "tcp"),
+            PublishedPort(hostIP: loopback, hostPort: 49153, containerPort: 80, proto: "tcp"),
+            PublishedPort(hostIP: nil, hostPort: 0, containerPort: 53, proto: "udp"),
+            PublishedPort(hostIP: nil, hostPort: 0, containerPort: 54, proto: "udp"),
+            PublishedPort(hostIP: nil, hostPort: 0, containerPort: 9000, proto: "tcp")
+        ]
+        #expect(ContainerPorts.words(ports) == "53-54/udp, 0.0.0.0:8000-8001->8000-8001/tcp, 9000/tcp, 127.0.0.1:49153->80/tcp")
+        #expect(ContainerPorts.words([]) == "")
+    }
+
     /// At exit, the nfnetlink socket's last close, which waits an RCU grace
     /// period after a commit, is left to a child (sr_close_in_child): the
     /// fd is gone from this process at once, the child closes it, and it

@@ -46,7 +46,7 @@ public struct ContainerStats: Sendable {
             return ContainerStats(
                 memoryUsage: number(dir + "/memory.current") ?? 0, memoryInactiveFile: inactiveFile(dir, key: "inactive_file"),
                 memoryLimit: number(dir + "/memory.max"),
-                cpuNanoseconds: (keyedSums(dir + "/cpu.stat", keys: ["usage_usec"])["usage_usec"] ?? 0) * 1000,
+                cpuNanoseconds: cpuTime(dir),
                 pids: number(dir + "/pids.current") ?? 0, blockRead: io["rbytes"] ?? 0, blockWritten: io["wbytes"] ?? 0)
         }
         let memory = directory(mode.v1["memory"])
@@ -63,7 +63,7 @@ public struct ContainerStats: Sendable {
             memoryInactiveFile: memory.map { inactiveFile($0, key: "total_inactive_file") } ?? 0,
             memoryLimit: limit.flatMap { $0 >= Int64.max / 2 ? nil : $0 },  // v1 says "unlimited" with a huge number
             cpuNanoseconds: cpu.flatMap { number($0 + "/cpuacct.usage") }
-                ?? unified.map { (keyedSums($0 + "/cpu.stat", keys: ["usage_usec"])["usage_usec"] ?? 0) * 1000 } ?? 0,
+                ?? unified.map(cpuTime) ?? 0,
             pids: number(directory(mode.v1["pids"]).map { $0 + "/pids.current" }) ?? Int64(processes.count),
             blockRead: io["read_bytes:"] ?? 0, blockWritten: io["write_bytes:"] ?? 0)
     }
@@ -95,6 +95,12 @@ public struct ContainerStats: Sendable {
 
     /// docker stats' usage: what it shows, the usage less the inactive file pages.
     public var memoryShown: Int64 { max(memoryUsage - memoryInactiveFile, 0) }
+
+    /// A v2 cgroup's CPU time in nanoseconds (cpu.stat's usage_usec, there
+    /// with or without the cpu controller).
+    private static func cpuTime(_ directory: String) -> Int64 {
+        (keyedSums(directory + "/cpu.stat", keys: ["usage_usec"])["usage_usec"] ?? 0) * 1000
+    }
 
     /// memory.stat's `key`: v1's total_inactive_file, v2's inactive_file.
     private static func inactiveFile(_ directory: String, key: String) -> Int64 {

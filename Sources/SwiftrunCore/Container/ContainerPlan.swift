@@ -111,10 +111,7 @@ struct ContainerPlan {
         _ options: inout RunOptions, image: Image, layout: StoreLayout, dirs: ContainerStore.Directories
     ) throws(SwiftrunError) -> (String, String?) {
         if options.publishAll {
-            let exposed = (image.configuration.config?.ExposedPorts ?? [:]).keys.sorted().compactMap(PublishedPort.exposed)
-            options.network.ports += exposed.filter { port in
-                !options.network.ports.contains { $0.containerPort == port.containerPort && $0.proto == port.proto }
-            }
+            options.network.ports += PublishedPort.exposed((image.configuration.config?.ExposedPorts ?? [:]).keys, besides: options.network.ports)
         }
         try ContainerNetwork(layout: layout).check(options.network, hostname: options.hostname)
         switch options.network.kind {

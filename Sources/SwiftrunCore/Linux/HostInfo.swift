@@ -32,6 +32,10 @@ public struct HostInfo: Sendable {
             zlib: String(cString: zlibVersion()))
     }
 
+    /// The host's memory in bytes: Docker's MemTotal, and the limit its
+    /// stats give a container that has none.
+    public static var memoryBytes: Int64 { Int64(sysconf(Int32(_SC_PHYS_PAGES))) * Int64(sysconf(Int32(_SC_PAGESIZE))) }
+
     /// The host's name: a --network host container takes it, as in Docker.
     package static func hostname() -> String {
         var buffer = [CChar](repeating: 0, count: 256)

@@ -4,25 +4,37 @@
 /// another container's, none: Docker lists none there either.
 public struct ContainerPorts {
     private let layout: StoreLayout
-    /// Exposed ports by image manifest: a list reads each image once.
-    private var exposedByImage: [Digest: [PublishedPort]] = [:]
+    /// EXPOSE's keys by image manifest: a list reads each image once.
+    private var exposedByImage: [Digest: [String]] = [:]
 
     public init(layout: StoreLayout) { self.layout = layout }
 
-    public mutating func of(_ state: ContainerState) -> [PublishedPort] {
+    /// `attachments`: the container's, when the caller has read them already.
+    public mutating func of(_ state: ContainerState, attachments: [NetworkAttachment]? = nil) -> [PublishedPort] {
         guard state.isActive, let network = state.network, case .network = network.kind else { return [] }
-        let published = ContainerNetwork(layout: layout).attachments(state.id).first?.ports ?? []
-        let exposed = state.imageManifest.map { exposedPorts(of: $0) } ?? []
-        let unpublished = exposed.filter { port in !published.contains { $0.containerPort == port.containerPort && $0.proto == port.proto } }
-        return published + unpublished
+        let published = (attachments ?? ContainerNetwork(layout: layout).attachments(state.id)).first?.ports ?? []
+        return published + PublishedPort.exposed(state.imageManifest.map { exposedKeys(of: $0) } ?? [], besides: published)
     }
 
-    private mutating func exposedPorts(of manifest: Digest) -> [PublishedPort] {
+    private mutating func exposedKeys(of manifest: Digest) -> [String] {
         if let known = exposedByImage[manifest] { return known }
-        let keys = (try? ImageStore(layout: layout).load(manifest: manifest))?.configuration.config?.ExposedPorts?.keys
-        let ports = keys.map { $0.compactMap(PublishedPort.exposed) } ?? []
-        exposedByImage[manifest] = ports
-        return ports
+        let keys = ((try? ImageStore(layout: layout).load(manifest: manifest))?.configuration.config?.ExposedPorts ?? [:]).keys
+        exposedByImage[manifest] = Array(keys)
+        return Array(keys)
+    }
+
+    /// A run of ports published at their own number on one address, or
+    /// exposed and not published (no address).
+    private struct Group {
+        let address: String?
+        let proto: String
+        let first: UInt16
+        var last: UInt16
+
+        var words: String {
+            let range = first == last ? "\(first)" : "\(first)-\(last)"
+            return address.map { "\($0):\(range)->\(range)/\(proto)" } ?? "\(range)/\(proto)"
+        }
     }
 
     /// Docker's PORTS words (its CLI's DisplayablePorts): sorted by
@@ -33,39 +45,30 @@ public struct ContainerPorts {
         let sorted = ports.sorted {
             ($0.containerPort, ip($0), $0.hostPort, $0.proto) < ($1.containerPort, ip($1), $1.hostPort, $1.proto)
         }
-        var groups: [(key: String, first: UInt16, last: UInt16)] = []
+        var groups: [Group] = []
         var finished: [String] = []
         var mappings: [String] = []
         for port in sorted {
-            var key = port.proto
-            if port.hostPort != 0 {
-                guard port.hostPort == port.containerPort else {
-                    mappings.append("\(ip(port)):\(port.hostPort)->\(port.containerPort)/\(port.proto)")
-                    continue
-                }
-                key = ip(port) + "/" + port.proto
+            let address = port.hostPort == 0 ? nil : ip(port)
+            if port.hostPort != 0 && port.hostPort != port.containerPort {
+                mappings.append("\(ip(port)):\(port.hostPort)->\(port.containerPort)/\(port.proto)")
+                continue
             }
-            guard let index = groups.firstIndex(where: { $0.key == key }) else {
-                groups.append((key, port.containerPort, port.containerPort))
+            guard let index = groups.firstIndex(where: { $0.address == address && $0.proto == port.proto }) else {
+                groups.append(Group(address: address, proto: port.proto, first: port.containerPort, last: port.containerPort))
                 continue
             }
             if port.containerPort == groups[index].last + 1 {
                 groups[index].last = port.containerPort
             } else {
-                finished.append(group(groups[index]))
-                groups[index] = (key, port.containerPort, port.containerPort)
+                finished.append(groups[index].words)
+                groups[index] = Group(address: address, proto: port.proto, first: port.containerPort, last: port.containerPort)
             }
         }
-        return (finished + groups.map(group) + mappings).joined(separator: ", ")
+        return (finished + groups.map(\.words) + mappings).joined(separator: ", ")
     }
 
     private static func ip(_ port: PublishedPort) -> String {
         port.hostIP.map(String.init(describing:)) ?? "0.0.0.0"
-    }
-
-    private static func group(_ group: (key: String, first: UInt16, last: UInt16)) -> String {
-        let parts = group.key.split(separator: "/")
-        let range = group.first == group.last ? "\(group.first)" : "\(group.first)-\(group.last)"
-        return parts.count > 1 ? "\(parts[0]):\(range)->\(range)/\(parts[1])" : "\(range)/\(parts[0])"
     }
 }

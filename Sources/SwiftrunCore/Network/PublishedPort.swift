@@ -46,6 +46,15 @@ public struct PublishedPort: Codable, Sendable, Equatable {
         }
     }
 
+    /// The ports of EXPOSE's `keys` that `published` does not publish
+    /// already (by container port and protocol), in key order: what -P
+    /// publishes, and what `ps` lists as only exposed.
+    static func exposed(_ keys: some Sequence<String>, besides published: [PublishedPort]) -> [PublishedPort] {
+        keys.sorted().compactMap(exposed).filter { port in
+            !published.contains { $0.containerPort == port.containerPort && $0.proto == port.proto }
+        }
+    }
+
     /// -P and EXPOSE's keys: "80/tcp", "53/udp", "8080".
     static func exposed(_ key: String) -> PublishedPort? {
         let parts = key.split(separator: "/")

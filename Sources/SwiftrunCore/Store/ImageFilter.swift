@@ -10,6 +10,8 @@ import Glibc
 /// - `before=IMAGE`, `since=IMAGE`: created before or after that image.
 public struct ImageFilter: Sendable {
     private var wanted: [String: [String]] = [:]
+    /// `dangling=`, read as Docker reads a boolean filter.
+    private var dangling: [Bool] = []
     /// `before` and `since` as the creation times of the images they name.
     private var before: [Double] = []
     private var since: [Double] = []
@@ -21,8 +23,12 @@ public struct ImageFilter: Sendable {
                 throw .invalidArgument("invalid filter '\(parts[0])': dangling=, label=, reference=, before= or since=")
             }
             switch parts[0] {
-            case "dangling" where !["true", "1", "false", "0"].contains(parts[1].lowercased()):
-                throw .invalidArgument("invalid filter 'dangling=\(parts[1])': true or false")
+            case "dangling":
+                switch parts[1].lowercased() {
+                case "true", "1": dangling.append(true)
+                case "false", "0": dangling.append(false)
+                default: throw .invalidArgument("invalid filter 'dangling=\(parts[1])': true or false")
+                }
             case "before": before.append(try Self.created(parts[1], store: store))
             case "since": since.append(try Self.created(parts[1], store: store))
             default: wanted[parts[0], default: []].append(parts[1])
@@ -33,10 +39,10 @@ public struct ImageFilter: Sendable {
     public func matches(_ image: ImageSummary) -> Bool {
         let created = image.created.flatMap(JSON.seconds) ?? 0
         return before.allSatisfy { created < $0 } && since.allSatisfy { created > $0 }
+            && (dangling.isEmpty || dangling.contains(image.isDangling))
             && wanted.allSatisfy { key, values in
                 values.contains { value in
                     switch key {
-                    case "dangling": image.isDangling == ["true", "1"].contains(value.lowercased())
                     case "label": ContainerFilter.hasLabel(image.labels, value)
                     case "reference":
                         !image.isDangling
