@@ -266,27 +266,96 @@ import Testing
         return block
     }
 
-    final class MemorySource: ByteSource {
-        let bytes: [UInt8]
+    /// Lends an archive in pieces of at most `piece` bytes, as a pipeline's
+    /// buffers end wherever they end: headers, content and padding split
+    /// across two loans.
+    final class MemorySource: ByteSource, LendingSource {
+        let bytes: UnsafeMutableRawBufferPointer
+        let piece: Int
         var offset = 0
-        init(_ bytes: [UInt8]) { self.bytes = bytes }
+        init(_ bytes: [UInt8], piece: Int = .max) {
+            self.bytes = .allocate(byteCount: bytes.count, alignment: 1)
+            self.bytes.copyBytes(from: bytes)
+            self.piece = piece
+        }
+        deinit { bytes.deallocate() }
         func read(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int {
-            let n = min(buffer.count, bytes.count - offset)
-            for i in 0..<n { buffer[i] = bytes[offset + i] }
-            offset += n
-            return n
+            let lent = try borrow(upTo: buffer.count)
+            buffer.copyMemory(from: lent)
+            return lent.count
+        }
+        func borrow(upTo limit: Int) throws(SwiftrunError) -> UnsafeRawBufferPointer {
+            let n = min(limit, piece, bytes.count - offset)
+            defer { offset += n }
+            return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)])
         }
     }
 
     /// Reads every entry; returns the error, if any. A trap ends the test run.
-    static func readAll(_ bytes: [UInt8]) -> SwiftrunError? {
-        let reader = TarReader(MemorySource(bytes), name: "fuzz.tar")
+    static func readAll(_ bytes: [UInt8], piece: Int = .max) -> SwiftrunError? {
         do {
-            while try reader.next() != nil { try reader.readContent { _ in } }
+            _ = try entries(of: bytes, piece: piece)
             return nil
         } catch {
             return error
         }
+    }
+
+    /// Each entry's path, size and content, as the reader gives them.
+    static func entries(of bytes: [UInt8], piece: Int = .max) throws(SwiftrunError) -> [String] {
+        let reader = TarReader(MemorySource(bytes, piece: piece), name: "fuzz.tar")
+        var seen: [String] = []
+        while let entry = try reader.next() {
+            var content: [UInt8] = []
+            try reader.readContent { content += $0 }
+            seen.append("\(entry.path) \(entry.size) \(String(decoding: content, as: UTF8.self))")
+        }
+        return seen
+    }
+
+    /// A header, a file or padding cut anywhere between two of the source's
+    /// buffers reads as it does whole; a layer is borrowed in place from
+    /// 1 MiB buffers that end mid-header.
+    @Test func anArchiveSplitAnywhereReadsAsItDoesWhole() throws {
+        let content = Array(String(repeating: "0123456789", count: 70).utf8)
+        let archive =
+            Self.header(name: "././@LongLink", type: "L", size: 5) + Array("long\0".utf8) + [UInt8](repeating: 0, count: 507)
+            + Self.header(name: "x", type: "0", size: content.count) + content + [UInt8](repeating: 0, count: 1024 - content.count)
+            + Self.paxArchive("21 path=dir/file.txt\n")
+        let whole = try Self.entries(of: archive)
+        #expect(whole == ["long 700 " + String(decoding: content, as: UTF8.self), "dir/file.txt 0 "])
+        for piece in [1, 7, 100, 511, 512, 513, 1000] {
+            #expect(try Self.entries(of: archive, piece: piece) == whole, "pieces of \(piece)")
+        }
+        // Cut short anywhere, it is refused, whatever the pieces.
+        for cut in [100, 512, 1300, archive.count - 600] {
+            #expect(Self.readAll(Array(archive.prefix(cut)), piece: 97) != nil, "cut at \(cut)")
+        }
+    }
+
+    /// The read-ahead lends its buffers in place, in order, whatever the
+    /// sizes its reader asks for and its source fills: the tar's hash over
+    /// what was borrowed is the stream's. A reader that stops early is not
+    /// kept waiting by the thread.
+    @Test func theReadAheadLendsTheWholeStreamInOrder() throws {
+        var stream = [UInt8](repeating: 0, count: 3 << 20 + 12_345)
+        for i in stream.indices { stream[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 13) }
+        let hasher = DigestHasher()
+        let ahead = ReadAheadSource(MemorySource(stream, piece: 100_000))
+        let lender = HashingLender(ahead, into: hasher)
+        var borrowed = 0
+        while true {
+            let lent = try lender.borrow(upTo: 70_000)
+            if lent.isEmpty { break }
+            borrowed += lent.count
+        }
+        ahead.stop()
+        #expect(borrowed == stream.count)
+        #expect(hasher.finalize() == Digest.of(stream))
+
+        let early = ReadAheadSource(MemorySource(stream))
+        #expect(try early.borrow(upTo: 10).count == 10)
+        early.stop()
     }
 
     @Test func malformedPaxRecordsAreRefusedNotTrapped() {
@@ -341,7 +410,7 @@ import Testing
                 }
                 if bytes.isEmpty { break }
             }
-            if Self.readAll(bytes) != nil { refused += 1 }
+            if Self.readAll(bytes, piece: 1 + random(600)) != nil { refused += 1 }
         }
         #expect(refused > 0)
     }

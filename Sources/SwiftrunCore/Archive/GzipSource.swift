@@ -3,15 +3,16 @@ import CShims
 /// Streams gzip decompression so a layer is unpacked as it is read, with
 /// no temporary copy of the tar. The inflater (CShims/inflate.c) is ISA-L's
 /// igzip where libisal is installed, else zlib; both take members back to
-/// back and check each member's trailer.
+/// back and check each member's trailer. It inflates straight from what
+/// its source lends (a ReadAheadSource's buffers, for a layer).
 final class GzipSource: ByteSource {
     static let magic: [UInt8] = [0x1f, 0x8b]
 
-    private let inner: any ByteSource
+    private let inner: any LendingSource
     private let name: String
     private let inflater: OpaquePointer
-    private let input = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 17, alignment: 16)
     /// The unread input: input[pending...] holds `pendingCount` bytes.
+    private var input = UnsafeRawBufferPointer(start: nil, count: 0)
     private var pending = 0
     private var pendingCount = 0
     private var innerEnded = false
@@ -19,24 +20,19 @@ final class GzipSource: ByteSource {
 
     init(_ inner: any ByteSource, name: String) throws(SwiftrunError) {
         guard let inflater = sr_inflater_new() else {
-            input.deallocate()
             throw .badArchive(name, reason: "cannot start gzip decompression (out of memory)")
         }
-        self.inner = inner
+        self.inner = BufferedSource.lending(inner, capacity: 1 << 17)
         self.name = name
         self.inflater = inflater
     }
 
-    deinit {
-        sr_inflater_free(inflater)
-        input.deallocate()
-    }
+    deinit { sr_inflater_free(inflater) }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int {
         while !finished {
             if pendingCount == 0 { try refill() }
-            var next: UnsafePointer<UInt8>? = UnsafePointer(
-                input.baseAddress!.advanced(by: pending).assumingMemoryBound(to: UInt8.self))
+            var next: UnsafePointer<UInt8>? = input.baseAddress?.advanced(by: pending).assumingMemoryBound(to: UInt8.self)
             var left = pendingCount
             var produced = 0
             let rc = sr_inflater_run(
@@ -64,7 +60,8 @@ final class GzipSource: ByteSource {
 
     private func refill() throws(SwiftrunError) {
         guard !innerEnded else { return }
-        pendingCount = try inner.read(into: input)
+        input = try inner.borrow(upTo: .max)
+        pendingCount = input.count
         pending = 0
         innerEnded = pendingCount == 0
     }

@@ -201,7 +201,7 @@ public struct ContainerCopy {
     }
 
     private func unpack(from fd: Int32, into directoryFD: Int32, describe: String) throws(SwiftrunError) {
-        let reader = TarReader(FileSource(fd: fd, path: describe), name: describe)
+        let reader = TarReader(BufferedSource(FileSource(fd: fd, path: describe)), name: describe)
         let writer = try LayerWriter(directoryFD: directoryFD, archive: describe, whiteouts: false)
         while let entry = try reader.next() {
             try writer.write(entry, from: reader)
