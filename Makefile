@@ -65,7 +65,7 @@ RELEASE_BIN   = .build/release/swiftrun
 BUILD_PACKAGES = g++ libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libcurl4-openssl-dev libisal-dev busybox-static gcc libc6-dev libnftables1 aardvark-dns
 # Each tool a target runs, and its package, is listed in scripts/tools.list;
 # scripts/check-tools.sh fails a target whose list lacks one of its tools.
-TEST_PACKAGES  = python3 python3-venv gcc libc6-dev umoci skopeo podman runc docker-registry apache2-utils openssl tar coreutils dash util-linux procps nftables iproute2 librsvg2-bin curl systemd
+TEST_PACKAGES  = python3 python3-venv gcc libc6-dev zstd umoci skopeo podman runc docker-registry apache2-utils openssl tar coreutils dash util-linux procps nftables iproute2 librsvg2-bin curl systemd
 # The engines the tests drive with swiftrun as their runtime, installed
 # with their services neither started nor enabled (scripts/install-engines.sh).
 ENGINE_PACKAGES = containerd docker.io

@@ -176,12 +176,12 @@ import Testing
     }
 
     /// `import` keeps a layer as its tar, as Docker's import does: of a
-    /// gzip file, no copy is kept and the image's layer is the tar itself,
-    /// its digest the diffID, which `save` rebuilds byte for byte. The
-    /// same rootfs gzipped or not makes the same image.
-    @Test func anImportedGzipIsKeptAsItsTar() throws {
-        let gzipped = work + "/rootfs.tar.gz"
-        try tool(["sh", "-c", "gzip -c \"$0\" > \"$1\"", Sandbox.sample, gzipped])
+    /// gzip or zstd file, no copy is kept and the image's layer is the tar
+    /// itself, its digest the diffID, which `save` rebuilds byte for byte.
+    /// The same rootfs compressed or not makes the same image.
+    @Test(arguments: ["gzip", "zstd"]) func anImportedArchiveIsKeptAsItsTar(compressor: String) throws {
+        let gzipped = work + "/rootfs.tar.compressed"
+        try tool(["sh", "-c", "\"$0\" -q -c \"$1\" > \"$2\"", compressor, Sandbox.sample, gzipped])
         #expect(sandbox.run(["import", gzipped, "gzipped"]).code == 0)
         let layers = sandbox.run(["inspect", "-f", "{{index .RootFS.Layers 0}}", "gzipped"]).stdout
         let diffID = String(layers.dropFirst("sha256:".count).prefix(64))

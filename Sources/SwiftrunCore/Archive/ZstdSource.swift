@@ -1,40 +1,36 @@
 import CZstd
 
-/// Streams zstd decompression (layer media type tar+zstd).
+/// Streams zstd decompression (layer media type tar+zstd), straight from
+/// what its source lends, as GzipSource does.
 final class ZstdSource: ByteSource {
     static let magic: [UInt8] = [0x28, 0xb5, 0x2f, 0xfd]
 
-    private let inner: any ByteSource
+    private let inner: any LendingSource
     private let name: String
     private let stream: OpaquePointer
-    private let input = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(ZSTD_DStreamInSize()), alignment: 1)
     private var inBuffer = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
     private var innerEnded = false
     /// 0 once a frame is complete: the stream may end only there.
     private var frameRemaining = 1
 
     init(_ inner: any ByteSource, name: String) throws(SwiftrunError) {
-        self.inner = inner
+        self.inner = BufferedSource.lending(inner, capacity: Int(ZSTD_DStreamInSize()))
         self.name = name
         guard let stream = ZSTD_createDStream() else {
-            input.deallocate()
             throw .badArchive(name, reason: "cannot start zstd decompression")
         }
         self.stream = stream
         ZSTD_initDStream(stream)
     }
 
-    deinit {
-        ZSTD_freeDStream(stream)
-        input.deallocate()
-    }
+    deinit { ZSTD_freeDStream(stream) }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SwiftrunError) -> Int {
         while true {
             if inBuffer.pos == inBuffer.size && !innerEnded {
-                let n = try inner.read(into: input)
-                innerEnded = n == 0
-                inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: n, pos: 0)
+                let input = try inner.borrow(upTo: .max)
+                innerEnded = input.isEmpty
+                inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
             }
             if inBuffer.pos == inBuffer.size && innerEnded {
                 guard frameRemaining == 0 else {
