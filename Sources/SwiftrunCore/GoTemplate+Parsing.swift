@@ -3,7 +3,7 @@
 /// nodes, an `if`, `with` or `range` holding what comes before its `end`.
 extension GoTemplate {
     enum Token: Equatable {
-        case field([String])  // ".", ".A.B"
+        case field([String], at: Int)  // ".", ".A.B"; at its last "." (Go's place for it)
         case chain([String])  // ".A" right after ")"
         case variable(String, [String])  // "$", "$x.A"
         case string(String)
@@ -141,7 +141,7 @@ extension GoTemplate {
             let token = tokens[index]
             index += 1
             switch token {
-            case let .field(names): return .dot(names)
+            case let .field(names, at): return .dot(names, at: at)
             case let .variable(name, names): return .variable(name, names)
             case let .string(text): return .literal(.string(text))
             case let .number(text): return .literal(.number(text))
@@ -219,9 +219,11 @@ extension GoTemplate {
             func isName(_ scalar: Unicode.Scalar) -> Bool {
                 (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9") || scalar == "_"
             }
+            var last = start
             func names() -> [String] {
                 var result: [String] = []
                 while index < text.count, text[index] == ".", index + 1 < text.count, isName(text[index + 1]) {
+                    last = index
                     index += 1
                     var name = ""
                     while index < text.count, isName(text[index]) {
@@ -254,9 +256,10 @@ extension GoTemplate {
                     index += 2
                 case ".":
                     if index + 1 < text.count, isName(text[index + 1]) {
-                        tokens.append(.field(names()))
+                        let chain = names()
+                        tokens.append(.field(chain, at: last))
                     } else {
-                        tokens.append(.field([]))
+                        tokens.append(.field([], at: index))
                         index += 1
                     }
                 case "$":

@@ -10,7 +10,9 @@
 /// and Go's `index`, `len`, `print`, `printf`, `println`, `not`, `and`, `or`,
 /// `eq`, `ne`.
 /// Values print as Go's %v does: a missing key as `<no value>`, null as
-/// `<nil>`, a map as `map[k:v ...]` in key order, a list as `[a b]`.
+/// `<nil>`, a map as `map[k:v ...]` in key order, a list as `[a b]`. A
+/// list's row stands for a Go struct instead (`render(strings:fieldsOf:)`):
+/// a field it lacks fails at the field's line:column.
 public struct GoTemplate {
     indirect enum Node {
         case text(String)
@@ -26,7 +28,8 @@ public struct GoTemplate {
     }
 
     indirect enum Operand {
-        case dot([String])
+        /// `at`: where it stands in the template, for an error's line:column.
+        case dot([String], at: Int)
         case variable(String, [String])
         case literal(JSONTree)
         case function(Function)
@@ -40,12 +43,19 @@ public struct GoTemplate {
     }
 
     private let nodes: [Node]
+    /// The text as its user wrote it, and where each scalar parsed stands
+    /// in it: a list format's "table " is not parsed, and its "\t" is a tab.
+    private let written: [Unicode.Scalar]
+    private let offsets: [Int]?
 
     /// Parses `text`; a malformed template fails here, as Docker's does
-    /// before it looks at any object.
-    public init(_ text: String) throws(SwiftrunError) {
+    /// before it looks at any object. `written`: the text the user gave,
+    /// with the offset there of each scalar of `text`.
+    public init(_ text: String, written: (text: String, offsets: [Int])? = nil) throws(SwiftrunError) {
         var parser = Parser(text: Array(text.unicodeScalars))
         nodes = try parser.parseAll()
+        self.written = Array((written?.text ?? text).unicodeScalars)
+        offsets = written?.offsets
     }
 
     /// The template run over the JSON document `json`.
@@ -59,23 +69,37 @@ public struct GoTemplate {
         return try render(tree)
     }
 
-    /// The template over an object of strings (ps's rows).
-    public func render(strings: [String: String]) throws(SwiftrunError) -> String {
-        try render(.object(strings.mapValues(JSONTree.string)))
+    /// The template over an object of strings (ps's rows). With `fieldsOf`,
+    /// the object stands for a Go struct of that type, as a list's row does
+    /// in Docker's CLI: a field it lacks is an error, not `<no value>`.
+    public func render(strings: [String: String], fieldsOf type: String? = nil) throws(SwiftrunError) -> String {
+        try render(.object(strings.mapValues(JSONTree.string)), fieldsOf: type)
     }
 
-    private func render(_ root: JSONTree) throws(SwiftrunError) -> String {
+    private func render(_ root: JSONTree, fieldsOf type: String? = nil) throws(SwiftrunError) -> String {
         var output = ""
-        var scope = Scope(variables: ["$": root])
+        var scope = Scope(variables: ["$": root], rootType: type, place: place)
         try Self.run(nodes, dot: root, scope: &scope, into: &output)
         return output
     }
 
+    /// Go's "line:column" of the scalar at `offset` of the parsed text, in
+    /// the text as written (the column counted from 0).
+    private func place(_ offset: Int) -> String {
+        let at = offsets.map { offset < $0.count ? $0[offset] : written.count } ?? offset
+        let before = written.prefix(at)
+        let lineStart = before.lastIndex(of: "\n").map { $0 + 1 } ?? 0
+        return "\(before.filter { $0 == "\n" }.count + 1):\(at - lineStart)"
+    }
+
     // MARK: - Running
 
-    /// The variables in reach: `$`, the document, and those `range` declared.
+    /// The variables in reach: `$`, the document, and those `range` declared;
+    /// and the root's Go type, when its fields are fixed.
     struct Scope {
         var variables: [String: JSONTree]
+        let rootType: String?
+        let place: (Int) -> String
     }
 
     private static func run(_ nodes: [Node], dot: JSONTree?, scope: inout Scope, into output: inout String) throws(SwiftrunError) {
@@ -136,7 +160,13 @@ public struct GoTemplate {
 
     private static func value(of operand: Operand, dot: JSONTree?, scope: Scope, in pipeline: Pipeline) throws(SwiftrunError) -> JSONTree? {
         switch operand {
-        case let .dot(fields): return try walk(dot, fields, in: pipeline)
+        case let .dot(fields, at):
+            // A row's fields are flat: an object here is the row itself.
+            if let type = scope.rootType, let first = fields.first, case let .object(members)? = dot, members[first] == nil {
+                throw .invalidArgument(
+                    "template: :\(scope.place(at)): executing \"\" at <.\(fields.joined(separator: "."))>: can't evaluate field \(first) in type \(type)")
+            }
+            return try walk(dot, fields, in: pipeline)
         case let .variable(name, fields):
             guard let variable = scope.variables[name] else { throw .invalidArgument("template: undefined variable: \(name)") }
             return try walk(variable, fields, in: pipeline)

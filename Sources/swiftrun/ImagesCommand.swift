@@ -47,18 +47,20 @@ struct ImagesCommand: StoreCommand {
                 "ID": id(image), "Repository": image.repository, "Tag": image.tag,
                 // The manifest digest that inspect's RepoDigests name.
                 "Digest": image.isDangling ? "<none>" : image.manifestDigest.description,
-                "CreatedAt": DockerWords.createdAt(image.created), "CreatedSince": DockerWords.ago(image.created), "Size": Table.size(image.size)
+                "CreatedAt": DockerWords.createdAt(image.created), "CreatedSince": DockerWords.ago(image.created), "Size": Table.size(image.size),
+                "VirtualSize": Table.size(image.size, significant: 4), "Containers": "N/A", "SharedSize": "N/A", "UniqueSize": "N/A"
             ]
         }
         let columns = ["Repository", "Tag"] + (digests ? ["Digest"] : []) + ["ID", "CreatedSince", "Size"]
-        try format.print(rows, columns: columns, headers: Self.headers)
+        try format.print(rows, columns: columns, headers: Self.headers, of: .images)
         return 0
     }
 
     /// Docker's column titles for each field a template may name.
     static let headers = [
         "ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST", "CreatedAt": "CREATED AT",
-        "CreatedSince": "CREATED", "Size": "SIZE"
+        "CreatedSince": "CREATED", "Size": "SIZE", "VirtualSize": "VIRTUAL SIZE", "Containers": "CONTAINERS",
+        "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE"
     ]
 }
 

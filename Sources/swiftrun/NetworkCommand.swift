@@ -94,7 +94,7 @@ struct NetworkListCommand: StoreCommand {
             rows.forEach { print($0["ID"]!) }
             return 0
         }
-        try format.print(rows, columns: ["ID", "Name", "Driver", "Scope"], headers: Self.headers)
+        try format.print(rows, columns: ["ID", "Name", "Driver", "Scope"], headers: Self.headers, of: .networks)
         return 0
     }
 

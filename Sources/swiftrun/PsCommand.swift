@@ -39,8 +39,10 @@ struct PsCommand: StoreCommand {
         var ports = ContainerPorts(layout: layout)
         let imageSizes = size ? Dictionary((try ImageStore(layout: layout).list()).map { ($0.id, $0.size) }, uniquingKeysWith: { first, _ in first }) : [:]
         let store = ContainerStore(layout: layout)
+        let mountsShown = format.mentions("Mounts") || format.mentions("LocalVolumes")
         let rows = listed.map { entry in
             let container = entry.state
+            let mounts = mountsShown ? Inspection.mountWords(of: container.id, layout: layout) : (mounts: [], localVolumes: 0)
             let command = noTrunc ? "\"" + container.command.joined(separator: " ") + "\"" : Table.command(container.command)
             return [
                 "ID": noTrunc ? container.id : ContainerID.short(container.id), "Image": container.image, "Command": command,
@@ -48,12 +50,14 @@ struct PsCommand: StoreCommand {
                 "Status": DockerWords.status(container, paused: entry.paused, health: entry.health),
                 "State": entry.status, "Names": container.name,
                 "Labels": ListFormat.labels(container.labels ?? [:]),
-                "Ports": ContainerPorts.words(ports.of(container)), "Networks": Self.networks(container), "Mounts": "",
+                "Ports": ContainerPorts.words(ports.of(container)), "Networks": Self.networks(container),
+                "Mounts": mounts.mounts.map { noTrunc || $0.count <= 15 ? $0 : $0.prefix(14) + "…" }.joined(separator: ","),
+                "LocalVolumes": String(mounts.localVolumes),
                 "Size": size ? Self.size(store.writableSize(container.id), image: imageSizes[container.imageID] ?? 0) : ""
             ]
         }
         let columns = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"] + (size ? ["Size"] : [])
-        try format.print(rows, columns: columns, headers: Self.headers)
+        try format.print(rows, columns: columns, headers: Self.headers, of: .containers)
         return 0
     }
 
@@ -73,6 +77,6 @@ struct PsCommand: StoreCommand {
     static let headers = [
         "ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT", "RunningFor": "CREATED",
         "Status": "STATUS", "State": "STATE", "Names": "NAMES", "Labels": "LABELS", "Ports": "PORTS", "Mounts": "MOUNTS",
-        "Networks": "NETWORKS", "Size": "SIZE"
+        "LocalVolumes": "LOCAL VOLUMES", "Networks": "NETWORKS", "Size": "SIZE"
     ]
 }

@@ -32,7 +32,9 @@ struct Table {
     }
 
     /// Decimal units with three significant digits: "4.26MB".
-    static func size(_ bytes: Int64) -> String {
+    /// `significant`: 3 where Docker's CLI prints a size, 4 for an image's
+    /// VirtualSize (go-units' HumanSize).
+    static func size(_ bytes: Int64, significant: Int = 3) -> String {
         var value = Double(bytes)
         var unit = 0
         let units = ["B", "kB", "MB", "GB", "TB"]
@@ -41,7 +43,10 @@ struct Table {
             unit += 1
         }
         if unit == 0 { return "\(bytes)B" }  // Docker's "0B", "801B"
-        let rounded = value >= 100 ? "\(Int(value.rounded()))" : value >= 10 ? String(Double(Int(value * 10)) / 10) : String(Double(Int(value * 100)) / 100)
+        let decimals = significant - (value >= 100 ? 3 : value >= 10 ? 2 : 1)
+        var scale = 1.0
+        for _ in 0..<max(decimals, 0) { scale *= 10 }
+        let rounded = decimals <= 0 ? "\(Int(value.rounded()))" : String(Double(Int(value * scale)) / scale)
         return rounded + units[unit]
     }
 

@@ -56,15 +56,18 @@ struct VolumeListCommand: StoreCommand {
         let rows = volumes.map { volume in
             [
                 "Name": volume.Name, "Driver": volume.Driver, "Scope": volume.Scope, "Mountpoint": volume.Mountpoint,
-                "Labels": ListFormat.labels(volume.Labels)
+                "Labels": ListFormat.labels(volume.Labels), "Links": "N/A", "Size": "N/A"
             ]
         }
-        try format.print(rows, columns: ["Driver", "Name"], headers: Self.headers)
+        try format.print(rows, columns: ["Driver", "Name"], headers: Self.headers, of: .volumes)
         return 0
     }
 
     /// Docker's column titles for each field a template may name.
-    static let headers = ["Name": "VOLUME NAME", "Driver": "DRIVER", "Scope": "SCOPE", "Mountpoint": "MOUNTPOINT", "Labels": "LABELS"]
+    static let headers = [
+        "Name": "VOLUME NAME", "Driver": "DRIVER", "Scope": "SCOPE", "Mountpoint": "MOUNTPOINT", "Labels": "LABELS", "Links": "LINKS",
+        "Size": "SIZE"
+    ]
 }
 
 struct VolumeInspectCommand: StoreCommand {

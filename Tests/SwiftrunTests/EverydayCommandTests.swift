@@ -73,6 +73,35 @@ import Testing
         #expect(bad.stderr == "swiftrun: template parsing error: template: :1: unclosed action\n", "\(bad.stderr)")
     }
 
+    /// A list's rows stand for Docker's Go structs: a field none of them
+    /// has fails, in Docker's words, at its line:column in the format as
+    /// written ("table " and "\t" counted), with exit 1; ps fails with no
+    /// row at all, as Docker's does, a list of no volume does not. The
+    /// fields Docker's structs have are all there. Each expected text is
+    /// what docker 20.10 printed.
+    @Test func aFieldTheRowsLackFailsAsDockersDoes() {
+        func failure(_ arguments: [String]) -> String {
+            let result = sandbox.run(arguments)
+            #expect(result.code == 1 && result.stdout.isEmpty, "\(arguments): \(result.stdout)")
+            return result.stderr
+        }
+        let ps = "swiftrun: failed to execute template: template: :%@: executing \"\" at <%@>: can't evaluate field Nope in type *formatter.ContainerContext\n"
+        #expect(failure(["ps", "-a", "--format", "table {{.ID}}\\t{{.Nope}}"]) == String(format: ps, "1:17", ".Nope"))
+        #expect(failure(["ps", "-a", "--format", "{{.Names}} {{upper .Nope.X}}"]) == String(format: ps, "1:24", ".Nope.X"))
+        #expect(failure(["ps", "-a", "--format", "{{.Names}}\n{{.Nope}}"]) == String(format: ps, "2:2", ".Nope"))
+        #expect(sandbox.run(["volume", "ls", "--format", "{{.Nope}}"]).code == 0)
+        #expect(sandbox.run(["volume", "create", "v1"]).code == 0)
+        #expect(
+            failure(["volume", "ls", "--format", "{{.Nope}}"])
+                == "swiftrun: template parsing error: template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in type *formatter.volumeContext\n")
+        #expect(failure(["images", "--format", "{{.ID}} {{.Nope}}"]).hasSuffix("at <.Nope>: can't evaluate field Nope in type *formatter.imageContext\n"))
+        #expect(failure(["network", "ls", "--format", "{{.Nope}}"]).hasSuffix("in type *network.networkContext\n"))
+        #expect(sandbox.run(["images", "--format", "{{.Containers}}|{{.SharedSize}}|{{.UniqueSize}}"]).stdout == "N/A|N/A|N/A\n")
+        #expect(sandbox.run(["volume", "ls", "--format", "{{.Links}}|{{.Size}}|{{.Scope}}"]).stdout == "N/A|N/A|local\n")
+        #expect(sandbox.run(["create", "--name", "c1", "-v", "v1:/data", "busybox", "true"]).code == 0)
+        #expect(sandbox.run(["ps", "-a", "--format", "{{.LocalVolumes}}|{{.Mounts}}"]).stdout == "1|v1\n")
+    }
+
     /// images --filter as Docker's: dangling, label, reference (a pattern
     /// per path component), before and since; keys all, values any.
     /// --no-trunc shows whole IDs, --digests a DIGEST column.

@@ -169,6 +169,14 @@ public struct Inspection {
         return document
     }
 
+    /// What `ps` shows of a container's mounts: each volume's name, or a
+    /// bind's source, Docker's MOUNTS; and how many are local volumes.
+    public static func mountWords(of id: String, layout: StoreLayout) -> (mounts: [String], localVolumes: Int) {
+        let documents = mounts(
+            try? ContainerStore(layout: layout).spec(id), containerDirectory: layout.container(id), volumes: VolumeStore(layout: layout))
+        return (documents.map { $0.Name ?? $0.Source }, documents.filter { $0.Driver == "local" }.count)
+    }
+
     /// The spec's volumes, binds and tmpfs mounts but for swiftrun's own
     /// (the /etc files in the container's dir) and the kernel filesystems.
     private static func mounts(_ spec: RuntimeSpec?, containerDirectory: String, volumes: VolumeStore) -> [MountDocument] {
