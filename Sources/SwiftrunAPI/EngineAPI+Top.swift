@@ -40,11 +40,20 @@ extension EngineAPI {
         var pids_stats: [String: Int64]
         var cpu_stats: CPU
         var precpu_stats: CPU
-        var memory_stats: [String: Int64]
+        var memory_stats: Memory
         /// Each interface's counters, as Docker's (rx_bytes, tx_bytes).
         var networks: [String: [String: Int64]]
         /// Docker's io_service_bytes_recursive: a "read" and a "write" entry.
         var blkio_stats: [String: [BlockIO]]
+
+        /// Docker's usage (page cache included), limit, and the memory.stat
+        /// figure its CLI takes from the usage: inactive_file (v2) or
+        /// total_inactive_file (v1).
+        struct Memory: Encodable {
+            var usage: Int64?
+            var limit: Int64?
+            var stats: [String: Int64]?
+        }
 
         struct BlockIO: Encodable {
             var major = 0
@@ -79,10 +88,11 @@ extension EngineAPI {
 
     private static func statsSample(_ state: ContainerState, previous: StatsDocument?) -> StatsDocument {
         let sample = state.isActive ? ContainerStats.read(id: state.id, pid: state.pid) : nil
-        var memory: [String: Int64] = [:]
+        var memory = StatsDocument.Memory()
         if let sample {
-            memory["usage"] = sample.memoryUsage
-            memory["limit"] = sample.memoryLimit ?? HostInfo.memoryBytes
+            memory.usage = sample.memoryUsage
+            memory.limit = sample.memoryLimit ?? HostInfo.memoryBytes
+            memory.stats = sample.inactiveFileKey.map { [$0: sample.memoryInactiveFile] } ?? [:]
         }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)

@@ -97,7 +97,7 @@ import Testing
         let service = serve()
         defer { _ = stop(service) }
         let name = "api\(getpid())"
-        defer { _ = sandbox.run(["network", "rm", name]) }
+        defer { sandbox.removeNetworks([name]) }
         try client("networks", name)
     }
 

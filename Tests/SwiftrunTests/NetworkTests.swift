@@ -304,7 +304,7 @@ import Testing
     @Test func aUserNetworkResolvesNamesAndIsCutOffFromTheDefaultBridge() throws {
         let network = Self.unique("net")
         #expect(sandbox.run(["network", "create", network]).code == 0)
-        defer { sandbox.run(["network", "rm", network]) }
+        defer { sandbox.removeNetworks([network]) }
         let db = try startServer("db", body: "db-ok", ["--network", network, "--network-alias", "database"])
         for name in ["db", "database"] {
             let fetched = sandbox.run(["run", "--rm", "--network", network, "busybox", "wget", "-qO-", "http://\(name):8080/"])
@@ -332,7 +332,7 @@ import Testing
     @Test func aMonitorThatMadeItsBridgeKeepsNoSocketOfNftables() throws {
         let network = Self.unique("mon")
         #expect(sandbox.run(["network", "create", network]).code == 0)
-        defer { sandbox.run(["network", "rm", network]) }
+        defer { sandbox.removeNetworks([network]) }
         let started = sandbox.run(["run", "-d", "--name", "made-bridge", "--network", network, "busybox", "sleep", "300"])
         #expect(started.code == 0, "\(started.stderr)")
         let stat = try String(contentsOfFile: "/proc/\(try sandbox.containerPID("made-bridge"))/stat", encoding: .utf8)
@@ -345,7 +345,7 @@ import Testing
     @Test func connectAndDisconnectChangeARunningContainersInterfaces() throws {
         let (front, back) = (Self.unique("front"), Self.unique("back"))
         for network in [front, back] { #expect(sandbox.run(["network", "create", network]).code == 0) }
-        defer { for network in [front, back] { sandbox.run(["network", "rm", network]) } }
+        defer { sandbox.removeNetworks([front, back]) }
         let api = try startServer("api", body: "api-ok", ["--network", back])
         #expect(sandbox.run(["run", "-d", "--name", "app", "--network", front, "busybox", "sleep", "300"]).code == 0)
         let app = try sandbox.containerID("app")
@@ -412,7 +412,7 @@ import Testing
     @Test func linksHaveTheNetworksMTU() throws {
         let small = Self.unique("mtu")
         #expect(sandbox.run(["network", "create", "-o", "com.docker.network.driver.mtu=1400", small]).code == 0)
-        defer { sandbox.run(["network", "rm", small]) }
+        defer { sandbox.removeNetworks([small]) }
         let read = "cat /sys/class/net/eth0/mtu"
         #expect(sandbox.run(["run", "--rm", "--network", small, "busybox", "sh", "-c", read]).stdout == "1400\n")
         #expect(sandbox.run(["run", "--rm", "busybox", "sh", "-c", read]).stdout == "\(NetworkDefinition.defaultMTU)\n")

@@ -47,12 +47,25 @@ final class Sandbox {
     /// Removes every container through swiftrun itself (so cgroups and
     /// state outside the temp dir go too), then the dir.
     deinit {
-        let ids = run(["ps", "-a", "-q"]).stdout.split(separator: "\n").map(String.init)
-        if !ids.isEmpty { run(["rm", "-f"] + ids) }
+        removeContainers()
         waitForRemovers()
         // swiftrun's own removal: FileManager gives up on a tree deeper
         // than PATH_MAX, which some tests make.
         try? FileSystem.removeTree(root)
+    }
+
+    func removeContainers() {
+        let ids = run(["ps", "-a", "-q"]).stdout.split(separator: "\n").map(String.init)
+        if !ids.isEmpty { run(["rm", "-f"] + ids) }
+    }
+
+    /// Removes networks a test made, for its defer. Networks are the
+    /// host's, shared by every root, so the sandbox's end does not remove
+    /// them; and one a container still uses stays, so this sandbox's
+    /// containers go first: a test that fails part-way leaves no bridge.
+    func removeNetworks(_ names: [String]) {
+        removeContainers()
+        run(["network", "rm"] + names)
     }
 
     /// Runs `swiftrun --root ROOT ARGS...` to completion.

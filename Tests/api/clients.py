@@ -61,7 +61,8 @@ def run():
 
 def lifecycle():
     container = client.containers.run(
-        "busybox", ["sh", "-c", "echo started; exec sleep 300"], detach=True, name="sleeper", labels={"app": "api-test"}
+        "busybox", ["sh", "-c", "echo started; exec sleep 300"], detach=True, name="sleeper", labels={"app": "api-test"},
+        mem_limit="64m"
     )
     assert [c.id for c in client.containers.list(filters={"label": "app=api-test"})] == [container.id]
     assert [c.id for c in client.containers.list(filters={"name": "sleeper"})] == [container.id]
@@ -72,7 +73,11 @@ def lifecycle():
     top = container.top()
     assert top["Titles"][:2] == ["UID", "PID"] and any("sleep 300" in p[-1] for p in top["Processes"]), top
     stats = container.stats(stream=False)
-    assert stats["pids_stats"]["current"] >= 1 and stats["memory_stats"]["limit"] > 0, stats
+    assert stats["pids_stats"]["current"] >= 1 and stats["memory_stats"]["limit"] == 64 << 20, stats
+    # What Docker's CLI takes from the usage, under the key of the host's
+    # cgroups (v2's, or v1's hierarchical one), as Docker names it.
+    inactive = stats["memory_stats"]["stats"]
+    assert len(inactive) == 1 and set(inactive) <= {"inactive_file", "total_inactive_file"}, stats
     # Its veth on the default bridge, and Docker's read and write entries.
     assert list(stats["networks"]) == ["eth0"] and stats["networks"]["eth0"]["tx_bytes"] >= 0, stats
     assert [e["op"] for e in stats["blkio_stats"]["io_service_bytes_recursive"]] == ["read", "write"], stats

@@ -15,6 +15,11 @@ public struct ContainerStats: Sendable {
     /// Of that, the inactive file pages (memory.stat), which docker stats
     /// leaves out of what it shows.
     public var memoryInactiveFile: Int64 = 0
+    /// The memory.stat key it was read under: "inactive_file" on v2,
+    /// "total_inactive_file" on v1 (hierarchical), as Docker's API names it
+    /// in memory_stats.stats; nil where no memory cgroup counts the
+    /// container.
+    public var inactiveFileKey: String?
     /// nil when unlimited.
     public var memoryLimit: Int64?
     /// Nanoseconds of CPU time used.
@@ -45,7 +50,7 @@ public struct ContainerStats: Sendable {
             let io = keyedSums(dir + "/io.stat", keys: ["rbytes", "wbytes"])
             return ContainerStats(
                 memoryUsage: number(dir + "/memory.current") ?? 0, memoryInactiveFile: inactiveFile(dir, key: "inactive_file"),
-                memoryLimit: number(dir + "/memory.max"),
+                inactiveFileKey: "inactive_file", memoryLimit: number(dir + "/memory.max"),
                 cpuNanoseconds: cpuTime(dir),
                 pids: number(dir + "/pids.current") ?? 0, blockRead: io["rbytes"] ?? 0, blockWritten: io["wbytes"] ?? 0)
         }
@@ -61,6 +66,7 @@ public struct ContainerStats: Sendable {
         return ContainerStats(
             memoryUsage: memory.flatMap { number($0 + "/memory.usage_in_bytes") } ?? processes.reduce(0) { $0 + anonymousResident(of: $1) },
             memoryInactiveFile: memory.map { inactiveFile($0, key: "total_inactive_file") } ?? 0,
+            inactiveFileKey: memory.map { _ in "total_inactive_file" },
             memoryLimit: limit.flatMap { $0 >= Int64.max / 2 ? nil : $0 },  // v1 says "unlimited" with a huge number
             cpuNanoseconds: cpu.flatMap { number($0 + "/cpuacct.usage") }
                 ?? unified.map(cpuTime) ?? 0,
