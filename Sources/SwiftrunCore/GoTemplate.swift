@@ -78,7 +78,7 @@ public struct GoTemplate {
 
     private func render(_ root: JSONTree, fieldsOf type: String? = nil) throws(SwiftrunError) -> String {
         var output = ""
-        var scope = Scope(variables: ["$": root], rootType: type, place: place)
+        var scope = Scope(variables: ["$": root], row: type.map { (type: $0, place: place) })
         try Self.run(nodes, dot: root, scope: &scope, into: &output)
         return output
     }
@@ -92,14 +92,40 @@ public struct GoTemplate {
         return "\(before.filter { $0 == "\n" }.count + 1):\(at - lineStart)"
     }
 
+    /// Whether the template names `field` of its row (`.field`, `$.field`):
+    /// a list reads a costly field only for a template that shows it.
+    public func names(_ field: String) -> Bool { Self.names(field, in: nodes) }
+
+    private static func names(_ field: String, in nodes: [Node]) -> Bool {
+        nodes.contains { node in
+            switch node {
+            case .text: false
+            case let .output(pipeline): names(field, in: pipeline)
+            case let .branch(pipeline, then, otherwise, _):
+                names(field, in: pipeline) || names(field, in: then) || names(field, in: otherwise)
+            case let .range(pipeline, _, _, body, otherwise):
+                names(field, in: pipeline) || names(field, in: body) || names(field, in: otherwise)
+            }
+        }
+    }
+
+    private static func names(_ field: String, in pipeline: Pipeline) -> Bool {
+        pipeline.commands.joined().contains { operand in
+            switch operand {
+            case let .dot(fields, _), let .variable(_, fields): fields.first == field
+            case let .nested(inner, fields): fields.first == field || names(field, in: inner)
+            case .literal, .function: false
+            }
+        }
+    }
+
     // MARK: - Running
 
     /// The variables in reach: `$`, the document, and those `range` declared;
-    /// and the root's Go type, when its fields are fixed.
+    /// and, for a list's row, its Go type and how to place an error.
     struct Scope {
         var variables: [String: JSONTree]
-        let rootType: String?
-        let place: (Int) -> String
+        let row: (type: String, place: (Int) -> String)?
     }
 
     private static func run(_ nodes: [Node], dot: JSONTree?, scope: inout Scope, into output: inout String) throws(SwiftrunError) {
@@ -162,9 +188,9 @@ public struct GoTemplate {
         switch operand {
         case let .dot(fields, at):
             // A row's fields are flat: an object here is the row itself.
-            if let type = scope.rootType, let first = fields.first, case let .object(members)? = dot, members[first] == nil {
+            if let row = scope.row, let first = fields.first, case let .object(members)? = dot, members[first] == nil {
                 throw .invalidArgument(
-                    "template: :\(scope.place(at)): executing \"\" at <.\(fields.joined(separator: "."))>: can't evaluate field \(first) in type \(type)")
+                    "template: :\(row.place(at)): executing \"\" at <.\(fields.joined(separator: "."))>: can't evaluate field \(first) in type \(row.type)")
             }
             return try walk(dot, fields, in: pipeline)
         case let .variable(name, fields):

@@ -45,7 +45,6 @@ struct ListFormat {
     }
 
     private let style: Style
-    private let text: String?
 
     /// The --format help, with some of the command's `fields`.
     static func help(_ fields: String) -> ArgumentHelp {
@@ -54,7 +53,6 @@ struct ListFormat {
 
     /// A malformed template fails here, before anything is listed.
     init(_ text: String?) throws(SwiftrunError) {
-        self.text = text
         switch text {
         case nil, "table": style = .table
         case "json": style = .json
@@ -86,7 +84,7 @@ struct ListFormat {
         switch style {
         case .json: true
         case .table: false
-        case .template: text?.split(separator: ".").contains { $0.hasPrefix(field) } ?? false
+        case let .template(template, _): template.names(field)
         }
     }
 

@@ -44,6 +44,18 @@ import Testing
         #expect(try render("a  {{- .Name -}}  b\n{{- .State.Pid}}") == "a/webb42")
     }
 
+    /// A list reads a costly field (ps's .Mounts) only where the template
+    /// names it: in a branch, a pipe or parentheses, or through `$`; not
+    /// a field that only begins with its name.
+    @Test func aTemplateSaysWhichFieldsItNames() throws {
+        for named in ["{{.Mounts}}", "{{if .ID}}{{upper .Mounts}}{{end}}", "{{(.Mounts)}}", "{{range .Names}}{{$.Mounts}}{{end}}"] {
+            #expect(try GoTemplate(named).names("Mounts"), "\(named)")
+        }
+        for other in ["{{.MountsX}}", "{{.ID}} Mounts", "{{\".Mounts\"}}"] {
+            #expect(try !GoTemplate(other).names("Mounts"), "\(other)")
+        }
+    }
+
     @Test func aMalformedTemplateFailsBeforeItRuns() {
         for (template, reason) in [
             ("{{.Name", "unclosed action"), ("{{nope .Name}}", "function \"nope\" not defined"), ("{{end}}", "unexpected {{end}}"),

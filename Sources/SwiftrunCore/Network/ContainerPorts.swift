@@ -18,9 +18,9 @@ public struct ContainerPorts {
 
     private mutating func exposedKeys(of manifest: Digest) -> [String] {
         if let known = exposedByImage[manifest] { return known }
-        let keys = ((try? ImageStore(layout: layout).load(manifest: manifest))?.configuration.config?.ExposedPorts ?? [:]).keys
-        exposedByImage[manifest] = Array(keys)
-        return Array(keys)
+        let keys = Array(((try? ImageStore(layout: layout).load(manifest: manifest))?.configuration.config?.ExposedPorts ?? [:]).keys)
+        exposedByImage[manifest] = keys
+        return keys
     }
 
     /// A run of ports published at their own number on one address, or
