@@ -3,7 +3,7 @@
 /// nodes, an `if`, `with` or `range` holding what comes before its `end`.
 extension GoTemplate {
     enum Token: Equatable {
-        case field([String], at: Int)  // ".", ".A.B"; at its last "." (Go's place for it)
+        case field([String], at: Int)  // ".", ".A.B"; at its second "." if any (Go's place for a chain)
         case chain([String])  // ".A" right after ")"
         case variable(String, [String])  // "$", "$x.A"
         case string(String)
@@ -219,11 +219,11 @@ extension GoTemplate {
             func isName(_ scalar: Unicode.Scalar) -> Bool {
                 (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9") || scalar == "_"
             }
-            var last = start
+            var place = start
             func names() -> [String] {
                 var result: [String] = []
                 while index < text.count, text[index] == ".", index + 1 < text.count, isName(text[index + 1]) {
-                    last = index
+                    if result.count < 2 { place = index }
                     index += 1
                     var name = ""
                     while index < text.count, isName(text[index]) {
@@ -257,7 +257,7 @@ extension GoTemplate {
                 case ".":
                     if index + 1 < text.count, isName(text[index + 1]) {
                         let chain = names()
-                        tokens.append(.field(chain, at: last))
+                        tokens.append(.field(chain, at: place))
                     } else {
                         tokens.append(.field([], at: index))
                         index += 1

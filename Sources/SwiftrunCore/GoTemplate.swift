@@ -92,8 +92,9 @@ public struct GoTemplate {
         return "\(before.filter { $0 == "\n" }.count + 1):\(at - lineStart)"
     }
 
-    /// Whether the template names `field` of its row (`.field`, `$.field`):
-    /// a list reads a costly field only for a template that shows it.
+    /// Whether the template names `field` of its row (`.field`, `$.field`,
+    /// or the whole row as `.` or `$`): a list reads a costly field only for
+    /// a template that shows it.
     public func names(_ field: String) -> Bool { Self.names(field, in: nodes) }
 
     private static func names(_ field: String, in nodes: [Node]) -> Bool {
@@ -112,7 +113,9 @@ public struct GoTemplate {
     private static func names(_ field: String, in pipeline: Pipeline) -> Bool {
         pipeline.commands.joined().contains { operand in
             switch operand {
-            case let .dot(fields, _), let .variable(_, fields): fields.first == field
+            // A bare dot or `$` is the whole row: `{{json .}}` shows every field.
+            case let .dot(fields, _): fields.isEmpty || fields.first == field
+            case let .variable(name, fields): (name == "$" && fields.isEmpty) || fields.first == field
             case let .nested(inner, fields): fields.first == field || names(field, in: inner)
             case .literal, .function: false
             }

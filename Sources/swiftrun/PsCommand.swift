@@ -37,6 +37,8 @@ struct PsCommand: StoreCommand {
             return 0
         }
         var ports = ContainerPorts(layout: layout)
+        // Docker's CLI measures sizes, as -s does, for a template that shows .Size.
+        let size = size || format.mentions("Size")
         let imageSizes = size ? Dictionary((try ImageStore(layout: layout).list()).map { ($0.id, $0.size) }, uniquingKeysWith: { first, _ in first }) : [:]
         let store = ContainerStore(layout: layout)
         let mountsShown = format.mentions("Mounts") || format.mentions("LocalVolumes")

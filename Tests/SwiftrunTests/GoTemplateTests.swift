@@ -48,7 +48,7 @@ import Testing
     /// names it: in a branch, a pipe or parentheses, or through `$`; not
     /// a field that only begins with its name.
     @Test func aTemplateSaysWhichFieldsItNames() throws {
-        for named in ["{{.Mounts}}", "{{if .ID}}{{upper .Mounts}}{{end}}", "{{(.Mounts)}}", "{{range .Names}}{{$.Mounts}}{{end}}"] {
+        for named in ["{{.Mounts}}", "{{if .ID}}{{upper .Mounts}}{{end}}", "{{(.Mounts)}}", "{{range .Names}}{{$.Mounts}}{{end}}", "{{json .}}", "{{$}}"] {
             #expect(try GoTemplate(named).names("Mounts"), "\(named)")
         }
         for other in ["{{.MountsX}}", "{{.ID}} Mounts", "{{\".Mounts\"}}"] {
