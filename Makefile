@@ -62,7 +62,7 @@ PROBE_IMAGE   = rootfs-samples/out/probe.tar
 RELEASE_BIN   = .build/release/swiftrun
 
 # Build and run needs; test needs; bench needs.
-BUILD_PACKAGES = g++ libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libcurl4-openssl-dev libisal-dev busybox-static gcc libc6-dev libnftables1 aardvark-dns
+BUILD_PACKAGES = g++ libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev libisal-dev busybox-static gcc libc6-dev libnftables1 aardvark-dns
 # Each tool a target runs, and its package, is listed in scripts/tools.list;
 # scripts/check-tools.sh fails a target whose list lacks one of its tools.
 TEST_PACKAGES  = python3 python3-venv gcc libc6-dev zstd umoci skopeo podman runc docker-registry apache2-utils openssl tar coreutils dash util-linux procps nftables iproute2 librsvg2-bin curl systemd

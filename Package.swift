@@ -31,15 +31,12 @@ let package = Package(
         .systemLibrary(name: "CCap", path: "Sources/CCap"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
-        // OpenSSL's sha256 (SHA-NI where the CPU has it). swift-crypto would
-        // pull in all of Foundation, and with it ICU, costing start-up time.
-        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         // libcurl for registries, loaded with dlopen only when a pull needs it.
         .target(name: "CCurl", path: "Sources/CCurl"),
         .target(
             name: "SwiftrunCore",
             dependencies: [
-                "CShims", "CSeccomp", "CCap", "CZlib", "CZstd", "COpenSSL", "CCurl",
+                "CShims", "CSeccomp", "CCap", "CZlib", "CZstd", "CCurl",
             ],
             swiftSettings: startUpSettings
         ),

@@ -380,6 +380,24 @@ void sr_inflater_free(sr_inflater *inflater);
 int sr_inflater_run(sr_inflater *inflater, const uint8_t **input, size_t *input_length, uint8_t *output,
                     size_t output_length, size_t *produced);
 
+// SHA-256 (sha256.c), streamed: init, update as bytes pass, final once.
+// The CPU's SHA extensions where it has them (sr_sha256_uses_sha_ni);
+// init_portable takes the portable code whatever the CPU, for the tests
+// that hold the two to the same digests.
+typedef void (*sr_sha256_blocks)(uint32_t state[8], const uint8_t *data, size_t count);
+struct sr_sha256 {
+    uint32_t state[8];
+    uint64_t length;
+    uint8_t pending[64];
+    size_t used;
+    sr_sha256_blocks blocks;
+};
+void sr_sha256_init(struct sr_sha256 *ctx);
+void sr_sha256_init_portable(struct sr_sha256 *ctx);
+void sr_sha256_update(struct sr_sha256 *ctx, const void *bytes, size_t count);
+void sr_sha256_final(struct sr_sha256 *ctx, uint8_t digest[32]);
+int sr_sha256_uses_sha_ni(void);
+
 // --systemd-cgroup (systemd.c, libsystemd loaded on first use): a transient
 // scope UNIT in SLICE ("" for systemd's default) holding PID, started and
 // waited for; and a unit stopped (a unit already gone is no error). 0, or

@@ -22,7 +22,7 @@ struct InfoCommand: StoreCommand {
              seccomp: libseccomp \(host.libseccomp)
              capabilities: \(host.capabilityCount) known to the kernel (libcap)
              device cgroup: \(CgroupMode.host.deviceFilterDescription)
-            Libraries: \(host.openssl), zlib \(host.zlib)
+            Libraries: zlib \(host.zlib), SHA-256 (\(host.sha256))
             """)
         return 0
     }

@@ -1,6 +1,6 @@
 import CCap
-import COpenSSL
 import CSeccomp
+import CShims
 import CZlib
 import Glibc
 
@@ -15,7 +15,8 @@ public struct HostInfo: Sendable {
     public var libseccomp: String
     /// The highest capability number the running kernel knows, plus one.
     public var capabilityCount: Int
-    public var openssl: String
+    /// Which SHA-256 code digests run on: the CPU's SHA extensions, or portable C.
+    public var sha256: String
     public var zlib: String
 
     public static func current() -> HostInfo {
@@ -23,12 +24,7 @@ public struct HostInfo: Sendable {
             kernel: kernelRelease(),
             libseccomp: libseccompVersion(),
             capabilityCount: Int(cap_max_bits()),
-            // The header's text, not OpenSSL_version(): libcrypto is linked
-            // statically, so they are the same library, and calling the
-            // function would link in all of libcrypto's init machinery
-            // (ciphers, providers, ASN.1: 16,600 relocations that every
-            // process start pays) where only SHA-256 is used.
-            openssl: OPENSSL_VERSION_TEXT,
+            sha256: sr_sha256_uses_sha_ni() != 0 ? "SHA extensions" : "portable",
             zlib: String(cString: zlibVersion()))
     }
 

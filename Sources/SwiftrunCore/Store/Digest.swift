@@ -1,4 +1,4 @@
-import COpenSSL
+import CShims
 import Glibc
 
 /// A sha256 content address, written "sha256:<64 hex>" as in the OCI image spec.
@@ -46,25 +46,26 @@ public struct Digest: Hashable, Codable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Streaming sha256, fed as bytes pass through (see Archive/ByteSource.swift).
+/// Streaming sha256, fed as bytes pass through (see Archive/ByteSource.swift);
+/// the C is CShims/sha256.c.
 final class DigestHasher {
-    private var context = SHA256_CTX()
+    private var context = sr_sha256()
     private(set) var count: Int64 = 0
 
     init() {
-        SHA256_Init(&context)
+        sr_sha256_init(&context)
     }
 
     func update(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
-        SHA256_Update(&context, bytes.baseAddress, bytes.count)
+        sr_sha256_update(&context, bytes.baseAddress, bytes.count)
         count += Int64(bytes.count)
     }
 
     /// The digest of everything so far. Call once.
     func finalize() -> Digest {
         var sum = [UInt8](repeating: 0, count: 32)
-        SHA256_Final(&sum, &context)
+        sr_sha256_final(&context, &sum)
         return Digest(hex: String(lowercaseHex: sum))
     }
 }
