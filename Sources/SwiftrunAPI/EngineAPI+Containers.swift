@@ -125,7 +125,7 @@ extension EngineAPI {
                 },
                 Labels: state.labels ?? [:], State: entry.status, Status: DockerWords.status(state, paused: entry.paused, health: entry.health),
                 HostConfig: ["NetworkMode": state.network?.mode ?? "none"],
-                NetworkSettings: ["Networks": NetworkSettingsDocument(attachments).Networks])
+                NetworkSettings: ["Networks": NetworkSettingsDocument(attachments, mode: state.network?.mode ?? "none").Networks])
         }
         return try answer { () throws(SwiftrunError) in try .json(summaries) }
     }

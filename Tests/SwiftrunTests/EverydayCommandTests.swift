@@ -47,6 +47,106 @@ import Testing
         #expect(none.code == 1 && none.stdout == "[]\n", "\(none.stdout)")
     }
 
+    /// Every field of Docker 20.10's inspect documents is there (the key
+    /// lists are what its `docker inspect` printed), so a template or a
+    /// client that reads one finds it; the HostConfig ones say what the
+    /// flags asked for, read back from the container's spec.
+    @Test func inspectHasEveryFieldOfDockersDocuments() throws {
+        #expect(sandbox.run(["volume", "create", "v1"]).code == 0)
+        let flags = [
+            "-m", "64m", "--cpus", "1.5", "--pids-limit", "50", "--cap-add", "NET_ADMIN", "--cap-drop", "CHOWN", "--read-only",
+            "--cpu-shares", "512", "--memory-reservation", "32m", "-v", "v1:/data", "-v", "/tmp:/host:ro", "--ulimit", "nofile=100:200",
+            "--init", "--security-opt", "no-new-privileges"
+        ]
+        #expect(sandbox.run(["create", "--name", "limited"] + flags + ["busybox", "true"]).code == 0)
+        #expect(sandbox.run(["create", "--name", "privileged", "--privileged", "busybox", "true"]).code == 0)
+        func document(_ arguments: [String]) throws -> [String: Any] {
+            let result = sandbox.run(arguments)
+            let list = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
+            return try #require(list?.first, "\(result.stderr)")
+        }
+        func keys(_ object: Any?) -> Set<String> { Set((object as? [String: Any])?.keys.map { $0 } ?? []) }
+        let limited = try document(["inspect", "limited"])
+        let docker: [(String, Set<String>, Set<String>)] = [
+            (
+                "container", keys(limited),
+                [
+                    "AppArmorProfile", "Args", "Config", "Created", "Driver", "ExecIDs", "GraphDriver", "HostConfig", "HostnamePath",
+                    "HostsPath", "Id", "Image", "LogPath", "MountLabel", "Mounts", "Name", "NetworkSettings", "Path", "Platform",
+                    "ProcessLabel", "ResolvConfPath", "RestartCount", "State"
+                ]
+            ),
+            (
+                "State", keys(limited["State"]),
+                ["Dead", "Error", "ExitCode", "FinishedAt", "OOMKilled", "Paused", "Pid", "Restarting", "Running", "StartedAt", "Status"]
+            ),
+            (
+                "HostConfig", keys(limited["HostConfig"]),
+                [
+                    "AutoRemove", "Binds", "BlkioDeviceReadBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteBps", "BlkioDeviceWriteIOps",
+                    "BlkioWeight", "BlkioWeightDevice", "CapAdd", "CapDrop", "Cgroup", "CgroupParent", "CgroupnsMode", "ConsoleSize",
+                    "ContainerIDFile", "CpuCount", "CpuPercent", "CpuPeriod", "CpuQuota", "CpuRealtimePeriod", "CpuRealtimeRuntime",
+                    "CpuShares", "CpusetCpus", "CpusetMems", "DeviceCgroupRules", "DeviceRequests", "Devices", "Dns", "DnsOptions",
+                    "DnsSearch", "ExtraHosts", "GroupAdd", "IOMaximumBandwidth", "IOMaximumIOps", "IpcMode", "Isolation", "KernelMemory",
+                    "KernelMemoryTCP", "Links", "LogConfig", "MaskedPaths", "Memory", "MemoryReservation", "MemorySwap",
+                    "MemorySwappiness", "NanoCpus", "NetworkMode", "OomKillDisable", "OomScoreAdj", "PidMode", "PidsLimit",
+                    "PortBindings", "Privileged", "PublishAllPorts", "ReadonlyPaths", "ReadonlyRootfs", "RestartPolicy", "Runtime",
+                    "SecurityOpt", "ShmSize", "UTSMode", "Ulimits", "UsernsMode", "VolumeDriver", "VolumesFrom"
+                ]
+            ),
+            (
+                "NetworkSettings", keys(limited["NetworkSettings"]),
+                [
+                    "Bridge", "EndpointID", "Gateway", "GlobalIPv6Address", "GlobalIPv6PrefixLen", "HairpinMode", "IPAddress",
+                    "IPPrefixLen", "IPv6Gateway", "LinkLocalIPv6Address", "LinkLocalIPv6PrefixLen", "MacAddress", "Networks", "Ports",
+                    "SandboxID", "SandboxKey", "SecondaryIPAddresses", "SecondaryIPv6Addresses"
+                ]
+            ),
+            (
+                "Config", keys(limited["Config"]),
+                [
+                    "AttachStderr", "AttachStdin", "AttachStdout", "Cmd", "Domainname", "Entrypoint", "Env", "Hostname", "Image",
+                    "Labels", "OnBuild", "OpenStdin", "StdinOnce", "Tty", "User", "Volumes", "WorkingDir"
+                ]
+            ),
+            (
+                "image", keys(try document(["image", "inspect", "busybox"])),
+                [
+                    "Architecture", "Author", "Comment", "Config", "Container", "ContainerConfig", "Created", "DockerVersion",
+                    "GraphDriver", "Id", "Metadata", "Os", "Parent", "RepoDigests", "RepoTags", "RootFS", "Size", "VirtualSize"
+                ]
+            ),
+            (
+                "network", keys(try document(["network", "inspect", "none"])),
+                [
+                    "Attachable", "ConfigFrom", "ConfigOnly", "Containers", "Created", "Driver", "EnableIPv6", "IPAM", "Id", "Ingress",
+                    "Internal", "Labels", "Name", "Options", "Scope"
+                ]
+            )
+        ]
+        for (what, ours, theirs) in docker {
+            #expect(theirs.subtracting(ours).isEmpty, "\(what) lacks \(theirs.subtracting(ours).sorted())")
+        }
+        let endpoint = ((limited["NetworkSettings"] as? [String: Any])?["Networks"] as? [String: Any])?["bridge"]
+        #expect(keys(endpoint).isSuperset(of: ["Aliases", "DriverOpts", "EndpointID", "IPAMConfig", "Links", "NetworkID"]), "\(limited)")
+        // Each value as docker 20.10 showed it for the same flags, but MemorySwap: Docker's daemon shows
+        // twice --memory where --memory-swap was not given; swiftrun shows 0, the swap it does not limit.
+        let host = try #require(limited["HostConfig"] as? [String: Any])
+        #expect(host["Memory"] as? Int == 64 << 20 && host["MemoryReservation"] as? Int == 32 << 20 && host["MemorySwap"] as? Int == 0)
+        #expect(host["NanoCpus"] as? Int == 1_500_000_000 && host["CpuShares"] as? Int == 512 && host["PidsLimit"] as? Int == 50)
+        #expect(host["CapAdd"] as? [String] == ["NET_ADMIN"] && host["CapDrop"] as? [String] == ["CHOWN"])
+        #expect(host["ReadonlyRootfs"] as? Bool == true && host["Privileged"] as? Bool == false && host["Init"] as? Bool == true)
+        #expect(host["Binds"] as? [String] == ["v1:/data", "/tmp:/host:ro"] && host["SecurityOpt"] as? [String] == ["no-new-privileges"])
+        #expect((host["Ulimits"] as? [[String: Any]])?.first?["Name"] as? String == "nofile")
+        #expect((host["MaskedPaths"] as? [String])?.contains("/proc/kcore") == true && host["ExtraHosts"] is NSNull)
+        let privileged = try #require(try document(["inspect", "privileged"])["HostConfig"] as? [String: Any])
+        #expect(privileged["Privileged"] as? Bool == true && privileged["MaskedPaths"] is NSNull && privileged["CapAdd"] is NSNull)
+        #expect(privileged["SecurityOpt"] as? [String] == ["label=disable"] && privileged["PidsLimit"] is NSNull)
+        // A template reads them as Docker's reads its own.
+        let fields = sandbox.run(["inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.Privileged}} {{.State.Error}}|{{.ExecIDs}}", "limited"])
+        #expect(fields.stdout == "67108864 false |<nil>\n", "\(fields.stdout)\(fields.stderr)")
+    }
+
     /// The lists' --format as Docker's formatter reads it: a bare template
     /// a line per object, "table TEMPLATE" a header and columns aligned by
     /// tabwriter's rules (at least 10 wide, 3 apart), as is the default

@@ -7,20 +7,43 @@ public struct Inspection {
 
     package struct ContainerDocument: Encodable {
         var Id: String
-        var Name: String
         var Created: String
         var Path: String
         var Args: [String]
+        var State: StateDocument
         var Image: Digest
+        /// The files swiftrun made for the container's /etc, once it has started.
+        var ResolvConfPath: String
+        var HostnamePath: String
+        var HostsPath: String
+        var LogPath: String
+        var Name: String
+        var RestartCount: Int
         var Driver = "overlay2"
         var Platform = "linux"
-        var State: StateDocument
-        var RestartCount: Int
-        var LogPath: String
+        var MountLabel = ""
+        var ProcessLabel = ""
+        var AppArmorProfile = ""
+        var ExecIDs = OrNull<[String]>(nil)
         var HostConfig: HostConfigDocument
-        var NetworkSettings: NetworkSettingsDocument
+        var GraphDriver: GraphDriverDocument
         var Mounts: [MountDocument]
         var Config: ConfigDocument
+        var NetworkSettings: NetworkSettingsDocument
+    }
+
+    /// Where the container's layers are: the image's, read-only, and its own
+    /// writable one (overlay's upper and work dirs). The merged tree is
+    /// mounted in the container's mount namespace only, so it is not listed.
+    struct GraphDriverDocument: Encodable {
+        struct Directories: Encodable {
+            var LowerDir: String
+            var UpperDir: String
+            var WorkDir: String
+        }
+
+        var Name = "overlay2"
+        var Data: Directories
     }
 
     /// Docker's container Config: what the container was asked to run.
@@ -40,7 +63,9 @@ public struct Inspection {
         var Cmd: [String]
         var Image: String
         var WorkingDir: String
-        var Entrypoint: [String]?
+        var Volumes = OrNull<[String: ImageConfiguration.Empty]>(nil)
+        var Entrypoint: OrNull<[String]>
+        var OnBuild = OrNull<[String]>(nil)
         var Labels: [String: String]
         var StopSignal: String?
         var StopTimeout: Int?
@@ -59,7 +84,7 @@ public struct Inspection {
             Cmd = Array(words[split...])
             Image = state.image
             WorkingDir = spec?.process.cwd ?? ""
-            Entrypoint = split > 0 ? Array(words[..<split]) : nil
+            Entrypoint = OrNull(split > 0 ? Array(words[..<split]) : nil)
             Labels = state.labels ?? [:]
             StopSignal = state.stopSignal
             StopTimeout = state.stopTimeout
@@ -84,33 +109,14 @@ public struct Inspection {
         var Running: Bool
         var Paused: Bool
         var Restarting: Bool
+        var OOMKilled: Bool
+        var Dead = false
         var Pid: Int32
         var ExitCode: Int32
-        var OOMKilled: Bool
+        var Error = ""
         var StartedAt: String
         var FinishedAt: String
         var Health: HealthState?
-    }
-
-    struct HostConfigDocument: Encodable {
-        var RestartPolicy: RestartPolicyDocument
-        var AutoRemove: Bool
-        var LogConfig: LogConfigDocument
-        var NetworkMode: String
-        var PortBindings: [String: [NetworkSettingsDocument.PortBinding]]
-        var Dns: [String]
-        var DnsSearch: [String]
-        var ExtraHosts: [String]
-    }
-
-    struct RestartPolicyDocument: Encodable {
-        var Name: String
-        var MaximumRetryCount: Int
-    }
-
-    struct LogConfigDocument: Encodable {
-        var `Type`: String
-        var Config: [String: String]
     }
 
     public func describe(_ target: String) throws(SwiftrunError) -> String {
@@ -134,39 +140,45 @@ public struct Inspection {
         let active = state.isActive
         let running = active && state.status == .running
         let paused = ContainerControl(layout: layout).isPaused(state)
-        let policy = state.restartPolicy ?? .never
         let log = state.logConfig ?? LogConfig()
-        let network = state.network ?? .none
-        var logOptions: [String: String] = [:]
-        if let size = log.maxSize { logOptions["max-size"] = String(size) }
-        if log.maxFiles > 1 { logOptions["max-file"] = String(log.maxFiles) }
         let zeroTime = "0001-01-01T00:00:00Z"
-        let document = ContainerDocument(
-            Id: state.id, Name: "/" + state.name, Created: state.created,
-            Path: state.command.first ?? "", Args: Array(state.command.dropFirst()), Image: state.imageID,
+        let directory = layout.container(state.id)
+        // As Docker's, empty until the container has started and they exist.
+        func etcFile(_ name: String) -> String { FileSystem.exists(directory + "/" + name) ? directory + "/" + name : "" }
+        let mounts = Self.mounts(spec, containerDirectory: directory, volumes: VolumeStore(layout: layout))
+        return ContainerDocument(
+            Id: state.id, Created: state.created,
+            Path: state.command.first ?? "", Args: Array(state.command.dropFirst()),
             State: .init(
                 Status: state.dockerStatus(paused: paused),
                 Running: running, Paused: paused,
-                Restarting: active && state.status == .restarting, Pid: running ? state.pid ?? 0 : 0,
-                ExitCode: state.exitCode ?? 0, OOMKilled: state.oomKilled ?? false,
+                Restarting: active && state.status == .restarting, OOMKilled: state.oomKilled ?? false,
+                Pid: running ? state.pid ?? 0 : 0, ExitCode: state.exitCode ?? 0,
                 StartedAt: state.started ?? zeroTime, FinishedAt: state.finished ?? zeroTime,
                 Health: ContainerHealth(layout: layout).state(of: state)),
-            RestartCount: state.restartCount ?? 0,
+            Image: state.imageID,
+            ResolvConfPath: etcFile("resolv.conf"), HostnamePath: etcFile("hostname"), HostsPath: etcFile("hosts"),
             LogPath: state.detached == true && log.driver == "json-file" ? containers.logPath(state.id) : "",
-            HostConfig: .init(
-                RestartPolicy: .init(Name: policy.name.rawValue, MaximumRetryCount: policy.maximumRetryCount),
-                AutoRemove: state.autoRemove, LogConfig: .init(Type: log.driver, Config: logOptions),
-                NetworkMode: network.mode,
-                PortBindings: Dictionary(grouping: network.ports) { "\($0.containerPort)/\($0.proto)" }.mapValues { ports in
-                    ports.map {
-                        .init(HostIp: $0.hostIP.map(String.init(describing:)) ?? "", HostPort: $0.hostPort == 0 ? "" : String($0.hostPort))
-                    }
-                },
-                Dns: network.dns.servers, DnsSearch: network.dns.search, ExtraHosts: network.extraHosts),
-            NetworkSettings: NetworkSettingsDocument(active ? ContainerNetwork(layout: layout).attachments(state.id) : []),
-            Mounts: Self.mounts(spec, containerDirectory: layout.container(state.id), volumes: VolumeStore(layout: layout)),
-            Config: ConfigDocument(state, spec: spec))
-        return document
+            Name: "/" + state.name, RestartCount: state.restartCount ?? 0,
+            HostConfig: HostConfigDocument(state, spec: spec, mounts: mounts),
+            GraphDriver: graphDriver(state),
+            Mounts: mounts,
+            Config: ConfigDocument(state, spec: spec),
+            NetworkSettings: NetworkSettingsDocument(
+                active ? ContainerNetwork(layout: layout).attachments(state.id) : [], mode: (state.network ?? .none).mode))
+    }
+
+    /// The overlay's dirs: lowerdir as the kernel reads it, top first (the
+    /// image's init layer, where one was made, then its layers).
+    private func graphDriver(_ state: ContainerState) -> GraphDriverDocument {
+        let dirs = ContainerStore(layout: layout).directories(state.id)
+        var lower: [String] = []
+        let images = ImageStore(layout: layout)
+        if let manifest = state.imageManifest, let image = try? images.load(manifest: manifest) {
+            let initLayer = layout.initLayer(image.id)
+            lower = (FileSystem.exists(initLayer) ? [initLayer] : []) + images.layerDirectories(of: image).reversed()
+        }
+        return GraphDriverDocument(Data: .init(LowerDir: lower.joined(separator: ":"), UpperDir: dirs.upper, WorkDir: dirs.work))
     }
 
     /// What `ps` shows of a container's mounts: each volume's name, or a

@@ -6,36 +6,63 @@ package struct NetworkSettingsDocument: Encodable {
         var HostPort: String
     }
 
-    package struct Endpoint: Encodable {
-        var Aliases: [String]?
+    /// Docker's EndpointSettings; swiftrun has no IPv6 and no per-endpoint
+    /// IPAM config or driver options, which Docker also leaves empty here.
+    package struct Endpoint: Encodable, Sendable {
+        var IPAMConfig = OrNull<[String: String]>(nil)
+        var Links = OrNull<[String]>(nil)
+        var Aliases: OrNull<[String]>
         var NetworkID: String
+        var EndpointID = ""
         var Gateway: String
         var IPAddress: String
         var IPPrefixLen: Int
+        var IPv6Gateway = ""
+        var GlobalIPv6Address = ""
+        var GlobalIPv6PrefixLen = 0
         var MacAddress: String
+        var DriverOpts = OrNull<[String: String]>(nil)
+
+        /// A network the container is set to join, while it is not on it.
+        static let unattached = Endpoint(Aliases: OrNull(nil), NetworkID: "", Gateway: "", IPAddress: "", IPPrefixLen: 0, MacAddress: "")
     }
 
+    var Bridge = ""
+    var SandboxID = ""
+    var HairpinMode = false
+    var LinkLocalIPv6Address = ""
+    var LinkLocalIPv6PrefixLen = 0
     var Ports: [String: [PortBinding]]
+    var SandboxKey = ""
+    var SecondaryIPAddresses = OrNull<[String]>(nil)
+    var SecondaryIPv6Addresses = OrNull<[String]>(nil)
+    var EndpointID = ""
     var Gateway: String
+    var GlobalIPv6Address = ""
+    var GlobalIPv6PrefixLen = 0
     var IPAddress: String
     var IPPrefixLen: Int
+    var IPv6Gateway = ""
     var MacAddress: String
     package var Networks: [String: Endpoint]
 
     /// The top-level fields are the first network's (Docker's legacy
     /// ones); Networks has each. A stopped container, or one on no bridge,
-    /// has empty fields, as Docker shows them.
-    package init(_ attachments: [NetworkAttachment]) {
+    /// has empty fields, as Docker shows them, and Networks names the
+    /// network it is set to join (`mode`: a network, host or none; not
+    /// another container's).
+    package init(_ attachments: [NetworkAttachment], mode: String) {
         Networks = Dictionary(
             attachments.map { attachment in
                 (
                     attachment.network,
                     Endpoint(
-                        Aliases: attachment.aliases.isEmpty ? nil : attachment.aliases, NetworkID: attachment.networkID,
+                        Aliases: OrNull(attachment.aliases.isEmpty ? nil : attachment.aliases), NetworkID: attachment.networkID,
                         Gateway: attachment.gateway.description, IPAddress: attachment.ipAddress.description,
                         IPPrefixLen: attachment.prefix, MacAddress: attachment.macAddress)
                 )
             }, uniquingKeysWith: { first, _ in first })
+        if attachments.isEmpty && !mode.hasPrefix("container:") { Networks[mode] = .unattached }
         guard let first = attachments.first else {
             (Ports, Gateway, IPAddress, IPPrefixLen, MacAddress) = ([:], "", "", 0, "")
             return
@@ -53,7 +80,12 @@ package struct NetworkSettingsDocument: Encodable {
 package struct NetworkDocument: Encodable {
     struct IPAMDocument: Encodable {
         var Driver = "default"
+        var Options = OrNull<[String: String]>(nil)
         var Config: [[String: String]]
+    }
+
+    struct ConfigFromDocument: Encodable {
+        var Network = ""
     }
 
     package struct ContainerEndpoint: Encodable {
@@ -73,6 +105,8 @@ package struct NetworkDocument: Encodable {
     var Internal: Bool
     var Attachable = false
     var Ingress = false
+    var ConfigFrom = ConfigFromDocument()
+    var ConfigOnly = false
     var Containers: [String: ContainerEndpoint]
     var Options: [String: String]
     package var Labels: [String: String]

@@ -11,12 +11,19 @@ package struct ImageInspection: Encodable {
     var Parent = ""
     var Comment: String
     var Created: String
+    /// The container a `commit` made it from, and that container's
+    /// config, as the image's config records them (Docker's own do).
+    var Container: String
+    var ContainerConfig: JSONValue
+    var DockerVersion: String
     var Author: String
     var Config: JSONValue
     var Architecture: String
     var Variant: String?
     var Os: String
     var Size: Int64
+    var VirtualSize: Int64
+    var GraphDriver: GraphDriverDocument
     var RootFS: RootFSDocument
     var Metadata = MetadataDocument()
     var Descriptor: Descriptor
@@ -25,6 +32,13 @@ package struct ImageInspection: Encodable {
     struct RootFSDocument: Encodable {
         var `Type` = "layers"
         var Layers: [Digest]
+    }
+
+    /// The image's layer dirs as overlay stacks them: the top one, and
+    /// those below it, top first (none for an image of one layer).
+    struct GraphDriverDocument: Encodable {
+        var Name = "overlay2"
+        var Data: [String: String]
     }
 
     struct MetadataDocument: Encodable {
@@ -45,19 +59,31 @@ package struct ImageInspection: Encodable {
         let document = try store.editableConfig(of: image).document
         let names = try store.index().filter { $0.value == image.manifestDigest && !$0.key.hasPrefix("<none>") }.map(\.key)
         let references = names.compactMap { try? ImageReference(parsing: $0) }
-        var config = Self.configDefaults
-        if case let .object(fields)? = document["config"] { config.merge(fields) { $1 } }
+        func filled(_ key: String) -> JSONValue {
+            var config = Self.configDefaults
+            if case let .object(fields)? = document[key] { config.merge(fields) { $1 } }
+            return .object(config)
+        }
         Id = image.id
         RepoTags = references.map(\.familiar).sorted()
         RepoDigests = Set(references.map { $0.familiarName + "@" + image.manifestDigest.description }).sorted()
         Comment = document["comment"]?.stringValue ?? ""
         Created = image.configuration.created ?? "0001-01-01T00:00:00Z"
+        Container = document["container"]?.stringValue ?? ""
+        ContainerConfig = filled("container_config")
+        DockerVersion = document["docker_version"]?.stringValue ?? ""
         Author = document["author"]?.stringValue ?? ""
-        Config = .object(config)
+        Config = filled("config")
         Architecture = image.configuration.architecture
         Variant = document["variant"]?.stringValue
         Os = image.configuration.os
         Size = image.manifest.layers.reduce(0) { $0 + $1.size }
+        VirtualSize = Size
+        let layers = store.layerDirectories(of: image)
+        var directories: [String: String] = [:]
+        if let top = layers.last { directories["UpperDir"] = top }
+        if layers.count > 1 { directories["LowerDir"] = layers.dropLast().reversed().joined(separator: ":") }
+        GraphDriver = GraphDriverDocument(Data: directories)
         RootFS = RootFSDocument(Layers: image.configuration.rootfs.diff_ids)
         Descriptor = .init(
             mediaType: image.manifest.mediaType ?? MediaType.manifest, digest: image.manifestDigest,
