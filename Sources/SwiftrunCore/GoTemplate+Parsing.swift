@@ -4,8 +4,8 @@
 extension GoTemplate {
     enum Token: Equatable {
         case field([String], at: Int)  // ".", ".A.B"; at its second "." if any (Go's place for a chain)
-        case chain([String])  // ".A" right after ")"
-        case variable(String, [String])  // "$", "$x.A"
+        case chain([String], at: Int)  // ".A" right after ")"; at its first "."
+        case variable(String, [String], at: Int)  // "$", "$x.A"; at its first "." if any, else at "$"
         case string(String)
         case number(String)
         case word(String)
@@ -98,11 +98,11 @@ extension GoTemplate {
             var rest = tokens[...]
             var key: String?
             var value: String?
-            if case let .variable(first, [])? = rest.first {
+            if case let .variable(first, [], _)? = rest.first {
                 if rest.dropFirst().first == .declare {
                     value = first
                     rest = rest.dropFirst(2)
-                } else if rest.dropFirst().first == .comma, case let .variable(second, [])? = rest.dropFirst(2).first,
+                } else if rest.dropFirst().first == .comma, case let .variable(second, [], _)? = rest.dropFirst(2).first,
                     rest.dropFirst(3).first == .declare
                 {
                     (key, value) = (first, second)
@@ -142,7 +142,7 @@ extension GoTemplate {
             index += 1
             switch token {
             case let .field(names, at): return .dot(names, at: at)
-            case let .variable(name, names): return .variable(name, names)
+            case let .variable(name, names, at): return .variable(name, names, at: at)
             case let .string(text): return .literal(.string(text))
             case let .number(text): return .literal(.number(text))
             case .word("true"): return .literal(.bool(true))
@@ -163,11 +163,11 @@ extension GoTemplate {
                 guard index < tokens.count else { throw Self.failure("unclosed left paren in \(source)") }
                 let inner = try pipeline(Array(tokens[start..<index]), source: source)
                 index += 1
-                if index < tokens.count, case let .chain(names) = tokens[index] {
+                if index < tokens.count, case let .chain(names, at) = tokens[index] {
                     index += 1
-                    return .nested(inner, names)
+                    return .nested(inner, names, at: at)
                 }
-                return .nested(inner, [])
+                return .nested(inner, [], at: start)
             default: throw Self.failure("unexpected \(source)")
             }
         }
@@ -247,7 +247,10 @@ extension GoTemplate {
                 case ")":
                     tokens.append(.close)
                     index += 1
-                    if index < text.count, text[index] == "." { tokens.append(.chain(names())) }
+                    if index < text.count, text[index] == "." {
+                        let at = index
+                        tokens.append(.chain(names(), at: at))
+                    }
                 case "|": tokens.append(.pipe); index += 1
                 case ",": tokens.append(.comma); index += 1
                 case ":":
@@ -263,13 +266,15 @@ extension GoTemplate {
                         index += 1
                     }
                 case "$":
+                    let dollar = index
                     index += 1
                     var name = "$"
                     while index < text.count, isName(text[index]) {
                         name.unicodeScalars.append(text[index])
                         index += 1
                     }
-                    tokens.append(.variable(name, names()))
+                    let at = index < text.count && text[index] == "." ? index : dollar
+                    tokens.append(.variable(name, names(), at: at))
                 case "\"", "`":
                     tokens.append(.string(try quoted(&index)))
                 case "-", "0"..."9":

@@ -9,10 +9,12 @@
 /// Functions: Docker's `json`, `join`, `split`, `upper`, `lower`, `title`,
 /// and Go's `index`, `len`, `print`, `printf`, `println`, `not`, `and`, `or`,
 /// `eq`, `ne`.
-/// Values print as Go's %v does: a missing key as `<no value>`, null as
-/// `<nil>`, a map as `map[k:v ...]` in key order, a list as `[a b]`. A
-/// list's row stands for a Go struct instead (`render(strings:fieldsOf:)`):
-/// a field it lacks fails at the field's line:column.
+/// Values print as Go's %v does: a missing key of a map as `<no value>`,
+/// null as `<nil>`, a map as `map[k:v ...]` in key order, a list as
+/// `[a b]`. What a missing key means depends on what the document stands
+/// for (`Keys`): an inspect document is run as `docker inspect -f` runs
+/// it (`render(json:as:)`), a list's row stands for a Go struct
+/// (`render(strings:fieldsOf:)`); either fails at the field's line:column.
 public struct GoTemplate {
     indirect enum Node {
         case text(String)
@@ -30,10 +32,10 @@ public struct GoTemplate {
     indirect enum Operand {
         /// `at`: where it stands in the template, for an error's line:column.
         case dot([String], at: Int)
-        case variable(String, [String])
+        case variable(String, [String], at: Int)
         case literal(JSONTree)
         case function(Function)
-        case nested(Pipeline, [String])
+        case nested(Pipeline, [String], at: Int)
     }
 
     /// The functions a template may call: the parser accepts these names,
@@ -58,28 +60,32 @@ public struct GoTemplate {
         offsets = written?.offsets
     }
 
-    /// The template run over the JSON document `json`.
-    public func render(json: [UInt8]) throws(SwiftrunError) -> String {
+    /// The template run over the inspect document `json`, as `docker
+    /// inspect -f` runs it: over the Go struct `shape` describes, and if
+    /// that fails, over the JSON as maps where a missing key is an error,
+    /// whose error is the one reported.
+    public func render(json: [UInt8], as shape: GoStruct) throws(SwiftrunError) -> String {
         let tree: JSONTree
         do {
             tree = try JSONParser.parse(json)
         } catch {
             throw .invalidArgument("template: the document to format is not JSON")
         }
-        return try render(tree)
+        if let typed = try? render(tree, keys: .typed(shape)) { return typed }
+        return try render(tree, keys: .strict)
     }
 
     /// The template over an object of strings (ps's rows). With `fieldsOf`,
     /// the object stands for a Go struct of that type, as a list's row does
     /// in Docker's CLI: a field it lacks is an error, not `<no value>`.
     public func render(strings: [String: String], fieldsOf type: String? = nil) throws(SwiftrunError) -> String {
-        try render(.object(strings.mapValues(JSONTree.string)), fieldsOf: type)
+        try render(.object(strings.mapValues(JSONTree.string)), keys: type.map { .row(type: $0) } ?? .lenient)
     }
 
-    private func render(_ root: JSONTree, fieldsOf type: String? = nil) throws(SwiftrunError) -> String {
+    private func render(_ root: JSONTree, keys: Keys) throws(SwiftrunError) -> String {
         var output = ""
-        var scope = Scope(variables: ["$": root], row: type.map { (type: $0, place: place) })
-        try Self.run(nodes, dot: root, scope: &scope, into: &output)
+        var scope = Scope(variables: ["$": root], keys: keys, place: place)
+        try Self.run(nodes, dot: Dot(root, path: []), scope: &scope, into: &output)
         return output
     }
 
@@ -115,8 +121,8 @@ public struct GoTemplate {
             switch operand {
             // A bare dot or `$` is the whole row: `{{json .}}` shows every field.
             case let .dot(fields, _): fields.isEmpty || fields.first == field
-            case let .variable(name, fields): (name == "$" && fields.isEmpty) || fields.first == field
-            case let .nested(inner, fields): fields.first == field || names(field, in: inner)
+            case let .variable(name, fields, _): (name == "$" && fields.isEmpty) || fields.first == field
+            case let .nested(inner, fields, _): fields.first == field || names(field, in: inner)
             case .literal, .function: false
             }
         }
@@ -124,30 +130,63 @@ public struct GoTemplate {
 
     // MARK: - Running
 
-    /// The variables in reach: `$`, the document, and those `range` declared;
-    /// and, for a list's row, its Go type and how to place an error.
-    struct Scope {
-        var variables: [String: JSONTree]
-        let row: (type: String, place: (Int) -> String)?
+    /// What a key the document lacks means.
+    enum Keys {
+        /// Go's map with its default: `<no value>` (stats' rows).
+        case lenient
+        /// A list's row, standing for a Go struct of this type: an error.
+        case row(type: String)
+        /// docker inspect's first pass, over its Go struct: a field the
+        /// JSON omits when empty is its zero value, a Go map's missing key
+        /// `<no value>`; anything else ends the pass.
+        case typed(GoStruct)
+        /// Its second, over maps with missingkey=error: an error.
+        case strict
     }
 
-    private static func run(_ nodes: [Node], dot: JSONTree?, scope: inout Scope, into output: inout String) throws(SwiftrunError) {
+    /// The variables in reach: `$`, the document, and those `range`
+    /// declared; what a missing key means; how to place an error.
+    struct Scope {
+        var variables: [String: JSONTree]
+        let keys: Keys
+        let place: (Int) -> String
+    }
+
+    /// The value `.` stands for, and its path from the document's root
+    /// where that is known (not inside a `range`): the typed pass finds a
+    /// field's zero value by it.
+    struct Dot {
+        var value: JSONTree?
+        var path: [String]?
+
+        init(_ value: JSONTree?, path: [String]?) {
+            self.value = value
+            self.path = path
+        }
+    }
+
+    private static func run(_ nodes: [Node], dot: Dot, scope: inout Scope, into output: inout String) throws(SwiftrunError) {
         for node in nodes {
             switch node {
             case let .text(text):
                 output += text
             case let .output(pipeline):
-                output += format(try evaluate(pipeline, dot: dot, scope: scope))
+                let value = try evaluate(pipeline, dot: dot, scope: scope)
+                if case let .typed(shape) = scope.keys, case .null? = value.value, let path = value.path, let printed = shape.printedNull(at: path) {
+                    output += printed
+                } else {
+                    output += format(value.value)
+                }
             case let .branch(pipeline, then, otherwise, binds):
                 let value = try evaluate(pipeline, dot: dot, scope: scope)
-                if isTrue(value) {
+                if isTrue(value.value) {
                     try run(then, dot: binds ? value : dot, scope: &scope, into: &output)
                 } else {
                     try run(otherwise, dot: dot, scope: &scope, into: &output)
                 }
             case let .range(pipeline, key, value, body, otherwise):
                 let items: [(JSONTree, JSONTree)]
-                switch try evaluate(pipeline, dot: dot, scope: scope) {
+                switch try evaluate(pipeline, dot: dot, scope: scope).value {
                 case nil, .null?: items = []
                 case let .array(elements)?: items = elements.enumerated().map { (.number(String($0.offset)), $0.element) }
                 case let .object(fields)?:
@@ -163,58 +202,89 @@ public struct GoTemplate {
                     } else if let value {
                         scope.variables[value] = element
                     }
-                    try run(body, dot: element, scope: &scope, into: &output)
+                    try run(body, dot: Dot(element, path: nil), scope: &scope, into: &output)
                 }
             }
         }
     }
 
-    private static func evaluate(_ pipeline: Pipeline, dot: JSONTree?, scope: Scope) throws(SwiftrunError) -> JSONTree? {
-        var carried: JSONTree?? = .none
+    /// A pipeline's value; with its path from the root when it is one
+    /// chain of fields, so that `with` keeps it.
+    private static func evaluate(_ pipeline: Pipeline, dot: Dot, scope: Scope) throws(SwiftrunError) -> Dot {
+        var carried: Dot? = nil
         for command in pipeline.commands {
             var arguments: [JSONTree?] = []
-            for operand in command.dropFirst() { arguments.append(try value(of: operand, dot: dot, scope: scope, in: pipeline)) }
-            if case let .some(previous) = carried { arguments.append(previous) }
+            for operand in command.dropFirst() { arguments.append(try value(of: operand, dot: dot, scope: scope, in: pipeline).value) }
+            if let previous = carried { arguments.append(previous.value) }
             if case let .function(name) = command[0] {
-                carried = .some(try call(name, arguments, in: pipeline))
+                carried = Dot(try call(name, arguments, in: pipeline), path: nil)
             } else {
                 guard arguments.isEmpty else {
                     throw .invalidArgument("template: executing at <\(pipeline.source)>: can't give argument to non-function")
                 }
-                carried = .some(try value(of: command[0], dot: dot, scope: scope, in: pipeline))
+                carried = try value(of: command[0], dot: dot, scope: scope, in: pipeline)
             }
         }
-        return carried ?? nil
+        return carried ?? Dot(nil, path: nil)
     }
 
-    private static func value(of operand: Operand, dot: JSONTree?, scope: Scope, in pipeline: Pipeline) throws(SwiftrunError) -> JSONTree? {
+    private static func value(of operand: Operand, dot: Dot, scope: Scope, in pipeline: Pipeline) throws(SwiftrunError) -> Dot {
         switch operand {
         case let .dot(fields, at):
             // A row's fields are flat: an object here is the row itself.
-            if let row = scope.row, let first = fields.first, case let .object(members)? = dot, members[first] == nil {
+            if case let .row(type) = scope.keys, let first = fields.first, case let .object(members)? = dot.value, members[first] == nil {
                 throw .invalidArgument(
-                    "template: :\(row.place(at)): executing \"\" at <.\(fields.joined(separator: "."))>: can't evaluate field \(first) in type \(row.type)")
+                    "template: :\(scope.place(at)): executing \"\" at <.\(fields.joined(separator: "."))>: can't evaluate field \(first) in type \(type)")
             }
-            return try walk(dot, fields, in: pipeline)
-        case let .variable(name, fields):
+            return try walk(dot, fields, scope: scope, at: at, written: "." + fields.joined(separator: "."), in: pipeline)
+        case let .variable(name, fields, at):
             guard let variable = scope.variables[name] else { throw .invalidArgument("template: undefined variable: \(name)") }
-            return try walk(variable, fields, in: pipeline)
-        case let .literal(tree): return tree
-        case let .function(name): return try call(name, [], in: pipeline)
-        case let .nested(inner, fields): return try walk(try evaluate(inner, dot: dot, scope: scope), fields, in: pipeline)
+            let written = ([name] + fields).joined(separator: ".")
+            return try walk(Dot(variable, path: name == "$" ? [] : nil), fields, scope: scope, at: at, written: written, in: pipeline)
+        case let .literal(tree): return Dot(tree, path: nil)
+        case let .function(name): return Dot(try call(name, [], in: pipeline), path: nil)
+        case let .nested(inner, fields, at):
+            let start = try evaluate(inner, dot: dot, scope: scope)
+            return try walk(start, fields, scope: scope, at: at, written: "(" + inner.source + ")." + fields.joined(separator: "."), in: pipeline)
         }
     }
 
-    /// A key of a map; nothing (printed `<no value>`) for a missing one or
-    /// below it, as Go gives for a map; an error on a value that has no keys.
-    private static func walk(_ start: JSONTree?, _ fields: [String], in pipeline: Pipeline) throws(SwiftrunError) -> JSONTree? {
+    /// A key of a map. What a missing one, or a field of null or of a
+    /// value that has none, gives depends on the pass (`Keys`): Go's
+    /// `<no value>` for a map, or the error Go's template gives, placed at
+    /// `at` in the template and naming the operand as `written`.
+    private static func walk(
+        _ start: Dot, _ fields: [String], scope: Scope, at: Int, written: String, in pipeline: Pipeline
+    ) throws(SwiftrunError) -> Dot {
+        func failure(_ reason: String) -> SwiftrunError {
+            .invalidArgument("template: :\(scope.place(at)): executing \"\" at <\(written)>: \(reason)")
+        }
         var current = start
-        for field in fields {
-            switch current {
-            case nil, .null?: return nil
-            case let .object(members)?: current = members[field]
-            case let other?:
-                throw .invalidArgument("template: executing at <\(pipeline.source)>: can't evaluate field \(field) in type \(typeName(other))")
+        for (index, field) in fields.enumerated() {
+            switch (current.value, scope.keys) {
+            case (nil, .strict), (.null?, .strict), (.null?, .typed):
+                throw failure("nil pointer evaluating interface {}.\(field)")
+            case (nil, _), (.null?, _):
+                return Dot(nil, path: nil)
+            case let (.object(members)?, keys):
+                if let next = members[field] {
+                    current = Dot(next, path: current.path.map { $0 + [field] })
+                    continue
+                }
+                switch keys {
+                case .lenient, .row: return Dot(nil, path: nil)
+                case .strict: throw failure("map has no entry for key \"\(field)\"")
+                case let .typed(shape):
+                    guard let path = current.path else { throw failure("no field \(field) known here") }
+                    if shape.isMap(path) { return Dot(nil, path: nil) }
+                    guard index == fields.count - 1, let zero = shape.zeroes[path + [field]] else { throw failure("no field \(field)") }
+                    return Dot(zero, path: path + [field])
+                }
+            case let (other?, keys):
+                if case .lenient = keys {
+                    throw .invalidArgument("template: executing at <\(pipeline.source)>: can't evaluate field \(field) in type \(typeName(other))")
+                }
+                throw failure("can't evaluate field \(field) in type interface {}")
             }
         }
         return current
@@ -261,7 +331,9 @@ public struct GoTemplate {
             var current = arguments[0]
             for key in arguments.dropFirst() {
                 switch (current, key) {
-                case let (.object(fields)?, .string(name)?): current = fields[name]
+                // A missing key of a map of strings (Labels, Options) is Go's "".
+                case let (.object(fields)?, .string(name)?):
+                    current = fields[name] ?? (fields.values.allSatisfy { if case .string = $0 { true } else { false } } ? .string("") : nil)
                 case let (.array(items)?, .number(text)?):
                     guard let position = Int(text), items.indices.contains(position) else {
                         throw .invalidArgument("template: executing at <\(pipeline.source)>: error calling index: index out of range: \(text)")

@@ -25,23 +25,34 @@ enum InspectFormat {
         try format.map { (text) throws(SwiftrunError) in try GoTemplate(text) }
     }
 
-    /// Each target's JSON document: a JSON array of them, or the template
-    /// run over each. As Docker's, a target that cannot be shown is an
-    /// error line of its own, the others are still shown, and the exit
-    /// code is 1.
-    static func show(_ targets: [String], format: String?, _ describe: (String) throws(SwiftrunError) -> String) throws(SwiftrunError) -> Int32 {
+    /// Each target's JSON document, with the Go struct Docker's is: a JSON
+    /// array of them, or the template run over each. As Docker's, a target
+    /// that cannot be shown is an error line of its own, the others are
+    /// still shown, and the exit code is 1.
+    static func show(
+        _ targets: [String], format: String?, _ describe: (String) throws(SwiftrunError) -> (document: String, shape: GoStruct)
+    ) throws(SwiftrunError) -> Int32 {
         let template = try template(format)
-        var documents: [String] = []
+        var documents: [(document: String, shape: GoStruct)] = []
         let code = forEachArgument(targets) { (target) throws(SwiftrunError) in documents.append(try describe(target)) }
         if let template {
-            try print(documents.map { Array($0.utf8) }, with: template)
-        } else {
-            Swift.print("[" + documents.joined(separator: ",\n") + "]")
+            return print(documents.map { (Array($0.document.utf8), $0.shape) }, with: template) == 0 ? code : 1
         }
+        Swift.print("[" + documents.map(\.document).joined(separator: ",\n") + "]")
         return code
     }
 
-    static func print(_ documents: [[UInt8]], with template: GoTemplate) throws(SwiftrunError) {
-        for document in documents { Swift.print(try template.render(json: document)) }
+    /// The template's line for each document. One it fails on is an error
+    /// line of its own, in Docker's words, and the others are still shown;
+    /// if none is, the output is an empty line, as Docker's CLI flushes it.
+    static func print(_ documents: [(document: [UInt8], shape: GoStruct)], with template: GoTemplate) -> Int32 {
+        var lines: [String] = []
+        var failures: [SwiftrunError] = []
+        for (document, shape) in documents {
+            do throws(SwiftrunError) { lines.append(try template.render(json: document, as: shape)) } catch { failures.append(error) }
+        }
+        if !lines.isEmpty || !failures.isEmpty { Swift.print(lines.joined(separator: "\n")) }
+        for failure in failures { printError("swiftrun: template parsing error: \(failure)") }
+        return failures.isEmpty ? 0 : 1
     }
 }

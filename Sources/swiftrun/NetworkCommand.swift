@@ -115,7 +115,7 @@ struct NetworkInspectCommand: StoreCommand {
     var networks: [String]
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        try InspectFormat.show(networks, format: format) { (key) throws(SwiftrunError) in try NetworkStore().inspect(key) }
+        try InspectFormat.show(networks, format: format) { (key) throws(SwiftrunError) in (try NetworkStore().inspect(key), .network) }
     }
 }
 

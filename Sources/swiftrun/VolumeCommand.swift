@@ -84,7 +84,8 @@ struct VolumeInspectCommand: StoreCommand {
         var documents: [VolumeDocument] = []
         let code = forEachArgument(volumes) { (name) throws(SwiftrunError) in documents.append(try VolumeStore(layout: layout).find(name)) }
         if let template {
-            try InspectFormat.print(try documents.map { (document) throws(SwiftrunError) in try JSON.encode(document) }, with: template)
+            let encoded = try documents.map { (document) throws(SwiftrunError) in (try JSON.encode(document), GoStruct.volume) }
+            return InspectFormat.print(encoded, with: template) == 0 ? code : 1
         } else {
             print(try JSON.encodePretty(documents))
         }

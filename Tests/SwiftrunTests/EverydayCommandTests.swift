@@ -33,6 +33,12 @@ import Testing
         let bad = sandbox.run(["inspect", "-f", "{{.Name", "nosuch"])
         #expect(bad.code == 1 && bad.stdout.isEmpty)
         #expect(bad.stderr == "swiftrun: template parsing error: template: :1: unclosed action\n")
+        // A key no document has: an error line for each, exit 1, and the empty line Docker's CLI flushes.
+        let missing = sandbox.run(["inspect", "-f", "{{.Nope}}", "c1", "busybox"])
+        let line = "swiftrun: template parsing error: template: :1:2: executing \"\" at <.Nope>: map has no entry for key \"Nope\"\n"
+        #expect(missing.code == 1 && missing.stdout == "\n" && missing.stderr == line + line, "\(missing.stdout)\(missing.stderr)")
+        // A field Docker's struct has and its JSON omits when empty is its zero value.
+        #expect(sandbox.run(["inspect", "-f", "{{.Config.ExposedPorts}}|{{.State.Health}}", "c1"]).stdout == "map[]|<nil>\n")
     }
 
     /// docker inspect of several objects, some missing: the ones found are
@@ -142,9 +148,9 @@ import Testing
         let privileged = try #require(try document(["inspect", "privileged"])["HostConfig"] as? [String: Any])
         #expect(privileged["Privileged"] as? Bool == true && privileged["MaskedPaths"] is NSNull && privileged["CapAdd"] is NSNull)
         #expect(privileged["SecurityOpt"] as? [String] == ["label=disable"] && privileged["PidsLimit"] is NSNull)
-        // A template reads them as Docker's reads its own.
+        // A template reads them as Docker's reads its own: a nil slice prints as [].
         let fields = sandbox.run(["inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.Privileged}} {{.State.Error}}|{{.ExecIDs}}", "limited"])
-        #expect(fields.stdout == "67108864 false |<nil>\n", "\(fields.stdout)\(fields.stderr)")
+        #expect(fields.stdout == "67108864 false |[]\n", "\(fields.stdout)\(fields.stderr)")
     }
 
     /// The lists' --format as Docker's formatter reads it: a bare template

@@ -119,13 +119,16 @@ public struct Inspection {
         var Health: HealthState?
     }
 
-    public func describe(_ target: String) throws(SwiftrunError) -> String {
+    /// A container's document, or else an image's, with the Go struct
+    /// Docker's is (for `inspect -f`).
+    public func describe(_ target: String) throws(SwiftrunError) -> (document: String, shape: GoStruct) {
         if let state = try? ContainerStore(layout: layout).find(target) {
-            return String(decoding: try JSON.encode(container(state)), as: UTF8.self)
+            return (String(decoding: try JSON.encode(container(state)), as: UTF8.self), .container)
         }
         let images = ImageStore(layout: layout)
         do {
-            return String(decoding: try JSON.encode(try ImageInspection(store: images, image: try images.image(target))), as: UTF8.self)
+            let document = try ImageInspection(store: images, image: try images.image(target))
+            return (String(decoding: try JSON.encode(document), as: UTF8.self), .image)
         } catch .imageNotFound {
             // Neither a container nor an image, in Docker's words.
             throw .invalidArgument("no such object: \(target)")

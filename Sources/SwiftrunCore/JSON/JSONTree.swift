@@ -3,7 +3,7 @@
 /// the type a Decodable asks for (a UInt64 above Int64.max, a Double) and
 /// written as it was made. Foundation's JSONEncoder and JSONDecoder did this
 /// job before; loading FoundationEssentials cost every command ~2 ms.
-indirect enum JSONTree {
+indirect enum JSONTree: Sendable {
     case null
     case bool(Bool)
     case number(String)
