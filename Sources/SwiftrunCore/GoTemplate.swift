@@ -281,10 +281,13 @@ public struct GoTemplate {
                     return Dot(zero, path: path + [field])
                 }
             case let (other?, keys):
-                if case .lenient = keys {
+                switch keys {
+                case .lenient:
                     throw .invalidArgument("template: executing at <\(pipeline.source)>: can't evaluate field \(field) in type \(typeName(other))")
+                case .row: throw failure("can't evaluate field \(field) in type \(typeName(other))")
+                // Decoded into maps, every value is Go's interface {}.
+                case .typed, .strict: throw failure("can't evaluate field \(field) in type interface {}")
                 }
-                throw failure("can't evaluate field \(field) in type interface {}")
             }
         }
         return current

@@ -200,6 +200,9 @@ import Testing
         #expect(failure(["ps", "-a", "--format", "{{.Names}}\n{{.Nope}}"]) == String(format: ps, "2:2", ".Nope"))
         // Go places a chain of three or more at its second field.
         #expect(failure(["ps", "-a", "--format", "{{.Nope.Foo.Bar}}"]) == String(format: ps, "1:7", ".Nope.Foo.Bar"))
+        #expect(
+            failure(["ps", "-a", "--format", "{{.Names.Foo.Bar}}"])
+                == "swiftrun: failed to execute template: template: :1:8: executing \"\" at <.Names.Foo.Bar>: can't evaluate field Foo in type string\n")
         #expect(sandbox.run(["volume", "ls", "--format", "{{.Nope}}"]).code == 0)
         #expect(sandbox.run(["volume", "create", "v1"]).code == 0)
         #expect(
