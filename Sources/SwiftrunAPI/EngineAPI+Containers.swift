@@ -20,7 +20,7 @@ extension EngineAPI {
         let control = ContainerControl(layout: layout)
         switch (request.method, verb) {
         case ("GET", "json"):
-            return try answer { () throws(SwiftrunError) in try .json(Inspection(layout: layout).container(state)) }
+            return try answer { () throws(SwiftrunError) in try .json(Inspection(layout: layout).container(state, size: request.flag("size"))) }
         case ("GET", "logs"): return try logs(state, request)
         case ("POST", "start"):
             // Docker's 304: already started.

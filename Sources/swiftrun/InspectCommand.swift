@@ -7,11 +7,16 @@ struct InspectCommand: StoreCommand {
     @Option("-f", "--format", help: InspectFormat.help)
     var format: String?
 
+    @Flag("-s", "--size", help: "Show a container's sizes: SizeRw (its writable layer) and SizeRootFs (with its image).")
+    var size = false
+
     @Argument("targets", help: "Container or image names or IDs.")
     var targets: [String]
 
     func run(in layout: StoreLayout) throws(SwiftrunError) -> Int32 {
-        try InspectFormat.show(targets, format: format) { (target) throws(SwiftrunError) in try Inspection(layout: layout).describe(target) }
+        try InspectFormat.show(targets, format: format) { (target) throws(SwiftrunError) in
+            try Inspection(layout: layout).describe(target, size: size)
+        }
     }
 }
 

@@ -151,6 +151,10 @@ import Testing
         // A template reads them as Docker's reads its own: a nil slice prints as [].
         let fields = sandbox.run(["inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.Privileged}} {{.State.Error}}|{{.ExecIDs}}", "limited"])
         #expect(fields.stdout == "67108864 false |[]\n", "\(fields.stdout)\(fields.stderr)")
+        // --size adds the sizes, which are left out (Go's nil) without it.
+        let sizes = sandbox.run(["inspect", "--size", "-f", "{{.SizeRw}} {{.SizeRootFs}}", "limited"]).stdout.split(separator: " ")
+        #expect(sizes.first == "0" && (Int(sizes.last?.dropLast() ?? "") ?? 0) > 1_000_000, "\(sizes)")
+        #expect(sandbox.run(["inspect", "-f", "{{.SizeRw}}", "limited"]).stdout == "<nil>\n")
     }
 
     /// The lists' --format as Docker's formatter reads it: a bare template

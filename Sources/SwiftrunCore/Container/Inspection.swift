@@ -27,6 +27,9 @@ public struct Inspection {
         var ExecIDs = OrNull<[String]>(nil)
         var HostConfig: HostConfigDocument
         var GraphDriver: GraphDriverDocument
+        /// With --size: the writable layer's bytes, and with the image's.
+        var SizeRw: Int64?
+        var SizeRootFs: Int64?
         var Mounts: [MountDocument]
         var Config: ConfigDocument
         var NetworkSettings: NetworkSettingsDocument
@@ -121,9 +124,10 @@ public struct Inspection {
 
     /// A container's document, or else an image's, with the Go struct
     /// Docker's is (for `inspect -f`).
-    public func describe(_ target: String) throws(SwiftrunError) -> (document: String, shape: GoStruct) {
+    /// `size`: a container's sizes too, as `inspect --size` shows them.
+    public func describe(_ target: String, size: Bool = false) throws(SwiftrunError) -> (document: String, shape: GoStruct) {
         if let state = try? ContainerStore(layout: layout).find(target) {
-            return (String(decoding: try JSON.encode(container(state)), as: UTF8.self), .container)
+            return (String(decoding: try JSON.encode(container(state, size: size)), as: UTF8.self), .container)
         }
         let images = ImageStore(layout: layout)
         do {
@@ -137,7 +141,7 @@ public struct Inspection {
 
     /// Docker's ContainerInspect document: `inspect` and the Engine API's
     /// `GET /containers/{id}/json`.
-    package func container(_ state: ContainerState) -> ContainerDocument {
+    package func container(_ state: ContainerState, size: Bool = false) -> ContainerDocument {
         let containers = ContainerStore(layout: layout)
         let spec = try? containers.spec(state.id)
         let active = state.isActive
@@ -165,10 +169,18 @@ public struct Inspection {
             Name: "/" + state.name, RestartCount: state.restartCount ?? 0,
             HostConfig: HostConfigDocument(state, spec: spec, mounts: mounts),
             GraphDriver: graphDriver(state),
+            SizeRw: size ? containers.writableSize(state.id) : nil,
+            SizeRootFs: size ? containers.writableSize(state.id) + imageSize(state) : nil,
             Mounts: mounts,
             Config: ConfigDocument(state, spec: spec),
             NetworkSettings: NetworkSettingsDocument(
                 active ? ContainerNetwork(layout: layout).attachments(state.id) : [], mode: (state.network ?? .none).mode))
+    }
+
+    /// The bytes of the container's image, as `images` counts them.
+    private func imageSize(_ state: ContainerState) -> Int64 {
+        guard let manifest = state.imageManifest, let image = try? ImageStore(layout: layout).load(manifest: manifest) else { return 0 }
+        return image.manifest.layers.reduce(0) { $0 + $1.size }
     }
 
     /// The overlay's dirs: lowerdir as the kernel reads it, top first (the
