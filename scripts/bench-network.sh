@@ -21,8 +21,14 @@ trap cleanup EXIT
 "$bin" --root "$store" import "$sample" busybox >/dev/null
 mounts="-v /usr:/usr:ro -v /usr/lib64:/lib64:ro -v /usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro"
 
-# iperf3 -J's received rate, in Gbit/s.
-rate() { python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'; }
+# iperf3 -J's received rate, in Gbit/s; or, if the run failed, iperf3's
+# reason on stderr and a failed bench (its JSON then has no rate).
+rate() {
+    python3 -c 'import json,sys
+run = json.load(sys.stdin)
+if "error" in run: sys.exit("bench-network: iperf3 " + sys.argv[1] + ": " + run["error"])
+print("%.2f" % (run["end"]["sum_received"]["bits_per_second"] / 1e9))' "$1"
+}
 # Waits for an iperf3 server's "Server listening" line in a container's log.
 listening() { until "$bin" --root "$store" logs "$1" 2>&1 | grep -q "Server listening"; do :; done; }
 
@@ -30,19 +36,19 @@ iperf3 -s -p 15201 >/dev/null 2>&1 &
 host_server=$!
 # iperf3 -J exits 0 even when it could not connect: the JSON says so.
 until iperf3 -c 127.0.0.1 -p 15201 -t 3 -J > "$work/loopback.json" 2>/dev/null && ! grep -q '"error"' "$work/loopback.json"; do :; done
-loopback=$(rate < "$work/loopback.json")
+loopback=$(rate "over loopback" < "$work/loopback.json")
 
 # shellcheck disable=SC2086
 "$bin" --root "$store" run -d --name bench-published -p 127.0.0.1:15202:5201 $mounts busybox /usr/bin/iperf3 -s --forceflush >/dev/null
 listening bench-published
-published=$(iperf3 -c 127.0.0.1 -p 15202 -t 3 -J | rate)
+published=$(iperf3 -c 127.0.0.1 -p 15202 -t 3 -J | rate "to the published port")
 
 "$bin" --root "$store" network create "$network" >/dev/null
 # shellcheck disable=SC2086
 "$bin" --root "$store" run -d --name bench-server --network "$network" $mounts busybox /usr/bin/iperf3 -s --forceflush >/dev/null
 listening bench-server
 # shellcheck disable=SC2086
-between=$("$bin" --root "$store" run --rm --network "$network" $mounts busybox /usr/bin/iperf3 -c bench-server -t 3 -J | rate)
+between=$("$bin" --root "$store" run --rm --network "$network" $mounts busybox /usr/bin/iperf3 -c bench-server -t 3 -J | rate "between containers")
 
 python3 - "$loopback" "$published" "$between" <<'PY'
 import sys
