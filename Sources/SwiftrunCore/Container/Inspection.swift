@@ -180,7 +180,7 @@ public struct Inspection {
     /// The bytes of the container's image, as `images` counts them.
     private func imageSize(_ state: ContainerState) -> Int64 {
         guard let manifest = state.imageManifest, let image = try? ImageStore(layout: layout).load(manifest: manifest) else { return 0 }
-        return image.manifest.layers.reduce(0) { $0 + $1.size }
+        return image.size
     }
 
     /// The overlay's dirs: lowerdir as the kernel reads it, top first (the

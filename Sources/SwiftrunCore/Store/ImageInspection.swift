@@ -77,7 +77,7 @@ package struct ImageInspection: Encodable {
         Architecture = image.configuration.architecture
         Variant = document["variant"]?.stringValue
         Os = image.configuration.os
-        Size = image.manifest.layers.reduce(0) { $0 + $1.size }
+        Size = image.size
         VirtualSize = Size
         let layers = store.layerDirectories(of: image)
         var directories: [String: String] = [:]

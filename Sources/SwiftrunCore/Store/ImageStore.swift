@@ -8,6 +8,8 @@ public struct Image: Sendable {
     public var configuration: ImageConfiguration
     /// The image ID Docker shows: the digest of the config blob.
     public var id: Digest { manifest.config.digest }
+    /// Its size as `images`, `inspect` and `ps -s` show it: its layer blobs'.
+    public var size: Int64 { manifest.layers.reduce(0) { $0 + $1.size } }
 }
 
 /// One row of `swiftrun images`.
@@ -98,7 +100,7 @@ public struct ImageStore: Sendable {
             return ImageSummary(
                 repository: reference?.familiarName ?? "<none>", tag: reference?.tag ?? "<none>", id: image.id,
                 created: image.configuration.created,
-                size: image.manifest.layers.reduce(0) { $0 + $1.size },
+                size: image.size,
                 labels: image.configuration.config?.Labels ?? [:], manifestDigest: image.manifestDigest)
         }.sorted { ($0.repository, $0.tag) < ($1.repository, $1.tag) }
     }
