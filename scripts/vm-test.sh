@@ -138,4 +138,9 @@ grep -E "swiftrun-vm|✘|Test run|↳" "$log" | grep -v "↳ ///" || { grep -v "
 # kernel on both vCPUs until the timeout, with no trace at the quiet
 # console level. A soft lockup now panics the guest at once, and its
 # backtraces (loglevel=5 shows them) are printed here.
-grep -q "swiftrun-vm: tests exited 0" "$log" || { grep -A 60 -m 1 "soft lockup" "$log" || true; exit 1; }
+# The whole console of a failed run stays in .build/vm-console.log.
+grep -q "swiftrun-vm: tests exited 0" "$log" || {
+    cp "$log" "$repo/.build/vm-console.log"
+    grep -A 60 -m 1 "soft lockup" "$log" || true
+    exit 1
+}
