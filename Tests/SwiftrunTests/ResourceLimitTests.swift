@@ -22,6 +22,29 @@ import Testing
         #expect(sandbox.run(["rm", "hog"]).code == 0)
     }
 
+    /// Docker's default: memory and swap together up to twice --memory
+    /// (v1's memory.memsw; v2's memory.swap.max holds the swap alone), and
+    /// --memory-swap 0 means the same.
+    @Test(arguments: [[], ["--memory-swap", "0"]])
+    func swapIsLimitedToTheMemoryLimitByDefault(flags: [String]) throws {
+        let name = "swap\(flags.count)"
+        #expect(sandbox.run(["run", "-d", "--name", name, "--memory", "64m"] + flags + ["busybox", "sleep", "1000"]).code == 0)
+        defer { sandbox.run(["rm", "-f", name]) }
+        let id = try sandbox.containerID(name)
+        let mode = CgroupMode.host
+        let (file, expected) =
+            mode.isPureV2
+            ? (mode.unified! + "/swiftrun/\(id)/memory.swap.max", 64 << 20) : (mode.v1["memory"]! + "/swiftrun/\(id)/memory.memsw.limit_in_bytes", 128 << 20)
+        if FileManager.default.fileExists(atPath: file) {
+            #expect(try String(contentsOfFile: file, encoding: .utf8) == "\(expected)\n")
+        }
+        let inspect = sandbox.run(["inspect", "-f", "{{.HostConfig.MemorySwap}}", name])
+        #expect(inspect.stdout == "\(128 << 20)\n", "\(inspect.stderr)")
+        // Alone, --memory-swap 0 limits nothing (v1 would have taken it as a limit of 0).
+        let alone = sandbox.run(["run", "--rm", "--memory-swap", "0", "busybox", "echo", "ran"])
+        #expect(alone.code == 0 && alone.stdout == "ran\n", "\(alone.stderr)")
+    }
+
     @Test func aForkBombStopsAtThePidsLimit() {
         // 200 processes that stay, asked for as fast as a subshell can fork
         // (ash gives up at the first failed fork); then counted with a shell

@@ -173,7 +173,9 @@ struct ContainerCgroup {
     ) throws(SwiftrunError) {
         if let memory = resources.memory {
             if let limit = memory.limit { try write(dir, "memory.max", String(limit)) }
-            if let swap = memory.swap, let limit = memory.limit {
+            // A kernel without swap accounting has no such file; Docker then
+            // limits memory alone, as here.
+            if let swap = memory.swap, let limit = memory.limit, FileSystem.exists(dir + "/memory.swap.max") {
                 try write(dir, "memory.swap.max", swap < 0 ? "max" : String(max(0, swap - limit)))
             }
             if let reservation = memory.reservation { try write(dir, "memory.low", String(reservation)) }

@@ -121,11 +121,14 @@ extension RunOptions {
         if memory != nil || memorySwap != nil || memoryReservation != nil {
             let limit = try memory.map { (text) throws(SwiftrunError) in try Self.parseBytes(text, flag: "--memory") }
             if let limit, limit < 6 << 20 { throw .invalidArgument("--memory \(memory!) is too small: the minimum is 6m") }
-            let swap = try memorySwap.map { (text) throws(SwiftrunError) -> Int64 in text == "-1" ? -1 : try Self.parseBytes(text, flag: "--memory-swap") }
-            if let swap, swap >= 0 {
+            var swap = try memorySwap.map { (text) throws(SwiftrunError) -> Int64 in text == "-1" ? -1 : try Self.parseBytes(text, flag: "--memory-swap") }
+            if let given = swap, given > 0 {
                 guard let limit else { throw .invalidArgument("--memory-swap needs --memory") }
-                guard swap >= limit else { throw .invalidArgument("--memory-swap (\(memorySwap!)) must be at least --memory (\(memory!))") }
+                guard given >= limit else { throw .invalidArgument("--memory-swap (\(memorySwap!)) must be at least --memory (\(memory!))") }
             }
+            // Docker's default, 0 included: memory and swap together up to
+            // twice --memory, so a container may swap out as much as it holds.
+            if swap ?? 0 == 0 { swap = limit.map { 2 * $0 } }
             resources.memory = .init(
                 limit: limit,
                 reservation: try memoryReservation.map { (text) throws(SwiftrunError) in try Self.parseBytes(text, flag: "--memory-reservation") },
