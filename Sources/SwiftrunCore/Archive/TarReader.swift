@@ -164,6 +164,14 @@ final class TarReader {
         return Array(split)[...]
     }
 
+    /// The most bytes borrowed at once. A source that hashes what it lends
+    /// (the diffID) reads them into this core's cache; in pieces this small
+    /// they are still there when the file's write(2) copies them into the
+    /// page cache. Borrowed a whole 1 MB read-ahead slot at a time, they
+    /// had left it, and that copy was a fifth of import's samples (perf on
+    /// a Debian base: 955 samples against 46; import 0.61 -> 0.48 of tar).
+    static let lendSize = 128 << 10
+
     /// The most extended-header data (pax, GNU long names) read for one entry.
     static let extensionLimit: Int64 = 1 << 20
     /// pax (x, g) and GNU long name and link (L, K) headers.
@@ -193,7 +201,7 @@ final class TarReader {
     /// only at the stream's end.
     private func available() throws(SwiftrunError) -> Int {
         if chunkStart == chunk.count {
-            chunk = try source.borrow(upTo: .max)
+            chunk = try source.borrow(upTo: Self.lendSize)
             chunkStart = 0
         }
         return chunk.count - chunkStart
