@@ -27,6 +27,26 @@ import Testing
         #expect(try sandbox.snapshot() == before)
     }
 
+    /// A foreground run makes its container's dir and overlay before its
+    /// plan (ContainerAhead): a flag the plan refuses, or a name already
+    /// taken, undoes them, and the store is as it was.
+    @Test func aRunRefusedAfterItsDirsWereBegunLeavesNothing() throws {
+        let sandbox = try Sandbox()
+        #expect(sandbox.run(["create", "--name", "taken", "busybox", "true"]).code == 0)
+        let before = try sandbox.snapshot()
+        let refused: [([String], String)] = [
+            (["--rm", "--user", "nosuch"], "swiftrun: unable to find user nosuch: no matching entries in the image's /etc/passwd\n"),
+            (["--network", "nosuchnet"], "swiftrun: network nosuchnet not found\n"),
+            (["--name", "taken"], "swiftrun: the container name \"taken\" is already in use; remove that container or pick another name\n")
+        ]
+        for (flags, message) in refused {
+            let result = sandbox.run(["run"] + flags + ["busybox", "true"])
+            #expect(result.code == 125, "\(flags)")
+            #expect(result.stderr == message)
+            #expect(try sandbox.snapshot() == before, "\(flags) left something")
+        }
+    }
+
     @Test func twentyParallelRunsAllSucceedAndLeaveNothing() throws {
         let sandbox = try Sandbox()
         let before = try sandbox.snapshot()

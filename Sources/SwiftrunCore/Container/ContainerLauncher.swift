@@ -13,12 +13,17 @@ struct ContainerLauncher {
     /// on a second thread).
     /// With `console` (-t), the child sends its pty master there.
     /// `early`: a network namespace a foreground `run` began making before
-    /// it prepared, closed after the spawn as one begun here is.
+    /// it prepared, closed after the spawn as one begun here is; `overlay`,
+    /// the overlay it began with the container (ContainerAhead).
     func launch(
-        _ plan: ContainerPlan, narrator: Narrator?, console: ConsoleSocket? = nil, early: NetworkNamespaceAhead? = nil
+        _ plan: ContainerPlan, narrator: Narrator?, console: ConsoleSocket? = nil, early: NetworkNamespaceAhead? = nil,
+        overlay earlyOverlay: OverlayAhead? = nil
     ) throws(SwiftrunError) -> (ContainerProcess, ContainerState) {
         // First, so that their threads overlap everything up to the clone3.
-        let overlay = OverlayAhead(plan)
+        let overlay = earlyOverlay ?? OverlayAhead(plan)
+        // Its thread is waited for on every way out: a failed launch's
+        // container is removed next, and its dirs must all be made by then.
+        defer { _ = try? overlay.madeAhead() }
         let network = ContainerNetwork(layout: layout)
         let request = plan.state.network ?? NetworkRequest.none
         let netns = NetworkNamespaceAhead.isWanted(by: plan.spec, request: request) ? early ?? NetworkNamespaceAhead() : nil
@@ -57,7 +62,7 @@ struct ContainerLauncher {
                 data: ["file": .string(file), "value": .string(value)])
         }
         // As late as can be: the threads have had all the above to finish.
-        if let fd = overlay.madeAhead() { child.attachOverlay(madeAhead: fd) }
+        if let fd = try overlay.madeAhead() { child.attachOverlay(madeAhead: fd) }
         let madeAhead = netns?.fd
         if let madeAhead {
             child.joinNetworkNamespace(madeAhead: madeAhead)

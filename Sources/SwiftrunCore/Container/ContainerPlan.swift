@@ -49,7 +49,9 @@ struct ContainerPlan {
     /// `reversed().joined(separator:)`: that generic call is not
     /// specialized, and its first use costs the runtime a type lookup by
     /// mangled name on every `run` (issue 15's profile).
-    var lowerdir: String {
+    var lowerdir: String { Self.lowerdir(layers: layers, initLayer: initLayer) }
+
+    static func lowerdir(layers: [String], initLayer: String?) -> String {
         var list = initLayer.map { $0 + ":" } ?? ""
         for index in layers.indices.reversed() {
             list += layers[index]
@@ -59,7 +61,10 @@ struct ContainerPlan {
     }
 
     /// A new container of `image` as `options` describe it.
-    static func prepare(_ options: RunOptions, image: Image, layout: StoreLayout) throws(SwiftrunError) -> ContainerPlan {
+    /// `id`: a foreground `run`'s, whose dirs are already being made (ContainerAhead).
+    static func prepare(_ options: RunOptions, image: Image, layout: StoreLayout, id: String = ContainerID.generate()) throws(SwiftrunError)
+        -> ContainerPlan
+    {
         var options = options
         let images = ImageStore(layout: layout)
         let containers = ContainerStore(layout: layout)
@@ -68,7 +73,6 @@ struct ContainerPlan {
         guard !layers.isEmpty else {
             throw .invalidArgument("\(options.image): the image has no layers, so there is nothing to run")
         }
-        let id = ContainerID.generate()
         let dirs = containers.directories(id)
         let (etcDirectory, joinedNetwork) = try resolveNetwork(&options, image: image, layout: layout, dirs: dirs)
         let volumes = try VolumeUse.resolve(

@@ -28,25 +28,36 @@ public struct ContainerRunner {
         let netns = NetworkNamespaceAhead(for: options)
         defer { netns?.close() }
         try layout.prepare()
-        return try run(options, image: try images.image(options.image), netns: netns, exitsNext: true)
+        let image = try images.image(options.image)
+        let ahead = try ContainerAhead(image: image, options: options, layout: layout)
+        do {
+            return try run(options, image: image, netns: netns, ahead: ahead, exitsNext: true)
+        } catch {
+            ahead?.abandon()
+            throw error
+        }
     }
 
     /// The same with the image already in hand: build's RUN steps, whose
-    /// intermediate images have no name. `exitsNext`: the CLI, which exits
+    /// intermediate images have no name. `ahead`: the container begun
+    /// before its plan, by `run` above. `exitsNext`: the CLI, which exits
     /// once this returns, so a --rm container's files, and its mount
     /// namespace, can go after it (Trash.When.afterExit).
-    func run(_ options: RunOptions, image: Image, netns: NetworkNamespaceAhead? = nil, exitsNext: Bool = false) throws(SwiftrunError) -> Int32 {
+    func run(
+        _ options: RunOptions, image: Image, netns: NetworkNamespaceAhead? = nil, ahead: ContainerAhead? = nil, exitsNext: Bool = false
+    ) throws(SwiftrunError) -> Int32 {
         let narrator = options.explain.map(Narrator.init)
-        var plan = try ContainerPlan.prepare(options, image: image, layout: layout)
+        var plan = try ContainerPlan.prepare(options, image: image, layout: layout, id: ahead?.id ?? ContainerID.generate())
         if let narrator { try explainPlan(narrator, plan: plan) }
         let console = try ContainerProcess.foregroundStdio(tty: options.tty, interactive: options.interactive)
-        try create(&plan, chosenName: options.name != nil)
+        try create(&plan, chosenName: options.name != nil, ahead: ahead)
         var state = plan.state
         var files = Trash.When.now
         let status: ExitStatus
         do {
             let process: ContainerProcess
-            (process, state) = try ContainerLauncher(layout: layout).launch(plan, narrator: narrator, console: console, early: netns)
+            (process, state) = try ContainerLauncher(layout: layout).launch(
+                plan, narrator: narrator, console: console, early: netns, overlay: ahead?.overlay)
             if exitsNext && options.autoRemove {
                 files = .afterExit(releasing: open("/proc/\(process.pid)/ns/mnt", O_RDONLY | O_CLOEXEC))
             }
@@ -142,19 +153,19 @@ public struct ContainerRunner {
     }
 
     /// Phase 2, create: the marker, name and dirs, the upper dir's root
-    /// with the image's owner and mode. A generated name that collides
-    /// with an existing one is drawn again.
-    func create(_ plan: inout ContainerPlan, chosenName: Bool) throws(SwiftrunError) {
+    /// with the image's owner and mode; with `ahead`, only the name is
+    /// left to claim. A generated name that collides with an existing one
+    /// is drawn again.
+    func create(_ plan: inout ContainerPlan, chosenName: Bool, ahead: ContainerAhead? = nil) throws(SwiftrunError) {
         while true {
             do {
-                try containers.create(plan.state)
+                if let ahead { try ahead.take(plan.state) } else { try containers.create(plan.state, over: plan.layers[plan.layers.count - 1]) }
                 break
             } catch .nameInUse where !chosenName {
                 plan.state.name = ContainerName.random() + "_" + String(UInt16.random(in: 0...UInt16.max))
             }
         }
         do {
-            try FileSystem.copyOwnerAndMode(from: plan.layers[plan.layers.count - 1], to: plan.dirs.upper)
             try attachVolumes(plan)
         } catch {
             // Its anonymous volumes were made for it alone, and never used.

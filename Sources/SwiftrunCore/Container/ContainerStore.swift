@@ -27,20 +27,51 @@ public struct ContainerStore: Sendable {
 
     func directories(_ id: String) -> Directories { Directories(base: layout.container(id)) }
 
-    /// Makes a new container's marker, name and dirs: all that must exist
-    /// before the kernel is asked for anything.
-    func create(_ state: ContainerState) throws(SwiftrunError) {
-        try FileSystem.writeAtomically(try JSON.encode(state.monitor), to: markerPath(state.id), durable: false)
+    /// Makes a new container's marker, name and dirs, its upper dir's root
+    /// owned as the image's `top` layer's is: all that must exist before
+    /// the kernel is asked for anything.
+    func create(_ state: ContainerState, over top: String) throws(SwiftrunError) {
+        try announce(state.id, monitor: state.monitor)
         do {
             try reserveName(state.name, for: state.id)
-            let dirs = directories(state.id)
-            for dir in [dirs.base, dirs.upper, dirs.work, dirs.rootfs] {
-                try Syscall.check("mkdir \(dir)") { mkdir(dir, 0o700) }
-            }
+            try makeDirectory(of: state.id)
+            try Self.makeLayerDirectories(directories(state.id), over: top)
         } catch {
             try? remove(state)
             throw error
         }
+    }
+
+    /// A foreground `run`'s container, begun before its plan (ContainerAhead):
+    /// the marker and its dir now, the layer's dirs on a thread, the name
+    /// last (`claimName`). Each step's undoing is `abandon`'s.
+    func announce(_ id: String, monitor: ProcessIdentity) throws(SwiftrunError) {
+        try FileSystem.writeAtomically(try JSON.encode(monitor), to: markerPath(id), durable: false)
+    }
+
+    func makeDirectory(of id: String) throws(SwiftrunError) {
+        let base = layout.container(id)
+        try Syscall.check("mkdir \(base)") { mkdir(base, 0o700) }
+    }
+
+    /// overlayfs's dirs in the container's dir. The upper dir is the
+    /// container's "/", so it takes the image's owner and mode.
+    static func makeLayerDirectories(_ dirs: Directories, over top: String) throws(SwiftrunError) {
+        for dir in [dirs.upper, dirs.work, dirs.rootfs] {
+            try Syscall.check("mkdir \(dir)") { mkdir(dir, 0o700) }
+        }
+        try FileSystem.copyOwnerAndMode(from: top, to: dirs.upper)
+    }
+
+    func claimName(_ state: ContainerState) throws(SwiftrunError) {
+        try reserveName(state.name, for: state.id)
+    }
+
+    /// Undoes what `announce` and `makeDirectory` made, the dirs first and
+    /// the marker last, for a container that never got its name.
+    func abandon(_ id: String) throws(SwiftrunError) {
+        try FileSystem.removeTree(layout.container(id))
+        unlink(markerPath(id))
     }
 
     /// Writes the container's spec (config.json) and state, once it has a

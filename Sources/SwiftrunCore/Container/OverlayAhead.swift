@@ -12,20 +12,31 @@ import Glibc
 /// child mounts it as before, and a real fault (a missing layer) is
 /// reported by the child's own step, as it was.
 final class OverlayAhead {
-    private let maker: Worker<Int32>  // the fd, or -1
+    private let maker: Worker<Result<Int32, SwiftrunError>>  // the fd, or -1
     private var fd: Int32?
 
-    init(_ plan: ContainerPlan) {
-        let lowerdir = plan.lowerdir
-        let upper = plan.dirs.upper
-        let work = plan.dirs.work
-        let volatileUpper: Int32 = plan.state.autoRemove ? 1 : 0
-        maker = Worker { sr_overlay_detached(lowerdir, upper, work, volatileUpper) }
+    /// The overlay of a created container, whose dirs exist.
+    convenience init(_ plan: ContainerPlan) {
+        self.init(lowerdir: plan.lowerdir, dirs: plan.dirs, volatileUpper: plan.state.autoRemove, makingDirsOver: nil)
     }
 
-    /// The overlay's fd, once the thread has made it; nil if it could not.
-    func madeAhead() -> Int32? {
-        let result = maker.join()
+    /// With `makingDirsOver` (the image's top layer), the thread first
+    /// makes the writable layer's dirs (ContainerStore.makeLayerDirectories):
+    /// a foreground `run` begins it before its plan (ContainerAhead).
+    init(lowerdir: String, dirs: ContainerStore.Directories, volatileUpper: Bool, makingDirsOver top: String?) {
+        let flag: Int32 = volatileUpper ? 1 : 0
+        maker = Worker {
+            Result { () throws(SwiftrunError) in
+                if let top { try ContainerStore.makeLayerDirectories(dirs, over: top) }
+                return sr_overlay_detached(lowerdir, dirs.upper, dirs.work, flag)
+            }
+        }
+    }
+
+    /// Waits for the thread: the overlay's fd, or nil if it could not be
+    /// made. Throws only what making the dirs threw.
+    func madeAhead() throws(SwiftrunError) -> Int32? {
+        let result = try maker.join().get()
         if result >= 0 { fd = result }
         return fd
     }
@@ -33,7 +44,7 @@ final class OverlayAhead {
     /// After the spawn, and on every way out: the child has its own copy
     /// of the fd (clone3 copies the table), which it attaches or drops.
     deinit {
-        let result = fd ?? maker.join()
+        let result = fd ?? (try? maker.join().get()) ?? -1
         if result >= 0 { close(result) }
     }
 }

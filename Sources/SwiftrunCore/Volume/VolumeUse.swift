@@ -12,6 +12,18 @@ struct VolumeUse: Sendable {
     /// volume is rewritten to bind its _data, so the spec sees only binds;
     /// a host path (absolute) is left as it is. `imageVolumes` and the
     /// options' declared ones get anonymous volumes where nothing mounts.
+    /// Whether `resolve` could find a volume here: a -v that is not a host
+    /// path, or a VOLUME of the image or the request. Such a run's first
+    /// use of a volume copies up from an overlay of its own, which must
+    /// come before the launch's (a volatile upper dir is mounted once).
+    static func mayBeUsed(by options: RunOptions, imageVolumes: [String]) -> Bool {
+        !imageVolumes.isEmpty || !options.declaredVolumes.isEmpty
+            || options.volumes.contains { text in
+                let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+                return !(parts.count > 1 && parts[0].hasPrefix("/"))
+            }
+    }
+
     static func resolve(_ options: inout RunOptions, imageVolumes: [String], store: VolumeStore) throws(SwiftrunError) -> [VolumeUse] {
         var uses: [VolumeUse] = []
         options.volumes = try options.volumes.map { (text) throws(SwiftrunError) -> String in
