@@ -66,7 +66,15 @@ import Testing
     }
 
     @Test func refusesBadUTF8AndDeepNesting() throws {
-        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
+        // A broken sequence, a lone continuation byte, an overlong "/", one after an escape.
+        for bytes: [UInt8] in [[0x22, 0xC3, 0x28, 0x22], [0x22, 0x80, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0x5C, 0x6E, 0xFF, 0x22]] {
+            #expect(throws: JSONParser.Failure.self, "\(bytes)") { try JSONParser.parse(bytes) }
+        }
+        // U+FFFD itself, what decoding puts in place of bad bytes, is text like any other.
+        guard case let .string(replacement) = try JSONParser.parse([0x22, 0x61, 0xEF, 0xBF, 0xBD, 0x5C, 0x74, 0x22]) else {
+            throw JSONParser.Failure(reason: "", offset: 0)
+        }
+        #expect(replacement == "a\u{FFFD}\t")
         let deep = Array(repeating: UInt8(ascii: "["), count: 100_000) + Array(repeating: UInt8(ascii: "]"), count: 100_000)
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(deep) }
         let allowed = Array(repeating: UInt8(ascii: "["), count: 500) + Array(repeating: UInt8(ascii: "]"), count: 500)

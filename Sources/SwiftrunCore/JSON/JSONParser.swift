@@ -97,7 +97,12 @@ struct JSONParser {
             guard index < bytes.count else { throw failure("unterminated string") }
         }
         index += 1
-        guard let string = String(validating: text, as: UTF8.self) else { throw failure("invalid UTF-8 in a string") }
+        // Decoded, then compared: invalid UTF-8 is replaced in decoding, so
+        // the bytes differ. String(validating:as:) is generic over the
+        // encoding, and its first call cost every `run` a witness table and
+        // generic metadata (issue 15's profile).
+        let string = String(decoding: text, as: UTF8.self)
+        guard string.utf8.count == text.count, string.utf8.elementsEqual(text) else { throw failure("invalid UTF-8 in a string") }
         return string
     }
 

@@ -321,7 +321,7 @@ final class ChildSpec {
             // seen through the container's cgroup namespace, serves both.
             result.fstype = own(mount.type == "cgroup" ? "cgroup2" : mount.type)
             result.flags = options.flags | (options.readonly ? UInt(MS_RDONLY) : 0)
-            if !options.data.isEmpty && mount.type != "cgroup" { result.data = own(String(joining: options.data, separator: ",")) }
+            if !options.data.isEmpty && mount.type != "cgroup" { result.data = own(options.data.joined(separator: ",")) }
             switch mount.type {
             case "sysfs": result.userns_fallback = own("/sys")
             case "cgroup", "cgroup2": result.userns_fallback = cgroupDirectory.map { own($0) }

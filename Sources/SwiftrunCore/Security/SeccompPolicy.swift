@@ -46,7 +46,7 @@ public enum SeccompPolicy: Equatable, Sendable {
         // Joined, not interpolated: an array's description goes through
         // reflection (debugPrint), which costs a run its first dynamic casts.
         let compilation =
-            String(joining: capabilities.sorted(), separator: ",") + "\0\(kernel)\0\(HostInfo.libseccompVersion())"
+            capabilities.sorted().joined(separator: ",") + "\0\(kernel)\0\(HostInfo.libseccompVersion())"
             + "\0optimize \(SeccompCompiler.binaryTree)\0relaid \(SeccompRelayout.version)"
         let key = Digest.of(profileBytes + Array("\0\(compilation)".utf8))
         let cached = cache + "/" + key.hex + ".bpf"
