@@ -8,10 +8,6 @@ struct VolumeUse: Sendable {
     /// its destination (owners and modes kept), unless `nocopy` is given.
     var copyUp: Bool
 
-    /// The volumes that -v and the image ask for. Each -v that names a
-    /// volume is rewritten to bind its _data, so the spec sees only binds;
-    /// a host path (absolute) is left as it is. `imageVolumes` and the
-    /// options' declared ones get anonymous volumes where nothing mounts.
     /// Whether `resolve` could find a volume here: a -v that is not a host
     /// path, or a VOLUME of the image or the request. Such a run's first
     /// use of a volume copies up from an overlay of its own, which must
@@ -24,6 +20,10 @@ struct VolumeUse: Sendable {
             }
     }
 
+    /// The volumes that -v and the image ask for. Each -v that names a
+    /// volume is rewritten to bind its _data, so the spec sees only binds;
+    /// a host path (absolute) is left as it is. `imageVolumes` and the
+    /// options' declared ones get anonymous volumes where nothing mounts.
     static func resolve(_ options: inout RunOptions, imageVolumes: [String], store: VolumeStore) throws(SwiftrunError) -> [VolumeUse] {
         var uses: [VolumeUse] = []
         options.volumes = try options.volumes.map { (text) throws(SwiftrunError) -> String in
