@@ -133,6 +133,7 @@ boot() {
     rm -f "$work/tmp.ext4"
     truncate -s 8G "$work/tmp.ext4"
     mkfs.ext4 -q -F "$work/tmp.ext4"
+    : > "$log"  # before the poll below: qemu's redirection is made in its own process
     timeout "${VM_TIMEOUT:-3600}" qemu-system-x86_64 -accel "$accel",thread=multi -m 4096 -smp 2 -nographic -no-reboot \
         -drive file="$work/tmp.ext4",if=virtio,format=raw,cache=unsafe \
         -kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
