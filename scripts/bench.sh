@@ -25,12 +25,11 @@ note_tables "$work"
 # root took 6.56 ms a run, one on a journaled ext4 5.94; crun, its state
 # and bundle on the root, 17.2 ms against 10.3 (its wrapper, 4.1, in
 # both): on the root, the allocator was half of what crun itself cost.
-state=$work/fs
-mkdir -p "$state"
-truncate -s 4G "$work/fs.img"
-mkfs.ext4 -q -F "$work/fs.img"
-mount -o loop "$work/fs.img" "$state"
-losetup --direct-io=on "$(findmnt -n -o SOURCE "$state")"
+# Made once here; release_work unmounts it with the rest of WORK.
+. "$(dirname "$0")/bench-freshfs.sh"
+freshfs_command "$work"
+sh -c "$fresh"
+state=$fs
 
 # The same rootfs for everyone: the busybox sample.
 mkdir -p "$state/bundle/rootfs" "$state/store"

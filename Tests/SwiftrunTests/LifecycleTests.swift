@@ -47,6 +47,33 @@ import Testing
         }
     }
 
+    /// The container's "/" is its upper dir, made owned and moded as the
+    /// image's top layer's root: on the thread a foreground run begins
+    /// (ContainerAhead) and in create where it does not (a volume).
+    @Test func theContainersRootHasTheImagesOwnerAndMode() throws {
+        let sandbox = try Sandbox()
+        let tar = sandbox.root + "/owned-root.tar"
+        let script = """
+            import sys, tarfile
+            with tarfile.open(sys.argv[1]) as source, tarfile.open(sys.argv[2], "w") as out:
+                for member in source.getmembers():
+                    if member.name in (".", "./"):
+                        member.mode, member.uid, member.gid = 0o750, 1234, 5678
+                    out.addfile(member, source.extractfile(member) if member.isfile() else None)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, Sandbox.sample, tar]
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+        #expect(sandbox.run(["import", tar, "owned"]).code == 0)
+        for flags in [[], ["-v", "/data"]] {
+            let result = sandbox.run(["run", "--rm"] + flags + ["owned", "stat", "-c", "%a %u:%g", "/"])
+            #expect(result.stdout == "750 1234:5678\n", "\(flags): \(result.stderr)")
+        }
+    }
+
     @Test func twentyParallelRunsAllSucceedAndLeaveNothing() throws {
         let sandbox = try Sandbox()
         let before = try sandbox.snapshot()

@@ -11,7 +11,8 @@ import Glibc
 /// Until `take`, the container is this object's, and `abandon` removes
 /// it; from then on it is the store's like any other (ContainerStore.remove).
 final class ContainerAhead {
-    let id: String
+    /// Its id and layers, which prepare takes from here.
+    let start: ContainerPlan.Start
     let overlay: OverlayAhead
     private let containers: ContainerStore
     private var taken = false
@@ -19,28 +20,28 @@ final class ContainerAhead {
     /// Nil for an image without layers, which prepare refuses, and where
     /// a volume may need the layer's dirs before the overlay (VolumeUse).
     init?(image: Image, options: RunOptions, layout: StoreLayout) throws(SwiftrunError) {
-        let layers = ImageStore(layout: layout).layerDirectories(of: image)
-        guard let top = layers.last,
-            !VolumeUse.mayBeUsed(by: options, imageVolumes: Array((image.configuration.config?.Volumes ?? [:]).keys))
-        else { return nil }
-        id = ContainerID.generate()
+        guard !VolumeUse.mayBeUsed(by: options, imageVolumes: Array((image.configuration.config?.Volumes ?? [:]).keys)) else { return nil }
+        let start = try ContainerPlan.Start(image: image, layout: layout)
+        guard let top = start.layers.last else { return nil }
+        self.start = start
         containers = ContainerStore(layout: layout)
-        try containers.announce(id, monitor: try ProcessIdentity.current())
+        try containers.announce(start.id, monitor: start.monitor)
         do {
-            try containers.makeDirectory(of: id)
+            try containers.makeDirectory(of: start.id)
         } catch {
-            try? containers.abandon(id)
+            try? containers.abandon(start.id)
             throw error
         }
-        let lowerdir = ContainerPlan.lowerdir(layers: layers, initLayer: InitLayer(layout: layout).directory(for: image, layers: layers))
-        overlay = OverlayAhead(lowerdir: lowerdir, dirs: containers.directories(id), volatileUpper: options.autoRemove, makingDirsOver: top)
+        overlay = OverlayAhead(
+            lowerdir: ContainerPlan.lowerdir(layers: start.layers, initLayer: start.initLayer), dirs: containers.directories(start.id),
+            volatileUpper: options.autoRemove, makingDirsOver: top)
     }
 
     /// The plan's name claimed: the container is whole, and the store's.
     /// Its thread may still be at work: whoever removes the container
     /// after this waits for it first (ContainerLauncher, ContainerRunner.create).
     func take(_ state: ContainerState) throws(SwiftrunError) {
-        try containers.claimName(state)
+        try containers.reserveName(state.name, for: state.id)
         taken = true
     }
 
@@ -49,6 +50,6 @@ final class ContainerAhead {
     func abandon() {
         guard !taken else { return }
         _ = try? overlay.madeAhead()
-        try? containers.abandon(id)
+        try? containers.abandon(start.id)
     }
 }

@@ -60,16 +60,32 @@ struct ContainerPlan {
         return list
     }
 
+    /// What a new container starts from before its flags are read: its
+    /// id, the process that will supervise it, and the image's layer dirs.
+    /// A foreground `run` has it first (ContainerAhead), and prepare takes
+    /// it from there rather than reading it again.
+    struct Start {
+        let id: String
+        let monitor: ProcessIdentity
+        let layers: [String]
+        let initLayer: String?
+
+        init(image: Image, layout: StoreLayout) throws(SwiftrunError) {
+            id = ContainerID.generate()
+            monitor = try ProcessIdentity.current()
+            layers = ImageStore(layout: layout).layerDirectories(of: image)
+            initLayer = layers.isEmpty ? nil : InitLayer(layout: layout).directory(for: image, layers: layers)
+        }
+    }
+
     /// A new container of `image` as `options` describe it.
-    /// `id`: a foreground `run`'s, whose dirs are already being made (ContainerAhead).
-    static func prepare(_ options: RunOptions, image: Image, layout: StoreLayout, id: String = ContainerID.generate()) throws(SwiftrunError)
-        -> ContainerPlan
-    {
+    static func prepare(_ options: RunOptions, image: Image, layout: StoreLayout, start: Start? = nil) throws(SwiftrunError) -> ContainerPlan {
         var options = options
-        let images = ImageStore(layout: layout)
         let containers = ContainerStore(layout: layout)
+        let begun: Start
+        if let start { begun = start } else { begun = try Start(image: image, layout: layout) }
+        let (id, layers) = (begun.id, begun.layers)
         // overlayfs needs a lower layer; an empty image (FROM scratch with nothing added) has nothing to run.
-        let layers = images.layerDirectories(of: image)
         guard !layers.isEmpty else {
             throw .invalidArgument("\(options.image): the image has no layers, so there is nothing to run")
         }
@@ -86,7 +102,7 @@ struct ContainerPlan {
             id: id, name: options.name ?? ContainerName.random(), image: options.image, imageID: image.id,
             imageManifest: image.manifestDigest,
             command: spec.process.args, created: JSON.timestamp(), autoRemove: options.autoRemove,
-            status: .running, monitor: try ProcessIdentity.current())
+            status: .running, monitor: begun.monitor)
         state.entrypointLength = RuntimeSpec.entrypoint(image: image.configuration.config, options: options).count
         state.labels = (image.configuration.config?.Labels ?? [:]).merging(options.labels) { $1 }
         state.user = options.user ?? image.configuration.config?.User ?? ""
@@ -103,8 +119,7 @@ struct ContainerPlan {
             state.health = try HealthConfig.resolve(image: image.configuration.config?.Healthcheck, options: options)
         }
         return ContainerPlan(
-            image: image, layers: layers, initLayer: InitLayer(layout: layout).directory(for: image, layers: layers), spec: spec,
-            seccomp: seccomp, state: state, dirs: dirs, volumes: volumes)
+            image: image, layers: layers, initLayer: begun.initLayer, spec: spec, seccomp: seccomp, state: state, dirs: dirs, volumes: volumes)
     }
 
     /// The network flags checked against the host (the network exists,

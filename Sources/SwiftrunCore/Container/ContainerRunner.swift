@@ -47,7 +47,7 @@ public struct ContainerRunner {
         _ options: RunOptions, image: Image, netns: NetworkNamespaceAhead? = nil, ahead: ContainerAhead? = nil, exitsNext: Bool = false
     ) throws(SwiftrunError) -> Int32 {
         let narrator = options.explain.map(Narrator.init)
-        var plan = try ContainerPlan.prepare(options, image: image, layout: layout, id: ahead?.id ?? ContainerID.generate())
+        var plan = try ContainerPlan.prepare(options, image: image, layout: layout, start: ahead?.start)
         if let narrator { try explainPlan(narrator, plan: plan) }
         let console = try ContainerProcess.foregroundStdio(tty: options.tty, interactive: options.interactive)
         try create(&plan, chosenName: options.name != nil, ahead: ahead)

@@ -44,7 +44,7 @@ public struct ContainerStore: Sendable {
 
     /// A foreground `run`'s container, begun before its plan (ContainerAhead):
     /// the marker and its dir now, the layer's dirs on a thread, the name
-    /// last (`claimName`). Each step's undoing is `abandon`'s.
+    /// last (`reserveName`). Each step's undoing is `abandon`'s.
     func announce(_ id: String, monitor: ProcessIdentity) throws(SwiftrunError) {
         try FileSystem.writeAtomically(try JSON.encode(monitor), to: markerPath(id), durable: false)
     }
@@ -61,10 +61,6 @@ public struct ContainerStore: Sendable {
             try Syscall.check("mkdir \(dir)") { mkdir(dir, 0o700) }
         }
         try FileSystem.copyOwnerAndMode(from: top, to: dirs.upper)
-    }
-
-    func claimName(_ state: ContainerState) throws(SwiftrunError) {
-        try reserveName(state.name, for: state.id)
     }
 
     /// Undoes what `announce` and `makeDirectory` made, the dirs first and
@@ -200,7 +196,7 @@ public struct ContainerStore: Sendable {
     /// across concurrent runs. A claim whose container is gone is stale (its
     /// creator died before making it) and is taken over, under the store
     /// lock so that two takers cannot both win.
-    private func reserveName(_ name: String, for id: String) throws(SwiftrunError) {
+    func reserveName(_ name: String, for id: String) throws(SwiftrunError) {
         if try claim(name, for: id) { return }
         try StoreLock.withLock(layout.lock) { () throws(SwiftrunError) in
             let path = namePath(name)

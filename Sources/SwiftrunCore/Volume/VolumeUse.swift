@@ -13,11 +13,14 @@ struct VolumeUse: Sendable {
     /// use of a volume copies up from an overlay of its own, which must
     /// come before the launch's (a volatile upper dir is mounted once).
     static func mayBeUsed(by options: RunOptions, imageVolumes: [String]) -> Bool {
-        !imageVolumes.isEmpty || !options.declaredVolumes.isEmpty
-            || options.volumes.contains { text in
-                let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-                return !(parts.count > 1 && parts[0].hasPrefix("/"))
-            }
+        !imageVolumes.isEmpty || !options.declaredVolumes.isEmpty || !options.volumes.allSatisfy(bindsHostPath)
+    }
+
+    /// A -v of a host path (HOST:CONTAINER[:opts]), which RunOptions.parseVolume
+    /// binds as it is; the rest name volumes.
+    private static func bindsHostPath(_ text: String) -> Bool {
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        return parts.count > 1 && parts[0].hasPrefix("/")
     }
 
     /// The volumes that -v and the image ask for. Each -v that names a
@@ -27,8 +30,8 @@ struct VolumeUse: Sendable {
     static func resolve(_ options: inout RunOptions, imageVolumes: [String], store: VolumeStore) throws(SwiftrunError) -> [VolumeUse] {
         var uses: [VolumeUse] = []
         options.volumes = try options.volumes.map { (text) throws(SwiftrunError) -> String in
+            if bindsHostPath(text) { return text }
             let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            if parts.count > 1 && parts[0].hasPrefix("/") { return text }  // a host path: RunOptions.parseVolume
             let anonymous = parts.count == 1
             guard parts.count <= 3, let destination = anonymous ? parts.first : parts[1], destination.hasPrefix("/") else {
                 throw .invalidArgument("invalid volume \"\(text)\": use -v HOST:CONTAINER[:ro], -v NAME:CONTAINER[:ro] or -v /CONTAINER")
