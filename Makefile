@@ -73,7 +73,7 @@ ENGINE_PACKAGES = containerd docker.io
 API_VENV       = .build/api-venv
 API_CLIENTS    = docker==7.2.0 testcontainers==4.15.0
 BENCH_PACKAGES = crun runc podman nftables umoci skopeo docker-registry hyperfine python3 python3-venv python3-matplotlib tar coreutils gzip iperf3 iproute2 util-linux debootstrap e2fsprogs mount procps
-VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod systemd libsystemd0
+VM_PACKAGES    = qemu-system-x86 linux-image-amd64 cpio e2fsprogs iproute2 kmod systemd libsystemd0 gdb procps coreutils
 LINT_PACKAGES  = gcc
 ORDER_PACKAGES = linux-perf mount
 

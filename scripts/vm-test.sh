@@ -19,6 +19,8 @@
 #   pid 1 and runs them as its one unit)
 #   VM_TIMEOUT=<seconds> bounds the whole boot and run (default 3600: the suite took
 #   1309 s with the release binary, and 3379 s on a slow day with a debug one)
+#   VM_IDLE_LIMIT=<seconds> with almost no process created before the guest reports what it is doing
+#   and ends the run (default 900; scripts/vm-watch.sh)
 #   VM_BOOT_LIMIT=<seconds> for the guest to start the tests before it is booted again
 #   (default 300; twice at most)
 #   VM_VERBOSE=1 prints the guest's console
@@ -70,6 +72,9 @@ export PATH=/opt/swift/usr/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 ulimit -n 65536  # the tests spawn many processes with pipes; the default 1024 runs out
 cd $repo
 echo "swiftrun-vm: init \$(cat /proc/1/comm), cgroup controllers: \$(cat /sys/fs/cgroup/cgroup.controllers)"
+# A run that stops creating processes is stuck: the watcher says what the
+# guest is doing and ends it (scripts/vm-watch.sh), long before the host's timeout.
+sh $repo/scripts/vm-watch.sh ${VM_IDLE_LIMIT:-900} &
 # The test bundle runs directly: swift test would try to resolve packages, and the guest has no network.
 SWIFTRUN_BIN=$bin SWIFTRUN_SAMPLE=$repo/rootfs-samples/out/busybox.tar \\
     SWIFTRUN_PROBE_IMAGE=$repo/rootfs-samples/out/probe.tar \\
@@ -165,7 +170,7 @@ for attempt in 1 2 3; do
     tail -n 5 "$log" >&2
     [ "$attempt" -lt 3 ] || exit 1
 done
-grep -E "swiftrun-vm|✘|Test run|↳" "$log" | grep -v "↳ ///" || { grep -v "^\[ *[0-9.]*\]  " "$log" | tail -n 40; exit 1; }
+grep -E "swiftrun-vm|✘|Test run|↳|^watchdog:" "$log" | grep -v "↳ ///" || { grep -v "^\[ *[0-9.]*\]  " "$log" | tail -n 40; exit 1; }
 [ -z "${VM_VERBOSE:-}" ] || cat "$log"
 # Twice so far, two swiftrun processes spun in the guest's
 # kernel on both vCPUs until the timeout, with no trace at the quiet
@@ -179,6 +184,6 @@ grep -E "swiftrun-vm|✘|Test run|↳" "$log" | grep -v "↳ ///" || { grep -v "
 # The whole console of a failed run stays in .build/vm-console.log.
 grep -q "swiftrun-vm: tests exited 0" "$log" || {
     cp "$log" "$repo/.build/vm-console.log"
-    grep -A 60 -m 1 "soft lockup" "$log" || true
+    grep -A 60 -m 1 "soft lockup" "$log" || grep -v "^\[ *[0-9.]*\]  \|swiftrun-vm-hang:" "$log" | tail -n 30
     exit 1
 }

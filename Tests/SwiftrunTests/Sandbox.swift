@@ -162,6 +162,9 @@ final class RunningCommand {
     private let stdoutPipe = Pipe()
     private let stderrPipe = Pipe()
     private var buffered = Data()
+    /// From launch, not from finish: a test blocked in readLine on a
+    /// command that hangs before its line is freed by the kill too.
+    private var watchdog: Watchdog?
 
     /// With `stdin` nil and `keepStdinOpen`, the test writes to the
     /// command's stdin later (writeToStdin).
@@ -186,6 +189,7 @@ final class RunningCommand {
         process.standardError = stderrPipe
         process.standardInput = stdin
         try! process.run()
+        watchdog = Watchdog(pid: process.processIdentifier, ["swiftrun"] + arguments) { process.isRunning }
     }
 
     var pid: pid_t { process.processIdentifier }
@@ -227,11 +231,10 @@ final class RunningCommand {
     }
 
     func finish() -> CommandResult {
-        let watchdog = Watchdog(pid: process.processIdentifier) { process.isRunning }
         let out = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
         let err = stderrPipe.fileHandleForReading.readDataToEndOfFile()
         let code = waitForSwiftrun()
-        #expect(!watchdog.fired, "swiftrun \(process.arguments ?? []) was still running after \(Watchdog.seconds) s: killed")
+        #expect(watchdog?.fired != true, "swiftrun \(process.arguments ?? []) was still running after \(Watchdog.seconds) s: killed")
         return CommandResult(code: code, stdout: String(decoding: buffered + out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
     }
 }
@@ -288,7 +291,7 @@ func tool(_ arguments: [String], environment: [String: String] = [:]) throws -> 
     process.standardOutput = output
     process.standardError = output
     try process.run()
-    let watchdog = Watchdog(pid: process.processIdentifier) { process.isRunning }
+    let watchdog = Watchdog(pid: process.processIdentifier, arguments) { process.isRunning }
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     try #require(!watchdog.fired, "\(arguments.joined(separator: " ")) was still running after \(Watchdog.seconds) s: killed. It printed: \(text)")
@@ -328,7 +331,7 @@ struct Spawned {
             close(fds[0])
             throw POSIXError(.init(rawValue: spawned)!)
         }
-        let watchdog = Watchdog(pid: pid)
+        let watchdog = Watchdog(pid: pid, arguments)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let stderr = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""

@@ -7,7 +7,9 @@ import Testing
 /// CI's own limit ends it with nothing said. The bound is far above any
 /// command's time, under the VM's emulation too: it is a backstop, not a
 /// measurement. The process is pinned by a pidfd, so no recycled pid is
-/// ever signalled.
+/// ever signalled. It says what it killed on stderr at once: the test may
+/// then block reading a pipe that a survivor of the process still holds,
+/// and never reach its own expectation.
 final class Watchdog: @unchecked Sendable {
     static let seconds: Int32 = 600
 
@@ -17,17 +19,19 @@ final class Watchdog: @unchecked Sendable {
     /// Starts watching `pid`, our child. Foundation's Process reaps its
     /// children on a thread of its own, so `unreaped` is asked once the
     /// pidfd is open: true, and the pid was not yet free for reuse.
-    init(pid: pid_t, seconds: Int32 = Watchdog.seconds, unreaped: () -> Bool = { true }) {
+    init(pid: pid_t, _ command: @autoclosure () -> [String], seconds: Int32 = Watchdog.seconds, unreaped: () -> Bool = { true }) {
         let pidfd = sr_pidfd_open(pid)
         guard pidfd >= 0, unreaped() else {
             if pidfd >= 0 { close(pidfd) }
             done.signal()
             return
         }
+        let line = "watchdog: killed pid \(pid) after \(seconds) s: \(command().joined(separator: " "))\n"
         Thread.detachNewThread { [self] in
             if !waitForExit(pidfd: pidfd, timeout: seconds * 1000) {
                 killed = true
                 sr_pidfd_send_signal(pidfd, SIGKILL)
+                FileHandle.standardError.write(Data(line.utf8))
             }
             close(pidfd)
             done.signal()
@@ -51,7 +55,7 @@ final class Watchdog: @unchecked Sendable {
         stuck.arguments = ["-c", "read line"]
         stuck.standardInput = input
         try stuck.run()
-        let slow = Watchdog(pid: stuck.processIdentifier, seconds: 1) { stuck.isRunning }
+        let slow = Watchdog(pid: stuck.processIdentifier, ["sh", "-c", "read line"], seconds: 1) { stuck.isRunning }
         stuck.waitUntilExit()
         #expect(slow.fired)
         #expect(stuck.terminationReason == .uncaughtSignal && stuck.terminationStatus == SIGKILL)
@@ -60,7 +64,7 @@ final class Watchdog: @unchecked Sendable {
         quick.executableURL = URL(fileURLWithPath: "/bin/sh")
         quick.arguments = ["-c", "exit 0"]
         try quick.run()
-        let relaxed = Watchdog(pid: quick.processIdentifier) { quick.isRunning }
+        let relaxed = Watchdog(pid: quick.processIdentifier, ["sh", "-c", "exit 0"]) { quick.isRunning }
         quick.waitUntilExit()
         #expect(!relaxed.fired)
         #expect(quick.terminationStatus == 0)
