@@ -23,6 +23,8 @@
 #   and ends the run (default 900; scripts/vm-watch.sh)
 #   VM_BOOT_LIMIT=<seconds> for the guest to start the tests before it is booted again
 #   (default 300; twice at most)
+#   VM_FROZEN_LIMIT=<seconds> of a silent console, the guest's heartbeat included, before
+#   it is booted again (default 600; within the same two)
 #   VM_VERBOSE=1 prints the guest's console
 #   SWIFTRUN_BIN=<path> the swiftrun the tests drive (default the release build, the one
 #   that ships)
@@ -130,10 +132,13 @@ chmod +x "$initramfs/init"
 (cd "$initramfs" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$work/initramfs.cpio.gz"
 
 # Boots the guest and runs the tests; 1 if it had not started them within
-# $boot_limit seconds, when it is stopped. A scratch disk for the guest's
-# /tmp each time: sparse, so it costs only what the tests write.
+# $boot_limit seconds, 2 if its console then went silent for $frozen_limit
+# seconds (the guest's watcher prints a heartbeat every 30 s), when it is
+# stopped. A scratch disk for the guest's /tmp each time: sparse, so it
+# costs only what the tests write.
 log=$work/console.log
 boot_limit=${VM_BOOT_LIMIT:-300}
+frozen_limit=${VM_FROZEN_LIMIT:-600}
 boot() {
     rm -f "$work/tmp.ext4"
     truncate -s 8G "$work/tmp.ext4"
@@ -156,6 +161,17 @@ boot() {
         sleep 1
         waited=$((waited + 1))
     done
+    last=-1 silent=0
+    while kill -0 "$qemu" 2>/dev/null; do
+        size=$(wc -c < "$log")
+        if [ "$size" = "$last" ]; then silent=$((silent + 10)); else last=$size silent=0; fi
+        if [ "$silent" -ge "$frozen_limit" ]; then
+            kill "$qemu"
+            wait "$qemu" || true
+            return 2
+        fi
+        sleep 10
+    done
     wait "$qemu" || true
 }
 # Once, under a clean-clone CI, the guest never reached its test script:
@@ -163,10 +179,18 @@ boot() {
 # nothing and tripping no lockup detector (QEMU's multi-threaded TCG, not
 # the guest, by the look of it); the same boot took 6 s before and after.
 # Nothing of swiftrun has run by then, so the guest is booted again, twice
-# at most.
+# at most. A guest that freezes later, its own watcher's heartbeat stopped
+# with everything else, is booted again too, and said so: a stuck test
+# does not freeze the guest, whose watcher then ends the run and fails it.
 for attempt in 1 2 3; do
-    boot && break
-    echo "vm-test: the guest had not started the tests after ${boot_limit} s (boot $attempt of 3); its console:" >&2
+    status=0
+    boot || status=$?
+    [ "$status" -ne 0 ] || break
+    if [ "$status" -eq 1 ]; then
+        echo "vm-test: the guest had not started the tests after ${boot_limit} s (boot $attempt of 3); its console:" >&2
+    else
+        echo "vm-test: the guest froze: its console, heartbeat included, was silent for ${frozen_limit} s (boot $attempt of 3); its console:" >&2
+    fi
     tail -n 5 "$log" >&2
     [ "$attempt" -lt 3 ] || exit 1
 done

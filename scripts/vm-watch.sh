@@ -28,6 +28,8 @@ last=$forks idle=0
 # Polled: the absence of an event has no event to wait on.
 while sleep "$step"; do
     read_forks
+    # The host's sign that the guest still runs (vm-test.sh's frozen_limit).
+    echo "vm-heartbeat: $((forks - last)) processes in ${step} s"
     if [ "$forks" -gt $((last + 6)) ]; then idle=0; else idle=$((idle + step)); fi
     last=$forks
     [ "$idle" -ge "$limit" ] || continue
