@@ -45,10 +45,13 @@ import Testing
             head -c 1 /dev/loop0 >/dev/null 2>&1 || echo loop0-denied; head -c 1 /dev/zero >/dev/null && echo zero-ok
             """
         ]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
+        let (input, output) = try spawning.withLock {
+            let input = Pipe(), output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            return (input, output)
+        }
         // In the cgroup before it tries anything: it waits for this line.
         try cgroup.add(process.processIdentifier)
         input.fileHandleForWriting.write(Data("go\n".utf8))

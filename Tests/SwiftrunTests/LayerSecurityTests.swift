@@ -24,12 +24,7 @@ import Testing
             \(entries)
             t.close()
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, path]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
+        try tool(["python3", "-c", script, path])
     }
 
     /// Imports `entries` into a fresh store whose parent dir also holds a

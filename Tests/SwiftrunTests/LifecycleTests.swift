@@ -61,12 +61,7 @@ import Testing
                         member.mode, member.uid, member.gid = 0o750, 1234, 5678
                     out.addfile(member, source.extractfile(member) if member.isfile() else None)
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, Sandbox.sample, tar]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
+        try tool(["python3", "-c", script, Sandbox.sample, tar])
         #expect(sandbox.run(["import", tar, "owned"]).code == 0)
         for flags in [[], ["-v", "/data"]] {
             let result = sandbox.run(["run", "--rm"] + flags + ["owned", "stat", "-c", "%a %u:%g", "/"])

@@ -151,9 +151,12 @@ import Testing
             s.serve_forever()
             """
         ]
-        let output = Pipe()
-        server.standardOutput = output
-        try server.run()
+        let output = try spawning.withLock {
+            let output = Pipe()
+            server.standardOutput = output
+            try server.run()
+            return output
+        }
         defer {
             // SIGKILL: the test process's blocked signals are the child's too.
             kill(server.processIdentifier, SIGKILL)

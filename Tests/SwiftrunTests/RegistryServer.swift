@@ -56,10 +56,13 @@ final class RegistryServer {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
         process.arguments = ["serve", configPath]
-        let log = Pipe()
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
+        let log = try spawning.withLock {
+            let log = Pipe()
+            process.standardError = log
+            process.standardOutput = log
+            try process.run()
+            return log
+        }
         self.process = process
         // Readiness is an event: the log line, read as it comes; the pipe is
         // then drained for as long as the registry runs.
@@ -171,11 +174,13 @@ final class FixtureServer {
     init(_ script: String, _ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", FixtureServer.fixtures + "/" + script] + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
+        let (output, errors) = try spawning.withLock { [process] in
+            let output = Pipe(), errors = Pipe()
+            process.standardOutput = output
+            process.standardError = errors
+            try process.run()
+            return (output, errors)
+        }
         errors.fileHandleForReading.readabilityHandler = { [log] handle in
             let chunk = handle.availableData
             if chunk.isEmpty { handle.readabilityHandler = nil } else { _ = log.append(chunk) }

@@ -158,9 +158,9 @@ final class Sandbox {
 /// A swiftrun process under the test's control: read its output line by
 /// line, signal it, wait for it.
 final class RunningCommand {
-    let process = Process()
-    private let stdoutPipe = Pipe()
-    private let stderrPipe = Pipe()
+    let process: Process
+    private let stdoutPipe: Pipe
+    private let stderrPipe: Pipe
     private var buffered = Data()
     /// From launch, not from finish: a test blocked in readLine on a
     /// command that hangs before its line is freed by the kill too.
@@ -169,27 +169,40 @@ final class RunningCommand {
     /// With `stdin` nil and `keepStdinOpen`, the test writes to the
     /// command's stdin later (writeToStdin).
     init(arguments: [String], stdin: String?, keepStdinOpen: Bool = false, environment: [String: String] = [:]) {
-        let input = Pipe()
-        launch(arguments, stdin: input, environment: environment)
+        let made: Pipe?
+        (process, stdoutPipe, stderrPipe, made) = Self.launch(arguments, stdin: nil, environment: environment)
+        let input = made!
+        watch(arguments)
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         if !keepStdinOpen { try? input.fileHandleForWriting.close() }
     }
 
     init(arguments: [String], stdin: FileHandle) {
-        launch(arguments, stdin: stdin)
+        (process, stdoutPipe, stderrPipe, _) = Self.launch(arguments, stdin: stdin)
+        watch(arguments)
     }
 
-    private func launch(_ arguments: [String], stdin: Any, environment: [String: String] = [:]) {
+    /// Starts swiftrun with new pipes for its stdout and stderr, and for
+    /// its stdin unless one is given, all made under `spawning`.
+    private static func launch(_ arguments: [String], stdin: FileHandle?, environment: [String: String] = [:]) -> (Process, Pipe, Pipe, Pipe?) {
+        spawning.lock()
+        defer { spawning.unlock() }
+        let process = Process()
+        let out = Pipe(), err = Pipe(), input = stdin == nil ? Pipe() : nil
         process.executableURL = URL(fileURLWithPath: Sandbox.binary)
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        process.standardInput = stdin
+        process.standardOutput = out
+        process.standardError = err
+        if let stdin { process.standardInput = stdin } else { process.standardInput = input }
         try! process.run()
-        watchdog = Watchdog(pid: process.processIdentifier, ["swiftrun"] + arguments) { process.isRunning }
+        return (process, out, err, input)
+    }
+
+    private func watch(_ arguments: [String]) {
+        watchdog = Watchdog(pid: process.processIdentifier, ["swiftrun"] + arguments) { [process] in process.isRunning }
     }
 
     var pid: pid_t { process.processIdentifier }
@@ -239,6 +252,16 @@ final class RunningCommand {
     }
 }
 
+/// Held while the tests start a process with Foundation, and while they
+/// make the pipes they hand it. Foundation closes the parent's other fds
+/// in the child by listing the open ones first, so a pipe another thread
+/// made between that list and the spawn was inherited, and its write end
+/// held open by a child that could outlive the test (a registry, a
+/// server): the test reading that pipe to EOF then waited for a process
+/// that was not its own, and Foundation, which learns of an exit by a
+/// socket it hands each child, learned of exits late the same way.
+let spawning = NSLock()
+
 /// Waits for a process that is not our child to exit, via a pidfd: an
 /// event, not a sleep. Returns false if it is still alive after `timeout`.
 func waitForExit(of pid: pid_t, timeout milliseconds: Int32 = 10_000) -> Bool {
@@ -287,10 +310,13 @@ func tool(_ arguments: [String], environment: [String: String] = [:]) throws -> 
     if !environment.isEmpty {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     }
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
+    let output = try spawning.withLock {
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        return output
+    }
     let watchdog = Watchdog(pid: process.processIdentifier, arguments) { process.isRunning }
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
@@ -321,6 +347,9 @@ struct Spawned {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
         posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // What survives the program (a container, conmon) keeps nothing of
+        // the bundle's: another test's pipe held open would hold its reader.
+        sr_spawn_close_from(&actions, 3)
         let argv = arguments.map { strdup($0) } + [nil]
         let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + env).forEach { free($0) } }

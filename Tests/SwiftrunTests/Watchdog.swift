@@ -49,12 +49,15 @@ final class Watchdog: @unchecked Sendable {
 @Suite struct WatchdogTests {
     @Test func aProcessPastItsBoundIsKilledAndOneWithinItIsLeft() throws {
         // sh reading a pipe nobody writes to: it waits for ever.
-        let input = Pipe()
         let stuck = Process()
         stuck.executableURL = URL(fileURLWithPath: "/bin/sh")
         stuck.arguments = ["-c", "read line"]
-        stuck.standardInput = input
-        try stuck.run()
+        let input = try spawning.withLock {
+            let input = Pipe()
+            stuck.standardInput = input
+            try stuck.run()
+            return input
+        }
         let slow = Watchdog(pid: stuck.processIdentifier, ["sh", "-c", "read line"], seconds: 1) { stuck.isRunning }
         stuck.waitUntilExit()
         #expect(slow.fired)
@@ -63,7 +66,7 @@ final class Watchdog: @unchecked Sendable {
         let quick = Process()
         quick.executableURL = URL(fileURLWithPath: "/bin/sh")
         quick.arguments = ["-c", "exit 0"]
-        try quick.run()
+        try spawning.withLock { try quick.run() }
         let relaxed = Watchdog(pid: quick.processIdentifier, ["sh", "-c", "exit 0"]) { quick.isRunning }
         quick.waitUntilExit()
         #expect(!relaxed.fired)
