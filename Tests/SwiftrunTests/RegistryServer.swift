@@ -56,13 +56,7 @@ final class RegistryServer {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
         process.arguments = ["serve", configPath]
-        let log = try spawning.withLock {
-            let log = Pipe()
-            process.standardError = log
-            process.standardOutput = log
-            try process.run()
-            return log
-        }
+        let log = try startWithOnePipe(process)
         self.process = process
         // Readiness is an event: the log line, read as it comes; the pipe is
         // then drained for as long as the registry runs.

@@ -262,6 +262,18 @@ final class RunningCommand {
 /// socket it hands each child, learned of exits late the same way.
 let spawning = NSLock()
 
+/// Starts `process` under `spawning` with one new pipe for both its stdout
+/// and its stderr, and returns the pipe.
+func startWithOnePipe(_ process: Process) throws -> Pipe {
+    try spawning.withLock {
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        return output
+    }
+}
+
 /// Waits for a process that is not our child to exit, via a pidfd: an
 /// event, not a sleep. Returns false if it is still alive after `timeout`.
 func waitForExit(of pid: pid_t, timeout milliseconds: Int32 = 10_000) -> Bool {
@@ -310,13 +322,7 @@ func tool(_ arguments: [String], environment: [String: String] = [:]) throws -> 
     if !environment.isEmpty {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     }
-    let output = try spawning.withLock {
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        return output
-    }
+    let output = try startWithOnePipe(process)
     let watchdog = Watchdog(pid: process.processIdentifier, arguments) { process.isRunning }
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
