@@ -52,11 +52,10 @@ final class Watchdog: @unchecked Sendable {
         let stuck = Process()
         stuck.executableURL = URL(fileURLWithPath: "/bin/sh")
         stuck.arguments = ["-c", "read line"]
-        let input = try spawning.withLock {
-            let input = Pipe()
-            stuck.standardInput = input
+        // The Process keeps the pipe, and so its unwritten write end, open.
+        try spawning.withLock {
+            stuck.standardInput = Pipe()
             try stuck.run()
-            return input
         }
         let slow = Watchdog(pid: stuck.processIdentifier, ["sh", "-c", "read line"], seconds: 1) { stuck.isRunning }
         stuck.waitUntilExit()
