@@ -108,8 +108,6 @@ final class ChildSpec {
         }
     }
 
-    /// A network namespace made ahead (NetworkNamespaceAhead), lo up:
-    /// the child joins it, and the clone3 makes none.
     /// The container's overlay, made ahead (OverlayAhead): the child
     /// attaches it rather than mounting it. Kept open by the caller until
     /// the spawn.
@@ -117,6 +115,8 @@ final class ChildSpec {
         raw.overlay_fd = fd
     }
 
+    /// A network namespace made ahead (NetworkNamespaceAhead), lo up:
+    /// the child joins it, and the clone3 makes none.
     func joinNetworkNamespace(madeAhead fd: Int32) {
         join(namespace: fd, type: SR_CLONE_NEWNET, path: "network namespace made ahead")
         raw.clone_flags &= ~UInt64(SR_CLONE_NEWNET)
