@@ -212,6 +212,8 @@ bench: bench-deps build samples $(API_VENV)/ready
 lint: lint-deps
 	$(SWIFT) build --build-tests --scratch-path .build-lint -Xswiftc -warnings-as-errors
 	gcc -fsyntax-only -Wall -Wextra -Werror -ICShims/include CShims/*.c Sources/swiftrun-monitor/main.c
+	@if grep -n '\.run()' Tests/SwiftrunTests/*.swift | grep -v '^Tests/SwiftrunTests/Sandbox.swift:'; then \
+		echo "lint: the tests start a Process only through start(_:wiring:) (Sandbox.swift), under its lock" >&2; exit 1; fi
 	gcc -fsyntax-only -Wall -Wextra -Werror -ISources/CCurl/include Sources/CCurl/curl.c
 	$(SWIFT) format lint --strict --recursive Sources Tests
 

@@ -45,11 +45,10 @@ import Testing
             head -c 1 /dev/loop0 >/dev/null 2>&1 || echo loop0-denied; head -c 1 /dev/zero >/dev/null && echo zero-ok
             """
         ]
-        let (input, output) = try spawning.withLock {
+        let (input, output) = try start(process) {
             let input = Pipe(), output = Pipe()
             process.standardInput = input
             process.standardOutput = output
-            try process.run()
             return (input, output)
         }
         // In the cgroup before it tries anything: it waits for this line.

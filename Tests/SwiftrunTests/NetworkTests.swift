@@ -151,10 +151,9 @@ import Testing
             s.serve_forever()
             """
         ]
-        let output = try spawning.withLock {
+        let output = try start(server) {
             let output = Pipe()
             server.standardOutput = output
-            try server.run()
             return output
         }
         defer {

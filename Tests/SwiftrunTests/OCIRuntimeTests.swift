@@ -196,7 +196,7 @@ import Testing
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         holder.arguments = ["unshare", "--net", "sleep", "1000"]
-        try spawning.withLock { try holder.run() }
+        try start(holder) {}
         defer {
             kill(holder.processIdentifier, SIGKILL)  // SIGTERM is blocked in the test's children
             holder.waitUntilExit()

@@ -168,11 +168,10 @@ final class FixtureServer {
     init(_ script: String, _ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", FixtureServer.fixtures + "/" + script] + arguments
-        let (output, errors) = try spawning.withLock { [process] in
+        let (output, errors) = try start(process) { [process] in
             let output = Pipe(), errors = Pipe()
             process.standardOutput = output
             process.standardError = errors
-            try process.run()
             return (output, errors)
         }
         errors.fileHandleForReading.readabilityHandler = { [log] handle in

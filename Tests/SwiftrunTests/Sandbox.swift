@@ -185,19 +185,19 @@ final class RunningCommand {
     /// Starts swiftrun with new pipes for its stdout and stderr, and for
     /// its stdin unless one is given, all made under `spawning`.
     private static func launch(_ arguments: [String], stdin: FileHandle?, environment: [String: String] = [:]) -> (Process, Pipe, Pipe, Pipe?) {
-        spawning.lock()
-        defer { spawning.unlock() }
         let process = Process()
-        let out = Pipe(), err = Pipe(), input = stdin == nil ? Pipe() : nil
         process.executableURL = URL(fileURLWithPath: Sandbox.binary)
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
-        process.standardOutput = out
-        process.standardError = err
-        if let stdin { process.standardInput = stdin } else { process.standardInput = input }
-        try! process.run()
+        let (out, err, input) = try! start(process) {
+            let out = Pipe(), err = Pipe(), input = stdin == nil ? Pipe() : nil
+            process.standardOutput = out
+            process.standardError = err
+            if let stdin { process.standardInput = stdin } else { process.standardInput = input }
+            return (out, err, input)
+        }
         return (process, out, err, input)
     }
 
@@ -252,24 +252,33 @@ final class RunningCommand {
     }
 }
 
-/// Held while the tests start a process with Foundation, and while they
-/// make the pipes they hand it. Foundation closes the parent's other fds
-/// in the child by listing the open ones first, so a pipe another thread
-/// made between that list and the spawn was inherited, and its write end
-/// held open by a child that could outlive the test (a registry, a
-/// server): the test reading that pipe to EOF then waited for a process
-/// that was not its own, and Foundation, which learns of an exit by a
-/// socket it hands each child, learned of exits late the same way.
-let spawning = NSLock()
-
-/// Starts `process` under `spawning` with one new pipe for both its stdout
-/// and its stderr, and returns the pipe.
-func startWithOnePipe(_ process: Process) throws -> Pipe {
+/// The one way the tests start a process with Foundation (`make lint`
+/// refuses a `.run()` anywhere else): `wiring` makes the pipes it hands
+/// the process, and returns them, under a lock that every such start
+/// holds. Foundation closes the parent's other fds in the child by listing
+/// the open ones first, so a pipe another thread made between that list
+/// and the spawn was inherited, and its write end held open by a child
+/// that could outlive the test (a registry, a server): the test reading
+/// that pipe to EOF then waited for a process that was not its own, and
+/// Foundation, which learns of an exit by a socket it hands each child,
+/// learned of exits late the same way.
+func start<Wired>(_ process: Process, wiring: () -> Wired) throws -> Wired {
     try spawning.withLock {
+        let wired = wiring()
+        try process.run()
+        return wired
+    }
+}
+
+private let spawning = NSLock()
+
+/// Starts `process` with one new pipe for both its stdout and its stderr,
+/// and returns the pipe.
+func startWithOnePipe(_ process: Process) throws -> Pipe {
+    try start(process) {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
-        try process.run()
         return output
     }
 }

@@ -53,10 +53,7 @@ final class Watchdog: @unchecked Sendable {
         stuck.executableURL = URL(fileURLWithPath: "/bin/sh")
         stuck.arguments = ["-c", "read line"]
         // The Process keeps the pipe, and so its unwritten write end, open.
-        try spawning.withLock {
-            stuck.standardInput = Pipe()
-            try stuck.run()
-        }
+        try start(stuck) { stuck.standardInput = Pipe() }
         let slow = Watchdog(pid: stuck.processIdentifier, ["sh", "-c", "read line"], seconds: 1) { stuck.isRunning }
         stuck.waitUntilExit()
         #expect(slow.fired)
@@ -65,7 +62,7 @@ final class Watchdog: @unchecked Sendable {
         let quick = Process()
         quick.executableURL = URL(fileURLWithPath: "/bin/sh")
         quick.arguments = ["-c", "exit 0"]
-        try spawning.withLock { try quick.run() }
+        try start(quick) {}
         let relaxed = Watchdog(pid: quick.processIdentifier, ["sh", "-c", "exit 0"]) { quick.isRunning }
         quick.waitUntilExit()
         #expect(!relaxed.fired)
