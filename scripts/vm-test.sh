@@ -5,7 +5,7 @@
 # tests there with the binaries this host built. Exits non-zero if the
 # guest does not report that they passed.
 #
-# The guest runs the whole suite by default (about 13 minutes under TCG): the
+# The guest runs the whole suite by default (11-13 minutes under TCG): the
 # cgroup tests take the pure v2 path there, and the rest prove that nothing
 # else depends on the host's hybrid layout.
 #
@@ -81,11 +81,11 @@ cd $repo
 echo "swiftrun-vm: init \$(cat /proc/1/comm), cgroup controllers: \$(cat /sys/fs/cgroup/cgroup.controllers)"
 # One cgroup with the cpuset controller, kept for the whole run. The kernel
 # patches its own text (cpusets_enabled_key) each time the number of cpuset
-# cgroups goes from 0 to 1 or back, as the tests' cgroups come and go: slow
-# under TCG, and under its multi-threaded form such a patch once left both
-# vCPUs trapping for good on an int3 in ___slab_alloc (+0x833, the key's
-# site) that memory no longer held. With this one alive the count never
-# reaches 0.
+# cgroups goes from 0 to 1 or back, as the tests' cgroups come and go. Under
+# multi-threaded TCG such a patch once left both vCPUs trapping for good on
+# an int3 in ___slab_alloc (+0x833, the key's site) that memory no longer
+# held. One thread should not let that happen again; with this cgroup alive,
+# that key does not even flip.
 echo +cpuset > /sys/fs/cgroup/cgroup.subtree_control
 mkdir -p /sys/fs/cgroup/swiftrun-vm-cpusets
 # A run that stops creating processes is stuck: the watcher says what the
