@@ -33,7 +33,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 bin=${SWIFTRUN_BIN:-$repo/.build/release/swiftrun}
 accel=${VM_ACCEL:-tcg}
 # One host thread runs both vCPUs. With one thread each (thread=multi, about
-# 1.7 times as fast), the guest hung twice in about twenty whole-suite runs:
+# 1.5 times as fast), the guest hung twice in about twenty whole-suite runs:
 # a vCPU went on executing kernel text that had since been patched (see the
 # cpuset note in the test script below, and the boot spin further down).
 [ "$accel" != tcg ] || accel=tcg,thread=single
