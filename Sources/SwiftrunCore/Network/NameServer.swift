@@ -57,15 +57,19 @@ struct NameServer {
         for label in name.split(separator: ".") { query += [UInt8(label.utf8.count)] + Array(label.utf8) }
         query += [0, 0, 1, 0, 1]
         var reply = [UInt8](repeating: 0, count: 512)
-        // 10 s of 50 ms waits: a busy host (the test suite in parallel on
-        // two cores) once kept a reload from answering within 3 s.
-        for _ in 0..<200 {
+        // 10 s by the clock: a busy host (the test suite in parallel on two
+        // cores) once kept a reload from answering within 3 s. Counted in
+        // tries, the wait had ended early where each try came back at once.
+        let deadline = Self.monotonicNanoseconds() + 10_000_000_000
+        while Self.monotonicNanoseconds() < deadline {
             let count = send(fd, query, query.count, 0) == query.count ? recv(fd, &reply, reply.count, 0) : -1
             // The same id, no error, at least one answer.
             if count >= 12 && reply[0] == 0x53 && reply[1] == 0x52 && reply[3] & 0x0f == 0 && (reply[6] != 0 || reply[7] != 0) { return }
-            // Nothing listens yet (a refusal comes back at once): give the
-            // daemon the time a reply would have had.
-            if count < 0 && errno == ECONNREFUSED { poll(nil, 0, 50) }
+            // The server has not read the new entry yet (it answers at once
+            // that the name is unknown): a short pause, so that a quick
+            // reload is not waited for long. Nothing listens yet (a refusal
+            // comes back at once): give it the time a reply would have had.
+            if count >= 0 { poll(nil, 0, 5) } else if errno == ECONNREFUSED { poll(nil, 0, 50) }
             // aardvark-dns exits by itself once a SIGHUP finds no network
             // left. A SIGHUP sent while it was on its way out (the last
             // network removed just before this one came) went to a
@@ -77,6 +81,12 @@ struct NameServer {
             }
         }
         throw .invalidArgument("aardvark-dns on \(server):53 did not answer for \(name) within 10 s")
+    }
+
+    private static func monotonicNanoseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return now.tv_sec * 1_000_000_000 + now.tv_nsec
     }
 
     /// Removes `container`'s line; the file goes with its last line.
