@@ -1,5 +1,6 @@
 import Glibc
 import NIOConcurrencyHelpers
+import SwiftrunCore
 
 /// Requests in flight and when the last one ended, for `--time`: the
 /// service ends once it has been idle that long, as podman's does.
@@ -25,9 +26,6 @@ final class Activity: Sendable {
         counts.withLockedValue { $0.inFlight > 0 ? 0 : Self.now() - $0.lastEnd }
     }
 
-    private static func now() -> Int {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return time.tv_sec
-    }
+    /// Seconds.
+    private static func now() -> Int { MonotonicClock.nanoseconds() / 1_000_000_000 }
 }

@@ -102,9 +102,5 @@ struct StatsCommand: StoreCommand {
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + units[unit]
     }
 
-    private static func seconds() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
+    private static func seconds() -> Double { Double(MonotonicClock.nanoseconds()) / 1e9 }
 }

@@ -116,9 +116,10 @@ func freePort() throws -> Int {
     return port
 }
 
-/// A TCP socket bound to 127.0.0.1 on a port the kernel picks, and that port.
-func boundSocket() throws -> (fd: Int32, port: Int) {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+/// A TCP (or, given SOCK_DGRAM, UDP) socket bound to 127.0.0.1 on a port
+/// the kernel picks, and that port.
+func boundSocket(_ type: __socket_type = SOCK_STREAM) throws -> (fd: Int32, port: Int) {
+    let fd = socket(AF_INET, Int32(type.rawValue), 0)
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")

@@ -183,7 +183,7 @@ final class RunningCommand {
     }
 
     /// Starts swiftrun with new pipes for its stdout and stderr, and for
-    /// its stdin unless one is given, all made under `spawning`.
+    /// its stdin unless one is given, through `start(_:wiring:)`.
     private static func launch(_ arguments: [String], stdin: FileHandle?, environment: [String: String] = [:]) -> (Process, Pipe, Pipe, Pipe?) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Sandbox.binary)

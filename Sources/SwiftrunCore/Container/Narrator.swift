@@ -164,9 +164,6 @@ public final class Narrator {
 
     static func signalName(_ signal: Int32) -> String { SignalName.name(signal) }
 
-    private static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) * 1000 + Double(time.tv_nsec) / 1_000_000
-    }
+    /// Milliseconds.
+    private static func now() -> Double { Double(MonotonicClock.nanoseconds()) / 1_000_000 }
 }

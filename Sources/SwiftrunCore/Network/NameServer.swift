@@ -37,7 +37,8 @@ struct NameServer {
     /// must find its name, so ask the server for it until it answers: one
     /// round trip when it is ready, each try bounded by a receive timeout.
     /// `signaled`: the server this add sent SIGHUP to (nil: it started one).
-    private func waitUntilServed(_ name: String, by server: IPv4Address, signaled: pid_t?) throws(SwiftrunError) {
+    /// `port`: 53, but for the test that plays the server.
+    func waitUntilServed(_ name: String, by server: IPv4Address, port: UInt16 = 53, signaled: pid_t?) throws(SwiftrunError) {
         var signaled = signaled
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", errno: errno) }
@@ -46,12 +47,12 @@ struct NameServer {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(53).bigEndian
+        address.sin_port = port.bigEndian
         address.sin_addr.s_addr = server.networkOrder
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw .system("connect to \(server):53", errno: errno) }
+        guard connected == 0 else { throw .system("connect to \(server):\(port)", errno: errno) }
         // A standard query, recursion desired, for NAME's A record.
         var query: [UInt8] = [0x53, 0x52, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
         for label in name.split(separator: ".") { query += [UInt8(label.utf8.count)] + Array(label.utf8) }
@@ -60,8 +61,8 @@ struct NameServer {
         // 10 s by the clock: a busy host (the test suite in parallel on two
         // cores) once kept a reload from answering within 3 s. Counted in
         // tries, the wait had ended early where each try came back at once.
-        let deadline = Self.monotonicNanoseconds() + 10_000_000_000
-        while Self.monotonicNanoseconds() < deadline {
+        let deadline = MonotonicClock.nanoseconds() + 10_000_000_000
+        while MonotonicClock.nanoseconds() < deadline {
             let count = send(fd, query, query.count, 0) == query.count ? recv(fd, &reply, reply.count, 0) : -1
             // The same id, no error, at least one answer.
             if count >= 12 && reply[0] == 0x53 && reply[1] == 0x52 && reply[3] & 0x0f == 0 && (reply[6] != 0 || reply[7] != 0) { return }
@@ -80,13 +81,7 @@ struct NameServer {
                 signaled = try StoreLock.withLock(lockPath) { () throws(SwiftrunError) -> pid_t? in try reload() }
             }
         }
-        throw .invalidArgument("aardvark-dns on \(server):53 did not answer for \(name) within 10 s")
-    }
-
-    private static func monotonicNanoseconds() -> Int {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return now.tv_sec * 1_000_000_000 + now.tv_nsec
+        throw .invalidArgument("aardvark-dns on \(server):\(port) did not answer for \(name) within 10 s")
     }
 
     /// Removes `container`'s line; the file goes with its last line.

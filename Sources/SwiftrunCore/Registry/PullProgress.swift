@@ -67,9 +67,7 @@ public final class PullProgress: Sendable {
     /// Moves the cursor up over the layer lines and writes them again, at
     /// most ten times a second unless a status changed.
     private func redraw(_ state: inout State, force: Bool) {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let seconds = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        let seconds = Double(MonotonicClock.nanoseconds()) / 1e9
         guard force || seconds - state.lastDraw >= 0.1 else { return }
         state.lastDraw = seconds
         var text = state.drawnLines > 0 ? "\u{1B}[\(state.drawnLines)A" : ""
